@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
+import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
+import { runDemo } from "./demo-command.js";
+import { runReplay } from "./replay-command.js";
+import { runTraceGen, runTraceStats } from "./trace-commands.js";
+
+function parseBackends(value: string): BackendKind[] {
+  if (value === "all") return [...BACKEND_KINDS];
+  const names = value.split(",");
+  for (const name of names) {
+    if (!isBackendKind(name)) throw new InvalidArgumentError(`unknown backend "${name}" (expected ${BACKEND_KINDS.join(", ")} or all)`);
+  }
+  return names as BackendKind[];
+}
+
+function parseOps(value: string): number {
+  const ops = Number(value.replace(/_/g, ""));
+  if (!Number.isSafeInteger(ops) || ops < 0) throw new InvalidArgumentError(`not a non-negative integer: ${value}`);
+  return ops;
+}
+
+function parseShape(value: string): TraceShape {
+  if (!(TRACE_SHAPES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`unknown shape "${value}" (expected ${TRACE_SHAPES.join(" or ")})`);
+  }
+  return value as TraceShape;
+}
+
+const program = new Command();
+program
+  .name("memspace")
+  .description("Fast memory emulation: a sparse 2^64-byte address space, trace replay and benchmarks.")
+  .showHelpAfterError();
+
+program
+  .command("replay")
+  .description("replay an interchange-format trace onto one or more backends")
+  .argument("<trace>", "trace file")
+  .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all`, parseBackends, ["paged"] as BackendKind[])
+  .option("--json", "print one JSON object per backend instead of a table")
+  .action((trace: string, options: { backend: BackendKind[]; json?: boolean }) => runReplay(trace, options.backend, options.json === true));
+
+const trace = program.command("trace").description("inspect and generate traces");
+trace
+  .command("stats")
+  .description("ops by kind and width, pages, page transitions, crossings, reuse distance")
+  .argument("<trace>", "trace file")
+  .option("--json", "print the figures as JSON")
+  .action((file: string, options: { json?: boolean }) => runTraceStats(file, options.json === true));
+trace
+  .command("gen")
+  .description("generate a synthetic trace shaped like a reference workload")
+  .requiredOption("--shape <shape>", `${TRACE_SHAPES.join(" or ")}`, parseShape)
+  .requiredOption("--ops <n>", "number of ops", parseOps)
+  .requiredOption("-o, --output <file>", "output trace file")
+  .option("--seed <n>", "random seed (execblock)", parseOps, 1)
+  .action((options: { shape: TraceShape; ops: number; output: string; seed: number }) =>
+    runTraceGen(options.shape, options.ops, options.output, options.seed),
+  );
+
+program
+  .command("demo")
+  .description("the default workload: generate a Fib-shaped trace, replay it on every backend, compare")
+  .option("--ops <n>", "ops in the generated trace", parseOps, 20_000_000)
+  .action((options: { ops: number }) => runDemo(options.ops));
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  process.stderr.write(`memspace: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,34 @@
+import cliProgress from "cli-progress";
+
+/** A progress callback `(done, total)`; draws a bar on stderr only when it is a terminal. */
+export interface Progress {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+export function startProgress(label: string, unit: "bytes" | "ops"): Progress {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === "bytes" ? "MiB" : "Mops"} | eta {eta}s`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const scale = unit === "bytes" ? 1 / (1 << 20) : 1e-6;
+  let started = false;
+  return {
+    update(done: number, total: number) {
+      const value = Math.round(done * scale);
+      if (!started) {
+        bar.start(Math.max(1, Math.round(total * scale)), value);
+        started = true;
+      } else bar.update(value);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export * from "./space/address.js";
+export * from "./space/backend.js";
+export { createBackend } from "./space/create-backend.js";
+export { NoopBackend } from "./space/noop-backend.js";
+export { MapBackend } from "./space/map-backend.js";
+export { PagedBackend } from "./space/paged-backend.js";
+export * from "./trace/format.js";
+export { streamTrace } from "./trace/reader.js";
+export { TraceWriter } from "./trace/writer.js";
+export { replayFile, replayChunk, ReplayTally, type ReplayResult } from "./trace/replay.js";
+export { TraceStats, REUSE_BUCKETS, type TraceStatsReport } from "./trace/stats.js";
+export { generateTrace, TRACE_SHAPES, type TraceShape } from "./trace/generators.js";

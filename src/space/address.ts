@@ -1,0 +1,92 @@
+/**
+ * Address forms used across memspace.
+ *
+ * - API edge: `bigint` (0 .. 2^64-1) or a non-negative safe-integer `number`.
+ * - Hot path: two u32 halves `(lo, hi)`, never allocated.
+ * - Page form: `pageNumber` (below 2^52, exact in a double) plus a 12-bit `offset`.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE_BYTES = 1 << PAGE_SHIFT;
+export const PAGE_OFFSET_MASK = PAGE_SIZE_BYTES - 1;
+/** Pages in the whole 2^64-byte space: 2^52. */
+export const PAGE_COUNT = 2 ** 52;
+export const TWO_POW_32 = 2 ** 32;
+/** Page numbers per 2^32-byte half: the low half of an address carries 20 page bits. */
+export const PAGES_PER_HIGH_UNIT = 2 ** 20;
+export const MAX_ADDRESS = (1n << 64n) - 1n;
+
+export type Address = bigint | number;
+
+export class AddressError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "AddressError";
+  }
+}
+
+/** `0x` and 16 hex digits of the address given as halves. */
+export function formatAddress(lo: number, hi: number): string {
+  return "0x" + (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
+}
+
+export function formatBigAddress(address: bigint): string {
+  return "0x" + address.toString(16).padStart(16, "0");
+}
+
+/** Validates an API address and returns it as a bigint. */
+export function toBigAddress(address: Address): bigint {
+  if (typeof address === "bigint") {
+    if (address < 0n || address > MAX_ADDRESS) {
+      throw new AddressError(`address ${address} is outside the 64-bit space`);
+    }
+    return address;
+  }
+  if (!Number.isSafeInteger(address) || address < 0) {
+    throw new AddressError(`address ${address} is not a non-negative safe integer (use a bigint above 2^53)`);
+  }
+  return BigInt(address);
+}
+
+/** Checks that `length` bytes starting at `address` stay inside the space; returns the start. */
+export function checkRange(address: Address, lengthBytes: number | bigint): bigint {
+  const start = toBigAddress(address);
+  const length = BigInt(lengthBytes);
+  if (length < 0n) throw new AddressError(`negative length ${lengthBytes}`);
+  if (start + length - 1n > MAX_ADDRESS && length > 0n) {
+    throw new AddressError(
+      `range of ${length} bytes at ${formatBigAddress(start)} runs past the top of the 64-bit space`,
+    );
+  }
+  return start;
+}
+
+export function lowHalf(address: bigint): number {
+  return Number(address & 0xffffffffn);
+}
+
+export function highHalf(address: bigint): number {
+  return Number(address >> 32n);
+}
+
+export function pageNumberOf(address: bigint): number {
+  return Number(address >> BigInt(PAGE_SHIFT));
+}
+
+export function pageOffsetOf(address: bigint): number {
+  return Number(address & BigInt(PAGE_OFFSET_MASK));
+}
+
+/** Page number (below 2^52) of the address `(lo, hi)`. */
+export function pageNumberOfHalves(lo: number, hi: number): number {
+  return (hi >>> 0) * PAGES_PER_HIGH_UNIT + (lo >>> PAGE_SHIFT);
+}
+
+/** Throws unless a `widthBytes` access at `(lo, hi)` ends at or below 2^64 - 1. */
+export function checkAccessEnd(lo: number, hi: number, widthBytes: number): void {
+  if (hi >>> 0 === 0xffffffff && (lo >>> 0) > TWO_POW_32 - widthBytes) {
+    throw new AddressError(
+      `${widthBytes}-byte access at ${formatAddress(lo, hi)} runs past the top of the 64-bit space`,
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { checkAccessEnd, PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves } from "./address.js";
+
+/** Scratch for the bytes of one page-crossing access (at most 8). */
+const crossingBytes = new Uint8Array(8);
+
+/** Counters every backend reports; the AddressSpace turns them into `stats()`. */
+export interface BackendCounters {
+  loads: number;
+  stores: number;
+  /** Pages with an entry in the page table (touched by a load or a store). */
+  touchedPages: number;
+  /** Pages backed by a private frame of their own (written at least once). */
+  residentPages: number;
+  residentBytes: number;
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+/**
+ * The hot path: little-endian loads and stores of 1, 2, 4 and 8 bytes, addresses as two
+ * u32 halves `(lo, hi)` and values as numbers, so emulators and the replayer call it
+ * without allocating. A 64-bit load returns the low half (u32) and leaves the high half in
+ * `loadHigh`. Backends implement it; so do trace sinks (statistics, recorders), which is
+ * what lets one replay loop drive them all.
+ */
+export interface MemoryAccess {
+  /** High 32 bits of the value returned by the last `load64`. */
+  loadHigh: number;
+
+  load8(lo: number, hi: number): number;
+  load16(lo: number, hi: number): number;
+  load32(lo: number, hi: number): number;
+  load64(lo: number, hi: number): number;
+  store8(lo: number, hi: number, value: number): void;
+  store16(lo: number, hi: number, value: number): void;
+  store32(lo: number, hi: number, value: number): void;
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void;
+}
+
+/**
+ * The one interface every memory backend implements: the hot path plus page-level
+ * methods. Everything else (bigint addresses, bulk ranges, regions, snapshots) is built
+ * once on top of these, in AddressSpace.
+ */
+export interface MemoryBackend extends MemoryAccess {
+  readonly kind: BackendKind;
+
+  /** Copies `lengthBytes` out of one page (offset + length <= page size). */
+  readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void;
+  /** Copies `lengthBytes` into one page (offset + length <= page size). */
+  writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void;
+  /** Releases the pages in [firstPage, firstPage + pageCount): they read as zero again. */
+  discardPages(firstPage: number, pageCount: number): void;
+  /** Page numbers with an entry, in no particular order. */
+  touchedPageNumbers(): number[];
+  /** A copy-on-write fork: writes to either side never show in the other. */
+  fork(): MemoryBackend;
+  counters(): BackendCounters;
+}
+
+export const BACKEND_KINDS = ["noop", "map", "paged"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export function isBackendKind(name: string): name is BackendKind {
+  return (BACKEND_KINDS as readonly string[]).includes(name);
+}
+
+/**
+ * Load of `widthBytes` that crosses a page boundary, assembled from byte loads.
+ * Slow path shared by every backend, through its page-level methods (so the access is
+ * counted once, by the caller); checks the top of the space first.
+ */
+export function loadCrossing(backend: MemoryBackend, lo: number, hi: number, widthBytes: number): number {
+  checkAccessEnd(lo, hi, widthBytes);
+  const pageNumber = pageNumberOfHalves(lo, hi);
+  const offset = lo & PAGE_OFFSET_MASK;
+  const firstPart = PAGE_SIZE_BYTES - offset;
+  backend.readPage(pageNumber, offset, crossingBytes, 0, firstPart);
+  backend.readPage(pageNumber + 1, 0, crossingBytes, firstPart, widthBytes - firstPart);
+  let valueLo = 0;
+  let valueHi = 0;
+  for (let k = 0; k < widthBytes; k++) {
+    if (k < 4) valueLo |= crossingBytes[k] << (8 * k);
+    else valueHi |= crossingBytes[k] << (8 * (k - 4));
+  }
+  backend.loadHigh = valueHi >>> 0;
+  return valueLo >>> 0;
+}
+
+/** Store of `widthBytes` that crosses a page boundary, split over the two pages. */
+export function storeCrossing(
+  backend: MemoryBackend,
+  lo: number,
+  hi: number,
+  widthBytes: number,
+  valueLo: number,
+  valueHi: number,
+): void {
+  checkAccessEnd(lo, hi, widthBytes);
+  for (let k = 0; k < widthBytes; k++) {
+    crossingBytes[k] = k < 4 ? valueLo >>> (8 * k) : valueHi >>> (8 * (k - 4));
+  }
+  const pageNumber = pageNumberOfHalves(lo, hi);
+  const offset = lo & PAGE_OFFSET_MASK;
+  const firstPart = PAGE_SIZE_BYTES - offset;
+  backend.writePage(pageNumber, offset, crossingBytes, 0, firstPart);
+  backend.writePage(pageNumber + 1, 0, crossingBytes, firstPart, widthBytes - firstPart);
+}

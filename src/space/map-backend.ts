@@ -1,0 +1,126 @@
+import { PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves } from "./address.js";
+import { loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
+
+/**
+ * The naive baseline: a plain JS Map from page number to a 4 KiB page, looked up on every
+ * access, pages created on first touch. Snapshots copy every page eagerly.
+ */
+export class MapBackend implements MemoryBackend {
+  readonly kind = "map" as const;
+  loadHigh = 0;
+  private loads = 0;
+  private stores = 0;
+
+  constructor(private readonly pages: Map<number, DataView> = new Map()) {}
+
+  load8(lo: number, hi: number): number {
+    this.loads++;
+    return this.page(lo, hi).getUint8(lo & PAGE_OFFSET_MASK);
+  }
+
+  load16(lo: number, hi: number): number {
+    this.loads++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 2) return loadCrossing(this, lo, hi, 2);
+    return this.page(lo, hi).getUint16(offset, true);
+  }
+
+  load32(lo: number, hi: number): number {
+    this.loads++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 4) return loadCrossing(this, lo, hi, 4);
+    return this.page(lo, hi).getUint32(offset, true);
+  }
+
+  load64(lo: number, hi: number): number {
+    this.loads++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 8) return loadCrossing(this, lo, hi, 8);
+    const page = this.page(lo, hi);
+    this.loadHigh = page.getUint32(offset + 4, true);
+    return page.getUint32(offset, true);
+  }
+
+  store8(lo: number, hi: number, value: number): void {
+    this.stores++;
+    this.page(lo, hi).setUint8(lo & PAGE_OFFSET_MASK, value);
+  }
+
+  store16(lo: number, hi: number, value: number): void {
+    this.stores++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 2) return storeCrossing(this, lo, hi, 2, value, 0);
+    this.page(lo, hi).setUint16(offset, value, true);
+  }
+
+  store32(lo: number, hi: number, value: number): void {
+    this.stores++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 4) return storeCrossing(this, lo, hi, 4, value, 0);
+    this.page(lo, hi).setUint32(offset, value, true);
+  }
+
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.stores++;
+    const offset = lo & PAGE_OFFSET_MASK;
+    if (offset > PAGE_SIZE_BYTES - 8) return storeCrossing(this, lo, hi, 8, valueLo, valueHi);
+    const page = this.page(lo, hi);
+    page.setUint32(offset, valueLo, true);
+    page.setUint32(offset + 4, valueHi, true);
+  }
+
+  readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
+    const page = this.pages.get(pageNumber);
+    if (page === undefined) dst.fill(0, dstOffset, dstOffset + lengthBytes);
+    else dst.set(new Uint8Array(page.buffer, offset, lengthBytes), dstOffset);
+  }
+
+  writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
+    new Uint8Array(this.pageAt(pageNumber).buffer, offset, lengthBytes).set(src.subarray(srcOffset, srcOffset + lengthBytes));
+  }
+
+  discardPages(firstPage: number, pageCount: number): void {
+    if (pageCount <= this.pages.size) {
+      for (let page = firstPage; page < firstPage + pageCount; page++) this.pages.delete(page);
+      return;
+    }
+    for (const page of [...this.pages.keys()]) {
+      if (page >= firstPage && page < firstPage + pageCount) this.pages.delete(page);
+    }
+  }
+
+  touchedPageNumbers(): number[] {
+    return [...this.pages.keys()];
+  }
+
+  fork(): MapBackend {
+    const copy = new Map<number, DataView>();
+    for (const [pageNumber, page] of this.pages) copy.set(pageNumber, new DataView(page.buffer.slice(0)));
+    return new MapBackend(copy);
+  }
+
+  counters(): BackendCounters {
+    return {
+      loads: this.loads,
+      stores: this.stores,
+      touchedPages: this.pages.size,
+      residentPages: this.pages.size,
+      residentBytes: this.pages.size * PAGE_SIZE_BYTES,
+      cacheHits: 0,
+      cacheMisses: 0,
+    };
+  }
+
+  private page(lo: number, hi: number): DataView {
+    return this.pageAt(pageNumberOfHalves(lo, hi));
+  }
+
+  private pageAt(pageNumber: number): DataView {
+    let page = this.pages.get(pageNumber);
+    if (page === undefined) {
+      page = new DataView(new ArrayBuffer(PAGE_SIZE_BYTES));
+      this.pages.set(pageNumber, page);
+    }
+    return page;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The interchange trace format, byte for byte:
+ *   op u8 (1 = write, 2 = read), width u8 (1, 2, 4 or 8), addr u64 little-endian,
+ *   then `width` value bytes (little-endian) for writes only.
+ * A read record is 10 bytes; a write record 10 + width.
+ */
+export const OP_WRITE = 1;
+export const OP_READ = 2;
+export const RECORD_HEADER_BYTES = 10;
+export const ADDRESS_OFFSET = 2;
+export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
+/** Streaming buffer size: big buffers, few syscalls, and bounded memory for any trace size. */
+export const STREAM_CHUNK_BYTES = 8 << 20;
+
+export function isValidWidth(widthBytes: number): boolean {
+  return widthBytes === 1 || widthBytes === 2 || widthBytes === 4 || widthBytes === 8;
+}
+
+/** Malformed trace input; names the file and the byte offset of the bad record. */
+export class TraceFormatError extends Error {
+  constructor(
+    readonly file: string,
+    readonly byteOffset: number,
+    readonly problem: string,
+  ) {
+    super(`${file}: byte offset ${byteOffset}: ${problem}`);
+    this.name = "TraceFormatError";
+  }
+}
+
+/** Describes what is wrong with the record header at `at`, or null if it is well-formed. */
+export function recordProblem(op: number, widthBytes: number): string | null {
+  if (op !== OP_READ && op !== OP_WRITE) return `unknown op ${op} (expected 1 = write or 2 = read)`;
+  if (!isValidWidth(widthBytes)) return `bad width ${widthBytes} (expected 1, 2, 4 or 8)`;
+  return null;
+}

@@ -1,0 +1,146 @@
+import { PAGE_OFFSET_MASK, PAGE_SHIFT, PAGE_SIZE_BYTES } from "../space/address.js";
+import type { MemoryAccess } from "../space/backend.js";
+import { PageTable } from "../space/page-table.js";
+
+/** Reuse-distance buckets: distance 1, 2, 3, 4-7, 8-31, 32+, and first touches. */
+export const REUSE_BUCKETS = ["1", "2", "3", "4-7", "8-31", "32+", "first touch"] as const;
+const BUCKET_32_PLUS = 5;
+const BUCKET_FIRST_TOUCH = 6;
+/** Pages tracked exactly by the LRU stack; deeper reuse lands in the 32+ bucket. */
+const LRU_DEPTH = 32;
+const WIDTHS = [1, 2, 4, 8] as const;
+
+export interface TraceStatsReport {
+  ops: number;
+  reads: number;
+  writes: number;
+  readsByWidth: Record<string, number>;
+  writesByWidth: Record<string, number>;
+  distinctPages: number;
+  /** Ops whose page differs from the previous op's (the first op included). */
+  pageTransitions: number;
+  pageCrossings: number;
+  /** Page reuse distance (LRU stack depth; 1 = same page as the previous op) per bucket. */
+  reuseDistance: Record<string, number>;
+}
+
+/**
+ * Trace statistics as a replay sink: replaying a trace onto it gathers the figures
+ * `memspace trace stats` prints. Loads return 0 (a trace records no read values).
+ */
+export class TraceStats implements MemoryAccess {
+  loadHigh = 0;
+  private readonly readCounts = new Float64Array(9);
+  private readonly writeCounts = new Float64Array(9);
+  private readonly seenPages = new PageTable();
+  private transitions = 0;
+  private crossings = 0;
+  private readonly reuseCounts = new Float64Array(REUSE_BUCKETS.length);
+  /** Most recently used pages first, as (low, high) page-number words. */
+  private readonly lruLo = new Int32Array(LRU_DEPTH).fill(-1);
+  private readonly lruHi = new Int32Array(LRU_DEPTH).fill(-1);
+  private lruSize = 0;
+
+  load8(lo: number, hi: number): number {
+    this.readCounts[1]++;
+    this.touch(lo, hi, 1);
+    return 0;
+  }
+  load16(lo: number, hi: number): number {
+    this.readCounts[2]++;
+    this.touch(lo, hi, 2);
+    return 0;
+  }
+  load32(lo: number, hi: number): number {
+    this.readCounts[4]++;
+    this.touch(lo, hi, 4);
+    return 0;
+  }
+  load64(lo: number, hi: number): number {
+    this.readCounts[8]++;
+    this.touch(lo, hi, 8);
+    return 0;
+  }
+  store8(lo: number, hi: number): void {
+    this.writeCounts[1]++;
+    this.touch(lo, hi, 1);
+  }
+  store16(lo: number, hi: number): void {
+    this.writeCounts[2]++;
+    this.touch(lo, hi, 2);
+  }
+  store32(lo: number, hi: number): void {
+    this.writeCounts[4]++;
+    this.touch(lo, hi, 4);
+  }
+  store64(lo: number, hi: number): void {
+    this.writeCounts[8]++;
+    this.touch(lo, hi, 8);
+  }
+
+  report(): TraceStatsReport {
+    const readsByWidth: Record<string, number> = {};
+    const writesByWidth: Record<string, number> = {};
+    let reads = 0;
+    let writes = 0;
+    for (const width of WIDTHS) {
+      readsByWidth[width] = this.readCounts[width];
+      writesByWidth[width] = this.writeCounts[width];
+      reads += this.readCounts[width];
+      writes += this.writeCounts[width];
+    }
+    const reuseDistance: Record<string, number> = {};
+    REUSE_BUCKETS.forEach((bucket, index) => (reuseDistance[bucket] = this.reuseCounts[index]));
+    return {
+      ops: reads + writes,
+      reads,
+      writes,
+      readsByWidth,
+      writesByWidth,
+      distinctPages: this.seenPages.size,
+      pageTransitions: this.transitions,
+      pageCrossings: this.crossings,
+      reuseDistance,
+    };
+  }
+
+  private touch(lo: number, hi: number, widthBytes: number): void {
+    // Page number as two words: low 32 bits and high 20 bits.
+    const pageLo = (hi << (32 - PAGE_SHIFT)) | (lo >>> PAGE_SHIFT);
+    const pageHi = hi >>> PAGE_SHIFT;
+    if ((lo & PAGE_OFFSET_MASK) + widthBytes > PAGE_SIZE_BYTES) {
+      this.crossings++;
+      // The access also touches the next page (no wrap: the replayer rejects the top).
+      const nextLo = (pageLo + 1) | 0;
+      this.seenPages.set(nextLo, nextLo === 0 ? pageHi + 1 : pageHi, 0);
+    }
+    if (this.lruSize > 0 && this.lruLo[0] === pageLo && this.lruHi[0] === pageHi) {
+      this.reuseCounts[0]++;
+      return;
+    }
+    this.transitions++;
+    let depth = 1;
+    while (depth < this.lruSize && (this.lruLo[depth] !== pageLo || this.lruHi[depth] !== pageHi)) depth++;
+    if (depth < this.lruSize) {
+      this.reuseCounts[bucketOf(depth + 1)]++;
+    } else {
+      const isNew = this.seenPages.get(pageLo, pageHi) < 0;
+      if (isNew) this.seenPages.set(pageLo, pageHi, 0);
+      this.reuseCounts[isNew ? BUCKET_FIRST_TOUCH : BUCKET_32_PLUS]++;
+      if (this.lruSize < LRU_DEPTH) this.lruSize++;
+      depth = this.lruSize - 1;
+    }
+    // Move to front: shift the more recent pages down one place.
+    this.lruLo.copyWithin(1, 0, depth);
+    this.lruHi.copyWithin(1, 0, depth);
+    this.lruLo[0] = pageLo;
+    this.lruHi[0] = pageHi;
+  }
+}
+
+function bucketOf(distance: number): number {
+  if (distance <= 3) return distance - 1;
+  if (distance <= 7) return 3;
+  if (distance <= 31) return 4;
+  return BUCKET_32_PLUS;
+}
