@@ -10,3 +10,6 @@ export { TraceWriter } from "./trace/writer.js";
 export { replayFile, replayChunk, ReplayTally, type ReplayResult } from "./trace/replay.js";
 export { TraceStats, REUSE_BUCKETS, type TraceStatsReport } from "./trace/stats.js";
 export { generateTrace, TRACE_SHAPES, type TraceShape } from "./trace/generators.js";
+export { AddressSpace, type AddressSpaceOptions, type AddressSpaceStats } from "./space/address-space.js";
+export * from "./space/protection.js";
+export type { RegionInfo } from "./space/region-map.js";

@@ -1,0 +1,280 @@
+import {
+  AddressError,
+  checkRange,
+  formatBigAddress,
+  highHalf,
+  lowHalf,
+  PAGE_OFFSET_MASK,
+  PAGE_SHIFT,
+  PAGE_SIZE_BYTES,
+  pageNumberOf,
+  toBigAddress,
+  type Address,
+} from "./address.js";
+import type { BackendKind, MemoryBackend } from "./backend.js";
+import { createBackend } from "./create-backend.js";
+import { GuardedBackend } from "./guarded-backend.js";
+import { MemoryFault, parseProtection, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
+import { RegionMap, type RegionInfo } from "./region-map.js";
+
+export interface AddressSpaceOptions {
+  /** A backend name or instance; default "paged". */
+  backend?: BackendKind | MemoryBackend;
+  /** Accesses outside a mapping, or against its permissions, throw a MemoryFault. */
+  strict?: boolean;
+}
+
+export interface AddressSpaceStats {
+  backend: BackendKind;
+  loads: number;
+  stores: number;
+  touchedPages: number;
+  residentPages: number;
+  residentBytes: number;
+  cacheHits: number;
+  cacheMisses: number;
+  regions: number;
+}
+
+/** Bulk operations move at most this much through a scratch buffer at a time. */
+const COPY_CHUNK_BYTES = 1 << 16;
+const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
+
+/**
+ * An emulated, sparse 2^64-byte memory: little-endian loads and stores of 1, 2, 4 and 8
+ * bytes at any address (page crossings included), bulk read/write/fill/copy, regions with
+ * permissions (enforced in strict mode), copy-on-write snapshots and statistics.
+ *
+ * Addresses are `bigint` or non-negative safe-integer `number`s; 64-bit values are
+ * `bigint`. Emulators and replayers use `access`, the allocation-free hot path with
+ * addresses as u32 halves.
+ */
+export class AddressSpace {
+  /** The hot path: the backend itself, or its strict-mode guard. */
+  readonly access: MemoryBackend;
+  readonly strict: boolean;
+  private readonly backend: MemoryBackend;
+  private readonly regionMap: RegionMap;
+
+  constructor(options: AddressSpaceOptions = {}, regionMap: RegionMap = new RegionMap()) {
+    const backend = options.backend ?? "paged";
+    this.backend = typeof backend === "string" ? createBackend(backend) : backend;
+    this.strict = options.strict === true;
+    this.regionMap = regionMap;
+    this.access = this.strict ? new GuardedBackend(this.backend, regionMap) : this.backend;
+  }
+
+  get backendKind(): BackendKind {
+    return this.backend.kind;
+  }
+
+  // Scalar loads and stores.
+
+  load8(address: Address): number {
+    const at = toBigAddress(address);
+    return this.access.load8(lowHalf(at), highHalf(at));
+  }
+  load16(address: Address): number {
+    const at = toBigAddress(address);
+    return this.access.load16(lowHalf(at), highHalf(at));
+  }
+  load32(address: Address): number {
+    const at = toBigAddress(address);
+    return this.access.load32(lowHalf(at), highHalf(at));
+  }
+  load64(address: Address): bigint {
+    const at = toBigAddress(address);
+    const low = this.access.load64(lowHalf(at), highHalf(at));
+    return (BigInt(this.access.loadHigh) << 32n) | BigInt(low);
+  }
+  store8(address: Address, value: number): void {
+    const at = toBigAddress(address);
+    this.access.store8(lowHalf(at), highHalf(at), checkValue(value, 0xff));
+  }
+  store16(address: Address, value: number): void {
+    const at = toBigAddress(address);
+    this.access.store16(lowHalf(at), highHalf(at), checkValue(value, 0xffff));
+  }
+  store32(address: Address, value: number): void {
+    const at = toBigAddress(address);
+    this.access.store32(lowHalf(at), highHalf(at), checkValue(value, 0xffffffff));
+  }
+  store64(address: Address, value: bigint | number): void {
+    const at = toBigAddress(address);
+    const bits = BigInt.asUintN(64, BigInt(value));
+    this.access.store64(lowHalf(at), highHalf(at), Number(bits & 0xffffffffn), Number(bits >> 32n));
+  }
+
+  // Bulk operations.
+
+  /** Copies `lengthBytes` starting at `address` out of the space. */
+  read(address: Address, lengthBytes: number): Uint8Array {
+    const start = checkRange(address, lengthBytes);
+    this.checkAllowed(start, lengthBytes, "read");
+    const out = new Uint8Array(lengthBytes);
+    this.forEachPagePiece(start, lengthBytes, (pageNumber, offset, done, pieceBytes) =>
+      this.backend.readPage(pageNumber, offset, out, done, pieceBytes),
+    );
+    return out;
+  }
+
+  write(address: Address, bytes: Uint8Array): void {
+    const start = checkRange(address, bytes.length);
+    this.checkAllowed(start, bytes.length, "write");
+    this.forEachPagePiece(start, bytes.length, (pageNumber, offset, done, pieceBytes) =>
+      this.backend.writePage(pageNumber, offset, bytes, done, pieceBytes),
+    );
+  }
+
+  /** Sets `lengthBytes` bytes to `byte`; whole pages filled with 0 are released instead. */
+  fill(address: Address, lengthBytes: number | bigint, byte: number): void {
+    const length = BigInt(lengthBytes);
+    const start = checkRange(address, length);
+    checkValue(byte, 0xff);
+    this.checkAllowed(start, length, "write");
+    const pattern = new Uint8Array(PAGE_SIZE_BYTES).fill(byte);
+    let at = start;
+    const end = start + length;
+    while (at < end) {
+      const offset = Number(at & BigInt(PAGE_OFFSET_MASK));
+      const pageNumber = pageNumberOf(at);
+      if (byte === 0 && offset === 0 && end - at >= PAGE_SIZE_BIG) {
+        // A run of whole zero pages is the state of untouched memory: drop the frames.
+        const pageCount = Number((end - at) / PAGE_SIZE_BIG);
+        this.backend.discardPages(pageNumber, pageCount);
+        at += BigInt(pageCount) * PAGE_SIZE_BIG;
+        continue;
+      }
+      const pieceBytes = Number(minBig(end - at, BigInt(PAGE_SIZE_BYTES - offset)));
+      this.backend.writePage(pageNumber, offset, pattern, 0, pieceBytes);
+      at += BigInt(pieceBytes);
+    }
+  }
+
+  /** Copies `lengthBytes` from `source` to `destination`; overlapping ranges are handled. */
+  copy(destination: Address, source: Address, lengthBytes: number | bigint): void {
+    const length = BigInt(lengthBytes);
+    const from = checkRange(source, length);
+    const to = checkRange(destination, length);
+    this.checkAllowed(from, length, "read");
+    this.checkAllowed(to, length, "write");
+    if (length === 0n || from === to) return;
+    const chunkBytes = BigInt(COPY_CHUNK_BYTES);
+    const scratch = new Uint8Array(COPY_CHUNK_BYTES);
+    // Copying backwards when the destination overlaps the source's tail keeps unread
+    // source bytes intact; each chunk is read whole before it is written.
+    const backwards = to > from && to < from + length;
+    let done = 0n;
+    while (done < length) {
+      const pieceBytes = minBig(length - done, chunkBytes);
+      const offset = backwards ? length - done - pieceBytes : done;
+      const piece = scratch.subarray(0, Number(pieceBytes));
+      this.forEachPagePiece(from + offset, piece.length, (pageNumber, pageOffset, pieceDone, bytes) =>
+        this.backend.readPage(pageNumber, pageOffset, piece, pieceDone, bytes),
+      );
+      this.forEachPagePiece(to + offset, piece.length, (pageNumber, pageOffset, pieceDone, bytes) =>
+        this.backend.writePage(pageNumber, pageOffset, piece, pieceDone, bytes),
+      );
+      done += pieceBytes;
+    }
+  }
+
+  // Regions.
+
+  /**
+   * Maps `sizeBytes` (rounded up to whole pages) at the page-aligned `address` with the
+   * given protection ("rw-", "r-x", or PROT_* flags). Overlapping a mapping is an error.
+   */
+  map(address: Address, sizeBytes: number | bigint, protection: Protection): void {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "map");
+    this.regionMap.map(firstPage, endPage, parseProtection(protection));
+    this.regionsChanged();
+  }
+
+  /** Unmaps the pages of the range; their contents are released and read as zero again. */
+  unmap(address: Address, sizeBytes: number | bigint): void {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "unmap");
+    this.regionMap.unmap(firstPage, endPage);
+    this.backend.discardPages(firstPage, endPage - firstPage);
+    this.regionsChanged();
+  }
+
+  protect(address: Address, sizeBytes: number | bigint, protection: Protection): void {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "protect");
+    this.regionMap.protect(firstPage, endPage, parseProtection(protection));
+    this.regionsChanged();
+  }
+
+  regions(): RegionInfo[] {
+    return this.regionMap.list();
+  }
+
+  // Snapshots and statistics.
+
+  /** A copy-on-write fork: writing to either side never changes the other. */
+  snapshot(): AddressSpace {
+    return new AddressSpace({ backend: this.backend.fork(), strict: this.strict }, this.regionMap.clone());
+  }
+
+  stats(): AddressSpaceStats {
+    return { backend: this.backend.kind, ...this.backend.counters(), regions: this.regionMap.count };
+  }
+
+  /** Calls `visit` for each in-page piece of [start, start + lengthBytes). */
+  private forEachPagePiece(
+    start: bigint,
+    lengthBytes: number,
+    visit: (pageNumber: number, offset: number, done: number, pieceBytes: number) => void,
+  ): void {
+    let pageNumber = pageNumberOf(start);
+    let offset = Number(start & BigInt(PAGE_OFFSET_MASK));
+    let done = 0;
+    while (done < lengthBytes) {
+      const pieceBytes = Math.min(lengthBytes - done, PAGE_SIZE_BYTES - offset);
+      visit(pageNumber, offset, done, pieceBytes);
+      done += pieceBytes;
+      pageNumber++;
+      offset = 0;
+    }
+  }
+
+  /** In strict mode, throws a MemoryFault at the first byte of the range that is denied. */
+  private checkAllowed(start: bigint, lengthBytes: number | bigint, access: AccessKind): void {
+    const length = BigInt(lengthBytes);
+    if (!this.strict || length === 0n) return;
+    const needed = access === "read" ? PROT_READ : PROT_WRITE;
+    const firstPage = pageNumberOf(start);
+    const denied = this.regionMap.firstDenied(firstPage, pageNumberOf(start + length - 1n) + 1, needed);
+    if (denied < 0) return;
+    const faultAt = denied === firstPage ? start : BigInt(denied) << BigInt(PAGE_SHIFT);
+    const reason = this.regionMap.find(denied) === undefined ? "unmapped" : "protection";
+    throw new MemoryFault(faultAt, Number(minBig(length, 1n << 31n)), access, reason);
+  }
+
+  private pageSpan(address: Address, sizeBytes: number | bigint, what: string): [number, number] {
+    const start = toBigAddress(address);
+    if ((start & BigInt(PAGE_OFFSET_MASK)) !== 0n) {
+      throw new AddressError(`${what}: address ${formatBigAddress(start)} is not page-aligned (4 KiB)`);
+    }
+    const size = BigInt(sizeBytes);
+    if (size <= 0n) throw new AddressError(`${what}: size ${size} must be positive`);
+    checkRange(start, size);
+    const firstPage = pageNumberOf(start);
+    return [firstPage, firstPage + Number((size + PAGE_SIZE_BIG - 1n) / PAGE_SIZE_BIG)];
+  }
+
+  private regionsChanged(): void {
+    if (this.access instanceof GuardedBackend) this.access.forgetRegion();
+  }
+}
+
+function checkValue(value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`value ${value} does not fit (expected an integer in 0..${max})`);
+  }
+  return value;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

@@ -1,0 +1,108 @@
+import { checkAccessEnd, PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves, TWO_POW_32 } from "./address.js";
+import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
+import { MemoryFault, PROT_READ, PROT_WRITE, type AccessKind } from "./protection.js";
+import type { RegionMap } from "./region-map.js";
+
+/**
+ * Strict mode: a backend wrapper that lets an access through only if every byte lies in a
+ * mapped region whose protection allows it, and otherwise throws a MemoryFault carrying the
+ * address, width and access kind. The last region that allowed an access is remembered, so
+ * the common case is three comparisons.
+ */
+export class GuardedBackend implements MemoryBackend {
+  loadHigh = 0;
+  private allowedFirstPage = 0;
+  private allowedEndPage = 0;
+  private allowedProtection = 0;
+
+  constructor(
+    readonly inner: MemoryBackend,
+    private readonly regions: RegionMap,
+  ) {}
+
+  get kind(): BackendKind {
+    return this.inner.kind;
+  }
+
+  /** Call after the region map changes. */
+  forgetRegion(): void {
+    this.allowedEndPage = 0;
+  }
+
+  load8(lo: number, hi: number): number {
+    this.check(lo, hi, 1, PROT_READ);
+    return this.inner.load8(lo, hi);
+  }
+  load16(lo: number, hi: number): number {
+    this.check(lo, hi, 2, PROT_READ);
+    return this.inner.load16(lo, hi);
+  }
+  load32(lo: number, hi: number): number {
+    this.check(lo, hi, 4, PROT_READ);
+    return this.inner.load32(lo, hi);
+  }
+  load64(lo: number, hi: number): number {
+    this.check(lo, hi, 8, PROT_READ);
+    const value = this.inner.load64(lo, hi);
+    this.loadHigh = this.inner.loadHigh;
+    return value;
+  }
+  store8(lo: number, hi: number, value: number): void {
+    this.check(lo, hi, 1, PROT_WRITE);
+    this.inner.store8(lo, hi, value);
+  }
+  store16(lo: number, hi: number, value: number): void {
+    this.check(lo, hi, 2, PROT_WRITE);
+    this.inner.store16(lo, hi, value);
+  }
+  store32(lo: number, hi: number, value: number): void {
+    this.check(lo, hi, 4, PROT_WRITE);
+    this.inner.store32(lo, hi, value);
+  }
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.check(lo, hi, 8, PROT_WRITE);
+    this.inner.store64(lo, hi, valueLo, valueHi);
+  }
+
+  readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
+    this.inner.readPage(pageNumber, offset, dst, dstOffset, lengthBytes);
+  }
+  writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
+    this.inner.writePage(pageNumber, offset, src, srcOffset, lengthBytes);
+  }
+  discardPages(firstPage: number, pageCount: number): void {
+    this.inner.discardPages(firstPage, pageCount);
+  }
+  touchedPageNumbers(): number[] {
+    return this.inner.touchedPageNumbers();
+  }
+  fork(): GuardedBackend {
+    return new GuardedBackend(this.inner.fork(), this.regions.clone());
+  }
+  counters(): BackendCounters {
+    return this.inner.counters();
+  }
+
+  private check(lo: number, hi: number, widthBytes: number, needed: number): void {
+    const page = pageNumberOfHalves(lo, hi);
+    const lastPage = (lo & PAGE_OFFSET_MASK) + widthBytes > PAGE_SIZE_BYTES ? page + 1 : page;
+    if (page >= this.allowedFirstPage && lastPage < this.allowedEndPage && (this.allowedProtection & needed) === needed) return;
+    this.checkSlow(lo, hi, widthBytes, needed, page, lastPage);
+  }
+
+  private checkSlow(lo: number, hi: number, widthBytes: number, needed: number, page: number, lastPage: number): void {
+    checkAccessEnd(lo, hi, widthBytes);
+    const access: AccessKind = needed === PROT_WRITE ? "write" : "read";
+    const address = BigInt(hi >>> 0) * BigInt(TWO_POW_32) + BigInt(lo >>> 0);
+    const denied = this.regions.firstDenied(page, lastPage + 1, needed);
+    if (denied >= 0) {
+      const reason = this.regions.find(denied) === undefined ? "unmapped" : "protection";
+      throw new MemoryFault(address, widthBytes, access, reason);
+    }
+    const region = this.regions.find(page)!;
+    this.allowedFirstPage = region.firstPage;
+    this.allowedEndPage = region.endPage;
+    this.allowedProtection = region.protection;
+  }
+}
+
