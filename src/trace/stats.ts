@@ -61,19 +61,19 @@ export class TraceStats implements MemoryAccess {
     this.touch(lo, hi, 8);
     return 0;
   }
-  store8(lo: number, hi: number): void {
+  store8(lo: number, hi: number, _value: number): void {
     this.writeCounts[1]++;
     this.touch(lo, hi, 1);
   }
-  store16(lo: number, hi: number): void {
+  store16(lo: number, hi: number, _value: number): void {
     this.writeCounts[2]++;
     this.touch(lo, hi, 2);
   }
-  store32(lo: number, hi: number): void {
+  store32(lo: number, hi: number, _value: number): void {
     this.writeCounts[4]++;
     this.touch(lo, hi, 4);
   }
-  store64(lo: number, hi: number): void {
+  store64(lo: number, hi: number, _valueLo: number, _valueHi: number): void {
     this.writeCounts[8]++;
     this.touch(lo, hi, 8);
   }

@@ -1,0 +1,173 @@
+/**
+ * Replay benchmark (`npm run bench:replay`): replays a Fib-shaped trace of the full
+ * 117,000,007 ops and an ExecBlock-shaped trace on noop, map and paged, and on the native
+ * reference replayer (../shared/anchors/seed_replay.rs, built with rustc -O) when rustc is
+ * on the machine, all on the same files in the same run.
+ *
+ * Each measurement runs in a fresh process (so one backend's JIT feedback cannot slow
+ * another), contestants are interleaved within each round (so machine noise spreads over
+ * all of them), a warm-up round reads every trace into the page cache first, and the table
+ * shows the median of the timed rounds.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderTable } from "../src/cli/table.js";
+import { BACKEND_KINDS } from "../src/space/backend.js";
+import { generateTrace, type TraceShape } from "../src/trace/generators.js";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
+const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
+const FIB_REFERENCE_OPS = 117_000_007;
+const EXECBLOCK_DEFAULT_OPS = 200_000_000;
+
+export interface ReplayBenchOptions {
+  fibOps: number;
+  execblockOps: number;
+  rounds: number;
+  folder?: string;
+  keep: boolean;
+}
+
+interface Measurement {
+  contestant: string;
+  milliseconds: number;
+  ops: number;
+  checksum: string;
+}
+
+type Contestant = { name: string; run: (trace: string) => Measurement };
+
+function jsContestant(backend: string): Contestant {
+  return {
+    name: backend,
+    run(trace) {
+      const output = execFileSync(process.execPath, [CLI, "replay", trace, "--backend", backend, "--json"], { encoding: "utf8" });
+      const row = JSON.parse(output.trim());
+      return { contestant: backend, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+    },
+  };
+}
+
+function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
+  const name = `native ${mode}`;
+  return {
+    name,
+    run(trace) {
+      // Prints "<mode> <ms> ms <Mops/s> Mops/s ops=<n> pages=<p> checksum=<c>".
+      const output = execFileSync(binary, [trace, mode], { encoding: "utf8" });
+      const match = /^\S+ (\d+(?:\.\d+)?) ms .* ops=(\d+) pages=\d+ checksum=(\d+)/.exec(output.trim());
+      if (match === null) throw new Error(`unexpected output from ${binary}: ${output}`);
+      return { contestant: name, milliseconds: Number(match[1]), ops: Number(match[2]), checksum: match[3] };
+    },
+  };
+}
+
+/** Builds the native reference with rustc -O, or returns null (with the reason) if it cannot. */
+function buildAnchor(folder: string): string | null {
+  if (!existsSync(ANCHOR_SOURCE)) {
+    process.stdout.write(`native reference skipped: ${ANCHOR_SOURCE} not found\n`);
+    return null;
+  }
+  const probe = spawnSync("rustc", ["--version"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    process.stdout.write("native reference skipped: rustc is not on this machine\n");
+    return null;
+  }
+  const binary = join(folder, "seed_replay");
+  execFileSync("rustc", ["--edition", "2021", "-C", "opt-level=3", "-o", binary, ANCHOR_SOURCE]);
+  return binary;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function runReplayBench(options: ReplayBenchOptions): void {
+  const folder = options.folder ?? mkdtempSync(join(tmpdir(), "memspace-bench-"));
+  mkdirSync(folder, { recursive: true });
+  try {
+    const traces: [TraceShape, number][] = [
+      ["fib", options.fibOps],
+      ["execblock", options.execblockOps],
+    ];
+    const anchor = buildAnchor(folder);
+    const contestants: Contestant[] = BACKEND_KINDS.map(jsContestant);
+    if (anchor !== null) contestants.push(nativeContestant(anchor, "noop"), nativeContestant(anchor, "paged"));
+    const rows: (string | number)[][] = [];
+    for (const [shape, ops] of traces) {
+      const trace = join(folder, `${shape}-${ops}.trace`);
+      if (!existsSync(trace) || statSync(trace).size === 0) {
+        process.stdout.write(`generating ${shape} trace, ${ops.toLocaleString("en-US")} ops...\n`);
+        generateTrace(shape, ops, trace);
+      }
+      const sizeMiB = statSync(trace).size / (1 << 20);
+      process.stdout.write(`${shape}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
+      const samples = new Map<string, Measurement[]>(contestants.map((contestant) => [contestant.name, []]));
+      for (let round = 0; round <= options.rounds; round++) {
+        for (const contestant of contestants) {
+          const measurement = contestant.run(trace);
+          if (measurement.ops !== ops) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${ops}`);
+          if (round > 0) samples.get(contestant.name)!.push(measurement);
+        }
+      }
+      const medians = new Map([...samples].map(([name, list]) => [name, median(list.map((m) => m.milliseconds))]));
+      const checksumOf = (name: string): string | undefined => samples.get(name)?.[0]?.checksum;
+      if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
+        throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
+      }
+      const noopMs = medians.get("noop")!;
+      const nativeMs = medians.get("native paged");
+      for (const contestant of contestants) {
+        const ms = medians.get(contestant.name)!;
+        rows.push([
+          shape,
+          contestant.name,
+          Math.round(ms),
+          ops / ms / 1e3,
+          contestant.name.startsWith("native") ? "-" : (ms / noopMs).toFixed(2),
+          nativeMs === undefined ? "-" : (nativeMs / ms).toFixed(2),
+        ]);
+      }
+    }
+    process.stdout.write(
+      "\n" +
+        renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], rows) +
+        "\n",
+    );
+  } finally {
+    if (!options.keep && options.folder === undefined) rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function parseArgs(argv: string[]): ReplayBenchOptions {
+  const options: ReplayBenchOptions = { fibOps: FIB_REFERENCE_OPS, execblockOps: EXECBLOCK_DEFAULT_OPS, rounds: 3, keep: false };
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index];
+    const value = (): string => {
+      const next = argv[++index];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    if (flag === "--quick") {
+      options.fibOps = 10_000_000;
+      options.execblockOps = 10_000_000;
+      options.rounds = 1;
+    } else if (flag === "--fib-ops") options.fibOps = Number(value());
+    else if (flag === "--execblock-ops") options.execblockOps = Number(value());
+    else if (flag === "--rounds") options.rounds = Number(value());
+    else if (flag === "--dir") options.folder = value();
+    else if (flag === "--keep") options.keep = true;
+    else throw new Error(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --rounds N, --dir DIR, --keep)`);
+  }
+  return options;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runReplayBench(parseArgs(process.argv.slice(2)));
+}

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { AddressSpace } from "../src/space/address-space.js";
+import { NoopBackend } from "../src/space/noop-backend.js";
+import { TraceFormatError } from "../src/trace/format.js";
+import { generateTrace } from "../src/trace/generators.js";
+import { streamTrace } from "../src/trace/reader.js";
+import { replayChunk, replayFile, ReplayTally } from "../src/trace/replay.js";
+import { TraceStats } from "../src/trace/stats.js";
+import { TraceWriter } from "../src/trace/writer.js";
+import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "./helpers.js";
+
+const opArb: fc.Arbitrary<TestOp> = fc
+  .record({
+    write: fc.boolean(),
+    width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const),
+    address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  })
+  .map((op) => ({ ...op, value: op.write ? BigInt.asUintN(8 * op.width, op.value) : 0n }));
+
+function writeOps(path: string, ops: TestOp[], bufferBytes?: number): void {
+  const writer = new TraceWriter(path, bufferBytes);
+  for (const op of ops) {
+    if (op.write) writer.write(lowOf(op.address), highOf(op.address), op.width, lowOf(op.value), highOf(op.value));
+    else writer.read(lowOf(op.address), highOf(op.address), op.width);
+  }
+  writer.close();
+}
+
+/** Replays through the chunked reader with a given chunk size and records the ops. */
+function readOps(path: string, chunkBytes?: number): TestOp[] {
+  const sink = new RecordingSink();
+  const tally = new ReplayTally(path);
+  streamTrace(path, (bytes, view, end, offset) => replayChunk(sink, bytes, view, end, offset, tally), { chunkBytes });
+  return sink.ops;
+}
+
+function errorOf(action: () => unknown): TraceFormatError {
+  try {
+    action();
+  } catch (error) {
+    assert.ok(error instanceof TraceFormatError, `expected TraceFormatError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a TraceFormatError");
+}
+
+describe("trace format", () => {
+  it("round trip: written ops read back identical, across any chunk boundary", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "round.trace");
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer({ min: 18, max: 200 }), (ops, chunkBytes) => {
+          writeOps(path, ops, 64);
+          const expectedBytes = ops.reduce((sum, op) => sum + 10 + (op.write ? op.width : 0), 0);
+          assert.equal(statSync(path).size, expectedBytes);
+          assert.deepEqual(readOps(path, chunkBytes), ops);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+
+  it("is byte for byte the interchange format", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "bytes.trace");
+      writeOps(path, [
+        { write: true, width: 2, address: 0x1122334455667788n, value: 0xbeefn },
+        { write: false, width: 8, address: 0x10n, value: 0n },
+      ]);
+      assert.deepEqual(
+        Array.from(readFileSync(path)),
+        [1, 2, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xef, 0xbe, 2, 8, 0x10, 0, 0, 0, 0, 0, 0, 0],
+      );
+    });
+  });
+
+  const good = [2, 2, 0, 0x10, 0, 0, 0, 0, 0, 0]; // a 2-byte read: bytes 0..9
+  const cases: [string, number[], number, RegExp][] = [
+    ["unknown op", [...good, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0], 10, /unknown op 3/],
+    ["op zero", [...good, ...good, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], 20, /unknown op 0/],
+    ["bad read width", [...good, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0], 10, /bad width 3/],
+    ["bad write width", [...good, 1, 16, 0, 0, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0)], 10, /bad width 16/],
+    ["truncated header", [...good, 2, 2, 0, 0], 10, /truncated record: 4 of 10 bytes/],
+    ["truncated write value", [...good, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3], 10, /truncated record: 13 of 18 bytes/],
+    ["lone byte", [...good, 2], 10, /truncated record: 1 of 10 bytes/],
+    ["bad width at end of file", [...good, 1, 9, 0], 10, /bad width 9/],
+  ];
+  for (const [name, bytes, offset, message] of cases) {
+    it(`rejects ${name}, naming the file and byte offset ${offset}`, () => {
+      withTempDir((folder) => {
+        const path = join(folder, "bad.trace");
+        writeFileSync(path, Uint8Array.from(bytes));
+        for (const chunkBytes of [18, 19, 64, undefined]) {
+          const error = errorOf(() => readOps(path, chunkBytes));
+          assert.equal(error.byteOffset, offset);
+          assert.equal(error.file, path);
+          assert.match(error.message, message);
+          assert.ok(error.message.startsWith(`${path}: byte offset ${offset}: `), error.message);
+        }
+      });
+    });
+  }
+
+  it("fuzz: any bytes either replay fully or fail with a TraceFormatError at a record start", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "fuzz.trace");
+      const byteArb = fc.oneof(fc.constantFrom(1, 2, 4, 8), fc.integer({ min: 0, max: 255 }));
+      fc.assert(
+        fc.property(fc.array(byteArb, { maxLength: 120 }), fc.integer({ min: 18, max: 70 }), (bytes, chunkBytes) => {
+          writeFileSync(path, Uint8Array.from(bytes));
+          let recordStarts = [0];
+          let at = 0;
+          while (at + 2 <= bytes.length && (bytes[at] === 1 || bytes[at] === 2) && [1, 2, 4, 8].includes(bytes[at + 1])) {
+            at += 10 + (bytes[at] === 1 ? bytes[at + 1] : 0);
+            recordStarts.push(at);
+          }
+          recordStarts = recordStarts.filter((start) => start <= bytes.length);
+          try {
+            const ops = readOps(path, chunkBytes);
+            assert.equal(recordStarts[recordStarts.length - 1], bytes.length, "accepted input must end at a record boundary");
+            assert.equal(ops.length, recordStarts.length - 1);
+          } catch (error) {
+            assert.ok(error instanceof TraceFormatError, String(error));
+            assert.ok(recordStarts.includes(error.byteOffset), `offset ${error.byteOffset} is not a record start`);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  it("a missing file is an error naming it", () => {
+    assert.throws(() => replayFile("/nonexistent/x.trace", new NoopBackend()), /ENOENT.*\/nonexistent\/x\.trace/);
+  });
+});
+
+describe("replay", () => {
+  it("applies writes and sums read values; backends that keep state agree", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "eb.trace");
+      generateTrace("execblock", 30_000, path, { seed: 7 });
+      const checksums = (["map", "paged"] as const).map((backend) => replayFile(path, new AddressSpace({ backend }).access).checksum);
+      assert.equal(checksums[0], checksums[1]);
+      // Same result as replaying through the bigint API by hand.
+      const space = new AddressSpace({ backend: "map" });
+      let sum = 0n;
+      for (const op of readOps(path)) {
+        if (op.write) {
+          if (op.width === 8) space.store64(op.address, op.value);
+          else if (op.width === 4) space.store32(op.address, Number(op.value));
+          else if (op.width === 2) space.store16(op.address, Number(op.value));
+          else space.store8(op.address, Number(op.value));
+        } else {
+          sum += op.width === 8 ? space.load64(op.address) : BigInt(op.width === 4 ? space.load32(op.address) : op.width === 2 ? space.load16(op.address) : space.load8(op.address));
+        }
+      }
+      assert.equal(checksums[0], BigInt.asUintN(64, sum));
+      assert.ok(sum > 0n, "the trace reads back written values");
+    });
+  });
+
+  it("reports ops, reads, writes and bytes", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "fib.trace");
+      generateTrace("fib", 1000, path);
+      const result = replayFile(path, new AddressSpace().access);
+      assert.deepEqual([result.ops, result.reads, result.writes, result.bytes], [1000, 999, 1, 999 * 10 + 18]);
+    });
+  });
+});
+
+describe("trace stats", () => {
+  it("counts widths, pages, transitions, crossings and reuse distance", () => {
+    const stats = new TraceStats();
+    const page = (n: number, offset = 0): number => n * 0x1000 + offset;
+    stats.load16(page(1), 0); // first touch, transition
+    stats.load16(page(1, 2), 0); // distance 1
+    stats.store64(page(2), 0, 0, 0); // first touch
+    stats.load32(page(1), 0); // distance 2
+    stats.load8(page(3), 0); // first touch
+    stats.load8(page(2), 0); // distance 3
+    stats.load16(page(4, 0xfff), 0); // first touch, crosses into page 5
+    for (let n = 10; n < 50; n++) stats.load8(page(n), 0); // 40 first touches
+    stats.load8(page(1), 0); // 32+
+    stats.load8(page(45), 0); // distance 5 -> bucket 4-7
+    const report = stats.report();
+    assert.equal(report.ops, 49);
+    assert.deepEqual(report.readsByWidth, { 1: 44, 2: 3, 4: 1, 8: 0 });
+    assert.deepEqual(report.writesByWidth, { 1: 0, 2: 0, 4: 0, 8: 1 });
+    assert.equal(report.pageCrossings, 1);
+    assert.equal(report.distinctPages, 5 + 40);
+    assert.equal(report.pageTransitions, 48);
+    assert.deepEqual(report.reuseDistance, { "1": 1, "2": 1, "3": 1, "4-7": 1, "8-31": 0, "32+": 1, "first touch": 44 });
+  });
+
+  it("the fib generator has the reference shape", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "fib.trace");
+      generateTrace("fib", 5000, path);
+      const stats = new TraceStats();
+      replayFile(path, stats);
+      const report = stats.report();
+      assert.equal(statSync(path).size, 4999 * 10 + 18);
+      assert.deepEqual([report.reads, report.readsByWidth[2], report.writes, report.writesByWidth[8]], [4999, 4999, 1, 1]);
+      assert.equal(report.pageTransitions, 3);
+      assert.equal(report.pageCrossings, 0);
+    });
+  });
+
+  it("the execblock generator lands near the reference figures", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "eb.trace");
+      generateTrace("execblock", 200_000, path);
+      const stats = new TraceStats();
+      replayFile(path, stats);
+      const report = stats.report();
+      const share = (part: number, whole: number): number => part / whole;
+      assert.equal(report.ops, 200_000);
+      assert.ok(Math.abs(share(report.reads, report.ops) - 0.925) < 0.01);
+      assert.ok(Math.abs(share(report.readsByWidth[2], report.reads) - 0.8956) < 0.01);
+      assert.ok(Math.abs(share(report.writesByWidth[8], report.writes) - 0.9245) < 0.02);
+      assert.ok(Math.abs(share(report.pageTransitions, report.ops) - 0.35) < 0.02);
+      assert.ok(Math.abs(share(report.reuseDistance["1"], report.ops) - 0.65) < 0.02);
+      assert.equal(report.pageCrossings, 0);
+    });
+  });
+});
