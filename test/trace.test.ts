@@ -32,10 +32,10 @@ function writeOps(path: string, ops: TestOp[], bufferBytes?: number): void {
 }
 
 /** Replays through the chunked reader with a given chunk size and records the ops. */
-function readOps(path: string, chunkBytes?: number): TestOp[] {
+function readOps(path: string, chunkBytes?: number, readAhead: boolean | "auto" = "auto"): TestOp[] {
   const sink = new RecordingSink();
   const tally = new ReplayTally(path);
-  streamTrace(path, (bytes, view, end, offset) => replayChunk(sink, bytes, view, end, offset, tally), { chunkBytes });
+  streamTrace(path, (bytes, view, start, end, offset) => replayChunk(sink, bytes, view, start, end, offset, tally), { chunkBytes, readAhead });
   return sink.ops;
 }
 
@@ -58,10 +58,21 @@ describe("trace format", () => {
           writeOps(path, ops, 64);
           const expectedBytes = ops.reduce((sum, op) => sum + 10 + (op.write ? op.width : 0), 0);
           assert.equal(statSync(path).size, expectedBytes);
-          assert.deepEqual(readOps(path, chunkBytes), ops);
+          assert.deepEqual(readOps(path, chunkBytes, false), ops);
         }),
         { numRuns: 200 },
       );
+    });
+  });
+
+  it("round trip through the read-ahead worker, across chunk boundaries", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "ahead.trace");
+      for (const [index, ops] of fc.sample(fc.array(opArb, { minLength: 1, maxLength: 300 }), { numRuns: 6, seed: 42 }).entries()) {
+        writeOps(path, ops);
+        const chunkBytes = [18, 19, 33, 64, 100, 4096][index];
+        assert.deepEqual(readOps(path, chunkBytes, true), ops, `chunk ${chunkBytes}`);
+      }
     });
   });
 
@@ -95,8 +106,8 @@ describe("trace format", () => {
       withTempDir((folder) => {
         const path = join(folder, "bad.trace");
         writeFileSync(path, Uint8Array.from(bytes));
-        for (const chunkBytes of [18, 19, 64, undefined]) {
-          const error = errorOf(() => readOps(path, chunkBytes));
+        for (const [chunkBytes, readAhead] of [[18, false], [19, true], [64, false], [undefined, "auto"]] as const) {
+          const error = errorOf(() => readOps(path, chunkBytes, readAhead));
           assert.equal(error.byteOffset, offset);
           assert.equal(error.file, path);
           assert.match(error.message, message);
@@ -121,7 +132,7 @@ describe("trace format", () => {
           }
           recordStarts = recordStarts.filter((start) => start <= bytes.length);
           try {
-            const ops = readOps(path, chunkBytes);
+            const ops = readOps(path, chunkBytes, false);
             assert.equal(recordStarts[recordStarts.length - 1], bytes.length, "accepted input must end at a record boundary");
             assert.equal(ops.length, recordStarts.length - 1);
           } catch (error) {

@@ -1,7 +1,20 @@
-import { PAGE_OFFSET_MASK, PAGE_SHIFT, PAGE_SIZE_BYTES, TWO_POW_32 } from "./address.js";
+import { PAGE_SHIFT, PAGE_SIZE_BYTES, TWO_POW_32 } from "./address.js";
 import { loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
 import { FramePool, ZERO_FRAME } from "./frame-pool.js";
 import { PageTable } from "./page-table.js";
+
+/**
+ * Page geometry as a const enum, so the hot path compiles to literals (module constants
+ * cost a context load and count against TurboFan's inlining budget).
+ */
+const enum Paging {
+  Shift = 12,
+  OffsetMask = 0xfff,
+  /** Last in-page offset at which an access of each width still fits in the page. */
+  LastOffset2 = 4094,
+  LastOffset4 = 4092,
+  LastOffset8 = 4088,
+}
 
 /**
  * Direct-mapped page cache size. The reference workload's page reuse distance is 65% at 1
@@ -9,20 +22,18 @@ import { PageTable } from "./page-table.js";
  */
 const CACHE_SLOTS = 32;
 const CACHE_MASK = CACHE_SLOTS - 1;
-/** Tag of an empty cache slot: page-low tags are 20-bit, so -1 never matches. */
+/** Tag of an empty slot or register: page-low tags are 20-bit, so -1 never matches. */
 const NO_TAG = -1;
-/** Last in-page offset at which an access of each width still fits in the page. */
-const LAST_OFFSET_2 = PAGE_SIZE_BYTES - 2;
-const LAST_OFFSET_4 = PAGE_SIZE_BYTES - 4;
-const LAST_OFFSET_8 = PAGE_SIZE_BYTES - 8;
 
 /**
- * The fast backend: pooled 4 KiB frames, an open-addressing page table, and two
- * direct-mapped page caches in front of it: one for loads, one for stores.
+ * The fast backend: pooled 4 KiB frames, an open-addressing page table, two direct-mapped
+ * page caches in front of it (one for loads, one for stores) and, in front of those, three
+ * last-page registers (2-byte loads, other loads, stores).
  *
- * The store cache holds only frames this space owns alone, so copy-on-write after a
- * snapshot costs nothing on the hit path; untouched pages map to the shared zero frame
- * and get a private frame on their first store.
+ * The store cache and register hold only frames this space owns alone, so copy-on-write
+ * after a snapshot costs nothing on the hit path; untouched pages map to the shared zero
+ * frame and get a private frame on their first store. `hi` may be passed as u32 or int32;
+ * a caller that mixes the two only loses register hits.
  */
 export class PagedBackend implements MemoryBackend {
   readonly kind = "paged" as const;
@@ -32,128 +43,170 @@ export class PagedBackend implements MemoryBackend {
   private stores = 0;
   private cacheMisses = 0;
   private privatePages = 0;
-  /** The pages of the last load and store: checked before the cache. */
-  private lastReadLo = NO_TAG;
-  private lastReadHi = 0;
-  private lastReadView: DataView;
-  private lastReadBase = 0;
-  private lastWriteLo = NO_TAG;
-  private lastWriteHi = 0;
-  private lastWriteView: DataView;
-  private lastWriteBase = 0;
 
+  // Last-page registers: page-low tag (20 bits), high half, frame view and byte offset.
+  private fetchPageLo = NO_TAG;
+  private fetchPageHi = 0;
+  private fetchView: DataView;
+  private fetchBase = 0;
+  private readPageLo = NO_TAG;
+  private readPageHi = 0;
+  private readView: DataView;
+  private readBase = 0;
+  private writePageLo = NO_TAG;
+  private writePageHi = 0;
+  private writeView: DataView;
+  private writeBase = 0;
+
+  // Direct-mapped caches, indexed by the low page bits.
   private readonly readTagLo = new Int32Array(CACHE_SLOTS).fill(NO_TAG);
   private readonly readTagHi = new Int32Array(CACHE_SLOTS);
-  private readonly readBase = new Int32Array(CACHE_SLOTS);
-  private readonly readView: DataView[];
+  private readonly readBases = new Int32Array(CACHE_SLOTS);
+  private readonly readViews: DataView[];
   private readonly writeTagLo = new Int32Array(CACHE_SLOTS).fill(NO_TAG);
   private readonly writeTagHi = new Int32Array(CACHE_SLOTS);
-  private readonly writeBase = new Int32Array(CACHE_SLOTS);
-  private readonly writeView: DataView[];
+  private readonly writeBases = new Int32Array(CACHE_SLOTS);
+  private readonly writeViews: DataView[];
 
   constructor(
     private readonly pool: FramePool = new FramePool(),
     private readonly table: PageTable = new PageTable(),
   ) {
     const zeroView = pool.viewOf(ZERO_FRAME);
-    this.readView = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
-    this.writeView = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
-    this.lastReadView = zeroView;
-    this.lastWriteView = zeroView;
+    this.readViews = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
+    this.writeViews = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
+    this.fetchView = zeroView;
+    this.readView = zeroView;
+    this.writeView = zeroView;
     table.forEach((_page, frame) => {
       if (frame !== ZERO_FRAME) this.privatePages++;
     });
   }
 
-  // Each access checks the last page first, then the direct-mapped cache (select*Page), then
-  // the page table (read/writeMiss). Profile lesson: the last-page check saves ~10% on Fib.
+  // Hot path. Each access compares its page with a last-page register and, on a match,
+  // touches the frame directly; everything else goes to one shared slow path. Lessons from
+  // profiling the replay loop (node --cpu-prof, --trace-turbo-inlining):
+  // - these methods must stay small enough for TurboFan to inline all eight into the
+  //   replay loop; a call that is not inlined boxes any u32 argument >= 2^30 (a heap
+  //   number per access, and GC);
+  // - so the slow path takes the page's low bits, high half and offset (small integers);
+  // - 2-byte loads get their own register: instruction fetch reads 16-bit parcels, and a
+  //   separate "I-TLB" keeps the code page while data accesses move between pages.
 
   load8(lo: number, hi: number): number {
-    this.loads++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (lo >>> PAGE_SHIFT !== this.lastReadLo || (hi | 0) !== this.lastReadHi) this.selectReadPage(lo, hi);
-    return this.lastReadView.getUint8(this.lastReadBase + offset);
+    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi) {
+      this.loads++;
+      return this.readView.getUint8(this.readBase + (lo & Paging.OffsetMask));
+    }
+    return this.loadSlow(lo >>> Paging.Shift, hi, lo & Paging.OffsetMask, 1);
   }
 
   load16(lo: number, hi: number): number {
-    this.loads++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_2) return loadCrossing(this, lo, hi, 2);
-    if (lo >>> PAGE_SHIFT !== this.lastReadLo || (hi | 0) !== this.lastReadHi) this.selectReadPage(lo, hi);
-    return this.lastReadView.getUint16(this.lastReadBase + offset, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.fetchPageLo && hi === this.fetchPageHi && offset <= Paging.LastOffset2) {
+      this.loads++;
+      return this.fetchView.getUint16(this.fetchBase + offset, true);
+    }
+    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 2);
   }
 
   load32(lo: number, hi: number): number {
-    this.loads++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_4) return loadCrossing(this, lo, hi, 4);
-    if (lo >>> PAGE_SHIFT !== this.lastReadLo || (hi | 0) !== this.lastReadHi) this.selectReadPage(lo, hi);
-    return this.lastReadView.getUint32(this.lastReadBase + offset, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi && offset <= Paging.LastOffset4) {
+      this.loads++;
+      return this.readView.getUint32(this.readBase + offset, true);
+    }
+    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 4);
   }
 
   load64(lo: number, hi: number): number {
-    this.loads++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_8) return loadCrossing(this, lo, hi, 8);
-    if (lo >>> PAGE_SHIFT !== this.lastReadLo || (hi | 0) !== this.lastReadHi) this.selectReadPage(lo, hi);
-    const at = this.lastReadBase + offset;
-    this.loadHigh = this.lastReadView.getUint32(at + 4, true);
-    return this.lastReadView.getUint32(at, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi && offset <= Paging.LastOffset8) {
+      this.loads++;
+      this.loadHigh = this.readView.getUint32(this.readBase + offset + 4, true);
+      return this.readView.getUint32(this.readBase + offset, true);
+    }
+    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 8);
   }
 
   store8(lo: number, hi: number, value: number): void {
-    this.stores++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (lo >>> PAGE_SHIFT !== this.lastWriteLo || (hi | 0) !== this.lastWriteHi) this.selectWritePage(lo, hi);
-    this.lastWriteView.setUint8(this.lastWriteBase + offset, value);
+    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi) {
+      this.stores++;
+      this.writeView.setUint8(this.writeBase + (lo & Paging.OffsetMask), value);
+    } else this.storeSlow(lo >>> Paging.Shift, hi, lo & Paging.OffsetMask, 1, value, 0);
   }
 
   store16(lo: number, hi: number, value: number): void {
-    this.stores++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_2) return storeCrossing(this, lo, hi, 2, value, 0);
-    if (lo >>> PAGE_SHIFT !== this.lastWriteLo || (hi | 0) !== this.lastWriteHi) this.selectWritePage(lo, hi);
-    this.lastWriteView.setUint16(this.lastWriteBase + offset, value, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset2) {
+      this.stores++;
+      this.writeView.setUint16(this.writeBase + offset, value, true);
+    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 2, value, 0);
   }
 
   store32(lo: number, hi: number, value: number): void {
-    this.stores++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_4) return storeCrossing(this, lo, hi, 4, value, 0);
-    if (lo >>> PAGE_SHIFT !== this.lastWriteLo || (hi | 0) !== this.lastWriteHi) this.selectWritePage(lo, hi);
-    this.lastWriteView.setUint32(this.lastWriteBase + offset, value, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset4) {
+      this.stores++;
+      this.writeView.setUint32(this.writeBase + offset, value, true);
+    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 4, value, 0);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
-    this.stores++;
-    const offset = lo & PAGE_OFFSET_MASK;
-    if (offset > LAST_OFFSET_8) return storeCrossing(this, lo, hi, 8, valueLo, valueHi);
-    if (lo >>> PAGE_SHIFT !== this.lastWriteLo || (hi | 0) !== this.lastWriteHi) this.selectWritePage(lo, hi);
-    const at = this.lastWriteBase + offset;
-    this.lastWriteView.setUint32(at, valueLo, true);
-    this.lastWriteView.setUint32(at + 4, valueHi, true);
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset8) {
+      this.stores++;
+      this.writeView.setUint32(this.writeBase + offset, valueLo, true);
+      this.writeView.setUint32(this.writeBase + offset + 4, valueHi, true);
+    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 8, valueLo, valueHi);
   }
 
-  /** Makes `(lo, hi)`'s page the last-read page, from the cache or the page table. */
-  private selectReadPage(lo: number, hi: number): void {
-    const pageLo = lo >>> PAGE_SHIFT;
-    let slot = pageLo & CACHE_MASK;
-    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0)) slot = this.readMiss(lo, hi);
-    this.lastReadLo = pageLo;
-    this.lastReadHi = hi | 0;
-    this.lastReadView = this.readView[slot];
-    this.lastReadBase = this.readBase[slot];
+  /** A load whose page is not in its register: crossing, or select the page and retry. */
+  private loadSlow(pageLo: number, hi: number, offset: number, widthBytes: number): number {
+    if (offset + widthBytes > PAGE_SIZE_BYTES) {
+      this.loads++;
+      return loadCrossing(this, ((pageLo << PAGE_SHIFT) | offset) >>> 0, hi, widthBytes);
+    }
+    const slot = this.readSlot(pageLo, hi);
+    const lo = ((pageLo << PAGE_SHIFT) | offset) >>> 0;
+    if (widthBytes === 2) {
+      this.fetchPageLo = pageLo;
+      this.fetchPageHi = hi;
+      this.fetchView = this.readViews[slot];
+      this.fetchBase = this.readBases[slot];
+      return this.load16(lo, hi);
+    }
+    this.readPageLo = pageLo;
+    this.readPageHi = hi;
+    this.readView = this.readViews[slot];
+    this.readBase = this.readBases[slot];
+    return widthBytes === 1 ? this.load8(lo, hi) : widthBytes === 4 ? this.load32(lo, hi) : this.load64(lo, hi);
   }
 
-  /** Makes `(lo, hi)`'s page the last-written page, owned by this space alone. */
-  private selectWritePage(lo: number, hi: number): void {
-    const pageLo = lo >>> PAGE_SHIFT;
+  /** A store whose page is not in the register: crossing, or select the page and retry. */
+  private storeSlow(pageLo: number, hi: number, offset: number, widthBytes: number, valueLo: number, valueHi: number): void {
+    const lo = ((pageLo << PAGE_SHIFT) | offset) >>> 0;
+    if (offset + widthBytes > PAGE_SIZE_BYTES) {
+      this.stores++;
+      storeCrossing(this, lo, hi, widthBytes, valueLo, valueHi);
+      return;
+    }
     let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(lo, hi);
-    this.lastWriteLo = pageLo;
-    this.lastWriteHi = hi | 0;
-    this.lastWriteView = this.writeView[slot];
-    this.lastWriteBase = this.writeBase[slot];
+    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
+    this.writePageLo = pageLo;
+    this.writePageHi = hi;
+    this.writeView = this.writeViews[slot];
+    this.writeBase = this.writeBases[slot];
+    if (widthBytes === 1) this.store8(lo, hi, valueLo);
+    else if (widthBytes === 2) this.store16(lo, hi, valueLo);
+    else if (widthBytes === 4) this.store32(lo, hi, valueLo);
+    else this.store64(lo, hi, valueLo, valueHi);
+  }
+
+  private readSlot(pageLo: number, hi: number): number {
+    const slot = pageLo & CACHE_MASK;
+    if (this.readTagLo[slot] === pageLo && this.readTagHi[slot] === (hi | 0)) return slot;
+    return this.readMiss(pageLo, hi);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
@@ -213,39 +266,39 @@ export class PagedBackend implements MemoryBackend {
     };
   }
 
-  /** Fills the load-cache slot of `(lo, hi)`'s page; an untouched page maps to the zero frame. */
-  private readMiss(lo: number, hi: number): number {
+  /** Fills the load-cache slot of the page; an untouched page maps to the zero frame. */
+  private readMiss(pageLo: number, hi: number): number {
     this.cacheMisses++;
-    const keyLo = (hi << (32 - PAGE_SHIFT)) | (lo >>> PAGE_SHIFT);
+    const keyLo = (hi << (32 - PAGE_SHIFT)) | pageLo;
     const keyHi = hi >>> PAGE_SHIFT;
     let frame = this.table.get(keyLo, keyHi);
     if (frame < 0) {
       frame = ZERO_FRAME;
       this.table.set(keyLo, keyHi, ZERO_FRAME);
     }
-    const slot = (lo >>> PAGE_SHIFT) & CACHE_MASK;
-    this.readTagLo[slot] = lo >>> PAGE_SHIFT;
+    const slot = pageLo & CACHE_MASK;
+    this.readTagLo[slot] = pageLo;
     this.readTagHi[slot] = hi;
-    this.readView[slot] = this.pool.viewOf(frame);
-    this.readBase[slot] = this.pool.baseOf(frame);
+    this.readViews[slot] = this.pool.viewOf(frame);
+    this.readBases[slot] = this.pool.baseOf(frame);
     return slot;
   }
 
   /** Fills the store-cache slot (and the load-cache slot) with a frame this space owns. */
-  private writeMiss(lo: number, hi: number): number {
+  private writeMiss(pageLo: number, hi: number): number {
     this.cacheMisses++;
-    const frame = this.ownFrame((hi << (32 - PAGE_SHIFT)) | (lo >>> PAGE_SHIFT), hi >>> PAGE_SHIFT);
-    const slot = (lo >>> PAGE_SHIFT) & CACHE_MASK;
+    const frame = this.ownFrame((hi << (32 - PAGE_SHIFT)) | pageLo, hi >>> PAGE_SHIFT);
+    const slot = pageLo & CACHE_MASK;
     const view = this.pool.viewOf(frame);
     const base = this.pool.baseOf(frame);
-    this.writeTagLo[slot] = lo >>> PAGE_SHIFT;
+    this.writeTagLo[slot] = pageLo;
     this.writeTagHi[slot] = hi;
-    this.writeView[slot] = view;
-    this.writeBase[slot] = base;
-    this.readTagLo[slot] = lo >>> PAGE_SHIFT;
+    this.writeViews[slot] = view;
+    this.writeBases[slot] = base;
+    this.readTagLo[slot] = pageLo;
     this.readTagHi[slot] = hi;
-    this.readView[slot] = view;
-    this.readBase[slot] = base;
+    this.readViews[slot] = view;
+    this.readBases[slot] = base;
     return slot;
   }
 
@@ -261,9 +314,10 @@ export class PagedBackend implements MemoryBackend {
     this.table.set(keyLo, keyHi, fresh);
     // A page that had a (shared) frame of its own was already counted.
     if (frame <= ZERO_FRAME) this.privatePages++;
-    // The load-cache slot of this page may still point at the old frame.
+    // Load registers and the load-cache slot may still point at the old frame.
     this.readTagLo[keyLo & CACHE_MASK] = NO_TAG;
-    this.lastReadLo = NO_TAG;
+    this.readPageLo = NO_TAG;
+    this.fetchPageLo = NO_TAG;
     return fresh;
   }
 
@@ -274,8 +328,9 @@ export class PagedBackend implements MemoryBackend {
   }
 
   private invalidateCaches(): void {
-    this.lastReadLo = NO_TAG;
-    this.lastWriteLo = NO_TAG;
+    this.fetchPageLo = NO_TAG;
+    this.readPageLo = NO_TAG;
+    this.writePageLo = NO_TAG;
     this.readTagLo.fill(NO_TAG);
     this.writeTagLo.fill(NO_TAG);
   }

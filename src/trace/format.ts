@@ -4,11 +4,22 @@
  *   then `width` value bytes (little-endian) for writes only.
  * A read record is 10 bytes; a write record 10 + width.
  */
-export const OP_WRITE = 1;
-export const OP_READ = 2;
-export const RECORD_HEADER_BYTES = 10;
-export const ADDRESS_OFFSET = 2;
-export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
+
+/**
+ * The format's numbers as a const enum, so hot loops compile them to literals: an imported
+ * `const` is a module cell that TurboFan re-reads and hole-checks on every use.
+ */
+export const enum TraceFormat {
+  OpWrite = 1,
+  OpRead = 2,
+  HeaderBytes = 10,
+  MaxRecordBytes = 18,
+}
+
+export const OP_WRITE = TraceFormat.OpWrite;
+export const OP_READ = TraceFormat.OpRead;
+export const RECORD_HEADER_BYTES = TraceFormat.HeaderBytes;
+export const MAX_RECORD_BYTES = TraceFormat.MaxRecordBytes;
 /** Streaming buffer size: big buffers, few syscalls, and bounded memory for any trace size. */
 export const STREAM_CHUNK_BYTES = 8 << 20;
 

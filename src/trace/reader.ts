@@ -1,57 +1,210 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { MAX_RECORD_BYTES, OP_WRITE, RECORD_HEADER_BYTES, recordProblem, STREAM_CHUNK_BYTES, TraceFormatError } from "./format.js";
+import { ChunkState, controlWords, type ReadAheadSetup } from "./read-ahead-layout.js";
 
 /**
- * Consumes whole records from `bytes[0, end)`; returns how many bytes it consumed (the rest
- * is a partial record, carried into the next chunk). `fileOffset` is the file offset of
- * `bytes[0]`, for error messages.
+ * Consumes whole records from `bytes[start, end)` and returns the index it stopped at (the
+ * rest is a partial record, carried into the next chunk). `fileOffset` is the file offset
+ * of `bytes[start]`, for error messages. `bytes` and `view` are the same objects for every
+ * chunk of a stream, so the consumer's hot loop stays monomorphic.
  */
-export type ChunkConsumer = (bytes: Uint8Array, view: DataView, end: number, fileOffset: number) => number;
+export type ChunkConsumer = (bytes: Uint8Array, view: DataView, start: number, end: number, fileOffset: number) => number;
 
 export interface StreamOptions {
   chunkBytes?: number;
+  /**
+   * Read the next chunks on a worker thread while this one is consumed: "auto" (the
+   * default) does so for files of more than four chunks.
+   */
+  readAhead?: boolean | "auto";
   /** Called after each chunk with the bytes consumed so far and the file size. */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
+/** Room before each chunk for the carried partial record (at most 17 bytes), 8-aligned. */
+const PREFIX_BYTES = 24;
+const READ_AHEAD_SLOTS = 3;
+const SYNC_SLOTS = 2;
+/** A read-ahead worker that delivers nothing for this long is reported, not waited on forever. */
+const STALL_LIMIT_MS = 120_000;
+
+/** Where chunks come from: filled slots of one SharedArrayBuffer, in order. */
+interface ChunkSource {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Byte index in `bytes` where slot `slot`'s data starts (a prefix area lies before it). */
+  dataStart(slot: number): number;
+  /** Waits for slot `slot` to be filled; returns its length (0 at end of file). */
+  acquire(slot: number): number;
+  /** Hands slot `slot` back for refilling. */
+  release(slot: number): void;
+  readonly slotCount: number;
+  close(): void;
+}
+
 /**
- * Streams a trace file through `consume` in multi-MiB chunks over one reused buffer, so a
- * 40 GB trace needs the same memory as a 40 MB one. A trailing partial record is an error
- * naming its offset. Returns the file size.
+ * Streams a trace file through `consume` in multi-MiB chunks over a fixed set of buffers,
+ * so a 40 GB trace needs the same memory as a 40 MB one. A trailing partial record is an
+ * error naming its offset. Returns the file size.
  */
 export function streamTrace(path: string, consume: ChunkConsumer, options: StreamOptions = {}): number {
   const chunkBytes = Math.max(options.chunkBytes ?? STREAM_CHUNK_BYTES, MAX_RECORD_BYTES);
-  const bytes = new Uint8Array(chunkBytes);
-  const view = new DataView(bytes.buffer);
   const fd = openSync(path, "r");
+  let source: ChunkSource | undefined;
   try {
     const totalBytes = fstatSync(fd).size;
-    let carried = 0; // bytes of a partial record at the front of the buffer
-    let fileOffset = 0; // file offset of bytes[0]
-    for (;;) {
-      const read = readSync(fd, bytes, carried, chunkBytes - carried, null);
-      const end = carried + read;
-      if (read === 0) {
-        if (end > 0) throw truncatedRecord(path, bytes, end, fileOffset);
+    const readAhead = options.readAhead ?? "auto";
+    const useWorker = readAhead === true || (readAhead === "auto" && totalBytes > 4 * chunkBytes);
+    source = useWorker ? new ReadAheadSource(path, chunkBytes) : new SyncSource(fd, chunkBytes);
+    const { bytes, view } = source;
+    let carried = 0; // bytes of a partial record waiting at the end of the previous slot
+    let carriedFrom = 0; // where they start in `bytes`
+    let fileOffset = 0; // file offset of the first byte not yet consumed
+    for (let chunk = 0; ; chunk++) {
+      const slot = chunk % source.slotCount;
+      const length = source.acquire(slot);
+      const dataStart = source.dataStart(slot);
+      const start = dataStart - carried;
+      bytes.copyWithin(start, carriedFrom, carriedFrom + carried);
+      if (chunk > 0) source.release((chunk - 1) % source.slotCount);
+      if (length === 0) {
+        if (carried > 0) throw truncatedRecord(path, bytes, start, carried, fileOffset);
         return fileOffset;
       }
-      const consumed = consume(bytes, view, end, fileOffset);
-      bytes.copyWithin(0, consumed, end);
-      carried = end - consumed;
-      fileOffset += consumed;
+      const end = dataStart + length;
+      const stop = consume(bytes, view, start, end, fileOffset);
+      fileOffset += stop - start;
+      carried = end - stop;
+      carriedFrom = stop;
       options.onProgress?.(fileOffset, totalBytes);
     }
   } finally {
+    source?.close();
     closeSync(fd);
   }
 }
 
 /** The error for a record cut off by the end of the file, after checking its header. */
-function truncatedRecord(path: string, bytes: Uint8Array, end: number, fileOffset: number): TraceFormatError {
-  if (end >= 2) {
-    const problem = recordProblem(bytes[0], bytes[1]);
+function truncatedRecord(path: string, bytes: Uint8Array, at: number, length: number, fileOffset: number): TraceFormatError {
+  if (length >= 2) {
+    const problem = recordProblem(bytes[at], bytes[at + 1]);
     if (problem !== null) return new TraceFormatError(path, fileOffset, problem);
   }
-  const expected = end >= 2 && bytes[0] === OP_WRITE ? RECORD_HEADER_BYTES + bytes[1] : RECORD_HEADER_BYTES;
-  return new TraceFormatError(path, fileOffset, `truncated record: ${end} of ${expected} bytes before end of file`);
+  const expected = length >= 2 && bytes[at] === OP_WRITE ? RECORD_HEADER_BYTES + bytes[at + 1] : RECORD_HEADER_BYTES;
+  return new TraceFormatError(path, fileOffset, `truncated record: ${length} of ${expected} bytes before end of file`);
+}
+
+function slotLayout(slotCount: number, chunkBytes: number): { controlBytes: number; slotBytes: number; totalBytes: number } {
+  const controlBytes = controlWords(slotCount) * 4;
+  const slotBytes = PREFIX_BYTES + Math.ceil(chunkBytes / 8) * 8;
+  return { controlBytes, slotBytes, totalBytes: controlBytes + slotCount * slotBytes };
+}
+
+/** Reads each chunk on demand, on this thread (small files: no worker start-up cost). */
+class SyncSource implements ChunkSource {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly slotCount = SYNC_SLOTS;
+  private readonly layout: ReturnType<typeof slotLayout>;
+
+  constructor(
+    private readonly fd: number,
+    private readonly chunkBytes: number,
+  ) {
+    this.layout = slotLayout(SYNC_SLOTS, chunkBytes);
+    // Shared memory in both sources, so consumers always see one kind of buffer.
+    const buffer = new SharedArrayBuffer(this.layout.totalBytes);
+    this.bytes = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  dataStart(slot: number): number {
+    return this.layout.controlBytes + slot * this.layout.slotBytes + PREFIX_BYTES;
+  }
+
+  acquire(slot: number): number {
+    const start = this.dataStart(slot);
+    let length = 0;
+    while (length < this.chunkBytes) {
+      const read = readSync(this.fd, this.bytes, start + length, this.chunkBytes - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return length;
+  }
+
+  release(): void {}
+  close(): void {}
+}
+
+/**
+ * Reads ahead on a worker thread into a ring of slots while this thread consumes, so file
+ * reading overlaps replay instead of adding to it. Synchronisation is one Int32 state word
+ * per slot (Atomics.wait / notify); the main thread may block in Atomics.wait in Node.
+ */
+class ReadAheadSource implements ChunkSource {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly slotCount = READ_AHEAD_SLOTS;
+  private readonly control: Int32Array;
+  private readonly layout: ReturnType<typeof slotLayout>;
+  private readonly worker: Worker;
+  private readonly errors: MessageChannel;
+
+  constructor(
+    private readonly path: string,
+    chunkBytes: number,
+  ) {
+    this.layout = slotLayout(READ_AHEAD_SLOTS, chunkBytes);
+    const buffer = new SharedArrayBuffer(this.layout.totalBytes);
+    this.bytes = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+    this.control = new Int32Array(buffer, 0, controlWords(READ_AHEAD_SLOTS));
+    this.errors = new MessageChannel();
+    const setup: ReadAheadSetup = {
+      path,
+      buffer,
+      slotCount: READ_AHEAD_SLOTS,
+      chunkBytes,
+      firstDataByte: this.layout.controlBytes + PREFIX_BYTES,
+      slotBytes: this.layout.slotBytes,
+      errorPort: this.errors.port2,
+    };
+    this.worker = new Worker(new URL("./read-ahead-worker.js", import.meta.url), {
+      workerData: setup,
+      transferList: [this.errors.port2],
+    });
+    this.worker.unref();
+  }
+
+  dataStart(slot: number): number {
+    return this.layout.controlBytes + slot * this.layout.slotBytes + PREFIX_BYTES;
+  }
+
+  acquire(slot: number): number {
+    const started = Date.now();
+    while (Atomics.load(this.control, slot) !== ChunkState.Full) {
+      Atomics.wait(this.control, slot, ChunkState.Empty, 1000);
+      if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.path}: read-ahead worker stalled`);
+    }
+    const length = Atomics.load(this.control, this.slotCount + slot);
+    if (length < 0) {
+      const message = receiveMessageOnPort(this.errors.port1)?.message;
+      throw new Error(`${this.path}: ${typeof message === "string" ? message : "read failed"}`);
+    }
+    return length;
+  }
+
+  release(slot: number): void {
+    Atomics.store(this.control, slot, ChunkState.Empty);
+    Atomics.notify(this.control, slot);
+  }
+
+  close(): void {
+    Atomics.store(this.control, 2 * this.slotCount, 1); // cancel
+    for (let slot = 0; slot < this.slotCount; slot++) this.release(slot);
+    this.errors.port1.close();
+    void this.worker.terminate();
+  }
 }

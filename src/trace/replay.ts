@@ -1,8 +1,20 @@
+import { TWO_POW_32 } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
-import { OP_READ, OP_WRITE, RECORD_HEADER_BYTES, recordProblem, TraceFormatError } from "./format.js";
+import { recordProblem, TraceFormat, TraceFormatError } from "./format.js";
 import { streamTrace, type StreamOptions } from "./reader.js";
 
-const U64_MASK = (1n << 64n) - 1n;
+
+/** Record heads as one little-endian u16: op in the low byte, width in the high byte. */
+const enum Head {
+  Read1 = TraceFormat.OpRead | (1 << 8),
+  Read2 = TraceFormat.OpRead | (2 << 8),
+  Read4 = TraceFormat.OpRead | (4 << 8),
+  Read8 = TraceFormat.OpRead | (8 << 8),
+  Write1 = TraceFormat.OpWrite | (1 << 8),
+  Write2 = TraceFormat.OpWrite | (2 << 8),
+  Write4 = TraceFormat.OpWrite | (4 << 8),
+  Write8 = TraceFormat.OpWrite | (8 << 8),
+}
 
 export interface ReplayResult {
   ops: number;
@@ -14,24 +26,42 @@ export interface ReplayResult {
   checksum: bigint;
 }
 
-/** Running totals of one replay; the chunk loop adds to them once per chunk. */
+/**
+ * Running totals of one replay; the chunk loop adds to them once per chunk. The checksum is
+ * kept as two u32 halves in plain numbers: a BigInt here made TurboFan deoptimize the
+ * replay loop at every chunk ("not a BigInt64"), which cost more than the loop itself.
+ */
 export class ReplayTally {
   reads = 0;
   writes = 0;
-  checksum = 0n;
+  private checksumLo = 0;
+  private checksumHi = 0;
   /** `file` names the trace in error messages. */
   constructor(readonly file: string) {}
+
+  /** Adds sums of value halves (each below 2^53) to the wrapping u64 checksum. */
+  addToChecksum(sumLo: number, sumHi: number): void {
+    const low = this.checksumLo + sumLo;
+    const carry = Math.floor(low / TWO_POW_32);
+    this.checksumLo = low - carry * TWO_POW_32;
+    this.checksumHi = (this.checksumHi + (sumHi % TWO_POW_32) + carry) % TWO_POW_32;
+  }
+
+  get checksum(): bigint {
+    return (BigInt(this.checksumHi) << 32n) | BigInt(this.checksumLo);
+  }
 }
 
 /**
- * Decodes the records in `bytes[0, end)` and applies each to `sink`; returns the bytes
- * consumed (a trailing partial record is left for the next chunk). This is the replay hot
+ * Decodes the records in `bytes[start, end)` and applies each to `sink`; returns the index
+ * it stopped at (a trailing partial record is left for the next chunk). This is the replay hot
  * loop: no allocation, widths dispatched to fixed-width calls, reads first (they dominate).
  */
 export function replayChunk(
   sink: MemoryAccess,
   bytes: Uint8Array,
   view: DataView,
+  start: number,
   end: number,
   fileOffset: number,
   tally: ReplayTally,
@@ -41,43 +71,56 @@ export function replayChunk(
   let sumHi = 0;
   let reads = 0;
   let writes = 0;
-  let at = 0;
-  const lastHeader = end - RECORD_HEADER_BYTES;
+  let at = start;
+  const lastHeader = end - TraceFormat.HeaderBytes;
   while (at <= lastHeader) {
-    const op = bytes[at];
-    const width = bytes[at + 1];
+    // One little-endian u16 load gives op (low byte) and width (high byte); the cases are
+    // ordered by how often the reference workloads use them.
+    const head = view.getUint16(at, true);
     const lo = view.getUint32(at + 2, true);
     const hi = view.getUint32(at + 6, true);
-    if (op === OP_READ) {
-      if (width === 2) sumLo += sink.load16(lo, hi);
-      else if (width === 8) {
+    if (head === Head.Read2) {
+      sumLo += sink.load16(lo, hi);
+      at += TraceFormat.HeaderBytes;
+      reads++;
+    } else if ((head & 0xff) === TraceFormat.OpRead) {
+      if (head === Head.Read8) {
         sumLo += sink.load64(lo, hi);
         sumHi += sink.loadHigh;
-      } else if (width === 4) sumLo += sink.load32(lo, hi);
-      else if (width === 1) sumLo += sink.load8(lo, hi);
+      } else if (head === Head.Read4) sumLo += sink.load32(lo, hi);
+      else if (head === Head.Read1) sumLo += sink.load8(lo, hi);
       else break;
-      at += RECORD_HEADER_BYTES;
+      at += TraceFormat.HeaderBytes;
       reads++;
-    } else if (op === OP_WRITE) {
-      const next = at + RECORD_HEADER_BYTES + width;
-      if (next > end) break;
-      const valueAt = at + RECORD_HEADER_BYTES;
-      if (width === 8) sink.store64(lo, hi, view.getUint32(valueAt, true), view.getUint32(valueAt + 4, true));
-      else if (width === 4) sink.store32(lo, hi, view.getUint32(valueAt, true));
-      else if (width === 2) sink.store16(lo, hi, view.getUint16(valueAt, true));
-      else if (width === 1) sink.store8(lo, hi, bytes[valueAt]);
-      else break;
-      at = next;
+    } else {
+      const valueAt = at + TraceFormat.HeaderBytes;
+      if (head === Head.Write8) {
+        if (valueAt + 8 > end) break;
+        sink.store64(lo, hi, view.getUint32(valueAt, true), view.getUint32(valueAt + 4, true));
+        at = valueAt + 8;
+      } else if (head === Head.Write4) {
+        if (valueAt + 4 > end) break;
+        sink.store32(lo, hi, view.getUint32(valueAt, true));
+        at = valueAt + 4;
+      } else if (head === Head.Write2) {
+        if (valueAt + 2 > end) break;
+        sink.store16(lo, hi, view.getUint16(valueAt, true));
+        at = valueAt + 2;
+      } else if (head === Head.Write1) {
+        if (valueAt + 1 > end) break;
+        sink.store8(lo, hi, bytes[valueAt]);
+        at = valueAt + 1;
+      } else break;
       writes++;
-    } else break;
+    }
   }
   tally.reads += reads;
   tally.writes += writes;
-  tally.checksum = (tally.checksum + BigInt(sumLo) + (BigInt(sumHi) << 32n)) & U64_MASK;
+  tally.addToChecksum(sumLo, sumHi);
   // The loop stops early only at a partial write record or a malformed header.
   if (at <= lastHeader) {
     const problem = recordProblem(bytes[at], bytes[at + 1]);
-    if (problem !== null) throw new TraceFormatError(tally.file, fileOffset + at, problem);
+    if (problem !== null) throw new TraceFormatError(tally.file, fileOffset + (at - start), problem);
   }
   return at;
 }
@@ -88,7 +131,7 @@ export function replayFile(path: string, sink: MemoryAccess, options: StreamOpti
   const started = performance.now();
   const bytes = streamTrace(
     path,
-    (chunk, view, end, fileOffset) => replayChunk(sink, chunk, view, end, fileOffset, tally),
+    (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally),
     options,
   );
   const milliseconds = performance.now() - started;
