@@ -15,11 +15,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderTable } from "../src/cli/table.js";
-import { BACKEND_KINDS } from "../src/space/backend.js";
+import { replayInFreshProcess } from "../src/cli/replay-command.js";
+import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { generateTrace, type TraceShape } from "../src/trace/generators.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
 const FIB_REFERENCE_OPS = 117_000_007;
 const EXECBLOCK_DEFAULT_OPS = 200_000_000;
@@ -41,12 +41,11 @@ interface Measurement {
 
 type Contestant = { name: string; run: (trace: string) => Measurement };
 
-function jsContestant(backend: string): Contestant {
+function jsContestant(backend: BackendKind): Contestant {
   return {
     name: backend,
     run(trace) {
-      const output = execFileSync(process.execPath, [CLI, "replay", trace, "--backend", backend, "--json"], { encoding: "utf8" });
-      const row = JSON.parse(output.trim());
+      const row = replayInFreshProcess(trace, backend);
       return { contestant: backend, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
     },
   };

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BACKEND_KINDS } from "../space/backend.js";
 import { generateTrace } from "../trace/generators.js";
-import { replayOnBackend, replayTable } from "./replay-command.js";
+import { replayInFreshProcess, replayTable } from "./replay-command.js";
 import { startProgress } from "./progress.js";
 
 /**
@@ -19,7 +19,7 @@ export function runDemo(ops: number): void {
     progress.stop();
     const sizeMiB = statSync(trace).size / (1 << 20);
     process.stdout.write(`memspace demo: Fib-shaped trace, ${ops.toLocaleString("en-US")} ops (${sizeMiB.toFixed(0)} MiB)\n\n`);
-    const rows = BACKEND_KINDS.map((kind) => replayOnBackend(trace, kind));
+    const rows = BACKEND_KINDS.map((kind) => replayInFreshProcess(trace, kind));
     process.stdout.write(replayTable(rows) + "\n");
     const noop = rows.find((row) => row.backend === "noop");
     if (noop) {

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { runDemo } from "./demo-command.js";
-import { runReplay } from "./replay-command.js";
+import { ReportedError, runReplay } from "./replay-command.js";
 import { runTraceGen, runTraceStats } from "./trace-commands.js";
 
 function parseBackends(value: string): BackendKind[] {
@@ -38,7 +38,7 @@ program
   .command("replay")
   .description("replay an interchange-format trace onto one or more backends")
   .argument("<trace>", "trace file")
-  .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all`, parseBackends, ["paged"] as BackendKind[])
+  .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all (each in a process of its own)`, parseBackends, ["paged"] as BackendKind[])
   .option("--json", "print one JSON object per backend instead of a table")
   .action((trace: string, options: { backend: BackendKind[]; json?: boolean }) => runReplay(trace, options.backend, options.json === true));
 
@@ -69,6 +69,7 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
+  if (error instanceof ReportedError) process.exit(error.exitCode);
   process.stderr.write(`memspace: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 }

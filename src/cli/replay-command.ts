@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { BackendKind } from "../space/backend.js";
 import { createBackend } from "../space/create-backend.js";
 import { replayFile } from "../trace/replay.js";
@@ -32,6 +34,30 @@ export function replayOnBackend(trace: string, kind: BackendKind): ReplayRow {
   }
 }
 
+/** An error whose message a child process has already printed. */
+export class ReportedError extends Error {
+  constructor(readonly exitCode: number) {
+    super(`child process exited with code ${exitCode}`);
+  }
+}
+
+const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
+
+/**
+ * Replays in a process of its own. Comparisons use this: in one process, the replay loop
+ * optimised for one backend deoptimises and turns polymorphic for the next, which would
+ * measure the order of the runs rather than the backends.
+ */
+export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRow {
+  const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new ReportedError(child.status ?? 1);
+  return JSON.parse(child.stdout.trim()) as ReplayRow;
+}
+
 export function replayTable(rows: ReplayRow[]): string {
   return renderTable(
     ["backend", "ops", "ms", "Mops/s", "pages touched", "checksum"],
@@ -42,7 +68,7 @@ export function replayTable(rows: ReplayRow[]): string {
 export function runReplay(trace: string, backends: BackendKind[], json: boolean): void {
   const rows: ReplayRow[] = [];
   for (const kind of backends) {
-    const row = replayOnBackend(trace, kind);
+    const row = backends.length === 1 ? replayOnBackend(trace, kind) : replayInFreshProcess(trace, kind);
     if (json) process.stdout.write(JSON.stringify(row) + "\n");
     rows.push(row);
   }

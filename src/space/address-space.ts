@@ -11,7 +11,7 @@ import {
   toBigAddress,
   type Address,
 } from "./address.js";
-import type { BackendKind, MemoryBackend } from "./backend.js";
+import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
 import { createBackend } from "./create-backend.js";
 import { GuardedBackend } from "./guarded-backend.js";
 import { MemoryFault, parseProtection, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
@@ -24,15 +24,8 @@ export interface AddressSpaceOptions {
   strict?: boolean;
 }
 
-export interface AddressSpaceStats {
+export interface AddressSpaceStats extends BackendCounters {
   backend: BackendKind;
-  loads: number;
-  stores: number;
-  touchedPages: number;
-  residentPages: number;
-  residentBytes: number;
-  cacheHits: number;
-  cacheMisses: number;
   regions: number;
 }
 

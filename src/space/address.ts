@@ -9,8 +9,6 @@
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE_BYTES = 1 << PAGE_SHIFT;
 export const PAGE_OFFSET_MASK = PAGE_SIZE_BYTES - 1;
-/** Pages in the whole 2^64-byte space: 2^52. */
-export const PAGE_COUNT = 2 ** 52;
 export const TWO_POW_32 = 2 ** 32;
 /** Page numbers per 2^32-byte half: the low half of an address carries 20 page bits. */
 export const PAGES_PER_HIGH_UNIT = 2 ** 20;
@@ -71,10 +69,6 @@ export function highHalf(address: bigint): number {
 
 export function pageNumberOf(address: bigint): number {
   return Number(address >> BigInt(PAGE_SHIFT));
-}
-
-export function pageOffsetOf(address: bigint): number {
-  return Number(address & BigInt(PAGE_OFFSET_MASK));
 }
 
 /** Page number (below 2^52) of the address `(lo, hi)`. */

@@ -83,124 +83,126 @@ export class PagedBackend implements MemoryBackend {
     });
   }
 
-  // Hot path. Each access compares its page with a last-page register and, on a match,
-  // touches the frame directly; everything else goes to one shared slow path. Lessons from
+  // Hot path. Each access compares its page with a last-page register; on a miss it points
+  // the register at the page (cache, then page table) and goes on as on a hit. Lessons from
   // profiling the replay loop (node --cpu-prof, --trace-turbo-inlining):
-  // - these methods must stay small enough for TurboFan to inline all eight into the
-  //   replay loop; a call that is not inlined boxes any u32 argument >= 2^30 (a heap
-  //   number per access, and GC);
-  // - so the slow path takes the page's low bits, high half and offset (small integers);
+  // - keep these methods small, so TurboFan inlines them into the replay loop;
+  // - a call that is not inlined boxes every u32 argument >= 2^30 (a heap number per
+  //   access, then GC), so the out-of-line select* calls take only the page's low 20 bits
+  //   and the high half, and never a value;
   // - 2-byte loads get their own register: instruction fetch reads 16-bit parcels, and a
   //   separate "I-TLB" keeps the code page while data accesses move between pages.
 
   load8(lo: number, hi: number): number {
-    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi) {
-      this.loads++;
-      return this.readView.getUint8(this.readBase + (lo & Paging.OffsetMask));
-    }
-    return this.loadSlow(lo >>> Paging.Shift, hi, lo & Paging.OffsetMask, 1);
+    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi) this.selectReadPage(lo >>> Paging.Shift, hi);
+    this.loads++;
+    return this.readView.getUint8(this.readBase + (lo & Paging.OffsetMask));
   }
 
   load16(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.fetchPageLo && hi === this.fetchPageHi && offset <= Paging.LastOffset2) {
-      this.loads++;
-      return this.fetchView.getUint16(this.fetchBase + offset, true);
+    if (lo >>> Paging.Shift !== this.fetchPageLo || hi !== this.fetchPageHi || offset > Paging.LastOffset2) {
+      if (offset > Paging.LastOffset2) return this.loadCrossing(lo, hi, 2);
+      this.selectFetchPage(lo >>> Paging.Shift, hi);
     }
-    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 2);
+    this.loads++;
+    return this.fetchView.getUint16(this.fetchBase + offset, true);
   }
 
   load32(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi && offset <= Paging.LastOffset4) {
-      this.loads++;
-      return this.readView.getUint32(this.readBase + offset, true);
+    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi || offset > Paging.LastOffset4) {
+      if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
+      this.selectReadPage(lo >>> Paging.Shift, hi);
     }
-    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 4);
+    this.loads++;
+    return this.readView.getUint32(this.readBase + offset, true);
   }
 
   load64(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.readPageLo && hi === this.readPageHi && offset <= Paging.LastOffset8) {
-      this.loads++;
-      this.loadHigh = this.readView.getUint32(this.readBase + offset + 4, true);
-      return this.readView.getUint32(this.readBase + offset, true);
+    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi || offset > Paging.LastOffset8) {
+      if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
+      this.selectReadPage(lo >>> Paging.Shift, hi);
     }
-    return this.loadSlow(lo >>> Paging.Shift, hi, offset, 8);
+    this.loads++;
+    this.loadHigh = this.readView.getUint32(this.readBase + offset + 4, true);
+    return this.readView.getUint32(this.readBase + offset, true);
   }
 
   store8(lo: number, hi: number, value: number): void {
-    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi) {
-      this.stores++;
-      this.writeView.setUint8(this.writeBase + (lo & Paging.OffsetMask), value);
-    } else this.storeSlow(lo >>> Paging.Shift, hi, lo & Paging.OffsetMask, 1, value, 0);
+    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi) this.selectWritePage(lo >>> Paging.Shift, hi);
+    this.stores++;
+    this.writeView.setUint8(this.writeBase + (lo & Paging.OffsetMask), value);
   }
 
   store16(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset2) {
-      this.stores++;
-      this.writeView.setUint16(this.writeBase + offset, value, true);
-    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 2, value, 0);
+    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset2) {
+      if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
+      this.selectWritePage(lo >>> Paging.Shift, hi);
+    }
+    this.stores++;
+    this.writeView.setUint16(this.writeBase + offset, value, true);
   }
 
   store32(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset4) {
-      this.stores++;
-      this.writeView.setUint32(this.writeBase + offset, value, true);
-    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 4, value, 0);
+    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset4) {
+      if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
+      this.selectWritePage(lo >>> Paging.Shift, hi);
+    }
+    this.stores++;
+    this.writeView.setUint32(this.writeBase + offset, value, true);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift === this.writePageLo && hi === this.writePageHi && offset <= Paging.LastOffset8) {
-      this.stores++;
-      this.writeView.setUint32(this.writeBase + offset, valueLo, true);
-      this.writeView.setUint32(this.writeBase + offset + 4, valueHi, true);
-    } else this.storeSlow(lo >>> Paging.Shift, hi, offset, 8, valueLo, valueHi);
+    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset8) {
+      if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
+      this.selectWritePage(lo >>> Paging.Shift, hi);
+    }
+    this.stores++;
+    this.writeView.setUint32(this.writeBase + offset, valueLo, true);
+    this.writeView.setUint32(this.writeBase + offset + 4, valueHi, true);
   }
 
-  /** A load whose page is not in its register: crossing, or select the page and retry. */
-  private loadSlow(pageLo: number, hi: number, offset: number, widthBytes: number): number {
-    if (offset + widthBytes > PAGE_SIZE_BYTES) {
-      this.loads++;
-      return loadCrossing(this, ((pageLo << PAGE_SHIFT) | offset) >>> 0, hi, widthBytes);
-    }
+  private loadCrossing(lo: number, hi: number, widthBytes: number): number {
+    this.loads++;
+    return loadCrossing(this, lo, hi, widthBytes);
+  }
+
+  private storeCrossing(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
+    this.stores++;
+    storeCrossing(this, lo, hi, widthBytes, valueLo, valueHi);
+  }
+
+  /** Points the 2-byte-load register at the page (`pageLo` = its low 20 bits). */
+  private selectFetchPage(pageLo: number, hi: number): void {
     const slot = this.readSlot(pageLo, hi);
-    const lo = ((pageLo << PAGE_SHIFT) | offset) >>> 0;
-    if (widthBytes === 2) {
-      this.fetchPageLo = pageLo;
-      this.fetchPageHi = hi;
-      this.fetchView = this.readViews[slot];
-      this.fetchBase = this.readBases[slot];
-      return this.load16(lo, hi);
-    }
+    this.fetchPageLo = pageLo;
+    this.fetchPageHi = hi;
+    this.fetchView = this.readViews[slot];
+    this.fetchBase = this.readBases[slot];
+  }
+
+  /** Points the load register at the page. */
+  private selectReadPage(pageLo: number, hi: number): void {
+    const slot = this.readSlot(pageLo, hi);
     this.readPageLo = pageLo;
     this.readPageHi = hi;
     this.readView = this.readViews[slot];
     this.readBase = this.readBases[slot];
-    return widthBytes === 1 ? this.load8(lo, hi) : widthBytes === 4 ? this.load32(lo, hi) : this.load64(lo, hi);
   }
 
-  /** A store whose page is not in the register: crossing, or select the page and retry. */
-  private storeSlow(pageLo: number, hi: number, offset: number, widthBytes: number, valueLo: number, valueHi: number): void {
-    const lo = ((pageLo << PAGE_SHIFT) | offset) >>> 0;
-    if (offset + widthBytes > PAGE_SIZE_BYTES) {
-      this.stores++;
-      storeCrossing(this, lo, hi, widthBytes, valueLo, valueHi);
-      return;
-    }
+  /** Points the store register at the page, made private to this space first. */
+  private selectWritePage(pageLo: number, hi: number): void {
     let slot = pageLo & CACHE_MASK;
     if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
     this.writePageLo = pageLo;
     this.writePageHi = hi;
     this.writeView = this.writeViews[slot];
     this.writeBase = this.writeBases[slot];
-    if (widthBytes === 1) this.store8(lo, hi, valueLo);
-    else if (widthBytes === 2) this.store16(lo, hi, valueLo);
-    else if (widthBytes === 4) this.store32(lo, hi, valueLo);
-    else this.store64(lo, hi, valueLo, valueHi);
   }
 
   private readSlot(pageLo: number, hi: number): number {

@@ -70,17 +70,6 @@ export class RegionMap {
     this.reshape(firstPage, endPage, protection);
   }
 
-  /** True if every page of [firstPage, endPage) is mapped with all of `needed`. */
-  allows(firstPage: number, endPage: number, needed: number): boolean {
-    let page = firstPage;
-    while (page < endPage) {
-      const region = this.find(page);
-      if (region === undefined || (region.protection & needed) !== needed) return false;
-      page = region.endPage;
-    }
-    return true;
-  }
-
   /** First page of [firstPage, endPage) that is unmapped or lacks `needed`, or -1. */
   firstDenied(firstPage: number, endPage: number, needed: number): number {
     let page = firstPage;

@@ -22,5 +22,8 @@ export interface ReadAheadSetup {
   /** Byte index of slot 0's data; slot k's data starts slotBytes * k later. */
   firstDataByte: number;
   slotBytes: number;
+  /** The slot and file offset the worker starts at (the main thread reads what lies before). */
+  firstSlot: number;
+  firstFileOffset: number;
   errorPort: MessagePort;
 }

@@ -19,7 +19,8 @@ function fill(slot: number, length: number): void {
 }
 
 let fd = -1;
-let slot = 0;
+let slot = setup.firstSlot;
+let position = setup.firstFileOffset;
 try {
   fd = openSync(setup.path, "r");
   for (;;) {
@@ -30,9 +31,10 @@ try {
     const start = setup.firstDataByte + slot * setup.slotBytes;
     let length = 0;
     while (length < setup.chunkBytes) {
-      const read = readSync(fd, bytes, start + length, setup.chunkBytes - length, null);
+      const read = readSync(fd, bytes, start + length, setup.chunkBytes - length, position);
       if (read === 0) break;
       length += read;
+      position += read;
     }
     fill(slot, length);
     if (length === 0) break;

@@ -56,7 +56,7 @@ export function streamTrace(path: string, consume: ChunkConsumer, options: Strea
     const totalBytes = fstatSync(fd).size;
     const readAhead = options.readAhead ?? "auto";
     const useWorker = readAhead === true || (readAhead === "auto" && totalBytes > 4 * chunkBytes);
-    source = useWorker ? new ReadAheadSource(path, chunkBytes) : new SyncSource(fd, chunkBytes);
+    source = useWorker ? new ReadAheadSource(path, fd, chunkBytes) : new SyncSource(fd, chunkBytes);
     const { bytes, view } = source;
     let carried = 0; // bytes of a partial record waiting at the end of the previous slot
     let carriedFrom = 0; // where they start in `bytes`
@@ -101,6 +101,17 @@ function slotLayout(slotCount: number, chunkBytes: number): { controlBytes: numb
   return { controlBytes, slotBytes, totalBytes: controlBytes + slotCount * slotBytes };
 }
 
+/** Fills `length` bytes from the file's current position (fewer only at end of file). */
+function readFully(fd: number, bytes: Uint8Array, start: number, length: number): number {
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, bytes, start + done, length - done, null);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
+}
+
 /** Reads each chunk on demand, on this thread (small files: no worker start-up cost). */
 class SyncSource implements ChunkSource {
   readonly bytes: Uint8Array;
@@ -124,14 +135,7 @@ class SyncSource implements ChunkSource {
   }
 
   acquire(slot: number): number {
-    const start = this.dataStart(slot);
-    let length = 0;
-    while (length < this.chunkBytes) {
-      const read = readSync(this.fd, this.bytes, start + length, this.chunkBytes - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return length;
+    return readFully(this.fd, this.bytes, this.dataStart(slot), this.chunkBytes);
   }
 
   release(): void {}
@@ -142,6 +146,8 @@ class SyncSource implements ChunkSource {
  * Reads ahead on a worker thread into a ring of slots while this thread consumes, so file
  * reading overlaps replay instead of adding to it. Synchronisation is one Int32 state word
  * per slot (Atomics.wait / notify); the main thread may block in Atomics.wait in Node.
+ * This thread reads the first chunk itself while the worker starts up (tens of ms), and
+ * the worker goes on from the second.
  */
 class ReadAheadSource implements ChunkSource {
   readonly bytes: Uint8Array;
@@ -154,6 +160,7 @@ class ReadAheadSource implements ChunkSource {
 
   constructor(
     private readonly path: string,
+    fd: number,
     chunkBytes: number,
   ) {
     this.layout = slotLayout(READ_AHEAD_SLOTS, chunkBytes);
@@ -169,13 +176,18 @@ class ReadAheadSource implements ChunkSource {
       chunkBytes,
       firstDataByte: this.layout.controlBytes + PREFIX_BYTES,
       slotBytes: this.layout.slotBytes,
+      firstSlot: 1,
+      firstFileOffset: chunkBytes,
       errorPort: this.errors.port2,
     };
+    // Slot 0 is this thread's: marked full before the worker starts, so it never takes it.
+    Atomics.store(this.control, 0, ChunkState.Full);
     this.worker = new Worker(new URL("./read-ahead-worker.js", import.meta.url), {
       workerData: setup,
       transferList: [this.errors.port2],
     });
     this.worker.unref();
+    Atomics.store(this.control, this.slotCount, readFully(fd, this.bytes, this.dataStart(0), chunkBytes));
   }
 
   dataStart(slot: number): number {

@@ -30,23 +30,13 @@ export class TraceWriter {
   read(lo: number, hi: number, widthBytes: number): void {
     if (!isValidWidth(widthBytes)) throw new RangeError(`trace writer: bad width ${widthBytes} (expected 1, 2, 4 or 8)`);
     if (this.used + RECORD_HEADER_BYTES > this.bytes.length) this.flush();
-    const at = this.used;
-    this.bytes[at] = OP_READ;
-    this.bytes[at + 1] = widthBytes;
-    this.view.setUint32(at + 2, lo, true);
-    this.view.setUint32(at + 6, hi, true);
-    this.used = at + RECORD_HEADER_BYTES;
+    this.used = this.putHeader(OP_READ, widthBytes, lo, hi);
     this.opsWritten++;
   }
 
   write(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
     if (this.used + MAX_RECORD_BYTES > this.bytes.length) this.flush();
-    const at = this.used;
-    this.bytes[at] = OP_WRITE;
-    this.bytes[at + 1] = widthBytes;
-    this.view.setUint32(at + 2, lo, true);
-    this.view.setUint32(at + 6, hi, true);
-    const valueAt = at + RECORD_HEADER_BYTES;
+    const valueAt = this.putHeader(OP_WRITE, widthBytes, lo, hi);
     if (widthBytes === 8) {
       this.view.setUint32(valueAt, valueLo, true);
       this.view.setUint32(valueAt + 4, valueHi, true);
@@ -58,11 +48,14 @@ export class TraceWriter {
     this.opsWritten++;
   }
 
-  /** Appends raw, already-encoded record bytes (used by tests that craft bad input). */
-  writeRaw(raw: Uint8Array): void {
-    this.flush();
-    writeSync(this.fd, raw);
-    this.bytesFlushed += raw.length;
+  /** Writes a record header at the end of the buffer; returns the index just after it. */
+  private putHeader(op: number, widthBytes: number, lo: number, hi: number): number {
+    const at = this.used;
+    this.bytes[at] = op;
+    this.bytes[at + 1] = widthBytes;
+    this.view.setUint32(at + 2, lo, true);
+    this.view.setUint32(at + 6, hi, true);
+    return at + RECORD_HEADER_BYTES;
   }
 
   flush(): void {
