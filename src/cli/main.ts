@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { runDemo } from "./demo-command.js";
+import { runRunCommand, type RunCommandOptions } from "./run-command.js";
 import { ReportedError, runReplay } from "./replay-command.js";
 import { runTraceGen, runTraceStats } from "./trace-commands.js";
 
@@ -41,6 +42,18 @@ program
   .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all (each in a process of its own)`, parseBackends, ["paged"] as BackendKind[])
   .option("--json", "print one JSON object per backend instead of a table")
   .action((trace: string, options: { backend: BackendKind[]; json?: boolean }) => runReplay(trace, options.backend, options.json === true));
+
+program
+  .command("run")
+  .description("run a static RV64IMAC guest (ELF); forwards its output and exits with its exit code")
+  .argument("<guest>", "guest ELF file")
+  .argument("[args...]", "arguments for the guest")
+  .option("-b, --backend <name>", `memory backend: ${BACKEND_KINDS.join(", ")}`, (value: string) => parseBackends(value)[0], "paged" as BackendKind)
+  .option("--stdin <file>", "file the guest reads as standard input")
+  .option("--trace <out>", "record the guest's memory traffic in the interchange format")
+  .option("--stats", "print instructions, MIPS, pages and memory ops by kind and width (to stderr)")
+  .option("--max-instructions <n>", "stop after this many instructions", parseOps)
+  .action((guest: string, args: string[], options: RunCommandOptions) => runRunCommand(guest, args, options));
 
 const trace = program.command("trace").description("inspect and generate traces");
 trace

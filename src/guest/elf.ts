@@ -1,0 +1,88 @@
+/**
+ * ELF64 parsing for statically linked RISC-V executables: the header, and the program
+ * headers the loader needs. Anything else is a GuestLoadError naming the file and problem.
+ */
+
+const ELF_MAGIC = 0x464c457f; // "\x7fELF" read little-endian
+const ELFCLASS64 = 2;
+const ELFDATA2LSB = 1;
+const ET_EXEC = 2;
+const ET_DYN = 3;
+const EM_RISCV = 243;
+const EHDR_BYTES = 64;
+const PHDR_BYTES = 56;
+export const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+export const PF_X = 1;
+export const PF_W = 2;
+export const PF_R = 4;
+
+export class GuestLoadError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = "GuestLoadError";
+  }
+}
+
+export interface LoadSegment {
+  /** Virtual address, file offset and sizes, as bigints (64-bit fields). */
+  virtualAddress: bigint;
+  fileOffset: number;
+  fileBytes: number;
+  memoryBytes: bigint;
+  /** PF_R | PF_W | PF_X. */
+  flags: number;
+}
+
+export interface ElfImage {
+  entry: bigint;
+  segments: LoadSegment[];
+}
+
+export function parseElf(bytes: Uint8Array, file: string): ElfImage {
+  const fail = (problem: string): never => {
+    throw new GuestLoadError(file, problem);
+  };
+  if (bytes.length < EHDR_BYTES) fail(`not an ELF file (${bytes.length} bytes, shorter than an ELF header)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== ELF_MAGIC) fail("not an ELF file (bad magic)");
+  if (bytes[4] !== ELFCLASS64) fail(`not a 64-bit ELF file (class ${bytes[4]})`);
+  if (bytes[5] !== ELFDATA2LSB) fail("not a little-endian ELF file");
+  const type = view.getUint16(16, true);
+  const machine = view.getUint16(18, true);
+  if (machine !== EM_RISCV) fail(`not a RISC-V executable (machine ${machine})`);
+  if (type === ET_DYN) fail("position-independent or dynamic executables are not supported (ET_DYN); link statically");
+  if (type !== ET_EXEC) fail(`not an executable (ELF type ${type})`);
+  const entry = view.getBigUint64(24, true);
+  const phoff = view.getBigUint64(32, true);
+  const phentsize = view.getUint16(54, true);
+  const phnum = view.getUint16(56, true);
+  if (phentsize !== PHDR_BYTES) fail(`unexpected program header size ${phentsize}`);
+  if (phoff + BigInt(phnum * PHDR_BYTES) > BigInt(bytes.length)) {
+    fail(`program headers (offset ${phoff}, ${phnum} entries) run past the end of the file (${bytes.length} bytes)`);
+  }
+  const segments: LoadSegment[] = [];
+  for (let index = 0; index < phnum; index++) {
+    const at = Number(phoff) + index * PHDR_BYTES;
+    const kind = view.getUint32(at, true);
+    if (kind === PT_INTERP || kind === PT_DYNAMIC) fail("dynamically linked executables are not supported; link statically");
+    if (kind !== PT_LOAD) continue;
+    const flags = view.getUint32(at + 4, true);
+    const offset = view.getBigUint64(at + 8, true);
+    const virtualAddress = view.getBigUint64(at + 16, true);
+    const fileBytes = view.getBigUint64(at + 32, true);
+    const memoryBytes = view.getBigUint64(at + 40, true);
+    if (offset + fileBytes > BigInt(bytes.length)) {
+      fail(`segment ${index}: file bytes [${offset}, ${offset + fileBytes}) run past the end of the file (${bytes.length} bytes)`);
+    }
+    if (fileBytes > memoryBytes) fail(`segment ${index}: file size ${fileBytes} exceeds memory size ${memoryBytes}`);
+    if (virtualAddress + memoryBytes > 1n << 64n) fail(`segment ${index}: runs past the top of the address space`);
+    segments.push({ virtualAddress, fileOffset: Number(offset), fileBytes: Number(fileBytes), memoryBytes, flags });
+  }
+  if (segments.length === 0) fail("no loadable segments");
+  return { entry, segments };
+}

@@ -1,0 +1,52 @@
+import type { MemoryAccess } from "./backend.js";
+
+/**
+ * Forwards every access to `primary` (whose load values it returns) and then shows it to
+ * `observer` (a trace recorder, statistics): one way to watch a memory without changing it.
+ */
+export class TeeAccess implements MemoryAccess {
+  loadHigh = 0;
+
+  constructor(
+    private readonly primary: MemoryAccess,
+    private readonly observer: MemoryAccess,
+  ) {}
+
+  load8(lo: number, hi: number): number {
+    const value = this.primary.load8(lo, hi);
+    this.observer.load8(lo, hi);
+    return value;
+  }
+  load16(lo: number, hi: number): number {
+    const value = this.primary.load16(lo, hi);
+    this.observer.load16(lo, hi);
+    return value;
+  }
+  load32(lo: number, hi: number): number {
+    const value = this.primary.load32(lo, hi);
+    this.observer.load32(lo, hi);
+    return value;
+  }
+  load64(lo: number, hi: number): number {
+    const value = this.primary.load64(lo, hi);
+    this.loadHigh = this.primary.loadHigh;
+    this.observer.load64(lo, hi);
+    return value;
+  }
+  store8(lo: number, hi: number, value: number): void {
+    this.primary.store8(lo, hi, value);
+    this.observer.store8(lo, hi, value);
+  }
+  store16(lo: number, hi: number, value: number): void {
+    this.primary.store16(lo, hi, value);
+    this.observer.store16(lo, hi, value);
+  }
+  store32(lo: number, hi: number, value: number): void {
+    this.primary.store32(lo, hi, value);
+    this.observer.store32(lo, hi, value);
+  }
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.primary.store64(lo, hi, valueLo, valueHi);
+    this.observer.store64(lo, hi, valueLo, valueHi);
+  }
+}
