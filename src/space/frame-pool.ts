@@ -1,9 +1,31 @@
 import { PAGE_SHIFT, PAGE_SIZE_BYTES } from "./address.js";
 
-/** Frames per pooled buffer: 4096 frames = 16 MiB, so a pool grows in few large steps. */
-const FRAMES_PER_CHUNK_SHIFT = 12;
-const FRAMES_PER_CHUNK = 1 << FRAMES_PER_CHUNK_SHIFT;
-const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE_BYTES;
+/**
+ * Frames live in pooled buffers that double in size: 64 frames (256 KiB) first, then 64,
+ * 128, ... up to 65,536 frames (256 MiB), then more of that size. A small space costs
+ * little; a large one grows in few big steps. Chunk k < DOUBLING_CHUNKS holds frames
+ * [64 << (k - 1), 64 << k) (chunk 0: [0, 64)).
+ */
+const FIRST_CHUNK_SHIFT = 6;
+const DOUBLING_CHUNKS = 11;
+const LARGEST_CHUNK_SHIFT = FIRST_CHUNK_SHIFT + DOUBLING_CHUNKS - 1;
+/** Frames held by the doubling chunks: everything below this frame number. */
+const DOUBLING_FRAMES = 1 << LARGEST_CHUNK_SHIFT;
+
+function chunkOf(frame: number): number {
+  if (frame < DOUBLING_FRAMES) return frame < 1 << FIRST_CHUNK_SHIFT ? 0 : 32 - Math.clz32(frame >>> FIRST_CHUNK_SHIFT);
+  return DOUBLING_CHUNKS + ((frame - DOUBLING_FRAMES) >>> LARGEST_CHUNK_SHIFT);
+}
+
+function chunkFirstFrame(chunk: number): number {
+  if (chunk === 0) return 0;
+  if (chunk < DOUBLING_CHUNKS) return (1 << FIRST_CHUNK_SHIFT) << (chunk - 1);
+  return DOUBLING_FRAMES + ((chunk - DOUBLING_CHUNKS) << LARGEST_CHUNK_SHIFT);
+}
+
+function chunkFrameCount(chunk: number): number {
+  return chunk === 0 ? 1 << FIRST_CHUNK_SHIFT : chunk < DOUBLING_CHUNKS ? chunkFirstFrame(chunk) : 1 << LARGEST_CHUNK_SHIFT;
+}
 /** Reference count that never drops to zero: the shared zero frame lives forever. */
 const PINNED_REFCOUNT = 0x3fffffff;
 
@@ -17,7 +39,7 @@ export const ZERO_FRAME = 0;
 export class FramePool {
   private chunkViews: DataView[] = [];
   private chunkBytes: Uint8Array[] = [];
-  private refCounts = new Int32Array(FRAMES_PER_CHUNK);
+  private refCounts = new Int32Array(1 << FIRST_CHUNK_SHIFT);
   private freeFrames = new Int32Array(64);
   private freeCount = 0;
   private nextUnused = 0;
@@ -36,7 +58,7 @@ export class FramePool {
       frame = this.freeFrames[--this.freeCount];
     } else {
       frame = this.nextUnused++;
-      if ((frame & (FRAMES_PER_CHUNK - 1)) === 0) this.addChunk();
+      if (chunkOf(frame) === this.chunkViews.length) this.addChunk();
     }
     if (this.refCounts[frame] !== 0) throw new Error(`frame pool: frame ${frame} handed out while in use`);
     this.refCounts[frame] = 1;
@@ -79,16 +101,16 @@ export class FramePool {
   }
 
   viewOf(frame: number): DataView {
-    return this.chunkViews[frame >>> FRAMES_PER_CHUNK_SHIFT];
+    return this.chunkViews[chunkOf(frame)];
   }
 
   bytesOf(frame: number): Uint8Array {
-    return this.chunkBytes[frame >>> FRAMES_PER_CHUNK_SHIFT];
+    return this.chunkBytes[chunkOf(frame)];
   }
 
   /** Byte offset of the frame inside its chunk. */
   baseOf(frame: number): number {
-    return (frame & (FRAMES_PER_CHUNK - 1)) << PAGE_SHIFT;
+    return (frame - chunkFirstFrame(chunkOf(frame))) << PAGE_SHIFT;
   }
 
   /** Frames handed out and not yet released (the zero frame included). */
@@ -97,10 +119,11 @@ export class FramePool {
   }
 
   private addChunk(): void {
-    const buffer = new ArrayBuffer(CHUNK_BYTES);
+    const chunk = this.chunkViews.length;
+    const buffer = new ArrayBuffer(chunkFrameCount(chunk) * PAGE_SIZE_BYTES);
     this.chunkViews.push(new DataView(buffer));
     this.chunkBytes.push(new Uint8Array(buffer));
-    const needed = this.chunkViews.length * FRAMES_PER_CHUNK;
+    const needed = chunkFirstFrame(chunk) + chunkFrameCount(chunk);
     if (needed > this.refCounts.length) {
       const grown = new Int32Array(needed * 2);
       grown.set(this.refCounts);
