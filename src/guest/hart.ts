@@ -22,6 +22,13 @@ export interface SyscallHandler {
 /** Decoded instructions per 4 KiB code page: [raw bits, packed word, immediate] per half-word. */
 const DECODE_WORDS = 3;
 const DECODE_SLOTS_PER_PAGE = 2048;
+/**
+ * Raw bits no fetch can produce (above 16 bits yet not ending in 0b11), marking a slot not
+ * yet decoded: one comparison then checks both "decoded" and "unchanged since".
+ */
+const NEVER_FETCHED = 0x10000;
+/** Instructions per inner run: keeps the countdown a small integer. */
+const RUN_SLICE = 1 << 30;
 const CSR_CYCLE = 0xc00;
 const CSR_TIME = 0xc01;
 const CSR_INSTRET = 0xc02;
@@ -89,7 +96,13 @@ export class Hart {
   /** Runs until the guest exits (returns its exit code) or `maxInstructions` have run (null). */
   run(maxInstructions = Number.POSITIVE_INFINITY): number | null {
     try {
-      this.execute(maxInstructions);
+      let left = maxInstructions;
+      while (left > 0 && this.exitCode === null) {
+        const slice = Math.min(left, RUN_SLICE);
+        const done = this.execute(slice);
+        left -= done;
+        if (done < slice) break;
+      }
     } catch (error) {
       if (error instanceof GuestError) throw error;
       throw new GuestError(error instanceof Error ? error.message : String(error), this.pc);
@@ -102,6 +115,7 @@ export class Hart {
     let page = this.decodedPages.get(pageNumber);
     if (page === undefined) {
       page = new Int32Array(DECODE_SLOTS_PER_PAGE * DECODE_WORDS);
+      for (let slot = 0; slot < page.length; slot += DECODE_WORDS) page[slot] = NEVER_FETCHED;
       this.decodedPages.set(pageNumber, page);
     }
     return page;
@@ -112,7 +126,8 @@ export class Hart {
     throw new GuestError(`illegal or unimplemented instruction 0x${bits}`, this.pc);
   }
 
-  private execute(maxInstructions: number): void {
+  /** Runs at most `budget` (< 2^30) instructions; returns how many ran. */
+  private execute(budget: number): number {
     const lo = this.regLo;
     const hi = this.regHi;
     const memory = this.memory;
@@ -122,368 +137,376 @@ export class Hart {
     let codePageLo = -1;
     let codePageHi = 0;
     let decoded: Int32Array = new Int32Array(0);
-    let budget = maxInstructions;
-    while (budget-- > 0) {
-      // Fetch: 16-bit parcels through memory.
-      const parcel = memory.load16(pcLo, pcHi);
-      let raw = parcel;
-      if ((parcel & 3) === 3) {
-        const nextLo = (pcLo + 2) | 0;
-        raw = parcel | (memory.load16(nextLo, nextLo === 0 ? (pcHi + 1) | 0 : pcHi) << 16);
-      }
-      if (pcLo >>> 12 !== codePageLo || pcHi !== codePageHi) {
-        decoded = this.decodedPage(pcLo, pcHi);
-        codePageLo = pcLo >>> 12;
-        codePageHi = pcHi;
-      }
-      const slot = ((pcLo & 0xfff) >>> 1) * DECODE_WORDS;
-      if (decoded[slot] !== raw || decoded[slot + 1] === Op.Undecoded) {
-        decode(raw, scratch);
-        decoded[slot] = raw;
-        decoded[slot + 1] = scratch.packed;
-        decoded[slot + 2] = scratch.imm;
-      }
-      const packed = decoded[slot + 1];
-      const imm = decoded[slot + 2];
-      const immHi = imm >> 31;
-      const rd = (packed >>> Packed.RdShift) & 63;
-      const rs1 = (packed >>> Packed.Rs1Shift) & 31;
-      const rs2 = (packed >>> Packed.Rs2Shift) & 31;
-      const lengthBytes = packed >>> Packed.LengthShift;
-      let nextLo = (pcLo + lengthBytes) | 0;
-      let nextHi = (pcLo >>> 0) + lengthBytes > 0xffffffff ? (pcHi + 1) | 0 : pcHi;
-      this.instructions++;
-      switch (packed & 0xff) {
-        case Op.Lui:
-          lo[rd] = imm;
-          hi[rd] = immHi;
-          break;
-        case Op.Auipc:
-          lo[rd] = (pcLo + imm) | 0;
-          hi[rd] = addHigh(pcLo, pcHi, imm, immHi);
-          break;
-        case Op.Jal:
-          lo[rd] = nextLo;
-          hi[rd] = nextHi;
-          nextHi = addHigh(pcLo, pcHi, imm, immHi);
-          nextLo = (pcLo + imm) | 0;
-          break;
-        case Op.Jalr: {
-          const targetLo = (lo[rs1] + imm) & ~1;
-          const targetHi = addHigh(lo[rs1], hi[rs1], imm, immHi);
-          lo[rd] = nextLo;
-          hi[rd] = nextHi;
-          nextLo = targetLo;
-          nextHi = targetHi;
-          break;
+    // Counted locally (a field store per instruction costs), flushed where others look.
+    const start = this.instructions;
+    let executed = 0;
+    try {
+      while (executed < budget) {
+        // Fetch: 16-bit parcels through memory.
+        const parcel = memory.load16(pcLo, pcHi);
+        let raw = parcel;
+        if ((parcel & 3) === 3) {
+          const nextLo = (pcLo + 2) | 0;
+          raw = parcel | (memory.load16(nextLo, nextLo === 0 ? (pcHi + 1) | 0 : pcHi) << 16);
         }
-        case Op.Beq:
-          if (lo[rs1] === lo[rs2] && hi[rs1] === hi[rs2]) {
+        if (pcLo >>> 12 !== codePageLo || pcHi !== codePageHi) {
+          decoded = this.decodedPage(pcLo, pcHi);
+          codePageLo = pcLo >>> 12;
+          codePageHi = pcHi;
+        }
+        const slot = ((pcLo & 0xfff) >>> 1) * DECODE_WORDS;
+        if (decoded[slot] !== raw) {
+          decode(raw, scratch);
+          decoded[slot] = raw;
+          decoded[slot + 1] = scratch.packed;
+          decoded[slot + 2] = scratch.imm;
+        }
+        const packed = decoded[slot + 1];
+        const imm = decoded[slot + 2];
+        const immHi = imm >> 31;
+        const rd = (packed >>> Packed.RdShift) & 63;
+        const rs1 = (packed >>> Packed.Rs1Shift) & 31;
+        const rs2 = (packed >>> Packed.Rs2Shift) & 31;
+        const lengthBytes = packed >>> Packed.LengthShift;
+        let nextLo = (pcLo + lengthBytes) | 0;
+        let nextHi = (pcLo >>> 0) + lengthBytes > 0xffffffff ? (pcHi + 1) | 0 : pcHi;
+        executed++;
+        switch (packed & 0xff) {
+          case Op.Lui:
+            lo[rd] = imm;
+            hi[rd] = immHi;
+            break;
+          case Op.Auipc:
+            lo[rd] = (pcLo + imm) | 0;
+            hi[rd] = addHigh(pcLo, pcHi, imm, immHi);
+            break;
+          case Op.Jal:
+            lo[rd] = nextLo;
+            hi[rd] = nextHi;
             nextHi = addHigh(pcLo, pcHi, imm, immHi);
             nextLo = (pcLo + imm) | 0;
+            break;
+          case Op.Jalr: {
+            const targetLo = (lo[rs1] + imm) & ~1;
+            const targetHi = addHigh(lo[rs1], hi[rs1], imm, immHi);
+            lo[rd] = nextLo;
+            hi[rd] = nextHi;
+            nextLo = targetLo;
+            nextHi = targetHi;
+            break;
           }
-          break;
-        case Op.Bne:
-          if (lo[rs1] !== lo[rs2] || hi[rs1] !== hi[rs2]) {
-            nextHi = addHigh(pcLo, pcHi, imm, immHi);
-            nextLo = (pcLo + imm) | 0;
-          }
-          break;
-        case Op.Blt:
-          if (lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
-            nextHi = addHigh(pcLo, pcHi, imm, immHi);
-            nextLo = (pcLo + imm) | 0;
-          }
-          break;
-        case Op.Bge:
-          if (!lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
-            nextHi = addHigh(pcLo, pcHi, imm, immHi);
-            nextLo = (pcLo + imm) | 0;
-          }
-          break;
-        case Op.Bltu:
-          if (lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
-            nextHi = addHigh(pcLo, pcHi, imm, immHi);
-            nextLo = (pcLo + imm) | 0;
-          }
-          break;
-        case Op.Bgeu:
-          if (!lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
-            nextHi = addHigh(pcLo, pcHi, imm, immHi);
-            nextLo = (pcLo + imm) | 0;
-          }
-          break;
-        case Op.Lb: {
-          const value = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          lo[rd] = (value << 24) >> 24;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        }
-        case Op.Lh: {
-          const value = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          lo[rd] = (value << 16) >> 16;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        }
-        case Op.Lw: {
-          const value = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi)) | 0;
-          lo[rd] = value;
-          hi[rd] = value >> 31;
-          break;
-        }
-        case Op.Ld: {
-          const value = memory.load64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          lo[rd] = value;
-          hi[rd] = memory.loadHigh;
-          break;
-        }
-        case Op.Lbu:
-          lo[rd] = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          hi[rd] = 0;
-          break;
-        case Op.Lhu:
-          lo[rd] = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          hi[rd] = 0;
-          break;
-        case Op.Lwu:
-          lo[rd] = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-          hi[rd] = 0;
-          break;
-        case Op.Sb:
-          memory.store8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xff);
-          break;
-        case Op.Sh:
-          memory.store16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xffff);
-          break;
-        case Op.Sw:
-          memory.store32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2]);
-          break;
-        case Op.Sd:
-          memory.store64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2], hi[rs2]);
-          break;
-        case Op.Addi:
-          hi[rd] = addHigh(lo[rs1], hi[rs1], imm, immHi);
-          lo[rd] = (lo[rs1] + imm) | 0;
-          break;
-        case Op.Slti:
-          lo[rd] = lessSigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
-          hi[rd] = 0;
-          break;
-        case Op.Sltiu:
-          lo[rd] = lessUnsigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
-          hi[rd] = 0;
-          break;
-        case Op.Xori:
-          hi[rd] = hi[rs1] ^ immHi;
-          lo[rd] = lo[rs1] ^ imm;
-          break;
-        case Op.Ori:
-          hi[rd] = hi[rs1] | immHi;
-          lo[rd] = lo[rs1] | imm;
-          break;
-        case Op.Andi:
-          hi[rd] = hi[rs1] & immHi;
-          lo[rd] = lo[rs1] & imm;
-          break;
-        case Op.Slli:
-          this.shiftLeft(rd, lo[rs1], hi[rs1], imm);
-          break;
-        case Op.Srli:
-          this.shiftRight(rd, lo[rs1], hi[rs1], imm, false);
-          break;
-        case Op.Srai:
-          this.shiftRight(rd, lo[rs1], hi[rs1], imm, true);
-          break;
-        case Op.Addiw:
-          lo[rd] = (lo[rs1] + imm) | 0;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Slliw:
-          lo[rd] = lo[rs1] << imm;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Srliw:
-          lo[rd] = lo[rs1] >>> imm;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Sraiw:
-          lo[rd] = lo[rs1] >> imm;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Add: {
-          const resultHi = addHigh(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-          lo[rd] = (lo[rs1] + lo[rs2]) | 0;
-          hi[rd] = resultHi;
-          break;
-        }
-        case Op.Sub: {
-          const borrow = lo[rs1] >>> 0 < lo[rs2] >>> 0 ? 1 : 0;
-          const resultHi = (hi[rs1] - hi[rs2] - borrow) | 0;
-          lo[rd] = (lo[rs1] - lo[rs2]) | 0;
-          hi[rd] = resultHi;
-          break;
-        }
-        case Op.Sll:
-          this.shiftLeft(rd, lo[rs1], hi[rs1], lo[rs2] & 63);
-          break;
-        case Op.Slt:
-          lo[rd] = lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
-          hi[rd] = 0;
-          break;
-        case Op.Sltu:
-          lo[rd] = lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
-          hi[rd] = 0;
-          break;
-        case Op.Xor:
-          hi[rd] = hi[rs1] ^ hi[rs2];
-          lo[rd] = lo[rs1] ^ lo[rs2];
-          break;
-        case Op.Srl:
-          this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, false);
-          break;
-        case Op.Sra:
-          this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, true);
-          break;
-        case Op.Or:
-          hi[rd] = hi[rs1] | hi[rs2];
-          lo[rd] = lo[rs1] | lo[rs2];
-          break;
-        case Op.And:
-          hi[rd] = hi[rs1] & hi[rs2];
-          lo[rd] = lo[rs1] & lo[rs2];
-          break;
-        case Op.Addw:
-          lo[rd] = (lo[rs1] + lo[rs2]) | 0;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Subw:
-          lo[rd] = (lo[rs1] - lo[rs2]) | 0;
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Sllw:
-          lo[rd] = lo[rs1] << (lo[rs2] & 31);
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Srlw:
-          lo[rd] = lo[rs1] >>> (lo[rs2] & 31);
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Sraw:
-          lo[rd] = lo[rs1] >> (lo[rs2] & 31);
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Mul:
-          multiplyLow(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-          lo[rd] = wide.lo;
-          hi[rd] = wide.hi;
-          break;
-        case Op.Mulh:
-          multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], true);
-          lo[rd] = wide.lo;
-          hi[rd] = wide.hi;
-          break;
-        case Op.Mulhsu:
-          multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], false);
-          lo[rd] = wide.lo;
-          hi[rd] = wide.hi;
-          break;
-        case Op.Mulhu:
-          multiplyHighUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-          lo[rd] = wide.lo;
-          hi[rd] = wide.hi;
-          break;
-        case Op.Div:
-        case Op.Divu:
-        case Op.Rem:
-        case Op.Remu: {
-          const op = packed & 0xff;
-          divide64(lo[rs1], hi[rs1], lo[rs2], hi[rs2], op === Op.Div || op === Op.Rem, op === Op.Rem || op === Op.Remu);
-          lo[rd] = wide.lo;
-          hi[rd] = wide.hi;
-          break;
-        }
-        case Op.Mulw:
-          lo[rd] = Math.imul(lo[rs1], lo[rs2]);
-          hi[rd] = lo[rd] >> 31;
-          break;
-        case Op.Divw:
-        case Op.Divuw:
-        case Op.Remw:
-        case Op.Remuw: {
-          this.divideWord(packed & 0xff, rd, lo[rs1], lo[rs2]);
-          break;
-        }
-        case Op.Fence:
-          break;
-        case Op.Ecall:
-          this.pcLo = pcLo;
-          this.pcHi = pcHi;
-          if (this.syscalls.handle(this)) {
-            this.pcLo = nextLo;
-            this.pcHi = nextHi;
-            return;
-          }
-          break;
-        case Op.Ebreak:
-          this.pcLo = pcLo;
-          this.pcHi = pcHi;
-          throw new GuestError("ebreak", this.pc);
-        case Op.Csrrw:
-        case Op.Csrrs:
-        case Op.Csrrc:
-        case Op.Csrrwi:
-        case Op.Csrrsi:
-        case Op.Csrrci:
-          this.pcLo = pcLo;
-          this.pcHi = pcHi;
-          this.csr(packed & 0xff, rd, rs1, imm);
-          break;
-        case Op.LrW:
-        case Op.LrD: {
-          const addressLo = lo[rs1];
-          const addressHi = hi[rs1];
-          if ((packed & 0xff) === Op.LrW) {
-            lo[rd] = memory.load32(addressLo, addressHi) | 0;
+          case Op.Beq:
+            if (lo[rs1] === lo[rs2] && hi[rs1] === hi[rs2]) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Bne:
+            if (lo[rs1] !== lo[rs2] || hi[rs1] !== hi[rs2]) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Blt:
+            if (lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Bge:
+            if (!lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Bltu:
+            if (lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Bgeu:
+            if (!lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+              nextHi = addHigh(pcLo, pcHi, imm, immHi);
+              nextLo = (pcLo + imm) | 0;
+            }
+            break;
+          case Op.Lb: {
+            const value = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            lo[rd] = (value << 24) >> 24;
             hi[rd] = lo[rd] >> 31;
-          } else {
-            lo[rd] = memory.load64(addressLo, addressHi);
+            break;
+          }
+          case Op.Lh: {
+            const value = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            lo[rd] = (value << 16) >> 16;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          }
+          case Op.Lw: {
+            const value = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi)) | 0;
+            lo[rd] = value;
+            hi[rd] = value >> 31;
+            break;
+          }
+          case Op.Ld: {
+            const value = memory.load64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            lo[rd] = value;
             hi[rd] = memory.loadHigh;
+            break;
           }
-          this.reservationLo = addressLo;
-          this.reservationHi = addressHi;
-          this.reservationValid = true;
-          break;
-        }
-        case Op.ScW:
-        case Op.ScD: {
-          const addressLo = lo[rs1];
-          const addressHi = hi[rs1];
-          const success = this.reservationValid && this.reservationLo === addressLo && this.reservationHi === addressHi;
-          this.reservationValid = false;
-          if (success) {
-            if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, lo[rs2]);
-            else memory.store64(addressLo, addressHi, lo[rs2], hi[rs2]);
+          case Op.Lbu:
+            lo[rd] = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            hi[rd] = 0;
+            break;
+          case Op.Lhu:
+            lo[rd] = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            hi[rd] = 0;
+            break;
+          case Op.Lwu:
+            lo[rd] = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
+            hi[rd] = 0;
+            break;
+          case Op.Sb:
+            memory.store8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xff);
+            break;
+          case Op.Sh:
+            memory.store16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xffff);
+            break;
+          case Op.Sw:
+            memory.store32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2]);
+            break;
+          case Op.Sd:
+            memory.store64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2], hi[rs2]);
+            break;
+          case Op.Addi:
+            hi[rd] = addHigh(lo[rs1], hi[rs1], imm, immHi);
+            lo[rd] = (lo[rs1] + imm) | 0;
+            break;
+          case Op.Slti:
+            lo[rd] = lessSigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
+            hi[rd] = 0;
+            break;
+          case Op.Sltiu:
+            lo[rd] = lessUnsigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
+            hi[rd] = 0;
+            break;
+          case Op.Xori:
+            hi[rd] = hi[rs1] ^ immHi;
+            lo[rd] = lo[rs1] ^ imm;
+            break;
+          case Op.Ori:
+            hi[rd] = hi[rs1] | immHi;
+            lo[rd] = lo[rs1] | imm;
+            break;
+          case Op.Andi:
+            hi[rd] = hi[rs1] & immHi;
+            lo[rd] = lo[rs1] & imm;
+            break;
+          case Op.Slli:
+            this.shiftLeft(rd, lo[rs1], hi[rs1], imm);
+            break;
+          case Op.Srli:
+            this.shiftRight(rd, lo[rs1], hi[rs1], imm, false);
+            break;
+          case Op.Srai:
+            this.shiftRight(rd, lo[rs1], hi[rs1], imm, true);
+            break;
+          case Op.Addiw:
+            lo[rd] = (lo[rs1] + imm) | 0;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Slliw:
+            lo[rd] = lo[rs1] << imm;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Srliw:
+            lo[rd] = lo[rs1] >>> imm;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Sraiw:
+            lo[rd] = lo[rs1] >> imm;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Add: {
+            const resultHi = addHigh(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
+            lo[rd] = (lo[rs1] + lo[rs2]) | 0;
+            hi[rd] = resultHi;
+            break;
           }
-          lo[rd] = success ? 0 : 1;
-          hi[rd] = 0;
-          break;
+          case Op.Sub: {
+            const borrow = lo[rs1] >>> 0 < lo[rs2] >>> 0 ? 1 : 0;
+            const resultHi = (hi[rs1] - hi[rs2] - borrow) | 0;
+            lo[rd] = (lo[rs1] - lo[rs2]) | 0;
+            hi[rd] = resultHi;
+            break;
+          }
+          case Op.Sll:
+            this.shiftLeft(rd, lo[rs1], hi[rs1], lo[rs2] & 63);
+            break;
+          case Op.Slt:
+            lo[rd] = lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
+            hi[rd] = 0;
+            break;
+          case Op.Sltu:
+            lo[rd] = lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
+            hi[rd] = 0;
+            break;
+          case Op.Xor:
+            hi[rd] = hi[rs1] ^ hi[rs2];
+            lo[rd] = lo[rs1] ^ lo[rs2];
+            break;
+          case Op.Srl:
+            this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, false);
+            break;
+          case Op.Sra:
+            this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, true);
+            break;
+          case Op.Or:
+            hi[rd] = hi[rs1] | hi[rs2];
+            lo[rd] = lo[rs1] | lo[rs2];
+            break;
+          case Op.And:
+            hi[rd] = hi[rs1] & hi[rs2];
+            lo[rd] = lo[rs1] & lo[rs2];
+            break;
+          case Op.Addw:
+            lo[rd] = (lo[rs1] + lo[rs2]) | 0;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Subw:
+            lo[rd] = (lo[rs1] - lo[rs2]) | 0;
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Sllw:
+            lo[rd] = lo[rs1] << (lo[rs2] & 31);
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Srlw:
+            lo[rd] = lo[rs1] >>> (lo[rs2] & 31);
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Sraw:
+            lo[rd] = lo[rs1] >> (lo[rs2] & 31);
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Mul:
+            multiplyLow(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
+            lo[rd] = wide.lo;
+            hi[rd] = wide.hi;
+            break;
+          case Op.Mulh:
+            multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], true);
+            lo[rd] = wide.lo;
+            hi[rd] = wide.hi;
+            break;
+          case Op.Mulhsu:
+            multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], false);
+            lo[rd] = wide.lo;
+            hi[rd] = wide.hi;
+            break;
+          case Op.Mulhu:
+            multiplyHighUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
+            lo[rd] = wide.lo;
+            hi[rd] = wide.hi;
+            break;
+          case Op.Div:
+          case Op.Divu:
+          case Op.Rem:
+          case Op.Remu: {
+            const op = packed & 0xff;
+            divide64(lo[rs1], hi[rs1], lo[rs2], hi[rs2], op === Op.Div || op === Op.Rem, op === Op.Rem || op === Op.Remu);
+            lo[rd] = wide.lo;
+            hi[rd] = wide.hi;
+            break;
+          }
+          case Op.Mulw:
+            lo[rd] = Math.imul(lo[rs1], lo[rs2]);
+            hi[rd] = lo[rd] >> 31;
+            break;
+          case Op.Divw:
+          case Op.Divuw:
+          case Op.Remw:
+          case Op.Remuw: {
+            this.divideWord(packed & 0xff, rd, lo[rs1], lo[rs2]);
+            break;
+          }
+          case Op.Fence:
+            break;
+          case Op.Ecall:
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            this.instructions = start + executed;
+            if (this.syscalls.handle(this)) {
+              pcLo = nextLo;
+              pcHi = nextHi;
+              return executed;
+            }
+            break;
+          case Op.Ebreak:
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            throw new GuestError("ebreak", this.pc);
+          case Op.Csrrw:
+          case Op.Csrrs:
+          case Op.Csrrc:
+          case Op.Csrrwi:
+          case Op.Csrrsi:
+          case Op.Csrrci:
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            this.csr(packed & 0xff, rd, rs1, imm);
+            break;
+          case Op.LrW:
+          case Op.LrD: {
+            const addressLo = lo[rs1];
+            const addressHi = hi[rs1];
+            if ((packed & 0xff) === Op.LrW) {
+              lo[rd] = memory.load32(addressLo, addressHi) | 0;
+              hi[rd] = lo[rd] >> 31;
+            } else {
+              lo[rd] = memory.load64(addressLo, addressHi);
+              hi[rd] = memory.loadHigh;
+            }
+            this.reservationLo = addressLo;
+            this.reservationHi = addressHi;
+            this.reservationValid = true;
+            break;
+          }
+          case Op.ScW:
+          case Op.ScD: {
+            const addressLo = lo[rs1];
+            const addressHi = hi[rs1];
+            const success = this.reservationValid && this.reservationLo === addressLo && this.reservationHi === addressHi;
+            this.reservationValid = false;
+            if (success) {
+              if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, lo[rs2]);
+              else memory.store64(addressLo, addressHi, lo[rs2], hi[rs2]);
+            }
+            lo[rd] = success ? 0 : 1;
+            hi[rd] = 0;
+            break;
+          }
+          case Op.AmoW:
+            this.atomicWord(rd, rs1, rs2, imm);
+            break;
+          case Op.AmoD:
+            this.atomicDouble(rd, rs1, rs2, imm);
+            break;
+          default:
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            this.illegal(raw, lengthBytes);
         }
-        case Op.AmoW:
-          this.atomicWord(rd, rs1, rs2, imm);
-          break;
-        case Op.AmoD:
-          this.atomicDouble(rd, rs1, rs2, imm);
-          break;
-        default:
-          this.pcLo = pcLo;
-          this.pcHi = pcHi;
-          this.illegal(raw, lengthBytes);
+        pcLo = nextLo;
+        pcHi = nextHi;
       }
-      pcLo = nextLo;
-      pcHi = nextHi;
+      return executed;
+    } finally {
+      this.instructions = start + executed;
+      this.pcLo = pcLo;
+      this.pcHi = pcHi;
     }
-    this.pcLo = pcLo;
-    this.pcHi = pcHi;
   }
 
   private shiftLeft(rd: number, valueLo: number, valueHi: number, amount: number): void {
