@@ -5,13 +5,14 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { GuestLoadError } from "../src/guest/elf.js";
+import { buildFibGuest, fibonacciMod64 } from "../src/guest/fib-guest.js";
 import { GuestError, Hart, type SyscallHandler } from "../src/guest/hart.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import { TraceStats } from "../src/trace/stats.js";
 import { replayFile } from "../src/trace/replay.js";
 import { withTempDir } from "./helpers.js";
-import { assemble, bType, buildElf, ECALL, iType, jType, Reg, rType, sType, uType } from "./rv-asm.js";
+import { assemble, bType, buildElf, ECALL, iType, jType, Reg, rType, sType, uType } from "../src/guest/assembler.js";
 
 const FIB_IMAC = fileURLToPath(new URL("../../../shared/guests/fib-imac", import.meta.url));
 const CODE = 0x10000n;
@@ -286,6 +287,28 @@ describe("programs and errors", () => {
       writeFileSync(path, buildElf(assemble([iType(7, 0, 0, Reg.a0, 0x13), iType(93, 0, 0, Reg.a7, 0x13), ECALL])));
       const result = runGuest(path);
       assert.equal(result.exitCode, 7);
+    });
+  });
+});
+
+describe("the project's own guest", () => {
+  it("the assembled Fibonacci guest prints F(n) mod 2^64 and exits 0; its trace replays identically", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "fib.elf");
+      writeFileSync(path, buildFibGuest(1000));
+      let output = "";
+      const trace = join(folder, "fib.trace");
+      const result = runGuest(path, { tracePath: trace, write: (fd, bytes) => (output += `${fd}:${new TextDecoder().decode(bytes)}`) });
+      assert.equal(output, `1:${fibonacciMod64(1000)}\n`);
+      assert.equal(result.exitCode, 0);
+      const replayed = new AddressSpace({ backend: "map" });
+      const replay = replayFile(trace, replayed.access);
+      assert.equal(replay.ops, result.traceOps);
+      assert.equal(replay.writes, result.space.stats().stores);
+      // Replaying the stores rebuilds the guest's stack frame: F(1000) and the printed digits.
+      const frame = result.initialStackPointer - 64n;
+      assert.deepEqual(replayed.read(frame, 64), result.space.read(frame, 64));
+      assert.equal(replayed.load64(frame), fibonacciMod64(1000));
     });
   });
 });

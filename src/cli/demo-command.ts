@@ -1,24 +1,31 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildFibGuest } from "../guest/fib-guest.js";
+import { runGuest } from "../guest/run-guest.js";
 import { BACKEND_KINDS } from "../space/backend.js";
-import { generateTrace } from "../trace/generators.js";
 import { replayInFreshProcess, replayTable } from "./replay-command.js";
-import { startProgress } from "./progress.js";
 
 /**
- * The default workload (`npm start`): generate a Fib-shaped trace in a temporary folder,
- * replay it on every backend and print the comparison. Self-contained: no files needed.
+ * The default workload (`npm start`): assemble the project's own Fibonacci guest, run it on
+ * the RV64IMAC executor while recording its memory traffic, then replay that trace on every
+ * backend and compare. Self-contained: no cross-compiler, no files from outside.
  */
-export function runDemo(ops: number): void {
+export function runDemo(iterations: number): void {
   const folder = mkdtempSync(join(tmpdir(), "memspace-demo-"));
   try {
+    const guest = join(folder, "fib.elf");
     const trace = join(folder, "fib.trace");
-    const progress = startProgress("gen fib", "ops");
-    generateTrace("fib", ops, trace, { onProgress: (done, total) => progress.update(done, total) });
-    progress.stop();
+    writeFileSync(guest, buildFibGuest(iterations));
+    process.stdout.write(`memspace demo: Fibonacci guest, ${iterations.toLocaleString("en-US")} iterations\n`);
+    let output = "";
+    const run = runGuest(guest, { tracePath: trace, write: (_fd, bytes) => (output += new TextDecoder().decode(bytes)) });
     const sizeMiB = statSync(trace).size / (1 << 20);
-    process.stdout.write(`memspace demo: Fib-shaped trace, ${ops.toLocaleString("en-US")} ops (${sizeMiB.toFixed(0)} MiB)\n\n`);
+    process.stdout.write(
+      `guest printed ${output.trim()} and exited with ${run.exitCode}: ${run.instructions.toLocaleString("en-US")} instructions, ` +
+        `${(run.instructions / run.milliseconds / 1e3).toFixed(1)} MIPS while recording ` +
+        `${run.traceOps?.toLocaleString("en-US")} memory ops (${sizeMiB.toFixed(0)} MiB)\n\n`,
+    );
     const rows = BACKEND_KINDS.map((kind) => replayInFreshProcess(trace, kind));
     process.stdout.write(replayTable(rows) + "\n");
     const noop = rows.find((row) => row.backend === "noop");

@@ -75,9 +75,9 @@ trace
 
 program
   .command("demo")
-  .description("the default workload: generate a Fib-shaped trace, replay it on every backend, compare")
-  .option("--ops <n>", "ops in the generated trace", parseOps, 20_000_000)
-  .action((options: { ops: number }) => runDemo(options.ops));
+  .description("the default workload: run our Fibonacci guest, record its trace, replay it on every backend, compare")
+  .option("--iterations <n>", "loop iterations of the guest", parseOps, 2_000_000)
+  .action((options: { iterations: number }) => runDemo(options.iterations));
 
 try {
   await program.parseAsync();

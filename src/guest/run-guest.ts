@@ -33,6 +33,8 @@ export interface RunGuestResult {
   traceBytes?: number;
   stats?: TraceStatsReport;
   space: AddressSpace;
+  /** The stack pointer the guest started with (argc, argv, envp and auxv lie above it). */
+  initialStackPointer: bigint;
 }
 
 /** Loads a static RV64IMAC ELF into a fresh AddressSpace and runs it to its exit. */
@@ -66,5 +68,6 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
     traceBytes: writer?.byteLength,
     stats: stats?.report(),
     space,
+    initialStackPointer: program.stackPointer,
   };
 }
