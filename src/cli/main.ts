@@ -5,7 +5,7 @@ import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { runDemo } from "./demo-command.js";
 import { runRunCommand, type RunCommandOptions } from "./run-command.js";
 import { ReportedError, runReplay } from "./replay-command.js";
-import { runTraceGen, runTraceStats } from "./trace-commands.js";
+import { runImportLackey, runTraceGen, runTraceStats } from "./trace-commands.js";
 
 function parseBackends(value: string): BackendKind[] {
   if (value === "all") return [...BACKEND_KINDS];
@@ -72,6 +72,13 @@ trace
   .action((options: { shape: TraceShape; ops: number; output: string; seed: number }) =>
     runTraceGen(options.shape, options.ops, options.output, options.seed),
   );
+
+trace
+  .command("import-lackey")
+  .description("convert Valgrind lackey --trace-mem=yes output into the interchange format")
+  .argument("<lackey>", "lackey output (valgrind --tool=lackey --trace-mem=yes --log-file=FILE PROGRAM)")
+  .requiredOption("-o, --output <file>", "output trace file")
+  .action((input: string, options: { output: string }) => runImportLackey(input, options.output));
 
 program
   .command("demo")

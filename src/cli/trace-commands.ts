@@ -1,4 +1,5 @@
 import { generateTrace, type TraceShape } from "../trace/generators.js";
+import { importLackey } from "../trace/lackey.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
 import { startProgress } from "./progress.js";
@@ -69,4 +70,13 @@ export function runTraceGen(shape: TraceShape, ops: number, output: string, seed
     progress.stop();
   }
   process.stdout.write(`wrote ${ops.toLocaleString("en-US")} ops to ${output}\n`);
+}
+
+export function runImportLackey(input: string, output: string): void {
+  const result = importLackey(input, output);
+  process.stdout.write(
+    `converted ${result.lines.toLocaleString("en-US")} lines (${result.instructionFetches.toLocaleString("en-US")} I, ` +
+      `${result.loads.toLocaleString("en-US")} L, ${result.stores.toLocaleString("en-US")} S, ${result.modifies.toLocaleString("en-US")} M) ` +
+      `into ${result.ops.toLocaleString("en-US")} ops -> ${output}\n`,
+  );
 }

@@ -1,0 +1,105 @@
+import { closeSync, openSync, readSync } from "node:fs";
+import { STREAM_CHUNK_BYTES } from "./format.js";
+import { TraceWriter } from "./writer.js";
+
+/** A malformed line of Valgrind lackey output; names the file and the line number. */
+export class LackeyFormatError extends Error {
+  constructor(
+    readonly file: string,
+    readonly lineNumber: number,
+    problem: string,
+  ) {
+    super(`${file}: line ${lineNumber}: ${problem}`);
+    this.name = "LackeyFormatError";
+  }
+}
+
+export interface LackeyImportResult {
+  lines: number;
+  instructionFetches: number;
+  loads: number;
+  stores: number;
+  modifies: number;
+  ops: number;
+}
+
+const MAX_ACCESS_BYTES = 4096;
+/** Guards memory against a file with no line breaks. */
+const MAX_LINE_CHARS = 1 << 20;
+const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
+
+/**
+ * Converts Valgrind lackey `--trace-mem=yes` output into the interchange format, streaming:
+ * `I` (instruction fetch) and ` L` lines become reads, ` S` writes, ` M` a read then a write.
+ * An access of any size is split into 8-, 4-, 2- and 1-byte pieces in address order (x86
+ * instructions are 1-15 bytes; vector accesses 16 or 32). Lackey records no values, so
+ * written values are derived from the op index. Lines starting with `==` (Valgrind's own
+ * messages) and blank lines are skipped; anything else is an error naming the line.
+ */
+export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
+  const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
+  const writer = new TraceWriter(outputPath);
+  const fd = openSync(inputPath, "r");
+  const decoder = new TextDecoder("latin1");
+  try {
+    const buffer = new Uint8Array(STREAM_CHUNK_BYTES);
+    let carried = "";
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      const text = carried + decoder.decode(buffer.subarray(0, read));
+      const lastNewline = text.lastIndexOf("\n");
+      const complete = lastNewline < 0 ? "" : text.slice(0, lastNewline);
+      carried = lastNewline < 0 ? text : text.slice(lastNewline + 1);
+      if (lastNewline >= 0) for (const line of complete.split("\n")) convertLine(line, ++result.lines, inputPath, writer, result);
+      if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(inputPath, result.lines + 1, "line longer than 1 MiB");
+    }
+    if (carried.length > 0) convertLine(carried, ++result.lines, inputPath, writer, result);
+  } finally {
+    closeSync(fd);
+    writer.close();
+  }
+  result.ops = writer.opsWritten;
+  return result;
+}
+
+function convertLine(line: string, lineNumber: number, file: string, writer: TraceWriter, result: LackeyImportResult): void {
+  if (line.startsWith("==") || line.trim() === "") return;
+  const match = ACCESS_LINE.exec(line);
+  if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, 80))}`);
+  const kind = match[1].trim();
+  const hex = match[2];
+  const sizeBytes = Number(match[3]);
+  if (sizeBytes < 1 || sizeBytes > MAX_ACCESS_BYTES) throw new LackeyFormatError(file, lineNumber, `access size ${sizeBytes} out of range 1..${MAX_ACCESS_BYTES}`);
+  const hi = hex.length > 8 ? parseInt(hex.slice(0, hex.length - 8), 16) : 0;
+  const lo = parseInt(hex.length > 8 ? hex.slice(hex.length - 8) : hex, 16);
+  if (hi === 0xffffffff && lo + sizeBytes - 1 > 0xffffffff) {
+    throw new LackeyFormatError(file, lineNumber, `access of ${sizeBytes} bytes at 0x${hex} runs past the top of the 64-bit space`);
+  }
+  if (kind === "I") result.instructionFetches++;
+  else if (kind === "L") result.loads++;
+  else if (kind === "S") result.stores++;
+  else result.modifies++;
+  if (kind !== "S") emitPieces(writer, lo, hi, sizeBytes, false);
+  if (kind === "S" || kind === "M") emitPieces(writer, lo, hi, sizeBytes, true);
+}
+
+/** Splits [address, address + size) into the largest fitting widths, in address order. */
+function emitPieces(writer: TraceWriter, lo: number, hi: number, sizeBytes: number, write: boolean): void {
+  let left = sizeBytes;
+  let pieceLo = lo;
+  let pieceHi = hi;
+  while (left > 0) {
+    const width = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    if (write) {
+      const index = writer.opsWritten;
+      writer.write(pieceLo, pieceHi, width, Math.imul(index, 0x9e3779b1) >>> 0, Math.floor(index / 0x100000000) >>> 0);
+    } else writer.read(pieceLo, pieceHi, width);
+    left -= width;
+    pieceLo += width;
+    if (pieceLo > 0xffffffff) {
+      pieceLo -= 0x100000000;
+      pieceHi += 1;
+    }
+  }
+}
