@@ -31,6 +31,8 @@ export class GuestLoadError extends Error {
 export interface LoadSegment {
   /** Virtual address, file offset and sizes, as bigints (64-bit fields). */
   virtualAddress: bigint;
+  /** Load (physical) address: bare-metal images keep initial .data here for crt0 to copy. */
+  physicalAddress: bigint;
   fileOffset: number;
   fileBytes: number;
   memoryBytes: bigint;
@@ -74,14 +76,17 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
     const flags = view.getUint32(at + 4, true);
     const offset = view.getBigUint64(at + 8, true);
     const virtualAddress = view.getBigUint64(at + 16, true);
+    const physicalAddress = view.getBigUint64(at + 24, true);
     const fileBytes = view.getBigUint64(at + 32, true);
     const memoryBytes = view.getBigUint64(at + 40, true);
     if (offset + fileBytes > BigInt(bytes.length)) {
       fail(`segment ${index}: file bytes [${offset}, ${offset + fileBytes}) run past the end of the file (${bytes.length} bytes)`);
     }
     if (fileBytes > memoryBytes) fail(`segment ${index}: file size ${fileBytes} exceeds memory size ${memoryBytes}`);
-    if (virtualAddress + memoryBytes > 1n << 64n) fail(`segment ${index}: runs past the top of the address space`);
-    segments.push({ virtualAddress, fileOffset: Number(offset), fileBytes: Number(fileBytes), memoryBytes, flags });
+    if (virtualAddress + memoryBytes > 1n << 64n || physicalAddress + fileBytes > 1n << 64n) {
+      fail(`segment ${index}: runs past the top of the address space`);
+    }
+    segments.push({ virtualAddress, physicalAddress, fileOffset: Number(offset), fileBytes: Number(fileBytes), memoryBytes, flags });
   }
   if (segments.length === 0) fail("no loadable segments");
   return { entry, segments };

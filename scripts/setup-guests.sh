@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the RISC-V guests need (Debian's riscv64-unknown-elf-gcc, picolibc, and the
+# Lua 5.4 source package) and builds them into guests/build/ (see guests/build.sh).
+# Needs root for apt-get on a fresh machine; CI runs it from .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need_install=0
+command -v riscv64-unknown-elf-gcc > /dev/null || need_install=1
+[ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || need_install=1
+if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null && ! grep -rqs "Types:.*deb-src" /etc/apt/sources.list.d/ 2>/dev/null; then
+  # Lua comes from Debian's source package: enable the matching deb-src entry.
+  cat > /etc/apt/sources.list.d/memspace-deb-src.sources <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  need_install=1
+fi
+if [ "$need_install" = 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf > /dev/null
+fi
+bash guests/build.sh --native
