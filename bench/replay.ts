@@ -1,8 +1,9 @@
 /**
  * Replay benchmark (`npm run bench:replay`): replays a Fib-shaped trace of the full
- * 117,000,007 ops and an ExecBlock-shaped trace on noop, map and paged, and on the native
- * reference replayer (../shared/anchors/seed_replay.rs, built with rustc -O) when rustc is
- * on the machine, all on the same files in the same run.
+ * 117,000,007 ops and an ExecBlock-shaped trace, and the real traces recorded from
+ * fib-imac (../shared) and the vm guest (guests/build) where those exist, on noop, map and
+ * paged, and on the native reference replayer (../shared/anchors/seed_replay.rs, built
+ * with rustc -O) when rustc is on the machine, all on the same files in the same run.
  *
  * Each measurement runs in a fresh process (so one backend's JIT feedback cannot slow
  * another), contestants are interleaved within each round (so machine noise spreads over
@@ -10,14 +11,15 @@
  * shows the median of the timed rounds.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderTable } from "../src/cli/table.js";
 import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
-import { generateTrace, type TraceShape } from "../src/trace/generators.js";
+import { runGuest } from "../src/guest/run-guest.js";
+import { generateTrace } from "../src/trace/generators.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -27,6 +29,8 @@ const EXECBLOCK_DEFAULT_OPS = 200_000_000;
 export interface ReplayBenchOptions {
   fibOps: number;
   execblockOps: number;
+  /** Iterations of the vm guest for its recorded trace (about 7,200 ops each); 0: none. */
+  vmIterations: number;
   rounds: number;
   folder?: string;
   keep: boolean;
@@ -91,27 +95,25 @@ export function runReplayBench(options: ReplayBenchOptions): void {
   const folder = options.folder ?? mkdtempSync(join(tmpdir(), "memspace-bench-"));
   mkdirSync(folder, { recursive: true });
   try {
-    const traces: [TraceShape, number][] = [
-      ["fib", options.fibOps],
-      ["execblock", options.execblockOps],
-    ];
+    const traces = traceSources(options, folder);
     const anchor = buildAnchor(folder);
     const contestants: Contestant[] = BACKEND_KINDS.map(jsContestant);
     if (anchor !== null) contestants.push(nativeContestant(anchor, "noop"), nativeContestant(anchor, "paged"));
     const rows: (string | number)[][] = [];
-    for (const [shape, ops] of traces) {
-      const trace = join(folder, `${shape}-${ops}.trace`);
+    for (const source of traces) {
+      const trace = join(folder, `${source.name}.trace`);
       if (!existsSync(trace) || statSync(trace).size === 0) {
-        process.stdout.write(`generating ${shape} trace, ${ops.toLocaleString("en-US")} ops...\n`);
-        generateTrace(shape, ops, trace);
+        process.stdout.write(`making the ${source.name} trace...\n`);
+        source.make(trace);
       }
       const sizeMiB = statSync(trace).size / (1 << 20);
-      process.stdout.write(`${shape}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
+      process.stdout.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
       const samples = new Map<string, Measurement[]>(contestants.map((contestant) => [contestant.name, []]));
       for (let round = 0; round <= options.rounds; round++) {
         for (const contestant of contestants) {
           const measurement = contestant.run(trace);
-          if (measurement.ops !== ops) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${ops}`);
+          const expected = samples.get("noop")?.[0]?.ops ?? measurement.ops;
+          if (measurement.ops !== expected) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${expected}`);
           if (round > 0) samples.get(contestant.name)!.push(measurement);
         }
       }
@@ -120,12 +122,13 @@ export function runReplayBench(options: ReplayBenchOptions): void {
       if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
         throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
       }
+      const ops = samples.get("noop")![0].ops;
       const noopMs = medians.get("noop")!;
       const nativeMs = medians.get("native paged");
       for (const contestant of contestants) {
         const ms = medians.get(contestant.name)!;
         rows.push([
-          shape,
+          source.name,
           contestant.name,
           Math.round(ms),
           ops / ms / 1e3,
@@ -144,8 +147,47 @@ export function runReplayBench(options: ReplayBenchOptions): void {
   }
 }
 
+interface TraceSource {
+  name: string;
+  make: (path: string) => void;
+}
+
+/** The synthetic traces, and the real ones where their guests are here. */
+function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[] {
+  const sources: TraceSource[] = [
+    { name: `fib-shaped-${options.fibOps}`, make: (path) => generateTrace("fib", options.fibOps, path) },
+    { name: `execblock-shaped-${options.execblockOps}`, make: (path) => generateTrace("execblock", options.execblockOps, path) },
+  ];
+  const fibImac = resolve(REPO_ROOT, "../shared/guests/fib-imac");
+  if (existsSync(fibImac)) sources.push({ name: "fib-imac-recorded", make: (path) => record(fibImac, path) });
+  else process.stdout.write(`fib-imac trace skipped: ${fibImac} not found\n`);
+  const vm = join(REPO_ROOT, "guests/build/vm.elf");
+  if (options.vmIterations > 0 && existsSync(vm)) {
+    sources.push({
+      name: `vm-recorded-${options.vmIterations}`,
+      make: (path) => {
+        const stdin = join(folder, "vm.in");
+        writeFileSync(stdin, `${options.vmIterations}\n`);
+        record(vm, path, readFileSync(stdin));
+      },
+    });
+  } else if (options.vmIterations > 0) process.stdout.write("vm trace skipped: run bash scripts/setup-guests.sh\n");
+  return sources;
+}
+
+function record(guest: string, path: string, stdin?: Uint8Array): void {
+  const result = runGuest(guest, { tracePath: path, stdin, write: () => {} });
+  if (result.exitCode !== 0) throw new Error(`${guest} exited with ${result.exitCode} while recording`);
+}
+
 function parseArgs(argv: string[]): ReplayBenchOptions {
-  const options: ReplayBenchOptions = { fibOps: FIB_REFERENCE_OPS, execblockOps: EXECBLOCK_DEFAULT_OPS, rounds: 3, keep: false };
+  const options: ReplayBenchOptions = {
+    fibOps: FIB_REFERENCE_OPS,
+    execblockOps: EXECBLOCK_DEFAULT_OPS,
+    vmIterations: 130_000,
+    rounds: 3,
+    keep: false,
+  };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     const value = (): string => {
@@ -156,13 +198,15 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
     if (flag === "--quick") {
       options.fibOps = 10_000_000;
       options.execblockOps = 10_000_000;
+      options.vmIterations = 2_000;
       options.rounds = 1;
     } else if (flag === "--fib-ops") options.fibOps = Number(value());
     else if (flag === "--execblock-ops") options.execblockOps = Number(value());
+    else if (flag === "--vm-iterations") options.vmIterations = Number(value());
     else if (flag === "--rounds") options.rounds = Number(value());
     else if (flag === "--dir") options.folder = value();
     else if (flag === "--keep") options.keep = true;
-    else throw new Error(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --rounds N, --dir DIR, --keep)`);
+    else throw new Error(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --vm-iterations N, --rounds N, --dir DIR, --keep)`);
   }
   return options;
 }
