@@ -77,8 +77,11 @@ export function replayChunk(
     // One little-endian u16 load gives op (low byte) and width (high byte); the cases are
     // ordered by how often the reference workloads use them.
     const head = view.getUint16(at, true);
-    const lo = view.getUint32(at + 2, true);
-    const hi = view.getUint32(at + 6, true);
+    // Address halves and values as int32: typical addresses (below 2^30, or just under a
+    // 2^32 line like a stack) are then small integers, which a call that TurboFan did not
+    // inline passes without boxing a heap number. Backends accept int32 or u32 halves.
+    const lo = view.getInt32(at + 2, true);
+    const hi = view.getInt32(at + 6, true);
     if (head === Head.Read2) {
       sumLo += sink.load16(lo, hi);
       at += TraceFormat.HeaderBytes;
@@ -96,11 +99,11 @@ export function replayChunk(
       const valueAt = at + TraceFormat.HeaderBytes;
       if (head === Head.Write8) {
         if (valueAt + 8 > end) break;
-        sink.store64(lo, hi, view.getUint32(valueAt, true), view.getUint32(valueAt + 4, true));
+        sink.store64(lo, hi, view.getInt32(valueAt, true), view.getInt32(valueAt + 4, true));
         at = valueAt + 8;
       } else if (head === Head.Write4) {
         if (valueAt + 4 > end) break;
-        sink.store32(lo, hi, view.getUint32(valueAt, true));
+        sink.store32(lo, hi, view.getInt32(valueAt, true));
         at = valueAt + 4;
       } else if (head === Head.Write2) {
         if (valueAt + 2 > end) break;
