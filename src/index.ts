@@ -13,3 +13,13 @@ export { generateTrace, TRACE_SHAPES, type TraceShape } from "./trace/generators
 export { AddressSpace, type AddressSpaceOptions, type AddressSpaceStats } from "./space/address-space.js";
 export * from "./space/protection.js";
 export type { RegionInfo } from "./space/region-map.js";
+export { TeeAccess } from "./space/tee-access.js";
+export { TraceRecorder } from "./trace/recorder.js";
+export { importLackey, LackeyFormatError, type LackeyImportResult } from "./trace/lackey.js";
+export { runGuest, type RunGuestOptions, type RunGuestResult } from "./guest/run-guest.js";
+export { Hart, GuestError, type SyscallHandler } from "./guest/hart.js";
+export { GuestLoadError, parseElf } from "./guest/elf.js";
+export { loadProgram } from "./guest/loader.js";
+export { LinuxSyscalls, type GuestIo } from "./guest/syscalls.js";
+export { Assembler, buildElf } from "./guest/assembler.js";
+export { buildFibGuest } from "./guest/fib-guest.js";
