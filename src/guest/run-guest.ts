@@ -50,7 +50,7 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   const stats = options.collectStats ? new TraceStats() : undefined;
   if (stats) memory = new TeeAccess(memory, stats);
   const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath) : undefined;
-  if (writer) memory = new TeeAccess(memory, new TraceRecorder(writer));
+  if (writer) memory = new TraceRecorder(memory, writer);
   const hart = new Hart(memory, new LinuxSyscalls(space, program.breakStart, io));
   hart.pc = program.entry;
   hart.setRegister(2, program.stackPointer);

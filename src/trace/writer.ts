@@ -1,9 +1,11 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { isValidWidth, MAX_RECORD_BYTES, OP_READ, OP_WRITE, RECORD_HEADER_BYTES, STREAM_CHUNK_BYTES } from "./format.js";
+import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
 
 /**
  * Writes the interchange format through one multi-MiB buffer (few syscalls). Records are
- * appended with `read` and `write`; `close` flushes. Values and addresses are u32 halves.
+ * appended with `read` and `write` (which check the width) or, on hot paths whose widths
+ * are constants, `appendRead` and `appendWrite`; `close` flushes. Addresses and values are
+ * 32-bit halves, as u32 or int32.
  */
 export class TraceWriter {
   private readonly bytes: Uint8Array;
@@ -17,7 +19,7 @@ export class TraceWriter {
     readonly path: string,
     bufferBytes = STREAM_CHUNK_BYTES,
   ) {
-    this.bytes = new Uint8Array(Math.max(bufferBytes, MAX_RECORD_BYTES));
+    this.bytes = new Uint8Array(Math.max(bufferBytes, TraceFormat.MaxRecordBytes));
     this.view = new DataView(this.bytes.buffer);
     this.fd = openSync(path, "w");
   }
@@ -28,34 +30,42 @@ export class TraceWriter {
   }
 
   read(lo: number, hi: number, widthBytes: number): void {
-    if (!isValidWidth(widthBytes)) throw new RangeError(`trace writer: bad width ${widthBytes} (expected 1, 2, 4 or 8)`);
-    if (this.used + RECORD_HEADER_BYTES > this.bytes.length) this.flush();
-    this.used = this.putHeader(OP_READ, widthBytes, lo, hi);
-    this.opsWritten++;
+    checkWidth(widthBytes);
+    this.appendRead(lo, hi, widthBytes);
   }
 
   write(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
-    if (this.used + MAX_RECORD_BYTES > this.bytes.length) this.flush();
-    const valueAt = this.putHeader(OP_WRITE, widthBytes, lo, hi);
-    if (widthBytes === 8) {
-      this.view.setUint32(valueAt, valueLo, true);
-      this.view.setUint32(valueAt + 4, valueHi, true);
-    } else if (widthBytes === 4) this.view.setUint32(valueAt, valueLo, true);
-    else if (widthBytes === 2) this.view.setUint16(valueAt, valueLo, true);
-    else if (widthBytes === 1) this.bytes[valueAt] = valueLo;
-    else throw new RangeError(`trace writer: bad width ${widthBytes} (expected 1, 2, 4 or 8)`);
-    this.used = valueAt + widthBytes;
+    checkWidth(widthBytes);
+    this.appendWrite(lo, hi, widthBytes, valueLo, valueHi);
+  }
+
+  /** `read` without the width check: small enough to inline into a recorder's hot path. */
+  appendRead(lo: number, hi: number, widthBytes: number): void {
+    if (this.used + TraceFormat.HeaderBytes > this.bytes.length) this.flush();
+    const at = this.used;
+    this.view.setUint16(at, TraceFormat.OpRead | (widthBytes << 8), true);
+    this.view.setInt32(at + 2, lo, true);
+    this.view.setInt32(at + 6, hi, true);
+    this.used = at + TraceFormat.HeaderBytes;
     this.opsWritten++;
   }
 
-  /** Writes a record header at the end of the buffer; returns the index just after it. */
-  private putHeader(op: number, widthBytes: number, lo: number, hi: number): number {
+  /** `write` without the width check (an unknown width writes a bad record). */
+  appendWrite(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
+    if (this.used + TraceFormat.MaxRecordBytes > this.bytes.length) this.flush();
     const at = this.used;
-    this.bytes[at] = op;
-    this.bytes[at + 1] = widthBytes;
-    this.view.setUint32(at + 2, lo, true);
-    this.view.setUint32(at + 6, hi, true);
-    return at + RECORD_HEADER_BYTES;
+    const valueAt = at + TraceFormat.HeaderBytes;
+    this.view.setUint16(at, TraceFormat.OpWrite | (widthBytes << 8), true);
+    this.view.setInt32(at + 2, lo, true);
+    this.view.setInt32(at + 6, hi, true);
+    if (widthBytes === 8) {
+      this.view.setInt32(valueAt, valueLo, true);
+      this.view.setInt32(valueAt + 4, valueHi, true);
+    } else if (widthBytes === 4) this.view.setInt32(valueAt, valueLo, true);
+    else if (widthBytes === 2) this.view.setUint16(valueAt, valueLo, true);
+    else this.bytes[valueAt] = valueLo;
+    this.used = valueAt + widthBytes;
+    this.opsWritten++;
   }
 
   flush(): void {
@@ -71,4 +81,8 @@ export class TraceWriter {
     closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+function checkWidth(widthBytes: number): void {
+  if (!isValidWidth(widthBytes)) throw new RangeError(`trace writer: bad width ${widthBytes} (expected 1, 2, 4 or 8)`);
 }
