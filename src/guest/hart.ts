@@ -1,3 +1,4 @@
+import { pageNumberOfHalves } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { decode, type Decoded } from "./decoder.js";
 import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
@@ -115,7 +116,7 @@ export class Hart {
   }
 
   private decodedPage(pcLo: number, pcHi: number): Int32Array {
-    const pageNumber = (pcHi >>> 0) * 1048576 + (pcLo >>> 12);
+    const pageNumber = pageNumberOfHalves(pcLo, pcHi);
     let page = this.decodedPages.get(pageNumber);
     if (page === undefined) {
       page = new Int32Array(DECODE_SLOTS_PER_PAGE * DECODE_WORDS);
