@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
+import { BENCHMARKS, runBench, type Benchmark } from "./bench-command.js";
 import { runDemo } from "./demo-command.js";
 import { runRunCommand, type RunCommandOptions } from "./run-command.js";
 import { ReportedError, runReplay } from "./replay-command.js";
@@ -79,6 +80,17 @@ trace
   .argument("<lackey>", "lackey output (valgrind --tool=lackey --trace-mem=yes --log-file=FILE PROGRAM)")
   .requiredOption("-o, --output <file>", "output trace file")
   .action((input: string, options: { output: string }) => runImportLackey(input, options.output));
+
+program
+  .command("bench")
+  .description(`run a benchmark: ${BENCHMARKS.join(" or ")} (options: --quick, and see bench/*.ts)`)
+  .argument("<name>", BENCHMARKS.join(" | "), (value: string) => {
+    if (!(BENCHMARKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown benchmark "${value}" (expected ${BENCHMARKS.join(" or ")})`);
+    return value as Benchmark;
+  })
+  .argument("[options...]", "passed to the benchmark")
+  .allowUnknownOption()
+  .action((name: Benchmark, options: string[]) => runBench(name, options));
 
 program
   .command("demo")
