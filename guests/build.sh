@@ -26,7 +26,11 @@ done
 LUA_DIR="$OUT/lua"
 if [ ! -f "$LUA_DIR/src/lapi.c" ]; then
   rm -rf "$OUT/lua-download" && mkdir -p "$OUT/lua-download"
-  (cd "$OUT/lua-download" && apt-get source --download-only lua5.4 > /dev/null 2>&1)
+  for attempt in 1 2 3; do
+    (cd "$OUT/lua-download" && apt-get source --download-only lua5.4 > /dev/null 2>&1) && break
+    [ "$attempt" = 3 ] && { echo "build.sh: apt-get source lua5.4 failed (is a deb-src entry enabled?)" >&2; exit 1; }
+    sleep $((attempt * 5))
+  done
   mkdir -p "$LUA_DIR"
   tar -xzf "$OUT"/lua-download/lua5.4_*.orig.tar.gz -C "$LUA_DIR" --strip-components=1
 fi

@@ -18,9 +18,19 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
   need_install=1
 fi
+# A registry can fail for a moment: try a few times before giving up.
+retry() {
+  local attempt
+  for attempt in 1 2 3; do
+    "$@" && return 0
+    echo "setup-guests: '$*' failed (attempt $attempt), retrying" >&2
+    sleep $((attempt * 5))
+  done
+  return 1
+}
 if [ "$need_install" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf > /dev/null
+  retry apt-get update -qq
+  retry apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf > /dev/null
 fi
 bash guests/build.sh --native
