@@ -59,8 +59,12 @@ function lessUnsigned(aLo: number, aHi: number, bLo: number, bHi: number): boole
  * bits, so self-modifying code stays correct.
  */
 export class Hart {
-  readonly regLo = new Int32Array(33);
-  readonly regHi = new Int32Array(33);
+  /**
+   * Registers as int32 halves in one array: x[i] is regs[2i] (low) and regs[2i + 1] (high);
+   * index 64/65 is the discard register that writes to x0 go to. One array instead of two
+   * halves the map checks TurboFan repeats on every access.
+   */
+  readonly regs = new Int32Array(2 * (Packed.DiscardRegister + 1));
   pcLo = 0;
   pcHi = 0;
   instructions = 0;
@@ -88,14 +92,14 @@ export class Hart {
 
   /** Register `index` as an unsigned 64-bit bigint. */
   register(index: number): bigint {
-    return (BigInt(this.regHi[index] >>> 0) << 32n) | BigInt(this.regLo[index] >>> 0);
+    return (BigInt(this.regs[2 * index + 1] >>> 0) << 32n) | BigInt(this.regs[2 * index] >>> 0);
   }
 
   setRegister(index: number, value: bigint): void {
     if (index === 0) return;
     const bits = BigInt.asUintN(64, value);
-    this.regLo[index] = Number(bits & 0xffffffffn) | 0;
-    this.regHi[index] = Number(bits >> 32n) | 0;
+    this.regs[2 * index] = Number(bits & 0xffffffffn) | 0;
+    this.regs[2 * index + 1] = Number(bits >> 32n) | 0;
   }
 
   /** Runs until the guest exits (returns its exit code) or `maxInstructions` have run (null). */
@@ -133,8 +137,7 @@ export class Hart {
 
   /** Runs at most `budget` (< 2^30) instructions; returns how many ran. */
   private execute(budget: number): number {
-    const lo = this.regLo;
-    const hi = this.regHi;
+    const regs = this.regs;
     const memory = this.memory;
     const scratch = this.scratch;
     let pcLo = this.pcLo;
@@ -169,271 +172,271 @@ export class Hart {
         const packed = decoded[slot + 1];
         const imm = decoded[slot + 2];
         const immHi = imm >> 31;
-        const rd = (packed >>> Packed.RdShift) & 63;
-        const rs1 = (packed >>> Packed.Rs1Shift) & 31;
-        const rs2 = (packed >>> Packed.Rs2Shift) & 31;
+        const rd = ((packed >>> Packed.RdShift) & 63) << 1;
+        const rs1 = ((packed >>> Packed.Rs1Shift) & 31) << 1;
+        const rs2 = ((packed >>> Packed.Rs2Shift) & 31) << 1;
         const lengthBytes = packed >>> Packed.LengthShift;
         let nextLo = (pcLo + lengthBytes) | 0;
         let nextHi = (pcLo >>> 0) + lengthBytes > 0xffffffff ? (pcHi + 1) | 0 : pcHi;
         executed++;
         switch (packed & 0xff) {
           case Op.Lui:
-            lo[rd] = imm;
-            hi[rd] = immHi;
+            regs[rd] = imm;
+            regs[rd + 1] = immHi;
             break;
           case Op.Auipc:
-            lo[rd] = (pcLo + imm) | 0;
-            hi[rd] = addHigh(pcLo, pcHi, imm, immHi);
+            regs[rd] = (pcLo + imm) | 0;
+            regs[rd + 1] = addHigh(pcLo, pcHi, imm, immHi);
             break;
           case Op.Jal:
-            lo[rd] = nextLo;
-            hi[rd] = nextHi;
+            regs[rd] = nextLo;
+            regs[rd + 1] = nextHi;
             nextHi = addHigh(pcLo, pcHi, imm, immHi);
             nextLo = (pcLo + imm) | 0;
             break;
           case Op.Jalr: {
-            const targetLo = (lo[rs1] + imm) & ~1;
-            const targetHi = addHigh(lo[rs1], hi[rs1], imm, immHi);
-            lo[rd] = nextLo;
-            hi[rd] = nextHi;
+            const targetLo = (regs[rs1] + imm) & ~1;
+            const targetHi = addHigh(regs[rs1], regs[rs1 + 1], imm, immHi);
+            regs[rd] = nextLo;
+            regs[rd + 1] = nextHi;
             nextLo = targetLo;
             nextHi = targetHi;
             break;
           }
           case Op.Beq:
-            if (lo[rs1] === lo[rs2] && hi[rs1] === hi[rs2]) {
+            if (regs[rs1] === regs[rs2] && regs[rs1 + 1] === regs[rs2 + 1]) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Bne:
-            if (lo[rs1] !== lo[rs2] || hi[rs1] !== hi[rs2]) {
+            if (regs[rs1] !== regs[rs2] || regs[rs1 + 1] !== regs[rs2 + 1]) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Blt:
-            if (lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+            if (lessSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1])) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Bge:
-            if (!lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+            if (!lessSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1])) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Bltu:
-            if (lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+            if (lessUnsigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1])) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Bgeu:
-            if (!lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2])) {
+            if (!lessUnsigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1])) {
               nextHi = addHigh(pcLo, pcHi, imm, immHi);
               nextLo = (pcLo + imm) | 0;
             }
             break;
           case Op.Lb: {
-            const value = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            lo[rd] = (value << 24) >> 24;
-            hi[rd] = lo[rd] >> 31;
+            const value = memory.load8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd] = (value << 24) >> 24;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           }
           case Op.Lh: {
-            const value = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            lo[rd] = (value << 16) >> 16;
-            hi[rd] = lo[rd] >> 31;
+            const value = memory.load16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd] = (value << 16) >> 16;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           }
           case Op.Lw: {
-            const value = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi)) | 0;
-            lo[rd] = value;
-            hi[rd] = value >> 31;
+            const value = memory.load32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi)) | 0;
+            regs[rd] = value;
+            regs[rd + 1] = value >> 31;
             break;
           }
           case Op.Ld: {
-            const value = memory.load64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            lo[rd] = value;
-            hi[rd] = memory.loadHigh;
+            const value = memory.load64((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd] = value;
+            regs[rd + 1] = memory.loadHigh;
             break;
           }
           case Op.Lbu:
-            lo[rd] = memory.load8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            hi[rd] = 0;
+            regs[rd] = memory.load8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd + 1] = 0;
             break;
           case Op.Lhu:
-            lo[rd] = memory.load16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            hi[rd] = 0;
+            regs[rd] = memory.load16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd + 1] = 0;
             break;
           case Op.Lwu:
-            lo[rd] = memory.load32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi));
-            hi[rd] = 0;
+            regs[rd] = memory.load32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            regs[rd + 1] = 0;
             break;
           case Op.Sb:
-            memory.store8((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xff);
+            memory.store8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2] & 0xff);
             break;
           case Op.Sh:
-            memory.store16((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2] & 0xffff);
+            memory.store16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2] & 0xffff);
             break;
           case Op.Sw:
-            memory.store32((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2]);
+            memory.store32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2]);
             break;
           case Op.Sd:
-            memory.store64((lo[rs1] + imm) | 0, addHigh(lo[rs1], hi[rs1], imm, immHi), lo[rs2], hi[rs2]);
+            memory.store64((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2], regs[rs2 + 1]);
             break;
           case Op.Addi:
-            hi[rd] = addHigh(lo[rs1], hi[rs1], imm, immHi);
-            lo[rd] = (lo[rs1] + imm) | 0;
+            regs[rd + 1] = addHigh(regs[rs1], regs[rs1 + 1], imm, immHi);
+            regs[rd] = (regs[rs1] + imm) | 0;
             break;
           case Op.Slti:
-            lo[rd] = lessSigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
-            hi[rd] = 0;
+            regs[rd] = lessSigned(regs[rs1], regs[rs1 + 1], imm, immHi) ? 1 : 0;
+            regs[rd + 1] = 0;
             break;
           case Op.Sltiu:
-            lo[rd] = lessUnsigned(lo[rs1], hi[rs1], imm, immHi) ? 1 : 0;
-            hi[rd] = 0;
+            regs[rd] = lessUnsigned(regs[rs1], regs[rs1 + 1], imm, immHi) ? 1 : 0;
+            regs[rd + 1] = 0;
             break;
           case Op.Xori:
-            hi[rd] = hi[rs1] ^ immHi;
-            lo[rd] = lo[rs1] ^ imm;
+            regs[rd + 1] = regs[rs1 + 1] ^ immHi;
+            regs[rd] = regs[rs1] ^ imm;
             break;
           case Op.Ori:
-            hi[rd] = hi[rs1] | immHi;
-            lo[rd] = lo[rs1] | imm;
+            regs[rd + 1] = regs[rs1 + 1] | immHi;
+            regs[rd] = regs[rs1] | imm;
             break;
           case Op.Andi:
-            hi[rd] = hi[rs1] & immHi;
-            lo[rd] = lo[rs1] & imm;
+            regs[rd + 1] = regs[rs1 + 1] & immHi;
+            regs[rd] = regs[rs1] & imm;
             break;
           case Op.Slli:
-            this.shiftLeft(rd, lo[rs1], hi[rs1], imm);
+            this.shiftLeft(rd, regs[rs1], regs[rs1 + 1], imm);
             break;
           case Op.Srli:
-            this.shiftRight(rd, lo[rs1], hi[rs1], imm, false);
+            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], imm, false);
             break;
           case Op.Srai:
-            this.shiftRight(rd, lo[rs1], hi[rs1], imm, true);
+            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], imm, true);
             break;
           case Op.Addiw:
-            lo[rd] = (lo[rs1] + imm) | 0;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = (regs[rs1] + imm) | 0;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Slliw:
-            lo[rd] = lo[rs1] << imm;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] << imm;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Srliw:
-            lo[rd] = lo[rs1] >>> imm;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] >>> imm;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Sraiw:
-            lo[rd] = lo[rs1] >> imm;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] >> imm;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Add: {
-            const resultHi = addHigh(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-            lo[rd] = (lo[rs1] + lo[rs2]) | 0;
-            hi[rd] = resultHi;
+            const resultHi = addHigh(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]);
+            regs[rd] = (regs[rs1] + regs[rs2]) | 0;
+            regs[rd + 1] = resultHi;
             break;
           }
           case Op.Sub: {
-            const borrow = lo[rs1] >>> 0 < lo[rs2] >>> 0 ? 1 : 0;
-            const resultHi = (hi[rs1] - hi[rs2] - borrow) | 0;
-            lo[rd] = (lo[rs1] - lo[rs2]) | 0;
-            hi[rd] = resultHi;
+            const borrow = regs[rs1] >>> 0 < regs[rs2] >>> 0 ? 1 : 0;
+            const resultHi = (regs[rs1 + 1] - regs[rs2 + 1] - borrow) | 0;
+            regs[rd] = (regs[rs1] - regs[rs2]) | 0;
+            regs[rd + 1] = resultHi;
             break;
           }
           case Op.Sll:
-            this.shiftLeft(rd, lo[rs1], hi[rs1], lo[rs2] & 63);
+            this.shiftLeft(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63);
             break;
           case Op.Slt:
-            lo[rd] = lessSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
-            hi[rd] = 0;
+            regs[rd] = lessSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]) ? 1 : 0;
+            regs[rd + 1] = 0;
             break;
           case Op.Sltu:
-            lo[rd] = lessUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]) ? 1 : 0;
-            hi[rd] = 0;
+            regs[rd] = lessUnsigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]) ? 1 : 0;
+            regs[rd + 1] = 0;
             break;
           case Op.Xor:
-            hi[rd] = hi[rs1] ^ hi[rs2];
-            lo[rd] = lo[rs1] ^ lo[rs2];
+            regs[rd + 1] = regs[rs1 + 1] ^ regs[rs2 + 1];
+            regs[rd] = regs[rs1] ^ regs[rs2];
             break;
           case Op.Srl:
-            this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, false);
+            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, false);
             break;
           case Op.Sra:
-            this.shiftRight(rd, lo[rs1], hi[rs1], lo[rs2] & 63, true);
+            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, true);
             break;
           case Op.Or:
-            hi[rd] = hi[rs1] | hi[rs2];
-            lo[rd] = lo[rs1] | lo[rs2];
+            regs[rd + 1] = regs[rs1 + 1] | regs[rs2 + 1];
+            regs[rd] = regs[rs1] | regs[rs2];
             break;
           case Op.And:
-            hi[rd] = hi[rs1] & hi[rs2];
-            lo[rd] = lo[rs1] & lo[rs2];
+            regs[rd + 1] = regs[rs1 + 1] & regs[rs2 + 1];
+            regs[rd] = regs[rs1] & regs[rs2];
             break;
           case Op.Addw:
-            lo[rd] = (lo[rs1] + lo[rs2]) | 0;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = (regs[rs1] + regs[rs2]) | 0;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Subw:
-            lo[rd] = (lo[rs1] - lo[rs2]) | 0;
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = (regs[rs1] - regs[rs2]) | 0;
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Sllw:
-            lo[rd] = lo[rs1] << (lo[rs2] & 31);
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] << (regs[rs2] & 31);
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Srlw:
-            lo[rd] = lo[rs1] >>> (lo[rs2] & 31);
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] >>> (regs[rs2] & 31);
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Sraw:
-            lo[rd] = lo[rs1] >> (lo[rs2] & 31);
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = regs[rs1] >> (regs[rs2] & 31);
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Mul:
-            multiplyLow(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-            lo[rd] = wide.lo;
-            hi[rd] = wide.hi;
+            multiplyLow(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]);
+            regs[rd] = wide.lo;
+            regs[rd + 1] = wide.hi;
             break;
           case Op.Mulh:
-            multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], true);
-            lo[rd] = wide.lo;
-            hi[rd] = wide.hi;
+            multiplyHighSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1], true);
+            regs[rd] = wide.lo;
+            regs[rd + 1] = wide.hi;
             break;
           case Op.Mulhsu:
-            multiplyHighSigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2], false);
-            lo[rd] = wide.lo;
-            hi[rd] = wide.hi;
+            multiplyHighSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1], false);
+            regs[rd] = wide.lo;
+            regs[rd + 1] = wide.hi;
             break;
           case Op.Mulhu:
-            multiplyHighUnsigned(lo[rs1], hi[rs1], lo[rs2], hi[rs2]);
-            lo[rd] = wide.lo;
-            hi[rd] = wide.hi;
+            multiplyHighUnsigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]);
+            regs[rd] = wide.lo;
+            regs[rd + 1] = wide.hi;
             break;
           case Op.Div:
           case Op.Divu:
           case Op.Rem:
           case Op.Remu: {
             const op = packed & 0xff;
-            divide64(lo[rs1], hi[rs1], lo[rs2], hi[rs2], op === Op.Div || op === Op.Rem, op === Op.Rem || op === Op.Remu);
-            lo[rd] = wide.lo;
-            hi[rd] = wide.hi;
+            divide64(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1], op === Op.Div || op === Op.Rem, op === Op.Rem || op === Op.Remu);
+            regs[rd] = wide.lo;
+            regs[rd + 1] = wide.hi;
             break;
           }
           case Op.Mulw:
-            lo[rd] = Math.imul(lo[rs1], lo[rs2]);
-            hi[rd] = lo[rd] >> 31;
+            regs[rd] = Math.imul(regs[rs1], regs[rs2]);
+            regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Divw:
           case Op.Divuw:
           case Op.Remw:
           case Op.Remuw: {
-            this.divideWord(packed & 0xff, rd, lo[rs1], lo[rs2]);
+            this.divideWord(packed & 0xff, rd, regs[rs1], regs[rs2]);
             break;
           }
           case Op.Fence:
@@ -460,18 +463,18 @@ export class Hart {
           case Op.Csrrci:
             this.pcLo = pcLo;
             this.pcHi = pcHi;
-            this.csr(packed & 0xff, rd, rs1, imm);
+            this.csr(packed & 0xff, rd >> 1, rs1 >> 1, imm);
             break;
           case Op.LrW:
           case Op.LrD: {
-            const addressLo = lo[rs1];
-            const addressHi = hi[rs1];
+            const addressLo = regs[rs1];
+            const addressHi = regs[rs1 + 1];
             if ((packed & 0xff) === Op.LrW) {
-              lo[rd] = memory.load32(addressLo, addressHi) | 0;
-              hi[rd] = lo[rd] >> 31;
+              regs[rd] = memory.load32(addressLo, addressHi) | 0;
+              regs[rd + 1] = regs[rd] >> 31;
             } else {
-              lo[rd] = memory.load64(addressLo, addressHi);
-              hi[rd] = memory.loadHigh;
+              regs[rd] = memory.load64(addressLo, addressHi);
+              regs[rd + 1] = memory.loadHigh;
             }
             this.reservationLo = addressLo;
             this.reservationHi = addressHi;
@@ -480,16 +483,16 @@ export class Hart {
           }
           case Op.ScW:
           case Op.ScD: {
-            const addressLo = lo[rs1];
-            const addressHi = hi[rs1];
+            const addressLo = regs[rs1];
+            const addressHi = regs[rs1 + 1];
             const success = this.reservationValid && this.reservationLo === addressLo && this.reservationHi === addressHi;
             this.reservationValid = false;
             if (success) {
-              if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, lo[rs2]);
-              else memory.store64(addressLo, addressHi, lo[rs2], hi[rs2]);
+              if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, regs[rs2]);
+              else memory.store64(addressLo, addressHi, regs[rs2], regs[rs2 + 1]);
             }
-            lo[rd] = success ? 0 : 1;
-            hi[rd] = 0;
+            regs[rd] = success ? 0 : 1;
+            regs[rd + 1] = 0;
             break;
           }
           case Op.AmoW:
@@ -516,27 +519,27 @@ export class Hart {
 
   private shiftLeft(rd: number, valueLo: number, valueHi: number, amount: number): void {
     if (amount === 0) {
-      this.regLo[rd] = valueLo;
-      this.regHi[rd] = valueHi;
+      this.regs[rd] = valueLo;
+      this.regs[rd + 1] = valueHi;
     } else if (amount < 32) {
-      this.regHi[rd] = (valueHi << amount) | (valueLo >>> (32 - amount));
-      this.regLo[rd] = valueLo << amount;
+      this.regs[rd + 1] = (valueHi << amount) | (valueLo >>> (32 - amount));
+      this.regs[rd] = valueLo << amount;
     } else {
-      this.regHi[rd] = valueLo << (amount - 32);
-      this.regLo[rd] = 0;
+      this.regs[rd + 1] = valueLo << (amount - 32);
+      this.regs[rd] = 0;
     }
   }
 
   private shiftRight(rd: number, valueLo: number, valueHi: number, amount: number, arithmetic: boolean): void {
     if (amount === 0) {
-      this.regLo[rd] = valueLo;
-      this.regHi[rd] = valueHi;
+      this.regs[rd] = valueLo;
+      this.regs[rd + 1] = valueHi;
     } else if (amount < 32) {
-      this.regLo[rd] = (valueLo >>> amount) | (valueHi << (32 - amount));
-      this.regHi[rd] = arithmetic ? valueHi >> amount : valueHi >>> amount;
+      this.regs[rd] = (valueLo >>> amount) | (valueHi << (32 - amount));
+      this.regs[rd + 1] = arithmetic ? valueHi >> amount : valueHi >>> amount;
     } else {
-      this.regLo[rd] = arithmetic ? valueHi >> (amount - 32) : valueHi >>> (amount - 32);
-      this.regHi[rd] = arithmetic ? valueHi >> 31 : 0;
+      this.regs[rd] = arithmetic ? valueHi >> (amount - 32) : valueHi >>> (amount - 32);
+      this.regs[rd + 1] = arithmetic ? valueHi >> 31 : 0;
     }
   }
 
@@ -552,8 +555,8 @@ export class Hart {
       if (ub === 0) result = op === Op.Divuw ? -1 : a;
       else result = op === Op.Divuw ? Math.floor(ua / ub) | 0 : ua % ub | 0;
     }
-    this.regLo[rd] = result;
-    this.regHi[rd] = result >> 31;
+    this.regs[rd] = result;
+    this.regs[rd + 1] = result >> 31;
   }
 
   private csr(op: number, rd: number, rs1: number, csr: number): void {
@@ -576,10 +579,10 @@ export class Hart {
   }
 
   private atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {
-    const addressLo = this.regLo[rs1];
-    const addressHi = this.regHi[rs1];
+    const addressLo = this.regs[rs1];
+    const addressHi = this.regs[rs1 + 1];
     const old = this.memory.load32(addressLo, addressHi) | 0;
-    const operand = this.regLo[rs2];
+    const operand = this.regs[rs2];
     let next: number;
     switch (kind) {
       case Amo.Swap:
@@ -611,17 +614,17 @@ export class Hart {
         break;
     }
     this.memory.store32(addressLo, addressHi, next >>> 0);
-    this.regLo[rd] = old;
-    this.regHi[rd] = old >> 31;
+    this.regs[rd] = old;
+    this.regs[rd + 1] = old >> 31;
   }
 
   private atomicDouble(rd: number, rs1: number, rs2: number, kind: number): void {
-    const addressLo = this.regLo[rs1];
-    const addressHi = this.regHi[rs1];
+    const addressLo = this.regs[rs1];
+    const addressHi = this.regs[rs1 + 1];
     const oldLo = this.memory.load64(addressLo, addressHi) | 0;
     const oldHi = this.memory.loadHigh | 0;
-    const bLo = this.regLo[rs2];
-    const bHi = this.regHi[rs2];
+    const bLo = this.regs[rs2];
+    const bHi = this.regs[rs2 + 1];
     let nextLo = bLo;
     let nextHi = bHi;
     switch (kind) {
@@ -658,8 +661,8 @@ export class Hart {
       }
     }
     this.memory.store64(addressLo, addressHi, nextLo >>> 0, nextHi >>> 0);
-    this.regLo[rd] = oldLo;
-    this.regHi[rd] = oldHi;
+    this.regs[rd] = oldLo;
+    this.regs[rd + 1] = oldHi;
   }
 }
 
