@@ -69,8 +69,11 @@ export function replayChunk(
   // Sums of the value halves; a chunk holds < 2^21 records, so a double sum stays exact.
   let sumLo = 0;
   let sumHi = 0;
-  let reads = 0;
+  // Reads are not counted one by one: every byte consumed is a 10-byte header or a write's
+  // value, so reads follow from the bytes, the writes and their value bytes (one counter
+  // less on the most frequent path).
   let writes = 0;
+  let writeValueBytes = 0;
   let at = start;
   const lastHeader = end - TraceFormat.HeaderBytes;
   while (at <= lastHeader) {
@@ -85,7 +88,6 @@ export function replayChunk(
     if (head === Head.Read2) {
       sumLo += sink.load16(lo, hi);
       at += TraceFormat.HeaderBytes;
-      reads++;
     } else if ((head & 0xff) === TraceFormat.OpRead) {
       if (head === Head.Read8) {
         sumLo += sink.load64(lo, hi);
@@ -94,7 +96,6 @@ export function replayChunk(
       else if (head === Head.Read1) sumLo += sink.load8(lo, hi);
       else break;
       at += TraceFormat.HeaderBytes;
-      reads++;
     } else {
       const valueAt = at + TraceFormat.HeaderBytes;
       if (head === Head.Write8) {
@@ -115,9 +116,10 @@ export function replayChunk(
         at = valueAt + 1;
       } else break;
       writes++;
+      writeValueBytes += head >>> 8;
     }
   }
-  tally.reads += reads;
+  tally.reads += (at - start - writes * TraceFormat.HeaderBytes - writeValueBytes) / TraceFormat.HeaderBytes;
   tally.writes += writes;
   tally.addToChecksum(sumLo, sumHi);
   // The loop stops early only at a partial write record or a malformed header.
