@@ -88,6 +88,11 @@ export function replayChunk(
     if (head === Head.Read2) {
       sumLo += sink.load16(lo, hi);
       at += TraceFormat.HeaderBytes;
+      // Unrolled once: two-byte reads (instruction fetch) come in runs.
+      if (at <= lastHeader && view.getUint16(at, true) === Head.Read2) {
+        sumLo += sink.load16(view.getInt32(at + 2, true), view.getInt32(at + 6, true));
+        at += TraceFormat.HeaderBytes;
+      }
     } else if ((head & 0xff) === TraceFormat.OpRead) {
       if (head === Head.Read8) {
         sumLo += sink.load64(lo, hi);
