@@ -3,8 +3,7 @@
  * base instructions they expand to, so the executor has one case per operation.
  */
 export const enum Op {
-  Undecoded = 0,
-  Illegal,
+  Illegal = 0,
   Lui,
   Auipc,
   Jal,

@@ -51,8 +51,6 @@ export interface MemoryBackend extends MemoryAccess {
   writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void;
   /** Releases the pages in [firstPage, firstPage + pageCount): they read as zero again. */
   discardPages(firstPage: number, pageCount: number): void;
-  /** Page numbers with an entry, in no particular order. */
-  touchedPageNumbers(): number[];
   /** A copy-on-write fork: writes to either side never show in the other. */
   fork(): MemoryBackend;
   counters(): BackendCounters;

@@ -43,7 +43,6 @@ export class FramePool {
   private freeFrames = new Int32Array(64);
   private freeCount = 0;
   private nextUnused = 0;
-  private liveFrames = 0;
 
   constructor() {
     const zero = this.allocate();
@@ -62,7 +61,6 @@ export class FramePool {
     }
     if (this.refCounts[frame] !== 0) throw new Error(`frame pool: frame ${frame} handed out while in use`);
     this.refCounts[frame] = 1;
-    this.liveFrames++;
     return frame;
   }
 
@@ -86,7 +84,6 @@ export class FramePool {
         this.freeFrames = grown;
       }
       this.freeFrames[this.freeCount++] = frame;
-      this.liveFrames--;
     }
   }
 
@@ -111,11 +108,6 @@ export class FramePool {
   /** Byte offset of the frame inside its chunk. */
   baseOf(frame: number): number {
     return (frame - chunkFirstFrame(chunkOf(frame))) << PAGE_SHIFT;
-  }
-
-  /** Frames handed out and not yet released (the zero frame included). */
-  get liveFrameCount(): number {
-    return this.liveFrames;
   }
 
   private addChunk(): void {

@@ -73,9 +73,6 @@ export class GuardedBackend implements MemoryBackend {
   discardPages(firstPage: number, pageCount: number): void {
     this.inner.discardPages(firstPage, pageCount);
   }
-  touchedPageNumbers(): number[] {
-    return this.inner.touchedPageNumbers();
-  }
   fork(): GuardedBackend {
     return new GuardedBackend(this.inner.fork(), this.regions.clone());
   }

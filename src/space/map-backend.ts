@@ -89,10 +89,6 @@ export class MapBackend implements MemoryBackend {
     }
   }
 
-  touchedPageNumbers(): number[] {
-    return [...this.pages.keys()];
-  }
-
   fork(): MapBackend {
     const copy = new Map<number, DataView>();
     for (const [pageNumber, page] of this.pages) copy.set(pageNumber, new DataView(page.buffer.slice(0)));

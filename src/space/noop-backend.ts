@@ -30,9 +30,6 @@ export class NoopBackend implements MemoryBackend {
   }
   writePage(): void {}
   discardPages(): void {}
-  touchedPageNumbers(): number[] {
-    return [];
-  }
   fork(): NoopBackend {
     return new NoopBackend();
   }

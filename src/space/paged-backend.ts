@@ -242,12 +242,6 @@ export class PagedBackend implements MemoryBackend {
     for (const page of doomed) this.dropFrame(this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32)));
   }
 
-  touchedPageNumbers(): number[] {
-    const pages: number[] = [];
-    this.table.forEach((page) => pages.push(page));
-    return pages;
-  }
-
   fork(): PagedBackend {
     this.table.forEach((_page, frame) => this.pool.retain(frame));
     // Every private frame is shared now: stores must copy first, on both sides.
