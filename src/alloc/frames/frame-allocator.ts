@@ -1,0 +1,396 @@
+import { availableParallelism } from "node:os";
+import { claimRun, popcount, releaseRun, runIsSet } from "./bitfield.js";
+import {
+  BITFIELD_WORDS,
+  checkOrder,
+  CHILD_SHIFT,
+  CHILDREN_PER_TREE,
+  FRAMES_PER_CHILD,
+  FRAMES_PER_TREE,
+  HUGE_ORDER,
+  MAX_ORDER,
+  TREE_SHIFT,
+  type SyncHook,
+} from "./geometry.js";
+import { frameLayout, Header, HEADER_WORDS, LAYOUT_VERSION, MAGIC, TREE_STRIDE_WORDS, type FrameLayout } from "./layout.js";
+import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
+import { PAGE_SIZE_BYTES } from "../../space/address.js";
+
+/** Tree word: free frames in the low 16 bits, and a flag while some worker prefers it. */
+const TREE_FREE_MASK = 0xffff;
+const TREE_RESERVED = 1 << 16;
+/** Child word: free frames in the low 10 bits, and a flag while it is one huge frame. */
+const CHILD_FREE_MASK = 0x3ff;
+const CHILD_HUGE = 1 << 10;
+/** Bounded retries for a counter that keeps changing under us. */
+const MAX_COUNTER_RETRIES = 1 << 12;
+
+export interface FrameAllocatorOptions {
+  /** Number of 4 KiB frames managed. */
+  frames: number;
+  /** Also hold the frames' bytes in the buffer (at most 2^20 frames); default false. */
+  backed?: boolean;
+}
+
+export interface AttachOptions {
+  /** This worker's index; default: the order in which workers attach. */
+  worker?: number;
+  /** How many workers to spread starting trees over; default: this machine's cores. */
+  workers?: number;
+}
+
+/**
+ * A lock-free page-frame allocator after LLFree. All state lives in a SharedArrayBuffer:
+ * per 512 frames a bitfield and a free counter (a "child"), per 32 children a tree counter.
+ * Each worker prefers one tree (flagged reserved, so other workers look elsewhere first)
+ * and allocates inside it, so workers rarely touch the same cache lines.
+ *
+ * Counters are taken before bits on `get` and given back after bits on `put`, so a counter
+ * never promises frames its bitfield does not have. A byte per frame records the order of
+ * each allocation at its first frame; `put` claims it with one compareExchange, which is
+ * what makes a double free or a wrong order an error that changes nothing, even when two
+ * workers race to free the same frame.
+ *
+ * Differences from LLFree: the worker's reservation is a flag on the tree word rather than a
+ * private copy of the tree counter, so a frame freed into another worker's tree is usable at
+ * once and a full allocator is never fooled by counters parked in idle workers; order 6-8
+ * runs span 2-8 Int32 words claimed one by one (JS atomics stop at 32 bits without BigInt).
+ */
+export class FrameAllocator implements PageFrameAllocator {
+  readonly buffer: SharedArrayBuffer;
+  readonly frameCount: number;
+  readonly layout: FrameLayout;
+  readonly worker: number;
+  /** Bytes of the frames, when the allocator holds them (`backed`). */
+  readonly frameBytes: Uint8Array | null;
+  readonly frameView: DataView | null;
+
+  private readonly words: Int32Array;
+  private readonly orders: Uint8Array;
+  private readonly treeCount: number;
+  private readonly treesWord: number;
+  private readonly childrenWord: number;
+  private readonly bitsWord: number;
+  private readonly homeTree: number;
+  private preferredTree = -1;
+  private childHint = 0;
+  private sync: SyncHook | null = null;
+
+  static create(options: FrameAllocatorOptions, attach: AttachOptions = {}): FrameAllocator {
+    const layout = frameLayout(options.frames, options.backed === true);
+    const buffer = new SharedArrayBuffer(layout.totalBytes);
+    initialise(buffer, layout);
+    return new FrameAllocator(buffer, attach);
+  }
+
+  /** Another worker's handle on an allocator's buffer. */
+  static attach(buffer: SharedArrayBuffer, attach: AttachOptions = {}): FrameAllocator {
+    return new FrameAllocator(buffer, attach);
+  }
+
+  private constructor(buffer: SharedArrayBuffer, attach: AttachOptions) {
+    if (buffer.byteLength < HEADER_WORDS * 4) throw new FrameAllocatorError(`not a frame allocator buffer: ${buffer.byteLength} bytes`);
+    const header = new Int32Array(buffer, 0, HEADER_WORDS);
+    if (header[Header.Magic] !== MAGIC || header[Header.Version] !== LAYOUT_VERSION) {
+      throw new FrameAllocatorError(`not a frame allocator buffer (magic 0x${(header[Header.Magic] >>> 0).toString(16)}, version ${header[Header.Version]})`);
+    }
+    const layout = frameLayout(header[Header.FrameCount], header[Header.Backed] === 1);
+    if (buffer.byteLength < layout.totalBytes) throw new FrameAllocatorError(`frame allocator buffer is ${buffer.byteLength} bytes, its layout needs ${layout.totalBytes}`);
+    this.buffer = buffer;
+    this.layout = layout;
+    this.frameCount = layout.frameCount;
+    this.words = new Int32Array(buffer, 0, layout.orderMapByte / 4);
+    this.orders = new Uint8Array(buffer, layout.orderMapByte, layout.frameCount);
+    this.treeCount = layout.treeCount;
+    this.treesWord = layout.treesWord;
+    this.childrenWord = layout.childrenWord;
+    this.bitsWord = layout.bitsWord;
+    this.frameBytes = layout.backed ? new Uint8Array(buffer, layout.dataByte, layout.frameCount * PAGE_SIZE_BYTES) : null;
+    this.frameView = layout.backed ? new DataView(buffer, layout.dataByte, layout.frameCount * PAGE_SIZE_BYTES) : null;
+    const attachedBefore = Atomics.add(header, Header.Attached, 1);
+    this.worker = attach.worker ?? attachedBefore;
+    const workers = Math.max(attach.workers ?? availableParallelism(), this.worker + 1);
+    this.homeTree = Math.floor(((this.worker % workers) * this.treeCount) / workers);
+  }
+
+  /** Test mode: route every step through the interleaving harness (null turns it off). */
+  setSyncHook(hook: SyncHook | null): void {
+    this.sync = hook;
+  }
+
+  get(order = 0): number {
+    checkOrder(order);
+    let frame = -1;
+    if (this.preferredTree >= 0) frame = this.getInTree(this.preferredTree, order);
+    if (frame < 0) frame = this.getElsewhere(order);
+    if (frame >= 0) {
+      if (this.sync !== null) this.sync.point();
+      Atomics.store(this.orders, frame, order + 1);
+    }
+    return frame;
+  }
+
+  /** `get` that throws, naming the request, when no run is free. */
+  getOrThrow(order = 0): number {
+    const frame = this.get(order);
+    if (frame < 0) {
+      throw new FrameAllocatorError(`out of frames: no free run of ${2 ** order} frames (order ${order}); ${this.freeFrames()} of ${this.frameCount} frames free`);
+    }
+    return frame;
+  }
+
+  put(frame: number, order = 0): void {
+    checkOrder(order);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount) {
+      throw new FrameAllocatorError(`put of frame ${frame}: outside this allocator's ${this.frameCount} frames`);
+    }
+    if (this.sync !== null) this.sync.point();
+    const recorded = Atomics.compareExchange(this.orders, frame, order + 1, 0);
+    if (recorded !== order + 1) {
+      throw new FrameAllocatorError(
+        recorded === 0
+          ? `put of frame ${frame} (order ${order}): not allocated (a double free, or not the first frame of a run)`
+          : `put of frame ${frame} (order ${order}): it was allocated with order ${recorded - 1}`,
+      );
+    }
+    // The run is ours alone now: the steps below cannot fail unless the state is corrupt.
+    const child = frame >>> CHILD_SHIFT;
+    const childWord = this.childrenWord + child;
+    if (order >= HUGE_ORDER) {
+      for (let c = child; c < child + (1 << (order - HUGE_ORDER)); c++) {
+        if (this.sync !== null) this.sync.point();
+        const seen = Atomics.compareExchange(this.words, this.childrenWord + c, CHILD_HUGE, FRAMES_PER_CHILD);
+        this.assert(seen === CHILD_HUGE, `put of frame ${frame} (order ${order}): child ${c} word is 0x${seen.toString(16)}, not a huge frame`);
+      }
+    } else {
+      const released = releaseRun(this.words, this.bitsWord + child * BITFIELD_WORDS, frame & (FRAMES_PER_CHILD - 1), order, this.sync);
+      this.assert(released, `put of frame ${frame} (order ${order}): bits already clear`);
+      if (this.sync !== null) this.sync.point();
+      Atomics.add(this.words, childWord, 1 << order);
+    }
+    if (this.sync !== null) this.sync.point();
+    Atomics.add(this.words, this.treeWordOf(frame >>> TREE_SHIFT), 1 << order);
+  }
+
+  freeFrames(): number {
+    let free = 0;
+    for (let tree = 0; tree < this.treeCount; tree++) free += Atomics.load(this.words, this.treeWordOf(tree)) & TREE_FREE_MASK;
+    return free;
+  }
+
+  allocatedFrames(): number {
+    return this.frameCount - this.freeFrames();
+  }
+
+  /** Order of the allocated run that starts at `frame`, or -1. */
+  orderOf(frame: number): number {
+    return Atomics.load(this.orders, frame) - 1;
+  }
+
+  /** Byte offset of a frame in `frameBytes` / `frameView`. */
+  byteOffsetOf(frame: number): number {
+    return frame * PAGE_SIZE_BYTES;
+  }
+
+  /**
+   * Verifies, while no worker is inside get or put: each child counter equals its clear
+   * bits (0 for a huge frame), each tree counter the sum of its children, and every
+   * recorded run is allocated in the bitfield. Throws naming the first violation.
+   */
+  check(): void {
+    let recordedFrames = 0;
+    for (let frame = 0; frame < this.frameCount; frame++) {
+      const order = this.orders[frame] - 1;
+      if (order < 0) continue;
+      const where = `order map: run at frame ${frame}, order ${order}`;
+      if (order > MAX_ORDER || frame % (1 << order) !== 0 || frame + (1 << order) > this.frameCount) this.fail(`${where}: misaligned or out of range`);
+      const child = frame >>> CHILD_SHIFT;
+      if (order >= HUGE_ORDER) {
+        for (let c = child; c < child + (1 << (order - HUGE_ORDER)); c++) {
+          if (this.words[this.childrenWord + c] !== CHILD_HUGE) this.fail(`${where}: child ${c} is not marked huge`);
+        }
+      } else if (!runIsSet(this.words, this.bitsWord + child * BITFIELD_WORDS, frame & (FRAMES_PER_CHILD - 1), order)) {
+        this.fail(`${where}: bits not all set`);
+      }
+      for (let inner = frame + 1; inner < frame + (1 << order); inner++) {
+        if (this.orders[inner] !== 0) this.fail(`${where}: frame ${inner} inside it starts a run too`);
+      }
+      recordedFrames += 1 << order;
+    }
+    let freeTotal = 0;
+    for (let tree = 0; tree < this.treeCount; tree++) {
+      let treeFree = 0;
+      for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+        const word = this.words[this.childrenWord + c];
+        const firstFrame = c * FRAMES_PER_CHILD;
+        let clearBits = 0;
+        for (let i = 0; i < BITFIELD_WORDS; i++) clearBits += 32 - popcount(this.words[this.bitsWord + c * BITFIELD_WORDS + i]);
+        if ((word & CHILD_HUGE) !== 0) {
+          if ((word & CHILD_FREE_MASK) !== 0 || clearBits !== FRAMES_PER_CHILD) this.fail(`child ${c} (frames ${firstFrame}-${firstFrame + 511}): huge with counter ${word & CHILD_FREE_MASK} and ${FRAMES_PER_CHILD - clearBits} bits set`);
+          continue;
+        }
+        if (word !== clearBits) this.fail(`child ${c} (frames ${firstFrame}-${firstFrame + 511}): counter ${word}, clear bits ${clearBits}`);
+        treeFree += word;
+      }
+      const treeWord = this.words[this.treeWordOf(tree)];
+      if ((treeWord & TREE_FREE_MASK) !== treeFree) this.fail(`tree ${tree}: counter ${treeWord & TREE_FREE_MASK}, children hold ${treeFree} free`);
+      freeTotal += treeFree;
+    }
+    if (recordedFrames + freeTotal !== this.frameCount) {
+      this.fail(`${recordedFrames} frames in recorded runs + ${freeTotal} free != ${this.frameCount} frames`);
+    }
+  }
+
+  private treeWordOf(tree: number): number {
+    return this.treesWord + tree * TREE_STRIDE_WORDS;
+  }
+
+  /** Takes n frames from a tree's counter if it has them. */
+  private takeFromTree(tree: number, frames: number): boolean {
+    const at = this.treeWordOf(tree);
+    let word = Atomics.load(this.words, at);
+    for (let retry = 0; retry < MAX_COUNTER_RETRIES; retry++) {
+      if ((word & TREE_FREE_MASK) < frames) return false;
+      if (this.sync !== null) this.sync.point();
+      const seen = Atomics.compareExchange(this.words, at, word, word - frames);
+      if (seen === word) return true;
+      word = seen;
+    }
+    return false;
+  }
+
+  /** Allocates inside one tree: its counter first, then a child's counter, then bits. */
+  private getInTree(tree: number, order: number): number {
+    const frames = 1 << order;
+    if (!this.takeFromTree(tree, frames)) return -1;
+    const firstChild = tree * CHILDREN_PER_TREE;
+    const stride = order > HUGE_ORDER ? 2 : 1;
+    for (let step = 0; step < CHILDREN_PER_TREE; step += stride) {
+      const offset = (this.childHint + step) & (CHILDREN_PER_TREE - stride);
+      const child = firstChild + offset;
+      const frame = order >= HUGE_ORDER ? this.getHugeInChildren(child, order) : this.getInChild(child, order);
+      if (frame >= 0) {
+        this.childHint = offset;
+        return frame;
+      }
+    }
+    if (this.sync !== null) this.sync.point();
+    Atomics.add(this.words, this.treeWordOf(tree), frames);
+    return -1;
+  }
+
+  private getInChild(child: number, order: number): number {
+    const frames = 1 << order;
+    const at = this.childrenWord + child;
+    let word = Atomics.load(this.words, at);
+    for (let retry = 0; ; retry++) {
+      if ((word & CHILD_HUGE) !== 0 || word < frames || retry === MAX_COUNTER_RETRIES) return -1;
+      if (this.sync !== null) this.sync.point();
+      const seen = Atomics.compareExchange(this.words, at, word, word - frames);
+      if (seen === word) break;
+      word = seen;
+    }
+    const bitsWord = this.bitsWord + child * BITFIELD_WORDS;
+    const bit = claimRun(this.words, bitsWord, BITFIELD_WORDS, order, 0, this.sync);
+    if (bit >= 0) return child * FRAMES_PER_CHILD + bit;
+    // Fragmented: enough free frames, but no aligned run of this order.
+    if (this.sync !== null) this.sync.point();
+    Atomics.add(this.words, at, frames);
+    return -1;
+  }
+
+  /** Order 9 takes one entirely free child, order 10 an aligned pair. */
+  private getHugeInChildren(child: number, order: number): number {
+    const count = 1 << (order - HUGE_ORDER);
+    let claimed = 0;
+    while (claimed < count) {
+      if (this.sync !== null) this.sync.point();
+      if (Atomics.compareExchange(this.words, this.childrenWord + child + claimed, FRAMES_PER_CHILD, CHILD_HUGE) !== FRAMES_PER_CHILD) break;
+      claimed++;
+    }
+    if (claimed === count) return child * FRAMES_PER_CHILD;
+    while (claimed > 0) {
+      if (this.sync !== null) this.sync.point();
+      Atomics.store(this.words, this.childrenWord + child + --claimed, FRAMES_PER_CHILD);
+    }
+    return -1;
+  }
+
+  /**
+   * The preferred tree could not serve: reserve another (a partly used one first, to keep
+   * free trees whole for huge frames, then a free one), and as a last resort allocate from
+   * trees other workers prefer.
+   */
+  private getElsewhere(order: number): number {
+    const frames = 1 << order;
+    this.releasePreferredTree();
+    const start = this.homeTree;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let step = 0; step < this.treeCount; step++) {
+        let tree = start + step;
+        if (tree >= this.treeCount) tree -= this.treeCount;
+        const word = Atomics.load(this.words, this.treeWordOf(tree));
+        const free = word & TREE_FREE_MASK;
+        if (free < frames) continue;
+        if (pass === 2) {
+          const frame = this.getInTree(tree, order);
+          if (frame >= 0) return frame;
+          continue;
+        }
+        if ((word & TREE_RESERVED) !== 0) continue;
+        const whole = free === this.treeFrameCount(tree);
+        if (whole !== (pass === 1)) continue;
+        if (!this.reserveTree(tree, word)) continue;
+        this.preferredTree = tree;
+        this.childHint = 0;
+        const frame = this.getInTree(tree, order);
+        if (frame >= 0) return frame;
+        this.releasePreferredTree();
+      }
+    }
+    return -1;
+  }
+
+  private reserveTree(tree: number, word: number): boolean {
+    if (this.sync !== null) this.sync.point();
+    return Atomics.compareExchange(this.words, this.treeWordOf(tree), word, word | TREE_RESERVED) === word;
+  }
+
+  private releasePreferredTree(): void {
+    if (this.preferredTree < 0) return;
+    if (this.sync !== null) this.sync.point();
+    Atomics.and(this.words, this.treeWordOf(this.preferredTree), ~TREE_RESERVED);
+    this.preferredTree = -1;
+  }
+
+  private treeFrameCount(tree: number): number {
+    return Math.min(FRAMES_PER_TREE, this.frameCount - tree * FRAMES_PER_TREE);
+  }
+
+  private assert(condition: boolean, message: string): asserts condition {
+    if (!condition) this.fail(message);
+  }
+
+  private fail(message: string): never {
+    throw new FrameAllocatorError(`frame allocator corrupt: ${message}`);
+  }
+}
+
+/** Every frame free; bits beyond the last frame set for good so no search ever finds them. */
+function initialise(buffer: SharedArrayBuffer, layout: FrameLayout): void {
+  const words = new Int32Array(buffer, 0, layout.orderMapByte / 4);
+  words[Header.Magic] = MAGIC;
+  words[Header.Version] = LAYOUT_VERSION;
+  words[Header.FrameCount] = layout.frameCount;
+  words[Header.Backed] = layout.backed ? 1 : 0;
+  for (let tree = 0; tree < layout.treeCount; tree++) {
+    let treeFree = 0;
+    for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+      const framesHere = Math.max(0, Math.min(FRAMES_PER_CHILD, layout.frameCount - c * FRAMES_PER_CHILD));
+      words[layout.childrenWord + c] = framesHere;
+      treeFree += framesHere;
+      for (let bit = framesHere; bit < FRAMES_PER_CHILD; bit++) words[layout.bitsWord + c * BITFIELD_WORDS + (bit >>> 5)] |= 1 << (bit & 31);
+    }
+    words[layout.treesWord + tree * TREE_STRIDE_WORDS] = treeFree;
+  }
+}

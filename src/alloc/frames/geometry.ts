@@ -1,0 +1,33 @@
+/**
+ * LLFree geometry (Wrenger et al., USENIX ATC 2023): a child is 512 frames (one 2 MiB huge
+ * frame) with a 512-bit bitfield and a free counter; a tree is 32 children with a counter
+ * of its own. Orders are powers of two of 4 KiB frames.
+ */
+export const FRAMES_PER_CHILD = 512;
+export const CHILD_SHIFT = 9;
+export const CHILDREN_PER_TREE = 32;
+export const FRAMES_PER_TREE = FRAMES_PER_CHILD * CHILDREN_PER_TREE;
+export const TREE_SHIFT = 14;
+/** A child's bitfield: 512 bits in 16 Int32 words, one 64-byte cache line. */
+export const BITFIELD_WORDS = FRAMES_PER_CHILD / 32;
+/** Order 9: one whole child, a naturally aligned 2 MiB frame. */
+export const HUGE_ORDER = 9;
+export const MAX_ORDER = 10;
+
+/** Largest order a single Int32 bitfield word holds (32 frames). */
+export const WORD_ORDER = 5;
+
+/**
+ * Synchronisation points: the allocator calls `point()` between the steps another worker
+ * could interleave with (before each atomic read-modify-write). Normally null and never
+ * called; the interleaving harness installs one to run workers in a seeded order.
+ */
+export interface SyncHook {
+  point(): void;
+}
+
+export function checkOrder(order: number): void {
+  if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER) {
+    throw new RangeError(`frame order must be an integer from 0 to ${MAX_ORDER}, got ${order}`);
+  }
+}

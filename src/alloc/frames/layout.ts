@@ -1,0 +1,61 @@
+import { BITFIELD_WORDS, CHILDREN_PER_TREE, FRAMES_PER_CHILD, FRAMES_PER_TREE } from "./geometry.js";
+import { FrameAllocatorError } from "./page-frame-allocator.js";
+import { PAGE_SIZE_BYTES } from "../../space/address.js";
+
+/**
+ * Where everything lives in the allocator's SharedArrayBuffer, in this order:
+ * header | tree words (one per 64-byte line, so two workers' trees never share a line) |
+ * child words | child bitfields (one 64-byte line each) | order map (a byte per frame) |
+ * frame bytes (optional, 4 KiB aligned).
+ */
+export const MAGIC = 0x4d534652; // "MSFR"
+export const LAYOUT_VERSION = 1;
+export const HEADER_WORDS = 16;
+/** Header word indexes. */
+export const enum Header {
+  Magic = 0,
+  Version = 1,
+  FrameCount = 2,
+  Backed = 3,
+  /** Workers that have attached so far: spreads their first trees apart. */
+  Attached = 4,
+}
+/** Tree words sit 16 Int32s (a cache line) apart. */
+export const TREE_STRIDE_WORDS = 16;
+/** Frame bytes can be at most what one DataView spans. */
+export const MAX_BACKED_FRAMES = 1 << 20;
+/** Frame numbers are int32; the last child and tree may be partial. */
+export const MAX_FRAMES = 2 ** 31 - FRAMES_PER_TREE;
+
+export interface FrameLayout {
+  frameCount: number;
+  backed: boolean;
+  childCount: number;
+  treeCount: number;
+  treesWord: number;
+  childrenWord: number;
+  bitsWord: number;
+  orderMapByte: number;
+  dataByte: number;
+  totalBytes: number;
+}
+
+const alignUp = (value: number, alignment: number): number => Math.ceil(value / alignment) * alignment;
+
+export function frameLayout(frameCount: number, backed: boolean): FrameLayout {
+  if (!Number.isInteger(frameCount) || frameCount < 1 || frameCount > MAX_FRAMES) {
+    throw new FrameAllocatorError(`frame count must be an integer from 1 to ${MAX_FRAMES}, got ${frameCount}`);
+  }
+  if (backed && frameCount > MAX_BACKED_FRAMES) {
+    throw new FrameAllocatorError(`a frame allocator that holds its frames' bytes takes at most ${MAX_BACKED_FRAMES} frames (4 GiB), got ${frameCount}`);
+  }
+  const childCount = Math.ceil(frameCount / FRAMES_PER_CHILD);
+  const treeCount = Math.ceil(childCount / CHILDREN_PER_TREE);
+  const treesWord = HEADER_WORDS;
+  const childrenWord = treesWord + treeCount * TREE_STRIDE_WORDS;
+  const bitsWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, 16);
+  const orderMapByte = (bitsWord + treeCount * CHILDREN_PER_TREE * BITFIELD_WORDS) * 4;
+  const dataByte = alignUp(orderMapByte + frameCount, PAGE_SIZE_BYTES);
+  const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : alignUp(orderMapByte + frameCount, 8);
+  return { frameCount, backed, childCount, treeCount, treesWord, childrenWord, bitsWord, orderMapByte, dataByte, totalBytes };
+}

@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
+import fc from "fast-check";
+import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
+import { FrameAllocatorError } from "../src/alloc/frames/page-frame-allocator.js";
+import { coordinate, createControlBuffer } from "../src/alloc/interleaving.js";
+import type { FramesWorkerInput, FramesWorkerOutput } from "./workers/frames-worker.js";
+
+const WORKER_URL = new URL("./workers/frames-worker.js", import.meta.url);
+
+/** Marks every frame of every run; fails on a frame held twice. Returns frames held. */
+function assertDisjoint(frameCount: number, runs: Iterable<[number, number]>): number {
+  const owner = new Uint8Array(frameCount);
+  let held = 0;
+  for (const [frame, order] of runs) {
+    for (let f = frame; f < frame + (1 << order); f++) {
+      assert.ok(f < frameCount, `run ${frame}/${order} past the end`);
+      assert.equal(owner[f], 0, `frame ${f} held twice`);
+      owner[f] = 1;
+    }
+    held += 1 << order;
+  }
+  return held;
+}
+
+function bufferCopy(allocator: FrameAllocator): Uint8Array {
+  return new Uint8Array(allocator.buffer).slice();
+}
+
+describe("FrameAllocator (LLFree)", () => {
+  it("hands out naturally aligned runs of every order and takes them back", () => {
+    const allocator = FrameAllocator.create({ frames: 8192 });
+    const runs: Array<[number, number]> = [];
+    for (let order = 0; order <= 10; order++) {
+      const frame = allocator.get(order);
+      assert.ok(frame >= 0, `order ${order}`);
+      assert.equal(frame % (1 << order), 0, `order ${order} run at ${frame} is not aligned`);
+      runs.push([frame, order]);
+      assert.equal(allocator.orderOf(frame), order);
+    }
+    const held = assertDisjoint(allocator.frameCount, runs);
+    assert.equal(allocator.allocatedFrames(), held);
+    allocator.check();
+    for (const [frame, order] of runs) allocator.put(frame, order);
+    assert.equal(allocator.allocatedFrames(), 0);
+    assert.equal(allocator.freeFrames(), 8192);
+    allocator.check();
+  });
+
+  it("fills up exactly, returns -1 when full, and the throwing variant names the request", () => {
+    const allocator = FrameAllocator.create({ frames: 1000 }); // a partial last child
+    const frames = new Set<number>();
+    for (;;) {
+      const frame = allocator.get(0);
+      if (frame < 0) break;
+      frames.add(frame);
+    }
+    assert.equal(frames.size, 1000);
+    assert.ok([...frames].every((f) => f < 1000));
+    assert.equal(allocator.freeFrames(), 0);
+    assert.equal(allocator.get(9), -1);
+    assert.throws(() => allocator.getOrThrow(3), /no free run of 8 frames \(order 3\); 0 of 1000 frames free/);
+    allocator.check();
+  });
+
+  it("gives huge frames only from whole children and refuses them when fragmented", () => {
+    const allocator = FrameAllocator.create({ frames: 2048 });
+    const small = allocator.get(0);
+    const huge = [allocator.get(9), allocator.get(9), allocator.get(9)].sort((a, b) => a - b);
+    assert.deepEqual(huge, [512, 1024, 1536], `the small frame ${small} keeps child 0 out`);
+    assert.equal(allocator.get(9), -1);
+    assert.equal(allocator.get(10), -1);
+    allocator.put(512, 9);
+    allocator.put(1536, 9);
+    assert.equal(allocator.get(10), -1, "two free children that are not an aligned pair");
+    allocator.put(1024, 9);
+    assert.equal(allocator.get(10), 1024);
+    allocator.check();
+  });
+
+  it("rejects misuse with a clear error and changes nothing", () => {
+    const allocator = FrameAllocator.create({ frames: 4096 });
+    const run = allocator.get(3);
+    const huge = allocator.get(9);
+    allocator.put(allocator.get(0), 0);
+    const before = bufferCopy(allocator);
+    const cases: Array<[() => void, RegExp]> = [
+      [() => allocator.put(run + 1, 0), /put of frame \d+ \(order 0\): not allocated/],
+      [() => allocator.put(run, 0), /it was allocated with order 3/],
+      [() => allocator.put(huge, 10), /it was allocated with order 9/],
+      [() => allocator.put(4096, 0), /outside this allocator's 4096 frames/],
+      [() => allocator.put(-1, 0), /outside/],
+      [() => allocator.get(11), /order must be an integer from 0 to 10/],
+      [() => allocator.put(run, 1.5), /order must be/],
+    ];
+    for (const [misuse, message] of cases) {
+      assert.throws(misuse, message);
+      assert.deepEqual(bufferCopy(allocator), before, `state changed by ${message}`);
+    }
+    allocator.put(run, 3);
+    assert.throws(() => allocator.put(run, 3), (e: unknown) => e instanceof FrameAllocatorError && /double free/.test(e.message));
+    allocator.check();
+  });
+
+  it("check() catches a corrupted counter and names it", () => {
+    const allocator = FrameAllocator.create({ frames: 4096 });
+    allocator.get(0);
+    const words = new Int32Array(allocator.buffer);
+    words[allocator.layout.childrenWord] += 1;
+    assert.throws(() => allocator.check(), /child 0 \(frames 0-511\): counter 512, clear bits 511/);
+  });
+
+  it("rejects a buffer that is not an allocator's", () => {
+    assert.throws(() => FrameAllocator.attach(new SharedArrayBuffer(1024)), /not a frame allocator buffer/);
+    assert.throws(() => FrameAllocator.create({ frames: 0 }), /frame count must be/);
+    assert.throws(() => FrameAllocator.create({ frames: 2 ** 21, backed: true }), /at most 1048576 frames/);
+  });
+
+  it("agrees with a model under random gets and puts (fast-check)", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("get" as const), order: fc.integer({ min: 0, max: 10 }) }),
+      fc.record({ kind: fc.constant("put" as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(op, { maxLength: 120 }), (frameCount, ops) => {
+        const allocator = FrameAllocator.create({ frames: frameCount });
+        const handles = [allocator, FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 2 })];
+        const held: Array<[number, number]> = [];
+        let heldFrames = 0;
+        ops.forEach((step, i) => {
+          const handle = handles[i & 1];
+          if (step.kind === "get") {
+            const frame = handle.get(step.order);
+            if (frame >= 0) {
+              held.push([frame, step.order]);
+              heldFrames += 1 << step.order;
+            } else if (step.order === 0) {
+              assert.equal(heldFrames, frameCount, "order 0 failed with frames free");
+            }
+          } else if (held.length > 0) {
+            const [frame, order] = held.splice(step.pick % held.length, 1)[0];
+            handle.put(frame, order);
+            heldFrames -= 1 << order;
+          }
+          assert.equal(allocator.allocatedFrames(), heldFrames);
+        });
+        assertDisjoint(frameCount, held);
+        allocator.check();
+        for (const [frame, order] of held) allocator.put(frame, order);
+        assert.equal(allocator.freeFrames(), frameCount);
+        allocator.check();
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+async function runWorkers(allocator: FrameAllocator, inputs: Omit<FramesWorkerInput, "buffer" | "index">, control: SharedArrayBuffer | null, workers: number): Promise<FramesWorkerOutput[]> {
+  const threads = Array.from({ length: workers }, (_, index) => new Worker(WORKER_URL, { workerData: { ...inputs, buffer: allocator.buffer, index } satisfies FramesWorkerInput }));
+  const outputs = threads.map((thread) => once(thread, "message").then(([output]) => output as FramesWorkerOutput));
+  const exits = threads.map((thread) => once(thread, "exit"));
+  if (control !== null) coordinate(control, inputs.seed);
+  const results = await Promise.all(outputs);
+  await Promise.all(exits);
+  return results;
+}
+
+function verifyAfterWorkers(allocator: FrameAllocator, outputs: FramesWorkerOutput[], label: string): void {
+  for (const output of outputs) assert.equal(output.error, null, `${label}: ${output.error}`);
+  const held = assertDisjoint(allocator.frameCount, outputs.flatMap((o) => o.held));
+  assert.equal(allocator.allocatedFrames(), held, `${label}: allocatedFrames() against frames the workers hold`);
+  allocator.check();
+}
+
+// MEMSPACE_RACE_SEEDS=N runs more seeds; MEMSPACE_RACE_SEED=S replays one.
+const RACE_SEEDS = process.env.MEMSPACE_RACE_SEED !== undefined ? [Number(process.env.MEMSPACE_RACE_SEED)] : Array.from({ length: Number(process.env.MEMSPACE_RACE_SEEDS ?? 12) }, (_, i) => i + 1);
+
+describe("FrameAllocator under concurrency", () => {
+  for (const [frames, label] of [
+    [1100, "one tree, three children"],
+    [16384 + 700, "two trees"],
+  ] as const) {
+    it(`races: 3 workers on ${label}, seeded interleavings, exact counts`, async () => {
+      for (const seed of RACE_SEEDS) {
+        const allocator = FrameAllocator.create({ frames });
+        const victim = allocator.get(0);
+        const control = createControlBuffer(3);
+        const outputs = await runWorkers(allocator, { mode: "interleaved", control, workers: 3, seed, ops: 60, durationMs: 0, victim }, control, 3);
+        verifyAfterWorkers(allocator, outputs, `seed ${seed} (replay: MEMSPACE_RACE_SEED=${seed})`);
+        assert.equal(outputs.filter((o) => o.victimFreed).length, 1, `seed ${seed}: exactly one worker frees the shared frame`);
+      }
+    });
+  }
+
+  it("stress: 2 free-running workers at random fill levels", async () => {
+    const allocator = FrameAllocator.create({ frames: 1 << 16 });
+    const outputs = await runWorkers(allocator, { mode: "stress", control: null, workers: 2, seed: 42, ops: 0, durationMs: 1000, victim: -1 }, null, 2);
+    verifyAfterWorkers(allocator, outputs, "stress");
+    assert.ok(outputs.every((o) => o.gets > 1000 && o.puts > 1000), `both workers worked: ${outputs.map((o) => `${o.gets} gets`).join(", ")}`);
+  });
+});
