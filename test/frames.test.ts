@@ -6,7 +6,9 @@ import fc from "fast-check";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
 import { FrameAllocatorError } from "../src/alloc/frames/page-frame-allocator.js";
 import { coordinate, createControlBuffer } from "../src/alloc/interleaving.js";
+import { AddressSpace } from "../src/space/address-space.js";
 import type { FramesWorkerInput, FramesWorkerOutput } from "./workers/frames-worker.js";
+import type { SpaceWorkerInput, SpaceWorkerOutput } from "./workers/space-worker.js";
 
 const WORKER_URL = new URL("./workers/frames-worker.js", import.meta.url);
 
@@ -199,5 +201,52 @@ describe("FrameAllocator under concurrency", () => {
     const outputs = await runWorkers(allocator, { mode: "stress", control: null, workers: 2, seed: 42, ops: 0, durationMs: 1000, victim: -1 }, null, 2);
     verifyAfterWorkers(allocator, outputs, "stress");
     assert.ok(outputs.every((o) => o.gets > 1000 && o.puts > 1000), `both workers worked: ${outputs.map((o) => `${o.gets} gets`).join(", ")}`);
+  });
+});
+
+describe("AddressSpace on a FrameAllocator", () => {
+  it("takes page frames from the allocator and gives them back on unmap and zero fill", () => {
+    const frames = FrameAllocator.create({ frames: 64, backed: true });
+    const space = new AddressSpace({ frames });
+    space.write(0x1000_0ffcn, new Uint8Array(4096 * 3).fill(0xab)); // four pages, crossing
+    assert.equal(frames.allocatedFrames(), 4);
+    assert.equal(space.load32(0x1000_0ffc), 0xabababab);
+    assert.equal(space.load8(0x0fff_f000), 0, "an untouched page reads zero and costs no frame");
+    assert.equal(frames.allocatedFrames(), 4);
+    const fork = space.snapshot();
+    fork.store8(0x1000_1000, 1);
+    assert.equal(frames.allocatedFrames(), 5, "copy on write takes one frame");
+    assert.equal(space.load8(0x1000_1000), 0xab);
+    space.unmap(0x1000_0000, 0x2000);
+    assert.equal(frames.allocatedFrames(), 4, "the first page is still the snapshot's; the second was the space's alone");
+    fork.unmap(0x1000_0000, 0x2000);
+    assert.equal(frames.allocatedFrames(), 2);
+    fork.fill(0x1000_2000, 0x2000, 0);
+    space.fill(0x1000_2000, 0x2000, 0);
+    assert.equal(frames.allocatedFrames(), 0);
+    frames.check();
+  });
+
+  it("names the allocator when it runs out of frames", () => {
+    const space = new AddressSpace({ frames: FrameAllocator.create({ frames: 2, backed: true }) });
+    space.store8(0, 1);
+    space.store8(4096, 1);
+    assert.throws(() => space.store8(8192, 1), /out of frames: no free run of 1 frames \(order 0\); 0 of 2 frames free/);
+    assert.equal(space.load8(4096), 1);
+    assert.throws(() => new AddressSpace({ frames: FrameAllocator.create({ frames: 2 }) }), /must hold its frames' bytes/);
+  });
+
+  it("lets two workers' address spaces share one frame pool", async () => {
+    const frames = FrameAllocator.create({ frames: 4096, backed: true });
+    const pages = 1000;
+    const threads = [0, 1].map((index) => new Worker(new URL("./workers/space-worker.js", import.meta.url), { workerData: { buffer: frames.buffer, index, pages } satisfies SpaceWorkerInput }));
+    const outputs = await Promise.all(threads.map((thread) => once(thread, "message").then(([output]) => output as SpaceWorkerOutput)));
+    for (const output of outputs) {
+      assert.equal(output.error, null, output.error ?? "");
+      assert.equal(output.mismatches, 0);
+      assert.equal(output.residentPages, pages / 2);
+    }
+    assert.equal(frames.allocatedFrames(), pages, "the frames both spaces still hold, and no more");
+    frames.check();
   });
 });

@@ -13,6 +13,7 @@ import {
 } from "./address.js";
 import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
 import { createBackend } from "./create-backend.js";
+import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import { GuardedBackend } from "./guarded-backend.js";
 import { MemoryFault, parseProtection, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
@@ -22,6 +23,11 @@ export interface AddressSpaceOptions {
   backend?: BackendKind | MemoryBackend;
   /** Accesses outside a mapping, or against its permissions, throw a MemoryFault. */
   strict?: boolean;
+  /**
+   * Paged backend: draw page frames from this shared allocator (created with `backed:
+   * true`), so unmapped pages return their frames and spaces in several workers share it.
+   */
+  frames?: FrameAllocator;
 }
 
 export interface AddressSpaceStats extends BackendCounters {
@@ -51,7 +57,8 @@ export class AddressSpace {
 
   constructor(options: AddressSpaceOptions = {}, regionMap: RegionMap = new RegionMap()) {
     const backend = options.backend ?? "paged";
-    this.backend = typeof backend === "string" ? createBackend(backend) : backend;
+    if (typeof backend !== "string" && options.frames !== undefined) throw new Error("frames: pass a backend name, not an instance, to draw page frames from an allocator");
+    this.backend = typeof backend === "string" ? createBackend(backend, { frames: options.frames }) : backend;
     this.strict = options.strict === true;
     this.regionMap = regionMap;
     this.access = this.strict ? new GuardedBackend(this.backend, regionMap) : this.backend;

@@ -1,15 +1,24 @@
+import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import type { BackendKind, MemoryBackend } from "./backend.js";
+import { FramePool } from "./frame-pool.js";
+import { AllocatorFrameStore } from "./frame-store.js";
 import { MapBackend } from "./map-backend.js";
 import { NoopBackend } from "./noop-backend.js";
 import { PagedBackend } from "./paged-backend.js";
 
-export function createBackend(kind: BackendKind): MemoryBackend {
+export interface BackendOptions {
+  /** Paged backend: take page frames from this shared allocator (created with backed: true). */
+  frames?: FrameAllocator;
+}
+
+export function createBackend(kind: BackendKind, options: BackendOptions = {}): MemoryBackend {
+  if (options.frames !== undefined && kind !== "paged") throw new Error(`the ${kind} backend does not take page frames from a frame allocator`);
   switch (kind) {
     case "noop":
       return new NoopBackend();
     case "map":
       return new MapBackend();
     case "paged":
-      return new PagedBackend();
+      return new PagedBackend(options.frames === undefined ? new FramePool() : new FramePool(new AllocatorFrameStore(options.frames)));
   }
 }

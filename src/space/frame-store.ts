@@ -1,0 +1,134 @@
+import { PAGE_SHIFT, PAGE_SIZE_BYTES } from "./address.js";
+import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
+
+/**
+ * Where the bytes of page frames live. Frame 0 is always the shared, never-written zero
+ * frame that untouched pages read from; stores number the others from 1.
+ */
+export interface FrameStore {
+  /** A zeroed frame. */
+  allocate(): number;
+  /** Takes back a frame the caller has zeroed. */
+  free(frame: number): void;
+  viewOf(frame: number): DataView;
+  bytesOf(frame: number): Uint8Array;
+  /** Byte offset of the frame in `viewOf(frame)` / `bytesOf(frame)`. */
+  baseOf(frame: number): number;
+}
+
+export const ZERO_FRAME = 0;
+
+/**
+ * Frames in private buffers that double in size: 64 frames (256 KiB) first, then 64,
+ * 128, ... up to 65,536 frames (256 MiB), then more of that size. A small space costs
+ * little; a large one grows in few big steps. Chunk k < DOUBLING_CHUNKS holds frames
+ * [64 << (k - 1), 64 << k) (chunk 0: [0, 64)).
+ */
+const FIRST_CHUNK_SHIFT = 6;
+const DOUBLING_CHUNKS = 11;
+const LARGEST_CHUNK_SHIFT = FIRST_CHUNK_SHIFT + DOUBLING_CHUNKS - 1;
+/** Frames held by the doubling chunks: everything below this frame number. */
+const DOUBLING_FRAMES = 1 << LARGEST_CHUNK_SHIFT;
+
+function chunkOf(frame: number): number {
+  if (frame < DOUBLING_FRAMES) return frame < 1 << FIRST_CHUNK_SHIFT ? 0 : 32 - Math.clz32(frame >>> FIRST_CHUNK_SHIFT);
+  return DOUBLING_CHUNKS + ((frame - DOUBLING_FRAMES) >>> LARGEST_CHUNK_SHIFT);
+}
+
+function chunkFirstFrame(chunk: number): number {
+  if (chunk === 0) return 0;
+  if (chunk < DOUBLING_CHUNKS) return (1 << FIRST_CHUNK_SHIFT) << (chunk - 1);
+  return DOUBLING_FRAMES + ((chunk - DOUBLING_CHUNKS) << LARGEST_CHUNK_SHIFT);
+}
+
+function chunkFrameCount(chunk: number): number {
+  return chunk === 0 ? 1 << FIRST_CHUNK_SHIFT : chunk < DOUBLING_CHUNKS ? chunkFirstFrame(chunk) : 1 << LARGEST_CHUNK_SHIFT;
+}
+
+/** The default store: private pooled buffers, freed frames kept on a free list. */
+export class ChunkedFrameStore implements FrameStore {
+  private chunkViews: DataView[] = [];
+  private chunkBytes: Uint8Array[] = [];
+  private freeFrames = new Int32Array(64);
+  private freeCount = 0;
+  private nextUnused = 0;
+
+  constructor() {
+    if (this.allocate() !== ZERO_FRAME) throw new Error("frame store: zero frame must be frame 0");
+  }
+
+  allocate(): number {
+    if (this.freeCount > 0) return this.freeFrames[--this.freeCount];
+    const frame = this.nextUnused++;
+    if (chunkOf(frame) === this.chunkViews.length) this.addChunk();
+    return frame;
+  }
+
+  free(frame: number): void {
+    if (this.freeCount === this.freeFrames.length) {
+      const grown = new Int32Array(this.freeFrames.length * 2);
+      grown.set(this.freeFrames);
+      this.freeFrames = grown;
+    }
+    this.freeFrames[this.freeCount++] = frame;
+  }
+
+  viewOf(frame: number): DataView {
+    return this.chunkViews[chunkOf(frame)];
+  }
+
+  bytesOf(frame: number): Uint8Array {
+    return this.chunkBytes[chunkOf(frame)];
+  }
+
+  baseOf(frame: number): number {
+    return (frame - chunkFirstFrame(chunkOf(frame))) << PAGE_SHIFT;
+  }
+
+  private addChunk(): void {
+    const buffer = new ArrayBuffer(chunkFrameCount(this.chunkViews.length) * PAGE_SIZE_BYTES);
+    this.chunkViews.push(new DataView(buffer));
+    this.chunkBytes.push(new Uint8Array(buffer));
+  }
+}
+
+/**
+ * Frames from a shared FrameAllocator that holds their bytes, so several address spaces
+ * (in several workers) draw on one pool and a freed page goes back to it. Store frame k >= 1
+ * is allocator frame k - 1; the zero frame stays private (untouched pages cost no frame).
+ */
+export class AllocatorFrameStore implements FrameStore {
+  private readonly zeroView = new DataView(new ArrayBuffer(PAGE_SIZE_BYTES));
+  private readonly zeroBytes = new Uint8Array(this.zeroView.buffer);
+  private readonly view: DataView;
+  private readonly bytes: Uint8Array;
+
+  constructor(readonly allocator: FrameAllocator) {
+    if (allocator.frameView === null || allocator.frameBytes === null) {
+      throw new Error("an address space's frame allocator must hold its frames' bytes (create it with backed: true)");
+    }
+    this.view = allocator.frameView;
+    this.bytes = allocator.frameBytes;
+  }
+
+  allocate(): number {
+    // Frames come back zeroed (the pool zeroes on release), and start zeroed in a new buffer.
+    return this.allocator.getOrThrow(0) + 1;
+  }
+
+  free(frame: number): void {
+    this.allocator.put(frame - 1, 0);
+  }
+
+  viewOf(frame: number): DataView {
+    return frame === ZERO_FRAME ? this.zeroView : this.view;
+  }
+
+  bytesOf(frame: number): Uint8Array {
+    return frame === ZERO_FRAME ? this.zeroBytes : this.bytes;
+  }
+
+  baseOf(frame: number): number {
+    return frame === ZERO_FRAME ? 0 : (frame - 1) * PAGE_SIZE_BYTES;
+  }
+}
