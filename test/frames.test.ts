@@ -4,7 +4,9 @@ import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
-import { FrameAllocatorError } from "../src/alloc/frames/page-frame-allocator.js";
+import { BitmapScanAllocator } from "../src/alloc/frames/bitmap-scan.js";
+import { LockedBuddyAllocator } from "../src/alloc/frames/locked-buddy.js";
+import { FrameAllocatorError, type PageFrameAllocator } from "../src/alloc/frames/page-frame-allocator.js";
 import { coordinate, createControlBuffer } from "../src/alloc/interleaving.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import type { FramesWorkerInput, FramesWorkerOutput } from "./workers/frames-worker.js";
@@ -119,44 +121,64 @@ describe("FrameAllocator (LLFree)", () => {
     assert.throws(() => FrameAllocator.create({ frames: 0 }), /frame count must be/);
     assert.throws(() => FrameAllocator.create({ frames: 2 ** 21, backed: true }), /at most 1048576 frames/);
   });
+});
 
-  it("agrees with a model under random gets and puts (fast-check)", () => {
-    const op = fc.oneof(
-      fc.record({ kind: fc.constant("get" as const), order: fc.integer({ min: 0, max: 10 }) }),
-      fc.record({ kind: fc.constant("put" as const), pick: fc.nat() }),
-    );
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(op, { maxLength: 120 }), (frameCount, ops) => {
-        const allocator = FrameAllocator.create({ frames: frameCount });
-        const handles = [allocator, FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 2 })];
-        const held: Array<[number, number]> = [];
-        let heldFrames = 0;
-        ops.forEach((step, i) => {
-          const handle = handles[i & 1];
-          if (step.kind === "get") {
-            const frame = handle.get(step.order);
-            if (frame >= 0) {
-              held.push([frame, step.order]);
-              heldFrames += 1 << step.order;
-            } else if (step.order === 0) {
-              assert.equal(heldFrames, frameCount, "order 0 failed with frames free");
+const SIBLINGS: Array<[string, (frames: number) => [PageFrameAllocator, PageFrameAllocator]]> = [
+  ["llfree", (frames) => {
+    const allocator = FrameAllocator.create({ frames });
+    return [allocator, FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 2 })];
+  }],
+  ["bitmap-scan", (frames) => {
+    const allocator = BitmapScanAllocator.create(frames);
+    return [allocator, BitmapScanAllocator.attach(allocator.buffer, 1, 2)];
+  }],
+  ["locked-buddy", (frames) => {
+    const allocator = LockedBuddyAllocator.create(frames);
+    return [allocator, LockedBuddyAllocator.attach(allocator.buffer)];
+  }],
+];
+
+describe("every frame allocator against one model", () => {
+  for (const [name, create] of SIBLINGS) {
+    it(`${name}: random gets and puts from two handles (fast-check)`, () => {
+      const op = fc.oneof(
+        fc.record({ kind: fc.constant("get" as const), order: fc.integer({ min: 0, max: 10 }) }),
+        fc.record({ kind: fc.constant("put" as const), pick: fc.nat() }),
+      );
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(op, { maxLength: 120 }), (frameCount, ops) => {
+          const handles = create(frameCount);
+          const held: Array<[number, number]> = [];
+          let heldFrames = 0;
+          ops.forEach((step, i) => {
+            const handle = handles[i & 1];
+            if (step.kind === "get") {
+              const frame = handle.get(step.order);
+              if (frame >= 0) {
+                assert.equal(frame % (1 << step.order), 0);
+                held.push([frame, step.order]);
+                heldFrames += 1 << step.order;
+              } else if (step.order === 0) {
+                assert.equal(heldFrames, frameCount, "order 0 failed with frames free");
+              }
+            } else if (held.length > 0) {
+              const [frame, order] = held.splice(step.pick % held.length, 1)[0];
+              handle.put(frame, order);
+              heldFrames -= 1 << order;
             }
-          } else if (held.length > 0) {
-            const [frame, order] = held.splice(step.pick % held.length, 1)[0];
-            handle.put(frame, order);
-            heldFrames -= 1 << order;
-          }
-          assert.equal(allocator.allocatedFrames(), heldFrames);
-        });
-        assertDisjoint(frameCount, held);
-        allocator.check();
-        for (const [frame, order] of held) allocator.put(frame, order);
-        assert.equal(allocator.freeFrames(), frameCount);
-        allocator.check();
-      }),
-      { numRuns: 150 },
-    );
-  });
+            assert.equal(handles[0].allocatedFrames(), heldFrames);
+          });
+          assertDisjoint(frameCount, held);
+          if (handles[0] instanceof FrameAllocator) handles[0].check();
+          for (const [frame, order] of held) handles[0].put(frame, order);
+          assert.equal(handles[0].freeFrames(), frameCount);
+          if (handles[0] instanceof FrameAllocator) handles[0].check();
+          assert.throws(() => handles[1].put(0, 0), /not allocated/);
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
 });
 
 async function runWorkers(allocator: FrameAllocator, inputs: Omit<FramesWorkerInput, "buffer" | "index">, control: SharedArrayBuffer | null, workers: number): Promise<FramesWorkerOutput[]> {

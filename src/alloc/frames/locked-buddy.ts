@@ -1,0 +1,146 @@
+import { checkOrder, MAX_ORDER } from "./geometry.js";
+import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
+
+const enum Word {
+  Magic = 0,
+  FrameCount = 1,
+  Free = 2,
+  /** 0 unlocked, 1 locked, 2 locked with waiters (Drepper's futex mutex). */
+  Lock = 3,
+  Heads = 16,
+}
+const MAGIC = 0x4d534c42; // "MSLB"
+const NONE = -1;
+const SPINS_BEFORE_SLEEP = 100;
+
+/**
+ * Baseline: the classic buddy allocator (free lists per order, buddies merged on put)
+ * behind one mutex, as Linux's zone lock guards its buddy lists. All state is in a
+ * SharedArrayBuffer: list heads, per-frame next/prev links, and per frame the order of the
+ * free block it starts (+1) or of the allocation it starts (-(order + 1)).
+ */
+export class LockedBuddyAllocator implements PageFrameAllocator {
+  readonly buffer: SharedArrayBuffer;
+  readonly frameCount: number;
+  private readonly words: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly state: Int8Array;
+
+  static create(frameCount: number): LockedBuddyAllocator {
+    const buffer = new SharedArrayBuffer((Word.Heads + MAX_ORDER + 1) * 4 + frameCount * 9);
+    const words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    words[Word.Magic] = MAGIC;
+    words[Word.FrameCount] = frameCount;
+    words.fill(NONE, Word.Heads);
+    const allocator = new LockedBuddyAllocator(buffer);
+    // Carve memory into the largest aligned blocks that fit.
+    for (let frame = 0; frame < frameCount; ) {
+      let order = MAX_ORDER;
+      while (frame % (1 << order) !== 0 || frame + (1 << order) > frameCount) order--;
+      allocator.pushFree(frame, order);
+      frame += 1 << order;
+    }
+    words[Word.Free] = frameCount;
+    return allocator;
+  }
+
+  static attach(buffer: SharedArrayBuffer): LockedBuddyAllocator {
+    return new LockedBuddyAllocator(buffer);
+  }
+
+  private constructor(buffer: SharedArrayBuffer) {
+    const head = new Int32Array(buffer, 0, Word.Heads);
+    if (head[Word.Magic] !== MAGIC) throw new FrameAllocatorError("not a buddy allocator buffer");
+    this.buffer = buffer;
+    this.frameCount = head[Word.FrameCount];
+    const linksByte = (Word.Heads + MAX_ORDER + 1) * 4;
+    this.words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    this.next = new Int32Array(buffer, linksByte, this.frameCount);
+    this.prev = new Int32Array(buffer, linksByte + this.frameCount * 4, this.frameCount);
+    this.state = new Int8Array(buffer, linksByte + this.frameCount * 8, this.frameCount);
+  }
+
+  get(order = 0): number {
+    checkOrder(order);
+    this.lock();
+    let found = order;
+    while (found <= MAX_ORDER && this.words[Word.Heads + found] === NONE) found++;
+    let frame = NONE;
+    if (found <= MAX_ORDER) {
+      frame = this.words[Word.Heads + found];
+      this.unlink(frame, found);
+      // Split: the upper halves go back on the lists below.
+      while (found > order) {
+        found--;
+        this.pushFree(frame + (1 << found), found);
+      }
+      this.state[frame] = -(order + 1);
+      this.words[Word.Free] -= 1 << order;
+    }
+    this.unlock();
+    return frame;
+  }
+
+  put(frame: number, order = 0): void {
+    checkOrder(order);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount) throw new FrameAllocatorError(`put of frame ${frame}: outside this allocator`);
+    this.lock();
+    if (this.state[frame] !== -(order + 1)) {
+      const recorded = this.state[frame];
+      this.unlock();
+      throw new FrameAllocatorError(`put of frame ${frame} (order ${order}): ${recorded < 0 ? `allocated with order ${-recorded - 1}` : "not allocated"}`);
+    }
+    this.state[frame] = 0;
+    this.words[Word.Free] += 1 << order;
+    let block = frame;
+    let blockOrder = order;
+    while (blockOrder < MAX_ORDER) {
+      const buddy = block ^ (1 << blockOrder);
+      if (buddy + (1 << blockOrder) > this.frameCount || this.state[buddy] !== blockOrder + 1) break;
+      this.unlink(buddy, blockOrder);
+      block = Math.min(block, buddy);
+      blockOrder++;
+    }
+    this.pushFree(block, blockOrder);
+    this.unlock();
+  }
+
+  freeFrames(): number {
+    return Atomics.load(this.words, Word.Free);
+  }
+
+  allocatedFrames(): number {
+    return this.frameCount - this.freeFrames();
+  }
+
+  private pushFree(frame: number, order: number): void {
+    const head = this.words[Word.Heads + order];
+    this.next[frame] = head;
+    this.prev[frame] = NONE;
+    if (head !== NONE) this.prev[head] = frame;
+    this.words[Word.Heads + order] = frame;
+    this.state[frame] = order + 1;
+  }
+
+  private unlink(frame: number, order: number): void {
+    const next = this.next[frame];
+    const prev = this.prev[frame];
+    if (prev === NONE) this.words[Word.Heads + order] = next;
+    else this.next[prev] = next;
+    if (next !== NONE) this.prev[next] = prev;
+    this.state[frame] = 0;
+  }
+
+  private lock(): void {
+    for (let spin = 0; spin < SPINS_BEFORE_SLEEP; spin++) {
+      if (Atomics.compareExchange(this.words, Word.Lock, 0, 1) === 0) return;
+    }
+    // Contended: mark waiters and sleep until the holder wakes us.
+    while (Atomics.exchange(this.words, Word.Lock, 2) !== 0) Atomics.wait(this.words, Word.Lock, 2);
+  }
+
+  private unlock(): void {
+    if (Atomics.exchange(this.words, Word.Lock, 0) === 2) Atomics.notify(this.words, Word.Lock, 1);
+  }
+}
