@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { renderTable } from "../src/cli/table.js";
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { runGuest } from "../src/guest/run-guest.js";
+import { median } from "./median.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const REPO_ROOT = resolve(dirname(HERE), "../..");
@@ -47,10 +48,6 @@ function measure(workload: Workload, trace: string | undefined): Sample {
   return sample;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
 
 function main(rounds: number): void {
   const folder = mkdtempSync(join(tmpdir(), "memspace-guests-"));

@@ -20,6 +20,7 @@ import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
+import { median } from "./median.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -83,12 +84,6 @@ function buildAnchor(folder: string): string | null {
   const binary = join(folder, "seed_replay");
   execFileSync("rustc", ["--edition", "2021", "-C", "opt-level=3", "-o", binary, ANCHOR_SOURCE]);
   return binary;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 export function runReplayBench(options: ReplayBenchOptions): void {

@@ -4,9 +4,8 @@ import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
-import { BitmapScanAllocator } from "../src/alloc/frames/bitmap-scan.js";
-import { LockedBuddyAllocator } from "../src/alloc/frames/locked-buddy.js";
-import { FrameAllocatorError, type PageFrameAllocator } from "../src/alloc/frames/page-frame-allocator.js";
+import { attachFrameAllocator, createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
+import { FrameAllocatorError } from "../src/alloc/frames/page-frame-allocator.js";
 import { coordinate, createControlBuffer } from "../src/alloc/interleaving.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import type { FramesWorkerInput, FramesWorkerOutput } from "./workers/frames-worker.js";
@@ -123,31 +122,17 @@ describe("FrameAllocator (LLFree)", () => {
   });
 });
 
-const SIBLINGS: Array<[string, (frames: number) => [PageFrameAllocator, PageFrameAllocator]]> = [
-  ["llfree", (frames) => {
-    const allocator = FrameAllocator.create({ frames });
-    return [allocator, FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 2 })];
-  }],
-  ["bitmap-scan", (frames) => {
-    const allocator = BitmapScanAllocator.create(frames);
-    return [allocator, BitmapScanAllocator.attach(allocator.buffer, 1, 2)];
-  }],
-  ["locked-buddy", (frames) => {
-    const allocator = LockedBuddyAllocator.create(frames);
-    return [allocator, LockedBuddyAllocator.attach(allocator.buffer)];
-  }],
-];
-
 describe("every frame allocator against one model", () => {
-  for (const [name, create] of SIBLINGS) {
-    it(`${name}: random gets and puts from two handles (fast-check)`, () => {
+  for (const kind of FRAME_ALLOCATOR_KINDS) {
+    it(`${kind}: random gets and puts from two handles (fast-check)`, () => {
       const op = fc.oneof(
         fc.record({ kind: fc.constant("get" as const), order: fc.integer({ min: 0, max: 10 }) }),
         fc.record({ kind: fc.constant("put" as const), pick: fc.nat() }),
       );
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(op, { maxLength: 120 }), (frameCount, ops) => {
-          const handles = create(frameCount);
+          const first = createFrameAllocator(kind, frameCount);
+          const handles = [first, attachFrameAllocator(kind, first.buffer, 1, 2)];
           const held: Array<[number, number]> = [];
           let heldFrames = 0;
           ops.forEach((step, i) => {
@@ -211,7 +196,7 @@ describe("FrameAllocator under concurrency", () => {
         const allocator = FrameAllocator.create({ frames });
         const victim = allocator.get(0);
         const control = createControlBuffer(3);
-        const outputs = await runWorkers(allocator, { mode: "interleaved", control, workers: 3, seed, ops: 60, durationMs: 0, victim }, control, 3);
+        const outputs = await runWorkers(allocator, { mode: "interleaved", control, workers: 3, seed, ops: 60, durationMs: 0, victim, victimGate: new SharedArrayBuffer(4) }, control, 3);
         verifyAfterWorkers(allocator, outputs, `seed ${seed} (replay: MEMSPACE_RACE_SEED=${seed})`);
         assert.equal(outputs.filter((o) => o.victimFreed).length, 1, `seed ${seed}: exactly one worker frees the shared frame`);
       }
@@ -220,7 +205,7 @@ describe("FrameAllocator under concurrency", () => {
 
   it("stress: 2 free-running workers at random fill levels", async () => {
     const allocator = FrameAllocator.create({ frames: 1 << 16 });
-    const outputs = await runWorkers(allocator, { mode: "stress", control: null, workers: 2, seed: 42, ops: 0, durationMs: 1000, victim: -1 }, null, 2);
+    const outputs = await runWorkers(allocator, { mode: "stress", control: null, workers: 2, seed: 42, ops: 0, durationMs: 1000, victim: -1, victimGate: null }, null, 2);
     verifyAfterWorkers(allocator, outputs, "stress");
     assert.ok(outputs.every((o) => o.gets > 1000 && o.puts > 1000), `both workers worked: ${outputs.map((o) => `${o.gets} gets`).join(", ")}`);
   });

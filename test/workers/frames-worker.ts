@@ -19,6 +19,8 @@ export interface FramesWorkerInput {
   durationMs: number;
   /** A run allocated by the test that every worker tries to free: exactly one may. */
   victim: number;
+  /** Counts workers past their victim attempt: none goes on (and might get the victim frame again) until all are. */
+  victimGate: SharedArrayBuffer | null;
 }
 
 export interface FramesWorkerOutput {
@@ -69,6 +71,9 @@ try {
     } catch {
       // Another worker freed it first: the expected outcome for all but one.
     }
+    const gate = new Int32Array(input.victimGate!);
+    Atomics.add(gate, 0, 1);
+    while (Atomics.load(gate, 0) < input.workers) participant?.point();
   }
   if (input.mode === "interleaved") {
     for (let i = 0; i < input.ops; i++) {

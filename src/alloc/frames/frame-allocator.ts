@@ -74,6 +74,8 @@ export class FrameAllocator implements PageFrameAllocator {
   private readonly homeTree: number;
   private preferredTree = -1;
   private childHint = 0;
+  /** Bitfield word (0-15) of this worker's last allocation: where the next search starts. */
+  private wordHint = 0;
   private sync: SyncHook | null = null;
 
   static create(options: FrameAllocatorOptions, attach: AttachOptions = {}): FrameAllocator {
@@ -123,10 +125,8 @@ export class FrameAllocator implements PageFrameAllocator {
     let frame = -1;
     if (this.preferredTree >= 0) frame = this.getInTree(this.preferredTree, order);
     if (frame < 0) frame = this.getElsewhere(order);
-    if (frame >= 0) {
-      if (this.sync !== null) this.sync.point();
-      Atomics.store(this.orders, frame, order + 1);
-    }
+    // The run is ours alone: a plain store records its order (put claims it atomically).
+    if (frame >= 0) this.orders[frame] = order + 1;
     return frame;
   }
 
@@ -248,7 +248,7 @@ export class FrameAllocator implements PageFrameAllocator {
   /** Takes n frames from a tree's counter if it has them. */
   private takeFromTree(tree: number, frames: number): boolean {
     const at = this.treeWordOf(tree);
-    let word = Atomics.load(this.words, at);
+    let word = this.words[at]; // a plain read: the compareExchange validates it (see bitfield.ts)
     for (let retry = 0; retry < MAX_COUNTER_RETRIES; retry++) {
       if ((word & TREE_FREE_MASK) < frames) return false;
       if (this.sync !== null) this.sync.point();
@@ -282,7 +282,7 @@ export class FrameAllocator implements PageFrameAllocator {
   private getInChild(child: number, order: number): number {
     const frames = 1 << order;
     const at = this.childrenWord + child;
-    let word = Atomics.load(this.words, at);
+    let word = this.words[at];
     for (let retry = 0; ; retry++) {
       if ((word & CHILD_HUGE) !== 0 || word < frames || retry === MAX_COUNTER_RETRIES) return -1;
       if (this.sync !== null) this.sync.point();
@@ -291,8 +291,11 @@ export class FrameAllocator implements PageFrameAllocator {
       word = seen;
     }
     const bitsWord = this.bitsWord + child * BITFIELD_WORDS;
-    const bit = claimRun(this.words, bitsWord, BITFIELD_WORDS, order, 0, this.sync);
-    if (bit >= 0) return child * FRAMES_PER_CHILD + bit;
+    const bit = claimRun(this.words, bitsWord, BITFIELD_WORDS, order, this.wordHint, this.sync);
+    if (bit >= 0) {
+      this.wordHint = bit >>> 5;
+      return child * FRAMES_PER_CHILD + bit;
+    }
     // Fragmented: enough free frames, but no aligned run of this order.
     if (this.sync !== null) this.sync.point();
     Atomics.add(this.words, at, frames);
@@ -317,29 +320,32 @@ export class FrameAllocator implements PageFrameAllocator {
   }
 
   /**
-   * The preferred tree could not serve: reserve another (a partly used one first, to keep
-   * free trees whole for huge frames, then a free one), and as a last resort allocate from
-   * trees other workers prefer.
+   * The preferred tree could not serve: reserve another, searching onwards from the last
+   * one (LLFree's order): first a partly used tree with plenty free (keeps whole trees whole
+   * for huge frames, and a tree with a few stray frames would soon send us searching again),
+   * then a whole tree, then any unreserved tree with enough; as a last resort allocate,
+   * without reserving, from trees other workers prefer.
    */
   private getElsewhere(order: number): number {
     const frames = 1 << order;
+    const start = this.preferredTree >= 0 ? this.preferredTree : this.homeTree;
     this.releasePreferredTree();
-    const start = this.homeTree;
-    for (let pass = 0; pass < 3; pass++) {
+    const plenty = Math.max(frames, FRAMES_PER_TREE >> 3);
+    for (let pass = 0; pass < 4; pass++) {
       for (let step = 0; step < this.treeCount; step++) {
         let tree = start + step;
         if (tree >= this.treeCount) tree -= this.treeCount;
-        const word = Atomics.load(this.words, this.treeWordOf(tree));
+        const word = this.words[this.treeWordOf(tree)];
         const free = word & TREE_FREE_MASK;
         if (free < frames) continue;
-        if (pass === 2) {
+        if (pass === 3) {
           const frame = this.getInTree(tree, order);
           if (frame >= 0) return frame;
           continue;
         }
         if ((word & TREE_RESERVED) !== 0) continue;
         const whole = free === this.treeFrameCount(tree);
-        if (whole !== (pass === 1)) continue;
+        if (pass === 0 ? whole || free < plenty : pass === 1 ? !whole : whole || free >= plenty) continue;
         if (!this.reserveTree(tree, word)) continue;
         this.preferredTree = tree;
         this.childHint = 0;

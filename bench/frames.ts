@@ -1,0 +1,162 @@
+/**
+ * Page-frame allocator benchmarks (`memspace bench frames`), LLFree's three:
+ * - bulk: each worker allocates its share of half of memory, then frees it (ns per get, per put);
+ * - repeat: with half of memory allocated, get and put the same frame (ns per pair);
+ * - rand: half of memory allocated and the frames shuffled across workers; each frees a
+ *   random one of its frames and allocates another (ns per pair);
+ * for order 0 and order 9, with 1 and 2 workers, for LLFree and two baselines in the same run
+ * (a mutex-guarded buddy allocator and a flat bitmap scan). Each configuration runs in fresh
+ * worker threads: a warm-up run, then the median of the timed runs (per run, the mean of
+ * the workers' per-operation times).
+ */
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { once } from "node:events";
+import { createFrameAllocator, FRAME_ALLOCATOR_KINDS, type FrameAllocatorKind } from "../src/alloc/frames/allocator-kinds.js";
+import { renderTable } from "../src/cli/table.js";
+import { controlBytes, type FramesBenchmark, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { median } from "./median.js";
+
+const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
+const ORDERS = [0, 9];
+
+export interface FramesBenchOptions {
+  frameCount: number;
+  pairs: number;
+  runs: number;
+  workerCounts: number[];
+  json?: string;
+}
+
+export interface FramesBenchRecord {
+  benchmark: FramesBenchmark;
+  order: number;
+  workers: number;
+  allocator: FrameAllocatorKind;
+  nsPerGet: number | null;
+  nsPerPut: number | null;
+  nsPerPair: number;
+}
+
+async function measure(kind: FrameAllocatorKind, benchmark: FramesBenchmark, order: number, workers: number, options: FramesBenchOptions): Promise<FramesBenchRecord> {
+  const allocator = createFrameAllocator(kind, options.frameCount);
+  const heldSlots = Math.floor(options.frameCount / 2 / (1 << order));
+  const control = new SharedArrayBuffer(controlBytes(heldSlots));
+  const threads = Array.from({ length: workers }, (_, worker) => {
+    const workerData: FramesWorkerInput = {
+      kind,
+      buffer: allocator.buffer,
+      control,
+      worker,
+      workers,
+      benchmark,
+      order,
+      frameCount: options.frameCount,
+      pairs: order === 0 ? options.pairs : Math.max(1, options.pairs >> 2),
+      bulkRounds: order === 0 ? 1 : 64,
+      runs: options.runs + 1,
+      seed: 17,
+    };
+    return new Worker(new URL("./frames-worker.js", import.meta.url), { workerData });
+  });
+  const perWorker = await Promise.all(threads.map((thread) => once(thread, "message").then(([timings]) => timings as FramesRunTiming[])));
+  if (allocator.allocatedFrames() !== 0) throw new Error(`${kind} ${benchmark}: ${allocator.allocatedFrames()} frames still allocated after the run`);
+  const timed = (field: keyof FramesRunTiming): number => {
+    const perRun = perWorker[0].slice(1).map((_, run) => perWorker.reduce((sum, timings) => sum + timings[run + 1][field], 0) / workers);
+    return median(perRun);
+  };
+  const round = (value: number): number | null => (Number.isNaN(value) ? null : Math.round(value * 10) / 10);
+  return { benchmark, order, workers, allocator: kind, nsPerGet: round(timed("nsPerGet")), nsPerPut: round(timed("nsPerPut")), nsPerPair: round(timed("nsPerPair"))! };
+}
+
+function find(records: FramesBenchRecord[], benchmark: string, order: number, workers: number, allocator: string): FramesBenchRecord | undefined {
+  return records.find((r) => r.benchmark === benchmark && r.order === order && r.workers === workers && r.allocator === allocator);
+}
+
+/** The figure a benchmark is judged by: ns per get for bulk, per pair otherwise. */
+function headline(record: FramesBenchRecord): number {
+  return record.benchmark === "bulk" ? record.nsPerGet! : record.nsPerPair;
+}
+
+export async function runFramesBench(options: FramesBenchOptions): Promise<FramesBenchRecord[]> {
+  const records: FramesBenchRecord[] = [];
+  process.stdout.write(`${options.frameCount.toLocaleString("en-US")} frames (${(options.frameCount / 262144).toFixed(1)} GiB); warm-up run, then the median of ${options.runs}\n`);
+  for (const benchmark of BENCHMARKS) {
+    for (const order of ORDERS) {
+      for (const workers of options.workerCounts) {
+        for (const kind of FRAME_ALLOCATOR_KINDS) {
+          records.push(await measure(kind, benchmark, order, workers, options));
+          process.stderr.write(".");
+        }
+      }
+    }
+  }
+  process.stderr.write("\n");
+  const dash = (value: number | null): string | number => (value === null ? "-" : value);
+  process.stdout.write(
+    renderTable(
+      ["benchmark", "order", "workers", "allocator", "ns/get", "ns/put", "ns/pair"],
+      records.map((r) => [r.benchmark, String(r.order), String(r.workers), r.allocator, dash(r.nsPerGet), dash(r.nsPerPut), r.nsPerPair]),
+    ) + "\n\n",
+  );
+  // LLFree against the baselines, and its scaling, in one table.
+  const summary: (string | number)[][] = [];
+  const most = Math.max(...options.workerCounts);
+  for (const benchmark of BENCHMARKS) {
+    for (const order of ORDERS) {
+      const mine = find(records, benchmark, order, most, "llfree")!;
+      const one = find(records, benchmark, order, 1, "llfree");
+      summary.push([
+        `${benchmark} order ${order}`,
+        headline(mine),
+        headline(find(records, benchmark, order, most, "locked-buddy")!) / headline(mine),
+        headline(find(records, benchmark, order, most, "bitmap-scan")!) / headline(mine),
+        one === undefined || most === 1 ? "-" : (headline(mine) / headline(one)).toFixed(2),
+      ]);
+    }
+  }
+  process.stdout.write(
+    renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`], summary) +
+      "\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n",
+  );
+  if (options.json !== undefined) {
+    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
+    process.stdout.write(`wrote ${options.json}\n`);
+  }
+  return records;
+}
+
+function parseOptions(argv: string[]): FramesBenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+      frames: { type: "string" },
+      pairs: { type: "string" },
+      runs: { type: "string" },
+      workers: { type: "string", default: "1,2" },
+    },
+    strict: true,
+  });
+  const positive = (name: string, text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+    return value;
+  };
+  return {
+    frameCount: positive("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
+    pairs: positive("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
+    runs: positive("runs", values.runs, values.quick ? 1 : 5),
+    workerCounts: values.workers.split(",").map((text) => positive("workers", text, 1)),
+    json: values.json,
+  };
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await runFramesBench(parseOptions(process.argv.slice(2)));
+}
