@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,21 @@ describe("memspace CLI", () => {
     assert.match(result.stderr, /unknown backend "fast"/);
     const gen = memspace("trace", "gen", "--shape", "nope", "--ops", "1", "-o", "/dev/null");
     assert.match(gen.stderr, /unknown shape "nope"/);
+  });
+
+  it("bench frames runs every allocator, benchmark, order and worker count and writes JSON", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "frames.json");
+      const bench = memspace("bench", "frames", "--frames", "8192", "--pairs", "200", "--runs", "1", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<Record<string, unknown>>;
+      assert.equal(records.length, 3 * 2 * 2 * 3);
+      for (const record of records) {
+        assert.deepEqual(Object.keys(record), ["benchmark", "order", "workers", "allocator", "nsPerGet", "nsPerPut", "nsPerPair"]);
+        assert.ok(typeof record.nsPerPair === "number" && record.nsPerPair > 0);
+      }
+      assert.match(bench.stdout, /^bulk order 0\s/m);
+    });
   });
 
   it("demo runs the default workload end to end", () => {

@@ -84,17 +84,32 @@ describe("FrameAllocator (LLFree)", () => {
   });
 
   it("rejects misuse with a clear error and changes nothing", () => {
-    const allocator = FrameAllocator.create({ frames: 4096 });
+    const allocator = FrameAllocator.create({ frames: 8192 });
     const run = allocator.get(3);
+    const big = allocator.get(6);
+    const small = allocator.get(2);
     const huge = allocator.get(9);
+    const pair = allocator.get(10);
+    const [left, right] = [allocator.get(9), allocator.get(9)].sort((x, y) => x - y);
     allocator.put(allocator.get(0), 0);
     const before = bufferCopy(allocator);
     const cases: Array<[() => void, RegExp]> = [
-      [() => allocator.put(run + 1, 0), /put of frame \d+ \(order 0\): not allocated/],
+      [() => allocator.put(run + 1, 0), /put of frame \d+ \(order 0\): inside an allocated run, not its first frame/],
       [() => allocator.put(run, 0), /it was allocated with order 3/],
-      [() => allocator.put(huge, 10), /it was allocated with order 9/],
-      [() => allocator.put(4096, 0), /outside this allocator's 4096 frames/],
+      [() => allocator.put(run, 2), /it was allocated with order 3/],
+      [() => allocator.put(run, 4), /it was allocated with order 3|not aligned/],
+      [() => allocator.put(big, 5), /it was allocated with order 6/],
+      [() => allocator.put(big, 7), /it was allocated with order 6|not aligned/],
+      [() => allocator.put(big + 32, 5), /inside an allocated run/],
+      [() => allocator.put(small, 3), /it was allocated with order 2|not aligned/],
+      [() => allocator.put(huge, 0), /it was allocated with order 9/],
+      [() => allocator.put(huge + 8, 3), /inside an allocated run/],
+      [() => allocator.put(pair, 9), /it was allocated with order 10/],
+      [() => allocator.put(pair + 512, 9), /inside an allocated run/],
+      [() => allocator.put(left, 10), right === left + 512 && left % 1024 === 0 ? /it was allocated with order 9/ : /not aligned|order 9/],
+      [() => allocator.put(8192, 0), /outside this allocator's 8192 frames/],
       [() => allocator.put(-1, 0), /outside/],
+      [() => allocator.put(3, 1), /not aligned to 2 frames/],
       [() => allocator.get(11), /order must be an integer from 0 to 10/],
       [() => allocator.put(run, 1.5), /order must be/],
     ];
@@ -102,8 +117,12 @@ describe("FrameAllocator (LLFree)", () => {
       assert.throws(misuse, message);
       assert.deepEqual(bufferCopy(allocator), before, `state changed by ${message}`);
     }
-    allocator.put(run, 3);
-    assert.throws(() => allocator.put(run, 3), (e: unknown) => e instanceof FrameAllocatorError && /double free/.test(e.message));
+    allocator.check();
+    for (const [frame, order] of [[run, 3], [big, 6], [small, 2], [huge, 9], [pair, 10], [left, 9], [right, 9]]) {
+      allocator.put(frame, order);
+      assert.throws(() => allocator.put(frame, order), (e: unknown) => e instanceof FrameAllocatorError && /not allocated \(a double free\?\)/.test(e.message));
+    }
+    assert.equal(allocator.allocatedFrames(), 0);
     allocator.check();
   });
 
@@ -112,7 +131,7 @@ describe("FrameAllocator (LLFree)", () => {
     allocator.get(0);
     const words = new Int32Array(allocator.buffer);
     words[allocator.layout.childrenWord] += 1;
-    assert.throws(() => allocator.check(), /child 0 \(frames 0-511\): counter 512, clear bits 511/);
+    assert.throws(() => allocator.check(), /child 0 \(frames 0-511\): counter 512, free frames 511/);
   });
 
   it("rejects a buffer that is not an allocator's", () => {

@@ -1,16 +1,15 @@
-import { WORD_ORDER, type SyncHook } from "./geometry.js";
+import type { SyncHook } from "./geometry.js";
 
 /**
- * The lower layer: atomic bitfields of frames (1 = allocated) in Int32Array words. A run
- * of 2^order frames is naturally aligned; up to order 5 it lies in one word and one
- * compareExchange claims it; larger runs take whole words one by one and roll back if
- * another worker got there first. Used by the LLFree children and by the bitmap baseline.
- *
- * Profile lesson: in Node 20 every Atomics call is a builtin call (~12 ns a load, ~20 ns a
- * compareExchange; a plain typed-array read is ~1 ns). So searches read words plainly (an
- * aligned Int32 read never tears) and only the compareExchange that claims a run is atomic:
- * a stale read just makes it fail, and the loop goes on with the value it returned.
+ * A flat atomic bitfield of frames (1 = allocated) in Int32Array words, for the bitmap
+ * baseline. A run of 2^order frames is naturally aligned; up to order 5 it lies in one word
+ * and one compareExchange claims it; larger runs take whole words one by one and roll back
+ * if another worker got there first. Searches read plainly and claim atomically, as
+ * run-field.ts (LLFree's layer) does, for the reason given there.
  */
+
+/** Largest order a single word holds (32 frames). */
+const WORD_ORDER = 5;
 
 /** Bit positions where an aligned run of each order may start. */
 const RUN_STARTS = [-1, 0x55555555, 0x11111111, 0x01010101, 0x00010001, 0x00000001];
@@ -104,22 +103,4 @@ export function releaseRun(bits: Int32Array, firstWord: number, bitIndex: number
     if (seen === word) return true;
     word = seen;
   }
-}
-
-/** Number of set bits in a word. */
-export function popcount(word: number): number {
-  let v = word - ((word >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
-
-/** True if every bit of the run is set. */
-export function runIsSet(bits: Int32Array, firstWord: number, bitIndex: number, order: number): boolean {
-  const at = firstWord + (bitIndex >>> 5);
-  if (order > WORD_ORDER) {
-    for (let i = 0; i < 1 << (order - WORD_ORDER); i++) if (Atomics.load(bits, at + i) !== -1) return false;
-    return true;
-  }
-  const mask = runMask(order) << (bitIndex & 31);
-  return (Atomics.load(bits, at) & mask) === mask;
 }

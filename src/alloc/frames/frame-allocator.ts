@@ -1,7 +1,6 @@
 import { availableParallelism } from "node:os";
-import { claimRun, popcount, releaseRun, runIsSet } from "./bitfield.js";
+import { auditChild, claimRun, releaseRun, reserveTail, runOrderAt, WORDS_PER_CHILD } from "./run-field.js";
 import {
-  BITFIELD_WORDS,
   checkOrder,
   CHILD_SHIFT,
   CHILDREN_PER_TREE,
@@ -19,9 +18,13 @@ import { PAGE_SIZE_BYTES } from "../../space/address.js";
 /** Tree word: free frames in the low 16 bits, and a flag while some worker prefers it. */
 const TREE_FREE_MASK = 0xffff;
 const TREE_RESERVED = 1 << 16;
-/** Child word: free frames in the low 10 bits, and a flag while it is one huge frame. */
+/**
+ * Child word: free frames in the low 10 bits; a flag while the child is one huge frame
+ * (order 9), and another on both children of an order-10 pair, so put can tell them apart.
+ */
 const CHILD_FREE_MASK = 0x3ff;
 const CHILD_HUGE = 1 << 10;
+const CHILD_PAIR = 1 << 11;
 /** Bounded retries for a counter that keeps changing under us. */
 const MAX_COUNTER_RETRIES = 1 << 12;
 
@@ -66,11 +69,10 @@ export class FrameAllocator implements PageFrameAllocator {
   readonly frameView: DataView | null;
 
   private readonly words: Int32Array;
-  private readonly orders: Uint8Array;
   private readonly treeCount: number;
   private readonly treesWord: number;
   private readonly childrenWord: number;
-  private readonly bitsWord: number;
+  private readonly blocksWord: number;
   private readonly homeTree: number;
   private preferredTree = -1;
   private childHint = 0;
@@ -101,12 +103,11 @@ export class FrameAllocator implements PageFrameAllocator {
     this.buffer = buffer;
     this.layout = layout;
     this.frameCount = layout.frameCount;
-    this.words = new Int32Array(buffer, 0, layout.orderMapByte / 4);
-    this.orders = new Uint8Array(buffer, layout.orderMapByte, layout.frameCount);
+    this.words = new Int32Array(buffer, 0, layout.metaBytes / 4);
     this.treeCount = layout.treeCount;
     this.treesWord = layout.treesWord;
     this.childrenWord = layout.childrenWord;
-    this.bitsWord = layout.bitsWord;
+    this.blocksWord = layout.blocksWord;
     this.frameBytes = layout.backed ? new Uint8Array(buffer, layout.dataByte, layout.frameCount * PAGE_SIZE_BYTES) : null;
     this.frameView = layout.backed ? new DataView(buffer, layout.dataByte, layout.frameCount * PAGE_SIZE_BYTES) : null;
     const attachedBefore = Atomics.add(header, Header.Attached, 1);
@@ -125,8 +126,6 @@ export class FrameAllocator implements PageFrameAllocator {
     let frame = -1;
     if (this.preferredTree >= 0) frame = this.getInTree(this.preferredTree, order);
     if (frame < 0) frame = this.getElsewhere(order);
-    // The run is ours alone: a plain store records its order (put claims it atomically).
-    if (frame >= 0) this.orders[frame] = order + 1;
     return frame;
   }
 
@@ -144,32 +143,48 @@ export class FrameAllocator implements PageFrameAllocator {
     if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount) {
       throw new FrameAllocatorError(`put of frame ${frame}: outside this allocator's ${this.frameCount} frames`);
     }
-    if (this.sync !== null) this.sync.point();
-    const recorded = Atomics.compareExchange(this.orders, frame, order + 1, 0);
-    if (recorded !== order + 1) {
-      throw new FrameAllocatorError(
-        recorded === 0
-          ? `put of frame ${frame} (order ${order}): not allocated (a double free, or not the first frame of a run)`
-          : `put of frame ${frame} (order ${order}): it was allocated with order ${recorded - 1}`,
-      );
-    }
-    // The run is ours alone now: the steps below cannot fail unless the state is corrupt.
+    const frames = 1 << order;
+    if (frame % frames !== 0) throw new FrameAllocatorError(`put of frame ${frame} (order ${order}): not aligned to ${frames} frames, so no run of that order starts there`);
     const child = frame >>> CHILD_SHIFT;
-    const childWord = this.childrenWord + child;
     if (order >= HUGE_ORDER) {
-      for (let c = child; c < child + (1 << (order - HUGE_ORDER)); c++) {
-        if (this.sync !== null) this.sync.point();
-        const seen = Atomics.compareExchange(this.words, this.childrenWord + c, CHILD_HUGE, FRAMES_PER_CHILD);
-        this.assert(seen === CHILD_HUGE, `put of frame ${frame} (order ${order}): child ${c} word is 0x${seen.toString(16)}, not a huge frame`);
-      }
+      this.putHuge(frame, child, order);
     } else {
-      const released = releaseRun(this.words, this.bitsWord + child * BITFIELD_WORDS, frame & (FRAMES_PER_CHILD - 1), order, this.sync);
-      this.assert(released, `put of frame ${frame} (order ${order}): bits already clear`);
+      // Validating and freeing are one compareExchange: racing double frees get one success.
+      if (!releaseRun(this.words, this.bitsOf(child), frame & (FRAMES_PER_CHILD - 1), order, this.sync)) this.refusePut(frame, order);
       if (this.sync !== null) this.sync.point();
-      Atomics.add(this.words, childWord, 1 << order);
+      Atomics.add(this.words, this.childrenWord + child, frames);
     }
     if (this.sync !== null) this.sync.point();
-    Atomics.add(this.words, this.treeWordOf(frame >>> TREE_SHIFT), 1 << order);
+    Atomics.add(this.words, this.treeWordOf(frame >>> TREE_SHIFT), frames);
+  }
+
+  /** Order 9 frees a child flagged huge (not pair), order 10 an aligned pair flagged both. */
+  private putHuge(frame: number, child: number, order: number): void {
+    const expected = order === HUGE_ORDER ? CHILD_HUGE : CHILD_HUGE | CHILD_PAIR;
+    const last = child + (1 << (order - HUGE_ORDER));
+    for (let c = child; c < last; c++) if (this.words[this.childrenWord + c] !== expected) this.refusePut(frame, order);
+    // The first child's compareExchange is the claim: of two racing frees, one wins.
+    for (let c = child; c < last; c++) {
+      if (this.sync !== null) this.sync.point();
+      if (Atomics.compareExchange(this.words, this.childrenWord + c, expected, FRAMES_PER_CHILD) !== expected) {
+        this.assert(c === child, `put of frame ${frame} (order ${order}): child ${c} changed while its pair was being freed`);
+        this.refusePut(frame, order);
+      }
+    }
+  }
+
+  /** Throws the error for a put that does not match what is allocated at `frame`. */
+  private refusePut(frame: number, order: number): never {
+    const actual = this.orderOf(frame);
+    const what =
+      actual >= 0
+        ? `it was allocated with order ${actual}`
+        : actual === -1
+          ? "not allocated (a double free?)"
+          : actual === -2
+            ? "inside an allocated run, not its first frame"
+            : "the frame's state is corrupt";
+    throw new FrameAllocatorError(`put of frame ${frame} (order ${order}): ${what}`);
   }
 
   freeFrames(): number {
@@ -182,9 +197,18 @@ export class FrameAllocator implements PageFrameAllocator {
     return this.frameCount - this.freeFrames();
   }
 
-  /** Order of the allocated run that starts at `frame`, or -1. */
+  /**
+   * Order of the allocated run that starts at `frame`; -1 if the frame is free, -2 if it is
+   * inside a run, -3 if its state is corrupt.
+   */
   orderOf(frame: number): number {
-    return Atomics.load(this.orders, frame) - 1;
+    const child = frame >>> CHILD_SHIFT;
+    const word = this.words[this.childrenWord + child];
+    if ((word & CHILD_HUGE) !== 0) {
+      if ((word & CHILD_PAIR) === 0) return frame % FRAMES_PER_CHILD === 0 ? HUGE_ORDER : -2;
+      return frame % (2 * FRAMES_PER_CHILD) === 0 ? MAX_ORDER : -2;
+    }
+    return runOrderAt(this.words, this.bitsOf(child), frame & (FRAMES_PER_CHILD - 1));
   }
 
   /** Byte offset of a frame in `frameBytes` / `frameView`. */
@@ -193,52 +217,38 @@ export class FrameAllocator implements PageFrameAllocator {
   }
 
   /**
-   * Verifies, while no worker is inside get or put: each child counter equals its clear
-   * bits (0 for a huge frame), each tree counter the sum of its children, and every
-   * recorded run is allocated in the bitfield. Throws naming the first violation.
+   * Verifies, while no worker is inside get or put: every child's frame states form aligned
+   * power-of-two runs and its counter equals its free frames (0 for a huge frame, whose
+   * frames are all unmarked; pairs flagged on both children), and each tree counter is the
+   * sum of its children's. Throws naming the first violation.
    */
   check(): void {
-    let recordedFrames = 0;
-    for (let frame = 0; frame < this.frameCount; frame++) {
-      const order = this.orders[frame] - 1;
-      if (order < 0) continue;
-      const where = `order map: run at frame ${frame}, order ${order}`;
-      if (order > MAX_ORDER || frame % (1 << order) !== 0 || frame + (1 << order) > this.frameCount) this.fail(`${where}: misaligned or out of range`);
-      const child = frame >>> CHILD_SHIFT;
-      if (order >= HUGE_ORDER) {
-        for (let c = child; c < child + (1 << (order - HUGE_ORDER)); c++) {
-          if (this.words[this.childrenWord + c] !== CHILD_HUGE) this.fail(`${where}: child ${c} is not marked huge`);
-        }
-      } else if (!runIsSet(this.words, this.bitsWord + child * BITFIELD_WORDS, frame & (FRAMES_PER_CHILD - 1), order)) {
-        this.fail(`${where}: bits not all set`);
-      }
-      for (let inner = frame + 1; inner < frame + (1 << order); inner++) {
-        if (this.orders[inner] !== 0) this.fail(`${where}: frame ${inner} inside it starts a run too`);
-      }
-      recordedFrames += 1 << order;
-    }
-    let freeTotal = 0;
     for (let tree = 0; tree < this.treeCount; tree++) {
       let treeFree = 0;
       for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
         const word = this.words[this.childrenWord + c];
         const firstFrame = c * FRAMES_PER_CHILD;
-        let clearBits = 0;
-        for (let i = 0; i < BITFIELD_WORDS; i++) clearBits += 32 - popcount(this.words[this.bitsWord + c * BITFIELD_WORDS + i]);
+        const where = `child ${c} (frames ${firstFrame}-${firstFrame + FRAMES_PER_CHILD - 1})`;
+        const framesHere = Math.max(0, Math.min(FRAMES_PER_CHILD, this.frameCount - firstFrame));
+        const audit = auditChild(this.words, this.bitsOf(c), framesHere);
+        if (audit.problem !== null) this.fail(`${where}: ${audit.problem}`);
         if ((word & CHILD_HUGE) !== 0) {
-          if ((word & CHILD_FREE_MASK) !== 0 || clearBits !== FRAMES_PER_CHILD) this.fail(`child ${c} (frames ${firstFrame}-${firstFrame + 511}): huge with counter ${word & CHILD_FREE_MASK} and ${FRAMES_PER_CHILD - clearBits} bits set`);
+          if ((word & CHILD_FREE_MASK) !== 0 || audit.freeFrames !== FRAMES_PER_CHILD) this.fail(`${where}: huge, yet counter ${word & CHILD_FREE_MASK} and ${FRAMES_PER_CHILD - audit.freeFrames} frames marked`);
+          if ((word & CHILD_PAIR) !== 0 && this.words[this.childrenWord + (c ^ 1)] !== word) this.fail(`${where}: half of an order-10 pair whose other half is not`);
           continue;
         }
-        if (word !== clearBits) this.fail(`child ${c} (frames ${firstFrame}-${firstFrame + 511}): counter ${word}, clear bits ${clearBits}`);
+        if ((word & CHILD_PAIR) !== 0) this.fail(`${where}: pair flag without the huge flag`);
+        if (word !== audit.freeFrames) this.fail(`${where}: counter ${word}, free frames ${audit.freeFrames}`);
         treeFree += word;
       }
       const treeWord = this.words[this.treeWordOf(tree)];
       if ((treeWord & TREE_FREE_MASK) !== treeFree) this.fail(`tree ${tree}: counter ${treeWord & TREE_FREE_MASK}, children hold ${treeFree} free`);
-      freeTotal += treeFree;
     }
-    if (recordedFrames + freeTotal !== this.frameCount) {
-      this.fail(`${recordedFrames} frames in recorded runs + ${freeTotal} free != ${this.frameCount} frames`);
-    }
+  }
+
+  /** First run-field word of a child. */
+  private bitsOf(child: number): number {
+    return this.blocksWord + child * WORDS_PER_CHILD;
   }
 
   private treeWordOf(tree: number): number {
@@ -290,11 +300,10 @@ export class FrameAllocator implements PageFrameAllocator {
       if (seen === word) break;
       word = seen;
     }
-    const bitsWord = this.bitsWord + child * BITFIELD_WORDS;
-    const bit = claimRun(this.words, bitsWord, BITFIELD_WORDS, order, this.wordHint, this.sync);
-    if (bit >= 0) {
-      this.wordHint = bit >>> 5;
-      return child * FRAMES_PER_CHILD + bit;
+    const frame = claimRun(this.words, this.bitsOf(child), order, this.wordHint, this.sync);
+    if (frame >= 0) {
+      this.wordHint = frame >>> 4;
+      return child * FRAMES_PER_CHILD + frame;
     }
     // Fragmented: enough free frames, but no aligned run of this order.
     if (this.sync !== null) this.sync.point();
@@ -305,10 +314,11 @@ export class FrameAllocator implements PageFrameAllocator {
   /** Order 9 takes one entirely free child, order 10 an aligned pair. */
   private getHugeInChildren(child: number, order: number): number {
     const count = 1 << (order - HUGE_ORDER);
+    const flags = order === HUGE_ORDER ? CHILD_HUGE : CHILD_HUGE | CHILD_PAIR;
     let claimed = 0;
     while (claimed < count) {
       if (this.sync !== null) this.sync.point();
-      if (Atomics.compareExchange(this.words, this.childrenWord + child + claimed, FRAMES_PER_CHILD, CHILD_HUGE) !== FRAMES_PER_CHILD) break;
+      if (Atomics.compareExchange(this.words, this.childrenWord + child + claimed, FRAMES_PER_CHILD, flags) !== FRAMES_PER_CHILD) break;
       claimed++;
     }
     if (claimed === count) return child * FRAMES_PER_CHILD;
@@ -382,9 +392,9 @@ export class FrameAllocator implements PageFrameAllocator {
   }
 }
 
-/** Every frame free; bits beyond the last frame set for good so no search ever finds them. */
+/** Every frame free; frames past the last are allocated for good so no search finds them. */
 function initialise(buffer: SharedArrayBuffer, layout: FrameLayout): void {
-  const words = new Int32Array(buffer, 0, layout.orderMapByte / 4);
+  const words = new Int32Array(buffer, 0, layout.metaBytes / 4);
   words[Header.Magic] = MAGIC;
   words[Header.Version] = LAYOUT_VERSION;
   words[Header.FrameCount] = layout.frameCount;
@@ -395,7 +405,7 @@ function initialise(buffer: SharedArrayBuffer, layout: FrameLayout): void {
       const framesHere = Math.max(0, Math.min(FRAMES_PER_CHILD, layout.frameCount - c * FRAMES_PER_CHILD));
       words[layout.childrenWord + c] = framesHere;
       treeFree += framesHere;
-      for (let bit = framesHere; bit < FRAMES_PER_CHILD; bit++) words[layout.bitsWord + c * BITFIELD_WORDS + (bit >>> 5)] |= 1 << (bit & 31);
+      reserveTail(words, layout.blocksWord + c * WORDS_PER_CHILD, framesHere);
     }
     words[layout.treesWord + tree * TREE_STRIDE_WORDS] = treeFree;
   }

@@ -8,14 +8,9 @@ export const CHILD_SHIFT = 9;
 export const CHILDREN_PER_TREE = 32;
 export const FRAMES_PER_TREE = FRAMES_PER_CHILD * CHILDREN_PER_TREE;
 export const TREE_SHIFT = 14;
-/** A child's bitfield: 512 bits in 16 Int32 words, one 64-byte cache line. */
-export const BITFIELD_WORDS = FRAMES_PER_CHILD / 32;
 /** Order 9: one whole child, a naturally aligned 2 MiB frame. */
 export const HUGE_ORDER = 9;
 export const MAX_ORDER = 10;
-
-/** Largest order a single Int32 bitfield word holds (32 frames). */
-export const WORD_ORDER = 5;
 
 /**
  * Synchronisation points: the allocator calls `point()` between the steps another worker

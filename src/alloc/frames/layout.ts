@@ -1,15 +1,16 @@
-import { BITFIELD_WORDS, CHILDREN_PER_TREE, FRAMES_PER_CHILD, FRAMES_PER_TREE } from "./geometry.js";
+import { CHILDREN_PER_TREE, FRAMES_PER_CHILD, FRAMES_PER_TREE } from "./geometry.js";
+import { WORDS_PER_CHILD } from "./run-field.js";
 import { FrameAllocatorError } from "./page-frame-allocator.js";
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
 /**
  * Where everything lives in the allocator's SharedArrayBuffer, in this order:
  * header | tree words (one per 64-byte line, so two workers' trees never share a line) |
- * child words | child bitfields (one 64-byte line each) | order map (a byte per frame) |
- * frame bytes (optional, 4 KiB aligned).
+ * child words | child run fields (128 bytes each, see run-field.ts) | frame bytes
+ * (optional, 4 KiB aligned).
  */
 export const MAGIC = 0x4d534652; // "MSFR"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const HEADER_WORDS = 16;
 /** Header word indexes. */
 export const enum Header {
@@ -34,8 +35,10 @@ export interface FrameLayout {
   treeCount: number;
   treesWord: number;
   childrenWord: number;
-  bitsWord: number;
-  orderMapByte: number;
+  /** Child c's run field starts at blocksWord + c * WORDS_PER_CHILD. */
+  blocksWord: number;
+  /** Bytes of metadata (everything before the frame bytes). */
+  metaBytes: number;
   dataByte: number;
   totalBytes: number;
 }
@@ -53,9 +56,9 @@ export function frameLayout(frameCount: number, backed: boolean): FrameLayout {
   const treeCount = Math.ceil(childCount / CHILDREN_PER_TREE);
   const treesWord = HEADER_WORDS;
   const childrenWord = treesWord + treeCount * TREE_STRIDE_WORDS;
-  const bitsWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, 16);
-  const orderMapByte = (bitsWord + treeCount * CHILDREN_PER_TREE * BITFIELD_WORDS) * 4;
-  const dataByte = alignUp(orderMapByte + frameCount, PAGE_SIZE_BYTES);
-  const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : alignUp(orderMapByte + frameCount, 8);
-  return { frameCount, backed, childCount, treeCount, treesWord, childrenWord, bitsWord, orderMapByte, dataByte, totalBytes };
+  const blocksWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, 32);
+  const metaBytes = (blocksWord + treeCount * CHILDREN_PER_TREE * WORDS_PER_CHILD) * 4;
+  const dataByte = alignUp(metaBytes, PAGE_SIZE_BYTES);
+  const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : metaBytes;
+  return { frameCount, backed, childCount, treeCount, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };
 }

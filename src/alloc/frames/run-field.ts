@@ -1,0 +1,192 @@
+import type { SyncHook } from "./geometry.js";
+
+/**
+ * LLFree's lower layer, with the order of every run kept in the bitfield itself: two bits
+ * per frame, 16 frames per Int32 word, a child's 512 frames in 32 words (128 bytes, the
+ * pair of cache lines the CPU fetches together).
+ *
+ *   00 free · 11 allocated, first frame of a run · 01 allocated, inside a run
+ *
+ * A run of 2^order frames is naturally aligned. Up to order 4 it lies in one word, and one
+ * compareExchange claims it together with its start mark; orders 5 to 8 take 2 to 16 whole
+ * words, the first one (with the start mark) first. `put` needs no side table to know a
+ * run's order: the run at f has order k exactly when f is a start, the next 2^k - 1 frames
+ * are inside-marks, and frame f + 2^k is not. That is what lets a double free, an interior
+ * frame or a wrong order be refused before anything changes, with the same compareExchange
+ * that frees the run serialising racing frees.
+ *
+ * Profile lesson: in Node 20 every Atomics call is a builtin call (~12 ns a load, ~20 ns a
+ * compareExchange; a plain typed-array read ~1 ns), so searches read words plainly (an
+ * aligned Int32 read never tears) and only the compareExchange that claims is atomic: a stale
+ * read just makes it fail, and the loop goes on with the value it returned.
+ */
+export const FRAMES_PER_WORD = 16;
+export const WORDS_PER_CHILD = 32;
+/** Largest order within one word. */
+const WORD_ORDER = 4;
+const ALLOC_BITS = 0x55555555;
+/** First word of a run of whole words: every frame allocated, frame 0 the start. */
+const FIRST_WORD = ALLOC_BITS | 2;
+/** Bit positions where an aligned run of each order may start (the frame's low bit). */
+const RUN_STARTS = [0x55555555, 0x11111111, 0x01010101, 0x00010001, 0x00000001];
+/** Bounded retries: a word that keeps changing under us is given up on, not spun on. */
+const MAX_WORD_RETRIES = 64;
+
+const enum FrameState {
+  Free = 0,
+  Inside = 1,
+  Start = 3,
+}
+
+/** Low bits (frame positions) where 2^order frames from there on are all free. */
+function freeRunStarts(word: number, order: number): number {
+  let free = ~word & ALLOC_BITS;
+  for (let k = 0; k < order; k++) free &= free >>> (2 << k);
+  return free & RUN_STARTS[order];
+}
+
+/** All bits of a run of 2^order frames (order <= 4) at bit 0. */
+function runMask(order: number): number {
+  return order === WORD_ORDER ? -1 : (1 << (2 << order)) - 1;
+}
+
+/** The bits of an allocated run (order <= 4) at bit 0: all allocated, the first a start. */
+function runValue(order: number): number {
+  return (runMask(order) & ALLOC_BITS) | 2;
+}
+
+function lowestBit(bits: number): number {
+  return 31 - Math.clz32(bits & -bits);
+}
+
+function stateOf(words: Int32Array, firstWord: number, frame: number): FrameState {
+  return (words[firstWord + (frame >>> 4)] >>> ((frame & 15) << 1)) & 3;
+}
+
+/**
+ * Claims a free aligned run of 2^order frames (order <= 8) in one child's words, searching
+ * from word `startWord` on and wrapping. Returns the frame index in the child, or -1.
+ */
+export function claimRun(words: Int32Array, firstWord: number, order: number, startWord: number, sync: SyncHook | null): number {
+  if (order > WORD_ORDER) return claimWords(words, firstWord, 1 << (order - WORD_ORDER), startWord, sync);
+  const value = runValue(order);
+  for (let step = 0; step < WORDS_PER_CHILD; step++) {
+    const index = (startWord + step) & (WORDS_PER_CHILD - 1);
+    const at = firstWord + index;
+    let word = words[at];
+    for (let retry = 0; retry < MAX_WORD_RETRIES; retry++) {
+      const starts = freeRunStarts(word, order);
+      if (starts === 0) break;
+      const bit = lowestBit(starts);
+      if (sync !== null) sync.point();
+      const seen = Atomics.compareExchange(words, at, word, word | (value << bit));
+      if (seen === word) return index * FRAMES_PER_WORD + (bit >>> 1);
+      word = seen;
+    }
+  }
+  return -1;
+}
+
+/** Orders 5 to 8: whole words 0 -> allocated, the first first; rolled back on a race. */
+function claimWords(words: Int32Array, firstWord: number, runWords: number, startWord: number, sync: SyncHook | null): number {
+  const groups = WORDS_PER_CHILD / runWords;
+  const startGroup = Math.floor(startWord / runWords);
+  for (let step = 0; step < groups; step++) {
+    const group = (startGroup + step) % groups;
+    const first = firstWord + group * runWords;
+    if (words[first] !== 0) continue;
+    let claimed = 0;
+    while (claimed < runWords) {
+      if (sync !== null) sync.point();
+      if (Atomics.compareExchange(words, first + claimed, 0, claimed === 0 ? FIRST_WORD : ALLOC_BITS) !== 0) break;
+      claimed++;
+    }
+    if (claimed === runWords) return group * runWords * FRAMES_PER_WORD;
+    // Ours alone since we set them: give them back, the start word last.
+    while (claimed > 0) {
+      if (sync !== null) sync.point();
+      Atomics.store(words, first + --claimed, 0);
+    }
+  }
+  return -1;
+}
+
+/**
+ * The order of the run that starts at `frame` (index in the child), or why there is none:
+ * -1 free, -2 inside a run, -3 a start whose run is not a power of two (corrupt).
+ */
+export function runOrderAt(words: Int32Array, firstWord: number, frame: number): number {
+  const state = stateOf(words, firstWord, frame);
+  if (state === FrameState.Free) return -1;
+  if (state !== FrameState.Start) return -2;
+  let length = 1;
+  while (frame + length < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
+  const order = 31 - Math.clz32(length);
+  return length === 1 << order && frame % length === 0 ? order : -3;
+}
+
+/**
+ * Frees the run of 2^order frames at `frame` (index in the child) if that is exactly what
+ * is allocated there; otherwise returns false and changes nothing.
+ */
+export function releaseRun(words: Int32Array, firstWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
+  const end = frame + (1 << order);
+  // Frame `end` (if in the child) must not be inside the same run: else it is longer.
+  const nextInside = end < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, end) === FrameState.Inside;
+  const at = firstWord + (frame >>> 4);
+  if (order > WORD_ORDER) {
+    const runWords = 1 << (order - WORD_ORDER);
+    if (nextInside || words[at] !== FIRST_WORD) return false;
+    for (let i = 1; i < runWords; i++) if (words[at + i] !== ALLOC_BITS) return false;
+    // The start word's compareExchange is the claim: of two racing frees, one wins.
+    if (sync !== null) sync.point();
+    if (Atomics.compareExchange(words, at, FIRST_WORD, 0) !== FIRST_WORD) return false;
+    for (let i = 1; i < runWords; i++) {
+      if (sync !== null) sync.point();
+      Atomics.store(words, at + i, 0);
+    }
+    return true;
+  }
+  if (nextInside) return false;
+  const shift = (frame & 15) << 1;
+  const mask = runMask(order) << shift;
+  const value = runValue(order) << shift;
+  let word = words[at];
+  for (let retry = 0; retry < MAX_WORD_RETRIES; retry++) {
+    if ((word & mask) !== value) return false;
+    if (sync !== null) sync.point();
+    const seen = Atomics.compareExchange(words, at, word, word & ~mask);
+    if (seen === word) return true;
+    word = seen;
+  }
+  return false;
+}
+
+/**
+ * A child's frames as check() needs them: free frames, or a description of the first
+ * malformed state (an unknown state, an inside-mark with no start, a run that is not a
+ * naturally aligned power of two).
+ */
+export function auditChild(words: Int32Array, firstWord: number, frameCount: number): { freeFrames: number; problem: string | null } {
+  let freeFrames = 0;
+  for (let frame = 0; frame < frameCount; ) {
+    const state = stateOf(words, firstWord, frame);
+    if (state === FrameState.Free) {
+      freeFrames++;
+      frame++;
+      continue;
+    }
+    if (state !== FrameState.Start) return { freeFrames, problem: `frame ${frame} of the child has state ${state.toString(2).padStart(2, "0")} outside a run` };
+    const order = runOrderAt(words, firstWord, frame);
+    if (order < 0) return { freeFrames, problem: `the run at frame ${frame} of the child is not a naturally aligned power of two` };
+    frame += 1 << order;
+  }
+  return { freeFrames, problem: null };
+}
+
+/** Marks frames from `fromFrame` to the child's end as one permanently allocated run each (past the last frame). */
+export function reserveTail(words: Int32Array, firstWord: number, fromFrame: number): void {
+  for (let frame = fromFrame; frame < WORDS_PER_CHILD * FRAMES_PER_WORD; frame++) {
+    words[firstWord + (frame >>> 4)] |= FrameState.Start << ((frame & 15) << 1);
+  }
+}
