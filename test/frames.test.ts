@@ -126,6 +126,23 @@ describe("FrameAllocator (LLFree)", () => {
     allocator.check();
   });
 
+  it("frames parked in an idle worker's budget stay available to the others", () => {
+    const idle = FrameAllocator.create({ frames: 3000 }, { worker: 0, workers: 2 });
+    const busy = FrameAllocator.attach(idle.buffer, { worker: 1, workers: 2 });
+    const first = idle.get(0); // reserves a tree: its free frames become idle's budget
+    idle.check();
+    let got = 0;
+    while (busy.get(0) >= 0) got++;
+    assert.equal(got, 2999, "every other frame, including those in idle's budget");
+    assert.equal(busy.freeFrames(), 0);
+    busy.check();
+    idle.put(first, 0);
+    assert.equal(busy.get(0), first);
+    idle.releaseReservation();
+    busy.releaseReservation();
+    busy.check();
+  });
+
   it("check() catches a corrupted counter and names it", () => {
     const allocator = FrameAllocator.create({ frames: 4096 });
     allocator.get(0);
@@ -212,7 +229,7 @@ describe("FrameAllocator under concurrency", () => {
   ] as const) {
     it(`races: 3 workers on ${label}, seeded interleavings, exact counts`, async () => {
       for (const seed of RACE_SEEDS) {
-        const allocator = FrameAllocator.create({ frames });
+        const allocator = FrameAllocator.create({ frames }, { worker: 3, workers: 4 }); // workers 0-2 are the threads
         const victim = allocator.get(0);
         const control = createControlBuffer(3);
         const outputs = await runWorkers(allocator, { mode: "interleaved", control, workers: 3, seed, ops: 60, durationMs: 0, victim, victimGate: new SharedArrayBuffer(4) }, control, 3);

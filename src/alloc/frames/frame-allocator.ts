@@ -11,13 +11,24 @@ import {
   TREE_SHIFT,
   type SyncHook,
 } from "./geometry.js";
-import { frameLayout, Header, HEADER_WORDS, LAYOUT_VERSION, MAGIC, TREE_STRIDE_WORDS, type FrameLayout } from "./layout.js";
+import { frameLayout, Header, HEADER_WORDS, LAYOUT_VERSION, MAGIC, MAX_WORKERS, TREE_STRIDE_WORDS, WORKER_STRIDE_WORDS, type FrameLayout } from "./layout.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
-/** Tree word: free frames in the low 16 bits, and a flag while some worker prefers it. */
-const TREE_FREE_MASK = 0xffff;
-const TREE_RESERVED = 1 << 16;
+/**
+ * A tree's cache line: its free counter (signed: a worker that allocates straight from the
+ * children of another worker's tree leaves a debt there) and the worker that reserved it
+ * (index + 1, 0 for none).
+ */
+const enum TreeLine {
+  Free = 0,
+  Owner = 1,
+}
+/** A worker's cache line: the frames of its tree it holds as a private budget, and that tree (+ 1). */
+const enum WorkerLine {
+  Budget = 0,
+  Tree = 1,
+}
 /**
  * Child word: free frames in the low 10 bits; a flag while the child is one huge frame
  * (order 9), and another on both children of an order-10 pair, so put can tell them apart.
@@ -36,7 +47,10 @@ export interface FrameAllocatorOptions {
 }
 
 export interface AttachOptions {
-  /** This worker's index; default: the order in which workers attach. */
+  /**
+   * This worker's index (0 to 63), unique among live handles: it owns a budget slot in the
+   * buffer. Default: the order in which handles attach.
+   */
   worker?: number;
   /** How many workers to spread starting trees over; default: this machine's cores. */
   workers?: number;
@@ -44,20 +58,25 @@ export interface AttachOptions {
 
 /**
  * A lock-free page-frame allocator after LLFree. All state lives in a SharedArrayBuffer:
- * per 512 frames a bitfield and a free counter (a "child"), per 32 children a tree counter.
- * Each worker prefers one tree (flagged reserved, so other workers look elsewhere first)
- * and allocates inside it, so workers rarely touch the same cache lines.
+ * per 512 frames a run field and a free counter (a "child", see run-field.ts), per 32
+ * children a tree counter, per worker a budget.
  *
- * Counters are taken before bits on `get` and given back after bits on `put`, so a counter
- * never promises frames its bitfield does not have. A byte per frame records the order of
- * each allocation at its first frame; `put` claims it with one compareExchange, which is
- * what makes a double free or a wrong order an error that changes nothing, even when two
- * workers race to free the same frame.
+ * As in LLFree, each worker reserves a tree and moves the tree's free counter into a private
+ * budget; it then allocates inside that tree paying for each run from its budget (no shared
+ * counter touched), and frees into it by adding to its budget. Frees into other trees add to
+ * their counters, which the reserving worker collects when its budget runs short. When no
+ * tree has enough, a worker allocates straight from any child with enough free frames,
+ * reserved or not, and leaves a debt (a negative amount) on that tree's counter, so frames
+ * parked in an idle worker's budget never make the allocator fail while frames are free.
  *
- * Differences from LLFree: the worker's reservation is a flag on the tree word rather than a
- * private copy of the tree counter, so a frame freed into another worker's tree is usable at
- * once and a full allocator is never fooled by counters parked in idle workers; order 6-8
- * runs span 2-8 Int32 words claimed one by one (JS atomics stop at 32 bits without BigInt).
+ * Counters are taken before frames are marked on get and given back after they are cleared
+ * on put, so a counter never promises frames its run field does not have.
+ *
+ * Differences from LLFree: budgets are plain numbers in the owner's own cache line (other
+ * workers only read them, in freeFrames and check), since every Atomics call costs a builtin
+ * call in Node 20; the debt replaces LLFree's draining of other cores' reservations; runs of
+ * orders 5-8 span 2-16 Int32 words claimed one by one (JS atomics stop at 32 bits without
+ * BigInt).
  */
 export class FrameAllocator implements PageFrameAllocator {
   readonly buffer: SharedArrayBuffer;
@@ -71,10 +90,15 @@ export class FrameAllocator implements PageFrameAllocator {
   private readonly words: Int32Array;
   private readonly treeCount: number;
   private readonly treesWord: number;
+  /** This worker's budget line. */
+  private readonly workerWord: number;
+  private readonly workersWord: number;
   private readonly childrenWord: number;
   private readonly blocksWord: number;
   private readonly homeTree: number;
   private preferredTree = -1;
+  /** Frames of the preferred tree this worker may take without touching its counter. */
+  private budget = 0;
   private childHint = 0;
   /** Bitfield word (0-15) of this worker's last allocation: where the next search starts. */
   private wordHint = 0;
@@ -112,6 +136,14 @@ export class FrameAllocator implements PageFrameAllocator {
     this.frameView = layout.backed ? new DataView(buffer, layout.dataByte, layout.frameCount * PAGE_SIZE_BYTES) : null;
     const attachedBefore = Atomics.add(header, Header.Attached, 1);
     this.worker = attach.worker ?? attachedBefore;
+    if (!Number.isInteger(this.worker) || this.worker < 0 || this.worker >= MAX_WORKERS) {
+      throw new FrameAllocatorError(`worker index ${this.worker} is outside 0-${MAX_WORKERS - 1}${attach.worker === undefined ? ` (${MAX_WORKERS} handles have attached; pass worker to reuse the index of one that is gone)` : ""}`);
+    }
+    this.workersWord = layout.workersWord;
+    this.workerWord = layout.workersWord + this.worker * WORKER_STRIDE_WORDS;
+    // A handle reusing a gone worker's index inherits its reservation and budget.
+    this.preferredTree = this.words[this.workerWord + WorkerLine.Tree] - 1;
+    this.budget = this.words[this.workerWord + WorkerLine.Budget];
     const workers = Math.max(attach.workers ?? availableParallelism(), this.worker + 1);
     this.homeTree = Math.floor(((this.worker % workers) * this.treeCount) / workers);
   }
@@ -124,7 +156,7 @@ export class FrameAllocator implements PageFrameAllocator {
   get(order = 0): number {
     checkOrder(order);
     let frame = -1;
-    if (this.preferredTree >= 0) frame = this.getInTree(this.preferredTree, order);
+    if (this.preferredTree >= 0) frame = this.getInPreferredTree(order);
     if (frame < 0) frame = this.getElsewhere(order);
     return frame;
   }
@@ -154,8 +186,13 @@ export class FrameAllocator implements PageFrameAllocator {
       if (this.sync !== null) this.sync.point();
       Atomics.add(this.words, this.childrenWord + child, frames);
     }
-    if (this.sync !== null) this.sync.point();
-    Atomics.add(this.words, this.treeWordOf(frame >>> TREE_SHIFT), frames);
+    const tree = frame >>> TREE_SHIFT;
+    if (tree === this.preferredTree) {
+      this.setBudget(this.budget + frames);
+    } else {
+      if (this.sync !== null) this.sync.point();
+      Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, frames);
+    }
   }
 
   /** Order 9 frees a child flagged huge (not pair), order 10 an aligned pair flagged both. */
@@ -187,10 +224,17 @@ export class FrameAllocator implements PageFrameAllocator {
     throw new FrameAllocatorError(`put of frame ${frame} (order ${order}): ${what}`);
   }
 
+  /** Exact while no worker is inside get or put (tree counters plus workers' budgets). */
   freeFrames(): number {
     let free = 0;
-    for (let tree = 0; tree < this.treeCount; tree++) free += Atomics.load(this.words, this.treeWordOf(tree)) & TREE_FREE_MASK;
+    for (let tree = 0; tree < this.treeCount; tree++) free += Atomics.load(this.words, this.treeWordOf(tree) + TreeLine.Free);
+    for (let worker = 0; worker < MAX_WORKERS; worker++) free += Atomics.load(this.words, this.workersWord + worker * WORKER_STRIDE_WORDS + WorkerLine.Budget);
     return free;
+  }
+
+  /** Gives up this worker's reserved tree (its budget goes back to the tree's counter). */
+  releaseReservation(): void {
+    this.releasePreferredTree();
   }
 
   allocatedFrames(): number {
@@ -219,8 +263,9 @@ export class FrameAllocator implements PageFrameAllocator {
   /**
    * Verifies, while no worker is inside get or put: every child's frame states form aligned
    * power-of-two runs and its counter equals its free frames (0 for a huge frame, whose
-   * frames are all unmarked; pairs flagged on both children), and each tree counter is the
-   * sum of its children's. Throws naming the first violation.
+   * frames are all unmarked; pairs flagged on both children), and each tree counter (plus
+   * the budget of the worker that reserved it) is the sum of its children's. Throws naming
+   * the first violation.
    */
   check(): void {
     for (let tree = 0; tree < this.treeCount; tree++) {
@@ -241,8 +286,11 @@ export class FrameAllocator implements PageFrameAllocator {
         if (word !== audit.freeFrames) this.fail(`${where}: counter ${word}, free frames ${audit.freeFrames}`);
         treeFree += word;
       }
-      const treeWord = this.words[this.treeWordOf(tree)];
-      if ((treeWord & TREE_FREE_MASK) !== treeFree) this.fail(`tree ${tree}: counter ${treeWord & TREE_FREE_MASK}, children hold ${treeFree} free`);
+      const counter = this.words[this.treeWordOf(tree) + TreeLine.Free];
+      const owner = this.words[this.treeWordOf(tree) + TreeLine.Owner] - 1;
+      const budget = owner >= 0 ? this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Budget] : 0;
+      if (owner >= 0 && this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Tree] !== tree + 1) this.fail(`tree ${tree}: reserved by worker ${owner}, whose line names tree ${this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Tree] - 1}`);
+      if (counter + budget !== treeFree) this.fail(`tree ${tree}: counter ${counter}${owner >= 0 ? ` + worker ${owner}'s budget ${budget}` : ""}, children hold ${treeFree} free`);
     }
   }
 
@@ -255,24 +303,27 @@ export class FrameAllocator implements PageFrameAllocator {
     return this.treesWord + tree * TREE_STRIDE_WORDS;
   }
 
-  /** Takes n frames from a tree's counter if it has them. */
-  private takeFromTree(tree: number, frames: number): boolean {
-    const at = this.treeWordOf(tree);
-    let word = this.words[at]; // a plain read: the compareExchange validates it (see bitfield.ts)
-    for (let retry = 0; retry < MAX_COUNTER_RETRIES; retry++) {
-      if ((word & TREE_FREE_MASK) < frames) return false;
-      if (this.sync !== null) this.sync.point();
-      const seen = Atomics.compareExchange(this.words, at, word, word - frames);
-      if (seen === word) return true;
-      word = seen;
-    }
-    return false;
+  private setBudget(frames: number): void {
+    this.budget = frames;
+    this.words[this.workerWord + WorkerLine.Budget] = frames;
   }
 
-  /** Allocates inside one tree: its counter first, then a child's counter, then bits. */
-  private getInTree(tree: number, order: number): number {
+  /** Allocates inside the reserved tree, paying from the budget (topped up from the tree's counter). */
+  private getInPreferredTree(order: number): number {
     const frames = 1 << order;
-    if (!this.takeFromTree(tree, frames)) return -1;
+    if (this.budget < frames) {
+      if (this.sync !== null) this.sync.point();
+      this.setBudget(this.budget + Atomics.exchange(this.words, this.treeWordOf(this.preferredTree) + TreeLine.Free, 0));
+      if (this.budget < frames) return -1;
+    }
+    this.setBudget(this.budget - frames);
+    const frame = this.getInChildren(this.preferredTree, order);
+    if (frame < 0) this.setBudget(this.budget + frames);
+    return frame;
+  }
+
+  /** A run from one of the tree's children, searching from the last child that served. */
+  private getInChildren(tree: number, order: number): number {
     const firstChild = tree * CHILDREN_PER_TREE;
     const stride = order > HUGE_ORDER ? 2 : 1;
     for (let step = 0; step < CHILDREN_PER_TREE; step += stride) {
@@ -284,8 +335,6 @@ export class FrameAllocator implements PageFrameAllocator {
         return frame;
       }
     }
-    if (this.sync !== null) this.sync.point();
-    Atomics.add(this.words, this.treeWordOf(tree), frames);
     return -1;
   }
 
@@ -333,49 +382,63 @@ export class FrameAllocator implements PageFrameAllocator {
    * The preferred tree could not serve: reserve another, searching onwards from the last
    * one (LLFree's order): first a partly used tree with plenty free (keeps whole trees whole
    * for huge frames, and a tree with a few stray frames would soon send us searching again),
-   * then a whole tree, then any unreserved tree with enough; as a last resort allocate,
-   * without reserving, from trees other workers prefer.
+   * then a whole tree, then any unreserved tree with enough. Last, allocate straight from
+   * the children of any tree, leaving a debt on its counter.
    */
   private getElsewhere(order: number): number {
     const frames = 1 << order;
     const start = this.preferredTree >= 0 ? this.preferredTree : this.homeTree;
     this.releasePreferredTree();
     const plenty = Math.max(frames, FRAMES_PER_TREE >> 3);
-    for (let pass = 0; pass < 4; pass++) {
+    for (let pass = 0; pass < 3; pass++) {
       for (let step = 0; step < this.treeCount; step++) {
         let tree = start + step;
         if (tree >= this.treeCount) tree -= this.treeCount;
-        const word = this.words[this.treeWordOf(tree)];
-        const free = word & TREE_FREE_MASK;
-        if (free < frames) continue;
-        if (pass === 3) {
-          const frame = this.getInTree(tree, order);
-          if (frame >= 0) return frame;
-          continue;
-        }
-        if ((word & TREE_RESERVED) !== 0) continue;
+        const line = this.treeWordOf(tree);
+        const free = this.words[line + TreeLine.Free];
+        if (free < frames || this.words[line + TreeLine.Owner] !== 0) continue;
         const whole = free === this.treeFrameCount(tree);
         if (pass === 0 ? whole || free < plenty : pass === 1 ? !whole : whole || free >= plenty) continue;
-        if (!this.reserveTree(tree, word)) continue;
-        this.preferredTree = tree;
-        this.childHint = 0;
-        const frame = this.getInTree(tree, order);
+        if (!this.reserveTree(tree)) continue;
+        const frame = this.getInPreferredTree(order);
         if (frame >= 0) return frame;
         this.releasePreferredTree();
+      }
+    }
+    for (let step = 0; step < this.treeCount; step++) {
+      let tree = start + step;
+      if (tree >= this.treeCount) tree -= this.treeCount;
+      const frame = this.getInChildren(tree, order);
+      if (frame >= 0) {
+        if (this.sync !== null) this.sync.point();
+        Atomics.sub(this.words, this.treeWordOf(tree) + TreeLine.Free, frames);
+        return frame;
       }
     }
     return -1;
   }
 
-  private reserveTree(tree: number, word: number): boolean {
+  private reserveTree(tree: number): boolean {
+    const line = this.treeWordOf(tree);
     if (this.sync !== null) this.sync.point();
-    return Atomics.compareExchange(this.words, this.treeWordOf(tree), word, word | TREE_RESERVED) === word;
+    if (Atomics.compareExchange(this.words, line + TreeLine.Owner, 0, this.worker + 1) !== 0) return false;
+    this.preferredTree = tree;
+    this.childHint = 0;
+    this.words[this.workerWord + WorkerLine.Tree] = tree + 1;
+    if (this.sync !== null) this.sync.point();
+    this.setBudget(Atomics.exchange(this.words, line + TreeLine.Free, 0));
+    return true;
   }
 
   private releasePreferredTree(): void {
     if (this.preferredTree < 0) return;
+    const line = this.treeWordOf(this.preferredTree);
     if (this.sync !== null) this.sync.point();
-    Atomics.and(this.words, this.treeWordOf(this.preferredTree), ~TREE_RESERVED);
+    Atomics.add(this.words, line + TreeLine.Free, this.budget);
+    this.setBudget(0);
+    this.words[this.workerWord + WorkerLine.Tree] = 0;
+    if (this.sync !== null) this.sync.point();
+    Atomics.store(this.words, line + TreeLine.Owner, 0);
     this.preferredTree = -1;
   }
 
@@ -407,6 +470,6 @@ function initialise(buffer: SharedArrayBuffer, layout: FrameLayout): void {
       treeFree += framesHere;
       reserveTail(words, layout.blocksWord + c * WORDS_PER_CHILD, framesHere);
     }
-    words[layout.treesWord + tree * TREE_STRIDE_WORDS] = treeFree;
+    words[layout.treesWord + tree * TREE_STRIDE_WORDS + TreeLine.Free] = treeFree;
   }
 }

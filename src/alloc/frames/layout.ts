@@ -5,12 +5,12 @@ import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
 /**
  * Where everything lives in the allocator's SharedArrayBuffer, in this order:
- * header | tree words (one per 64-byte line, so two workers' trees never share a line) |
- * child words | child run fields (128 bytes each, see run-field.ts) | frame bytes
+ * header | worker lines (budget and reserved tree) | tree lines (counter and owner; one
+ * per 64-byte line, so two workers' trees never share a line) | child words | child run fields (128 bytes each, see run-field.ts) | frame bytes
  * (optional, 4 KiB aligned).
  */
 export const MAGIC = 0x4d534652; // "MSFR"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const HEADER_WORDS = 16;
 /** Header word indexes. */
 export const enum Header {
@@ -21,8 +21,11 @@ export const enum Header {
   /** Workers that have attached so far: spreads their first trees apart. */
   Attached = 4,
 }
-/** Tree words sit 16 Int32s (a cache line) apart. */
+/** Tree lines and worker lines are 16 Int32s (a cache line) apart. */
 export const TREE_STRIDE_WORDS = 16;
+export const WORKER_STRIDE_WORDS = 16;
+/** Workers (handles) that can use one allocator at once: each owns a budget line. */
+export const MAX_WORKERS = 64;
 /** Frame bytes can be at most what one DataView spans. */
 export const MAX_BACKED_FRAMES = 1 << 20;
 /** Frame numbers are int32; the last child and tree may be partial. */
@@ -33,6 +36,7 @@ export interface FrameLayout {
   backed: boolean;
   childCount: number;
   treeCount: number;
+  workersWord: number;
   treesWord: number;
   childrenWord: number;
   /** Child c's run field starts at blocksWord + c * WORDS_PER_CHILD. */
@@ -54,11 +58,12 @@ export function frameLayout(frameCount: number, backed: boolean): FrameLayout {
   }
   const childCount = Math.ceil(frameCount / FRAMES_PER_CHILD);
   const treeCount = Math.ceil(childCount / CHILDREN_PER_TREE);
-  const treesWord = HEADER_WORDS;
+  const workersWord = HEADER_WORDS;
+  const treesWord = workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS;
   const childrenWord = treesWord + treeCount * TREE_STRIDE_WORDS;
   const blocksWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, 32);
   const metaBytes = (blocksWord + treeCount * CHILDREN_PER_TREE * WORDS_PER_CHILD) * 4;
   const dataByte = alignUp(metaBytes, PAGE_SIZE_BYTES);
   const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : metaBytes;
-  return { frameCount, backed, childCount, treeCount, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };
+  return { frameCount, backed, childCount, treeCount, workersWord, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };
 }
