@@ -6,8 +6,9 @@
  *   random one of its frames and allocates another (ns per pair);
  * for order 0 and order 9, with 1 and 2 workers, for LLFree and two baselines in the same run
  * (a mutex-guarded buddy allocator and a flat bitmap scan). Each configuration runs in fresh
- * worker threads: a warm-up run, then the median of the timed runs (per run, the mean of
- * the workers' per-operation times).
+ * worker threads: a warm-up run, then timed runs (per run, the mean of the workers'
+ * per-operation times); the whole matrix runs several rounds, interleaved, and the figure
+ * is the median over rounds of the per-round medians.
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -27,7 +28,10 @@ export interface FramesBenchOptions {
   frameCount: number;
   pairs: number;
   runs: number;
+  rounds: number;
   workerCounts: number[];
+  benchmarks: FramesBenchmark[];
+  orders: number[];
   json?: string;
 }
 
@@ -55,7 +59,7 @@ async function measure(kind: FrameAllocatorKind, benchmark: FramesBenchmark, ord
       benchmark,
       order,
       frameCount: options.frameCount,
-      pairs: order === 0 ? options.pairs : Math.max(1, options.pairs >> 2),
+      pairs: options.pairs,
       bulkRounds: order === 0 ? 1 : 64,
       runs: options.runs + 1,
       seed: 17,
@@ -82,19 +86,29 @@ function headline(record: FramesBenchRecord): number {
 }
 
 export async function runFramesBench(options: FramesBenchOptions): Promise<FramesBenchRecord[]> {
-  const records: FramesBenchRecord[] = [];
-  process.stdout.write(`${options.frameCount.toLocaleString("en-US")} frames (${(options.frameCount / 262144).toFixed(1)} GiB); warm-up run, then the median of ${options.runs}\n`);
-  for (const benchmark of BENCHMARKS) {
-    for (const order of ORDERS) {
-      for (const workers of options.workerCounts) {
-        for (const kind of FRAME_ALLOCATOR_KINDS) {
-          records.push(await measure(kind, benchmark, order, workers, options));
-          process.stderr.write(".");
+  process.stdout.write(
+    `${options.frameCount.toLocaleString("en-US")} frames (${(options.frameCount / 262144).toFixed(1)} GiB); ${options.rounds} rounds over every configuration (interleaved, so a slow spell of this shared machine hits all alike), each a warm-up run then ${options.runs} timed; figures are the median over rounds of each round's median\n`,
+  );
+  // Per configuration, the samples of every round.
+  const samples = new Map<string, FramesBenchRecord[]>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const benchmark of options.benchmarks) {
+      for (const order of options.orders) {
+        for (const workers of options.workerCounts) {
+          for (const kind of FRAME_ALLOCATOR_KINDS) {
+            const key = `${benchmark}/${order}/${workers}/${kind}`;
+            samples.set(key, [...(samples.get(key) ?? []), await measure(kind, benchmark, order, workers, options)]);
+            process.stderr.write(".");
+          }
         }
       }
     }
   }
   process.stderr.write("\n");
+  const records = [...samples.values()].map((list): FramesBenchRecord => {
+    const middle = (field: "nsPerGet" | "nsPerPut" | "nsPerPair"): number | null => (list[0][field] === null ? null : median(list.map((r) => r[field]!)));
+    return { ...list[0], nsPerGet: middle("nsPerGet"), nsPerPut: middle("nsPerPut"), nsPerPair: middle("nsPerPair")! };
+  });
   const dash = (value: number | null): string | number => (value === null ? "-" : value);
   process.stdout.write(
     renderTable(
@@ -105,8 +119,8 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   // LLFree against the baselines, and its scaling, in one table.
   const summary: (string | number)[][] = [];
   const most = Math.max(...options.workerCounts);
-  for (const benchmark of BENCHMARKS) {
-    for (const order of ORDERS) {
+  for (const benchmark of options.benchmarks) {
+    for (const order of options.orders) {
       const mine = find(records, benchmark, order, most, "llfree")!;
       const one = find(records, benchmark, order, 1, "llfree");
       summary.push([
@@ -138,7 +152,10 @@ function parseOptions(argv: string[]): FramesBenchOptions {
       frames: { type: "string" },
       pairs: { type: "string" },
       runs: { type: "string" },
+      rounds: { type: "string" },
       workers: { type: "string", default: "1,2" },
+      benchmarks: { type: "string", default: BENCHMARKS.join(",") },
+      orders: { type: "string", default: ORDERS.join(",") },
     },
     strict: true,
   });
@@ -151,8 +168,18 @@ function parseOptions(argv: string[]): FramesBenchOptions {
   return {
     frameCount: positive("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
     pairs: positive("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
-    runs: positive("runs", values.runs, values.quick ? 1 : 5),
+    runs: positive("runs", values.runs, values.quick ? 1 : 2),
+    rounds: positive("rounds", values.rounds, values.quick ? 1 : 3),
     workerCounts: values.workers.split(",").map((text) => positive("workers", text, 1)),
+    benchmarks: values.benchmarks.split(",").map((name) => {
+      if (!(BENCHMARKS as string[]).includes(name)) throw new Error(`--benchmarks: unknown benchmark ${name} (known: ${BENCHMARKS.join(", ")})`);
+      return name as FramesBenchmark;
+    }),
+    orders: values.orders.split(",").map((text) => {
+      const order = Number(text);
+      if (!Number.isInteger(order) || order < 0 || order > 10) throw new Error(`--orders: ${text} is not an order from 0 to 10`);
+      return order;
+    }),
     json: values.json,
   };
 }

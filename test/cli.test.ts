@@ -53,7 +53,7 @@ describe("memspace CLI", () => {
   it("bench frames runs every allocator, benchmark, order and worker count and writes JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "frames.json");
-      const bench = memspace("bench", "frames", "--frames", "8192", "--pairs", "200", "--runs", "1", "--json", json);
+      const bench = memspace("bench", "frames", "--frames", "8192", "--pairs", "200", "--runs", "1", "--rounds", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<Record<string, unknown>>;
       assert.equal(records.length, 3 * 2 * 2 * 3);
