@@ -1,5 +1,7 @@
 import { availableParallelism } from "node:os";
-import { auditChild, claimRun, releaseRun, reserveTail, runOrderAt, WORDS_PER_CHILD } from "./run-field.js";
+import { existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { auditChild, claimRun, finishRelease, releaseRun, repairChild, reserveTail, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
+import { FileMedium, type Durability, type PersistMedium } from "../../persist/medium.js";
 import {
   checkOrder,
   CHILD_SHIFT,
@@ -103,6 +105,10 @@ export class FrameAllocator implements PageFrameAllocator {
   /** Bitfield word (0-15) of this worker's last allocation: where the next search starts. */
   private wordHint = 0;
   private sync: SyncHook | null = null;
+  /** Set when opening ran crash recovery: children it repaired, and how long it took. */
+  recovery: { repairedChildren: number; milliseconds: number } | null = null;
+  /** Where changes to the persistent state (run fields, huge flags) go; null for a volatile allocator. */
+  private medium: PersistMedium | null = null;
 
   static create(options: FrameAllocatorOptions, attach: AttachOptions = {}): FrameAllocator {
     const layout = frameLayout(options.frames, options.backed === true);
@@ -111,9 +117,147 @@ export class FrameAllocator implements PageFrameAllocator {
     return new FrameAllocator(buffer, attach);
   }
 
-  /** Another worker's handle on an allocator's buffer. */
+  /** Another worker's handle on an allocator's buffer (a persistent one's file included). */
   static attach(buffer: SharedArrayBuffer, attach: AttachOptions = {}): FrameAllocator {
     return new FrameAllocator(buffer, attach);
+  }
+
+  /**
+   * A persistent allocator in a file (created with `frames` frames if it does not exist).
+   * Run fields and huge-frame flags live in the file; counters, trees and budgets are
+   * rebuilt. If the last user did not `close()` it (a crash), opening runs recovery. With
+   * durability "power" (the default) every get and put ends with fdatasync; with "process"
+   * the writes survive a kill -9 but not a power loss, and cost a write() each.
+   */
+  static open(path: string, options: { frames?: number; durability?: Durability } = {}, attach: AttachOptions = {}): FrameAllocator {
+    let buffer: SharedArrayBuffer;
+    let fd: number;
+    if (!existsSync(path)) {
+      if (options.frames === undefined) throw new FrameAllocatorError(`${path}: no such allocator file (pass frames to create one)`);
+      const layout = frameLayout(options.frames, false);
+      buffer = new SharedArrayBuffer(layout.totalBytes);
+      initialise(buffer, layout);
+      fd = openSync(path, "w+");
+      const medium = new FileMedium(fd, new Uint8Array(buffer), "power");
+      medium.persist(0, layout.totalBytes);
+      medium.barrier();
+    } else {
+      fd = openSync(path, "r+");
+      const sizeBytes = fstatSync(fd).size;
+      if (sizeBytes < HEADER_WORDS * 4) throw new FrameAllocatorError(`${path}: ${sizeBytes} bytes, too short for a frame allocator`);
+      buffer = new SharedArrayBuffer(sizeBytes);
+      const bytes = new Uint8Array(buffer);
+      for (let done = 0; done < sizeBytes; ) done += readSync(fd, bytes, done, sizeBytes - done, done);
+    }
+    const header = new Int32Array(buffer, 0, HEADER_WORDS);
+    if (options.frames !== undefined && header[Header.Magic] === MAGIC && header[Header.FrameCount] !== options.frames) {
+      throw new FrameAllocatorError(`${path}: holds ${header[Header.FrameCount]} frames, not ${options.frames}`);
+    }
+    header[Header.PersistFd] = fd + 1;
+    header[Header.Durability] = options.durability === "process" ? 0 : 1;
+    return FrameAllocator.fromImage(buffer, new FileMedium(fd, new Uint8Array(buffer), options.durability ?? "power"), attach);
+  }
+
+  /** A fresh persistent image (every frame free, closed cleanly) for `fromImage`. */
+  static createImage(frames: number): SharedArrayBuffer {
+    const layout = frameLayout(frames, false);
+    const buffer = new SharedArrayBuffer(layout.totalBytes);
+    initialise(buffer, layout);
+    new Int32Array(buffer)[Header.Clean] = 1;
+    return buffer;
+  }
+
+  /**
+   * An allocator over a persistent image (recovering it if it was not closed cleanly) whose
+   * changes go to `medium`: `open` uses a file, tests a simulated medium.
+   */
+  static fromImage(buffer: SharedArrayBuffer, medium: PersistMedium, attach: AttachOptions = {}): FrameAllocator {
+    const allocator = new FrameAllocator(buffer, attach);
+    if (allocator.layout.backed) throw new FrameAllocatorError("a persistent frame allocator holds metadata only (backed: false)");
+    allocator.medium = medium;
+    const header = new Int32Array(buffer, 0, HEADER_WORDS);
+    if (header[Header.Clean] !== 1) {
+      const start = performance.now();
+      const repairedChildren = allocator.recover();
+      allocator.recovery = { repairedChildren, milliseconds: performance.now() - start };
+    }
+    header[Header.Clean] = 0;
+    medium.persist(0, HEADER_WORDS * 4);
+    medium.barrier();
+    return allocator;
+  }
+
+  /** Orderly shutdown of a persistent allocator: everything written, then the clean flag. */
+  close(): void {
+    this.releasePreferredTree();
+    const medium = this.medium;
+    if (medium === null) return;
+    medium.persist(0, this.layout.metaBytes);
+    medium.barrier();
+    this.words[Header.Clean] = 1;
+    this.words[Header.PersistFd] = 0;
+    medium.persist(0, HEADER_WORDS * 4);
+    medium.barrier();
+    if (medium instanceof FileMedium) medium.close();
+    this.medium = null;
+  }
+
+  /**
+   * Crash recovery: run fields are the truth. Drops huge flags a crash left stale (a huge
+   * frame whose frames were reused, half an order-10 pair), clears inside-marks of runs half
+   * persisted, recounts every child, rebuilds trees and forgets reservations and budgets.
+   * Returns the number of children it had to repair.
+   */
+  private recover(): number {
+    let repaired = 0;
+    for (let tree = 0; tree < this.treeCount; tree++) {
+      let treeFree = 0;
+      for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+        const framesHere = Math.max(0, Math.min(FRAMES_PER_CHILD, this.frameCount - c * FRAMES_PER_CHILD));
+        const repair = repairChild(this.words, this.bitsOf(c), framesHere);
+        if (repair.changedWords.length > 0) repaired++;
+        let flags = this.words[this.childrenWord + c] & (CHILD_HUGE | CHILD_PAIR);
+        if (flags !== 0 && repair.freeFrames !== FRAMES_PER_CHILD) flags = 0; // freed, then reused
+        this.words[this.childrenWord + c] = flags !== 0 ? flags : repair.freeFrames;
+      }
+      for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+        const word = this.words[this.childrenWord + c];
+        if ((word & CHILD_PAIR) !== 0 && this.words[this.childrenWord + (c ^ 1)] !== word) {
+          this.words[this.childrenWord + c] = FRAMES_PER_CHILD; // half of a pair that never (or no longer) was
+          repaired++;
+        }
+        if ((this.words[this.childrenWord + c] & CHILD_HUGE) === 0) treeFree += this.words[this.childrenWord + c];
+      }
+      this.words[this.treeWordOf(tree) + TreeLine.Free] = treeFree;
+      this.words[this.treeWordOf(tree) + TreeLine.Owner] = 0;
+    }
+    this.words.fill(0, this.workersWord, this.workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS);
+    this.preferredTree = -1;
+    this.budget = 0;
+    this.medium!.persist(0, this.layout.metaBytes);
+    this.medium!.barrier();
+    return repaired;
+  }
+
+  /** Visits every allocated run (not the frames past the last one). */
+  forEachRun(visit: (frame: number, order: number) => void): void {
+    for (let c = 0; c < this.layout.childCount; c++) {
+      const word = this.words[this.childrenWord + c];
+      const firstFrame = c * FRAMES_PER_CHILD;
+      if ((word & CHILD_HUGE) !== 0) {
+        if ((word & CHILD_PAIR) === 0) visit(firstFrame, HUGE_ORDER);
+        else if ((c & 1) === 0) visit(firstFrame, MAX_ORDER);
+        continue;
+      }
+      const framesHere = Math.min(FRAMES_PER_CHILD, this.frameCount - firstFrame);
+      for (let frame = 0; frame < framesHere; ) {
+        const order = runOrderAt(this.words, this.bitsOf(c), frame);
+        if (order >= 0) {
+          visit(firstFrame + frame, order);
+          frame += 1 << order;
+        } else frame++;
+      }
+    }
   }
 
   private constructor(buffer: SharedArrayBuffer, attach: AttachOptions) {
@@ -144,6 +288,9 @@ export class FrameAllocator implements PageFrameAllocator {
     // A handle reusing a gone worker's index inherits its reservation and budget.
     this.preferredTree = this.words[this.workerWord + WorkerLine.Tree] - 1;
     this.budget = this.words[this.workerWord + WorkerLine.Budget];
+    if (header[Header.PersistFd] !== 0 && header[Header.Clean] === 0) {
+      this.medium = new FileMedium(header[Header.PersistFd] - 1, new Uint8Array(buffer), header[Header.Durability] === 1 ? "power" : "process");
+    }
     const workers = Math.max(attach.workers ?? availableParallelism(), this.worker + 1);
     this.homeTree = Math.floor(((this.worker % workers) * this.treeCount) / workers);
   }
@@ -182,7 +329,14 @@ export class FrameAllocator implements PageFrameAllocator {
       this.putHuge(frame, child, order);
     } else {
       // Validating and freeing are one compareExchange: racing double frees get one success.
-      if (!releaseRun(this.words, this.bitsOf(child), frame & (FRAMES_PER_CHILD - 1), order, this.sync)) this.refusePut(frame, order);
+      const inChild = frame & (FRAMES_PER_CHILD - 1);
+      if (!releaseRun(this.words, this.bitsOf(child), inChild, order, this.sync)) this.refusePut(frame, order);
+      const wordCount = runWordCount(order);
+      const firstWord = this.bitsOf(child) + (inChild >>> 4);
+      // Durable before the counter offers the frames again (see run-field.ts for the order).
+      if (wordCount > 1 && this.medium !== null) this.persistWords(firstWord + 1, wordCount - 1);
+      if (wordCount > 1) finishRelease(this.words, this.bitsOf(child), inChild, this.sync);
+      if (this.medium !== null) this.persistWords(firstWord, 1);
       if (this.sync !== null) this.sync.point();
       Atomics.add(this.words, this.childrenWord + child, frames);
     }
@@ -208,6 +362,9 @@ export class FrameAllocator implements PageFrameAllocator {
         this.refusePut(frame, order);
       }
     }
+    // A crash before this is durable leaves the flag on the file: recovery drops it if the
+    // frames were reused meanwhile, or the run stays allocated (the in-flight put is lost).
+    if (this.medium !== null) this.persistWords(this.childrenWord + child, last - child);
   }
 
   /** Throws the error for a put that does not match what is allocated at `frame`. */
@@ -303,6 +460,12 @@ export class FrameAllocator implements PageFrameAllocator {
     return this.treesWord + tree * TREE_STRIDE_WORDS;
   }
 
+  /** Persists words and waits for them: the state a caller acts on is durable first. */
+  private persistWords(firstWord: number, count: number): void {
+    this.medium!.persist(firstWord * 4, count * 4);
+    this.medium!.barrier();
+  }
+
   private setBudget(frames: number): void {
     this.budget = frames;
     this.words[this.workerWord + WorkerLine.Budget] = frames;
@@ -352,6 +515,13 @@ export class FrameAllocator implements PageFrameAllocator {
     const frame = claimRun(this.words, this.bitsOf(child), order, this.wordHint, this.sync);
     if (frame >= 0) {
       this.wordHint = frame >>> 4;
+      if (this.medium !== null) {
+        // Inside-marks first, the start word last: a crash between leaves orphans recovery clears.
+        const wordCount = runWordCount(order);
+        const firstWord = this.bitsOf(child) + (frame >>> 4);
+        if (wordCount > 1) this.persistWords(firstWord + 1, wordCount - 1);
+        this.persistWords(firstWord, 1);
+      }
       return child * FRAMES_PER_CHILD + frame;
     }
     // Fragmented: enough free frames, but no aligned run of this order.
@@ -370,7 +540,10 @@ export class FrameAllocator implements PageFrameAllocator {
       if (Atomics.compareExchange(this.words, this.childrenWord + child + claimed, FRAMES_PER_CHILD, flags) !== FRAMES_PER_CHILD) break;
       claimed++;
     }
-    if (claimed === count) return child * FRAMES_PER_CHILD;
+    if (claimed === count) {
+      if (this.medium !== null) this.persistWords(this.childrenWord + child, count);
+      return child * FRAMES_PER_CHILD;
+    }
     while (claimed > 0) {
       if (this.sync !== null) this.sync.point();
       Atomics.store(this.words, this.childrenWord + child + --claimed, FRAMES_PER_CHILD);

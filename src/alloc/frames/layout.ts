@@ -20,6 +20,12 @@ export const enum Header {
   Backed = 3,
   /** Workers that have attached so far: spreads their first trees apart. */
   Attached = 4,
+  /** Persistent allocators: 1 once closed in order; 0 while open (a crash leaves 0). */
+  Clean = 5,
+  /** Persistent allocators: the open file's descriptor + 1, so attaching workers write to it. */
+  PersistFd = 6,
+  /** 1: barriers are fdatasync (survive power loss); 0: writes only (survive kill -9). */
+  Durability = 7,
 }
 /** Tree lines and worker lines are 16 Int32s (a cache line) apart. */
 export const TREE_STRIDE_WORDS = 16;

@@ -128,6 +128,12 @@ export function runOrderAt(words: Int32Array, firstWord: number, frame: number):
 /**
  * Frees the run of 2^order frames at `frame` (index in the child) if that is exactly what
  * is allocated there; otherwise returns false and changes nothing.
+ *
+ * A run of whole words (order >= 5) is freed in two steps, for crash consistency: this
+ * claims it by turning the start word into inside-marks (still allocated, so no get takes
+ * it, and no second put matches) and clears the other words; `finishRelease` clears the
+ * start word once the caller has made the others durable. Until then a crash leaves at
+ * worst the start word's 16 frames allocated, never frames that look like part of a run.
  */
 export function releaseRun(words: Int32Array, firstWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
   const end = frame + (1 << order);
@@ -140,7 +146,7 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
     for (let i = 1; i < runWords; i++) if (words[at + i] !== ALLOC_BITS) return false;
     // The start word's compareExchange is the claim: of two racing frees, one wins.
     if (sync !== null) sync.point();
-    if (Atomics.compareExchange(words, at, FIRST_WORD, 0) !== FIRST_WORD) return false;
+    if (Atomics.compareExchange(words, at, FIRST_WORD, ALLOC_BITS) !== FIRST_WORD) return false;
     for (let i = 1; i < runWords; i++) {
       if (sync !== null) sync.point();
       Atomics.store(words, at + i, 0);
@@ -160,6 +166,52 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
     word = seen;
   }
   return false;
+}
+
+/** Second step of freeing a run of whole words (see releaseRun). */
+export function finishRelease(words: Int32Array, firstWord: number, frame: number, sync: SyncHook | null): void {
+  if (sync !== null) sync.point();
+  Atomics.store(words, firstWord + (frame >>> 4), 0);
+}
+
+/** Words a run of 2^order frames spans (1 up to order 4). */
+export function runWordCount(order: number): number {
+  return order > WORD_ORDER ? 1 << (order - WORD_ORDER) : 1;
+}
+
+/**
+ * Crash recovery of one child's run field: keeps every well-formed run, clears inside-marks
+ * that belong to no start (a multi-word run half persisted), and keeps only the aligned
+ * power-of-two head of a malformed one. Returns the words it changed (relative) and the
+ * child's free frames.
+ */
+export function repairChild(words: Int32Array, firstWord: number, frameCount: number): { freeFrames: number; changedWords: number[] } {
+  const changed = new Set<number>();
+  const clear = (frame: number): void => {
+    words[firstWord + (frame >>> 4)] &= ~(3 << ((frame & 15) << 1));
+    changed.add(frame >>> 4);
+  };
+  let freeFrames = 0;
+  for (let frame = 0; frame < frameCount; ) {
+    const state = stateOf(words, firstWord, frame);
+    if (state !== FrameState.Start) {
+      if (state !== FrameState.Free) clear(frame);
+      freeFrames++;
+      frame++;
+      continue;
+    }
+    let length = 1;
+    while (frame + length < frameCount && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
+    // The largest naturally aligned power of two that fits: a well-formed run keeps all of it.
+    let order = 31 - Math.clz32(length);
+    while (frame % (1 << order) !== 0) order--;
+    for (let extra = frame + (1 << order); extra < frame + length; extra++) {
+      clear(extra);
+      freeFrames++;
+    }
+    frame += length;
+  }
+  return { freeFrames, changedWords: [...changed] };
 }
 
 /**
