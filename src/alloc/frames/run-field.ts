@@ -130,10 +130,12 @@ export function runOrderAt(words: Int32Array, firstWord: number, frame: number):
  * is allocated there; otherwise returns false and changes nothing.
  *
  * A run of whole words (order >= 5) is freed in two steps, for crash consistency: this
- * claims it by turning the start word into inside-marks (still allocated, so no get takes
- * it, and no second put matches) and clears the other words; `finishRelease` clears the
- * start word once the caller has made the others durable. Until then a crash leaves at
- * worst the start word's 16 frames allocated, never frames that look like part of a run.
+ * claims it with a compareExchange on its last word (so of two racing frees one wins) and
+ * clears every word but the start word; `finishRelease` clears the start word once the
+ * caller has made the others durable. The start word stays a start meanwhile, so a run
+ * before it never looks longer, and a crash leaves at worst the head of this run allocated
+ * (recovery keeps the aligned power-of-two part of it), never frames that look like part
+ * of someone else's run.
  */
 export function releaseRun(words: Int32Array, firstWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
   const end = frame + (1 << order);
@@ -144,10 +146,10 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
     const runWords = 1 << (order - WORD_ORDER);
     if (nextInside || words[at] !== FIRST_WORD) return false;
     for (let i = 1; i < runWords; i++) if (words[at + i] !== ALLOC_BITS) return false;
-    // The start word's compareExchange is the claim: of two racing frees, one wins.
+    // The last word's compareExchange is the claim: of two racing frees, one wins.
     if (sync !== null) sync.point();
-    if (Atomics.compareExchange(words, at, FIRST_WORD, ALLOC_BITS) !== FIRST_WORD) return false;
-    for (let i = 1; i < runWords; i++) {
+    if (Atomics.compareExchange(words, at + runWords - 1, ALLOC_BITS, 0) !== ALLOC_BITS) return false;
+    for (let i = 1; i < runWords - 1; i++) {
       if (sync !== null) sync.point();
       Atomics.store(words, at + i, 0);
     }
