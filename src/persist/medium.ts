@@ -2,13 +2,13 @@ import { closeSync, fdatasyncSync, writeSync } from "node:fs";
 import { Random } from "../util/random.js";
 
 /**
- * Where persistent state goes. Allocators and images keep their state in memory and call
- * `persist(offset, length)` for each range they change (so it reaches the file) and
- * `barrier()` where order matters: everything persisted before a barrier is durable before
- * anything persisted after it. They never touch the file system themselves.
+ * Where persistent state goes. Allocators and images keep their state in memory and
+ * `write` each range they change to its place in the file, then call `barrier()` where
+ * order matters: everything written before a barrier is durable before anything written
+ * after it. They never touch the file system themselves.
  */
 export interface PersistMedium {
-  persist(byteOffset: number, lengthBytes: number): void;
+  write(fileOffset: number, bytes: Uint8Array): void;
   barrier(): void;
 }
 
@@ -16,20 +16,17 @@ export interface PersistMedium {
 export type Durability = "process" | "power";
 
 /**
- * A file that mirrors an in-memory image byte for byte: persist writes the range at the
- * same offset; barrier is fdatasync (with durability "power"; with "process", writes that
- * reached the kernel survive a kill -9 and barrier costs nothing).
+ * A file: write is pwrite; barrier is fdatasync (with durability "power"; with "process",
+ * writes that reached the kernel survive a kill -9 and barrier costs nothing).
  */
 export class FileMedium implements PersistMedium {
   constructor(
     readonly fd: number,
-    private readonly image: Uint8Array,
     readonly durability: Durability = "power",
   ) {}
 
-  persist(byteOffset: number, lengthBytes: number): void {
-    let done = 0;
-    while (done < lengthBytes) done += writeSync(this.fd, this.image, byteOffset + done, lengthBytes - done, byteOffset + done);
+  write(fileOffset: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, fileOffset + done);
   }
 
   barrier(): void {
@@ -45,54 +42,83 @@ export class FileMedium implements PersistMedium {
 export const LINE_BYTES = 64;
 
 /**
- * Test mode, as Yat and Jaaru do for persistent-memory code: persisted lines stay pending
- * (a snapshot of each 64-byte line at the time of its persist) until a barrier makes them
- * durable. `crash(seed)` returns the durable image plus an arbitrary seeded subset of the
- * pending line writes, applied in program order: a state a power loss could leave.
+ * Test mode, as Yat and Jaaru do for persistent-memory code: written lines stay pending (a
+ * snapshot of each 64-byte line as the write left it) until a barrier makes them durable.
+ * `crash(seed)` returns the durable bytes plus an arbitrary seeded subset of the pending
+ * line writes, applied in program order: a state a power loss could leave.
  */
 export class SimulatedMedium implements PersistMedium {
-  readonly durable: Uint8Array;
+  private latest: Uint8Array;
+  private durableBytes: Uint8Array;
+  private durableLength: number;
+  private latestLength: number;
   private pendingLines: number[] = [];
   private pendingBytes: Uint8Array[] = [];
-  persists = 0;
+  writes = 0;
   barriers = 0;
-  /** Test hook, called before every persist and barrier (a crash injector throws from it). */
+  /** Test hook, called before every write and barrier (a crash injector throws from it). */
   beforeEach: (() => void) | null = null;
 
-  constructor(private readonly image: Uint8Array) {
-    this.durable = image.slice();
+  constructor(initial: Uint8Array = new Uint8Array(0)) {
+    this.latest = initial.slice();
+    this.durableBytes = initial.slice();
+    this.durableLength = initial.length;
+    this.latestLength = initial.length;
   }
 
-  persist(byteOffset: number, lengthBytes: number): void {
+  write(fileOffset: number, bytes: Uint8Array): void {
     if (this.beforeEach !== null) this.beforeEach();
-    this.persists++;
-    const first = Math.floor(byteOffset / LINE_BYTES);
-    const last = Math.floor((byteOffset + lengthBytes - 1) / LINE_BYTES);
-    for (let line = first; line <= last; line++) {
+    this.writes++;
+    const end = fileOffset + bytes.length;
+    this.latest = grown(this.latest, end);
+    this.latest.set(bytes, fileOffset);
+    this.latestLength = Math.max(this.latestLength, end);
+    for (let line = Math.floor(fileOffset / LINE_BYTES); line * LINE_BYTES < end; line++) {
       this.pendingLines.push(line);
-      this.pendingBytes.push(this.image.slice(line * LINE_BYTES, (line + 1) * LINE_BYTES));
+      this.pendingBytes.push(this.latest.slice(line * LINE_BYTES, (line + 1) * LINE_BYTES));
     }
   }
 
   barrier(): void {
     if (this.beforeEach !== null) this.beforeEach();
     this.barriers++;
-    for (let i = 0; i < this.pendingLines.length; i++) this.durable.set(this.pendingBytes[i], this.pendingLines[i] * LINE_BYTES);
+    for (let i = 0; i < this.pendingLines.length; i++) this.applyLine(i);
     this.pendingLines = [];
     this.pendingBytes = [];
+    this.durableLength = this.latestLength;
   }
 
-  get pendingCount(): number {
-    return this.pendingLines.length;
+  /** What survives if the power stays on: everything written. */
+  get contents(): Uint8Array {
+    return this.latest.slice(0, this.latestLength);
   }
 
-  /** The image a power loss now could leave: durable lines plus a seeded subset of pending ones. */
+  /** The bytes a power loss now could leave: durable lines plus a seeded subset of pending ones. */
   crash(seed: number): Uint8Array {
     const random = new Random(seed);
-    const image = this.durable.slice();
+    const saved = this.durableBytes.slice();
+    let length = this.durableLength;
     for (let i = 0; i < this.pendingLines.length; i++) {
-      if (random.below(2) === 1) image.set(this.pendingBytes[i], this.pendingLines[i] * LINE_BYTES);
+      if (random.below(2) === 1) {
+        this.applyLine(i);
+        length = Math.max(length, Math.min(this.latestLength, (this.pendingLines[i] + 1) * LINE_BYTES));
+      }
     }
+    const image = this.durableBytes.slice(0, length);
+    this.durableBytes = saved;
     return image;
   }
+
+  private applyLine(index: number): void {
+    const offset = this.pendingLines[index] * LINE_BYTES;
+    this.durableBytes = grown(this.durableBytes, offset + LINE_BYTES);
+    this.durableBytes.set(this.pendingBytes[index], offset);
+  }
+}
+
+function grown(bytes: Uint8Array, length: number): Uint8Array {
+  if (bytes.length >= length) return bytes;
+  const bigger = new Uint8Array(Math.max(length, bytes.length * 2));
+  bigger.set(bytes);
+  return bigger;
 }

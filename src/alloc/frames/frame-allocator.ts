@@ -90,6 +90,8 @@ export class FrameAllocator implements PageFrameAllocator {
   readonly frameView: DataView | null;
 
   private readonly words: Int32Array;
+  /** The metadata as bytes, for writes to the persistent medium. */
+  private readonly bytes: Uint8Array;
   private readonly treeCount: number;
   private readonly treesWord: number;
   /** This worker's budget line. */
@@ -138,8 +140,8 @@ export class FrameAllocator implements PageFrameAllocator {
       buffer = new SharedArrayBuffer(layout.totalBytes);
       initialise(buffer, layout);
       fd = openSync(path, "w+");
-      const medium = new FileMedium(fd, new Uint8Array(buffer), "power");
-      medium.persist(0, layout.totalBytes);
+      const medium = new FileMedium(fd, "power");
+      medium.write(0, new Uint8Array(buffer));
       medium.barrier();
     } else {
       fd = openSync(path, "r+");
@@ -155,7 +157,7 @@ export class FrameAllocator implements PageFrameAllocator {
     }
     header[Header.PersistFd] = fd + 1;
     header[Header.Durability] = options.durability === "process" ? 0 : 1;
-    return FrameAllocator.fromImage(buffer, new FileMedium(fd, new Uint8Array(buffer), options.durability ?? "power"), attach);
+    return FrameAllocator.fromImage(buffer, new FileMedium(fd, options.durability ?? "power"), attach);
   }
 
   /** A fresh persistent image (every frame free, closed cleanly) for `fromImage`. */
@@ -182,7 +184,7 @@ export class FrameAllocator implements PageFrameAllocator {
       allocator.recovery = { repairedChildren, milliseconds: performance.now() - start };
     }
     header[Header.Clean] = 0;
-    medium.persist(0, HEADER_WORDS * 4);
+    medium.write(0, allocator.bytes.subarray(0, HEADER_WORDS * 4));
     medium.barrier();
     return allocator;
   }
@@ -192,11 +194,11 @@ export class FrameAllocator implements PageFrameAllocator {
     this.releasePreferredTree();
     const medium = this.medium;
     if (medium === null) return;
-    medium.persist(0, this.layout.metaBytes);
+    medium.write(0, this.bytes);
     medium.barrier();
     this.words[Header.Clean] = 1;
     this.words[Header.PersistFd] = 0;
-    medium.persist(0, HEADER_WORDS * 4);
+    medium.write(0, this.bytes.subarray(0, HEADER_WORDS * 4));
     medium.barrier();
     if (medium instanceof FileMedium) medium.close();
     this.medium = null;
@@ -234,7 +236,7 @@ export class FrameAllocator implements PageFrameAllocator {
     this.words.fill(0, this.workersWord, this.workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS);
     this.preferredTree = -1;
     this.budget = 0;
-    this.medium!.persist(0, this.layout.metaBytes);
+    this.medium!.write(0, this.bytes);
     this.medium!.barrier();
     return repaired;
   }
@@ -272,6 +274,7 @@ export class FrameAllocator implements PageFrameAllocator {
     this.layout = layout;
     this.frameCount = layout.frameCount;
     this.words = new Int32Array(buffer, 0, layout.metaBytes / 4);
+    this.bytes = new Uint8Array(buffer, 0, layout.metaBytes);
     this.treeCount = layout.treeCount;
     this.treesWord = layout.treesWord;
     this.childrenWord = layout.childrenWord;
@@ -289,7 +292,7 @@ export class FrameAllocator implements PageFrameAllocator {
     this.preferredTree = this.words[this.workerWord + WorkerLine.Tree] - 1;
     this.budget = this.words[this.workerWord + WorkerLine.Budget];
     if (header[Header.PersistFd] !== 0 && header[Header.Clean] === 0) {
-      this.medium = new FileMedium(header[Header.PersistFd] - 1, new Uint8Array(buffer), header[Header.Durability] === 1 ? "power" : "process");
+      this.medium = new FileMedium(header[Header.PersistFd] - 1, header[Header.Durability] === 1 ? "power" : "process");
     }
     const workers = Math.max(attach.workers ?? availableParallelism(), this.worker + 1);
     this.homeTree = Math.floor(((this.worker % workers) * this.treeCount) / workers);
@@ -462,7 +465,7 @@ export class FrameAllocator implements PageFrameAllocator {
 
   /** Persists words and waits for them: the state a caller acts on is durable first. */
   private persistWords(firstWord: number, count: number): void {
-    this.medium!.persist(firstWord * 4, count * 4);
+    this.medium!.write(firstWord * 4, this.bytes.subarray(firstWord * 4, (firstWord + count) * 4));
     this.medium!.barrier();
   }
 
