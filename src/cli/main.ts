@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { BENCHMARKS, runBench, type Benchmark } from "./bench-command.js";
+import { runCrashTestCommand } from "./crash-test-command.js";
+import { CRASH_TEST_KINDS, type CrashTestKind } from "../persist/crash-test.js";
 import { runDemo } from "./demo-command.js";
 import { runRunCommand, type RunCommandOptions } from "./run-command.js";
 import { ReportedError, runReplay } from "./replay-command.js";
@@ -91,6 +93,23 @@ program
   .argument("[options...]", "passed to the benchmark")
   .allowUnknownOption()
   .action((name: Benchmark, options: string[]) => runBench(name, options));
+
+program
+  .command("crash-test")
+  .description("kill a process working on persistent state N times (SIGKILL at random moments); recover and check every invariant after each")
+  .argument("<kind>", CRASH_TEST_KINDS.join(" | "), (value: string) => {
+    if (!(CRASH_TEST_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown crash test "${value}" (expected ${CRASH_TEST_KINDS.join(" or ")})`);
+    return value as CrashTestKind;
+  })
+  .option("--kills <n>", "how many times to kill the child", parseOps, 100)
+  .option("--seed <n>", "random seed", parseOps, 1)
+  .option("--durability <mode>", "frames: process (writes survive kill -9) or power (fdatasync on every step)", "process")
+  .option("--json <file>", "write the figures as JSON")
+  .action(async (kind: CrashTestKind, options: { kills: number; seed: number; durability: string; json?: string }) => {
+    if (options.durability !== "process" && options.durability !== "power") throw new InvalidArgumentError(`--durability must be process or power, got ${options.durability}`);
+    const clean = await runCrashTestCommand(kind, { kills: options.kills, seed: options.seed, durability: options.durability, json: options.json });
+    if (!clean) process.exitCode = 1;
+  });
 
 program
   .command("demo")

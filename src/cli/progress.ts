@@ -6,18 +6,18 @@ export interface Progress {
   stop(): void;
 }
 
-export function startProgress(label: string, unit: "bytes" | "ops"): Progress {
+export function startProgress(label: string, unit: "bytes" | "ops" | "kills"): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === "bytes" ? "MiB" : "Mops"} | eta {eta}s`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === "bytes" ? "MiB" : unit === "ops" ? "Mops" : unit} | eta {eta}s`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,
     },
     cliProgress.Presets.shades_classic,
   );
-  const scale = unit === "bytes" ? 1 / (1 << 20) : 1e-6;
+  const scale = unit === "bytes" ? 1 / (1 << 20) : unit === "ops" ? 1e-6 : 1;
   let started = false;
   return {
     update(done: number, total: number) {

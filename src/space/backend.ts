@@ -53,6 +53,14 @@ export interface MemoryBackend extends MemoryAccess {
   discardPages(firstPage: number, pageCount: number): void;
   /** A copy-on-write fork: writes to either side never show in the other. */
   fork(): MemoryBackend;
+  /** Visits every page that holds data of its own (what an image must save). */
+  forEachResidentPage(visit: (pageNumber: number) => void): void;
+  /**
+   * Incremental checkpoints: the pages written or discarded since the previous call, and
+   * recording starts (again) now. Null when the backend cannot tell (the first call, or a
+   * backend that does not track): then every page counts.
+   */
+  takeDirtyPages(): number[] | null;
   counters(): BackendCounters;
 }
 

@@ -73,6 +73,12 @@ export class GuardedBackend implements MemoryBackend {
   discardPages(firstPage: number, pageCount: number): void {
     this.inner.discardPages(firstPage, pageCount);
   }
+  forEachResidentPage(visit: (pageNumber: number) => void): void {
+    this.inner.forEachResidentPage(visit);
+  }
+  takeDirtyPages(): number[] | null {
+    return this.inner.takeDirtyPages();
+  }
   fork(): GuardedBackend {
     return new GuardedBackend(this.inner.fork(), this.regions.clone());
   }

@@ -89,6 +89,15 @@ export class MapBackend implements MemoryBackend {
     }
   }
 
+  forEachResidentPage(visit: (pageNumber: number) => void): void {
+    for (const pageNumber of this.pages.keys()) visit(pageNumber);
+  }
+
+  /** The naive baseline does not track writes: every checkpoint saves every page. */
+  takeDirtyPages(): null {
+    return null;
+  }
+
   fork(): MapBackend {
     const copy = new Map<number, DataView>();
     for (const [pageNumber, page] of this.pages) copy.set(pageNumber, new DataView(page.buffer.slice(0)));

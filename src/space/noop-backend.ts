@@ -30,6 +30,10 @@ export class NoopBackend implements MemoryBackend {
   }
   writePage(): void {}
   discardPages(): void {}
+  forEachResidentPage(): void {}
+  takeDirtyPages(): null {
+    return null;
+  }
   fork(): NoopBackend {
     return new NoopBackend();
   }

@@ -43,6 +43,8 @@ export class PagedBackend implements MemoryBackend {
   private stores = 0;
   private cacheMisses = 0;
   private privatePages = 0;
+  /** Pages written or discarded since the last takeDirtyPages (null: not tracking). */
+  private dirtyPages: Set<number> | null = null;
 
   // Last-page registers: page-low tag (20 bits), high half, frame view and byte offset.
   private fetchPageLo = NO_TAG;
@@ -230,7 +232,9 @@ export class PagedBackend implements MemoryBackend {
     this.invalidateCaches();
     if (pageCount <= this.table.size) {
       for (let page = firstPage; page < firstPage + pageCount; page++) {
-        this.dropFrame(this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32)));
+        const frame = this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32));
+        if (frame > ZERO_FRAME && this.dirtyPages !== null) this.dirtyPages.add(page);
+        this.dropFrame(frame);
       }
       return;
     }
@@ -239,7 +243,25 @@ export class PagedBackend implements MemoryBackend {
     this.table.forEach((page) => {
       if (page >= firstPage && page < firstPage + pageCount) doomed.push(page);
     });
-    for (const page of doomed) this.dropFrame(this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32)));
+    for (const page of doomed) {
+      const frame = this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32));
+      if (frame > ZERO_FRAME && this.dirtyPages !== null) this.dirtyPages.add(page);
+      this.dropFrame(frame);
+    }
+  }
+
+  forEachResidentPage(visit: (pageNumber: number) => void): void {
+    this.table.forEach((pageNumber, frame) => {
+      if (frame !== ZERO_FRAME) visit(pageNumber);
+    });
+  }
+
+  takeDirtyPages(): number[] | null {
+    const dirty = this.dirtyPages;
+    this.dirtyPages = new Set();
+    // Stores that hit a cached page would not be seen: the next store to each page misses.
+    this.invalidateCaches();
+    return dirty === null ? null : [...dirty];
   }
 
   fork(): PagedBackend {
@@ -300,6 +322,7 @@ export class PagedBackend implements MemoryBackend {
 
   /** The page's frame, made private first (allocated, or copied if shared). */
   private ownFrame(keyLo: number, keyHi: number): number {
+    if (this.dirtyPages !== null) this.dirtyPages.add(keyHi * 2 ** 32 + (keyLo >>> 0));
     const frame = this.table.get(keyLo, keyHi);
     if (frame >= 0 && !this.pool.isShared(frame)) return frame;
     const fresh = this.pool.allocate();

@@ -89,6 +89,11 @@ export class RegionMap {
     });
   }
 
+  /** The regions themselves, in address order (copies). */
+  entries(): Region[] {
+    return this.regions.map((region) => ({ ...region }));
+  }
+
   clone(): RegionMap {
     const copy = new RegionMap();
     copy.regions = this.regions.map((region) => ({ ...region }));

@@ -1,0 +1,54 @@
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+
+/**
+ * An append-only file of fixed-size records of Int32 fields, for crash tests: a process
+ * appends a record with one write() before or after each step, so after a kill -9 the file
+ * holds every record whose write happened (the page cache survives the process); a torn
+ * tail (only possible on power loss) is ignored.
+ */
+export class Journal {
+  private readonly fd: number;
+  private readonly record: Int32Array;
+  private readonly recordBytes: Uint8Array;
+
+  constructor(
+    readonly path: string,
+    readonly fieldsPerRecord: number,
+  ) {
+    this.fd = openSync(path, "a");
+    this.record = new Int32Array(fieldsPerRecord);
+    this.recordBytes = new Uint8Array(this.record.buffer);
+  }
+
+  append(...fields: number[]): void {
+    for (let i = 0; i < this.fieldsPerRecord; i++) this.record[i] = fields[i] ?? 0;
+    writeSync(this.fd, this.recordBytes);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Every complete record in the file, in order. */
+  static read(path: string, fieldsPerRecord: number): Int32Array[] {
+    if (!existsSync(path)) return [];
+    const bytes = readFileSync(path);
+    const recordBytes = fieldsPerRecord * 4;
+    const records: Int32Array[] = [];
+    for (let offset = 0; offset + recordBytes <= bytes.length; offset += recordBytes) {
+      records.push(new Int32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + recordBytes)));
+    }
+    return records;
+  }
+
+  /** Replaces the file's contents atomically (write a new file, rename it over). */
+  static rewrite(path: string, fieldsPerRecord: number, records: number[][]): void {
+    const all = new Int32Array(records.length * fieldsPerRecord);
+    records.forEach((fields, i) => all.set(fields.slice(0, fieldsPerRecord), i * fieldsPerRecord));
+    const temporary = `${path}.tmp`;
+    const fd = openSync(temporary, "w");
+    writeSync(fd, new Uint8Array(all.buffer));
+    closeSync(fd);
+    renameSync(temporary, path);
+  }
+}
