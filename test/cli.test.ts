@@ -65,6 +65,22 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("crash-test frames reports kills, recoveries, lost runs and violations as JSON", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "crash.json");
+      const run = memspace("crash-test", "frames", "--kills", "2", "--seed", "3", "--json", json);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(readFileSync(json, "utf8"));
+      assert.equal(report.kills, 2);
+      assert.equal(report.recovered, 2);
+      assert.equal(report.violations, 0);
+      assert.ok(report.maxLostPerKill <= 1);
+      assert.ok(typeof report.recovery16GiBMs === "number" && report.recovery16GiBMs > 0);
+      assert.match(run.stdout, /violations\s+0/);
+      assert.equal(memspace("crash-test", "disks").status, 1);
+    });
+  });
+
   it("demo runs the default workload end to end", () => {
     const demo = memspace("demo", "--iterations", "3000");
     assert.equal(demo.status, 0, demo.stderr);
