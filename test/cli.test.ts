@@ -74,7 +74,7 @@ describe("memspace CLI", () => {
       assert.equal(report.kills, 2);
       assert.equal(report.recovered, 2);
       assert.equal(report.violations, 0);
-      assert.ok(report.maxLostPerKill <= 1);
+      assert.ok(report.maxLostPerKill <= 2, "at most one run per worker (the child runs 2)");
       assert.ok(typeof report.recovery16GiBMs === "number" && report.recovery16GiBMs > 0);
       assert.match(run.stdout, /violations\s+0/);
       assert.equal(memspace("crash-test", "disks").status, 1);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import { Random } from "../util/random.js";
 import { Journal } from "./journal.js";
@@ -6,9 +7,11 @@ import type { Durability } from "./medium.js";
 
 /**
  * The frame-allocator kill test. A child process runs random gets and puts on a persistent
- * allocator and keeps a journal of what it holds (a run is journalled after get returns,
- * and its removal before put is called); the parent kills it with SIGKILL, then reopens
- * the allocator (recovery) and checks it against the journal.
+ * allocator from several worker threads at once, each keeping a journal of what it holds
+ * (a run is journalled after get returns, and its removal before put is called); the
+ * parent kills the process with SIGKILL, then reopens the allocator (recovery) and checks
+ * it against the journals: every run a worker holds is allocated as such, and at most one
+ * run per worker (its in-flight step) is allocated but held by nobody.
  */
 const enum Step {
   Get = 1,
@@ -17,9 +20,14 @@ const enum Step {
 const JOURNAL_FIELDS = 3;
 const ORDERS = [0, 0, 0, 0, 1, 2, 3, 5, 9];
 export const CRASH_TEST_FRAMES = 1 << 16;
+/** Worker threads in the child (this machine has 2 cores; the code takes any number). */
+export const CRASH_TEST_WORKERS = 2;
 
-export function framesFiles(dir: string): { allocator: string; journal: string } {
-  return { allocator: join(dir, "frames.img"), journal: join(dir, "frames.journal") };
+export function framesFiles(dir: string): { allocator: string; journals: string[] } {
+  return {
+    allocator: join(dir, "frames.img"),
+    journals: Array.from({ length: CRASH_TEST_WORKERS }, (_, worker) => join(dir, `frames.journal.${worker}`)),
+  };
 }
 
 /** The runs the journal says the child holds: frame -> order. */
@@ -32,16 +40,30 @@ export function heldRuns(journalPath: string): Map<number, number> {
   return held;
 }
 
-/** Child: never returns; the parent kills it. Calls `ready` once it is working. */
+/**
+ * Child: opens the allocator, starts the other workers (threads attached to the same
+ * buffer, writing to the same file), calls `ready` once all are working, and works too.
+ * Never returns; the parent kills it.
+ */
 export function runFramesChild(dir: string, seed: number, durability: Durability, ready: () => void): never {
   const files = framesFiles(dir);
-  const allocator = FrameAllocator.open(files.allocator, { frames: CRASH_TEST_FRAMES, durability }, { worker: 0, workers: 1 });
-  const held = heldRuns(files.journal);
-  Journal.rewrite(files.journal, JOURNAL_FIELDS, [...held].map(([frame, order]) => [Step.Get, frame, order]));
-  const journal = new Journal(files.journal, JOURNAL_FIELDS);
-  const runs = [...held];
-  const random = new Random(seed);
+  const allocator = FrameAllocator.open(files.allocator, { frames: CRASH_TEST_FRAMES, durability }, { worker: 0, workers: CRASH_TEST_WORKERS });
+  const started = new Int32Array(new SharedArrayBuffer(4));
+  for (let worker = 1; worker < CRASH_TEST_WORKERS; worker++) {
+    new Worker(new URL("./frames-crash-worker.js", import.meta.url), { workerData: { buffer: allocator.buffer, journal: files.journals[worker], worker, seed, started } });
+  }
+  while (Atomics.load(started, 0) < CRASH_TEST_WORKERS - 1) Atomics.wait(started, 0, Atomics.load(started, 0), 100);
   ready();
+  return runFramesWorker(allocator, files.journals[0], seed);
+}
+
+/** One worker's endless random gets and puts, journalled. */
+export function runFramesWorker(allocator: FrameAllocator, journalPath: string, seed: number): never {
+  const held = heldRuns(journalPath);
+  Journal.rewrite(journalPath, JOURNAL_FIELDS, [...held].map(([frame, order]) => [Step.Get, frame, order]));
+  const journal = new Journal(journalPath, JOURNAL_FIELDS);
+  const runs = [...held];
+  const random = new Random(seed * 7 + allocator.worker);
   for (;;) {
     if (runs.length > 0 && random.below(100) < (runs.length > 3000 ? 70 : 45)) {
       const at = random.below(runs.length);
@@ -72,13 +94,14 @@ export interface FramesCrashCheck {
 export function checkFramesAfterCrash(dir: string): FramesCrashCheck {
   const files = framesFiles(dir);
   const allocator = FrameAllocator.open(files.allocator, { frames: CRASH_TEST_FRAMES }, { worker: 0, workers: 1 });
+  const held = new Map<number, number>();
+  for (const journal of files.journals) for (const [frame, order] of heldRuns(journal)) held.set(frame, order);
   const violations: string[] = [];
   try {
     allocator.check();
   } catch (error) {
     violations.push(`after recovery: ${(error as Error).message}`);
   }
-  const held = heldRuns(files.journal);
   for (const [frame, order] of held) {
     const actual = allocator.orderOf(frame);
     if (actual !== order) violations.push(`the child holds frame ${frame} (order ${order}) but after recovery it is ${actual >= 0 ? `a run of order ${actual}` : actual === -1 ? "free" : "inside another run"}`);
