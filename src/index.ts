@@ -29,3 +29,8 @@ export { BitmapScanAllocator } from "./alloc/frames/bitmap-scan.js";
 export { LockedBuddyAllocator } from "./alloc/frames/locked-buddy.js";
 export { FRAME_ALLOCATOR_KINDS, createFrameAllocator, attachFrameAllocator, type FrameAllocatorKind } from "./alloc/frames/allocator-kinds.js";
 export { Participant, coordinate, createControlBuffer } from "./alloc/interleaving.js";
+export { Heap, HeapError, type HeapOptions, type HeapStats } from "./alloc/heap/heap.js";
+export { CLASS_SIZES, classOf } from "./alloc/heap/size-classes.js";
+export { AllocatorFrameStore } from "./space/frame-store.js";
+export { FileMedium, SimulatedMedium, type PersistMedium, type Durability } from "./persist/medium.js";
+export { runCrashTest, CRASH_TEST_KINDS, type CrashTestReport } from "./persist/crash-test.js";

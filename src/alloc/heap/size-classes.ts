@@ -1,0 +1,31 @@
+/**
+ * Size classes for small (<= 1 KiB) and medium (<= 256 KiB) blocks: multiples of 8 up to
+ * 64 B, then 8 classes per doubling, so a block wastes at most 12.5% above 64 B.
+ */
+export const SMALL_LIMIT_BYTES = 1024;
+export const MEDIUM_LIMIT_BYTES = 256 * 1024;
+const LINEAR_CLASSES = 8;
+const STEPS_PER_DOUBLING = 8;
+const FIRST_DOUBLING_SHIFT = 6;
+
+function buildSizes(): Int32Array {
+  const sizes: number[] = [];
+  for (let size = 8; size <= 64; size += 8) sizes.push(size);
+  for (let shift = FIRST_DOUBLING_SHIFT; 1 << shift < MEDIUM_LIMIT_BYTES; shift++) {
+    const step = 1 << (shift - 3);
+    for (let j = 1; j <= STEPS_PER_DOUBLING; j++) sizes.push((1 << shift) + j * step);
+  }
+  return Int32Array.from(sizes);
+}
+
+/** Block size of each class, ascending; the last is MEDIUM_LIMIT_BYTES. */
+export const CLASS_SIZES = buildSizes();
+export const CLASS_COUNT = CLASS_SIZES.length;
+
+/** The smallest class whose blocks hold `sizeBytes` (1 .. MEDIUM_LIMIT_BYTES). */
+export function classOf(sizeBytes: number): number {
+  if (sizeBytes <= 64) return sizeBytes <= 8 ? 0 : ((sizeBytes + 7) >>> 3) - 1;
+  const shift = 31 - Math.clz32(sizeBytes - 1); // 2^shift < size <= 2^(shift+1)
+  const step = 1 << (shift - 3);
+  return LINEAR_CLASSES + (shift - FIRST_DOUBLING_SHIFT) * STEPS_PER_DOUBLING + Math.ceil((sizeBytes - (1 << shift)) / step) - 1;
+}

@@ -1,0 +1,224 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { Heap, HeapError } from "../src/alloc/heap/heap.js";
+import { CLASS_SIZES, classOf } from "../src/alloc/heap/size-classes.js";
+
+const MiB = 1 << 20;
+
+function snapshotOf(heap: Heap, buffer: ArrayBuffer | SharedArrayBuffer): Uint8Array {
+  heap.check();
+  return new Uint8Array(buffer).slice(0, 4 * MiB); // metadata and the first blocks
+}
+
+describe("size classes", () => {
+  it("hold every size up to 256 KiB with at most 12.5% waste above 64 B", () => {
+    for (let size = 1; size <= 256 * 1024; size++) {
+      const block = CLASS_SIZES[classOf(size)];
+      assert.ok(block >= size, `size ${size} got class ${block}`);
+      if (classOf(size) > 0) assert.ok(CLASS_SIZES[classOf(size) - 1] < size, `size ${size}: a smaller class fits`);
+      if (size > 64) assert.ok(block - size <= size / 8, `size ${size}: class ${block} wastes more than 12.5%`);
+      assert.equal(block % 8, 0);
+    }
+  });
+});
+
+describe("Heap", () => {
+  it("allocates from every tier, frees, and reuses", () => {
+    const buffer = new ArrayBuffer(64 * MiB);
+    const heap = new Heap(buffer);
+    const initial = heap.stats().footprintBytes;
+    const blocks = [1, 8, 24, 100, 1000, 1024, 5000, 65536, 256 * 1024, 300_000, 4 * MiB].map((size) => [heap.mallocOrThrow(size), size] as const);
+    for (const [address, size] of blocks) {
+      assert.equal(address % 8, 0);
+      assert.ok(heap.usableSize(address) >= size);
+      new Uint8Array(buffer, address, size).fill(0xab);
+    }
+    heap.check();
+    let walked = 0;
+    heap.walk(() => walked++);
+    assert.equal(walked, blocks.length);
+    for (const [address] of blocks) heap.free(address);
+    heap.check();
+    heap.trim();
+    heap.check();
+    assert.equal(heap.stats().liveBlocks, 0);
+    assert.ok(heap.stats().footprintBytes <= initial + 104 * 65536, "only one empty span per class stays");
+  });
+
+  it("calloc zeroes (also memory a freed large block left dirty) and checks the product", () => {
+    const buffer = new ArrayBuffer(32 * MiB);
+    const heap = new Heap(buffer, { cacheSlots: 0 });
+    const big = heap.malloc(2 * MiB);
+    new Uint8Array(buffer, big, 2 * MiB).fill(7);
+    heap.free(big);
+    const zeroed = heap.calloc(2, MiB);
+    assert.ok(new Uint8Array(buffer, zeroed, 2 * MiB).every((byte) => byte === 0));
+    const small = heap.malloc(64);
+    new Uint8Array(buffer, small, 64).fill(9);
+    heap.free(small);
+    const again = heap.calloc(8, 8);
+    assert.ok(new Uint8Array(buffer, again, 64).every((byte) => byte === 0));
+    assert.throws(() => heap.calloc(2 ** 40, 2 ** 20), /calloc\(1099511627776, 1048576\): .* overflows this heap/);
+    assert.equal(heap.malloc(64 * MiB), 0, "more than the heap: 0");
+    assert.throws(() => heap.mallocOrThrow(64 * MiB), /out of memory: malloc\(67108864\)/);
+  });
+
+  it("alignedAlloc honours any power-of-two alignment", () => {
+    const heap = new Heap(new ArrayBuffer(64 * MiB));
+    for (const alignment of [1, 8, 16, 64, 256, 4096, 65536, 1 << 17, 1 << 20]) {
+      for (const size of [1, 100, 5000, 300_000]) {
+        const address = heap.alignedAlloc(alignment, size);
+        assert.ok(address > 0, `alignment ${alignment}, size ${size}`);
+        assert.equal(address % alignment, 0, `alignment ${alignment}, size ${size}: ${address}`);
+        assert.ok(heap.usableSize(address) >= size);
+      }
+    }
+    heap.check();
+    assert.throws(() => heap.alignedAlloc(24, 10), /alignment 24 is not a power of two/);
+    const floats = heap.mallocAs(Float64Array, 100)!;
+    floats.fill(1.5);
+    assert.equal(floats.byteOffset % 8, 0);
+    heap.free(floats.byteOffset);
+  });
+
+  it("realloc keeps contents, in place when it can", () => {
+    const buffer = new ArrayBuffer(64 * MiB);
+    const heap = new Heap(buffer, { cacheSlots: 0 });
+    let address = heap.malloc(10);
+    new Uint8Array(buffer, address, 10).set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(heap.realloc(address, 16), address, "same class");
+    for (const size of [100, 5000, 400_000, 3 * MiB, 2 * MiB, 50]) {
+      address = heap.realloc(address, size);
+      assert.deepEqual([...new Uint8Array(buffer, address, 10)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `after realloc to ${size}`);
+      heap.check();
+    }
+    const large = heap.malloc(MiB);
+    assert.equal(heap.realloc(large, 2 * MiB), large, "grows into the free pages after it");
+    assert.equal(heap.realloc(large, MiB + 1), large, "shrinks in place");
+    heap.check();
+  });
+
+  it("refuses misuse with an error naming the address, and changes nothing", () => {
+    const buffer = new ArrayBuffer(16 * MiB);
+    const heap = new Heap(buffer);
+    const small = heap.malloc(48);
+    const large = heap.malloc(MiB);
+    const freed = heap.malloc(48);
+    heap.free(freed);
+    const before = snapshotOf(heap, buffer);
+    const cases: Array<[() => void, RegExp]> = [
+      [() => heap.free(freed), /free\(0x[0-9a-f]+\): not allocated \(a double free\?\)/],
+      [() => heap.free(small + 8), /free\(0x[0-9a-f]+\): an interior pointer into the 48-byte block at 0x/],
+      [() => heap.free(large + 4096), /an interior pointer into the large block at 0x/],
+      [() => heap.free(large + 65536), /an interior pointer into the large block/],
+      [() => heap.free(100), /inside the heap's own metadata/],
+      [() => heap.free(16 * MiB), /not an address in this heap/],
+      [() => heap.free(-8), /not an address in this heap/],
+      [() => heap.free(12 * MiB), /not allocated \(a double free, or a pointer this heap never returned\)/],
+      [() => heap.realloc(freed, 100), /realloc\(0x[0-9a-f]+\): not allocated/],
+      [() => heap.malloc(-1), /malloc: size -1 is not a non-negative integer/],
+      [() => heap.malloc(1.5), /not a non-negative integer/],
+    ];
+    for (const [misuse, message] of cases) {
+      assert.throws(misuse, (error: unknown) => error instanceof HeapError && message.test(error.message), String(message));
+      assert.deepEqual(snapshotOf(heap, buffer), before, `state changed by ${message}`);
+    }
+  });
+
+  it("agrees with a model under random malloc/calloc/realloc/alignedAlloc/free (fast-check)", () => {
+    const size = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 1024 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 1025, max: 256 * 1024 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 256 * 1024 + 1, max: 3 * MiB }) },
+    );
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("malloc" as const), size }),
+      fc.record({ kind: fc.constant("calloc" as const), size }),
+      fc.record({ kind: fc.constant("aligned" as const), size, shift: fc.integer({ min: 3, max: 18 }) }),
+      fc.record({ kind: fc.constant("realloc" as const), size, pick: fc.nat() }),
+      fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("misuse" as const), pick: fc.nat(), offset: fc.integer({ min: 1, max: 64 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const buffer = new ArrayBuffer(24 * MiB);
+        const heap = new Heap(buffer, { cacheSlots: 4, cacheBytes: 8 * MiB });
+        const bytes = new Uint8Array(buffer);
+        const initialFootprint = heap.stats().footprintBytes;
+        const live = new Map<number, { size: number; tag: number }>();
+        let tag = 1;
+        const fillTag = (address: number, sizeBytes: number, value: number): void => {
+          bytes.fill(value, address, address + sizeBytes);
+        };
+        const pick = (n: number): number | undefined => [...live.keys()][n % Math.max(1, live.size)];
+        for (const step of ops) {
+          if (step.kind === "malloc" || step.kind === "calloc" || step.kind === "aligned") {
+            const address = step.kind === "malloc" ? heap.malloc(step.size) : step.kind === "calloc" ? heap.calloc(1, step.size) : heap.alignedAlloc(1 << step.shift, step.size);
+            if (address === 0) continue;
+            if (step.kind === "aligned") assert.equal(address % (1 << step.shift), 0);
+            if (step.kind === "calloc") assert.ok(bytes.subarray(address, address + step.size).every((b) => b === 0), "calloc zeroes");
+            tag = (tag % 250) + 1;
+            fillTag(address, step.size, tag);
+            live.set(address, { size: step.size, tag });
+          } else if (step.kind === "realloc") {
+            const address = pick(step.pick);
+            if (address === undefined) continue;
+            const block = live.get(address)!;
+            const moved = heap.realloc(address, step.size);
+            if (step.size === 0) {
+              live.delete(address);
+              continue;
+            }
+            if (moved === 0) continue; // out of memory: the old block stays
+            const kept = Math.min(block.size, step.size);
+            assert.ok(bytes.subarray(moved, moved + kept).every((b) => b === block.tag), "contents survive realloc");
+            live.delete(address);
+            fillTag(moved, step.size, block.tag);
+            live.set(moved, { size: step.size, tag: block.tag });
+          } else if (step.kind === "free") {
+            const address = pick(step.pick);
+            if (address === undefined) continue;
+            heap.free(address);
+            live.delete(address);
+          } else {
+            const address = pick(step.pick);
+            if (address === undefined) continue;
+            assert.throws(() => heap.free(address + step.offset), HeapError);
+          }
+          heap.check();
+          // No two live blocks overlap, and every block still holds its tag.
+          const spans = [...live].map(([address, block]) => [address, address + Math.max(block.size, 1), block] as const).sort((a, b) => a[0] - b[0]);
+          for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], "blocks overlap");
+          for (const [address, , block] of spans) assert.ok(bytes.subarray(address, address + block.size).every((b) => b === block.tag), `block at ${address} was overwritten`);
+        }
+        for (const address of live.keys()) heap.free(address);
+        heap.trim();
+        heap.check();
+        assert.equal(heap.stats().liveBytes, 0);
+        assert.ok(heap.stats().footprintBytes <= initialFootprint + 104 * 65536);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it("grows a WebAssembly.Memory when full, and a second handle attaches to a SharedArrayBuffer heap", () => {
+    const memory = new WebAssembly.Memory({ initial: 40, maximum: 400 });
+    const heap = new Heap(memory, { maxBytes: 400 * 65536 });
+    const blocks: number[] = [];
+    for (let i = 0; i < 12; i++) blocks.push(heap.mallocOrThrow(MiB));
+    assert.ok(memory.buffer.byteLength > 40 * 65536, "the memory grew");
+    heap.check();
+    for (const block of blocks) heap.free(block);
+    heap.check();
+
+    const shared = new SharedArrayBuffer(16 * MiB);
+    const first = new Heap(shared);
+    const block = first.malloc(200);
+    const second = new Heap(shared);
+    assert.equal(second.usableSize(block), 208);
+    second.free(block);
+    assert.throws(() => first.free(block), /not allocated/);
+    first.check();
+  });
+});
