@@ -7,9 +7,9 @@ import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from ".
  * byte offsets into it (0 is null).
  *
  * - Small and medium blocks (<= 256 KiB): 104 size classes; each class carves spans (one
- *   or more 64 KiB pages) into blocks: an intrusive free list first, then bump allocation.
+ *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
  *   No block header: the page descriptor names the class, so free is O(1).
- * - Large blocks: runs of 64 KiB pages from free runs kept in power-of-two bins and merged
+ * - Large blocks: runs of 16 KiB pages from free runs kept in power-of-two bins and merged
  *   with their neighbours on free. A freed large run goes to a region cache (kept whole for
  *   reuse by a request of about its size); eviction (by slot count, bytes or age) returns it
  *   to the free runs and counts it decommitted: its pages are zeroed lazily, only if a
@@ -59,7 +59,7 @@ const enum Stat {
   Count = 10,
 }
 
-/** Page descriptor: 8 words per 64 KiB page. */
+/** Page descriptor: 8 words per page. */
 const DESCRIPTOR_WORDS = 8;
 const enum D {
   Kind = 0,
@@ -98,7 +98,10 @@ export interface HeapStats {
   liveBytes: number;
   liveBlocks: number;
   peakLiveBytes: number;
-  /** liveBytes: usable bytes of live blocks (class sizes, whole pages for large blocks). footprintBytes: pages in use (spans, large blocks, cached regions, metadata). */
+  /**
+   * liveBytes: usable bytes of live blocks (class sizes, whole pages for large blocks).
+   * footprintBytes: pages in use (spans, large blocks, cached regions) and their metadata.
+   */
   footprintBytes: number;
   peakFootprintBytes: number;
   heapBytes: number;
@@ -172,7 +175,7 @@ export class Heap {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
     if (alignment <= 8) return this.malloc(sizeBytes);
-    // A class whose size is a multiple of the alignment: spans start on 64 KiB boundaries.
+    // A class whose size is a multiple of the alignment: spans start on page boundaries.
     if (alignment <= HEAP_PAGE_BYTES && sizeBytes <= MEDIUM_LIMIT_BYTES) {
       for (let sizeClass = classOf(Math.max(sizeBytes, alignment)); sizeClass < CLASS_COUNT; sizeClass++) {
         if (CLASS_SIZES[sizeClass] % alignment === 0) return this.allocateSmall(sizeClass, false);
@@ -227,9 +230,19 @@ export class Heap {
     return address === NULL ? null : new type(this.bytes.buffer, address, length);
   }
 
-  /** Empties the region cache: its runs go back to the free pages. */
+  /** Empties the region cache and releases every empty span: their pages go back to the free pages. */
   trim(): void {
     while (this.cachedCount() > 0) this.evictCached(0);
+    for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
+      for (let span = this.words[H.ClassHeads + sizeClass]; span !== 0; ) {
+        const next = this.descriptor(span, D.Next);
+        if (this.descriptor(span, D.Used) === 0) {
+          this.unlinkClass(span, sizeClass);
+          this.releasePages(span, this.descriptor(span, D.Run));
+        }
+        span = next;
+      }
+    }
   }
 
   // Introspection.
@@ -247,8 +260,8 @@ export class Heap {
       liveBytes: f[H.Stats + Stat.LiveBytes],
       liveBlocks: f[H.Stats + Stat.LiveBlocks],
       peakLiveBytes: f[H.Stats + Stat.PeakLiveBytes],
-      footprintBytes: f[H.Stats + Stat.UsedPages] * HEAP_PAGE_BYTES,
-      peakFootprintBytes: f[H.Stats + Stat.PeakUsedPages] * HEAP_PAGE_BYTES,
+      footprintBytes: this.footprintOf(f[H.Stats + Stat.UsedPages]),
+      peakFootprintBytes: this.footprintOf(f[H.Stats + Stat.PeakUsedPages]),
       heapBytes: this.store.byteLength,
       classes: classes.filter((c) => c.spans > 0),
       regionCache: {
@@ -259,6 +272,16 @@ export class Heap {
       },
       decommittedBytes: f[H.Stats + Stat.DecommittedBytes],
     };
+  }
+
+  /**
+   * Bytes in use for `usedPages` pages: the pages themselves, plus the header and the share
+   * of metadata that describes them (descriptor and allocation bitmap). Metadata for pages
+   * never used is never touched, so (like untouched pages) it costs no memory.
+   */
+  private footprintOf(usedPages: number): number {
+    const metadataPerPage = DESCRIPTOR_WORDS * 4 + HEAP_PAGE_BYTES / 64;
+    return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + H.DescriptorsStart * 4;
   }
 
   /** Visits every live block: its address and usable size. */

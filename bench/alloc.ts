@@ -1,0 +1,237 @@
+/**
+ * Allocator benchmark (`memspace bench alloc [--quick] [--json FILE]`): each workload of
+ * bench/alloc-workloads.ts replayed by the memspace Heap and @thi.ng/malloc's MemPool (same
+ * buffer size, each in a fresh process: a warm-up run, then the median of the timed runs),
+ * and by glibc, mimalloc and jemalloc through a small C driver (bench/native/alloc-driver.c;
+ * mimalloc and jemalloc by LD_PRELOAD of Debian's libmimalloc2.0 and libjemalloc2, which
+ * bench/setup-alloc.sh installs; skipped with a message where missing).
+ *
+ * Figures: ops/s, peak footprint (ours: pages in use; MemPool: its top; native: peak RSS
+ * above the driver's baseline) and the workload's peak live bytes (requested sizes).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { MemPool } from "@thi.ng/malloc";
+import { Heap } from "../src/alloc/heap/heap.js";
+import { renderTable } from "../src/cli/table.js";
+import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
+import { median } from "./median.js";
+
+const HERE = fileURLToPath(import.meta.url);
+const DRIVER_SOURCE = resolve(HERE, "../../../bench/native/alloc-driver.c");
+const HEAP_BYTES = 512 << 20;
+const LIB_DIR = "/usr/lib/x86_64-linux-gnu";
+const NATIVE: Array<{ name: string; preload: string | null }> = [
+  { name: "glibc", preload: null },
+  { name: "mimalloc", preload: join(LIB_DIR, "libmimalloc.so.2") },
+  { name: "jemalloc", preload: join(LIB_DIR, "libjemalloc.so.2") },
+];
+const JS_ALLOCATORS = ["memspace", "thi.ng"] as const;
+
+export interface AllocBenchRecord {
+  workload: Workload;
+  allocator: string;
+  opsPerSec: number;
+  peakFootprintBytes: number;
+  peakLiveBytes: number;
+  failure?: string;
+}
+
+interface Sample {
+  opsPerSec: number;
+  peakFootprintBytes: number;
+  /** Why the allocator could not finish the workload (out of memory), if it could not. */
+  failure?: string;
+}
+
+/** The one interface both JS allocators are driven through (addresses are byte offsets). */
+interface JsAllocator {
+  bytes: Uint8Array;
+  malloc(size: number): number;
+  free(address: number): void;
+  realloc(address: number, size: number): number;
+  peakFootprintBytes(): number;
+  /** Footprint now (for an untimed pass that tracks the peak op by op). */
+  sampleFootprint(): number;
+}
+
+function createJsAllocator(name: (typeof JS_ALLOCATORS)[number]): JsAllocator {
+  if (name === "memspace") {
+    const buffer = new ArrayBuffer(HEAP_BYTES);
+    const heap = new Heap(buffer);
+    return {
+      bytes: new Uint8Array(buffer),
+      malloc: (size) => heap.malloc(size),
+      free: (address) => heap.free(address),
+      realloc: (address, size) => heap.realloc(address, size),
+      peakFootprintBytes: () => heap.stats().peakFootprintBytes,
+      sampleFootprint: () => heap.stats().footprintBytes,
+    };
+  }
+  // Footprint: MemPool's "top" (its bump pointer: memory beyond it was never used),
+  // sampled by footprintPass.
+  const pool = new MemPool({ size: HEAP_BYTES });
+  return {
+    bytes: new Uint8Array(pool.buf),
+    malloc: (size) => pool.malloc(size),
+    free: (address) => void pool.free(address),
+    realloc: (address, size) => pool.realloc(address, size),
+    peakFootprintBytes: () => pool.stats().top,
+    sampleFootprint: () => pool.stats().top,
+  };
+}
+
+/** Peak footprint, sampled after every op in a separate, untimed replay. */
+function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
+  let peak = 0;
+  const step = Math.max(1, Math.floor(sequence.opCount / 20_000)) * 3;
+  for (let end = step; end < sequence.ops.length + step; end += step) {
+    replay(allocator, sequence, end - step, Math.min(end, sequence.ops.length));
+    peak = Math.max(peak, allocator.sampleFootprint());
+  }
+  return peak;
+}
+
+function replay(allocator: JsAllocator, sequence: OpSequence, from = 0, to = sequence.ops.length, slots = slotsFor(sequence)): void {
+  const ops = sequence.ops;
+  const bytes = allocator.bytes;
+  for (let i = from; i < to; i += 3) {
+    const slot = ops[i + 1];
+    const size = ops[i + 2];
+    switch (ops[i]) {
+      case AllocOp.Malloc: {
+        const address = allocator.malloc(size);
+        if (address === 0) throw new Error(`out of memory at op ${i / 3}: malloc(${size})`);
+        if (size > 0) bytes[address] = 1;
+        slots[slot] = address;
+        break;
+      }
+      case AllocOp.Free:
+        allocator.free(slots[slot]);
+        break;
+      case AllocOp.Realloc: {
+        const address = allocator.realloc(slots[slot], size);
+        if (address === 0) throw new Error(`out of memory at op ${i / 3}: realloc to ${size}`);
+        slots[slot] = address;
+        break;
+      }
+      case AllocOp.Touch:
+        for (let k = 0; k < size; k += 4096) bytes[slots[slot] + k] = 1;
+        break;
+    }
+  }
+}
+
+const slotTables = new WeakMap<OpSequence, Float64Array>();
+/** Block address of each slot (shared by the pieces of a footprint pass). */
+function slotsFor(sequence: OpSequence): Float64Array {
+  let slots = slotTables.get(sequence);
+  if (slots === undefined) {
+    slots = new Float64Array(sequence.slots);
+    slotTables.set(sequence, slots);
+  }
+  return slots;
+}
+
+/** Child mode: one allocator on one workload, printed as JSON. */
+function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number], scale: number, runs: number): void {
+  const sequence = buildWorkload(workload, scale);
+  const rates: number[] = [];
+  let peak = 0;
+  for (let run = 0; run <= runs; run++) {
+    const allocator = createJsAllocator(allocatorName);
+    const start = performance.now();
+    try {
+      replay(allocator, sequence);
+    } catch (error) {
+      const sample: Sample = { opsPerSec: 0, peakFootprintBytes: allocator.peakFootprintBytes(), failure: (error as Error).message };
+      process.stdout.write(JSON.stringify(sample) + "\n");
+      return;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    if (run > 0) rates.push(sequence.opCount / seconds);
+  }
+  // Footprint apart from timing: sampled after (groups of) ops, which the timed runs must not pay for.
+  slotTables.delete(sequence);
+  peak = Math.max(footprintPass(createJsAllocator(allocatorName), sequence), 0);
+  const sample: Sample = { opsPerSec: Math.round(median(rates)), peakFootprintBytes: peak };
+  process.stdout.write(JSON.stringify(sample) + "\n");
+}
+
+function measureJs(workload: Workload, allocator: string, scale: number, runs: number): Sample {
+  const output = execFileSync(process.execPath, [HERE, "--one", workload, allocator, String(scale), String(runs)], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(output.trim()) as Sample;
+}
+
+function buildDriver(folder: string): string | null {
+  try {
+    const binary = join(folder, "alloc-driver");
+    execFileSync("gcc", ["-O2", "-o", binary, DRIVER_SOURCE], { stdio: "pipe" });
+    return binary;
+  } catch (error) {
+    process.stdout.write(`native allocators skipped: cannot build the C driver (${(error as Error).message.split("\n")[0]})\n`);
+    return null;
+  }
+}
+
+export interface AllocBenchOptions {
+  scale: number;
+  runs: number;
+  json?: string;
+}
+
+export function runAllocBench(options: AllocBenchOptions): AllocBenchRecord[] {
+  const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
+  const records: AllocBenchRecord[] = [];
+  try {
+    const driver = buildDriver(folder);
+    const natives = NATIVE.filter((native) => {
+      if (native.preload === null || existsSync(native.preload)) return true;
+      process.stdout.write(`${native.name} skipped: ${native.preload} not found (run bash bench/setup-alloc.sh)\n`);
+      return false;
+    });
+    for (const workload of WORKLOADS) {
+      const sequence = buildWorkload(workload, options.scale);
+      const opsFile = join(folder, `${workload}.ops`);
+      writeFileSync(opsFile, new Uint8Array(sequence.ops.buffer));
+      process.stderr.write(`${workload}: ${sequence.opCount.toLocaleString("en-US")} ops\n`);
+      for (const allocator of JS_ALLOCATORS) {
+        records.push({ workload, allocator, ...measureJs(workload, allocator, options.scale, options.runs), peakLiveBytes: sequence.peakLiveBytes });
+      }
+      if (driver === null) continue;
+      for (const native of natives) {
+        const env = native.preload === null ? process.env : { ...process.env, LD_PRELOAD: native.preload };
+        const sample = JSON.parse(execFileSync(driver, [opsFile, String(sequence.slots), String(options.runs)], { encoding: "utf8", env }).trim()) as Sample;
+        records.push({ workload, allocator: native.name, ...sample, peakLiveBytes: sequence.peakLiveBytes });
+      }
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const rows = records.map((r) => {
+    const ours = records.find((o) => o.workload === r.workload && o.allocator === "memspace")!;
+    if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-"];
+    return [r.workload, r.allocator, r.opsPerSec, (ours.opsPerSec / r.opsPerSec).toFixed(2), (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2)];
+  });
+  process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "peak footprint MiB", "footprint/live"], rows) + "\n");
+  process.stdout.write("(memspace/this > 1: memspace is faster. Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
+  if (options.json !== undefined) {
+    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
+    process.stdout.write(`wrote ${options.json}\n`);
+  }
+  return records;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
+  if (process.argv[2] === "--one") {
+    const [workload, allocator, scale, runs] = process.argv.slice(3);
+    runOne(workload as Workload, allocator as (typeof JS_ALLOCATORS)[number], Number(scale), Number(runs));
+  } else {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, scale: { type: "string" }, runs: { type: "string" } } });
+    runAllocBench({ scale: Number(values.scale ?? (values.quick ? 100_000 : 2_000_000)), runs: Number(values.runs ?? (values.quick ? 1 : 3)), json: values.json });
+  }
+}

@@ -1,0 +1,87 @@
+/*
+ * Replays a memspace allocator workload (bench/alloc-workloads.ts) with the C library's
+ * malloc, free and realloc -- glibc's, or mimalloc's or jemalloc's through LD_PRELOAD.
+ * Input: a file of int32 triples (op, slot, size). Output: one JSON line with the median
+ * ops/s of the timed runs (after a warm-up run) and the peak resident set above the
+ * driver's own baseline.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+enum { OP_MALLOC = 1, OP_FREE = 2, OP_REALLOC = 3, OP_TOUCH = 4 };
+
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static long peak_rss_bytes(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss * 1024L;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: alloc-driver OPS_FILE SLOTS RUNS\n");
+    return 2;
+  }
+  FILE *file = fopen(argv[1], "rb");
+  if (!file) {
+    perror(argv[1]);
+    return 1;
+  }
+  fseek(file, 0, SEEK_END);
+  long bytes = ftell(file);
+  fseek(file, 0, SEEK_SET);
+  int32_t *ops = malloc(bytes);
+  if (fread(ops, 1, bytes, file) != (size_t)bytes) {
+    fprintf(stderr, "%s: short read\n", argv[1]);
+    return 1;
+  }
+  fclose(file);
+  long count = bytes / 12;
+  long slots = atol(argv[2]);
+  int runs = atoi(argv[3]);
+  void **slot = calloc(slots, sizeof(void *));
+  long baseline = peak_rss_bytes();
+  double *times = calloc(runs + 1, sizeof(double));
+  for (int run = 0; run <= runs; run++) {
+    double start = now_seconds();
+    for (long i = 0; i < count; i++) {
+      int32_t op = ops[3 * i], s = ops[3 * i + 1], size = ops[3 * i + 2];
+      switch (op) {
+        case OP_MALLOC:
+          slot[s] = malloc(size);
+          if (size > 0) ((volatile char *)slot[s])[0] = 1;
+          break;
+        case OP_FREE:
+          free(slot[s]);
+          slot[s] = NULL;
+          break;
+        case OP_REALLOC:
+          slot[s] = realloc(slot[s], size);
+          break;
+        case OP_TOUCH:
+          for (int32_t k = 0; k < size; k += 4096) ((volatile char *)slot[s])[k] = 1;
+          break;
+      }
+    }
+    times[run] = now_seconds() - start;
+  }
+  /* Run 0 warms up; the median of the others (insertion sort: a handful of runs). */
+  for (int i = 2; i <= runs; i++)
+    for (int j = i; j > 1 && times[j] < times[j - 1]; j--) {
+      double t = times[j];
+      times[j] = times[j - 1];
+      times[j - 1] = t;
+    }
+  double median = times[1 + runs / 2];
+  printf("{\"opsPerSec\": %.0f, \"peakFootprintBytes\": %ld}\n", count / median, peak_rss_bytes() - baseline);
+  return 0;
+}
