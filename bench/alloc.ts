@@ -69,7 +69,7 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number]): JsAllocator {
       free: (address) => heap.free(address),
       realloc: (address, size) => heap.realloc(address, size),
       peakFootprintBytes: () => heap.stats().peakFootprintBytes,
-      sampleFootprint: () => heap.stats().footprintBytes,
+      sampleFootprint: () => heap.footprintBytes(),
     };
   }
   // Footprint: MemPool's "top" (its bump pointer: memory beyond it was never used),

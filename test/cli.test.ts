@@ -81,6 +81,20 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("bench alloc replays every workload on every JS allocator and writes JSON", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "alloc.json");
+      const bench = memspace("bench", "alloc", "--scale", "2000", "--runs", "1", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number; peakLiveBytes: number }>;
+      for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"]) {
+        const ours = records.find((r) => r.workload === workload && r.allocator === "memspace");
+        assert.ok(ours !== undefined && ours.opsPerSec > 0 && ours.peakFootprintBytes >= ours.peakLiveBytes * 0.5, `${workload}: ${JSON.stringify(ours)}`);
+        assert.ok(records.some((r) => r.workload === workload && r.allocator === "thi.ng"));
+      }
+    });
+  });
+
   it("demo runs the default workload end to end", () => {
     const demo = memspace("demo", "--iterations", "3000");
     assert.equal(demo.status, 0, demo.stderr);

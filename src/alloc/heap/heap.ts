@@ -1,4 +1,4 @@
-import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
+import { CLASS_COUNT, CLASS_RECIPROCALS, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
 import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from "./heap-store.js";
 
 /**
@@ -284,6 +284,11 @@ export class Heap {
     return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + H.DescriptorsStart * 4;
   }
 
+  /** Footprint now, in O(1) (stats() also counts per class). */
+  footprintBytes(): number {
+    return this.footprintOf(this.floats[H.Stats + Stat.UsedPages]);
+  }
+
   /** Visits every live block: its address and usable size. */
   walk(visit: (address: number, usableBytes: number) => void): void {
     for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
@@ -384,17 +389,17 @@ export class Heap {
       span = this.newSpan(sizeClass);
       if (span === 0) return NULL;
     }
-    let address = this.descriptor(span, D.Free);
+    const words = this.words;
+    const base = this.descriptorsWord + span * DESCRIPTOR_WORDS;
+    let address = words[base + D.Free];
     if (address !== NULL) {
-      this.setDescriptor(span, D.Free, this.words[address >>> 2]);
-      this.words[address >>> 2] = 0;
+      words[base + D.Free] = words[address >>> 2];
     } else {
-      const bump = this.descriptor(span, D.Bump);
-      address = span * HEAP_PAGE_BYTES + bump;
-      this.setDescriptor(span, D.Bump, bump + size);
+      address = span * HEAP_PAGE_BYTES + words[base + D.Bump];
+      words[base + D.Bump] += size;
     }
-    this.setDescriptor(span, D.Used, this.descriptor(span, D.Used) + 1);
-    if (this.descriptor(span, D.Free) === NULL && this.descriptor(span, D.Bump) + size > this.descriptor(span, D.Run) * HEAP_PAGE_BYTES) {
+    words[base + D.Used]++;
+    if (words[base + D.Free] === NULL && words[base + D.Bump] + size > words[base + D.Run] * HEAP_PAGE_BYTES) {
       this.unlinkClass(span, sizeClass); // full: out of the class's list until a block comes back
     }
     this.setLive(address, true);
@@ -404,14 +409,15 @@ export class Heap {
   }
 
   private freeSmall(address: number, span: number): void {
-    const sizeClass = this.classOfSpan(span);
+    const words = this.words;
+    const base = this.descriptorsWord + span * DESCRIPTOR_WORDS;
+    const sizeClass = words[base + D.Kind] >>> 8;
     const size = CLASS_SIZES[sizeClass];
-    const wasFull = this.descriptor(span, D.Free) === NULL && this.descriptor(span, D.Bump) + size > this.descriptor(span, D.Run) * HEAP_PAGE_BYTES;
+    const wasFull = words[base + D.Free] === NULL && words[base + D.Bump] + size > words[base + D.Run] * HEAP_PAGE_BYTES;
     this.setLive(address, false);
-    this.words[address >>> 2] = this.descriptor(span, D.Free);
-    this.setDescriptor(span, D.Free, address);
-    const used = this.descriptor(span, D.Used) - 1;
-    this.setDescriptor(span, D.Used, used);
+    words[address >>> 2] = words[base + D.Free];
+    words[base + D.Free] = address;
+    const used = --words[base + D.Used];
     this.adjustLive(-size, -1);
     if (wasFull) this.linkClass(span, sizeClass);
     // An empty span goes back to the free pages, unless it is its class's only one.
@@ -674,6 +680,24 @@ export class Heap {
 
   /** The page of a live block at `address`, or a HeapError naming what is wrong. */
   private validate(address: number, what: string): number {
+    // Fast path: the start of a live block in a span's first page (the common free).
+    if (address >= 0 && address < this.bytes.length) {
+      const page = address >>> HEAP_PAGE_SHIFT;
+      const base = this.descriptorsWord + page * DESCRIPTOR_WORDS;
+      const kindWord = this.words[base + D.Kind];
+      if ((kindWord & 0xff) === Kind.Span) {
+        const sizeClass = kindWord >>> 8;
+        const offset = address - page * HEAP_PAGE_BYTES;
+        // offset % size without a division: exact for offsets below 2^24.
+        const index = Math.round(offset * CLASS_RECIPROCALS[sizeClass]);
+        if (index * CLASS_SIZES[sizeClass] === offset && offset < this.words[base + D.Bump] && this.isLive(address)) return page;
+      }
+    }
+    return this.validateSlowly(address, what);
+  }
+
+  /** Every other case of validate, and the errors. */
+  private validateSlowly(address: number, what: string): number {
     if (!Number.isInteger(address) || address < 0 || address >= this.store.byteLength) throw new HeapError(`${what}(${hexOrValue(address)}): not an address in this heap (0 .. ${hex(this.store.byteLength)})`);
     const page = address >>> HEAP_PAGE_SHIFT;
     if (page < this.words[H.MetaPages]) throw new HeapError(`${what}(${hex(address)}): inside the heap's own metadata, never returned by malloc`);

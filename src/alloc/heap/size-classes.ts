@@ -21,11 +21,21 @@ function buildSizes(): Int32Array {
 /** Block size of each class, ascending; the last is MEDIUM_LIMIT_BYTES. */
 export const CLASS_SIZES = buildSizes();
 export const CLASS_COUNT = CLASS_SIZES.length;
+/** 1 / size of each class: block index of an offset by multiplication (see Heap.validate). */
+export const CLASS_RECIPROCALS = Float64Array.from(CLASS_SIZES, (size) => 1 / size);
 
 /** The smallest class whose blocks hold `sizeBytes` (1 .. MEDIUM_LIMIT_BYTES). */
 export function classOf(sizeBytes: number): number {
+  if (sizeBytes <= SMALL_LIMIT_BYTES) return SMALL_CLASS_OF[(sizeBytes + 7) >>> 3];
+  return classByArithmetic(sizeBytes);
+}
+
+function classByArithmetic(sizeBytes: number): number {
   if (sizeBytes <= 64) return sizeBytes <= 8 ? 0 : ((sizeBytes + 7) >>> 3) - 1;
   const shift = 31 - Math.clz32(sizeBytes - 1); // 2^shift < size <= 2^(shift+1)
-  const step = 1 << (shift - 3);
-  return LINEAR_CLASSES + (shift - FIRST_DOUBLING_SHIFT) * STEPS_PER_DOUBLING + Math.ceil((sizeBytes - (1 << shift)) / step) - 1;
+  const stepShift = shift - 3;
+  return LINEAR_CLASSES + (shift - FIRST_DOUBLING_SHIFT) * STEPS_PER_DOUBLING + ((sizeBytes - (1 << shift) + (1 << stepShift) - 1) >>> stepShift) - 1;
 }
+
+/** Small sizes by 8-byte granule: one table load on the hot path. */
+const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
