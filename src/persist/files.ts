@@ -6,7 +6,7 @@ import { FileMedium } from "./medium.js";
 export function replaceFile(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
   const medium = new FileMedium(openSync(temporary, "w"), "power");
-  medium.write(0, bytes);
+  medium.persist(0, bytes);
   medium.barrier();
   medium.close();
   renameSync(temporary, path);
@@ -26,7 +26,7 @@ export function appendToFile(path: string, validBytes: number, bytes: Uint8Array
   const medium = new FileMedium(openSync(path, "r+"), "power");
   try {
     ftruncateSync(medium.fd, validBytes);
-    medium.write(validBytes, bytes);
+    medium.persist(validBytes, bytes);
     medium.barrier();
   } finally {
     medium.close();

@@ -3,12 +3,12 @@ import { Random } from "../util/random.js";
 
 /**
  * Where persistent state goes. Allocators and images keep their state in memory and
- * `write` each range they change to its place in the file, then call `barrier()` where
+ * `persist` each range they change to its place in the file, then call `barrier()` where
  * order matters: everything written before a barrier is durable before anything written
  * after it. They never touch the file system themselves.
  */
 export interface PersistMedium {
-  write(fileOffset: number, bytes: Uint8Array): void;
+  persist(fileOffset: number, bytes: Uint8Array): void;
   barrier(): void;
 }
 
@@ -16,7 +16,7 @@ export interface PersistMedium {
 export type Durability = "process" | "power";
 
 /**
- * A file: write is pwrite; barrier is fdatasync (with durability "power"; with "process",
+ * A file: persist is pwrite; barrier is fdatasync (with durability "power"; with "process",
  * writes that reached the kernel survive a kill -9 and barrier costs nothing).
  */
 export class FileMedium implements PersistMedium {
@@ -25,7 +25,7 @@ export class FileMedium implements PersistMedium {
     readonly durability: Durability = "power",
   ) {}
 
-  write(fileOffset: number, bytes: Uint8Array): void {
+  persist(fileOffset: number, bytes: Uint8Array): void {
     for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, fileOffset + done);
   }
 
@@ -56,7 +56,7 @@ export class SimulatedMedium implements PersistMedium {
   private pendingBytes: Uint8Array[] = [];
   writes = 0;
   barriers = 0;
-  /** Test hook, called before every write and barrier (a crash injector throws from it). */
+  /** Test hook, called before every persist and barrier (a crash injector throws from it). */
   beforeEach: (() => void) | null = null;
 
   constructor(initial: Uint8Array = new Uint8Array(0)) {
@@ -66,7 +66,7 @@ export class SimulatedMedium implements PersistMedium {
     this.latestLength = initial.length;
   }
 
-  write(fileOffset: number, bytes: Uint8Array): void {
+  persist(fileOffset: number, bytes: Uint8Array): void {
     if (this.beforeEach !== null) this.beforeEach();
     this.writes++;
     const end = fileOffset + bytes.length;

@@ -249,7 +249,7 @@ export class AddressSpace {
   checkpointTo(medium: PersistMedium, key: string): void {
     const segment = this.nextSegment(key, false);
     const offset = segmentKind(segment) === SegmentKind.Full ? 0 : this.imageLog!.lengthBytes;
-    medium.write(offset, segment);
+    medium.persist(offset, segment);
     medium.barrier();
     this.imageLog = { key, sequence: segmentSequence(segment), lengthBytes: offset + segment.length };
   }

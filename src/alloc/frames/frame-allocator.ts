@@ -141,7 +141,7 @@ export class FrameAllocator implements PageFrameAllocator {
       initialise(buffer, layout);
       fd = openSync(path, "w+");
       const medium = new FileMedium(fd, "power");
-      medium.write(0, new Uint8Array(buffer));
+      medium.persist(0, new Uint8Array(buffer));
       medium.barrier();
     } else {
       fd = openSync(path, "r+");
@@ -184,7 +184,7 @@ export class FrameAllocator implements PageFrameAllocator {
       allocator.recovery = { repairedChildren, milliseconds: performance.now() - start };
     }
     header[Header.Clean] = 0;
-    medium.write(0, allocator.bytes.subarray(0, HEADER_WORDS * 4));
+    medium.persist(0, allocator.bytes.subarray(0, HEADER_WORDS * 4));
     medium.barrier();
     return allocator;
   }
@@ -194,11 +194,11 @@ export class FrameAllocator implements PageFrameAllocator {
     this.releasePreferredTree();
     const medium = this.medium;
     if (medium === null) return;
-    medium.write(0, this.bytes);
+    medium.persist(0, this.bytes);
     medium.barrier();
     this.words[Header.Clean] = 1;
     this.words[Header.PersistFd] = 0;
-    medium.write(0, this.bytes.subarray(0, HEADER_WORDS * 4));
+    medium.persist(0, this.bytes.subarray(0, HEADER_WORDS * 4));
     medium.barrier();
     if (medium instanceof FileMedium) medium.close();
     this.medium = null;
@@ -236,7 +236,7 @@ export class FrameAllocator implements PageFrameAllocator {
     this.words.fill(0, this.workersWord, this.workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS);
     this.preferredTree = -1;
     this.budget = 0;
-    this.medium!.write(0, this.bytes);
+    this.medium!.persist(0, this.bytes);
     this.medium!.barrier();
     return repaired;
   }
@@ -465,7 +465,7 @@ export class FrameAllocator implements PageFrameAllocator {
 
   /** Persists words and waits for them: the state a caller acts on is durable first. */
   private persistWords(firstWord: number, count: number): void {
-    this.medium!.write(firstWord * 4, this.bytes.subarray(firstWord * 4, (firstWord + count) * 4));
+    this.medium!.persist(firstWord * 4, this.bytes.subarray(firstWord * 4, (firstWord + count) * 4));
     this.medium!.barrier();
   }
 

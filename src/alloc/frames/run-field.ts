@@ -160,14 +160,15 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
   const mask = runMask(order) << shift;
   const value = runValue(order) << shift;
   let word = words[at];
-  for (let retry = 0; retry < MAX_WORD_RETRIES; retry++) {
+  // Not bounded: each failed compareExchange means another worker's step succeeded (lock-free),
+  // and giving up would refuse a legitimate put.
+  for (;;) {
     if ((word & mask) !== value) return false;
     if (sync !== null) sync.point();
     const seen = Atomics.compareExchange(words, at, word, word & ~mask);
     if (seen === word) return true;
     word = seen;
   }
-  return false;
 }
 
 /** Second step of freeing a run of whole words (see releaseRun). */
