@@ -75,7 +75,7 @@ describe("persistent frame allocator", () => {
     const scenarios = Number(process.env.MEMSPACE_POWER_LOSSES ?? 300);
     const random = new Random(99);
     for (let i = 0; i < scenarios; i++) {
-      const { lost, crashed } = powerLossScenario(i + 1, 1 + random.below(6000));
+      const { lost, crashed } = powerLossScenario(i + 1, 1 + random.below(2500));
       if (crashed) crashes++;
       assert.ok(lost <= 1, `seed ${i + 1}: ${lost} runs lost`);
       maxLost = Math.max(maxLost, lost);

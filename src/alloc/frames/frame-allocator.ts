@@ -38,6 +38,8 @@ const enum WorkerLine {
 const CHILD_FREE_MASK = 0x3ff;
 const CHILD_HUGE = 1 << 10;
 const CHILD_PAIR = 1 << 11;
+/** A worker's credits for another tree reach its counter once they add up to this. */
+const PENDING_FLUSH_FRAMES = 2048;
 /** Bounded retries for a counter that keeps changing under us. */
 const MAX_COUNTER_RETRIES = 1 << 12;
 
@@ -96,6 +98,8 @@ export class FrameAllocator implements PageFrameAllocator {
   private readonly treesWord: number;
   /** This worker's budget line. */
   private readonly workerWord: number;
+  /** This worker's pending credits, a word per tree (see put). */
+  private readonly pendingWord: number;
   private readonly workersWord: number;
   private readonly childrenWord: number;
   private readonly blocksWord: number;
@@ -192,6 +196,7 @@ export class FrameAllocator implements PageFrameAllocator {
   /** Orderly shutdown of a persistent allocator: everything written, then the clean flag. */
   close(): void {
     this.releasePreferredTree();
+    this.flushPending();
     const medium = this.medium;
     if (medium === null) return;
     medium.persist(0, this.bytes);
@@ -234,6 +239,7 @@ export class FrameAllocator implements PageFrameAllocator {
       this.words[this.treeWordOf(tree) + TreeLine.Owner] = 0;
     }
     this.words.fill(0, this.workersWord, this.workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS);
+    this.words.fill(0, this.layout.pendingWord, this.layout.pendingWord + MAX_WORKERS * this.layout.pendingStride);
     this.preferredTree = -1;
     this.budget = 0;
     this.medium!.persist(0, this.bytes);
@@ -288,6 +294,7 @@ export class FrameAllocator implements PageFrameAllocator {
     }
     this.workersWord = layout.workersWord;
     this.workerWord = layout.workersWord + this.worker * WORKER_STRIDE_WORDS;
+    this.pendingWord = layout.pendingWord + this.worker * layout.pendingStride;
     // A handle reusing a gone worker's index inherits its reservation and budget.
     this.preferredTree = this.words[this.workerWord + WorkerLine.Tree] - 1;
     this.budget = this.words[this.workerWord + WorkerLine.Budget];
@@ -347,8 +354,17 @@ export class FrameAllocator implements PageFrameAllocator {
     if (tree === this.preferredTree) {
       this.setBudget(this.budget + frames);
     } else {
-      if (this.sync !== null) this.sync.point();
-      Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, frames);
+      // Credits for other trees gather in this worker's own words and reach the tree's
+      // counter in batches: with two workers freeing at random, every counter update was a
+      // cache line taken from the other core. The counters only steer the search (which
+      // flushes first); the last-resort search reads the children themselves.
+      const pending = this.words[this.pendingWord + tree] + frames;
+      if (pending < PENDING_FLUSH_FRAMES) this.words[this.pendingWord + tree] = pending;
+      else {
+        this.words[this.pendingWord + tree] = 0;
+        if (this.sync !== null) this.sync.point();
+        Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, pending);
+      }
     }
   }
 
@@ -388,13 +404,18 @@ export class FrameAllocator implements PageFrameAllocator {
   freeFrames(): number {
     let free = 0;
     for (let tree = 0; tree < this.treeCount; tree++) free += Atomics.load(this.words, this.treeWordOf(tree) + TreeLine.Free);
+    for (let worker = 0; worker < MAX_WORKERS; worker++) {
+      const first = this.layout.pendingWord + worker * this.layout.pendingStride;
+      for (let tree = 0; tree < this.treeCount; tree++) free += this.words[first + tree];
+    }
     for (let worker = 0; worker < MAX_WORKERS; worker++) free += Atomics.load(this.words, this.workersWord + worker * WORKER_STRIDE_WORDS + WorkerLine.Budget);
     return free;
   }
 
-  /** Gives up this worker's reserved tree (its budget goes back to the tree's counter). */
+  /** Gives up this worker's reserved tree (its budget, and its pending credits, go back to the tree counters). */
   releaseReservation(): void {
     this.releasePreferredTree();
+    this.flushPending();
   }
 
   allocatedFrames(): number {
@@ -446,7 +467,8 @@ export class FrameAllocator implements PageFrameAllocator {
         if (word !== audit.freeFrames) this.fail(`${where}: counter ${word}, free frames ${audit.freeFrames}`);
         treeFree += word;
       }
-      const counter = this.words[this.treeWordOf(tree) + TreeLine.Free];
+      let counter = this.words[this.treeWordOf(tree) + TreeLine.Free];
+      for (let worker = 0; worker < MAX_WORKERS; worker++) counter += this.words[this.layout.pendingWord + worker * this.layout.pendingStride + tree];
       const owner = this.words[this.treeWordOf(tree) + TreeLine.Owner] - 1;
       const budget = owner >= 0 ? this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Budget] : 0;
       if (owner >= 0 && this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Tree] !== tree + 1) this.fail(`tree ${tree}: reserved by worker ${owner}, whose line names tree ${this.words[this.workersWord + owner * WORKER_STRIDE_WORDS + WorkerLine.Tree] - 1}`);
@@ -537,6 +559,8 @@ export class FrameAllocator implements PageFrameAllocator {
   private getHugeInChildren(child: number, order: number): number {
     const count = 1 << (order - HUGE_ORDER);
     const flags = order === HUGE_ORDER ? CHILD_HUGE : CHILD_HUGE | CHILD_PAIR;
+    // A plain look first: a failing compareExchange costs as much as a succeeding one.
+    for (let c = 0; c < count; c++) if (this.words[this.childrenWord + child + c] !== FRAMES_PER_CHILD) return -1;
     let claimed = 0;
     while (claimed < count) {
       if (this.sync !== null) this.sync.point();
@@ -565,6 +589,7 @@ export class FrameAllocator implements PageFrameAllocator {
     const frames = 1 << order;
     const start = this.preferredTree >= 0 ? this.preferredTree : this.homeTree;
     this.releasePreferredTree();
+    this.flushPending();
     const plenty = Math.max(frames, FRAMES_PER_TREE >> 3);
     for (let pass = 0; pass < 3; pass++) {
       for (let step = 0; step < this.treeCount; step++) {
@@ -592,6 +617,17 @@ export class FrameAllocator implements PageFrameAllocator {
       }
     }
     return -1;
+  }
+
+  /** Adds this worker's pending credits to the tree counters. */
+  private flushPending(): void {
+    for (let tree = 0; tree < this.treeCount; tree++) {
+      const pending = this.words[this.pendingWord + tree];
+      if (pending === 0) continue;
+      this.words[this.pendingWord + tree] = 0;
+      if (this.sync !== null) this.sync.point();
+      Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, pending);
+    }
   }
 
   private reserveTree(tree: number): boolean {

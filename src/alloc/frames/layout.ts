@@ -5,12 +5,12 @@ import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
 /**
  * Where everything lives in the allocator's SharedArrayBuffer, in this order:
- * header | worker lines (budget and reserved tree) | tree lines (counter and owner; one
+ * header | worker lines (budget and reserved tree) | per-worker pending tree credits | tree lines (counter and owner; one
  * per 64-byte line, so two workers' trees never share a line) | child words | child run fields (128 bytes each, see run-field.ts) | frame bytes
  * (optional, 4 KiB aligned).
  */
 export const MAGIC = 0x4d534652; // "MSFR"
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 export const HEADER_WORDS = 16;
 /** Header word indexes. */
 export const enum Header {
@@ -43,6 +43,9 @@ export interface FrameLayout {
   childCount: number;
   treeCount: number;
   workersWord: number;
+  /** Per worker, a word per tree: frees into that tree not yet added to its counter. */
+  pendingWord: number;
+  pendingStride: number;
   treesWord: number;
   childrenWord: number;
   /** Child c's run field starts at blocksWord + c * WORDS_PER_CHILD. */
@@ -65,11 +68,13 @@ export function frameLayout(frameCount: number, backed: boolean): FrameLayout {
   const childCount = Math.ceil(frameCount / FRAMES_PER_CHILD);
   const treeCount = Math.ceil(childCount / CHILDREN_PER_TREE);
   const workersWord = HEADER_WORDS;
-  const treesWord = workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS;
+  const pendingWord = workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS;
+  const pendingStride = alignUp(treeCount, 16);
+  const treesWord = pendingWord + MAX_WORKERS * pendingStride;
   const childrenWord = treesWord + treeCount * TREE_STRIDE_WORDS;
   const blocksWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, 32);
   const metaBytes = (blocksWord + treeCount * CHILDREN_PER_TREE * WORDS_PER_CHILD) * 4;
   const dataByte = alignUp(metaBytes, PAGE_SIZE_BYTES);
   const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : metaBytes;
-  return { frameCount, backed, childCount, treeCount, workersWord, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };
+  return { frameCount, backed, childCount, treeCount, workersWord, pendingWord, pendingStride, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };
 }
