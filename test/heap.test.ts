@@ -126,7 +126,7 @@ describe("Heap", () => {
     }
   });
 
-  it("agrees with a model under random malloc/calloc/realloc/alignedAlloc/free (fast-check)", () => {
+  for (const debug of [false, true]) it(`agrees with a model under random malloc/calloc/realloc/alignedAlloc/free${debug ? " (debug mode)" : ""} (fast-check)`, () => {
     const size = fc.oneof(
       { weight: 6, arbitrary: fc.integer({ min: 0, max: 1024 }) },
       { weight: 3, arbitrary: fc.integer({ min: 1025, max: 256 * 1024 }) },
@@ -143,7 +143,7 @@ describe("Heap", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const buffer = new ArrayBuffer(24 * MiB);
-        const heap = new Heap(buffer, { cacheSlots: 4, cacheBytes: 8 * MiB });
+        const heap = new Heap(buffer, { cacheSlots: 4, cacheBytes: 8 * MiB, debug });
         const bytes = new Uint8Array(buffer);
         const initialFootprint = heap.stats().footprintBytes;
         const live = new Map<number, { size: number; tag: number }>();
@@ -198,8 +198,34 @@ describe("Heap", () => {
         assert.equal(heap.stats().liveBytes, 0);
         assert.equal(heap.stats().footprintBytes, initialFootprint, "freeing everything (and trim) returns the footprint to the start");
       }),
-      { numRuns: 120 },
+      { numRuns: debug ? 40 : 120 },
     );
+  });
+
+  it("debug mode: a canary catches overruns at free (nothing changed), freed memory is poisoned", () => {
+    const buffer = new ArrayBuffer(16 * MiB);
+    const heap = new Heap(buffer, { debug: true });
+    const bytes = new Uint8Array(buffer);
+    const block = heap.malloc(20);
+    assert.equal(heap.usableSize(block), 20, "debug mode reports the size asked for");
+    bytes.fill(1, block, block + 20);
+    const moved = heap.realloc(block, 40);
+    assert.ok(bytes.subarray(moved, moved + 20).every((b) => b === 1), "realloc keeps contents");
+    assert.ok(bytes.subarray(block + 4, block + 24).every((b) => b === 0xdd), "the old block is poisoned");
+    bytes[moved + 40] = 7; // one byte past the end
+    const before = snapshotOf(heap, buffer);
+    assert.throws(() => heap.free(moved), /free\(0x[0-9a-f]+\): buffer overrun past the 40-byte block: the canary at 0x[0-9a-f]+ was overwritten/);
+    assert.deepEqual(snapshotOf(heap, buffer), before, "a refused free changes nothing");
+    const large = heap.malloc(300_000);
+    bytes[large + 300_000 + 2] ^= 0xff;
+    assert.throws(() => heap.free(large), /overrun past the 300000-byte block/);
+    bytes[large + 300_000 + 2] ^= 0xff;
+    heap.free(large);
+    const zeroed = heap.calloc(10, 10);
+    assert.ok(bytes.subarray(zeroed, zeroed + 100).every((b) => b === 0));
+    assert.equal(heap.alignedAlloc(4096, 100) % 4096, 0);
+    heap.check();
+    assert.equal(new Heap(buffer).usableSize(zeroed), 100, "a second handle sees the heap's debug mode");
   });
 
   it("grows a WebAssembly.Memory when full, and a second handle attaches to a SharedArrayBuffer heap", () => {

@@ -34,6 +34,8 @@ const enum H {
   BitmapWord = 6,
   Operations = 7,
   CacheSlots = 8,
+  /** 1: debug mode (canaries and poisoning), fixed when the heap is created. */
+  Debug = 9,
   ClassHeads = 64,
   Bins = ClassHeads + 112,
   Cache = Bins + 32,
@@ -82,10 +84,19 @@ const enum Kind {
   Cached = 7,
   Meta = 8,
 }
+/** Debug mode: a 4-byte canary after the caller's bytes, and the size asked for in the block's last 4 bytes. */
+const GUARD_BYTES = 8;
+const CANARY = [0xc5, 0xa1, 0x7e, 0x5b];
+const POISON = 0xdd;
 /** Page flag: written since it was last zeroed (calloc must clear it). */
 const DIRTY = 1;
 
 export interface HeapOptions {
+  /**
+   * Debug mode (chosen when the heap is created): a canary after every block catches
+   * buffer overruns at free, and freed memory is poisoned with 0xDD.
+   */
+  debug?: boolean;
   /** WebAssembly.Memory: the most it may grow to (default 1 GiB). */
   maxBytes?: number;
   /** Region cache limits: slots (default 16), bytes (default 64 MiB), age in heap operations (default 100,000). */
@@ -126,6 +137,7 @@ export class Heap {
   private readonly cacheSlots: number;
   private readonly cacheBytes: number;
   private readonly cacheAge: number;
+  private readonly debug: boolean = false;
 
   constructor(backing: HeapBacking, options: HeapOptions = {}) {
     this.store = new HeapStore(backing, backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 1 << 30) : undefined);
@@ -136,9 +148,12 @@ export class Heap {
     this.cacheBytes = options.cacheBytes ?? 64 << 20;
     this.cacheAge = options.cacheAge ?? 100_000;
     if (this.words.length > 0 && this.words[H.Magic] === MAGIC) {
+      this.debug = this.words[H.Debug] === 1;
       if (this.words[H.Version] !== VERSION) throw new HeapError(`heap version ${this.words[H.Version]}, expected ${VERSION}`);
     } else {
       this.initialise();
+      this.debug = options.debug === true;
+      this.words[H.Debug] = this.debug ? 1 : 0;
     }
     this.descriptorsWord = this.words[H.DescriptorsWord];
     this.bitmapWord = this.words[H.BitmapWord];
@@ -149,6 +164,7 @@ export class Heap {
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
   malloc(sizeBytes: number): number {
     checkSize(sizeBytes, "malloc");
+    if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
     return this.allocate(sizeBytes, false);
   }
 
@@ -165,6 +181,7 @@ export class Heap {
     checkSize(sizeBytes, "calloc");
     const total = count * sizeBytes;
     if (!Number.isSafeInteger(total) || total > this.store.maxByteLength) throw new HeapError(`calloc(${count}, ${sizeBytes}): ${count} x ${sizeBytes} bytes overflows this heap (at most ${this.store.maxByteLength} bytes)`);
+    if (this.debug) return this.guard(this.allocate(total + GUARD_BYTES, true), total);
     return this.allocate(total, true);
   }
 
@@ -174,7 +191,12 @@ export class Heap {
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.store.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
-    if (alignment <= 8) return this.malloc(sizeBytes);
+    if (this.debug) return this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
+    return this.allocateAligned(alignment, sizeBytes);
+  }
+
+  private allocateAligned(alignment: number, sizeBytes: number): number {
+    if (alignment <= 8) return this.allocate(sizeBytes, false);
     // A class whose size is a multiple of the alignment: spans start on page boundaries.
     if (alignment <= HEAP_PAGE_BYTES && sizeBytes <= MEDIUM_LIMIT_BYTES) {
       for (let sizeClass = classOf(Math.max(sizeBytes, alignment)); sizeClass < CLASS_COUNT; sizeClass++) {
@@ -192,6 +214,14 @@ export class Heap {
   realloc(address: number, sizeBytes: number): number {
     checkSize(sizeBytes, "realloc");
     if (address === NULL) return this.malloc(sizeBytes);
+    if (this.debug) {
+      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
+      const fresh = sizeBytes === 0 ? NULL : this.malloc(sizeBytes);
+      if (fresh === NULL && sizeBytes > 0) return NULL;
+      if (fresh !== NULL) this.bytes.copyWithin(fresh, address, address + Math.min(requested, sizeBytes));
+      this.free(address);
+      return fresh;
+    }
     const page = this.validate(address, "realloc");
     const usable = this.kindOf(page) === Kind.Large ? this.descriptor(page, D.Run) * HEAP_PAGE_BYTES : CLASS_SIZES[this.classOfSpan(this.spanHead(page))];
     if (sizeBytes === 0) {
@@ -213,15 +243,48 @@ export class Heap {
   free(address: number): void {
     if (address === NULL) return;
     const page = this.validate(address, "free");
+    if (this.debug) {
+      this.checkGuard(address, page, "free");
+      this.bytes.fill(POISON, address, address + this.rawUsable(page));
+    }
     if (this.kindOf(page) === Kind.Large) this.freeLarge(page);
     else this.freeSmall(address, this.spanHead(page));
   }
 
-  /** Bytes the block at `address` can hold (its class size, or its pages). */
+  /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
     const page = this.validate(address, "usableSize");
+    if (this.debug) return this.checkGuard(address, page, "usableSize");
+    return this.rawUsable(page);
+  }
+
+  private rawUsable(page: number): number {
     if (this.kindOf(page) === Kind.Large) return this.descriptor(page, D.Run) * HEAP_PAGE_BYTES;
     return CLASS_SIZES[this.classOfSpan(this.spanHead(page))];
+  }
+
+  /** Debug mode: a canary right after the caller's bytes, and their count in the block's last word. */
+  private guard(address: number, sizeBytes: number): number {
+    if (address === NULL) return NULL;
+    const usable = this.rawUsable(address >>> HEAP_PAGE_SHIFT);
+    for (let i = 0; i < CANARY.length; i++) this.bytes[address + sizeBytes + i] = CANARY[i];
+    this.words[(address + usable - 4) >>> 2] = sizeBytes;
+    return address;
+  }
+
+  /** Debug mode: the size asked for, after checking the canary; a HeapError (nothing changed) if it was overwritten. */
+  private checkGuard(address: number, page: number, what: string): number {
+    const usable = this.rawUsable(page);
+    const sizeBytes = this.words[(address + usable - 4) >>> 2];
+    if (sizeBytes < 0 || sizeBytes > usable - GUARD_BYTES) {
+      throw new HeapError(`${what}(${hex(address)}): buffer overrun: the block's size record at ${hex(address + usable - 4)} was overwritten`);
+    }
+    for (let i = 0; i < CANARY.length; i++) {
+      if (this.bytes[address + sizeBytes + i] !== CANARY[i]) {
+        throw new HeapError(`${what}(${hex(address)}): buffer overrun past the ${sizeBytes}-byte block: the canary at ${hex(address + sizeBytes)} was overwritten`);
+      }
+    }
+    return sizeBytes;
   }
 
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
