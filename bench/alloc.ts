@@ -20,6 +20,7 @@ import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
 import { median } from "./median.js";
+import { writeAllocChart } from "./alloc-chart.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const DRIVER_SOURCE = resolve(HERE, "../../../bench/native/alloc-driver.c");
@@ -185,9 +186,11 @@ export interface AllocBenchOptions {
   scale: number;
   runs: number;
   json?: string;
+  /** Where to write the SVG chart (default: next to the JSON file, if any). */
+  chart?: string;
 }
 
-export function runAllocBench(options: AllocBenchOptions): AllocBenchRecord[] {
+export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBenchRecord[]> {
   const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
   const records: AllocBenchRecord[] = [];
   try {
@@ -226,6 +229,11 @@ export function runAllocBench(options: AllocBenchOptions): AllocBenchRecord[] {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
     process.stdout.write(`wrote ${options.json}\n`);
   }
+  const chart = options.chart ?? (options.json === undefined ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
+  if (chart !== undefined) {
+    await writeAllocChart(records, chart);
+    process.stdout.write(`wrote ${chart}\n`);
+  }
   return records;
 }
 
@@ -234,7 +242,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
     const [workload, allocator, scale, runs] = process.argv.slice(3);
     runOne(workload as Workload, allocator as (typeof JS_ALLOCATORS)[number], Number(scale), Number(runs));
   } else {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, scale: { type: "string" }, runs: { type: "string" } } });
-    runAllocBench({ scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)), runs: Number(values.runs ?? (values.quick ? 1 : 3)), json: values.json });
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { quick: { type: "boolean", default: false }, json: { type: "string" }, chart: { type: "string" }, scale: { type: "string" }, runs: { type: "string" } },
+    });
+    await runAllocBench({ scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)), runs: Number(values.runs ?? (values.quick ? 1 : 3)), json: values.json, chart: values.chart });
   }
 }

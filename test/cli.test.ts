@@ -92,6 +92,9 @@ describe("memspace CLI", () => {
         assert.ok(ours !== undefined && ours.opsPerSec > 0 && ours.peakFootprintBytes >= ours.peakLiveBytes * 0.5, `${workload}: ${JSON.stringify(ours)}`);
         assert.ok(records.some((r) => r.workload === workload && r.allocator === "thi.ng"));
       }
+      const svg = readFileSync(join(folder, "alloc.svg"), "utf8");
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /larson/);
     });
   });
 
