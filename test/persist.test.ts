@@ -102,6 +102,12 @@ describe("persistent frame allocator", () => {
       third.check();
       third.close();
       assert.throws(() => FrameAllocator.open(path, { frames: 4000 }), /holds 5000 frames, not 4000/);
+      const bogus = join(folder, "bogus.img");
+      writeFileSync(bogus, new Uint8Array(4096).fill(7));
+      assert.throws(() => FrameAllocator.open(bogus), /bogus\.img: not a frame allocator file \(magic 0x7070707\)/);
+      writeFileSync(bogus, "short");
+      assert.throws(() => FrameAllocator.open(bogus), /bogus\.img: 5 bytes, too short for a frame allocator/);
+      assert.throws(() => FrameAllocator.open(join(folder, "missing.img")), /missing\.img: no such allocator file \(pass frames to create one\)/);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { auditChild, claimRun, finishRelease, releaseRun, repairChild, reserveTail, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
 import { FileMedium, type Durability, type PersistMedium } from "../../persist/medium.js";
 import {
@@ -150,7 +150,10 @@ export class FrameAllocator implements PageFrameAllocator {
     } else {
       fd = openSync(path, "r+");
       const sizeBytes = fstatSync(fd).size;
-      if (sizeBytes < HEADER_WORDS * 4) throw new FrameAllocatorError(`${path}: ${sizeBytes} bytes, too short for a frame allocator`);
+      if (sizeBytes < HEADER_WORDS * 4) {
+        closeSync(fd);
+        throw new FrameAllocatorError(`${path}: ${sizeBytes} bytes, too short for a frame allocator`);
+      }
       buffer = new SharedArrayBuffer(sizeBytes);
       const bytes = new Uint8Array(buffer);
       for (let done = 0; done < sizeBytes; ) done += readSync(fd, bytes, done, sizeBytes - done, done);
@@ -159,9 +162,18 @@ export class FrameAllocator implements PageFrameAllocator {
     if (options.frames !== undefined && header[Header.Magic] === MAGIC && header[Header.FrameCount] !== options.frames) {
       throw new FrameAllocatorError(`${path}: holds ${header[Header.FrameCount]} frames, not ${options.frames}`);
     }
+    if (header[Header.Magic] !== MAGIC) {
+      closeSync(fd);
+      throw new FrameAllocatorError(`${path}: not a frame allocator file (magic 0x${(header[Header.Magic] >>> 0).toString(16)})`);
+    }
     header[Header.PersistFd] = fd + 1;
     header[Header.Durability] = options.durability === "process" ? 0 : 1;
-    return FrameAllocator.fromImage(buffer, new FileMedium(fd, options.durability ?? "power"), attach);
+    try {
+      return FrameAllocator.fromImage(buffer, new FileMedium(fd, options.durability ?? "power"), attach);
+    } catch (error) {
+      closeSync(fd);
+      throw error instanceof FrameAllocatorError ? new FrameAllocatorError(`${path}: ${error.message}`) : error;
+    }
   }
 
   /** A fresh persistent image (every frame free, closed cleanly) for `fromImage`. */
