@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import type { HeapWorkerInput } from "./workers/heap-worker.js";
 import { Heap, HeapError } from "../src/alloc/heap/heap.js";
 import { CLASS_SIZES, classOf } from "../src/alloc/heap/size-classes.js";
 
@@ -226,6 +229,23 @@ describe("Heap", () => {
     assert.equal(heap.alignedAlloc(4096, 100) % 4096, 0);
     heap.check();
     assert.equal(new Heap(buffer).usableSize(zeroed), 100, "a second handle sees the heap's debug mode");
+  });
+
+  it("two workers share a SharedArrayBuffer heap, each freeing blocks the other allocated", async () => {
+    const buffer = new SharedArrayBuffer(64 * MiB);
+    const heap = new Heap(buffer);
+    const mailbox = new SharedArrayBuffer((2 * (1024 + 2) + 1) * 4);
+    const workers = [0, 1].map((index) => new Worker(new URL("./workers/heap-worker.js", import.meta.url), { workerData: { buffer, mailbox, index, blocks: 4000 } satisfies HeapWorkerInput }));
+    const results = await Promise.all(workers.map((worker) => once(worker, "message").then(([result]) => result as { held: number[]; received: number; error: string | null })));
+    for (const result of results) {
+      assert.equal(result.error, null, result.error ?? "");
+      assert.equal(result.received, 2000, "every block the peer handed over was freed here");
+    }
+    heap.check();
+    assert.equal(heap.stats().liveBlocks, results[0].held.length + results[1].held.length);
+    for (const result of results) for (const address of result.held) heap.free(address);
+    heap.check();
+    assert.equal(heap.stats().liveBlocks, 0);
   });
 
   it("grows a WebAssembly.Memory when full, and a second handle attaches to a SharedArrayBuffer heap", () => {

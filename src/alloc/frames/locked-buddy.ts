@@ -1,4 +1,5 @@
 import { checkOrder, MAX_ORDER } from "./geometry.js";
+import { lockMutex, unlockMutex } from "../futex-mutex.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 
 const enum Word {
@@ -11,7 +12,6 @@ const enum Word {
 }
 const MAGIC = 0x4d534c42; // "MSLB"
 const NONE = -1;
-const SPINS_BEFORE_SLEEP = 100;
 
 /**
  * Baseline: the classic buddy allocator (free lists per order, buddies merged on put)
@@ -133,14 +133,10 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
   }
 
   private lock(): void {
-    for (let spin = 0; spin < SPINS_BEFORE_SLEEP; spin++) {
-      if (Atomics.compareExchange(this.words, Word.Lock, 0, 1) === 0) return;
-    }
-    // Contended: mark waiters and sleep until the holder wakes us.
-    while (Atomics.exchange(this.words, Word.Lock, 2) !== 0) Atomics.wait(this.words, Word.Lock, 2);
+    lockMutex(this.words, Word.Lock);
   }
 
   private unlock(): void {
-    if (Atomics.exchange(this.words, Word.Lock, 0) === 2) Atomics.notify(this.words, Word.Lock, 1);
+    unlockMutex(this.words, Word.Lock);
   }
 }

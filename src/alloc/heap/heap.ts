@@ -1,5 +1,6 @@
 import { CLASS_COUNT, CLASS_RECIPROCALS, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
 import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from "./heap-store.js";
+import { lockMutex, unlockMutex } from "../futex-mutex.js";
 
 /**
  * A tiered heap inside memory JavaScript manages itself (ArrayBuffer, SharedArrayBuffer,
@@ -17,8 +18,9 @@ import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from ".
  * - An allocation bitmap (a bit per 8-byte granule, set at each live block's start) makes
  *   a double free, a foreign or an interior pointer an error that changes nothing.
  *
- * Single-threaded in this version: a SharedArrayBuffer heap can be attached from another
- * worker, but the two must not allocate at the same time.
+ * A SharedArrayBuffer heap can be attached from other workers; every operation then holds
+ * the heap's mutex (a futex word in the header). The design the issue asks for (each worker
+ * allocating from its own pages, remote frees through an atomic list) is still to come.
  */
 const MAGIC = 0x4d534850; // "MSHP"
 const VERSION = 1;
@@ -34,6 +36,8 @@ const enum H {
   BitmapWord = 6,
   Operations = 7,
   CacheSlots = 8,
+  /** The mutex of a SharedArrayBuffer heap (see futex-mutex.ts). */
+  Lock = 10,
   /** 1: debug mode (canaries and poisoning), fixed when the heap is created. */
   Debug = 9,
   ClassHeads = 64,
@@ -138,8 +142,11 @@ export class Heap {
   private readonly cacheBytes: number;
   private readonly cacheAge: number;
   private readonly debug: boolean = false;
+  /** A SharedArrayBuffer heap: operations hold the heap's mutex. */
+  private readonly shared: boolean;
 
   constructor(backing: HeapBacking, options: HeapOptions = {}) {
+    this.shared = backing instanceof SharedArrayBuffer;
     this.store = new HeapStore(backing, backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 1 << 30) : undefined);
     this.words = this.store.words;
     this.bytes = this.store.bytes;
@@ -162,7 +169,7 @@ export class Heap {
   // Allocation.
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
-  malloc(sizeBytes: number): number {
+  private mallocUnlocked(sizeBytes: number): number {
     checkSize(sizeBytes, "malloc");
     if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
     return this.allocate(sizeBytes, false);
@@ -176,7 +183,7 @@ export class Heap {
   }
 
   /** Zeroed memory for `count` elements of `sizeBytes`; the product is overflow-checked. */
-  calloc(count: number, sizeBytes: number): number {
+  private callocUnlocked(count: number, sizeBytes: number): number {
     checkSize(count, "calloc count");
     checkSize(sizeBytes, "calloc");
     const total = count * sizeBytes;
@@ -186,7 +193,7 @@ export class Heap {
   }
 
   /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
-  alignedAlloc(alignment: number, sizeBytes: number): number {
+  private alignedAllocUnlocked(alignment: number, sizeBytes: number): number {
     checkSize(sizeBytes, "alignedAlloc");
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.store.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
@@ -211,21 +218,21 @@ export class Heap {
   }
 
   /** Resizes, in place when it can (same class, or a large block with free pages after it). */
-  realloc(address: number, sizeBytes: number): number {
+  private reallocUnlocked(address: number, sizeBytes: number): number {
     checkSize(sizeBytes, "realloc");
-    if (address === NULL) return this.malloc(sizeBytes);
+    if (address === NULL) return this.mallocUnlocked(sizeBytes);
     if (this.debug) {
       const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
-      const fresh = sizeBytes === 0 ? NULL : this.malloc(sizeBytes);
+      const fresh = sizeBytes === 0 ? NULL : this.mallocUnlocked(sizeBytes);
       if (fresh === NULL && sizeBytes > 0) return NULL;
       if (fresh !== NULL) this.bytes.copyWithin(fresh, address, address + Math.min(requested, sizeBytes));
-      this.free(address);
+      this.freeUnlocked(address);
       return fresh;
     }
     const page = this.validate(address, "realloc");
     const usable = this.kindOf(page) === Kind.Large ? this.descriptor(page, D.Run) * HEAP_PAGE_BYTES : CLASS_SIZES[this.classOfSpan(this.spanHead(page))];
     if (sizeBytes === 0) {
-      this.free(address);
+      this.freeUnlocked(address);
       return NULL;
     }
     if (this.kindOf(page) === Kind.Large) {
@@ -233,14 +240,14 @@ export class Heap {
     } else if (sizeBytes <= usable && sizeBytes > usable / 2) {
       return address; // same class, or shrinking a little: keep the block
     }
-    const fresh = this.malloc(sizeBytes);
+    const fresh = this.mallocUnlocked(sizeBytes);
     if (fresh === NULL) return NULL;
     this.bytes.copyWithin(fresh, address, address + Math.min(usable, sizeBytes));
-    this.free(address);
+    this.freeUnlocked(address);
     return fresh;
   }
 
-  free(address: number): void {
+  private freeUnlocked(address: number): void {
     if (address === NULL) return;
     const page = this.validate(address, "free");
     if (this.debug) {
@@ -252,7 +259,7 @@ export class Heap {
   }
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
-  usableSize(address: number): number {
+  private usableSizeUnlocked(address: number): number {
     const page = this.validate(address, "usableSize");
     if (this.debug) return this.checkGuard(address, page, "usableSize");
     return this.rawUsable(page);
@@ -294,7 +301,7 @@ export class Heap {
   }
 
   /** Empties the region cache and releases every empty span: their pages go back to the free pages. */
-  trim(): void {
+  private trimUnlocked(): void {
     while (this.cachedCount() > 0) this.evictCached(0);
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
       for (let span = this.words[H.ClassHeads + sizeClass]; span !== 0; ) {
@@ -308,9 +315,87 @@ export class Heap {
     }
   }
 
+  // The public operations: on a SharedArrayBuffer heap each one holds the heap's mutex, so
+  // workers can share the heap safely (one operation at a time; per-worker pages with
+  // remote-free lists, so that workers do not wait for each other, are still to come).
+
+  /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
+  malloc(sizeBytes: number): number {
+    if (!this.shared) return this.mallocUnlocked(sizeBytes);
+    lockMutex(this.words, H.Lock);
+    try {
+      return this.mallocUnlocked(sizeBytes);
+    } finally {
+      unlockMutex(this.words, H.Lock);
+    }
+  }
+
+  /** Zeroed memory for `count` elements of `sizeBytes`; the product is overflow-checked. */
+  calloc(count: number, sizeBytes: number): number {
+    return this.locked(() => this.callocUnlocked(count, sizeBytes));
+  }
+
+  /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
+  alignedAlloc(alignment: number, sizeBytes: number): number {
+    return this.locked(() => this.alignedAllocUnlocked(alignment, sizeBytes));
+  }
+
+  /** Resizes, in place when it can (same class, or a large block with free pages after it). */
+  realloc(address: number, sizeBytes: number): number {
+    return this.locked(() => this.reallocUnlocked(address, sizeBytes));
+  }
+
+  free(address: number): void {
+    if (!this.shared) return this.freeUnlocked(address);
+    lockMutex(this.words, H.Lock);
+    try {
+      this.freeUnlocked(address);
+    } finally {
+      unlockMutex(this.words, H.Lock);
+    }
+  }
+
+  /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
+  usableSize(address: number): number {
+    return this.locked(() => this.usableSizeUnlocked(address));
+  }
+
+  /** Empties the region cache and releases every empty span: their pages go back to the free pages. */
+  trim(): void {
+    this.locked(() => this.trimUnlocked());
+  }
+
+  private locked<T>(operation: () => T): T {
+    if (!this.shared) return operation();
+    lockMutex(this.words, H.Lock);
+    try {
+      return operation();
+    } finally {
+      unlockMutex(this.words, H.Lock);
+    }
+  }
+
   // Introspection.
 
   stats(): HeapStats {
+    return this.locked(() => this.statsUnlocked());
+  }
+
+  /** Visits every live block: its address and usable size. */
+  walk(visit: (address: number, usableBytes: number) => void): void {
+    this.locked(() => this.walkUnlocked(visit));
+  }
+
+  /**
+   * Verifies every invariant (pages tile the heap in runs, free runs in the right bins, span
+   * counts and free lists agree with the allocation bitmap, statistics add up); throws
+   * naming the first violation.
+   */
+  check(): void {
+    this.locked(() => this.checkUnlocked());
+  }
+
+  private statsUnlocked(): HeapStats {
     const classes = Array.from({ length: CLASS_COUNT }, (_, i) => ({ sizeBytes: CLASS_SIZES[i], liveBlocks: 0, spans: 0 }));
     for (let page = this.words[H.MetaPages]; page < this.pageCount; page++) {
       if (this.kindOf(page) !== Kind.Span) continue;
@@ -353,7 +438,7 @@ export class Heap {
   }
 
   /** Visits every live block: its address and usable size. */
-  walk(visit: (address: number, usableBytes: number) => void): void {
+  private walkUnlocked(visit: (address: number, usableBytes: number) => void): void {
     for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
       const kind = this.kindOf(page);
       const run = this.runOf(page, kind);
@@ -372,7 +457,7 @@ export class Heap {
    * each span's used count equals its live blocks and its free list holds only dead blocks
    * of the span; the live-block statistics add up. Throws naming the first violation.
    */
-  check(): void {
+  private checkUnlocked(): void {
     const fail = (message: string): never => {
       throw new HeapError(`heap corrupt: ${message}`);
     };
@@ -637,7 +722,7 @@ export class Heap {
     for (let attempt = 0; attempt < 3; attempt++) {
       const found = this.findRun(pages, alignPages);
       if (found !== 0) return found;
-      if (attempt === 0 && this.cachedCount() > 0) this.trim();
+      if (attempt === 0 && this.cachedCount() > 0) this.trimUnlocked();
       else if (!this.growPages(pages + alignPages)) break;
     }
     return 0;
