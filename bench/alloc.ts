@@ -19,7 +19,7 @@ import { MemPool } from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
-import { median } from "./median.js";
+import { median } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 
 const HERE = fileURLToPath(import.meta.url);
@@ -88,16 +88,18 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number]): JsAllocator {
 
 /** Peak footprint, sampled after every op in a separate, untimed replay. */
 function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
+  const slots = new Float64Array(sequence.slots);
   let peak = 0;
   const step = Math.max(1, Math.floor(sequence.opCount / 20_000)) * 3;
   for (let end = step; end < sequence.ops.length + step; end += step) {
-    replay(allocator, sequence, end - step, Math.min(end, sequence.ops.length));
+    replay(allocator, sequence, slots, end - step, Math.min(end, sequence.ops.length));
     peak = Math.max(peak, allocator.sampleFootprint());
   }
   return peak;
 }
 
-function replay(allocator: JsAllocator, sequence: OpSequence, from = 0, to = sequence.ops.length, slots = slotsFor(sequence)): void {
+/** Replays ops [from, to) (in Int32 units); `slots` holds each slot's block address. */
+function replay(allocator: JsAllocator, sequence: OpSequence, slots: Float64Array, from = 0, to = sequence.ops.length): void {
   const ops = sequence.ops;
   const bytes = allocator.bytes;
   for (let i = from; i < to; i += 3) {
@@ -127,17 +129,6 @@ function replay(allocator: JsAllocator, sequence: OpSequence, from = 0, to = seq
   }
 }
 
-const slotTables = new WeakMap<OpSequence, Float64Array>();
-/** Block address of each slot (shared by the pieces of a footprint pass). */
-function slotsFor(sequence: OpSequence): Float64Array {
-  let slots = slotTables.get(sequence);
-  if (slots === undefined) {
-    slots = new Float64Array(sequence.slots);
-    slotTables.set(sequence, slots);
-  }
-  return slots;
-}
-
 /** Child mode: one allocator on one workload, printed as JSON. */
 function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number], scale: number, runs: number): void {
   const sequence = buildWorkload(workload, scale);
@@ -150,7 +141,7 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
     const allocator = createJsAllocator(allocatorName);
     const start = performance.now();
     try {
-      replay(allocator, sequence);
+      replay(allocator, sequence, new Float64Array(sequence.slots));
     } catch (error) {
       const sample: Sample = { opsPerSec: 0, peakFootprintBytes: allocator.peakFootprintBytes(), failure: (error as Error).message };
       process.stdout.write(JSON.stringify(sample) + "\n");
@@ -160,7 +151,6 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
     if (run > 0) rates.push(sequence.opCount / seconds);
   }
   // Footprint apart from timing: sampled after (groups of) ops, which the timed runs must not pay for.
-  slotTables.delete(sequence);
   peak = Math.max(footprintPass(createJsAllocator(allocatorName), sequence), 0);
   const sample: Sample = { opsPerSec: Math.round(median(rates)), peakFootprintBytes: peak };
   process.stdout.write(JSON.stringify(sample) + "\n");

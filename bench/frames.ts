@@ -19,7 +19,7 @@ import { once } from "node:events";
 import { createFrameAllocator, FRAME_ALLOCATOR_KINDS, type FrameAllocatorKind } from "../src/alloc/frames/allocator-kinds.js";
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, type FramesBenchmark, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
-import { median } from "./median.js";
+import { median } from "../src/util/median.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { renderTable } from "../src/cli/table.js";
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { runGuest } from "../src/guest/run-guest.js";
-import { median } from "./median.js";
+import { median } from "../src/util/median.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const REPO_ROOT = resolve(dirname(HERE), "../..");

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "../util/median.js";
 import { Random } from "../util/random.js";
 import { checkFramesAfterCrash } from "./frames-crash-test.js";
 import { checkImageAfterCrash } from "./image-crash-test.js";
@@ -77,7 +78,6 @@ export async function runCrashTest(kind: CrashTestKind, options: CrashTestOption
   } finally {
     if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
   }
-  recoveryMs.sort((a, b) => a - b);
-  report.medianRecoveryMs = recoveryMs.length === 0 ? 0 : Math.round(recoveryMs[recoveryMs.length >> 1] * 100) / 100;
+  report.medianRecoveryMs = recoveryMs.length === 0 ? 0 : Math.round(median(recoveryMs) * 100) / 100;
   return report;
 }

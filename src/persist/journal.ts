@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { replaceFile } from "./files.js";
 
 /**
  * An append-only file of fixed-size records of Int32 fields, for crash tests: a process
@@ -41,14 +42,11 @@ export class Journal {
     return records;
   }
 
-  /** Replaces the file's contents atomically (write a new file, rename it over). */
+  /** Replaces the file's contents atomically (see replaceFile). */
   static rewrite(path: string, fieldsPerRecord: number, records: number[][]): void {
     const all = new Int32Array(records.length * fieldsPerRecord);
     records.forEach((fields, i) => all.set(fields.slice(0, fieldsPerRecord), i * fieldsPerRecord));
-    const temporary = `${path}.tmp`;
-    const fd = openSync(temporary, "w");
-    writeSync(fd, new Uint8Array(all.buffer));
-    closeSync(fd);
-    renameSync(temporary, path);
+    replaceFile(path, new Uint8Array(all.buffer));
   }
+
 }

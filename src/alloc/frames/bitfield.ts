@@ -1,4 +1,5 @@
 import type { SyncHook } from "./geometry.js";
+import { lowestBit } from "../../util/bits.js";
 
 /**
  * A flat atomic bitfield of frames (1 = allocated) in Int32Array words, for the bitmap
@@ -26,10 +27,6 @@ function freeRunStarts(word: number, order: number): number {
 
 function runMask(order: number): number {
   return order === WORD_ORDER ? -1 : (1 << (1 << order)) - 1;
-}
-
-function lowestBit(bits: number): number {
-  return 31 - Math.clz32(bits & -bits);
 }
 
 /**

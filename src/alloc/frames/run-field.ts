@@ -1,4 +1,5 @@
 import type { SyncHook } from "./geometry.js";
+import { lowestBit } from "../../util/bits.js";
 
 /**
  * LLFree's lower layer, with the order of every run kept in the bitfield itself: two bits
@@ -53,10 +54,6 @@ function runMask(order: number): number {
 /** The bits of an allocated run (order <= 4) at bit 0: all allocated, the first a start. */
 function runValue(order: number): number {
   return (runMask(order) & ALLOC_BITS) | 2;
-}
-
-function lowestBit(bits: number): number {
-  return 31 - Math.clz32(bits & -bits);
 }
 
 function stateOf(words: Int32Array, firstWord: number, frame: number): FrameState {
