@@ -45,7 +45,8 @@ export class HeapStore {
     return true;
   }
 
-  private refresh(): void {
+  /** Views over the current buffer (after this or another worker grew the memory). */
+  refresh(): void {
     const buffer = this.backing instanceof WebAssembly.Memory ? this.backing.buffer : this.backing;
     const usable = buffer.byteLength & ~(HEAP_PAGE_BYTES - 1);
     this.bytes = new Uint8Array(buffer, 0, usable);

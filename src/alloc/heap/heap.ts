@@ -1,11 +1,31 @@
-import { CLASS_COUNT, CLASS_RECIPROCALS, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
+import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
 import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from "./heap-store.js";
+import {
+  BIN_COUNT,
+  CACHE_SLOT_WORDS,
+  D,
+  DESCRIPTOR_SHIFT,
+  DESCRIPTOR_WORDS,
+  DIRTY,
+  H,
+  HEAP_LAYOUT_VERSION,
+  HEAP_MAGIC,
+  Kind,
+  MAX_CACHE_SLOTS,
+  MAX_EMPTY_SPANS_PER_CLASS,
+  MAX_HEAP_WORKERS,
+  NO_OWNER,
+  NULL_ADDRESS as NULL,
+  Stat,
+  W,
+  WORKER_WORDS,
+} from "./heap-layout.js";
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
 
 /**
  * A tiered heap inside memory JavaScript manages itself (ArrayBuffer, SharedArrayBuffer,
- * WebAssembly.Memory). Every piece of allocator state lives in that memory; addresses are
- * byte offsets into it (0 is null).
+ * WebAssembly.Memory). Every piece of allocator state lives in that memory (heap-layout.ts);
+ * addresses are byte offsets into it (0 is null).
  *
  * - Small and medium blocks (<= 256 KiB): 104 size classes; each class carves spans (one
  *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
@@ -18,83 +38,14 @@ import { lockMutex, unlockMutex } from "../futex-mutex.js";
  * - An allocation bitmap (a bit per 8-byte granule, set at each live block's start) makes
  *   a double free, a foreign or an interior pointer an error that changes nothing.
  *
- * A SharedArrayBuffer heap can be attached from other workers; every operation then holds
- * the heap's mutex (a futex word in the header). The design the issue asks for (each worker
- * allocating from its own pages, remote frees through an atomic list) is still to come.
+ * Workers (as in mimalloc): each Heap object is a worker with its own spans, which only it
+ * allocates from and frees into, without locks. A block freed by another worker has its
+ * bitmap bit cleared atomically (so a racing double free still fails) and is pushed onto
+ * the owner's inbox, an atomic list the owner drains when a class runs out of room. Page
+ * runs, large blocks, the region cache and the spans of detached workers are shared: a
+ * futex mutex in the header guards them (taken only for page-level work, never for a small
+ * block's malloc or free). On an ArrayBuffer heap there is one worker and no atomics.
  */
-const MAGIC = 0x4d534850; // "MSHP"
-const VERSION = 1;
-const NULL = 0;
-
-const enum H {
-  Magic = 0,
-  Version = 1,
-  PageCount = 2,
-  MaxPages = 3,
-  MetaPages = 4,
-  DescriptorsWord = 5,
-  BitmapWord = 6,
-  Operations = 7,
-  CacheSlots = 8,
-  /** The mutex of a SharedArrayBuffer heap (see futex-mutex.ts). */
-  Lock = 10,
-  /** 1: debug mode (canaries and poisoning), fixed when the heap is created. */
-  Debug = 9,
-  ClassHeads = 64,
-  Bins = ClassHeads + 112,
-  Cache = Bins + 32,
-  /** Float64 index of the statistics (byte 2048). */
-  Stats = 256,
-  DescriptorsStart = 1024,
-}
-const BIN_COUNT = 32;
-const MAX_CACHE_SLOTS = 64;
-const CACHE_SLOT_WORDS = 3;
-
-const enum Stat {
-  LiveBytes = 0,
-  LiveBlocks = 1,
-  PeakLiveBytes = 2,
-  UsedPages = 3,
-  PeakUsedPages = 4,
-  CacheHits = 5,
-  CacheMisses = 6,
-  CacheEvictions = 7,
-  DecommittedBytes = 8,
-  CachedPages = 9,
-  Count = 10,
-}
-
-/** Page descriptor: 8 words per page. */
-const DESCRIPTOR_WORDS = 8;
-const enum D {
-  Kind = 0,
-  Free = 1,
-  Used = 2,
-  Bump = 3,
-  Next = 4,
-  Prev = 5,
-  Run = 6,
-  Flags = 7,
-}
-const enum Kind {
-  Unset = 0,
-  FreeRun = 1,
-  FreeLast = 2,
-  Span = 3,
-  SpanTail = 4,
-  Large = 5,
-  LargeTail = 6,
-  Cached = 7,
-  Meta = 8,
-}
-/** Debug mode: a 4-byte canary after the caller's bytes, and the size asked for in the block's last 4 bytes. */
-const GUARD_BYTES = 8;
-const CANARY = [0xc5, 0xa1, 0x7e, 0x5b];
-const POISON = 0xdd;
-/** Page flag: written since it was last zeroed (calloc must clear it). */
-const DIRTY = 1;
-
 export interface HeapOptions {
   /**
    * Debug mode (chosen when the heap is created): a canary after every block catches
@@ -103,76 +54,164 @@ export interface HeapOptions {
   debug?: boolean;
   /** WebAssembly.Memory: the most it may grow to (default 1 GiB). */
   maxBytes?: number;
-  /** Region cache limits: slots (default 16), bytes (default 64 MiB), age in heap operations (default 100,000). */
+  /** Region cache limits: slots (default 16), bytes (default 64 MiB), age in large-block operations (default 100,000). */
   cacheSlots?: number;
   cacheBytes?: number;
   cacheAge?: number;
 }
 
 export interface HeapStats {
+  /** Usable bytes of live blocks (class sizes, whole pages for large blocks). */
   liveBytes: number;
   liveBlocks: number;
-  peakLiveBytes: number;
-  /**
-   * liveBytes: usable bytes of live blocks (class sizes, whole pages for large blocks).
-   * footprintBytes: pages in use (spans, large blocks, cached regions) and their metadata.
-   */
+  /** Pages in use (spans, large blocks, cached regions) and their share of the metadata. */
   footprintBytes: number;
   peakFootprintBytes: number;
   heapBytes: number;
   classes: Array<{ sizeBytes: number; liveBlocks: number; spans: number }>;
   regionCache: { hits: number; misses: number; evictions: number; cachedBytes: number };
   decommittedBytes: number;
+  /** Blocks freed by other workers, waiting in their owners' inboxes. */
+  pendingRemoteFrees: number;
+  attachedWorkers: number;
 }
 
 export class HeapError extends Error {
   override name = "HeapError";
 }
 
+/** Debug mode: a 4-byte canary after the caller's bytes, and the size asked for in the block's last 4 bytes. */
+const GUARD_BYTES = 8;
+const CANARY = [0xc5, 0xa1, 0x7e, 0x5b];
+const POISON = 0xdd;
+/** Bound on walks of atomic lists (they never hold more blocks than the heap has granules). */
+const MAX_LIST_STEPS = 1 << 28;
+
 type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 export class Heap {
   private readonly store: HeapStore;
-  private words: Int32Array;
-  private bytes: Uint8Array;
-  private floats: Float64Array;
-  private descriptorsWord = 0;
-  private bitmapWord = 0;
+  private words!: Int32Array;
+  private bytes!: Uint8Array;
+  private floats!: Float64Array;
+  private readonly descriptorsWord: number;
+  private readonly bitmapWord: number;
   private readonly cacheSlots: number;
   private readonly cacheBytes: number;
   private readonly cacheAge: number;
-  private readonly debug: boolean = false;
-  /** A SharedArrayBuffer heap: operations hold the heap's mutex. */
+  private readonly debug: boolean;
+  /** Shared memory: other workers may be attached (atomics on shared words, the mutex for page-level work). */
   private readonly shared: boolean;
+  /** This worker's slot, and the first word of its record. */
+  readonly workerId: number;
+  private readonly workerWord: number;
+  /** The low half of the kind word of this worker's spans (kind and owner): the free fast path's one test. */
+  private readonly ownSpanTag: number;
+  /**
+   * The fast paths take requests up to this size and frees below this address; both are 0
+   * in debug mode and after detach(), which sends every call down the checked path.
+   */
+  private fastSizeLimit = 0;
+  private fastAddressEnd = 0;
+  private attached = true;
+  private lockDepth = 0;
 
   constructor(backing: HeapBacking, options: HeapOptions = {}) {
-    this.shared = backing instanceof SharedArrayBuffer;
+    const buffer = backing instanceof WebAssembly.Memory ? backing.buffer : backing;
+    this.shared = buffer instanceof SharedArrayBuffer;
     this.store = new HeapStore(backing, backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 1 << 30) : undefined);
-    this.words = this.store.words;
-    this.bytes = this.store.bytes;
-    this.floats = this.store.floats;
+    this.views();
     this.cacheSlots = Math.min(MAX_CACHE_SLOTS, options.cacheSlots ?? 16);
     this.cacheBytes = options.cacheBytes ?? 64 << 20;
     this.cacheAge = options.cacheAge ?? 100_000;
-    if (this.words.length > 0 && this.words[H.Magic] === MAGIC) {
-      this.debug = this.words[H.Debug] === 1;
-      if (this.words[H.Version] !== VERSION) throw new HeapError(`heap version ${this.words[H.Version]}, expected ${VERSION}`);
-    } else {
-      this.initialise();
-      this.debug = options.debug === true;
-      this.words[H.Debug] = this.debug ? 1 : 0;
-    }
-    this.descriptorsWord = this.words[H.DescriptorsWord];
-    this.bitmapWord = this.words[H.BitmapWord];
+    const existing = this.words.length > 0 && this.words[H.Magic] === HEAP_MAGIC;
+    if (existing && this.words[H.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[H.Version]}, expected ${HEAP_LAYOUT_VERSION}`);
+    this.descriptorsWord = existing ? this.words[H.DescriptorsWord] : H.DescriptorsStart;
+    this.bitmapWord = existing ? this.words[H.BitmapWord] : H.DescriptorsStart + (this.store.maxByteLength >>> HEAP_PAGE_SHIFT) * DESCRIPTOR_WORDS;
+    if (!existing) this.initialise(options.debug === true);
+    this.debug = this.words[H.Debug] === 1;
+    // An ArrayBuffer heap has one worker (slot 0): every handle on it is that worker.
+    if (!this.shared) this.words[H.Workers + W.Claimed] = 1;
+    this.workerId = this.shared ? this.claimWorker() : 0;
+    this.workerWord = H.Workers + this.workerId * WORKER_WORDS;
+    this.ownSpanTag = Kind.Span | ((this.workerId + 1) << 8);
+    this.views();
   }
 
-  // Allocation.
+  // The fast paths: a small block from this worker's span, and its free back into it.
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
-  private mallocUnlocked(sizeBytes: number): number {
+  malloc(sizeBytes: number): number {
+    if (sizeBytes <= this.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
+      const words = this.words;
+      const sizeClass = classOf(sizeBytes);
+      const span = words[this.workerWord + W.ClassHeads + sizeClass];
+      if (span !== 0) {
+        const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+        let address = words[base + D.Free];
+        if (address !== NULL) {
+          words[base + D.Free] = words[address >>> 2];
+        } else {
+          address = words[base + D.Bump];
+          if (address > words[base + D.Limit]) return this.mallocSlowly(sizeBytes);
+          words[base + D.Bump] = address + words[base + D.Size];
+        }
+        if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + sizeClass]--;
+        this.markLive(address, span);
+        return address;
+      }
+    }
+    return this.mallocSlowly(sizeBytes);
+  }
+
+  free(address: number): void {
+    // Bits are set only at the starts of live blocks, so an 8-aligned integer address in a
+    // span of this worker whose bit is set is one of its live blocks: interior pointers,
+    // double frees and foreign pointers all fail one of these tests (and take the checked
+    // path, which names the error).
+    if ((address >>> 0) === address && (address & 7) === 0 && address < this.fastAddressEnd && address !== 0) {
+      const words = this.words;
+      const page = address >>> HEAP_PAGE_SHIFT;
+      const base = this.descriptorsWord + (page << DESCRIPTOR_SHIFT);
+      if ((words[base + D.Kind] & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
+        words[address >>> 2] = words[base + D.Free];
+        words[base + D.Free] = address;
+        if (--words[base + D.Used] === 0 || words[base + D.Linked] === 0) this.settleOwnSpan(page, base);
+        return;
+      }
+    }
+    this.freeSlowly(address);
+  }
+
+  // The checked paths.
+
+  private mallocSlowly(sizeBytes: number): number {
+    this.assertAttached("malloc");
     checkSize(sizeBytes, "malloc");
     if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
     return this.allocate(sizeBytes, false);
+  }
+
+  private freeSlowly(address: number): void {
+    if (address === NULL) return;
+    this.assertAttached("free");
+    const page = this.validate(address, "free");
+    if (this.kindOf(page) !== Kind.Span) {
+      this.lock();
+      try {
+        const head = this.validate(address, "free");
+        if (this.debug) this.poison(address, head);
+        this.freeLarge(head);
+      } finally {
+        this.unlock();
+      }
+      return;
+    }
+    if (this.debug) this.poison(address, page);
+    if (!this.clearLive(address)) throw new HeapError(`free(${hex(address)}): not allocated (a double free, racing with another)`);
+    const owner = this.ownerOf(page);
+    if (owner === this.workerId) this.returnBlock(address, page);
+    else this.pushRemote(address, owner);
   }
 
   /** `malloc` that throws, naming the request, when the heap is full. */
@@ -183,7 +222,8 @@ export class Heap {
   }
 
   /** Zeroed memory for `count` elements of `sizeBytes`; the product is overflow-checked. */
-  private callocUnlocked(count: number, sizeBytes: number): number {
+  calloc(count: number, sizeBytes: number): number {
+    this.assertAttached("calloc");
     checkSize(count, "calloc count");
     checkSize(sizeBytes, "calloc");
     const total = count * sizeBytes;
@@ -193,13 +233,163 @@ export class Heap {
   }
 
   /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
-  private alignedAllocUnlocked(alignment: number, sizeBytes: number): number {
+  alignedAlloc(alignment: number, sizeBytes: number): number {
+    this.assertAttached("alignedAlloc");
     checkSize(sizeBytes, "alignedAlloc");
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.store.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
     if (this.debug) return this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
     return this.allocateAligned(alignment, sizeBytes);
+  }
+
+  /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
+  mallocAs<T>(type: TypedArrayConstructor<T>, length: number): T | null {
+    const address = this.alignedAlloc(Math.max(8, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
+    return address === NULL ? null : new type(this.bytes.buffer, address, length);
+  }
+
+  /** Resizes, in place when it can (same class, or a large block with free pages after it). */
+  realloc(address: number, sizeBytes: number): number {
+    this.assertAttached("realloc");
+    checkSize(sizeBytes, "realloc");
+    if (address === NULL) return this.malloc(sizeBytes);
+    if (this.debug) {
+      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
+      const fresh = sizeBytes === 0 ? NULL : this.malloc(sizeBytes);
+      if (fresh === NULL && sizeBytes > 0) return NULL;
+      if (fresh !== NULL) this.bytes.copyWithin(fresh, address, address + Math.min(requested, sizeBytes));
+      this.free(address);
+      return fresh;
+    }
+    const page = this.validate(address, "realloc");
+    if (sizeBytes === 0) {
+      this.free(address);
+      return NULL;
+    }
+    const usable = this.rawUsable(page);
+    if (this.kindOf(page) === Kind.Span) {
+      if (sizeBytes <= usable && sizeBytes > usable / 2) return address; // same class, or shrinking a little: keep the block
+    } else if (sizeBytes > MEDIUM_LIMIT_BYTES) {
+      this.lock();
+      try {
+        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return address;
+      } finally {
+        this.unlock();
+      }
+    }
+    const fresh = this.malloc(sizeBytes);
+    if (fresh === NULL) return NULL;
+    this.bytes.copyWithin(fresh, address, address + Math.min(usable, sizeBytes));
+    this.free(address);
+    return fresh;
+  }
+
+  /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
+  usableSize(address: number): number {
+    const page = this.validate(address, "usableSize");
+    if (this.debug) return this.checkGuard(address, page, "usableSize");
+    return this.rawUsable(page);
+  }
+
+  /**
+   * Gives back what this worker holds: collects blocks freed to it, returns its empty spans
+   * to the free pages, empties the region cache, and handles the inboxes nobody drains.
+   */
+  trim(): void {
+    this.assertAttached("trim");
+    if (this.shared) this.drainOwnInbox();
+    this.lock();
+    try {
+      this.trimLocked();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Leaves a SharedArrayBuffer heap: this worker's spans pass to the heap (another worker
+   * adopts them when it needs a span of their class; their blocks stay valid and can be
+   * freed by anyone), and its slot is free for the next worker. This object is unusable
+   * afterwards. A worker that ends without detaching keeps its slot and its spans.
+   */
+  detach(): void {
+    if (!this.attached) return;
+    if (this.shared) {
+      this.drainOwnInbox();
+      this.lock();
+      try {
+        this.abandonSpans();
+        Atomics.store(this.words, this.workerWord + W.Claimed, 0);
+      } finally {
+        this.unlock();
+      }
+    }
+    this.attached = false;
+    this.views();
+  }
+
+  // Introspection.
+
+  /** Statistics; exact when no other worker is working on the heap at the same time. */
+  stats(): HeapStats {
+    this.lock();
+    try {
+      return this.statsLocked();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Footprint now, in O(1) (stats() also counts blocks). */
+  footprintBytes(): number {
+    return this.footprintOf(this.floats[H.Stats + Stat.UsedPages]);
+  }
+
+  /** Visits every live block: its address and usable size. */
+  walk(visit: (address: number, usableBytes: number) => void): void {
+    this.lock();
+    try {
+      for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
+        const kind = this.kindOf(page);
+        const run = this.runOf(page, kind);
+        if (kind === Kind.Large) visit(page * HEAP_PAGE_BYTES, run * HEAP_PAGE_BYTES);
+        else if (kind === Kind.Span) {
+          const size = this.descriptor(page, D.Size);
+          for (let address = page * HEAP_PAGE_BYTES; address < this.descriptor(page, D.Bump); address += size) if (this.isLive(address)) visit(address, size);
+        }
+        page += run;
+      }
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Verifies every invariant (pages tile the heap in runs, free runs in the right bins, span
+   * lists, owners, counts and free lists agree with the allocation bitmap and the inboxes,
+   * statistics add up); throws naming the first violation. Call it when no other worker is
+   * working on the heap.
+   */
+  check(): void {
+    this.lock();
+    try {
+      this.checkLocked();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  // Small and medium blocks.
+
+  private allocate(sizeBytes: number, zero: boolean): number {
+    if (sizeBytes <= MEDIUM_LIMIT_BYTES) return this.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
+    this.lock();
+    try {
+      return this.allocateLarge(pagesFor(sizeBytes), zero);
+    } finally {
+      this.unlock();
+    }
   }
 
   private allocateAligned(alignment: number, sizeBytes: number): number {
@@ -211,103 +401,257 @@ export class Heap {
       }
     }
     const pages = pagesFor(Math.max(sizeBytes, 1));
-    const alignPages = Math.max(1, alignment / HEAP_PAGE_BYTES);
-    const first = this.takeRun(pages, alignPages);
-    if (first === 0) return NULL;
-    return this.startLarge(first, pages, false);
-  }
-
-  /** Resizes, in place when it can (same class, or a large block with free pages after it). */
-  private reallocUnlocked(address: number, sizeBytes: number): number {
-    checkSize(sizeBytes, "realloc");
-    if (address === NULL) return this.mallocUnlocked(sizeBytes);
-    if (this.debug) {
-      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
-      const fresh = sizeBytes === 0 ? NULL : this.mallocUnlocked(sizeBytes);
-      if (fresh === NULL && sizeBytes > 0) return NULL;
-      if (fresh !== NULL) this.bytes.copyWithin(fresh, address, address + Math.min(requested, sizeBytes));
-      this.freeUnlocked(address);
-      return fresh;
+    this.lock();
+    try {
+      const first = this.takeRun(pages, Math.max(1, alignment / HEAP_PAGE_BYTES));
+      return first === 0 ? NULL : this.startLarge(first, pages, false);
+    } finally {
+      this.unlock();
     }
-    const page = this.validate(address, "realloc");
-    const usable = this.kindOf(page) === Kind.Large ? this.descriptor(page, D.Run) * HEAP_PAGE_BYTES : CLASS_SIZES[this.classOfSpan(this.spanHead(page))];
-    if (sizeBytes === 0) {
-      this.freeUnlocked(address);
-      return NULL;
+  }
+
+  /** A block of `sizeClass` from this worker's spans: the first with room, else blocks other workers freed, else an adopted or new span. */
+  private allocateSmall(sizeClass: number, zero: boolean): number {
+    const headWord = this.workerWord + W.ClassHeads + sizeClass;
+    for (let attempt = 0; ; attempt++) {
+      for (let span = this.words[headWord]; span !== 0; span = this.words[headWord]) {
+        if (this.hasRoom(span)) return this.carve(span, zero);
+        this.unlinkSpan(span, headWord); // full: out of the list until a block comes back
+      }
+      if (attempt > 0 || !this.shared || Atomics.load(this.words, this.workerWord + W.Inbox) === NULL) break;
+      this.drainOwnInbox();
     }
-    if (this.kindOf(page) === Kind.Large) {
-      if (sizeBytes > MEDIUM_LIMIT_BYTES && this.resizeLarge(page, pagesFor(sizeBytes))) return address;
-    } else if (sizeBytes <= usable && sizeBytes > usable / 2) {
-      return address; // same class, or shrinking a little: keep the block
+    this.lock();
+    let span: number;
+    try {
+      span = this.adoptSpan(sizeClass) || this.newSpan(sizeClass);
+    } finally {
+      this.unlock();
     }
-    const fresh = this.mallocUnlocked(sizeBytes);
-    if (fresh === NULL) return NULL;
-    this.bytes.copyWithin(fresh, address, address + Math.min(usable, sizeBytes));
-    this.freeUnlocked(address);
-    return fresh;
+    return span === 0 ? NULL : this.carve(span, zero);
   }
 
-  private freeUnlocked(address: number): void {
-    if (address === NULL) return;
-    const page = this.validate(address, "free");
-    if (this.debug) {
-      this.checkGuard(address, page, "free");
-      this.bytes.fill(POISON, address, address + this.rawUsable(page));
+  private hasRoom(span: number): boolean {
+    return this.descriptor(span, D.Free) !== NULL || this.descriptor(span, D.Bump) <= this.descriptor(span, D.Limit);
+  }
+
+  /** Takes a block from a span with room. */
+  private carve(span: number, zero: boolean): number {
+    const words = this.words;
+    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    let address = words[base + D.Free];
+    if (address !== NULL) words[base + D.Free] = words[address >>> 2];
+    else {
+      address = words[base + D.Bump];
+      words[base + D.Bump] = address + words[base + D.Size];
     }
-    if (this.kindOf(page) === Kind.Large) this.freeLarge(page);
-    else this.freeSmall(address, this.spanHead(page));
-  }
-
-  /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
-  private usableSizeUnlocked(address: number): number {
-    const page = this.validate(address, "usableSize");
-    if (this.debug) return this.checkGuard(address, page, "usableSize");
-    return this.rawUsable(page);
-  }
-
-  private rawUsable(page: number): number {
-    if (this.kindOf(page) === Kind.Large) return this.descriptor(page, D.Run) * HEAP_PAGE_BYTES;
-    return CLASS_SIZES[this.classOfSpan(this.spanHead(page))];
-  }
-
-  /** Debug mode: a canary right after the caller's bytes, and their count in the block's last word. */
-  private guard(address: number, sizeBytes: number): number {
-    if (address === NULL) return NULL;
-    const usable = this.rawUsable(address >>> HEAP_PAGE_SHIFT);
-    for (let i = 0; i < CANARY.length; i++) this.bytes[address + sizeBytes + i] = CANARY[i];
-    this.words[(address + usable - 4) >>> 2] = sizeBytes;
+    if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + (words[base + D.Kind] >>> 16)]--;
+    this.markLive(address, span);
+    if (zero) this.bytes.fill(0, address, address + words[base + D.Size]);
     return address;
   }
 
-  /** Debug mode: the size asked for, after checking the canary; a HeapError (nothing changed) if it was overwritten. */
-  private checkGuard(address: number, page: number, what: string): number {
-    const usable = this.rawUsable(page);
-    const sizeBytes = this.words[(address + usable - 4) >>> 2];
-    if (sizeBytes < 0 || sizeBytes > usable - GUARD_BYTES) {
-      throw new HeapError(`${what}(${hex(address)}): buffer overrun: the block's size record at ${hex(address + usable - 4)} was overwritten`);
-    }
-    for (let i = 0; i < CANARY.length; i++) {
-      if (this.bytes[address + sizeBytes + i] !== CANARY[i]) {
-        throw new HeapError(`${what}(${hex(address)}): buffer overrun past the ${sizeBytes}-byte block: the canary at ${hex(address + sizeBytes)} was overwritten`);
+  /** A block back into its span's free list (its bitmap bit already clear); the owner, or the lock holder for an unowned span. */
+  private returnBlock(address: number, span: number): void {
+    const words = this.words;
+    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    this.assert(words[base + D.Used] > 0, () => `span at page ${span} gets block ${hex(address)} back with no block in use`);
+    words[address >>> 2] = words[base + D.Free];
+    words[base + D.Free] = address;
+    words[base + D.Used]--;
+    if (this.ownerOf(span) === NO_OWNER) this.settleUnownedSpan(span, base);
+    else if (words[base + D.Used] === 0 || words[base + D.Linked] === 0) this.settleOwnSpan(span, base);
+  }
+
+  /** After a free into one of this worker's spans: a full span has room again; an empty one stays as its class's spare, or goes back to the pages. */
+  private settleOwnSpan(span: number, base: number): void {
+    const words = this.words;
+    const sizeClass = words[base + D.Kind] >>> 16;
+    const headWord = this.workerWord + W.ClassHeads + sizeClass;
+    if (words[base + D.Linked] === 0) this.linkSpan(span, headWord);
+    if (words[base + D.Used] !== 0) return;
+    if (words[this.workerWord + W.EmptySpans + sizeClass] < MAX_EMPTY_SPANS_PER_CLASS) words[this.workerWord + W.EmptySpans + sizeClass]++;
+    else {
+      this.unlinkSpan(span, headWord);
+      this.lock();
+      try {
+        this.releasePages(span, words[base + D.Run]);
+      } finally {
+        this.unlock();
       }
     }
-    return sizeBytes;
   }
 
-  /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
-  mallocAs<T>(type: TypedArrayConstructor<T>, length: number): T | null {
-    const address = this.alignedAlloc(Math.max(8, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
-    return address === NULL ? null : new type(this.bytes.buffer, address, length);
+  /** The same for a span no worker owns (the caller holds the lock): it waits in the abandoned list, or goes back to the pages once empty. */
+  private settleUnownedSpan(span: number, base: number): void {
+    const words = this.words;
+    const headWord = H.Abandoned + (words[base + D.Kind] >>> 16);
+    if (words[base + D.Used] === 0) {
+      if (words[base + D.Linked] !== 0) this.unlinkSpan(span, headWord);
+      this.releasePages(span, words[base + D.Run]);
+    } else if (words[base + D.Linked] === 0) this.linkSpan(span, headWord);
   }
 
-  /** Empties the region cache and releases every empty span: their pages go back to the free pages. */
-  private trimUnlocked(): void {
-    while (this.cachedCount() > 0) this.evictCached(0);
+  /** Takes an abandoned span of `sizeClass` with room (the caller holds the lock); 0 if none. */
+  private adoptSpan(sizeClass: number): number {
+    this.drainOrphans();
+    const span = this.words[H.Abandoned + sizeClass];
+    if (span === 0) return 0;
+    this.unlinkSpan(span, H.Abandoned + sizeClass);
+    this.setOwner(span, this.workerId);
+    this.linkSpan(span, this.workerWord + W.ClassHeads + sizeClass);
+    return span;
+  }
+
+  /** A fresh span for `sizeClass`, owned by this worker (the caller holds the lock); 0 if the heap is full. */
+  private newSpan(sizeClass: number): number {
+    const size = CLASS_SIZES[sizeClass];
+    const pages = Math.max(1, Math.ceil((size * 4) / HEAP_PAGE_BYTES));
+    const span = this.takeRun(pages, 1);
+    if (span === 0) return 0;
+    const start = span * HEAP_PAGE_BYTES;
+    this.setDescriptor(span, D.Free, NULL);
+    this.setDescriptor(span, D.Used, 0);
+    this.setDescriptor(span, D.Bump, start);
+    this.setDescriptor(span, D.Limit, start + (Math.floor((pages * HEAP_PAGE_BYTES) / size) - 1) * size);
+    this.setDescriptor(span, D.Run, pages);
+    this.setDescriptor(span, D.Size, size);
+    this.setDescriptor(span, D.Linked, 0);
+    for (let tail = span + 1; tail < span + pages; tail++) {
+      this.setDescriptor(tail, D.Kind, Kind.SpanTail);
+      this.setDescriptor(tail, D.Run, span);
+    }
+    this.markDirty(span, pages);
+    this.usePages(pages);
+    this.words[this.workerWord + W.EmptySpans + sizeClass]++; // until its first block goes out
+    // Published last: a racing free of a stale pointer into this page sees a whole span or none.
+    Atomics.store(this.words, this.descriptorsWord + (span << DESCRIPTOR_SHIFT) + D.Kind, Kind.Span | ((this.workerId + 1) << 8) | (sizeClass << 16));
+    this.linkSpan(span, this.workerWord + W.ClassHeads + sizeClass);
+    return span;
+  }
+
+  private linkSpan(span: number, headWord: number): void {
+    const head = this.words[headWord];
+    this.setDescriptor(span, D.Next, head);
+    this.setDescriptor(span, D.Prev, 0);
+    if (head !== 0) this.setDescriptor(head, D.Prev, span);
+    this.words[headWord] = span;
+    this.setDescriptor(span, D.Linked, 1);
+  }
+
+  private unlinkSpan(span: number, headWord: number): void {
+    const next = this.descriptor(span, D.Next);
+    const previous = this.descriptor(span, D.Prev);
+    if (previous === 0) this.words[headWord] = next;
+    else this.setDescriptor(previous, D.Next, next);
+    if (next !== 0) this.setDescriptor(next, D.Prev, previous);
+    this.setDescriptor(span, D.Next, 0);
+    this.setDescriptor(span, D.Prev, 0);
+    this.setDescriptor(span, D.Linked, 0);
+  }
+
+  // Remote frees.
+
+  /** A block of another worker's span (or of an unowned one) onto that worker's inbox (or the orphan inbox). */
+  private pushRemote(address: number, owner: number): void {
+    this.pushAtomic(owner === NO_OWNER ? H.OrphanInbox : H.Workers + owner * WORKER_WORDS + W.Inbox, address);
+  }
+
+  private pushAtomic(listWord: number, address: number): void {
+    const words = this.words;
+    for (;;) {
+      const head = Atomics.load(words, listWord);
+      words[address >>> 2] = head;
+      if (Atomics.compareExchange(words, listWord, head, address) === head) return;
+    }
+  }
+
+  /** Blocks other workers freed into this worker's spans go back into their free lists (no lock). */
+  private drainOwnInbox(): void {
+    let address = Atomics.exchange(this.words, this.workerWord + W.Inbox, NULL);
+    while (address !== NULL) {
+      const next = this.words[address >>> 2];
+      const span = this.spanOf(address);
+      // Pushed while the span belonged to this slot's previous worker, which detached since.
+      if (this.ownerOf(span) === this.workerId) this.returnBlock(address, span);
+      else this.pushAtomic(H.OrphanInbox, address);
+      address = next;
+    }
+  }
+
+  /** Routes the blocks of a list nobody else drains (the caller holds the lock): into unowned spans, or on to their owner's inbox. */
+  private drainLocked(listWord: number): void {
+    let address = Atomics.exchange(this.words, listWord, NULL);
+    while (address !== NULL) {
+      const next = this.words[address >>> 2];
+      const span = this.spanOf(address);
+      const owner = this.ownerOf(span);
+      if (owner === NO_OWNER || owner === this.workerId) this.returnBlock(address, span);
+      else this.pushRemote(address, owner);
+      address = next;
+    }
+  }
+
+  private drainOrphans(): void {
+    if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== NULL) this.drainLocked(H.OrphanInbox);
+  }
+
+  /** The first page of the span holding `address`, a block known to be in one. */
+  private spanOf(address: number): number {
+    const page = address >>> HEAP_PAGE_SHIFT;
+    return this.kindOf(page) === Kind.SpanTail ? this.descriptor(page, D.Run) : page;
+  }
+
+  private claimWorker(): number {
+    this.lock();
+    try {
+      for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+        const record = H.Workers + worker * WORKER_WORDS;
+        if (this.words[record + W.Claimed] !== 0) continue;
+        this.words[record + W.Claimed] = 1;
+        this.drainLocked(record + W.Inbox); // frees that reached this slot after its last worker left
+        return worker;
+      }
+    } finally {
+      this.unlock();
+    }
+    throw new HeapError(`all ${MAX_HEAP_WORKERS} worker slots of this heap are taken: detach() the heaps of workers that are done`);
+  }
+
+  /** detach(): every span of this worker becomes unowned (the caller holds the lock). */
+  private abandonSpans(): void {
+    const spans: number[] = [];
+    for (let page = this.words[H.MetaPages]; page < this.pageCount; page += this.runOf(page, this.kindOf(page))) {
+      if (this.kindOf(page) === Kind.Span && this.ownerOf(page) === this.workerId) spans.push(page);
+    }
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
-      for (let span = this.words[H.ClassHeads + sizeClass]; span !== 0; ) {
+      this.words[this.workerWord + W.ClassHeads + sizeClass] = 0;
+      this.words[this.workerWord + W.EmptySpans + sizeClass] = 0;
+    }
+    for (const span of spans) {
+      this.setDescriptor(span, D.Linked, 0);
+      this.setOwner(span, NO_OWNER);
+      if (this.hasRoom(span) || this.descriptor(span, D.Used) === 0) this.settleUnownedSpan(span, this.descriptorsWord + (span << DESCRIPTOR_SHIFT));
+    }
+    this.drainLocked(this.workerWord + W.Inbox);
+  }
+
+  private trimLocked(): void {
+    while (this.cachedCount() > 0) this.evictCached(0);
+    if (this.shared) {
+      this.drainOrphans();
+      for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+        const record = H.Workers + worker * WORKER_WORDS;
+        if (this.words[record + W.Claimed] === 0 && Atomics.load(this.words, record + W.Inbox) !== NULL) this.drainLocked(record + W.Inbox);
+      }
+    }
+    for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
+      const headWord = this.workerWord + W.ClassHeads + sizeClass;
+      this.words[this.workerWord + W.EmptySpans + sizeClass] = 0;
+      for (let span = this.words[headWord]; span !== 0; ) {
         const next = this.descriptor(span, D.Next);
         if (this.descriptor(span, D.Used) === 0) {
-          this.unlinkClass(span, sizeClass);
+          this.unlinkSpan(span, headWord);
           this.releasePages(span, this.descriptor(span, D.Run));
         }
         span = next;
@@ -315,287 +659,7 @@ export class Heap {
     }
   }
 
-  // The public operations: on a SharedArrayBuffer heap each one holds the heap's mutex, so
-  // workers can share the heap safely (one operation at a time; per-worker pages with
-  // remote-free lists, so that workers do not wait for each other, are still to come).
-
-  /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
-  malloc(sizeBytes: number): number {
-    if (!this.shared) return this.mallocUnlocked(sizeBytes);
-    lockMutex(this.words, H.Lock);
-    try {
-      return this.mallocUnlocked(sizeBytes);
-    } finally {
-      unlockMutex(this.words, H.Lock);
-    }
-  }
-
-  /** Zeroed memory for `count` elements of `sizeBytes`; the product is overflow-checked. */
-  calloc(count: number, sizeBytes: number): number {
-    return this.locked(() => this.callocUnlocked(count, sizeBytes));
-  }
-
-  /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
-  alignedAlloc(alignment: number, sizeBytes: number): number {
-    return this.locked(() => this.alignedAllocUnlocked(alignment, sizeBytes));
-  }
-
-  /** Resizes, in place when it can (same class, or a large block with free pages after it). */
-  realloc(address: number, sizeBytes: number): number {
-    return this.locked(() => this.reallocUnlocked(address, sizeBytes));
-  }
-
-  free(address: number): void {
-    if (!this.shared) return this.freeUnlocked(address);
-    lockMutex(this.words, H.Lock);
-    try {
-      this.freeUnlocked(address);
-    } finally {
-      unlockMutex(this.words, H.Lock);
-    }
-  }
-
-  /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
-  usableSize(address: number): number {
-    return this.locked(() => this.usableSizeUnlocked(address));
-  }
-
-  /** Empties the region cache and releases every empty span: their pages go back to the free pages. */
-  trim(): void {
-    this.locked(() => this.trimUnlocked());
-  }
-
-  private locked<T>(operation: () => T): T {
-    if (!this.shared) return operation();
-    lockMutex(this.words, H.Lock);
-    try {
-      return operation();
-    } finally {
-      unlockMutex(this.words, H.Lock);
-    }
-  }
-
-  // Introspection.
-
-  stats(): HeapStats {
-    return this.locked(() => this.statsUnlocked());
-  }
-
-  /** Visits every live block: its address and usable size. */
-  walk(visit: (address: number, usableBytes: number) => void): void {
-    this.locked(() => this.walkUnlocked(visit));
-  }
-
-  /**
-   * Verifies every invariant (pages tile the heap in runs, free runs in the right bins, span
-   * counts and free lists agree with the allocation bitmap, statistics add up); throws
-   * naming the first violation.
-   */
-  check(): void {
-    this.locked(() => this.checkUnlocked());
-  }
-
-  private statsUnlocked(): HeapStats {
-    const classes = Array.from({ length: CLASS_COUNT }, (_, i) => ({ sizeBytes: CLASS_SIZES[i], liveBlocks: 0, spans: 0 }));
-    for (let page = this.words[H.MetaPages]; page < this.pageCount; page++) {
-      if (this.kindOf(page) !== Kind.Span) continue;
-      const sizeClass = this.classOfSpan(page);
-      classes[sizeClass].spans++;
-      classes[sizeClass].liveBlocks += this.descriptor(page, D.Used);
-    }
-    const f = this.floats;
-    return {
-      liveBytes: f[H.Stats + Stat.LiveBytes],
-      liveBlocks: f[H.Stats + Stat.LiveBlocks],
-      peakLiveBytes: f[H.Stats + Stat.PeakLiveBytes],
-      footprintBytes: this.footprintOf(f[H.Stats + Stat.UsedPages]),
-      peakFootprintBytes: this.footprintOf(f[H.Stats + Stat.PeakUsedPages]),
-      heapBytes: this.store.byteLength,
-      classes: classes.filter((c) => c.spans > 0),
-      regionCache: {
-        hits: f[H.Stats + Stat.CacheHits],
-        misses: f[H.Stats + Stat.CacheMisses],
-        evictions: f[H.Stats + Stat.CacheEvictions],
-        cachedBytes: f[H.Stats + Stat.CachedPages] * HEAP_PAGE_BYTES,
-      },
-      decommittedBytes: f[H.Stats + Stat.DecommittedBytes],
-    };
-  }
-
-  /**
-   * Bytes in use for `usedPages` pages: the pages themselves, plus the header and the share
-   * of metadata that describes them (descriptor and allocation bitmap). Metadata for pages
-   * never used is never touched, so (like untouched pages) it costs no memory.
-   */
-  private footprintOf(usedPages: number): number {
-    const metadataPerPage = DESCRIPTOR_WORDS * 4 + HEAP_PAGE_BYTES / 64;
-    return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + H.DescriptorsStart * 4;
-  }
-
-  /** Footprint now, in O(1) (stats() also counts per class). */
-  footprintBytes(): number {
-    return this.footprintOf(this.floats[H.Stats + Stat.UsedPages]);
-  }
-
-  /** Visits every live block: its address and usable size. */
-  private walkUnlocked(visit: (address: number, usableBytes: number) => void): void {
-    for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
-      const kind = this.kindOf(page);
-      const run = this.runOf(page, kind);
-      if (kind === Kind.Large) visit(page * HEAP_PAGE_BYTES, run * HEAP_PAGE_BYTES);
-      else if (kind === Kind.Span) {
-        const size = CLASS_SIZES[this.classOfSpan(page)];
-        const start = page * HEAP_PAGE_BYTES;
-        for (let address = start; address + size <= start + this.descriptor(page, D.Bump); address += size) if (this.isLive(address)) visit(address, size);
-      }
-      page += run;
-    }
-  }
-
-  /**
-   * Verifies every invariant: pages tile the heap in runs; free runs are in the right bin;
-   * each span's used count equals its live blocks and its free list holds only dead blocks
-   * of the span; the live-block statistics add up. Throws naming the first violation.
-   */
-  private checkUnlocked(): void {
-    const fail = (message: string): never => {
-      throw new HeapError(`heap corrupt: ${message}`);
-    };
-    const binned = new Set<number>();
-    for (let bin = 0; bin < BIN_COUNT; bin++) {
-      for (let page = this.words[H.Bins + bin], previous = 0; page !== 0; previous = page, page = this.descriptor(page, D.Next)) {
-        if (this.kindOf(page) !== Kind.FreeRun) fail(`bin ${bin} holds page ${page}, which is not a free run`);
-        if (binOf(this.descriptor(page, D.Run)) !== bin) fail(`free run at page ${page} (${this.descriptor(page, D.Run)} pages) is in bin ${bin}`);
-        if (this.descriptor(page, D.Prev) !== previous) fail(`free run at page ${page}: back link ${this.descriptor(page, D.Prev)}, expected ${previous}`);
-        if (binned.has(page)) fail(`free run at page ${page} is binned twice`);
-        binned.add(page);
-      }
-    }
-    let liveBlocks = 0;
-    let liveBytes = 0;
-    let usedPages = this.words[H.MetaPages];
-    let cachedPages = 0;
-    for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
-      const kind = this.kindOf(page);
-      const run = this.runOf(page, kind);
-      if (run < 1 || page + run > this.pageCount) fail(`page ${page} (kind ${kind}) claims ${run} pages`);
-      if (kind === Kind.FreeRun) {
-        if (!binned.delete(page)) fail(`free run at page ${page} is in no bin`);
-        if (run > 1 && (this.kindOf(page + run - 1) !== Kind.FreeLast || this.descriptor(page + run - 1, D.Run) !== page)) fail(`free run at page ${page}: its last page does not point back`);
-      } else if (kind === Kind.Span) {
-        usedPages += run;
-        const size = CLASS_SIZES[this.classOfSpan(page)];
-        const start = page * HEAP_PAGE_BYTES;
-        const bump = this.descriptor(page, D.Bump);
-        let live = 0;
-        for (let address = start; address + size <= start + bump; address += size) if (this.isLive(address)) live++;
-        if (live !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}`);
-        let free = 0;
-        for (let block = this.descriptor(page, D.Free); block !== NULL; block = this.words[block >>> 2]) {
-          if (block < start || block >= start + bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${hex(block)}, not one of its blocks`);
-          if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${hex(block)}`);
-          if (++free > bump / size) fail(`span at page ${page}: free list loops`);
-        }
-        if (free + live !== Math.floor(bump / size)) fail(`span at page ${page}: ${free} free + ${live} live != ${Math.floor(bump / size)} carved blocks`);
-        liveBlocks += live;
-        liveBytes += live * size;
-        for (let tail = page + 1; tail < page + run; tail++) if (this.kindOf(tail) !== Kind.SpanTail || this.descriptor(tail, D.Run) !== page) fail(`span at page ${page}: page ${tail} is not its tail`);
-      } else if (kind === Kind.Large) {
-        usedPages += run;
-        if (!this.isLive(page * HEAP_PAGE_BYTES)) fail(`large block at page ${page} is not marked live`);
-        liveBlocks++;
-        liveBytes += run * HEAP_PAGE_BYTES;
-      } else if (kind === Kind.Cached) {
-        usedPages += run;
-        cachedPages += run;
-      } else {
-        fail(`page ${page} has kind ${kind} where a run should start`);
-      }
-      page += run;
-    }
-    if (binned.size > 0) fail(`bins hold pages that start no run: ${[...binned].join(", ")}`);
-    const f = this.floats;
-    if (f[H.Stats + Stat.LiveBlocks] !== liveBlocks) fail(`statistics: ${f[H.Stats + Stat.LiveBlocks]} live blocks, counted ${liveBlocks}`);
-    if (f[H.Stats + Stat.UsedPages] !== usedPages) fail(`statistics: ${f[H.Stats + Stat.UsedPages]} pages in use, counted ${usedPages}`);
-    if (f[H.Stats + Stat.CachedPages] !== cachedPages) fail(`statistics: ${f[H.Stats + Stat.CachedPages]} cached pages, counted ${cachedPages}`);
-    if (f[H.Stats + Stat.LiveBytes] !== liveBytes) fail(`statistics: ${f[H.Stats + Stat.LiveBytes]} live bytes, counted ${liveBytes}`);
-  }
-
-  // Small and medium blocks.
-
-  private allocate(sizeBytes: number, zero: boolean): number {
-    if (sizeBytes <= MEDIUM_LIMIT_BYTES) {
-      return this.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
-    }
-    return this.allocateLarge(pagesFor(sizeBytes), zero);
-  }
-
-  private allocateSmall(sizeClass: number, zero: boolean): number {
-    const size = CLASS_SIZES[sizeClass];
-    let span = this.words[H.ClassHeads + sizeClass];
-    if (span === 0) {
-      span = this.newSpan(sizeClass);
-      if (span === 0) return NULL;
-    }
-    const words = this.words;
-    const base = this.descriptorsWord + span * DESCRIPTOR_WORDS;
-    let address = words[base + D.Free];
-    if (address !== NULL) {
-      words[base + D.Free] = words[address >>> 2];
-    } else {
-      address = span * HEAP_PAGE_BYTES + words[base + D.Bump];
-      words[base + D.Bump] += size;
-    }
-    words[base + D.Used]++;
-    if (words[base + D.Free] === NULL && words[base + D.Bump] + size > words[base + D.Run] * HEAP_PAGE_BYTES) {
-      this.unlinkClass(span, sizeClass); // full: out of the class's list until a block comes back
-    }
-    this.setLive(address, true);
-    this.adjustLive(size, 1);
-    if (zero) this.bytes.fill(0, address, address + size);
-    return address;
-  }
-
-  private freeSmall(address: number, span: number): void {
-    const words = this.words;
-    const base = this.descriptorsWord + span * DESCRIPTOR_WORDS;
-    const sizeClass = words[base + D.Kind] >>> 8;
-    const size = CLASS_SIZES[sizeClass];
-    const wasFull = words[base + D.Free] === NULL && words[base + D.Bump] + size > words[base + D.Run] * HEAP_PAGE_BYTES;
-    this.setLive(address, false);
-    words[address >>> 2] = words[base + D.Free];
-    words[base + D.Free] = address;
-    const used = --words[base + D.Used];
-    this.adjustLive(-size, -1);
-    if (wasFull) this.linkClass(span, sizeClass);
-    // An empty span goes back to the free pages, unless it is its class's only one.
-    if (used === 0 && (this.words[H.ClassHeads + sizeClass] !== span || this.descriptor(span, D.Next) !== 0)) {
-      this.unlinkClass(span, sizeClass);
-      this.releasePages(span, this.descriptor(span, D.Run));
-    }
-  }
-
-  private newSpan(sizeClass: number): number {
-    const size = CLASS_SIZES[sizeClass];
-    const pages = Math.max(1, Math.ceil((size * 4) / HEAP_PAGE_BYTES));
-    const span = this.takeRun(pages, 1);
-    if (span === 0) return 0;
-    this.setDescriptor(span, D.Kind, Kind.Span | (sizeClass << 8));
-    this.setDescriptor(span, D.Free, NULL);
-    this.setDescriptor(span, D.Used, 0);
-    this.setDescriptor(span, D.Bump, 0);
-    this.setDescriptor(span, D.Run, pages);
-    for (let tail = span + 1; tail < span + pages; tail++) {
-      this.setDescriptor(tail, D.Kind, Kind.SpanTail);
-      this.setDescriptor(tail, D.Run, span);
-    }
-    this.markDirty(span, pages);
-    this.usePages(pages);
-    this.linkClass(span, sizeClass);
-    return span;
-  }
-
-  // Large blocks and the region cache.
+  // Large blocks and the region cache (the caller holds the lock).
 
   private allocateLarge(pages: number, zero: boolean): number {
     this.tick();
@@ -605,8 +669,7 @@ export class Heap {
       const run = this.descriptor(cached, D.Run);
       this.floats[H.Stats + Stat.CachedPages] -= run;
       this.setDescriptor(cached, D.Kind, Kind.Large);
-      this.setLive(cached * HEAP_PAGE_BYTES, true);
-      this.adjustLive(run * HEAP_PAGE_BYTES, 1);
+      this.markLive(cached * HEAP_PAGE_BYTES, cached);
       if (zero) this.zeroDirty(cached, run);
       return cached * HEAP_PAGE_BYTES;
     }
@@ -625,16 +688,14 @@ export class Heap {
     if (zero) this.zeroDirty(first, pages);
     this.markDirty(first, pages);
     this.usePages(pages);
-    this.setLive(first * HEAP_PAGE_BYTES, true);
-    this.adjustLive(pages * HEAP_PAGE_BYTES, 1);
+    this.markLive(first * HEAP_PAGE_BYTES, first);
     return first * HEAP_PAGE_BYTES;
   }
 
   private freeLarge(page: number): void {
     this.tick();
     const run = this.descriptor(page, D.Run);
-    this.setLive(page * HEAP_PAGE_BYTES, false);
-    this.adjustLive(-run * HEAP_PAGE_BYTES, -1);
+    if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
     if (run * HEAP_PAGE_BYTES > this.cacheBytes || this.cacheSlots === 0) {
       this.releasePages(page, run);
       return;
@@ -655,7 +716,6 @@ export class Heap {
     if (pages === run) return true;
     if (pages < run) {
       this.setDescriptor(page, D.Run, pages);
-      this.adjustLive((pages - run) * HEAP_PAGE_BYTES, 0);
       this.releasePages(page + pages, run - pages);
       return true;
     }
@@ -672,7 +732,6 @@ export class Heap {
     this.markDirty(next, extra);
     this.usePages(extra);
     this.setDescriptor(page, D.Run, pages);
-    this.adjustLive(extra * HEAP_PAGE_BYTES, 0);
     return true;
   }
 
@@ -715,14 +774,14 @@ export class Heap {
     this.words[H.CacheSlots] = last;
   }
 
-  // Page runs.
+  // Page runs (the caller holds the lock).
 
   /** Takes a run of `pages` pages starting at a multiple of `alignPages`; 0 if none (after growing the store). */
   private takeRun(pages: number, alignPages: number): number {
     for (let attempt = 0; attempt < 3; attempt++) {
       const found = this.findRun(pages, alignPages);
       if (found !== 0) return found;
-      if (attempt === 0 && this.cachedCount() > 0) this.trimUnlocked();
+      if (attempt === 0 && this.cachedCount() > 0) this.trimLocked();
       else if (!this.growPages(pages + alignPages)) break;
     }
     return 0;
@@ -793,60 +852,20 @@ export class Heap {
     const wanted = Math.max(pageCount * 2, pageCount + minimumPages);
     const target = Math.min(this.words[H.MaxPages], wanted);
     if (target <= pageCount || !this.store.grow(target * HEAP_PAGE_BYTES)) return false;
-    this.words = this.store.words;
-    this.bytes = this.store.bytes;
-    this.floats = this.store.floats;
+    this.views();
     this.words[H.PageCount] = target;
     this.releasePages(pageCount, target - pageCount);
     this.usePages(target - pageCount); // releasePages counted them as returned
     return true;
   }
 
-  // Class lists.
-
-  private linkClass(span: number, sizeClass: number): void {
-    const head = this.words[H.ClassHeads + sizeClass];
-    this.setDescriptor(span, D.Next, head);
-    this.setDescriptor(span, D.Prev, 0);
-    if (head !== 0) this.setDescriptor(head, D.Prev, span);
-    this.words[H.ClassHeads + sizeClass] = span;
-  }
-
-  private unlinkClass(span: number, sizeClass: number): void {
-    const next = this.descriptor(span, D.Next);
-    const previous = this.descriptor(span, D.Prev);
-    if (previous === 0) {
-      if (this.words[H.ClassHeads + sizeClass] !== span) return; // not linked
-      this.words[H.ClassHeads + sizeClass] = next;
-    } else this.setDescriptor(previous, D.Next, next);
-    if (next !== 0) this.setDescriptor(next, D.Prev, previous);
-    this.setDescriptor(span, D.Next, 0);
-    this.setDescriptor(span, D.Prev, 0);
-  }
-
   // Validation.
 
-  /** The page of a live block at `address`, or a HeapError naming what is wrong. */
+  /** The first page of the live block at `address` (its span's or its large run's), or a HeapError naming what is wrong. */
   private validate(address: number, what: string): number {
-    // Fast path: the start of a live block in a span's first page (the common free).
-    if (address >= 0 && address < this.bytes.length) {
-      const page = address >>> HEAP_PAGE_SHIFT;
-      const base = this.descriptorsWord + page * DESCRIPTOR_WORDS;
-      const kindWord = this.words[base + D.Kind];
-      if ((kindWord & 0xff) === Kind.Span) {
-        const sizeClass = kindWord >>> 8;
-        const offset = address - page * HEAP_PAGE_BYTES;
-        // offset % size without a division: exact for offsets below 2^24.
-        const index = Math.round(offset * CLASS_RECIPROCALS[sizeClass]);
-        if (index * CLASS_SIZES[sizeClass] === offset && offset < this.words[base + D.Bump] && this.isLive(address)) return page;
-      }
-    }
-    return this.validateSlowly(address, what);
-  }
-
-  /** Every other case of validate, and the errors. */
-  private validateSlowly(address: number, what: string): number {
-    if (!Number.isInteger(address) || address < 0 || address >= this.store.byteLength) throw new HeapError(`${what}(${hexOrValue(address)}): not an address in this heap (0 .. ${hex(this.store.byteLength)})`);
+    if (!Number.isInteger(address) || address < 0 || address >= this.store.maxByteLength) throw new HeapError(`${what}(${hexOrValue(address)}): not an address in this heap (0 .. ${hex(this.store.maxByteLength)})`);
+    if (address >= this.bytes.length) this.refreshIfGrown();
+    if (address >= this.bytes.length) throw new HeapError(`${what}(${hex(address)}): past the end of this heap (${hex(this.bytes.length)})`);
     const page = address >>> HEAP_PAGE_SHIFT;
     if (page < this.words[H.MetaPages]) throw new HeapError(`${what}(${hex(address)}): inside the heap's own metadata, never returned by malloc`);
     const kind = this.kindOf(page);
@@ -857,30 +876,283 @@ export class Heap {
     } else if (kind === Kind.Span || kind === Kind.SpanTail) {
       const head = kind === Kind.Span ? page : this.descriptor(page, D.Run);
       if (this.kindOf(head) === Kind.Span && page < head + this.descriptor(head, D.Run)) {
-        const size = CLASS_SIZES[this.classOfSpan(head)];
+        const size = this.descriptor(head, D.Size);
         const offset = address - head * HEAP_PAGE_BYTES;
-        if (offset % size !== 0 || offset >= this.descriptor(head, D.Bump)) {
+        if (offset % size !== 0 || address >= this.descriptor(head, D.Bump)) {
           throw new HeapError(`${what}(${hex(address)}): an interior pointer into the ${size}-byte block at ${hex(address - (offset % size))}`);
         }
-        if (this.isLive(address)) return page;
+        if (this.isLive(address)) return head;
         throw new HeapError(`${what}(${hex(address)}): not allocated (a double free?)`);
       }
     }
     throw new HeapError(`${what}(${hex(address)}): not allocated (a double free, or a pointer this heap never returned)`);
   }
 
+  private assertAttached(what: string): void {
+    if (!this.attached) throw new HeapError(`${what}: this worker detached from the heap`);
+  }
+
+  /** An invariant of the heap; a violation means the heap is corrupt (fail loudly, here). */
+  private assert(condition: boolean, message: () => string): void {
+    if (!condition) throw new HeapError(`heap corrupt: ${message()}`);
+  }
+
+  // Debug mode.
+
+  /** A canary right after the caller's bytes, and their count in the block's last word. */
+  private guard(address: number, sizeBytes: number): number {
+    if (address === NULL) return NULL;
+    const usable = this.rawUsable(this.blockHead(address));
+    for (let i = 0; i < CANARY.length; i++) this.bytes[address + sizeBytes + i] = CANARY[i];
+    this.words[(address + usable - 4) >>> 2] = sizeBytes;
+    return address;
+  }
+
+  /** The size asked for, after checking the canary; a HeapError (nothing changed) if it was overwritten. */
+  private checkGuard(address: number, page: number, what: string): number {
+    const usable = this.rawUsable(page);
+    const sizeBytes = this.words[(address + usable - 4) >>> 2];
+    if (sizeBytes < 0 || sizeBytes > usable - GUARD_BYTES) {
+      throw new HeapError(`${what}(${hex(address)}): buffer overrun: the block's size record at ${hex(address + usable - 4)} was overwritten`);
+    }
+    for (let i = 0; i < CANARY.length; i++) {
+      if (this.bytes[address + sizeBytes + i] !== CANARY[i]) {
+        throw new HeapError(`${what}(${hex(address)}): buffer overrun past the ${sizeBytes}-byte block: the canary at ${hex(address + sizeBytes)} was overwritten`);
+      }
+    }
+    return sizeBytes;
+  }
+
+  private poison(address: number, page: number): void {
+    this.checkGuard(address, page, "free");
+    this.bytes.fill(POISON, address, address + this.rawUsable(page));
+  }
+
+  private blockHead(address: number): number {
+    const page = address >>> HEAP_PAGE_SHIFT;
+    const kind = this.kindOf(page);
+    return kind === Kind.SpanTail || kind === Kind.LargeTail ? this.descriptor(page, D.Run) : page;
+  }
+
+  // Statistics and the consistency check (the caller holds the lock).
+
+  private statsLocked(): HeapStats {
+    const classes = Array.from({ length: CLASS_COUNT }, (_, i) => ({ sizeBytes: CLASS_SIZES[i], liveBlocks: 0, spans: 0 }));
+    let liveBlocks = 0;
+    let liveBytes = 0;
+    for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
+      const kind = this.kindOf(page);
+      const run = this.runOf(page, kind);
+      if (kind === Kind.Span) {
+        const sizeClass = this.classOfSpan(page);
+        classes[sizeClass].spans++;
+        classes[sizeClass].liveBlocks += this.descriptor(page, D.Used);
+        liveBlocks += this.descriptor(page, D.Used);
+        liveBytes += this.descriptor(page, D.Used) * CLASS_SIZES[sizeClass];
+      } else if (kind === Kind.Large) {
+        liveBlocks++;
+        liveBytes += run * HEAP_PAGE_BYTES;
+      }
+      page += run;
+    }
+    const pending = this.pendingBlocks(false);
+    for (const address of pending) {
+      const sizeClass = this.classOfSpan(this.spanOf(address));
+      classes[sizeClass].liveBlocks--;
+      liveBlocks--;
+      liveBytes -= CLASS_SIZES[sizeClass];
+    }
+    const f = this.floats;
+    let attachedWorkers = 0;
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) if (this.words[H.Workers + worker * WORKER_WORDS + W.Claimed] !== 0) attachedWorkers++;
+    return {
+      liveBytes,
+      liveBlocks,
+      footprintBytes: this.footprintOf(f[H.Stats + Stat.UsedPages]),
+      peakFootprintBytes: this.footprintOf(f[H.Stats + Stat.PeakUsedPages]),
+      heapBytes: this.store.byteLength,
+      classes: classes.filter((c) => c.spans > 0),
+      regionCache: {
+        hits: f[H.Stats + Stat.CacheHits],
+        misses: f[H.Stats + Stat.CacheMisses],
+        evictions: f[H.Stats + Stat.CacheEvictions],
+        cachedBytes: f[H.Stats + Stat.CachedPages] * HEAP_PAGE_BYTES,
+      },
+      decommittedBytes: f[H.Stats + Stat.DecommittedBytes],
+      pendingRemoteFrees: pending.length,
+      attachedWorkers,
+    };
+  }
+
+  /** Blocks in every inbox (bounded: with other workers at work, the lists move under the walk). */
+  private pendingBlocks(strict: boolean): number[] {
+    const pending: number[] = [];
+    if (!this.shared) return pending;
+    const lists = [H.OrphanInbox];
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(H.Workers + worker * WORKER_WORDS + W.Inbox);
+    for (const listWord of lists) {
+      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== NULL; address = this.words[address >>> 2], steps++) {
+        const page = address >>> HEAP_PAGE_SHIFT;
+        const kind = address > 0 && address < this.bytes.length && address % 8 === 0 ? this.kindOf(page) : Kind.Unset;
+        if (steps > MAX_LIST_STEPS || (kind !== Kind.Span && kind !== Kind.SpanTail)) {
+          if (strict) throw new HeapError(`heap corrupt: inbox at word ${listWord} holds ${hex(address)}, not a block of a span (or loops)`);
+          break;
+        }
+        pending.push(address);
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * Bytes in use for `usedPages` pages: the pages themselves, plus the header and the share
+   * of metadata that describes them (descriptor and allocation bitmap). Metadata for pages
+   * never used is never touched, so (like untouched pages) it costs no memory.
+   */
+  private footprintOf(usedPages: number): number {
+    const metadataPerPage = DESCRIPTOR_WORDS * 4 + HEAP_PAGE_BYTES / 64;
+    return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + H.DescriptorsStart * 4;
+  }
+
+  private checkLocked(): void {
+    const fail = (message: string): never => {
+      throw new HeapError(`heap corrupt: ${message}`);
+    };
+    const binned = new Set<number>();
+    for (let bin = 0; bin < BIN_COUNT; bin++) {
+      for (let page = this.words[H.Bins + bin], previous = 0; page !== 0; previous = page, page = this.descriptor(page, D.Next)) {
+        if (this.kindOf(page) !== Kind.FreeRun) fail(`bin ${bin} holds page ${page}, which is not a free run`);
+        if (binOf(this.descriptor(page, D.Run)) !== bin) fail(`free run at page ${page} (${this.descriptor(page, D.Run)} pages) is in bin ${bin}`);
+        if (this.descriptor(page, D.Prev) !== previous) fail(`free run at page ${page}: back link ${this.descriptor(page, D.Prev)}, expected ${previous}`);
+        if (binned.has(page)) fail(`free run at page ${page} is binned twice`);
+        binned.add(page);
+      }
+    }
+    // Span lists: each worker's per class, and the abandoned ones.
+    const listed = new Map<number, number>(); // span -> owner of the list it is in
+    const checkList = (headWord: number, sizeClass: number, owner: number): void => {
+      let empty = 0;
+      for (let span = this.words[headWord], previous = 0; span !== 0; previous = span, span = this.descriptor(span, D.Next)) {
+        const where = owner === NO_OWNER ? `the abandoned list of class ${CLASS_SIZES[sizeClass]} B` : `worker ${owner}'s list of class ${CLASS_SIZES[sizeClass]} B`;
+        if (this.kindOf(span) !== Kind.Span || this.classOfSpan(span) !== sizeClass) fail(`${where} holds page ${span}, not a span of that class`);
+        if (this.ownerOf(span) !== owner) fail(`${where} holds the span at page ${span}, owned by ${this.ownerOf(span)}`);
+        if (this.descriptor(span, D.Linked) !== 1) fail(`${where} holds the span at page ${span}, not marked linked`);
+        if (this.descriptor(span, D.Prev) !== previous) fail(`${where}: back link of page ${span} is ${this.descriptor(span, D.Prev)}, expected ${previous}`);
+        if (listed.has(span)) fail(`the span at page ${span} is listed twice`);
+        listed.set(span, owner);
+        if (this.descriptor(span, D.Used) === 0) empty++;
+      }
+      if (owner !== NO_OWNER && empty !== this.words[H.Workers + owner * WORKER_WORDS + W.EmptySpans + sizeClass]) {
+        fail(`worker ${owner}'s class ${CLASS_SIZES[sizeClass]} B has ${empty} empty spans, counted ${this.words[H.Workers + owner * WORKER_WORDS + W.EmptySpans + sizeClass]}`);
+      }
+    };
+    const claimed = new Set<number>();
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+      const record = H.Workers + worker * WORKER_WORDS;
+      if (this.words[record + W.Claimed] !== 0) claimed.add(worker);
+      for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(record + W.ClassHeads + sizeClass, sizeClass, worker);
+    }
+    for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(H.Abandoned + sizeClass, sizeClass, NO_OWNER);
+    const pendingBySpan = new Map<number, number>();
+    for (const address of this.pendingBlocks(true)) {
+      const span = this.spanOf(address);
+      if (this.isLive(address)) fail(`inbox holds live block ${hex(address)}`);
+      pendingBySpan.set(span, (pendingBySpan.get(span) ?? 0) + 1);
+    }
+    let liveBlocks = 0;
+    let usedPages = this.words[H.MetaPages];
+    let cachedPages = 0;
+    for (let page = this.words[H.MetaPages]; page < this.pageCount; ) {
+      const kind = this.kindOf(page);
+      const run = this.runOf(page, kind);
+      if (run < 1 || page + run > this.pageCount) fail(`page ${page} (kind ${kind}) claims ${run} pages`);
+      if (kind === Kind.FreeRun) {
+        if (!binned.delete(page)) fail(`free run at page ${page} is in no bin`);
+        if (run > 1 && (this.kindOf(page + run - 1) !== Kind.FreeLast || this.descriptor(page + run - 1, D.Run) !== page)) fail(`free run at page ${page}: its last page does not point back`);
+      } else if (kind === Kind.Span) {
+        usedPages += run;
+        const size = this.descriptor(page, D.Size);
+        const start = page * HEAP_PAGE_BYTES;
+        const bump = this.descriptor(page, D.Bump);
+        const owner = this.ownerOf(page);
+        if (size !== CLASS_SIZES[this.classOfSpan(page)]) fail(`span at page ${page}: block size ${size}, its class's is ${CLASS_SIZES[this.classOfSpan(page)]}`);
+        if (owner !== NO_OWNER && !claimed.has(owner)) fail(`span at page ${page} is owned by worker ${owner}, which is not attached`);
+        if ((this.descriptor(page, D.Linked) === 1) !== listed.has(page)) fail(`span at page ${page}: linked flag ${this.descriptor(page, D.Linked)} but ${listed.has(page) ? "" : "not "}in a list`);
+        if (bump < start || bump > this.descriptor(page, D.Limit) + size || (bump - start) % size !== 0) fail(`span at page ${page}: bump address ${hex(bump)} outside its blocks`);
+        let live = 0;
+        for (let address = start; address < bump; address += size) if (this.isLive(address)) live++;
+        const pending = pendingBySpan.get(page) ?? 0;
+        if (live + pending !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}, in inboxes ${pending}`);
+        let free = 0;
+        for (let block = this.descriptor(page, D.Free); block !== NULL; block = this.words[block >>> 2]) {
+          if (block < start || block >= bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${hex(block)}, not one of its blocks`);
+          if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${hex(block)}`);
+          if (++free > (bump - start) / size) fail(`span at page ${page}: free list loops`);
+        }
+        if (free + live + pending !== (bump - start) / size) fail(`span at page ${page}: ${free} free + ${live} live + ${pending} in inboxes != ${(bump - start) / size} carved blocks`);
+        liveBlocks += live;
+        for (let tail = page + 1; tail < page + run; tail++) if (this.kindOf(tail) !== Kind.SpanTail || this.descriptor(tail, D.Run) !== page) fail(`span at page ${page}: page ${tail} is not its tail`);
+      } else if (kind === Kind.Large) {
+        usedPages += run;
+        if (!this.isLive(page * HEAP_PAGE_BYTES)) fail(`large block at page ${page} is not marked live`);
+        liveBlocks++;
+      } else if (kind === Kind.Cached) {
+        usedPages += run;
+        cachedPages += run;
+      } else {
+        fail(`page ${page} has kind ${kind} where a run should start`);
+      }
+      page += run;
+    }
+    if (binned.size > 0) fail(`bins hold pages that start no run: ${[...binned].join(", ")}`);
+    for (const span of listed.keys()) if (this.kindOf(span) !== Kind.Span) fail(`a list holds page ${span}, which starts no span`);
+    const f = this.floats;
+    if (f[H.Stats + Stat.UsedPages] !== usedPages) fail(`statistics: ${f[H.Stats + Stat.UsedPages]} pages in use, counted ${usedPages}`);
+    if (f[H.Stats + Stat.CachedPages] !== cachedPages) fail(`statistics: ${f[H.Stats + Stat.CachedPages]} cached pages, counted ${cachedPages}`);
+    const counted = this.statsLocked().liveBlocks;
+    if (counted !== liveBlocks) fail(`statistics: ${counted} live blocks, ${liveBlocks} in the bitmap`);
+  }
+
   // Words.
+
+  /** Takes the page-layer mutex (re-entrant: settling a span under the lock may release its pages). */
+  private lock(): void {
+    if (!this.shared || this.lockDepth++ > 0) return;
+    lockMutex(this.words, H.Lock);
+    this.refreshIfGrown();
+  }
+
+  private unlock(): void {
+    if (this.shared && --this.lockDepth === 0) unlockMutex(this.words, H.Lock);
+  }
+
+  /** Another worker grew the shared memory: views over the bigger buffer. */
+  private refreshIfGrown(): void {
+    if (this.words[H.PageCount] * HEAP_PAGE_BYTES > this.bytes.length) {
+      this.store.refresh();
+      this.views();
+    }
+  }
+
+  private views(): void {
+    this.words = this.store.words;
+    this.bytes = this.store.bytes;
+    this.floats = this.store.floats;
+    const fast = this.attached && this.words[H.Debug] !== 1 && this.words[H.Magic] === HEAP_MAGIC;
+    this.fastSizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
+    this.fastAddressEnd = fast ? this.bytes.length : 0;
+  }
 
   private get pageCount(): number {
     return this.words[H.PageCount];
   }
 
   private descriptor(page: number, field: D): number {
-    return this.words[this.descriptorsWord + page * DESCRIPTOR_WORDS + field];
+    return this.words[this.descriptorsWord + (page << DESCRIPTOR_SHIFT) + field];
   }
 
   private setDescriptor(page: number, field: D, value: number): void {
-    this.words[this.descriptorsWord + page * DESCRIPTOR_WORDS + field] = value;
+    this.words[this.descriptorsWord + (page << DESCRIPTOR_SHIFT) + field] = value;
   }
 
   private kindOf(page: number): Kind {
@@ -888,11 +1160,21 @@ export class Heap {
   }
 
   private classOfSpan(span: number): number {
-    return this.descriptor(span, D.Kind) >>> 8;
+    return this.descriptor(span, D.Kind) >>> 16;
   }
 
-  private spanHead(page: number): number {
-    return this.kindOf(page) === Kind.SpanTail ? this.descriptor(page, D.Run) : page;
+  private ownerOf(span: number): number {
+    return ((this.descriptor(span, D.Kind) >>> 8) & 0xff) - 1;
+  }
+
+  /** Hands a span to `owner` (under the lock): one atomic store, seen whole by a racing free. */
+  private setOwner(span: number, owner: number): void {
+    const at = this.descriptorsWord + (span << DESCRIPTOR_SHIFT) + D.Kind;
+    Atomics.store(this.words, at, (this.words[at] & ~0xff00) | ((owner + 1) << 8));
+  }
+
+  private rawUsable(page: number): number {
+    return this.kindOf(page) === Kind.Large ? this.descriptor(page, D.Run) * HEAP_PAGE_BYTES : this.descriptor(page, D.Size);
   }
 
   private runOf(page: number, kind: Kind): number {
@@ -903,10 +1185,31 @@ export class Heap {
     return (this.words[this.bitmapWord + (address >>> 8)] & (1 << ((address >>> 3) & 31))) !== 0;
   }
 
-  private setLive(address: number, live: boolean): void {
+  /** Sets a fresh block's bit; a bit already set means a free list handed out a live block (a write after free). */
+  private markLive(address: number, span: number): void {
     const at = this.bitmapWord + (address >>> 8);
     const bit = 1 << ((address >>> 3) & 31);
-    this.words[at] = live ? this.words[at] | bit : this.words[at] & ~bit;
+    let old: number;
+    if (this.shared) old = Atomics.or(this.words, at, bit);
+    else {
+      old = this.words[at];
+      this.words[at] = old | bit;
+    }
+    if ((old & bit) !== 0) this.corruptFreeList(address, span);
+  }
+
+  /** Clears a block's bit; false if it was clear already (not allocated: the caller reports it). */
+  private clearLive(address: number): boolean {
+    const at = this.bitmapWord + (address >>> 8);
+    const bit = 1 << ((address >>> 3) & 31);
+    if (this.shared) return (Atomics.and(this.words, at, ~bit) & bit) !== 0;
+    const old = this.words[at];
+    this.words[at] = old & ~bit;
+    return (old & bit) !== 0;
+  }
+
+  private corruptFreeList(address: number, span: number): never {
+    throw new HeapError(`heap corrupt: the span at page ${span} handed out ${hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
   }
 
   private markDirty(first: number, pages: number): void {
@@ -926,46 +1229,37 @@ export class Heap {
     if (f[H.Stats + Stat.UsedPages] > f[H.Stats + Stat.PeakUsedPages]) f[H.Stats + Stat.PeakUsedPages] = f[H.Stats + Stat.UsedPages];
   }
 
-  private adjustLive(bytes: number, blocks: number): void {
-    const f = this.floats;
-    f[H.Stats + Stat.LiveBytes] += bytes;
-    f[H.Stats + Stat.LiveBlocks] += blocks;
-    if (f[H.Stats + Stat.LiveBytes] > f[H.Stats + Stat.PeakLiveBytes]) f[H.Stats + Stat.PeakLiveBytes] = f[H.Stats + Stat.LiveBytes];
-  }
-
   private tick(): void {
     this.words[H.Operations]++;
   }
 
-  private initialise(): void {
+  private initialise(debug: boolean): void {
     const maxBytes = this.store.maxByteLength;
     const maxPages = maxBytes >>> HEAP_PAGE_SHIFT;
-    const descriptorsWord = H.DescriptorsStart;
-    const bitmapWord = descriptorsWord + maxPages * DESCRIPTOR_WORDS;
+    const descriptorsWord = this.descriptorsWord;
+    const bitmapWord = this.bitmapWord;
     const metaBytes = (bitmapWord + Math.ceil(maxBytes / 256)) * 4;
     const metaPages = Math.ceil(metaBytes / HEAP_PAGE_BYTES);
     if (metaPages >= maxPages) throw new HeapError(`a heap needs more than ${metaPages * HEAP_PAGE_BYTES} bytes (its metadata alone takes that much); got ${maxBytes}`);
     if (this.store.byteLength < (metaPages + 1) * HEAP_PAGE_BYTES && !this.store.grow((metaPages + 1) * HEAP_PAGE_BYTES)) {
       throw new HeapError(`the backing store holds ${this.store.byteLength} bytes; a heap of up to ${maxBytes} bytes needs ${(metaPages + 1) * HEAP_PAGE_BYTES} to start`);
     }
-    this.words = this.store.words;
-    this.bytes = this.store.bytes;
-    this.floats = this.store.floats;
+    this.views();
     this.bytes.fill(0, 0, metaBytes);
     const pageCount = this.store.byteLength >>> HEAP_PAGE_SHIFT;
-    this.words[H.Magic] = MAGIC;
-    this.words[H.Version] = VERSION;
-    this.words[H.PageCount] = pageCount;
-    this.words[H.MaxPages] = maxPages;
-    this.words[H.MetaPages] = metaPages;
-    this.words[H.DescriptorsWord] = descriptorsWord;
-    this.words[H.BitmapWord] = bitmapWord;
-    for (let page = 0; page < metaPages; page++) this.words[descriptorsWord + page * DESCRIPTOR_WORDS + D.Kind] = Kind.Meta;
-    this.descriptorsWord = descriptorsWord;
-    this.bitmapWord = bitmapWord;
+    const words = this.words;
+    words[H.Version] = HEAP_LAYOUT_VERSION;
+    words[H.PageCount] = pageCount;
+    words[H.MaxPages] = maxPages;
+    words[H.MetaPages] = metaPages;
+    words[H.DescriptorsWord] = descriptorsWord;
+    words[H.BitmapWord] = bitmapWord;
+    words[H.Debug] = debug ? 1 : 0;
+    for (let page = 0; page < metaPages; page++) words[descriptorsWord + page * DESCRIPTOR_WORDS + D.Kind] = Kind.Meta;
     this.floats[H.Stats + Stat.UsedPages] = metaPages;
     this.floats[H.Stats + Stat.PeakUsedPages] = metaPages;
     this.makeFreeRun(metaPages, pageCount - metaPages);
+    words[H.Magic] = HEAP_MAGIC;
   }
 }
 

@@ -1,0 +1,114 @@
+/**
+ * Where a Heap keeps its state inside its backing store (Int32 word indices), so that every
+ * worker attached to a SharedArrayBuffer heap sees the same allocator.
+ *
+ *   words 0-63      header (geometry, the page-layer mutex, the orphan inbox)
+ *   words 64-95     bins of free page runs (by power of two)
+ *   words 96-287    region cache slots
+ *   words 288-399   abandoned spans, one list per size class (spans of detached workers)
+ *   words 512-543   statistics (float64 index 256 on)
+ *   words 1024-5119 worker records: per worker, its span list and empty-span count per
+ *                   size class, and its inbox
+ *   words 5120-     page descriptors (16 words each), then the allocation bitmap
+ */
+export const HEAP_MAGIC = 0x4d534850; // "MSHP"
+/** 2: per-worker span lists and inboxes, 16-word descriptors. */
+export const HEAP_LAYOUT_VERSION = 2;
+export const NULL_ADDRESS = 0;
+
+export const enum H {
+  Magic = 0,
+  Version = 1,
+  PageCount = 2,
+  MaxPages = 3,
+  MetaPages = 4,
+  DescriptorsWord = 5,
+  BitmapWord = 6,
+  /** Large-block operations so far: the clock of the region cache's age limit. */
+  Operations = 7,
+  CacheSlots = 8,
+  /** 1: debug mode (canaries and poisoning), fixed when the heap is created. */
+  Debug = 9,
+  /** The page layer's mutex (futex-mutex.ts): page runs, large blocks, the cache, abandoned spans. */
+  Lock = 10,
+  /** Blocks freed into spans that no worker owns (an atomic list, drained under the lock). */
+  OrphanInbox = 11,
+  Bins = 64,
+  Cache = 96,
+  Abandoned = 288,
+  /** Float64 index of the statistics (word 512). */
+  Stats = 256,
+  Workers = 1024,
+  DescriptorsStart = 5120,
+}
+export const BIN_COUNT = 32;
+export const MAX_CACHE_SLOTS = 64;
+export const CACHE_SLOT_WORDS = 3;
+
+/** Workers that can attach to one heap at once. */
+export const MAX_HEAP_WORKERS = 16;
+export const WORKER_WORDS = 256;
+/** A worker record: its span list heads and empty-span counts (one per size class), its inbox, whether it is claimed. */
+export const enum W {
+  ClassHeads = 0,
+  /** Empty spans the worker keeps (at most MAX_EMPTY_SPANS_PER_CLASS) rather than give their pages back at once. */
+  EmptySpans = 112,
+  /** Blocks of this worker's spans freed by other workers (an atomic intrusive list). */
+  Inbox = 224,
+  Claimed = 225,
+}
+/**
+ * An empty span stays with its worker while its class has no other empty one: a class whose
+ * live count hovers at a span boundary would otherwise give back and take a span per op.
+ */
+export const MAX_EMPTY_SPANS_PER_CLASS = 1;
+/** The owner of a span whose worker detached (kept as 0 in the kind word): only the lock holder touches it. */
+export const NO_OWNER = -1;
+
+export const enum Stat {
+  UsedPages = 0,
+  PeakUsedPages = 1,
+  CacheHits = 2,
+  CacheMisses = 3,
+  CacheEvictions = 4,
+  DecommittedBytes = 5,
+  CachedPages = 6,
+}
+
+/** Page descriptor: 16 words (one 64-byte cache line) per page. */
+export const DESCRIPTOR_SHIFT = 4;
+export const DESCRIPTOR_WORDS = 1 << DESCRIPTOR_SHIFT;
+export const enum D {
+  /** Kind in bits 0-7; a span's owner + 1 in bits 8-15 (0: no owner) and its size class in bits 16-23. */
+  Kind = 0,
+  /** Span: its free list (block addresses, the next pointer in each block's first word). */
+  Free = 1,
+  /** Span: blocks handed out and not yet back in its free list (live or in an inbox). */
+  Used = 2,
+  /** Span: the address of the next never-used block. */
+  Bump = 3,
+  /** Span: the address of its last block (bump allocation stops past it). */
+  Limit = 4,
+  Next = 5,
+  Prev = 6,
+  /** Run length of a run's first page; the first page, in a run's other pages. */
+  Run = 7,
+  Flags = 8,
+  /** Span: its block size in bytes. */
+  Size = 9,
+  /** Span: 1 while it is in its owner's (or the abandoned) list for its class. */
+  Linked = 10,
+}
+export const enum Kind {
+  Unset = 0,
+  FreeRun = 1,
+  FreeLast = 2,
+  Span = 3,
+  SpanTail = 4,
+  Large = 5,
+  LargeTail = 6,
+  Cached = 7,
+  Meta = 8,
+}
+/** Page flag: written since it was last zeroed (calloc must clear it). */
+export const DIRTY = 1;
