@@ -231,21 +231,73 @@ describe("Heap", () => {
     assert.equal(new Heap(buffer).usableSize(zeroed), 100, "a second handle sees the heap's debug mode");
   });
 
-  it("two workers share a SharedArrayBuffer heap, each freeing blocks the other allocated", async () => {
+  it("workers share a SharedArrayBuffer heap: each frees blocks the others allocated, detached workers' spans are adopted", async () => {
     const buffer = new SharedArrayBuffer(64 * MiB);
     const heap = new Heap(buffer);
-    const mailbox = new SharedArrayBuffer((2 * (1024 + 2) + 1) * 4);
-    const workers = [0, 1].map((index) => new Worker(new URL("./workers/heap-worker.js", import.meta.url), { workerData: { buffer, mailbox, index, blocks: 4000 } satisfies HeapWorkerInput }));
-    const results = await Promise.all(workers.map((worker) => once(worker, "message").then(([result]) => result as { held: number[]; received: number; error: string | null })));
-    for (const result of results) {
-      assert.equal(result.error, null, result.error ?? "");
-      assert.equal(result.received, 2000, "every block the peer handed over was freed here");
+    const initialFootprint = heap.stats().footprintBytes;
+    const bytes = new Uint8Array(buffer);
+    let inherited: Array<[number, number]> = [];
+    // Three rounds of two workers: each round frees what the last one left behind (blocks of
+    // spans whose workers detached) and reuses the same two worker slots.
+    for (let round = 0; round < 3; round++) {
+      const mailbox = new SharedArrayBuffer((2 * (1024 + 2) + 1) * 4);
+      const halves = [inherited.filter((_, i) => i % 2 === 0), inherited.filter((_, i) => i % 2 === 1)];
+      const workers = [0, 1].map(
+        (index) =>
+          new Worker(new URL("./workers/heap-worker.js", import.meta.url), {
+            workerData: { buffer, mailbox, index, blocks: 4000, maxBytes: round === 1 ? 70_000 : 2000, inherited: halves[index], tag: 2 * round + index + 1, peerTag: 2 * round + (1 - index) + 1 } satisfies HeapWorkerInput,
+          }),
+      );
+      const results = await Promise.all(workers.map((worker) => once(worker, "message").then(([result]) => result as { held: Array<[number, number]>; received: number; error: string | null })));
+      for (const result of results) {
+        assert.equal(result.error, null, result.error ?? "");
+        assert.equal(result.received, 2000, "every block the peer handed over was freed here");
+      }
+      heap.check();
+      inherited = [...results[0].held, ...results[1].held];
+      const stats = heap.stats();
+      assert.equal(stats.liveBlocks, inherited.length);
+      assert.equal(stats.attachedWorkers, 1, "the workers detached; only this thread's heap is attached");
     }
-    heap.check();
-    assert.equal(heap.stats().liveBlocks, results[0].held.length + results[1].held.length);
-    for (const result of results) for (const address of result.held) heap.free(address);
+    // This thread frees the last round's blocks: into spans nobody owns (through the orphan inbox).
+    for (const [address, tag] of inherited) {
+      assert.equal(bytes[address], tag);
+      heap.free(address);
+    }
+    assert.throws(() => heap.free(inherited[0][0]), /not allocated/, "a double free of a remote block is refused");
+    heap.trim();
     heap.check();
     assert.equal(heap.stats().liveBlocks, 0);
+    assert.equal(heap.stats().footprintBytes, initialFootprint, "every span went back to the pages");
+  });
+
+  it("a block freed by another handle goes to its owner's inbox until the owner allocates again", () => {
+    const buffer = new SharedArrayBuffer(16 * MiB);
+    const owner = new Heap(buffer);
+    const other = new Heap(buffer);
+    assert.notEqual(owner.workerId, other.workerId);
+    const blocks = Array.from({ length: 100 }, () => owner.malloc(48));
+    for (const block of blocks) other.free(block);
+    assert.equal(owner.stats().pendingRemoteFrees, 100);
+    assert.equal(owner.stats().liveBlocks, 0);
+    owner.check();
+    assert.throws(() => other.free(blocks[5]), /not allocated/, "double free while the block waits in the inbox");
+    assert.throws(() => owner.free(blocks[5]), /not allocated/);
+    // The owner's span has room (bump), so the inbox waits until the class runs out.
+    const again = Array.from({ length: 400 }, () => owner.malloc(48));
+    assert.equal(new Set(again).size, 400);
+    owner.check();
+    for (const block of again) other.free(block);
+    owner.trim();
+    owner.check();
+    assert.equal(owner.stats().pendingRemoteFrees, 0);
+    other.detach();
+    assert.throws(() => other.malloc(8), /detached/);
+    assert.equal(owner.stats().attachedWorkers, 1);
+    const handles = Array.from({ length: 15 }, () => new Heap(buffer));
+    assert.throws(() => new Heap(buffer), /all 16 worker slots/);
+    for (const handle of handles) handle.detach();
+    owner.check();
   });
 
   it("grows a WebAssembly.Memory when full, and a second handle attaches to a SharedArrayBuffer heap", () => {

@@ -3,9 +3,10 @@ import { Heap } from "../../src/alloc/heap/heap.js";
 import { Random } from "../../src/util/random.js";
 
 /**
- * A worker on a shared heap: allocates blocks and fills them with its tag, hands every
- * other block to its peer through a shared mailbox ring, and frees the blocks its peer
- * handed to it after checking their contents.
+ * A worker on a shared heap: frees the blocks an earlier worker left it (checking their
+ * tags), allocates blocks and fills them with its tag, hands every other block to its peer
+ * through a shared mailbox ring, frees the blocks its peer handed to it after checking
+ * their contents, and detaches, leaving the blocks it still holds to the caller.
  */
 export interface HeapWorkerInput {
   buffer: SharedArrayBuffer;
@@ -13,12 +14,19 @@ export interface HeapWorkerInput {
   mailbox: SharedArrayBuffer;
   index: number;
   blocks: number;
+  /** Largest block, bytes (a quarter of the blocks are up to this; the rest up to 508 B). */
+  maxBytes: number;
+  /** Blocks to free first: [address, tag] pairs. */
+  inherited: Array<[number, number]>;
+  /** This worker's tag byte, and its peer's. */
+  tag: number;
+  peerTag: number;
 }
 
 const RING_SLOTS = 1024;
 /** Word after the two rings: workers done sending (an error adds a lot, to stop the peer). */
 const DONE = 2 * (RING_SLOTS + 2);
-const { buffer, mailbox, index, blocks } = workerData as HeapWorkerInput;
+const { buffer, mailbox, index, blocks, maxBytes, inherited, tag, peerTag } = workerData as HeapWorkerInput;
 const heap = new Heap(buffer);
 const bytes = new Uint8Array(buffer);
 const rings = new Int32Array(mailbox);
@@ -47,9 +55,7 @@ function receive(): void {
   const tail = Atomics.load(rings, base + 1);
   while (head < tail) {
     const address = rings[base + 2 + (head % RING_SLOTS)];
-    const tag = 1 + (1 - index);
-    const size = heap.usableSize(address);
-    if (bytes[address] !== tag || bytes[address + Math.min(size, 64) - 1] !== tag) throw new Error(`block at ${address} from the peer lost its contents`);
+    checkTag(address, peerTag);
     heap.free(address);
     received++;
     head++;
@@ -57,11 +63,20 @@ function receive(): void {
   Atomics.store(rings, base, head);
 }
 
+function checkTag(address: number, expected: number): void {
+  const size = heap.usableSize(address);
+  if (bytes[address] !== expected || bytes[address + Math.min(size, 64) - 1] !== expected) throw new Error(`block at ${address} lost its contents (tag ${expected})`);
+}
+
 try {
+  for (const [address, expected] of inherited) {
+    checkTag(address, expected);
+    heap.free(address);
+  }
   for (let i = 0; i < blocks; i++) {
-    const size = random.below(4) === 0 ? 1 + random.below(70_000) : 8 + random.below(500);
+    const size = random.below(4) === 0 ? 1 + random.below(maxBytes) : 8 + random.below(500);
     const address = heap.mallocOrThrow(size);
-    bytes.fill(1 + index, address, address + Math.min(heap.usableSize(address), 64));
+    bytes.fill(tag, address, address + Math.min(heap.usableSize(address), 64));
     if (i % 2 === 0) {
       while (!send(address)) receive();
     } else mine.push(address);
@@ -76,4 +91,5 @@ try {
   error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
   Atomics.add(rings, DONE, 1 << 16); // tell the peer to stop waiting
 }
-parentPort!.postMessage({ held: mine, received, error });
+heap.detach();
+parentPort!.postMessage({ held: mine.map((address) => [address, tag]), received, error });
