@@ -39,7 +39,13 @@ const CHILD_FREE_MASK = 0x3ff;
 const CHILD_HUGE = 1 << 10;
 const CHILD_PAIR = 1 << 11;
 /** A worker's credits for another tree reach its counter once they add up to this. */
-const PENDING_FLUSH_FRAMES = 2048;
+const PENDING_FLUSH_FRAMES = 4096;
+/**
+ * A partly used tree is worth reserving with room for this many runs of the order asked
+ * for (or an eighth of a tree): huge frames freed at random spread evenly over the trees,
+ * and a tree taken with 4 of them free sent every fifth get searching (rand order 9).
+ */
+const PLENTY_RUNS = 16;
 /** Bounded retries for a counter that keeps changing under us. */
 const MAX_COUNTER_RETRIES = 1 << 12;
 
@@ -100,6 +106,10 @@ export class FrameAllocator implements PageFrameAllocator {
   private readonly workerWord: number;
   /** This worker's pending credits, a word per tree (see put). */
   private readonly pendingWord: number;
+  /** Trees whose pending word this worker may have made non-zero since its last flush (local: a flush visits only these). */
+  private readonly pendingTrees: Int32Array;
+  private readonly pendingListed: Uint8Array;
+  private pendingTreeCount = 0;
   private readonly workersWord: number;
   private readonly childrenWord: number;
   private readonly blocksWord: number;
@@ -307,6 +317,9 @@ export class FrameAllocator implements PageFrameAllocator {
     this.workersWord = layout.workersWord;
     this.workerWord = layout.workersWord + this.worker * WORKER_STRIDE_WORDS;
     this.pendingWord = layout.pendingWord + this.worker * layout.pendingStride;
+    this.pendingTrees = new Int32Array(this.treeCount);
+    this.pendingListed = new Uint8Array(this.treeCount);
+    for (let tree = 0; tree < this.treeCount; tree++) if (this.words[this.pendingWord + tree] !== 0) this.listPending(tree); // a gone worker's credits
     // A handle reusing a gone worker's index inherits its reservation and budget.
     this.preferredTree = this.words[this.workerWord + WorkerLine.Tree] - 1;
     this.budget = this.words[this.workerWord + WorkerLine.Budget];
@@ -371,8 +384,10 @@ export class FrameAllocator implements PageFrameAllocator {
       // cache line taken from the other core. The counters only steer the search (which
       // flushes first); the last-resort search reads the children themselves.
       const pending = this.words[this.pendingWord + tree] + frames;
-      if (pending < PENDING_FLUSH_FRAMES) this.words[this.pendingWord + tree] = pending;
-      else {
+      if (pending < PENDING_FLUSH_FRAMES) {
+        this.words[this.pendingWord + tree] = pending;
+        if (this.pendingListed[tree] === 0) this.listPending(tree);
+      } else {
         this.words[this.pendingWord + tree] = 0;
         if (this.sync !== null) this.sync.point();
         Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, pending);
@@ -384,7 +399,10 @@ export class FrameAllocator implements PageFrameAllocator {
   private putHuge(frame: number, child: number, order: number): void {
     const expected = order === HUGE_ORDER ? CHILD_HUGE : CHILD_HUGE | CHILD_PAIR;
     const last = child + (1 << (order - HUGE_ORDER));
-    for (let c = child; c < last; c++) if (this.words[this.childrenWord + c] !== expected) this.refusePut(frame, order);
+    // Order 9 goes straight to the compareExchange, which validates too: a plain read first
+    // would fetch the line shared and then upgrade it, two transfers from the core that
+    // allocated the frame instead of one (rand order 9 on 2 workers).
+    if (order !== HUGE_ORDER) for (let c = child; c < last; c++) if (this.words[this.childrenWord + c] !== expected) this.refusePut(frame, order);
     // The first child's compareExchange is the claim: of two racing frees, one wins.
     for (let c = child; c < last; c++) {
       if (this.sync !== null) this.sync.point();
@@ -602,7 +620,7 @@ export class FrameAllocator implements PageFrameAllocator {
     const start = this.preferredTree >= 0 ? this.preferredTree : this.homeTree;
     this.releasePreferredTree();
     this.flushPending();
-    const plenty = Math.max(frames, FRAMES_PER_TREE >> 3);
+    const plenty = Math.max(FRAMES_PER_TREE >> 3, Math.min(frames * PLENTY_RUNS, FRAMES_PER_TREE >> 1));
     for (let pass = 0; pass < 3; pass++) {
       for (let step = 0; step < this.treeCount; step++) {
         let tree = start + step;
@@ -633,13 +651,21 @@ export class FrameAllocator implements PageFrameAllocator {
 
   /** Adds this worker's pending credits to the tree counters. */
   private flushPending(): void {
-    for (let tree = 0; tree < this.treeCount; tree++) {
+    for (let i = 0; i < this.pendingTreeCount; i++) {
+      const tree = this.pendingTrees[i];
+      this.pendingListed[tree] = 0;
       const pending = this.words[this.pendingWord + tree];
       if (pending === 0) continue;
       this.words[this.pendingWord + tree] = 0;
       if (this.sync !== null) this.sync.point();
       Atomics.add(this.words, this.treeWordOf(tree) + TreeLine.Free, pending);
     }
+    this.pendingTreeCount = 0;
+  }
+
+  private listPending(tree: number): void {
+    this.pendingListed[tree] = 1;
+    this.pendingTrees[this.pendingTreeCount++] = tree;
   }
 
   private reserveTree(tree: number): boolean {
