@@ -150,7 +150,7 @@ export class Heap {
         const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
         let address = words[base + D.Free];
         if (address !== NULL) {
-          words[base + D.Free] = words[address >>> 2];
+          words[base + D.Free] = this.link(address);
         } else {
           address = words[base + D.Bump];
           if (address > words[base + D.Limit]) return this.mallocSlowly(sizeBytes);
@@ -174,7 +174,7 @@ export class Heap {
       const page = address >>> HEAP_PAGE_SHIFT;
       const base = this.descriptorsWord + (page << DESCRIPTOR_SHIFT);
       if ((words[base + D.Kind] & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
-        words[address >>> 2] = words[base + D.Free];
+        this.setLink(address, words[base + D.Free]);
         words[base + D.Free] = address;
         if (--words[base + D.Used] === 0 || words[base + D.Linked] === 0) this.settleOwnSpan(page, base);
         return;
@@ -208,7 +208,7 @@ export class Heap {
       return;
     }
     if (this.debug) this.poison(address, page);
-    if (!this.clearLive(address)) throw new HeapError(`free(${hex(address)}): not allocated (a double free, racing with another)`);
+    if (!this.clearLive(address)) throw new HeapError(`free(${this.hex(address)}): not allocated (a double free, racing with another)`);
     const owner = this.ownerOf(page);
     if (owner === this.workerId) this.returnBlock(address, page);
     else this.pushRemote(address, owner);
@@ -258,7 +258,7 @@ export class Heap {
       const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? NULL : this.malloc(sizeBytes);
       if (fresh === NULL && sizeBytes > 0) return NULL;
-      if (fresh !== NULL) this.bytes.copyWithin(fresh, address, address + Math.min(requested, sizeBytes));
+      if (fresh !== NULL) this.copyBlock(fresh, address, Math.min(requested, sizeBytes));
       this.free(address);
       return fresh;
     }
@@ -280,7 +280,7 @@ export class Heap {
     }
     const fresh = this.malloc(sizeBytes);
     if (fresh === NULL) return NULL;
-    this.bytes.copyWithin(fresh, address, address + Math.min(usable, sizeBytes));
+    this.copyBlock(fresh, address, Math.min(usable, sizeBytes));
     this.free(address);
     return fresh;
   }
@@ -440,14 +440,14 @@ export class Heap {
     const words = this.words;
     const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
     let address = words[base + D.Free];
-    if (address !== NULL) words[base + D.Free] = words[address >>> 2];
+    if (address !== NULL) words[base + D.Free] = this.link(address);
     else {
       address = words[base + D.Bump];
       words[base + D.Bump] = address + words[base + D.Size];
     }
     if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + (words[base + D.Kind] >>> 16)]--;
     this.markLive(address, span);
-    if (zero) this.bytes.fill(0, address, address + words[base + D.Size]);
+    if (zero) this.fillBlock(address, words[base + D.Size], 0);
     return address;
   }
 
@@ -455,8 +455,8 @@ export class Heap {
   private returnBlock(address: number, span: number): void {
     const words = this.words;
     const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
-    this.assert(words[base + D.Used] > 0, () => `span at page ${span} gets block ${hex(address)} back with no block in use`);
-    words[address >>> 2] = words[base + D.Free];
+    this.assert(words[base + D.Used] > 0, () => `span at page ${span} gets block ${this.hex(address)} back with no block in use`);
+    this.setLink(address, words[base + D.Free]);
     words[base + D.Free] = address;
     words[base + D.Used]--;
     if (this.ownerOf(span) === NO_OWNER) this.settleUnownedSpan(span, base);
@@ -521,7 +521,7 @@ export class Heap {
       this.setDescriptor(tail, D.Kind, Kind.SpanTail);
       this.setDescriptor(tail, D.Run, span);
     }
-    this.markDirty(span, pages);
+    this.takePages(span, pages, false);
     this.usePages(pages);
     this.words[this.workerWord + W.EmptySpans + sizeClass]++; // until its first block goes out
     // Published last: a racing free of a stale pointer into this page sees a whole span or none.
@@ -561,7 +561,7 @@ export class Heap {
     const words = this.words;
     for (;;) {
       const head = Atomics.load(words, listWord);
-      words[address >>> 2] = head;
+      this.setLink(address, head);
       if (Atomics.compareExchange(words, listWord, head, address) === head) return;
     }
   }
@@ -570,7 +570,7 @@ export class Heap {
   private drainOwnInbox(): void {
     let address = Atomics.exchange(this.words, this.workerWord + W.Inbox, NULL);
     while (address !== NULL) {
-      const next = this.words[address >>> 2];
+      const next = this.link(address);
       const span = this.spanOf(address);
       // Pushed while the span belonged to this slot's previous worker, which detached since.
       if (this.ownerOf(span) === this.workerId) this.returnBlock(address, span);
@@ -583,7 +583,7 @@ export class Heap {
   private drainLocked(listWord: number): void {
     let address = Atomics.exchange(this.words, listWord, NULL);
     while (address !== NULL) {
-      const next = this.words[address >>> 2];
+      const next = this.link(address);
       const span = this.spanOf(address);
       const owner = this.ownerOf(span);
       if (owner === NO_OWNER || owner === this.workerId) this.returnBlock(address, span);
@@ -685,8 +685,7 @@ export class Heap {
       this.setDescriptor(tail, D.Kind, Kind.LargeTail);
       this.setDescriptor(tail, D.Run, first);
     }
-    if (zero) this.zeroDirty(first, pages);
-    this.markDirty(first, pages);
+    this.takePages(first, pages, zero);
     this.usePages(pages);
     this.markLive(first * HEAP_PAGE_BYTES, first);
     return first * HEAP_PAGE_BYTES;
@@ -695,7 +694,7 @@ export class Heap {
   private freeLarge(page: number): void {
     this.tick();
     const run = this.descriptor(page, D.Run);
-    if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
+    if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${this.hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
     if (run * HEAP_PAGE_BYTES > this.cacheBytes || this.cacheSlots === 0) {
       this.releasePages(page, run);
       return;
@@ -729,7 +728,7 @@ export class Heap {
       this.setDescriptor(tail, D.Kind, Kind.LargeTail);
       this.setDescriptor(tail, D.Run, page);
     }
-    this.markDirty(next, extra);
+    this.takePages(next, extra, false);
     this.usePages(extra);
     this.setDescriptor(page, D.Run, pages);
     return true;
@@ -805,6 +804,7 @@ export class Heap {
   /** Returns pages to the free runs, merged with free neighbours. */
   private releasePages(first: number, pages: number): void {
     this.usePages(-pages);
+    if (this.pagesReleased(first, pages)) for (let page = first; page < first + pages; page++) this.setDescriptor(page, D.Flags, 0);
     let start = first;
     let end = first + pages;
     const before = start - 1;
@@ -863,29 +863,29 @@ export class Heap {
 
   /** The first page of the live block at `address` (its span's or its large run's), or a HeapError naming what is wrong. */
   private validate(address: number, what: string): number {
-    if (!Number.isInteger(address) || address < 0 || address >= this.store.maxByteLength) throw new HeapError(`${what}(${hexOrValue(address)}): not an address in this heap (0 .. ${hex(this.store.maxByteLength)})`);
+    if (!Number.isInteger(address) || address < 0 || address >= this.store.maxByteLength) throw new HeapError(`${what}(${this.hexOrValue(address)}): not an address in this heap (0 .. ${this.hex(this.store.maxByteLength)})`);
     if (address >= this.bytes.length) this.refreshIfGrown();
-    if (address >= this.bytes.length) throw new HeapError(`${what}(${hex(address)}): past the end of this heap (${hex(this.bytes.length)})`);
+    if (address >= this.bytes.length) throw new HeapError(`${what}(${this.hex(address)}): past the end of this heap (${this.hex(this.bytes.length)})`);
     const page = address >>> HEAP_PAGE_SHIFT;
-    if (page < this.words[H.MetaPages]) throw new HeapError(`${what}(${hex(address)}): inside the heap's own metadata, never returned by malloc`);
+    if (page < this.words[H.MetaPages]) throw new HeapError(`${what}(${this.hex(address)}): inside the heap's own metadata, never returned by malloc`);
     const kind = this.kindOf(page);
     if (kind === Kind.Large || kind === Kind.LargeTail) {
       const head = kind === Kind.Large ? page : this.descriptor(page, D.Run);
       if (this.kindOf(head) === Kind.Large && address === head * HEAP_PAGE_BYTES && this.isLive(address)) return head;
-      if (this.kindOf(head) === Kind.Large && page < head + this.descriptor(head, D.Run)) throw new HeapError(`${what}(${hex(address)}): an interior pointer into the large block at ${hex(head * HEAP_PAGE_BYTES)}`);
+      if (this.kindOf(head) === Kind.Large && page < head + this.descriptor(head, D.Run)) throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the large block at ${this.hex(head * HEAP_PAGE_BYTES)}`);
     } else if (kind === Kind.Span || kind === Kind.SpanTail) {
       const head = kind === Kind.Span ? page : this.descriptor(page, D.Run);
       if (this.kindOf(head) === Kind.Span && page < head + this.descriptor(head, D.Run)) {
         const size = this.descriptor(head, D.Size);
         const offset = address - head * HEAP_PAGE_BYTES;
         if (offset % size !== 0 || address >= this.descriptor(head, D.Bump)) {
-          throw new HeapError(`${what}(${hex(address)}): an interior pointer into the ${size}-byte block at ${hex(address - (offset % size))}`);
+          throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the ${size}-byte block at ${this.hex(address - (offset % size))}`);
         }
         if (this.isLive(address)) return head;
-        throw new HeapError(`${what}(${hex(address)}): not allocated (a double free?)`);
+        throw new HeapError(`${what}(${this.hex(address)}): not allocated (a double free?)`);
       }
     }
-    throw new HeapError(`${what}(${hex(address)}): not allocated (a double free, or a pointer this heap never returned)`);
+    throw new HeapError(`${what}(${this.hex(address)}): not allocated (a double free, or a pointer this heap never returned)`);
   }
 
   private assertAttached(what: string): void {
@@ -903,21 +903,21 @@ export class Heap {
   private guard(address: number, sizeBytes: number): number {
     if (address === NULL) return NULL;
     const usable = this.rawUsable(this.blockHead(address));
-    for (let i = 0; i < CANARY.length; i++) this.bytes[address + sizeBytes + i] = CANARY[i];
-    this.words[(address + usable - 4) >>> 2] = sizeBytes;
+    for (let i = 0; i < CANARY.length; i++) this.writeBlockByte(address + sizeBytes + i, CANARY[i]);
+    this.setLink(address + usable - 4, sizeBytes);
     return address;
   }
 
   /** The size asked for, after checking the canary; a HeapError (nothing changed) if it was overwritten. */
   private checkGuard(address: number, page: number, what: string): number {
     const usable = this.rawUsable(page);
-    const sizeBytes = this.words[(address + usable - 4) >>> 2];
+    const sizeBytes = this.link(address + usable - 4);
     if (sizeBytes < 0 || sizeBytes > usable - GUARD_BYTES) {
-      throw new HeapError(`${what}(${hex(address)}): buffer overrun: the block's size record at ${hex(address + usable - 4)} was overwritten`);
+      throw new HeapError(`${what}(${this.hex(address)}): buffer overrun: the block's size record at ${this.hex(address + usable - 4)} was overwritten`);
     }
     for (let i = 0; i < CANARY.length; i++) {
-      if (this.bytes[address + sizeBytes + i] !== CANARY[i]) {
-        throw new HeapError(`${what}(${hex(address)}): buffer overrun past the ${sizeBytes}-byte block: the canary at ${hex(address + sizeBytes)} was overwritten`);
+      if (this.readBlockByte(address + sizeBytes + i) !== CANARY[i]) {
+        throw new HeapError(`${what}(${this.hex(address)}): buffer overrun past the ${sizeBytes}-byte block: the canary at ${this.hex(address + sizeBytes)} was overwritten`);
       }
     }
     return sizeBytes;
@@ -925,13 +925,64 @@ export class Heap {
 
   private poison(address: number, page: number): void {
     this.checkGuard(address, page, "free");
-    this.bytes.fill(POISON, address, address + this.rawUsable(page));
+    this.fillBlock(address, this.rawUsable(page), POISON);
   }
 
   private blockHead(address: number): number {
     const page = address >>> HEAP_PAGE_SHIFT;
     const kind = this.kindOf(page);
     return kind === Kind.SpanTail || kind === Kind.LargeTail ? this.descriptor(page, D.Run) : page;
+  }
+
+  // Block memory: the bytes of the blocks themselves (free-list links, canaries, zeroing,
+  // copies). Here the backing store's; a heap whose blocks live elsewhere (an AddressSpace
+  // region, space-heap.ts) overrides these and the page hooks below.
+
+  /** The word at `address` inside a block (a free-list link, or debug mode's size record). */
+  protected link(address: number): number {
+    return this.words[address >>> 2];
+  }
+
+  protected setLink(address: number, value: number): void {
+    this.words[address >>> 2] = value;
+  }
+
+  protected readBlockByte(address: number): number {
+    return this.bytes[address];
+  }
+
+  protected writeBlockByte(address: number, value: number): void {
+    this.bytes[address] = value;
+  }
+
+  protected fillBlock(address: number, lengthBytes: number, byte: number): void {
+    this.bytes.fill(byte, address, address + lengthBytes);
+  }
+
+  protected copyBlock(destination: number, source: number, lengthBytes: number): void {
+    this.bytes.copyWithin(destination, source, source + lengthBytes);
+  }
+
+  /** How errors name an address of this heap. */
+  protected hex(address: number): string {
+    return `0x${address.toString(16)}`;
+  }
+
+  private hexOrValue(value: number): string {
+    return Number.isInteger(value) && value >= 0 ? this.hex(value) : String(value);
+  }
+
+  /** Pages `[first, first + pages)` now hold a span or a large block. */
+  protected pagesTaken(first: number, pages: number): void {
+    void first;
+    void pages;
+  }
+
+  /** Pages went back to the free runs; true if they now read as zero (decommitted). */
+  protected pagesReleased(first: number, pages: number): boolean {
+    void first;
+    void pages;
+    return false;
   }
 
   // Statistics and the consistency check (the caller holds the lock).
@@ -991,11 +1042,11 @@ export class Heap {
     const lists = [H.OrphanInbox];
     for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(H.Workers + worker * WORKER_WORDS + W.Inbox);
     for (const listWord of lists) {
-      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== NULL; address = this.words[address >>> 2], steps++) {
+      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== NULL; address = this.link(address), steps++) {
         const page = address >>> HEAP_PAGE_SHIFT;
         const kind = address > 0 && address < this.bytes.length && address % 8 === 0 ? this.kindOf(page) : Kind.Unset;
         if (steps > MAX_LIST_STEPS || (kind !== Kind.Span && kind !== Kind.SpanTail)) {
-          if (strict) throw new HeapError(`heap corrupt: inbox at word ${listWord} holds ${hex(address)}, not a block of a span (or loops)`);
+          if (strict) throw new HeapError(`heap corrupt: inbox at word ${listWord} holds ${this.hex(address)}, not a block of a span (or loops)`);
           break;
         }
         pending.push(address);
@@ -1056,7 +1107,7 @@ export class Heap {
     const pendingBySpan = new Map<number, number>();
     for (const address of this.pendingBlocks(true)) {
       const span = this.spanOf(address);
-      if (this.isLive(address)) fail(`inbox holds live block ${hex(address)}`);
+      if (this.isLive(address)) fail(`inbox holds live block ${this.hex(address)}`);
       pendingBySpan.set(span, (pendingBySpan.get(span) ?? 0) + 1);
     }
     let liveBlocks = 0;
@@ -1078,15 +1129,15 @@ export class Heap {
         if (size !== CLASS_SIZES[this.classOfSpan(page)]) fail(`span at page ${page}: block size ${size}, its class's is ${CLASS_SIZES[this.classOfSpan(page)]}`);
         if (owner !== NO_OWNER && !claimed.has(owner)) fail(`span at page ${page} is owned by worker ${owner}, which is not attached`);
         if ((this.descriptor(page, D.Linked) === 1) !== listed.has(page)) fail(`span at page ${page}: linked flag ${this.descriptor(page, D.Linked)} but ${listed.has(page) ? "" : "not "}in a list`);
-        if (bump < start || bump > this.descriptor(page, D.Limit) + size || (bump - start) % size !== 0) fail(`span at page ${page}: bump address ${hex(bump)} outside its blocks`);
+        if (bump < start || bump > this.descriptor(page, D.Limit) + size || (bump - start) % size !== 0) fail(`span at page ${page}: bump address ${this.hex(bump)} outside its blocks`);
         let live = 0;
         for (let address = start; address < bump; address += size) if (this.isLive(address)) live++;
         const pending = pendingBySpan.get(page) ?? 0;
         if (live + pending !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}, in inboxes ${pending}`);
         let free = 0;
-        for (let block = this.descriptor(page, D.Free); block !== NULL; block = this.words[block >>> 2]) {
-          if (block < start || block >= bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${hex(block)}, not one of its blocks`);
-          if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${hex(block)}`);
+        for (let block = this.descriptor(page, D.Free); block !== NULL; block = this.link(block)) {
+          if (block < start || block >= bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${this.hex(block)}, not one of its blocks`);
+          if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${this.hex(block)}`);
           if (++free > (bump - start) / size) fail(`span at page ${page}: free list loops`);
         }
         if (free + live + pending !== (bump - start) / size) fail(`span at page ${page}: ${free} free + ${live} live + ${pending} in inboxes != ${(bump - start) / size} carved blocks`);
@@ -1209,17 +1260,20 @@ export class Heap {
   }
 
   private corruptFreeList(address: number, span: number): never {
-    throw new HeapError(`heap corrupt: the span at page ${span} handed out ${hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
+    throw new HeapError(`heap corrupt: the span at page ${span} handed out ${this.hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
   }
 
-  private markDirty(first: number, pages: number): void {
+  /** Pages just taken for a span or a large block (zeroed first if `zero`): the caller will write them. */
+  private takePages(first: number, pages: number, zero: boolean): void {
+    this.pagesTaken(first, pages);
+    if (zero) this.zeroDirty(first, pages);
     for (let page = first; page < first + pages; page++) this.setDescriptor(page, D.Flags, DIRTY);
   }
 
   /** calloc of pages: zero those written since they were last zeroed. */
   private zeroDirty(first: number, pages: number): void {
     for (let page = first; page < first + pages; page++) {
-      if ((this.descriptor(page, D.Flags) & DIRTY) !== 0) this.bytes.fill(0, page * HEAP_PAGE_BYTES, (page + 1) * HEAP_PAGE_BYTES);
+      if ((this.descriptor(page, D.Flags) & DIRTY) !== 0) this.fillBlock(page * HEAP_PAGE_BYTES, HEAP_PAGE_BYTES, 0);
     }
   }
 
@@ -1275,10 +1329,3 @@ function binOf(pages: number): number {
   return Math.min(BIN_COUNT - 1, 31 - Math.clz32(pages));
 }
 
-function hex(value: number): string {
-  return `0x${value.toString(16)}`;
-}
-
-function hexOrValue(value: number): string {
-  return Number.isInteger(value) && value >= 0 ? hex(value) : String(value);
-}
