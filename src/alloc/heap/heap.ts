@@ -153,7 +153,7 @@ export class Heap {
           words[base + D.Free] = this.link(address);
         } else {
           address = words[base + D.Bump];
-          if (address > words[base + D.Limit]) return this.mallocSlowly(sizeBytes);
+          if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span, sizeBytes);
           words[base + D.Bump] = address + words[base + D.Size];
         }
         if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + sizeClass]--;
@@ -181,6 +181,23 @@ export class Heap {
       }
     }
     this.freeSlowly(address);
+  }
+
+  /**
+   * The head span is full: out of the list (until a block comes back) and on to the next
+   * with room. With a live set at steady state (larson) a third of mallocs land here and
+   * half the frees relink a span, so this stays short; anything else takes the checked path.
+   */
+  private mallocFromNextSpan(sizeClass: number, full: number, sizeBytes: number): number {
+    const headWord = this.workerWord + W.ClassHeads + sizeClass;
+    this.unlinkSpan(full, headWord);
+    const words = this.words;
+    for (let span = words[headWord]; span !== 0; span = words[headWord]) {
+      const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+      if (words[base + D.Free] !== NULL || words[base + D.Bump] <= words[base + D.Limit]) return this.carve(span, false);
+      this.unlinkSpan(span, headWord);
+    }
+    return this.mallocSlowly(sizeBytes);
   }
 
   // The checked paths.
@@ -471,14 +488,16 @@ export class Heap {
     if (words[base + D.Linked] === 0) this.linkSpan(span, headWord);
     if (words[base + D.Used] !== 0) return;
     if (words[this.workerWord + W.EmptySpans + sizeClass] < MAX_EMPTY_SPANS_PER_CLASS) words[this.workerWord + W.EmptySpans + sizeClass]++;
-    else {
-      this.unlinkSpan(span, headWord);
-      this.lock();
-      try {
-        this.releasePages(span, words[base + D.Run]);
-      } finally {
-        this.unlock();
-      }
+    else this.releaseOwnSpan(span, headWord);
+  }
+
+  private releaseOwnSpan(span: number, headWord: number): void {
+    this.unlinkSpan(span, headWord);
+    this.lock();
+    try {
+      this.releasePages(span, this.descriptor(span, D.Run));
+    } finally {
+      this.unlock();
     }
   }
 
@@ -531,23 +550,27 @@ export class Heap {
   }
 
   private linkSpan(span: number, headWord: number): void {
-    const head = this.words[headWord];
-    this.setDescriptor(span, D.Next, head);
-    this.setDescriptor(span, D.Prev, 0);
-    if (head !== 0) this.setDescriptor(head, D.Prev, span);
-    this.words[headWord] = span;
-    this.setDescriptor(span, D.Linked, 1);
+    const words = this.words;
+    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const head = words[headWord];
+    words[base + D.Next] = head;
+    words[base + D.Prev] = 0;
+    if (head !== 0) words[this.descriptorsWord + (head << DESCRIPTOR_SHIFT) + D.Prev] = span;
+    words[headWord] = span;
+    words[base + D.Linked] = 1;
   }
 
   private unlinkSpan(span: number, headWord: number): void {
-    const next = this.descriptor(span, D.Next);
-    const previous = this.descriptor(span, D.Prev);
-    if (previous === 0) this.words[headWord] = next;
-    else this.setDescriptor(previous, D.Next, next);
-    if (next !== 0) this.setDescriptor(next, D.Prev, previous);
-    this.setDescriptor(span, D.Next, 0);
-    this.setDescriptor(span, D.Prev, 0);
-    this.setDescriptor(span, D.Linked, 0);
+    const words = this.words;
+    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const next = words[base + D.Next];
+    const previous = words[base + D.Prev];
+    if (previous === 0) words[headWord] = next;
+    else words[this.descriptorsWord + (previous << DESCRIPTOR_SHIFT) + D.Next] = next;
+    if (next !== 0) words[this.descriptorsWord + (next << DESCRIPTOR_SHIFT) + D.Prev] = previous;
+    words[base + D.Next] = 0;
+    words[base + D.Prev] = 0;
+    words[base + D.Linked] = 0;
   }
 
   // Remote frees.
@@ -1238,25 +1261,37 @@ export class Heap {
 
   /** Sets a fresh block's bit; a bit already set means a free list handed out a live block (a write after free). */
   private markLive(address: number, span: number): void {
+    if (this.shared) return this.markLiveShared(address, span);
+    const words = this.words;
     const at = this.bitmapWord + (address >>> 8);
-    const bit = 1 << ((address >>> 3) & 31);
-    let old: number;
-    if (this.shared) old = Atomics.or(this.words, at, bit);
-    else {
-      old = this.words[at];
-      this.words[at] = old | bit;
-    }
+    const bit = 1 << (address >>> 3);
+    const old = words[at];
+    words[at] = old | bit;
     if ((old & bit) !== 0) this.corruptFreeList(address, span);
   }
 
   /** Clears a block's bit; false if it was clear already (not allocated: the caller reports it). */
   private clearLive(address: number): boolean {
+    if (this.shared) return this.clearLiveShared(address);
+    const words = this.words;
     const at = this.bitmapWord + (address >>> 8);
-    const bit = 1 << ((address >>> 3) & 31);
-    if (this.shared) return (Atomics.and(this.words, at, ~bit) & bit) !== 0;
-    const old = this.words[at];
-    this.words[at] = old & ~bit;
+    const bit = 1 << (address >>> 3);
+    const old = words[at];
+    words[at] = old & ~bit;
     return (old & bit) !== 0;
+  }
+
+  // Out of line: with an Atomics call inside, TurboFan compiled the plain path of the same
+  // function ~3x bigger (callgrind: 245 host instructions per tiny-churn op, 63 without the
+  // bitmap; the split brought it to ~NN).
+  private markLiveShared(address: number, span: number): void {
+    const bit = 1 << (address >>> 3);
+    if ((Atomics.or(this.words, this.bitmapWord + (address >>> 8), bit) & bit) !== 0) this.corruptFreeList(address, span);
+  }
+
+  private clearLiveShared(address: number): boolean {
+    const bit = 1 << (address >>> 3);
+    return (Atomics.and(this.words, this.bitmapWord + (address >>> 8), ~bit) & bit) !== 0;
   }
 
   private corruptFreeList(address: number, span: number): never {
