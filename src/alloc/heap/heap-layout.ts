@@ -11,10 +11,22 @@
  *                   size class, and its inbox
  *   words 5120-     page descriptors (16 words each), then the allocation bitmap
  */
+/**
+ * The numbers the fast paths shift and compare by, as a const enum: TypeScript inlines its
+ * members, where an imported const is a module binding TurboFan re-loads and hole-checks at
+ * every use (in the malloc/free fast paths that was most of their cost).
+ */
+export const enum Geometry {
+  /** Heap pages are 16 KiB: a span of small blocks is one page, so a class in use costs at most one partly filled page. */
+  PageShift = 14,
+  DescriptorShift = 4,
+  /** The null address. */
+  Null = 0,
+}
+
 export const HEAP_MAGIC = 0x4d534850; // "MSHP"
 /** 2: per-worker span lists and inboxes, 16-word descriptors. */
 export const HEAP_LAYOUT_VERSION = 2;
-export const NULL_ADDRESS = 0;
 
 export const enum H {
   Magic = 0,
@@ -76,8 +88,7 @@ export const enum Stat {
 }
 
 /** Page descriptor: 16 words (one 64-byte cache line) per page. */
-export const DESCRIPTOR_SHIFT = 4;
-export const DESCRIPTOR_WORDS = 1 << DESCRIPTOR_SHIFT;
+export const DESCRIPTOR_WORDS = 1 << Geometry.DescriptorShift;
 export const enum D {
   /** Kind in bits 0-7; a span's owner + 1 in bits 8-15 (0: no owner) and its size class in bits 16-23. */
   Kind = 0,

@@ -1,12 +1,13 @@
+import { Geometry } from "./heap-layout.js";
+
 /**
  * The memory a Heap manages, behind one interface: an ArrayBuffer or SharedArrayBuffer
  * (fixed size) or a WebAssembly.Memory (grown when the heap is full). The heap's
  * algorithms see only byte offsets into `bytes`.
  *
- * Heap pages are 16 KiB: a span of small blocks is one page, so a size class in use costs
- * at most one partly filled 16 KiB page (64 KiB pages cost larson 25% of its live bytes).
+ * Heap pages are 16 KiB (Geometry.PageShift; 64 KiB pages cost larson 25% of its live bytes).
  */
-export const HEAP_PAGE_SHIFT = 14;
+export const HEAP_PAGE_SHIFT = Geometry.PageShift;
 export const HEAP_PAGE_BYTES = 1 << HEAP_PAGE_SHIFT;
 const WASM_PAGE_BYTES = 65536;
 

@@ -1,10 +1,9 @@
-import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES } from "./size-classes.js";
-import { HEAP_PAGE_BYTES, HEAP_PAGE_SHIFT, HeapStore, type HeapBacking } from "./heap-store.js";
+import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit, SMALL_CLASS_OF } from "./size-classes.js";
+import { HEAP_PAGE_BYTES, HeapStore, type HeapBacking } from "./heap-store.js";
 import {
   BIN_COUNT,
   CACHE_SLOT_WORDS,
   D,
-  DESCRIPTOR_SHIFT,
   DESCRIPTOR_WORDS,
   DIRTY,
   H,
@@ -15,7 +14,7 @@ import {
   MAX_EMPTY_SPANS_PER_CLASS,
   MAX_HEAP_WORKERS,
   NO_OWNER,
-  NULL_ADDRESS as NULL,
+  Geometry,
   Stat,
   W,
   WORKER_WORDS,
@@ -115,6 +114,8 @@ export class Heap {
   private fastAddressEnd = 0;
   private attached = true;
   private lockDepth = 0;
+  /** The size-class table of small sizes, held here: a field load is cheaper than a module binding's. */
+  private readonly smallClassOf = SMALL_CLASS_OF;
 
   constructor(backing: HeapBacking, options: HeapOptions = {}) {
     const buffer = backing instanceof WebAssembly.Memory ? backing.buffer : backing;
@@ -127,7 +128,7 @@ export class Heap {
     const existing = this.words.length > 0 && this.words[H.Magic] === HEAP_MAGIC;
     if (existing && this.words[H.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[H.Version]}, expected ${HEAP_LAYOUT_VERSION}`);
     this.descriptorsWord = existing ? this.words[H.DescriptorsWord] : H.DescriptorsStart;
-    this.bitmapWord = existing ? this.words[H.BitmapWord] : H.DescriptorsStart + (this.store.maxByteLength >>> HEAP_PAGE_SHIFT) * DESCRIPTOR_WORDS;
+    this.bitmapWord = existing ? this.words[H.BitmapWord] : H.DescriptorsStart + (this.store.maxByteLength >>> Geometry.PageShift) * DESCRIPTOR_WORDS;
     if (!existing) this.initialise(options.debug === true);
     this.debug = this.words[H.Debug] === 1;
     // An ArrayBuffer heap has one worker (slot 0): every handle on it is that worker.
@@ -144,12 +145,12 @@ export class Heap {
   malloc(sizeBytes: number): number {
     if (sizeBytes <= this.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
       const words = this.words;
-      const sizeClass = classOf(sizeBytes);
+      const sizeClass = sizeBytes <= SizeLimit.SmallBytes ? this.smallClassOf[(sizeBytes + 7) >>> 3] : classOf(sizeBytes);
       const span = words[this.workerWord + W.ClassHeads + sizeClass];
       if (span !== 0) {
-        const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+        const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
         let address = words[base + D.Free];
-        if (address !== NULL) {
+        if (address !== Geometry.Null) {
           words[base + D.Free] = this.link(address);
         } else {
           address = words[base + D.Bump];
@@ -171,8 +172,8 @@ export class Heap {
     // path, which names the error).
     if ((address >>> 0) === address && (address & 7) === 0 && address < this.fastAddressEnd && address !== 0) {
       const words = this.words;
-      const page = address >>> HEAP_PAGE_SHIFT;
-      const base = this.descriptorsWord + (page << DESCRIPTOR_SHIFT);
+      const page = address >>> Geometry.PageShift;
+      const base = this.descriptorsWord + (page << Geometry.DescriptorShift);
       if ((words[base + D.Kind] & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
         this.setLink(address, words[base + D.Free]);
         words[base + D.Free] = address;
@@ -193,8 +194,8 @@ export class Heap {
     this.unlinkSpan(full, headWord);
     const words = this.words;
     for (let span = words[headWord]; span !== 0; span = words[headWord]) {
-      const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
-      if (words[base + D.Free] !== NULL || words[base + D.Bump] <= words[base + D.Limit]) return this.carve(span, false);
+      const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
+      if (words[base + D.Free] !== Geometry.Null || words[base + D.Bump] <= words[base + D.Limit]) return this.carve(span, false);
       this.unlinkSpan(span, headWord);
     }
     return this.mallocSlowly(sizeBytes);
@@ -210,7 +211,7 @@ export class Heap {
   }
 
   private freeSlowly(address: number): void {
-    if (address === NULL) return;
+    if (address === Geometry.Null) return;
     this.assertAttached("free");
     const page = this.validate(address, "free");
     if (this.kindOf(page) !== Kind.Span) {
@@ -234,7 +235,7 @@ export class Heap {
   /** `malloc` that throws, naming the request, when the heap is full. */
   mallocOrThrow(sizeBytes: number): number {
     const address = this.malloc(sizeBytes);
-    if (address === NULL) throw new HeapError(`out of memory: malloc(${sizeBytes}) with ${this.stats().liveBytes} bytes live in a ${this.store.byteLength}-byte heap`);
+    if (address === Geometry.Null) throw new HeapError(`out of memory: malloc(${sizeBytes}) with ${this.stats().liveBytes} bytes live in a ${this.store.byteLength}-byte heap`);
     return address;
   }
 
@@ -263,26 +264,26 @@ export class Heap {
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
   mallocAs<T>(type: TypedArrayConstructor<T>, length: number): T | null {
     const address = this.alignedAlloc(Math.max(8, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
-    return address === NULL ? null : new type(this.bytes.buffer, address, length);
+    return address === Geometry.Null ? null : new type(this.bytes.buffer, address, length);
   }
 
   /** Resizes, in place when it can (same class, or a large block with free pages after it). */
   realloc(address: number, sizeBytes: number): number {
     this.assertAttached("realloc");
     checkSize(sizeBytes, "realloc");
-    if (address === NULL) return this.malloc(sizeBytes);
+    if (address === Geometry.Null) return this.malloc(sizeBytes);
     if (this.debug) {
       const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
-      const fresh = sizeBytes === 0 ? NULL : this.malloc(sizeBytes);
-      if (fresh === NULL && sizeBytes > 0) return NULL;
-      if (fresh !== NULL) this.copyBlock(fresh, address, Math.min(requested, sizeBytes));
+      const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
+      if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
+      if (fresh !== Geometry.Null) this.copyBlock(fresh, address, Math.min(requested, sizeBytes));
       this.free(address);
       return fresh;
     }
     const page = this.validate(address, "realloc");
     if (sizeBytes === 0) {
       this.free(address);
-      return NULL;
+      return Geometry.Null;
     }
     const usable = this.rawUsable(page);
     if (this.kindOf(page) === Kind.Span) {
@@ -296,7 +297,7 @@ export class Heap {
       }
     }
     const fresh = this.malloc(sizeBytes);
-    if (fresh === NULL) return NULL;
+    if (fresh === Geometry.Null) return Geometry.Null;
     this.copyBlock(fresh, address, Math.min(usable, sizeBytes));
     this.free(address);
     return fresh;
@@ -421,7 +422,7 @@ export class Heap {
     this.lock();
     try {
       const first = this.takeRun(pages, Math.max(1, alignment / HEAP_PAGE_BYTES));
-      return first === 0 ? NULL : this.startLarge(first, pages, false);
+      return first === 0 ? Geometry.Null : this.startLarge(first, pages, false);
     } finally {
       this.unlock();
     }
@@ -435,7 +436,7 @@ export class Heap {
         if (this.hasRoom(span)) return this.carve(span, zero);
         this.unlinkSpan(span, headWord); // full: out of the list until a block comes back
       }
-      if (attempt > 0 || !this.shared || Atomics.load(this.words, this.workerWord + W.Inbox) === NULL) break;
+      if (attempt > 0 || !this.shared || Atomics.load(this.words, this.workerWord + W.Inbox) === Geometry.Null) break;
       this.drainOwnInbox();
     }
     this.lock();
@@ -445,19 +446,19 @@ export class Heap {
     } finally {
       this.unlock();
     }
-    return span === 0 ? NULL : this.carve(span, zero);
+    return span === 0 ? Geometry.Null : this.carve(span, zero);
   }
 
   private hasRoom(span: number): boolean {
-    return this.descriptor(span, D.Free) !== NULL || this.descriptor(span, D.Bump) <= this.descriptor(span, D.Limit);
+    return this.descriptor(span, D.Free) !== Geometry.Null || this.descriptor(span, D.Bump) <= this.descriptor(span, D.Limit);
   }
 
   /** Takes a block from a span with room. */
   private carve(span: number, zero: boolean): number {
     const words = this.words;
-    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
     let address = words[base + D.Free];
-    if (address !== NULL) words[base + D.Free] = this.link(address);
+    if (address !== Geometry.Null) words[base + D.Free] = this.link(address);
     else {
       address = words[base + D.Bump];
       words[base + D.Bump] = address + words[base + D.Size];
@@ -471,7 +472,7 @@ export class Heap {
   /** A block back into its span's free list (its bitmap bit already clear); the owner, or the lock holder for an unowned span. */
   private returnBlock(address: number, span: number): void {
     const words = this.words;
-    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
     this.assert(words[base + D.Used] > 0, () => `span at page ${span} gets block ${this.hex(address)} back with no block in use`);
     this.setLink(address, words[base + D.Free]);
     words[base + D.Free] = address;
@@ -529,7 +530,7 @@ export class Heap {
     const span = this.takeRun(pages, 1);
     if (span === 0) return 0;
     const start = span * HEAP_PAGE_BYTES;
-    this.setDescriptor(span, D.Free, NULL);
+    this.setDescriptor(span, D.Free, Geometry.Null);
     this.setDescriptor(span, D.Used, 0);
     this.setDescriptor(span, D.Bump, start);
     this.setDescriptor(span, D.Limit, start + (Math.floor((pages * HEAP_PAGE_BYTES) / size) - 1) * size);
@@ -544,30 +545,30 @@ export class Heap {
     this.usePages(pages);
     this.words[this.workerWord + W.EmptySpans + sizeClass]++; // until its first block goes out
     // Published last: a racing free of a stale pointer into this page sees a whole span or none.
-    Atomics.store(this.words, this.descriptorsWord + (span << DESCRIPTOR_SHIFT) + D.Kind, Kind.Span | ((this.workerId + 1) << 8) | (sizeClass << 16));
+    Atomics.store(this.words, this.descriptorsWord + (span << Geometry.DescriptorShift) + D.Kind, Kind.Span | ((this.workerId + 1) << 8) | (sizeClass << 16));
     this.linkSpan(span, this.workerWord + W.ClassHeads + sizeClass);
     return span;
   }
 
   private linkSpan(span: number, headWord: number): void {
     const words = this.words;
-    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
     const head = words[headWord];
     words[base + D.Next] = head;
     words[base + D.Prev] = 0;
-    if (head !== 0) words[this.descriptorsWord + (head << DESCRIPTOR_SHIFT) + D.Prev] = span;
+    if (head !== 0) words[this.descriptorsWord + (head << Geometry.DescriptorShift) + D.Prev] = span;
     words[headWord] = span;
     words[base + D.Linked] = 1;
   }
 
   private unlinkSpan(span: number, headWord: number): void {
     const words = this.words;
-    const base = this.descriptorsWord + (span << DESCRIPTOR_SHIFT);
+    const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
     const next = words[base + D.Next];
     const previous = words[base + D.Prev];
     if (previous === 0) words[headWord] = next;
-    else words[this.descriptorsWord + (previous << DESCRIPTOR_SHIFT) + D.Next] = next;
-    if (next !== 0) words[this.descriptorsWord + (next << DESCRIPTOR_SHIFT) + D.Prev] = previous;
+    else words[this.descriptorsWord + (previous << Geometry.DescriptorShift) + D.Next] = next;
+    if (next !== 0) words[this.descriptorsWord + (next << Geometry.DescriptorShift) + D.Prev] = previous;
     words[base + D.Next] = 0;
     words[base + D.Prev] = 0;
     words[base + D.Linked] = 0;
@@ -591,8 +592,8 @@ export class Heap {
 
   /** Blocks other workers freed into this worker's spans go back into their free lists (no lock). */
   private drainOwnInbox(): void {
-    let address = Atomics.exchange(this.words, this.workerWord + W.Inbox, NULL);
-    while (address !== NULL) {
+    let address = Atomics.exchange(this.words, this.workerWord + W.Inbox, Geometry.Null);
+    while (address !== Geometry.Null) {
       const next = this.link(address);
       const span = this.spanOf(address);
       // Pushed while the span belonged to this slot's previous worker, which detached since.
@@ -604,8 +605,8 @@ export class Heap {
 
   /** Routes the blocks of a list nobody else drains (the caller holds the lock): into unowned spans, or on to their owner's inbox. */
   private drainLocked(listWord: number): void {
-    let address = Atomics.exchange(this.words, listWord, NULL);
-    while (address !== NULL) {
+    let address = Atomics.exchange(this.words, listWord, Geometry.Null);
+    while (address !== Geometry.Null) {
       const next = this.link(address);
       const span = this.spanOf(address);
       const owner = this.ownerOf(span);
@@ -616,12 +617,12 @@ export class Heap {
   }
 
   private drainOrphans(): void {
-    if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== NULL) this.drainLocked(H.OrphanInbox);
+    if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== Geometry.Null) this.drainLocked(H.OrphanInbox);
   }
 
   /** The first page of the span holding `address`, a block known to be in one. */
   private spanOf(address: number): number {
-    const page = address >>> HEAP_PAGE_SHIFT;
+    const page = address >>> Geometry.PageShift;
     return this.kindOf(page) === Kind.SpanTail ? this.descriptor(page, D.Run) : page;
   }
 
@@ -654,7 +655,7 @@ export class Heap {
     for (const span of spans) {
       this.setDescriptor(span, D.Linked, 0);
       this.setOwner(span, NO_OWNER);
-      if (this.hasRoom(span) || this.descriptor(span, D.Used) === 0) this.settleUnownedSpan(span, this.descriptorsWord + (span << DESCRIPTOR_SHIFT));
+      if (this.hasRoom(span) || this.descriptor(span, D.Used) === 0) this.settleUnownedSpan(span, this.descriptorsWord + (span << Geometry.DescriptorShift));
     }
     this.drainLocked(this.workerWord + W.Inbox);
   }
@@ -665,7 +666,7 @@ export class Heap {
       this.drainOrphans();
       for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
         const record = H.Workers + worker * WORKER_WORDS;
-        if (this.words[record + W.Claimed] === 0 && Atomics.load(this.words, record + W.Inbox) !== NULL) this.drainLocked(record + W.Inbox);
+        if (this.words[record + W.Claimed] === 0 && Atomics.load(this.words, record + W.Inbox) !== Geometry.Null) this.drainLocked(record + W.Inbox);
       }
     }
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
@@ -698,7 +699,7 @@ export class Heap {
     }
     this.floats[H.Stats + Stat.CacheMisses]++;
     const first = this.takeRun(pages, 1);
-    return first === 0 ? NULL : this.startLarge(first, pages, zero);
+    return first === 0 ? Geometry.Null : this.startLarge(first, pages, zero);
   }
 
   private startLarge(first: number, pages: number, zero: boolean): number {
@@ -889,7 +890,7 @@ export class Heap {
     if (!Number.isInteger(address) || address < 0 || address >= this.store.maxByteLength) throw new HeapError(`${what}(${this.hexOrValue(address)}): not an address in this heap (0 .. ${this.hex(this.store.maxByteLength)})`);
     if (address >= this.bytes.length) this.refreshIfGrown();
     if (address >= this.bytes.length) throw new HeapError(`${what}(${this.hex(address)}): past the end of this heap (${this.hex(this.bytes.length)})`);
-    const page = address >>> HEAP_PAGE_SHIFT;
+    const page = address >>> Geometry.PageShift;
     if (page < this.words[H.MetaPages]) throw new HeapError(`${what}(${this.hex(address)}): inside the heap's own metadata, never returned by malloc`);
     const kind = this.kindOf(page);
     if (kind === Kind.Large || kind === Kind.LargeTail) {
@@ -924,7 +925,7 @@ export class Heap {
 
   /** A canary right after the caller's bytes, and their count in the block's last word. */
   private guard(address: number, sizeBytes: number): number {
-    if (address === NULL) return NULL;
+    if (address === Geometry.Null) return Geometry.Null;
     const usable = this.rawUsable(this.blockHead(address));
     for (let i = 0; i < CANARY.length; i++) this.writeBlockByte(address + sizeBytes + i, CANARY[i]);
     this.setLink(address + usable - 4, sizeBytes);
@@ -952,7 +953,7 @@ export class Heap {
   }
 
   private blockHead(address: number): number {
-    const page = address >>> HEAP_PAGE_SHIFT;
+    const page = address >>> Geometry.PageShift;
     const kind = this.kindOf(page);
     return kind === Kind.SpanTail || kind === Kind.LargeTail ? this.descriptor(page, D.Run) : page;
   }
@@ -1065,8 +1066,8 @@ export class Heap {
     const lists = [H.OrphanInbox];
     for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(H.Workers + worker * WORKER_WORDS + W.Inbox);
     for (const listWord of lists) {
-      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== NULL; address = this.link(address), steps++) {
-        const page = address >>> HEAP_PAGE_SHIFT;
+      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== Geometry.Null; address = this.link(address), steps++) {
+        const page = address >>> Geometry.PageShift;
         const kind = address > 0 && address < this.bytes.length && address % 8 === 0 ? this.kindOf(page) : Kind.Unset;
         if (steps > MAX_LIST_STEPS || (kind !== Kind.Span && kind !== Kind.SpanTail)) {
           if (strict) throw new HeapError(`heap corrupt: inbox at word ${listWord} holds ${this.hex(address)}, not a block of a span (or loops)`);
@@ -1158,7 +1159,7 @@ export class Heap {
         const pending = pendingBySpan.get(page) ?? 0;
         if (live + pending !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}, in inboxes ${pending}`);
         let free = 0;
-        for (let block = this.descriptor(page, D.Free); block !== NULL; block = this.link(block)) {
+        for (let block = this.descriptor(page, D.Free); block !== Geometry.Null; block = this.link(block)) {
           if (block < start || block >= bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${this.hex(block)}, not one of its blocks`);
           if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${this.hex(block)}`);
           if (++free > (bump - start) / size) fail(`span at page ${page}: free list loops`);
@@ -1222,11 +1223,11 @@ export class Heap {
   }
 
   private descriptor(page: number, field: D): number {
-    return this.words[this.descriptorsWord + (page << DESCRIPTOR_SHIFT) + field];
+    return this.words[this.descriptorsWord + (page << Geometry.DescriptorShift) + field];
   }
 
   private setDescriptor(page: number, field: D, value: number): void {
-    this.words[this.descriptorsWord + (page << DESCRIPTOR_SHIFT) + field] = value;
+    this.words[this.descriptorsWord + (page << Geometry.DescriptorShift) + field] = value;
   }
 
   private kindOf(page: number): Kind {
@@ -1243,7 +1244,7 @@ export class Heap {
 
   /** Hands a span to `owner` (under the lock): one atomic store, seen whole by a racing free. */
   private setOwner(span: number, owner: number): void {
-    const at = this.descriptorsWord + (span << DESCRIPTOR_SHIFT) + D.Kind;
+    const at = this.descriptorsWord + (span << Geometry.DescriptorShift) + D.Kind;
     Atomics.store(this.words, at, (this.words[at] & ~0xff00) | ((owner + 1) << 8));
   }
 
@@ -1324,7 +1325,7 @@ export class Heap {
 
   private initialise(debug: boolean): void {
     const maxBytes = this.store.maxByteLength;
-    const maxPages = maxBytes >>> HEAP_PAGE_SHIFT;
+    const maxPages = maxBytes >>> Geometry.PageShift;
     const descriptorsWord = this.descriptorsWord;
     const bitmapWord = this.bitmapWord;
     const metaBytes = (bitmapWord + Math.ceil(maxBytes / 256)) * 4;
@@ -1335,7 +1336,7 @@ export class Heap {
     }
     this.views();
     this.bytes.fill(0, 0, metaBytes);
-    const pageCount = this.store.byteLength >>> HEAP_PAGE_SHIFT;
+    const pageCount = this.store.byteLength >>> Geometry.PageShift;
     const words = this.words;
     words[H.Version] = HEAP_LAYOUT_VERSION;
     words[H.PageCount] = pageCount;

@@ -2,8 +2,13 @@
  * Size classes for small (<= 1 KiB) and medium (<= 256 KiB) blocks: multiples of 8 up to
  * 64 B, then 8 classes per doubling, so a block wastes at most 12.5% above 64 B.
  */
-export const SMALL_LIMIT_BYTES = 1024;
-export const MEDIUM_LIMIT_BYTES = 256 * 1024;
+/** The limits as a const enum, for the fast paths (inlined, not module bindings). */
+export const enum SizeLimit {
+  SmallBytes = 1024,
+  MediumBytes = 256 * 1024,
+}
+export const SMALL_LIMIT_BYTES = SizeLimit.SmallBytes;
+export const MEDIUM_LIMIT_BYTES = SizeLimit.MediumBytes;
 const LINEAR_CLASSES = 8;
 const STEPS_PER_DOUBLING = 8;
 const FIRST_DOUBLING_SHIFT = 6;
@@ -38,4 +43,4 @@ function classByArithmetic(sizeBytes: number): number {
 }
 
 /** Small sizes by 8-byte granule: one table load on the hot path. */
-const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
+export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
