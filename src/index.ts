@@ -30,6 +30,8 @@ export { LockedBuddyAllocator } from "./alloc/frames/locked-buddy.js";
 export { FRAME_ALLOCATOR_KINDS, createFrameAllocator, attachFrameAllocator, type FrameAllocatorKind } from "./alloc/frames/allocator-kinds.js";
 export { Participant, coordinate, createControlBuffer } from "./alloc/interleaving.js";
 export { Heap, HeapError, type HeapOptions, type HeapStats } from "./alloc/heap/heap.js";
+export { SpaceHeap } from "./alloc/heap/space-heap.js";
+export { MAX_HEAP_WORKERS } from "./alloc/heap/heap-layout.js";
 export { CLASS_SIZES, classOf } from "./alloc/heap/size-classes.js";
 export { AllocatorFrameStore } from "./space/frame-store.js";
 export { FileMedium, SimulatedMedium, type PersistMedium, type Durability } from "./persist/medium.js";

@@ -20,14 +20,20 @@ export interface SyscallHandler {
   handle(hart: Hart): boolean;
 }
 
-/** Decoded instructions per 4 KiB code page: [raw bits, packed word, immediate] per half-word. */
-const DECODE_WORDS = 3;
-const DECODE_SLOTS_PER_PAGE = 2048;
 /**
- * Raw bits no fetch can produce (above 16 bits yet not ending in 0b11), marking a slot not
- * yet decoded: one comparison then checks both "decoded" and "unchanged since".
+ * The decode cache's geometry, as a const enum: TypeScript inlines the members, where a
+ * module-level const is a binding TurboFan re-loads (and hole-checks) on every use in the loop.
  */
-const NEVER_FETCHED = 0x10000;
+const enum DecodeCache {
+  /** Decoded instructions per 4 KiB code page: [raw bits, packed word, immediate] per half-word. */
+  Words = 3,
+  SlotsPerPage = 2048,
+  /**
+   * Raw bits no fetch can produce (above 16 bits yet not ending in 0b11), marking a slot not
+   * yet decoded: one comparison then checks both "decoded" and "unchanged since".
+   */
+  NeverFetched = 0x10000,
+}
 /**
  * Instructions per call of the interpreter loop. Re-entering it every million instructions
  * lets TurboFan compile it as a whole function rather than only on-stack-replace the one
@@ -123,8 +129,8 @@ export class Hart {
     const pageNumber = pageNumberOfHalves(pcLo, pcHi);
     let page = this.decodedPages.get(pageNumber);
     if (page === undefined) {
-      page = new Int32Array(DECODE_SLOTS_PER_PAGE * DECODE_WORDS);
-      for (let slot = 0; slot < page.length; slot += DECODE_WORDS) page[slot] = NEVER_FETCHED;
+      page = new Int32Array(DecodeCache.SlotsPerPage * DecodeCache.Words);
+      for (let slot = 0; slot < page.length; slot += DecodeCache.Words) page[slot] = DecodeCache.NeverFetched;
       this.decodedPages.set(pageNumber, page);
     }
     return page;
@@ -162,7 +168,7 @@ export class Hart {
           codePageLo = pcLo >>> 12;
           codePageHi = pcHi;
         }
-        const slot = ((pcLo & 0xfff) >>> 1) * DECODE_WORDS;
+        const slot = ((pcLo & 0xfff) >>> 1) * DecodeCache.Words;
         if (decoded[slot] !== raw) {
           decode(raw, scratch);
           decoded[slot] = raw;
