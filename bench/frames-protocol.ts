@@ -3,9 +3,19 @@ import type { FrameAllocatorKind } from "../src/alloc/frames/allocator-kinds.js"
 
 export type FramesBenchmark = "bulk" | "repeat" | "rand";
 
+/**
+ * The machine's own scaling, as a reference beside LLFree's: every worker runs the same
+ * benchmark on an LLFree allocator of its own (its share of the frames, nothing shared,
+ * rand's frames not shuffled across workers). Its 2w/1w is what two busy cores of this
+ * machine give work that shares no memory at all.
+ */
+export const PRIVATE_CONTESTANT = "llfree-private";
+export type FramesContestant = FrameAllocatorKind | typeof PRIVATE_CONTESTANT;
+
 export interface FramesWorkerInput {
-  kind: FrameAllocatorKind;
-  buffer: SharedArrayBuffer;
+  kind: FramesContestant;
+  /** The shared allocator (none for the private contestant). */
+  buffer: SharedArrayBuffer | null;
   /** Barrier words, then the shared array of held frames (rand). */
   control: SharedArrayBuffer;
   worker: number;

@@ -5,11 +5,15 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { attachFrameAllocator } from "../src/alloc/frames/allocator-kinds.js";
+import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
 import { Random } from "../src/util/random.js";
-import { Barrier, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { Barrier, PRIVATE_CONTESTANT, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 
 const input = workerData as FramesWorkerInput;
-const allocator = attachFrameAllocator(input.kind, input.buffer, input.worker, input.workers);
+const isPrivate = input.kind === PRIVATE_CONTESTANT;
+const allocator = isPrivate
+  ? FrameAllocator.create({ frames: Math.floor(input.frameCount / input.workers) }, { worker: 0 })
+  : attachFrameAllocator(input.kind as Exclude<typeof input.kind, typeof PRIVATE_CONTESTANT>, input.buffer!, input.worker, input.workers);
 const barrierWords = new Int32Array(input.control, 0, Barrier.Words);
 const sharedHeld = new Int32Array(input.control, Barrier.Words * 4);
 const runFrames = 1 << input.order;
@@ -64,7 +68,7 @@ function bulk(): FramesRunTiming {
 function pairs(randomFrames: boolean): FramesRunTiming {
   fillShare();
   barrier();
-  if (randomFrames && input.worker === 0) {
+  if (randomFrames && input.worker === 0 && !isPrivate) {
     // Frames change hands: each worker frees frames other workers allocated.
     const total = share * input.workers;
     for (let i = total - 1; i > 0; i--) {
@@ -97,4 +101,5 @@ for (let run = 0; run < input.runs; run++) {
   barrier();
   timings.push(input.benchmark === "bulk" ? bulk() : pairs(input.benchmark === "rand"));
 }
+if (isPrivate && allocator.allocatedFrames() !== 0) throw new Error(`private allocator of worker ${input.worker}: ${allocator.allocatedFrames()} frames still allocated after the run`);
 parentPort!.postMessage(timings);

@@ -9,6 +9,10 @@
  * worker threads: a warm-up run, then timed runs (per run, the mean of the workers'
  * per-operation times); the whole matrix runs several rounds, interleaved, and the figure
  * is the median over rounds of the per-round medians.
+ *
+ * Beside them runs `llfree-private` (frames-protocol.ts): each worker on an allocator of its
+ * own, sharing nothing, whose 2w/1w shows what two busy cores of this machine give work that
+ * shares no memory (here two independent processes each ran up to 1.3x slower than one alone).
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -16,13 +20,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
-import { createFrameAllocator, FRAME_ALLOCATOR_KINDS, type FrameAllocatorKind } from "../src/alloc/frames/allocator-kinds.js";
+import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
 import { renderTable } from "../src/cli/table.js";
-import { controlBytes, type FramesBenchmark, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median } from "../src/util/median.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
+const CONTESTANTS: FramesContestant[] = [...FRAME_ALLOCATOR_KINDS, PRIVATE_CONTESTANT];
 
 export interface FramesBenchOptions {
   frameCount: number;
@@ -39,20 +44,20 @@ export interface FramesBenchRecord {
   benchmark: FramesBenchmark;
   order: number;
   workers: number;
-  allocator: FrameAllocatorKind;
+  allocator: FramesContestant;
   nsPerGet: number | null;
   nsPerPut: number | null;
   nsPerPair: number;
 }
 
-async function measure(kind: FrameAllocatorKind, benchmark: FramesBenchmark, order: number, workers: number, options: FramesBenchOptions): Promise<FramesBenchRecord> {
-  const allocator = createFrameAllocator(kind, options.frameCount);
+async function measure(kind: FramesContestant, benchmark: FramesBenchmark, order: number, workers: number, options: FramesBenchOptions): Promise<FramesBenchRecord> {
+  const allocator = kind === PRIVATE_CONTESTANT ? null : createFrameAllocator(kind, options.frameCount);
   const heldSlots = Math.floor(options.frameCount / 2 / (1 << order));
   const control = new SharedArrayBuffer(controlBytes(heldSlots));
   const threads = Array.from({ length: workers }, (_, worker) => {
     const workerData: FramesWorkerInput = {
       kind,
-      buffer: allocator.buffer,
+      buffer: allocator === null ? null : allocator.buffer,
       control,
       worker,
       workers,
@@ -67,7 +72,7 @@ async function measure(kind: FrameAllocatorKind, benchmark: FramesBenchmark, ord
     return new Worker(new URL("./frames-worker.js", import.meta.url), { workerData });
   });
   const perWorker = await Promise.all(threads.map((thread) => once(thread, "message").then(([timings]) => timings as FramesRunTiming[])));
-  if (allocator.allocatedFrames() !== 0) throw new Error(`${kind} ${benchmark}: ${allocator.allocatedFrames()} frames still allocated after the run`);
+  if (allocator !== null && allocator.allocatedFrames() !== 0) throw new Error(`${kind} ${benchmark}: ${allocator.allocatedFrames()} frames still allocated after the run`);
   const timed = (field: keyof FramesRunTiming): number => {
     const perRun = perWorker[0].slice(1).map((_, run) => perWorker.reduce((sum, timings) => sum + timings[run + 1][field], 0) / workers);
     return median(perRun);
@@ -95,7 +100,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     for (const benchmark of options.benchmarks) {
       for (const order of options.orders) {
         for (const workers of options.workerCounts) {
-          for (const kind of FRAME_ALLOCATOR_KINDS) {
+          for (const kind of CONTESTANTS) {
             const key = `${benchmark}/${order}/${workers}/${kind}`;
             samples.set(key, [...(samples.get(key) ?? []), await measure(kind, benchmark, order, workers, options)]);
             process.stderr.write(".");
@@ -122,19 +127,23 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   for (const benchmark of options.benchmarks) {
     for (const order of options.orders) {
       const mine = find(records, benchmark, order, most, "llfree")!;
-      const one = find(records, benchmark, order, 1, "llfree");
+      const scaling = (allocator: FramesContestant): string => {
+        const one = find(records, benchmark, order, 1, allocator);
+        return one === undefined || most === 1 ? "-" : (headline(find(records, benchmark, order, most, allocator)!) / headline(one)).toFixed(2);
+      };
       summary.push([
         `${benchmark} order ${order}`,
         headline(mine),
         headline(find(records, benchmark, order, most, "locked-buddy")!) / headline(mine),
         headline(find(records, benchmark, order, most, "bitmap-scan")!) / headline(mine),
-        one === undefined || most === 1 ? "-" : (headline(mine) / headline(one)).toFixed(2),
+        scaling("llfree"),
+        scaling(PRIVATE_CONTESTANT),
       ]);
     }
   }
   process.stdout.write(
-    renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`], summary) +
-      "\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n",
+    renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
+      "\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n",
   );
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");

@@ -56,7 +56,7 @@ describe("memspace CLI", () => {
       const bench = memspace("bench", "frames", "--frames", "8192", "--pairs", "200", "--runs", "1", "--rounds", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<Record<string, unknown>>;
-      assert.equal(records.length, 3 * 2 * 2 * 3);
+      assert.equal(records.length, 3 * 2 * 2 * 4, "three benchmarks, two orders, two worker counts, three allocators and the private reference");
       for (const record of records) {
         assert.deepEqual(Object.keys(record), ["benchmark", "order", "workers", "allocator", "nsPerGet", "nsPerPut", "nsPerPair"]);
         assert.ok(typeof record.nsPerPair === "number" && record.nsPerPair > 0);
