@@ -63,17 +63,18 @@ export const WORKER_WORDS = 256;
 /** A worker record: its span list heads and empty-span counts (one per size class), its inbox, whether it is claimed. */
 export const enum W {
   ClassHeads = 0,
-  /** Empty spans the worker keeps (at most MAX_EMPTY_SPANS_PER_CLASS) rather than give their pages back at once. */
-  EmptySpans = 112,
+  /**
+   * The span the worker keeps when it empties rather than give its pages back (one per
+   * class; it may have been used again since): a class whose live count hovers at a span
+   * boundary would otherwise give back and take a span per op. Another span that empties
+   * while the spare is still empty goes back to the pages.
+   */
+  SpareSpans = 112,
   /** Blocks of this worker's spans freed by other workers (an atomic intrusive list). */
   Inbox = 224,
   Claimed = 225,
 }
-/**
- * An empty span stays with its worker while its class has no other empty one: a class whose
- * live count hovers at a span boundary would otherwise give back and take a span per op.
- */
-export const MAX_EMPTY_SPANS_PER_CLASS = 1;
+
 /** The owner of a span whose worker detached (kept as 0 in the kind word): only the lock holder touches it. */
 export const NO_OWNER = -1;
 
@@ -90,7 +91,11 @@ export const enum Stat {
 /** Page descriptor: 16 words (one 64-byte cache line) per page. */
 export const DESCRIPTOR_WORDS = 1 << Geometry.DescriptorShift;
 export const enum D {
-  /** Kind in bits 0-7; a span's owner + 1 in bits 8-15 (0: no owner) and its size class in bits 16-23. */
+  /**
+   * Kind in bits 0-7; a span's owner + 1 in bits 8-15 (0: no owner), its size class in bits
+   * 16-23 and SPAN_LINKED. The free fast path tests kind and owner with one compare and
+   * reads the linked bit from the same load.
+   */
   Kind = 0,
   /** Span: its free list (block addresses, the next pointer in each block's first word). */
   Free = 1,
@@ -107,8 +112,6 @@ export const enum D {
   Flags = 8,
   /** Span: its block size in bytes. */
   Size = 9,
-  /** Span: 1 while it is in its owner's (or the abandoned) list for its class. */
-  Linked = 10,
 }
 export const enum Kind {
   Unset = 0,
@@ -120,6 +123,12 @@ export const enum Kind {
   LargeTail = 6,
   Cached = 7,
   Meta = 8,
+}
+/** Kind-word bit of a span in its owner's (or the abandoned) list for its class. */
+export const enum SpanBits {
+  Linked = 1 << 24,
+  ClassShift = 16,
+  ClassMask = 0xff,
 }
 /** Page flag: written since it was last zeroed (calloc must clear it). */
 export const DIRTY = 1;

@@ -11,9 +11,9 @@ import {
   HEAP_MAGIC,
   Kind,
   MAX_CACHE_SLOTS,
-  MAX_EMPTY_SPANS_PER_CLASS,
   MAX_HEAP_WORKERS,
   NO_OWNER,
+  SpanBits,
   Geometry,
   Stat,
   W,
@@ -157,7 +157,7 @@ export class Heap {
           if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span, sizeBytes);
           words[base + D.Bump] = address + words[base + D.Size];
         }
-        if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + sizeClass]--;
+        words[base + D.Used]++;
         this.markLive(address, span);
         return address;
       }
@@ -174,10 +174,11 @@ export class Heap {
       const words = this.words;
       const page = address >>> Geometry.PageShift;
       const base = this.descriptorsWord + (page << Geometry.DescriptorShift);
-      if ((words[base + D.Kind] & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
+      const kindWord = words[base + D.Kind];
+      if ((kindWord & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
         this.setLink(address, words[base + D.Free]);
         words[base + D.Free] = address;
-        if (--words[base + D.Used] === 0 || words[base + D.Linked] === 0) this.settleOwnSpan(page, base);
+        if (--words[base + D.Used] === 0 || (kindWord & SpanBits.Linked) === 0) this.settleOwnSpan(page, base);
         return;
       }
     }
@@ -463,7 +464,7 @@ export class Heap {
       address = words[base + D.Bump];
       words[base + D.Bump] = address + words[base + D.Size];
     }
-    if (words[base + D.Used]++ === 0) words[this.workerWord + W.EmptySpans + (words[base + D.Kind] >>> 16)]--;
+    words[base + D.Used]++;
     this.markLive(address, span);
     if (zero) this.fillBlock(address, words[base + D.Size], 0);
     return address;
@@ -478,17 +479,19 @@ export class Heap {
     words[base + D.Free] = address;
     words[base + D.Used]--;
     if (this.ownerOf(span) === NO_OWNER) this.settleUnownedSpan(span, base);
-    else if (words[base + D.Used] === 0 || words[base + D.Linked] === 0) this.settleOwnSpan(span, base);
+    else if (words[base + D.Used] === 0 || (words[base + D.Kind] & SpanBits.Linked) === 0) this.settleOwnSpan(span, base);
   }
 
   /** After a free into one of this worker's spans: a full span has room again; an empty one stays as its class's spare, or goes back to the pages. */
   private settleOwnSpan(span: number, base: number): void {
     const words = this.words;
-    const sizeClass = words[base + D.Kind] >>> 16;
+    const sizeClass = (words[base + D.Kind] >>> SpanBits.ClassShift) & SpanBits.ClassMask;
     const headWord = this.workerWord + W.ClassHeads + sizeClass;
-    if (words[base + D.Linked] === 0) this.linkSpan(span, headWord);
+    if ((words[base + D.Kind] & SpanBits.Linked) === 0) this.linkSpan(span, headWord);
     if (words[base + D.Used] !== 0) return;
-    if (words[this.workerWord + W.EmptySpans + sizeClass] < MAX_EMPTY_SPANS_PER_CLASS) words[this.workerWord + W.EmptySpans + sizeClass]++;
+    const spareWord = this.workerWord + W.SpareSpans + sizeClass;
+    const spare = words[spareWord];
+    if (spare === 0 || spare === span || words[this.descriptorsWord + (spare << Geometry.DescriptorShift) + D.Used] !== 0) words[spareWord] = span;
     else this.releaseOwnSpan(span, headWord);
   }
 
@@ -505,11 +508,11 @@ export class Heap {
   /** The same for a span no worker owns (the caller holds the lock): it waits in the abandoned list, or goes back to the pages once empty. */
   private settleUnownedSpan(span: number, base: number): void {
     const words = this.words;
-    const headWord = H.Abandoned + (words[base + D.Kind] >>> 16);
+    const headWord = H.Abandoned + ((words[base + D.Kind] >>> SpanBits.ClassShift) & SpanBits.ClassMask);
     if (words[base + D.Used] === 0) {
-      if (words[base + D.Linked] !== 0) this.unlinkSpan(span, headWord);
+      if ((words[base + D.Kind] & SpanBits.Linked) !== 0) this.unlinkSpan(span, headWord);
       this.releasePages(span, words[base + D.Run]);
-    } else if (words[base + D.Linked] === 0) this.linkSpan(span, headWord);
+    } else if ((words[base + D.Kind] & SpanBits.Linked) === 0) this.linkSpan(span, headWord);
   }
 
   /** Takes an abandoned span of `sizeClass` with room (the caller holds the lock); 0 if none. */
@@ -536,14 +539,12 @@ export class Heap {
     this.setDescriptor(span, D.Limit, start + (Math.floor((pages * HEAP_PAGE_BYTES) / size) - 1) * size);
     this.setDescriptor(span, D.Run, pages);
     this.setDescriptor(span, D.Size, size);
-    this.setDescriptor(span, D.Linked, 0);
     for (let tail = span + 1; tail < span + pages; tail++) {
       this.setDescriptor(tail, D.Kind, Kind.SpanTail);
       this.setDescriptor(tail, D.Run, span);
     }
     this.takePages(span, pages, false);
     this.usePages(pages);
-    this.words[this.workerWord + W.EmptySpans + sizeClass]++; // until its first block goes out
     // Published last: a racing free of a stale pointer into this page sees a whole span or none.
     Atomics.store(this.words, this.descriptorsWord + (span << Geometry.DescriptorShift) + D.Kind, Kind.Span | ((this.workerId + 1) << 8) | (sizeClass << 16));
     this.linkSpan(span, this.workerWord + W.ClassHeads + sizeClass);
@@ -558,7 +559,7 @@ export class Heap {
     words[base + D.Prev] = 0;
     if (head !== 0) words[this.descriptorsWord + (head << Geometry.DescriptorShift) + D.Prev] = span;
     words[headWord] = span;
-    words[base + D.Linked] = 1;
+    words[base + D.Kind] |= SpanBits.Linked;
   }
 
   private unlinkSpan(span: number, headWord: number): void {
@@ -571,7 +572,7 @@ export class Heap {
     if (next !== 0) words[this.descriptorsWord + (next << Geometry.DescriptorShift) + D.Prev] = previous;
     words[base + D.Next] = 0;
     words[base + D.Prev] = 0;
-    words[base + D.Linked] = 0;
+    words[base + D.Kind] &= ~SpanBits.Linked;
   }
 
   // Remote frees.
@@ -650,10 +651,10 @@ export class Heap {
     }
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
       this.words[this.workerWord + W.ClassHeads + sizeClass] = 0;
-      this.words[this.workerWord + W.EmptySpans + sizeClass] = 0;
+      this.words[this.workerWord + W.SpareSpans + sizeClass] = 0;
     }
     for (const span of spans) {
-      this.setDescriptor(span, D.Linked, 0);
+      this.setDescriptor(span, D.Kind, this.descriptor(span, D.Kind) & ~SpanBits.Linked);
       this.setOwner(span, NO_OWNER);
       if (this.hasRoom(span) || this.descriptor(span, D.Used) === 0) this.settleUnownedSpan(span, this.descriptorsWord + (span << Geometry.DescriptorShift));
     }
@@ -671,7 +672,7 @@ export class Heap {
     }
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) {
       const headWord = this.workerWord + W.ClassHeads + sizeClass;
-      this.words[this.workerWord + W.EmptySpans + sizeClass] = 0;
+      this.words[this.workerWord + W.SpareSpans + sizeClass] = 0;
       for (let span = this.words[headWord]; span !== 0; ) {
         const next = this.descriptor(span, D.Next);
         if (this.descriptor(span, D.Used) === 0) {
@@ -1111,15 +1112,16 @@ export class Heap {
         const where = owner === NO_OWNER ? `the abandoned list of class ${CLASS_SIZES[sizeClass]} B` : `worker ${owner}'s list of class ${CLASS_SIZES[sizeClass]} B`;
         if (this.kindOf(span) !== Kind.Span || this.classOfSpan(span) !== sizeClass) fail(`${where} holds page ${span}, not a span of that class`);
         if (this.ownerOf(span) !== owner) fail(`${where} holds the span at page ${span}, owned by ${this.ownerOf(span)}`);
-        if (this.descriptor(span, D.Linked) !== 1) fail(`${where} holds the span at page ${span}, not marked linked`);
+        if ((this.descriptor(span, D.Kind) & SpanBits.Linked) === 0) fail(`${where} holds the span at page ${span}, not marked linked`);
         if (this.descriptor(span, D.Prev) !== previous) fail(`${where}: back link of page ${span} is ${this.descriptor(span, D.Prev)}, expected ${previous}`);
         if (listed.has(span)) fail(`the span at page ${span} is listed twice`);
         listed.set(span, owner);
         if (this.descriptor(span, D.Used) === 0) empty++;
       }
-      if (owner !== NO_OWNER && empty !== this.words[H.Workers + owner * WORKER_WORDS + W.EmptySpans + sizeClass]) {
-        fail(`worker ${owner}'s class ${CLASS_SIZES[sizeClass]} B has ${empty} empty spans, counted ${this.words[H.Workers + owner * WORKER_WORDS + W.EmptySpans + sizeClass]}`);
-      }
+      if (owner === NO_OWNER) return;
+      const spare = this.words[H.Workers + owner * WORKER_WORDS + W.SpareSpans + sizeClass];
+      if (spare !== 0 && (this.kindOf(spare) !== Kind.Span || this.ownerOf(spare) !== owner || this.classOfSpan(spare) !== sizeClass)) fail(`worker ${owner}'s spare span of class ${CLASS_SIZES[sizeClass]} B is page ${spare}, not one of its spans of that class`);
+      if (empty > 1 || (empty === 1 && (spare === 0 || this.descriptor(spare, D.Used) !== 0))) fail(`worker ${owner}'s class ${CLASS_SIZES[sizeClass]} B has ${empty} empty spans besides its spare`);
     };
     const claimed = new Set<number>();
     for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
@@ -1152,7 +1154,7 @@ export class Heap {
         const owner = this.ownerOf(page);
         if (size !== CLASS_SIZES[this.classOfSpan(page)]) fail(`span at page ${page}: block size ${size}, its class's is ${CLASS_SIZES[this.classOfSpan(page)]}`);
         if (owner !== NO_OWNER && !claimed.has(owner)) fail(`span at page ${page} is owned by worker ${owner}, which is not attached`);
-        if ((this.descriptor(page, D.Linked) === 1) !== listed.has(page)) fail(`span at page ${page}: linked flag ${this.descriptor(page, D.Linked)} but ${listed.has(page) ? "" : "not "}in a list`);
+        if (((this.descriptor(page, D.Kind) & SpanBits.Linked) !== 0) !== listed.has(page)) fail(`span at page ${page}: linked bit ${(this.descriptor(page, D.Kind) & SpanBits.Linked) !== 0} but ${listed.has(page) ? "" : "not "}in a list`);
         if (bump < start || bump > this.descriptor(page, D.Limit) + size || (bump - start) % size !== 0) fail(`span at page ${page}: bump address ${this.hex(bump)} outside its blocks`);
         let live = 0;
         for (let address = start; address < bump; address += size) if (this.isLive(address)) live++;
@@ -1235,7 +1237,7 @@ export class Heap {
   }
 
   private classOfSpan(span: number): number {
-    return this.descriptor(span, D.Kind) >>> 16;
+    return (this.descriptor(span, D.Kind) >>> SpanBits.ClassShift) & SpanBits.ClassMask;
   }
 
   private ownerOf(span: number): number {
