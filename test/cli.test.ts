@@ -81,6 +81,17 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("bench alloc-threads runs both heaps on 1 and 2 workers with remote frees (each run ends with an empty, consistent heap) and writes JSON", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "threads.json");
+      const bench = memspace("bench", "alloc-threads", "--steps", "3000", "--rounds", "1", "--remote-percent", "50", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ heap: string; workers: number; opsPerSec: number }>;
+      assert.deepEqual(records.map((r) => `${r.heap}/${r.workers}`), ["per-worker spans/1", "per-worker spans/2", "one lock/1", "one lock/2"]);
+      for (const record of records) assert.ok(record.opsPerSec > 0);
+    });
+  });
+
   it("bench alloc replays every workload on every JS allocator and writes JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "alloc.json");

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ReportedError } from "./replay-command.js";
 
-export const BENCHMARKS = ["replay", "guests", "frames", "alloc"] as const;
+export const BENCHMARKS = ["replay", "guests", "frames", "alloc", "alloc-threads"] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 /** `memspace bench NAME [args]`: runs a benchmark from bench/ (built next to the CLI). */

@@ -1,0 +1,86 @@
+/**
+ * Heap scaling across worker threads (`memspace bench alloc-threads [--quick] [--json FILE]`;
+ * `npm run bench:alloc-threads`): larson-style random replacement in each worker's own live
+ * set on one SharedArrayBuffer heap, a share of the replaced blocks (`--remote-percent`,
+ * default 25) freed by the next worker (remote frees), for 1 and 2 workers; the memspace Heap as it is (per-worker spans,
+ * remote frees through atomic inboxes) beside the same Heap with one mutex held around
+ * every call (the design before per-worker spans). Rounds interleave the contestants; the
+ * figure is the median over rounds of total ops/s.
+ */
+import { once } from "node:events";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { Heap } from "../src/alloc/heap/heap.js";
+import { renderTable } from "../src/cli/table.js";
+import { median } from "../src/util/median.js";
+import { Control, type AllocThreadsInput } from "./alloc-threads-worker.js";
+
+const HEAP_BYTES = 256 << 20;
+const CONTESTANTS = [
+  { name: "per-worker spans", locked: false },
+  { name: "one lock", locked: true },
+] as const;
+
+export interface AllocThreadsRecord {
+  heap: string;
+  workers: number;
+  opsPerSec: number;
+}
+
+async function measure(locked: boolean, workers: number, steps: number, liveSlots: number, remoteShare256: number): Promise<number> {
+  const buffer = new SharedArrayBuffer(HEAP_BYTES);
+  const heap = new Heap(buffer);
+  const control = new SharedArrayBuffer((Control.Rings + workers * Control.RingWords) * 4);
+  const threads = Array.from({ length: workers }, (_, worker) => {
+    const workerData: AllocThreadsInput = { heap: buffer, control, worker, workers, steps, liveSlots, locked, remoteShare256 };
+    return new Worker(new URL("./alloc-threads-worker.js", import.meta.url), { workerData });
+  });
+  const results = await Promise.all(threads.map((thread) => once(thread, "message").then(([result]) => result as { opsPerSec: number })));
+  heap.trim();
+  heap.check();
+  if (heap.stats().liveBlocks !== 0) throw new Error(`${heap.stats().liveBlocks} blocks still live after the run`);
+  return results.reduce((sum, result) => sum + result.opsPerSec, 0);
+}
+
+export async function runAllocThreadsBench(options: { steps: number; rounds: number; remotePercent: number; json?: string }): Promise<AllocThreadsRecord[]> {
+  const remoteShare256 = Math.round((options.remotePercent * 256) / 100);
+  const liveSlots = 10_000;
+  const samples = new Map<string, number[]>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const workers of [1, 2]) {
+      for (const contestant of CONTESTANTS) {
+        const key = `${contestant.name}/${workers}`;
+        samples.set(key, [...(samples.get(key) ?? []), await measure(contestant.locked, workers, options.steps, liveSlots, remoteShare256)]);
+        process.stderr.write(".");
+      }
+    }
+  }
+  process.stderr.write("\n");
+  const records: AllocThreadsRecord[] = [];
+  for (const contestant of CONTESTANTS) {
+    for (const workers of [1, 2]) records.push({ heap: contestant.name, workers, opsPerSec: Math.round(median(samples.get(`${contestant.name}/${workers}`)!)) });
+  }
+  const rows = records.map((r) => {
+    const one = records.find((o) => o.heap === r.heap && o.workers === 1)!;
+    return [r.heap, String(r.workers), r.opsPerSec, (r.opsPerSec / one.opsPerSec).toFixed(2)];
+  });
+  process.stdout.write(
+    `larson-style replacement, ${liveSlots.toLocaleString("en-US")} live blocks per worker, 8-1024 B, ${options.remotePercent}% of replaced blocks freed by the next worker; ${options.steps.toLocaleString("en-US")} steps per worker; median of ${options.rounds} rounds\n`,
+  );
+  process.stdout.write(renderTable(["heap", "workers", "ops/s (all workers)", "vs 1 worker"], rows) + "\n");
+  if (options.json !== undefined) {
+    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
+    process.stdout.write(`wrote ${options.json}\n`);
+  }
+  return records;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, steps: { type: "string" }, rounds: { type: "string" }, "remote-percent": { type: "string" } } });
+  const remotePercent = Number(values["remote-percent"] ?? 25);
+  if (!(remotePercent >= 0 && remotePercent <= 100)) throw new Error(`--remote-percent: ${values["remote-percent"]} is not a percentage`);
+  await runAllocThreadsBench({ steps: Number(values.steps ?? (values.quick ? 100_000 : 1_000_000)), rounds: Number(values.rounds ?? (values.quick ? 1 : 3)), remotePercent, json: values.json });
+}
