@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { lockMutex, unlockMutex } from "../src/alloc/futex-mutex.js";
 import { Random } from "../src/util/random.js";
+import { awaitBarrier } from "../src/util/barrier.js";
 
 export interface AllocThreadsInput {
   heap: SharedArrayBuffer;
@@ -77,14 +78,7 @@ function receive(): void {
 }
 
 function barrier(): void {
-  const generation = Atomics.load(control, Control.BarrierGeneration);
-  if (Atomics.add(control, Control.BarrierCount, 1) === input.workers - 1) {
-    Atomics.store(control, Control.BarrierCount, 0);
-    Atomics.add(control, Control.BarrierGeneration, 1);
-    Atomics.notify(control, Control.BarrierGeneration);
-  } else {
-    while (Atomics.load(control, Control.BarrierGeneration) === generation) Atomics.wait(control, Control.BarrierGeneration, generation);
-  }
+  awaitBarrier(control, Control.BarrierCount, Control.BarrierGeneration, input.workers);
 }
 
 function run(steps: number): void {

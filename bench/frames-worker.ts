@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { attachFrameAllocator } from "../src/alloc/frames/allocator-kinds.js";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
 import { Random } from "../src/util/random.js";
+import { awaitBarrier } from "../src/util/barrier.js";
 import { Barrier, PRIVATE_CONTESTANT, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 
 const input = workerData as FramesWorkerInput;
@@ -23,14 +24,7 @@ const myHeld = sharedHeld.subarray(input.worker * share, (input.worker + 1) * sh
 const random = new Random(input.seed + input.worker);
 
 function barrier(): void {
-  const generation = Atomics.load(barrierWords, Barrier.Generation);
-  if (Atomics.add(barrierWords, Barrier.Count, 1) === input.workers - 1) {
-    Atomics.store(barrierWords, Barrier.Count, 0);
-    Atomics.add(barrierWords, Barrier.Generation, 1);
-    Atomics.notify(barrierWords, Barrier.Generation);
-  } else {
-    while (Atomics.load(barrierWords, Barrier.Generation) === generation) Atomics.wait(barrierWords, Barrier.Generation, generation);
-  }
+  awaitBarrier(barrierWords, Barrier.Count, Barrier.Generation, input.workers);
 }
 
 function getOrDie(): number {
