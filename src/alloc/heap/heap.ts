@@ -154,7 +154,7 @@ export class Heap {
           words[base + D.Free] = this.link(address);
         } else {
           address = words[base + D.Bump];
-          if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span, sizeBytes);
+          if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span);
           words[base + D.Bump] = address + words[base + D.Size];
         }
         words[base + D.Used]++;
@@ -186,20 +186,13 @@ export class Heap {
   }
 
   /**
-   * The head span is full: out of the list (until a block comes back) and on to the next
-   * with room. With a live set at steady state (larson) a third of mallocs land here and
-   * half the frees relink a span, so this stays short; anything else takes the checked path.
+   * The head span is full: out of its list (until a block comes back), then the usual search
+   * (the next span with room, blocks other workers freed, an adopted or new span). With a
+   * live set at steady state (larson) a third of mallocs land here.
    */
-  private mallocFromNextSpan(sizeClass: number, full: number, sizeBytes: number): number {
-    const headWord = this.workerWord + W.ClassHeads + sizeClass;
-    this.unlinkSpan(full, headWord);
-    const words = this.words;
-    for (let span = words[headWord]; span !== 0; span = words[headWord]) {
-      const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
-      if (words[base + D.Free] !== Geometry.Null || words[base + D.Bump] <= words[base + D.Limit]) return this.carve(span, false);
-      this.unlinkSpan(span, headWord);
-    }
-    return this.mallocSlowly(sizeBytes);
+  private mallocFromNextSpan(sizeClass: number, full: number): number {
+    this.unlinkSpan(full, this.workerWord + W.ClassHeads + sizeClass);
+    return this.allocateSmall(sizeClass, false);
   }
 
   // The checked paths.
@@ -596,7 +589,7 @@ export class Heap {
     let address = Atomics.exchange(this.words, this.workerWord + W.Inbox, Geometry.Null);
     while (address !== Geometry.Null) {
       const next = this.link(address);
-      const span = this.spanOf(address);
+      const span = this.blockHead(address);
       // Pushed while the span belonged to this slot's previous worker, which detached since.
       if (this.ownerOf(span) === this.workerId) this.returnBlock(address, span);
       else this.pushAtomic(H.OrphanInbox, address);
@@ -609,7 +602,7 @@ export class Heap {
     let address = Atomics.exchange(this.words, listWord, Geometry.Null);
     while (address !== Geometry.Null) {
       const next = this.link(address);
-      const span = this.spanOf(address);
+      const span = this.blockHead(address);
       const owner = this.ownerOf(span);
       if (owner === NO_OWNER || owner === this.workerId) this.returnBlock(address, span);
       else this.pushRemote(address, owner);
@@ -619,12 +612,6 @@ export class Heap {
 
   private drainOrphans(): void {
     if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== Geometry.Null) this.drainLocked(H.OrphanInbox);
-  }
-
-  /** The first page of the span holding `address`, a block known to be in one. */
-  private spanOf(address: number): number {
-    const page = address >>> Geometry.PageShift;
-    return this.kindOf(page) === Kind.SpanTail ? this.descriptor(page, D.Run) : page;
   }
 
   private claimWorker(): number {
@@ -953,6 +940,7 @@ export class Heap {
     this.fillBlock(address, this.rawUsable(page), POISON);
   }
 
+  /** The first page of the span or large block holding `address`. */
   private blockHead(address: number): number {
     const page = address >>> Geometry.PageShift;
     const kind = this.kindOf(page);
@@ -1033,7 +1021,7 @@ export class Heap {
     }
     const pending = this.pendingBlocks(false);
     for (const address of pending) {
-      const sizeClass = this.classOfSpan(this.spanOf(address));
+      const sizeClass = this.classOfSpan(this.blockHead(address));
       classes[sizeClass].liveBlocks--;
       liveBlocks--;
       liveBytes -= CLASS_SIZES[sizeClass];
@@ -1132,7 +1120,7 @@ export class Heap {
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(H.Abandoned + sizeClass, sizeClass, NO_OWNER);
     const pendingBySpan = new Map<number, number>();
     for (const address of this.pendingBlocks(true)) {
-      const span = this.spanOf(address);
+      const span = this.blockHead(address);
       if (this.isLive(address)) fail(`inbox holds live block ${this.hex(address)}`);
       pendingBySpan.set(span, (pendingBySpan.get(span) ?? 0) + 1);
     }
@@ -1284,9 +1272,9 @@ export class Heap {
     return (old & bit) !== 0;
   }
 
-  // Out of line: with an Atomics call inside, TurboFan compiled the plain path of the same
-  // function ~3x bigger (callgrind: 245 host instructions per tiny-churn op, 63 without the
-  // bitmap; the split brought it to ~NN).
+  // The atomic forms, for shared heaps, out of line: the ArrayBuffer heap's inlined fast
+  // paths then carry only the plain read-modify-write (callgrind: the bitmap costs about 23
+  // host instructions per tiny-churn op either way).
   private markLiveShared(address: number, span: number): void {
     const bit = 1 << (address >>> 3);
     if ((Atomics.or(this.words, this.bitmapWord + (address >>> 8), bit) & bit) !== 0) this.corruptFreeList(address, span);
