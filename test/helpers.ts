@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MemoryAccess } from "../src/space/backend.js";
+import { fetchByParcels, type MemoryAccess } from "../src/space/backend.js";
 
 /** A decoded trace op, for tests: value is the written value (0n for reads). */
 export interface TestOp {
@@ -46,6 +46,9 @@ export class RecordingSink implements MemoryAccess {
   }
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     this.wrote(lo, hi, 8, valueLo, valueHi);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
   }
 }
 

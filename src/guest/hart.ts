@@ -44,9 +44,12 @@ const CSR_CYCLE = 0xc00;
 const CSR_TIME = 0xc01;
 const CSR_INSTRET = 0xc02;
 
-/** High half of (aLo, aHi) + (bLo, bHi): the carry comes from the unsigned low halves. */
+/**
+ * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
+ * below one of them (a u32 comparison, where a sum above 2^32 would be a float).
+ */
 function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
-  return (aHi + bHi + ((aLo >>> 0) + (bLo >>> 0) > 0xffffffff ? 1 : 0)) | 0;
+  return (aHi + bHi + (((aLo + bLo) | 0) >>> 0 < aLo >>> 0 ? 1 : 0)) | 0;
 }
 
 function lessSigned(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
@@ -156,13 +159,8 @@ export class Hart {
     let executed = 0;
     try {
       while (executed < budget) {
-        // Fetch: 16-bit parcels through memory.
-        const parcel = memory.load16(pcLo, pcHi);
-        let raw = parcel;
-        if ((parcel & 3) === 3) {
-          const nextLo = (pcLo + 2) | 0;
-          raw = parcel | (memory.load16(nextLo, nextLo === 0 ? (pcHi + 1) | 0 : pcHi) << 16);
-        }
+        // Fetch: one or two 16-bit parcels through memory.
+        const raw = memory.fetchInstruction(pcLo, pcHi);
         if (pcLo >>> 12 !== codePageLo || pcHi !== codePageHi) {
           decoded = this.decodedPage(pcLo, pcHi);
           codePageLo = pcLo >>> 12;
@@ -183,7 +181,7 @@ export class Hart {
         const rs2 = ((packed >>> Packed.Rs2Shift) & 31) << 1;
         const lengthBytes = packed >>> Packed.LengthShift;
         let nextLo = (pcLo + lengthBytes) | 0;
-        let nextHi = (pcLo >>> 0) + lengthBytes > 0xffffffff ? (pcHi + 1) | 0 : pcHi;
+        let nextHi = nextLo >>> 0 < lengthBytes ? (pcHi + 1) | 0 : pcHi;
         executed++;
         switch (packed & 0xff) {
           case Op.Lui:

@@ -35,6 +35,25 @@ export interface MemoryAccess {
   store16(lo: number, hi: number, value: number): void;
   store32(lo: number, hi: number, value: number): void;
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void;
+  /**
+   * Instruction fetch: the 16-bit parcel at (lo, hi) and, when its low two bits are 0b11 (a
+   * 32-bit instruction), the next parcel in the high half (the result is then an int32). It
+   * counts and records as one or two `load16` calls would, in that order; one call lets a
+   * backend check its page once for both parcels. `fetchByParcels` is the plain form.
+   */
+  fetchInstruction(lo: number, hi: number): number;
+}
+
+/** `fetchInstruction` as one or two `load16` calls: for sinks and wrappers with no shortcut. */
+export function fetchByParcels(access: MemoryAccess, lo: number, hi: number): number {
+  const parcel = access.load16(lo, hi);
+  if ((parcel & 3) !== 3) return parcel;
+  return parcel | (access.load16((lo + 2) | 0, secondParcelHigh(lo, hi)) << 16);
+}
+
+/** High half of the address of the parcel after the one at (lo, hi): carries out of lo. */
+export function secondParcelHigh(lo: number, hi: number): number {
+  return (lo | 0) === -2 ? (hi + 1) | 0 : hi;
 }
 
 /**

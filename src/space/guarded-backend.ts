@@ -1,5 +1,5 @@
 import { checkAccessEnd, PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves, TWO_POW_32 } from "./address.js";
-import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
+import { fetchByParcels, type BackendCounters, type BackendKind, type MemoryBackend } from "./backend.js";
 import { MemoryFault, PROT_READ, PROT_WRITE, type AccessKind } from "./protection.js";
 import type { RegionMap } from "./region-map.js";
 
@@ -62,6 +62,10 @@ export class GuardedBackend implements MemoryBackend {
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     this.check(lo, hi, 8, PROT_WRITE);
     this.inner.store64(lo, hi, valueLo, valueHi);
+  }
+  /** Both parcels go through `load16`, so each is checked against the regions. */
+  fetchInstruction(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {

@@ -1,5 +1,5 @@
 import { PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves } from "./address.js";
-import { loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
+import { fetchByParcels, loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
 
 /**
  * The naive baseline: a plain JS Map from page number to a 4 KiB page, looked up on every
@@ -67,6 +67,9 @@ export class MapBackend implements MemoryBackend {
     const page = this.page(lo, hi);
     page.setUint32(offset, valueLo, true);
     page.setUint32(offset + 4, valueHi, true);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {

@@ -1,4 +1,4 @@
-import type { BackendCounters, MemoryBackend } from "./backend.js";
+import { fetchByParcels, type BackendCounters, type MemoryBackend } from "./backend.js";
 
 /**
  * Keeps no state: loads return 0, stores vanish. Replaying onto it measures decoding and
@@ -24,6 +24,9 @@ export class NoopBackend implements MemoryBackend {
   store16(_lo: number, _hi: number, _value: number): void {}
   store32(_lo: number, _hi: number, _value: number): void {}
   store64(_lo: number, _hi: number, _valueLo: number, _valueHi: number): void {}
+  fetchInstruction(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
+  }
 
   readPage(_pageNumber: number, _offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
     dst.fill(0, dstOffset, dstOffset + lengthBytes);

@@ -1,5 +1,5 @@
 import { PAGE_SHIFT, PAGE_SIZE_BYTES, TWO_POW_32 } from "./address.js";
-import { loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
+import { fetchByParcels, loadCrossing, storeCrossing, type BackendCounters, type MemoryBackend } from "./backend.js";
 import { FramePool, ZERO_FRAME } from "./frame-pool.js";
 import { PageTable } from "./page-table.js";
 
@@ -167,6 +167,29 @@ export class PagedBackend implements MemoryBackend {
     this.stores++;
     this.writeView.setUint32(this.writeBase + offset, valueLo, true);
     this.writeView.setUint32(this.writeBase + offset + 4, valueHi, true);
+  }
+
+  /**
+   * One page check for both parcels of a 32-bit instruction (the 2-byte-load register);
+   * a miss or an instruction at the page's end goes the plain way, through load16.
+   */
+  fetchInstruction(lo: number, hi: number): number {
+    const offset = lo & Paging.OffsetMask;
+    if (lo >>> Paging.Shift !== this.fetchPageLo || hi !== this.fetchPageHi || offset > Paging.LastOffset4) {
+      return this.fetchByParcels(lo, hi);
+    }
+    const at = this.fetchBase + offset;
+    const parcel = this.fetchView.getUint16(at, true);
+    if ((parcel & 3) !== 3) {
+      this.loads++;
+      return parcel;
+    }
+    this.loads += 2;
+    return this.fetchView.getInt32(at, true);
+  }
+
+  private fetchByParcels(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
   }
 
   private loadCrossing(lo: number, hi: number, widthBytes: number): number {

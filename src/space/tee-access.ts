@@ -1,4 +1,4 @@
-import type { MemoryAccess } from "./backend.js";
+import { secondParcelHigh, type MemoryAccess } from "./backend.js";
 
 /**
  * Forwards every access to `primary` (whose load values it returns) and then shows it to
@@ -48,5 +48,11 @@ export class TeeAccess implements MemoryAccess {
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     this.primary.store64(lo, hi, valueLo, valueHi);
     this.observer.store64(lo, hi, valueLo, valueHi);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    const raw = this.primary.fetchInstruction(lo, hi);
+    this.observer.load16(lo, hi);
+    if ((raw & 3) === 3) this.observer.load16((lo + 2) | 0, secondParcelHigh(lo, hi));
+    return raw;
   }
 }

@@ -1,4 +1,4 @@
-import type { MemoryAccess } from "../space/backend.js";
+import { secondParcelHigh, type MemoryAccess } from "../space/backend.js";
 import { TraceWriter } from "./writer.js";
 
 /**
@@ -50,5 +50,11 @@ export class TraceRecorder implements MemoryAccess {
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     this.inner.store64(lo, hi, valueLo, valueHi);
     this.writer.appendWrite(lo, hi, 8, valueLo, valueHi);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    const raw = this.inner.fetchInstruction(lo, hi);
+    this.writer.appendRead(lo, hi, 2);
+    if ((raw & 3) === 3) this.writer.appendRead((lo + 2) | 0, secondParcelHigh(lo, hi), 2);
+    return raw;
   }
 }

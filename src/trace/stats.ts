@@ -1,5 +1,5 @@
 import { PAGE_OFFSET_MASK, PAGE_SHIFT, PAGE_SIZE_BYTES } from "../space/address.js";
-import type { MemoryAccess } from "../space/backend.js";
+import { fetchByParcels, type MemoryAccess } from "../space/backend.js";
 import { PageTable } from "../space/page-table.js";
 
 /** Reuse-distance buckets: distance 1, 2, 3, 4-7, 8-31, 32+, and first touches. */
@@ -76,6 +76,9 @@ export class TraceStats implements MemoryAccess {
   store64(lo: number, hi: number, _valueLo: number, _valueHi: number): void {
     this.writeCounts[8]++;
     this.touch(lo, hi, 8);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    return fetchByParcels(this, lo, hi);
   }
 
   report(): TraceStatsReport {
