@@ -178,14 +178,14 @@ export class PagedBackend implements MemoryBackend {
     if (lo >>> Paging.Shift !== this.fetchPageLo || hi !== this.fetchPageHi || offset > Paging.LastOffset4) {
       return this.fetchByParcels(lo, hi);
     }
-    const at = this.fetchBase + offset;
-    const parcel = this.fetchView.getUint16(at, true);
-    if ((parcel & 3) !== 3) {
+    // Both parcels in one read (offset <= 4092 keeps it in the page), split if compressed.
+    const word = this.fetchView.getInt32(this.fetchBase + offset, true);
+    if ((word & 3) !== 3) {
       this.loads++;
-      return parcel;
+      return word & 0xffff;
     }
     this.loads += 2;
-    return this.fetchView.getInt32(at, true);
+    return word;
   }
 
   private fetchByParcels(lo: number, hi: number): number {
