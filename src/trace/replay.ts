@@ -74,6 +74,8 @@ export function replayChunk(
   // less on the most frequent path).
   let writes = 0;
   let writeValueBytes = 0;
+  // Offsets stay below 2^31 (a chunk is a few MiB), so `| 0` on each step spares TurboFan
+  // an overflow check per addition (callgrind: about 10 host instructions per op).
   let at = start;
   const lastHeader = end - TraceFormat.HeaderBytes;
   while (at <= lastHeader) {
@@ -83,15 +85,15 @@ export function replayChunk(
     // Address halves and values as int32: typical addresses (below 2^30, or just under a
     // 2^32 line like a stack) are then small integers, which a call that TurboFan did not
     // inline passes without boxing a heap number. Backends accept int32 or u32 halves.
-    const lo = view.getInt32(at + 2, true);
-    const hi = view.getInt32(at + 6, true);
+    const lo = view.getInt32((at + 2) | 0, true);
+    const hi = view.getInt32((at + 6) | 0, true);
     if (head === Head.Read2) {
       sumLo += sink.load16(lo, hi);
-      at += TraceFormat.HeaderBytes;
+      at = (at + TraceFormat.HeaderBytes) | 0;
       // Unrolled once: two-byte reads (instruction fetch) come in runs.
       if (at <= lastHeader && view.getUint16(at, true) === Head.Read2) {
-        sumLo += sink.load16(view.getInt32(at + 2, true), view.getInt32(at + 6, true));
-        at += TraceFormat.HeaderBytes;
+        sumLo += sink.load16(view.getInt32((at + 2) | 0, true), view.getInt32((at + 6) | 0, true));
+        at = (at + TraceFormat.HeaderBytes) | 0;
       }
     } else if ((head & 0xff) === TraceFormat.OpRead) {
       if (head === Head.Read8) {
@@ -100,25 +102,25 @@ export function replayChunk(
       } else if (head === Head.Read4) sumLo += sink.load32(lo, hi);
       else if (head === Head.Read1) sumLo += sink.load8(lo, hi);
       else break;
-      at += TraceFormat.HeaderBytes;
+      at = (at + TraceFormat.HeaderBytes) | 0;
     } else {
-      const valueAt = at + TraceFormat.HeaderBytes;
+      const valueAt = (at + TraceFormat.HeaderBytes) | 0;
       if (head === Head.Write8) {
         if (valueAt + 8 > end) break;
-        sink.store64(lo, hi, view.getInt32(valueAt, true), view.getInt32(valueAt + 4, true));
-        at = valueAt + 8;
+        sink.store64(lo, hi, view.getInt32(valueAt, true), view.getInt32((valueAt + 4) | 0, true));
+        at = (valueAt + 8) | 0;
       } else if (head === Head.Write4) {
         if (valueAt + 4 > end) break;
         sink.store32(lo, hi, view.getInt32(valueAt, true));
-        at = valueAt + 4;
+        at = (valueAt + 4) | 0;
       } else if (head === Head.Write2) {
         if (valueAt + 2 > end) break;
         sink.store16(lo, hi, view.getUint16(valueAt, true));
-        at = valueAt + 2;
+        at = (valueAt + 2) | 0;
       } else if (head === Head.Write1) {
         if (valueAt + 1 > end) break;
         sink.store8(lo, hi, bytes[valueAt]);
-        at = valueAt + 1;
+        at = (valueAt + 1) | 0;
       } else break;
       writes++;
       writeValueBytes += head >>> 8;
