@@ -368,3 +368,49 @@ describe("stats", () => {
     assert.equal(parent.load8(0), 1);
   });
 });
+
+describe("instruction fetch", () => {
+  // Parcels near a page's end (one or both in the page), at the top of the low half (the
+  // second parcel's address carries into the high half), and anywhere else.
+  const fetchAddressArb = fc.oneof(
+    fc.integer({ min: 0, max: 64 }).map((page) => BigInt(page * 4096 + 4090)),
+    fc.constantFrom(0xfffffffan, 0xfffffffcn, 0xfffffffen, 0x1_0000_0ffen),
+    fc.bigInt({ min: 0n, max: (1n << 48n) - 8n }).map((address) => address & ~1n),
+  );
+  const parcelArb = fc.integer({ min: 0, max: 0xffff });
+
+  for (const backend of STATEFUL_BACKENDS) {
+    it(`${backend}: fetchInstruction reads and counts as one or two load16 calls`, () => {
+      fc.assert(
+        fc.property(fetchAddressArb, fc.array(parcelArb, { minLength: 3, maxLength: 3 }), fc.boolean(), (address, parcels, twice) => {
+          const space = new AddressSpace({ backend });
+          parcels.forEach((parcel, k) => space.store16(address + 2n * BigInt(k), parcel));
+          const loadsBefore = space.stats().loads;
+          const lo = lowOf(address);
+          const hi = Number(address >> 32n);
+          const first = space.access.fetchInstruction(lo, hi);
+          if (twice) assert.equal(space.access.fetchInstruction(lo, hi), first); // on a warm page register
+          const is32 = (parcels[0] & 3) === 3;
+          assert.equal(first, is32 ? (parcels[0] | (parcels[1] << 16)) | 0 : parcels[0]);
+          assert.equal(space.stats().loads - loadsBefore, (is32 ? 2 : 1) * (twice ? 2 : 1));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it("a tee shows its observer the parcels as separate two-byte reads", () => {
+    const space = new AddressSpace({ backend: "paged" });
+    space.store32(0xfffffffen, 0x1234_5673); // a 32-bit instruction whose second parcel is at 2^32
+    const sink = new RecordingSink();
+    const tee = new TeeAccess(space.access, sink);
+    assert.equal(tee.fetchInstruction(-2, 0), 0x1234_5673);
+    assert.deepEqual(
+      sink.ops.map((op) => [op.write, op.width, op.address]),
+      [
+        [false, 2, 0xfffffffen],
+        [false, 2, 0x1_0000_0000n],
+      ],
+    );
+  });
+});
