@@ -7,7 +7,9 @@ import fc from "fast-check";
 import { GuestLoadError } from "../src/guest/elf.js";
 import { buildFibGuest, fibonacciMod64 } from "../src/guest/fib-guest.js";
 import { GuestError, Hart, type SyscallHandler } from "../src/guest/hart.js";
+import { MMAP_BASE } from "../src/guest/loader.js";
 import { runGuest } from "../src/guest/run-guest.js";
+import { LinuxSyscalls } from "../src/guest/syscalls.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import { TraceStats } from "../src/trace/stats.js";
 import { replayFile } from "../src/trace/replay.js";
@@ -278,6 +280,39 @@ describe("programs and errors", () => {
         assert.throws(() => runGuest(path), (error: unknown) => error instanceof GuestLoadError && message.test(error.message) && error.message.startsWith(path));
       }
     });
+  });
+
+  it("mmap, munmap and mprotect map, release and protect page ranges, with Linux's error numbers", () => {
+    const space = new AddressSpace();
+    const syscalls = new LinuxSyscalls(space, 0x100000n, { stdin: new Uint8Array(0), write: () => {} });
+    const hart = new Hart(space.access, syscalls);
+    const call = (number: number, ...args: bigint[]): bigint => {
+      args.forEach((value, index) => hart.setRegister(Reg.a0 + index, value));
+      hart.setRegister(Reg.a7, BigInt(number));
+      syscalls.handle(hart);
+      return BigInt.asIntN(64, hart.register(Reg.a0));
+    };
+    const [MMAP, MUNMAP, MPROTECT, EINVAL, ENOMEM] = [222, 215, 226, -22n, -12n];
+    const base = call(MMAP, 0n, 3n * 4096n, 3n, 0x22n, U64, 0n);
+    assert.equal(base, MMAP_BASE);
+    for (let page = 0n; page < 3n; page++) space.store64(base + page * 4096n, 0x1234n + page);
+    assert.equal(space.stats().residentPages, 3);
+    assert.equal(call(MUNMAP, base + 4096n, 1n), 0n); // a length rounds up to whole pages
+    assert.equal(space.stats().residentPages, 2);
+    assert.equal(space.load64(base + 4096n), 0n);
+    assert.equal(space.load64(base + 8192n), 0x1236n);
+    assert.deepEqual(
+      space.regions().filter((region) => region.start >= base).map((region) => [region.start - base, region.end - base]),
+      [
+        [0n, 4096n],
+        [8192n, 12288n],
+      ],
+    );
+    assert.equal(call(MUNMAP, base + 1n, 4096n), EINVAL, "unaligned");
+    assert.equal(call(MPROTECT, base, 4096n, 1n), 0n);
+    assert.equal(space.regions().find((region) => region.start === base)?.protection, "r--");
+    assert.equal(call(MPROTECT, base, 3n * 4096n, 1n), ENOMEM, "the middle page is unmapped");
+    assert.equal(call(MPROTECT, base, 4096n, 8n), EINVAL, "unknown protection bits");
   });
 
   it("the run's exit code is the guest's", () => {

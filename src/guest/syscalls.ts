@@ -17,6 +17,10 @@ const ENOTTY = 25n;
 const ESPIPE = 29n;
 const ENOMEM = 12n;
 const ENODEV = 19n;
+const EINVAL = 22n;
+const ADDRESS_LIMIT = 1n << 64n;
+/** PROT_READ | PROT_WRITE | PROT_EXEC: mprotect's protection bits are the AddressSpace's. */
+const PROT_BITS = 7n;
 const MAP_ANONYMOUS = 0x20n;
 const S_IFCHR = 0x2000;
 const STAT_BYTES = 128;
@@ -68,7 +72,11 @@ export class LinuxSyscalls implements SyscallHandler {
         reply(this.mmap(arg(1), arg(3), signedArg(4)));
         return false;
       case 215: // munmap
+        reply(this.munmap(arg(0), arg(1)));
+        return false;
       case 226: // mprotect
+        reply(this.mprotect(arg(0), arg(1), arg(2)));
+        return false;
       case 57: // close
       case 99: // set_robust_list
       case 134: // rt_sigaction
@@ -154,6 +162,41 @@ export class LinuxSyscalls implements SyscallHandler {
     this.space.map(address, size, "rw-");
     this.mmapNext += size;
     return address;
+  }
+
+  /**
+   * Releases the pages of the range (their frames go back; they read as zero, and fault in a
+   * strict space). Like Linux, any page-aligned range may be unmapped, mapped or not; the
+   * bump allocator of mmap does not hand the addresses out again.
+   */
+  private munmap(address: bigint, length: bigint): bigint {
+    const size = (length + PAGE - 1n) & ~(PAGE - 1n);
+    if (address % PAGE !== 0n || size === 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
+    this.space.unmap(address, size);
+    return 0n;
+  }
+
+  /** Sets the protection of mapped pages (it matters in a strict space); ENOMEM if any is unmapped. */
+  private mprotect(address: bigint, length: bigint, protection: bigint): bigint {
+    const size = (length + PAGE - 1n) & ~(PAGE - 1n);
+    if (address % PAGE !== 0n || (protection & ~PROT_BITS) !== 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
+    if (size === 0n) return 0n;
+    if (!this.isMapped(address, size)) return -ENOMEM;
+    this.space.protect(address, size, Number(protection));
+    return 0n;
+  }
+
+  /** Whether the regions (sorted, not overlapping) cover [address, address + size) without a gap. */
+  private isMapped(address: bigint, size: bigint): boolean {
+    const end = address + size;
+    let covered = address;
+    for (const region of this.space.regions()) {
+      if (region.end <= covered) continue;
+      if (region.start > covered) return false;
+      covered = region.end;
+      if (covered >= end) return true;
+    }
+    return false;
   }
 
   private fstat(fd: bigint, buffer: bigint): bigint {
