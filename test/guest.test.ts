@@ -315,6 +315,41 @@ describe("programs and errors", () => {
     assert.equal(call(MPROTECT, base, 4096n, 8n), EINVAL, "unknown protection bits");
   });
 
+  it("fuzz: a corrupted ELF loads and runs, or fails with an error naming the file", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "fuzzed.elf");
+      const valid = buildElf(assemble([iType(7, 0, 0, Reg.a0, 0x13), iType(93, 0, 0, Reg.a7, 0x13), ECALL]));
+      // Header and program header bytes (where sizes, offsets and addresses live), or any.
+      const headerByte = fc.integer({ min: 0, max: 64 + 56 - 1 });
+      const anyByte = fc.integer({ min: 0, max: valid.length - 1 });
+      const edit = fc.tuple(fc.oneof(headerByte, anyByte), fc.integer({ min: 0, max: 255 }));
+      fc.assert(
+        fc.property(fc.array(edit, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: valid.length }), (edits, length) => {
+          const bytes = valid.slice(0, Math.max(length, 1));
+          for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+          writeFileSync(path, bytes);
+          try {
+            runGuest(path, { write: () => {}, maxInstructions: 1000 });
+          } catch (error) {
+            if (error instanceof GuestLoadError) assert.ok(error.message.startsWith(path), error.message);
+            else assert.ok(error instanceof GuestError, `not a guest error: ${String(error)}`);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  it("a segment reaching past the mmap area is refused before anything is mapped (not walked page by page)", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "huge.elf");
+      const bytes = buildElf(assemble([ECALL]));
+      new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(64 + 40, 1n << 44n, true); // p_memsz of the first segment
+      writeFileSync(path, bytes);
+      assert.throws(() => runGuest(path), (error: unknown) => error instanceof GuestLoadError && /above the mmap area/.test(error.message));
+    });
+  });
+
   it("the run's exit code is the guest's", () => {
     withTempDir((folder) => {
       const path = join(folder, "exit.elf");

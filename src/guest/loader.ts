@@ -34,38 +34,17 @@ function alignDown(value: bigint): bigint {
  */
 export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string, argv: string[]): LoadedProgram {
   const image = parseElf(bytes, file);
-  const pageProtection = new Map<bigint, number>();
-  let imageEnd = 0n;
-  const addRange = (start: bigint, end: bigint, protection: number): void => {
-    for (let page = alignDown(start); page < end; page += PAGE) pageProtection.set(page, (pageProtection.get(page) ?? 0) | protection);
-    if (end > imageEnd) imageEnd = end;
-  };
+  const ranges: PageRange[] = [];
   for (const segment of image.segments) {
     const protection =
       (segment.flags & PF_R ? PROT_READ : 0) | (segment.flags & PF_W ? PROT_WRITE : 0) | (segment.flags & PF_X ? PROT_EXEC : 0);
-    addRange(segment.virtualAddress, segment.virtualAddress + segment.memoryBytes, protection);
-    if (hasLoadCopy(segment)) addRange(segment.physicalAddress, segment.physicalAddress + BigInt(segment.fileBytes), PROT_READ);
+    ranges.push({ start: segment.virtualAddress, end: segment.virtualAddress + segment.memoryBytes, protection });
+    if (hasLoadCopy(segment)) ranges.push({ start: segment.physicalAddress, end: segment.physicalAddress + BigInt(segment.fileBytes), protection: PROT_READ });
   }
+  // Checked before anything is mapped: a corrupt size must be an error, not a huge mapping.
+  const imageEnd = ranges.reduce((end, range) => (range.end > end ? range.end : end), 0n);
   if (alignUp(imageEnd) > MMAP_BASE) throw new GuestLoadError(file, `image ends at 0x${imageEnd.toString(16)}, above the mmap area`);
-  // Map runs of pages with equal protection.
-  const pages = [...pageProtection.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  let runStart = -1n;
-  let runEnd = -1n;
-  let runProtection = -1;
-  const flush = (): void => {
-    if (runStart >= 0n) space.map(runStart, runEnd - runStart, runProtection);
-  };
-  for (const page of pages) {
-    const protection = pageProtection.get(page)!;
-    if (page === runEnd && protection === runProtection) runEnd += PAGE;
-    else {
-      flush();
-      runStart = page;
-      runEnd = page + PAGE;
-      runProtection = protection;
-    }
-  }
-  flush();
+  for (const run of protectionRuns(ranges)) space.map(run.start, run.end - run.start, run.protection);
   for (const segment of image.segments) {
     const contents = bytes.subarray(segment.fileOffset, segment.fileOffset + segment.fileBytes);
     if (segment.fileBytes > 0) space.write(segment.virtualAddress, contents);
@@ -73,6 +52,48 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
   }
   space.map(STACK_TOP - STACK_BYTES, STACK_BYTES, "rw-");
   return { entry: image.entry, stackPointer: writeStartupStack(space, argv), breakStart: alignUp(imageEnd) };
+}
+
+interface PageRange {
+  start: bigint;
+  end: bigint;
+  protection: number;
+}
+
+/**
+ * The pages the ranges cover, as runs of equal protection: a page shared by two ranges gets
+ * the union of theirs. Works on the ranges' boundaries, so its cost does not grow with their
+ * sizes (a segment may reserve gigabytes of .bss).
+ */
+function protectionRuns(ranges: PageRange[]): PageRange[] {
+  // A sweep over the boundaries (a file may hold thousands of program headers): at each, the
+  // ranges starting there join and those ending there leave; per protection bit, how many cover.
+  const events: { at: bigint; step: 1 | -1; protection: number }[] = [];
+  for (const range of ranges) {
+    const start = alignDown(range.start);
+    const end = alignUp(range.end);
+    if (end <= start) continue;
+    events.push({ at: start, step: 1, protection: range.protection }, { at: end, step: -1, protection: range.protection });
+  }
+  events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const bitCounts = [0, 0, 0];
+  let covering = 0;
+  const runs: PageRange[] = [];
+  for (let index = 0; index < events.length; ) {
+    const at = events[index].at;
+    for (; index < events.length && events[index].at === at; index++) {
+      const event = events[index];
+      covering += event.step;
+      for (let bit = 0; bit < bitCounts.length; bit++) if (event.protection & (1 << bit)) bitCounts[bit] += event.step;
+    }
+    if (covering === 0 || index === events.length) continue;
+    const end = events[index].at;
+    const protection = bitCounts.reduce((union, count, bit) => (count > 0 ? union | (1 << bit) : union), 0);
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.end === at && last.protection === protection) last.end = end;
+    else runs.push({ start: at, end, protection });
+  }
+  return runs;
 }
 
 /**
