@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
 import { SimulatedMedium } from "../src/persist/medium.js";
 import { Random } from "../src/util/random.js";
@@ -187,6 +188,47 @@ describe("address-space images", () => {
       assert.throws(() => AddressSpace.load(path), /space\.img: not an address-space image: checksum mismatch .* at byte offset 0/);
       writeFileSync(path, "hello");
       assert.throws(() => AddressSpace.load(path), /not an address-space image: truncated segment header at byte offset 0/);
+    });
+  });
+
+  it("fuzz: a corrupted image loads as one of its checkpoints, or fails with an error naming the file", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "space.img");
+      const space = new AddressSpace();
+      space.map(0x7000, 4096, "rw-");
+      space.store32(0x7000, 1);
+      space.checkpoint(path);
+      const firstBytes = readFileSync(path).length;
+      // Every byte of the pages and the region map must be exactly one checkpoint's.
+      const snapshot = (of: AddressSpace): string => JSON.stringify([of.regions(), Array.from(of.read(0x7000, 3 * 4096))], (_, v) => (typeof v === "bigint" ? v.toString() : v));
+      const first = snapshot(space);
+      space.store32(0x7000, 2);
+      space.store32(0x9000, 3);
+      space.protect(0x7000, 4096, "r--");
+      space.checkpoint(path);
+      const second = snapshot(space);
+      const whole = readFileSync(path);
+      const edit = fc.tuple(fc.integer({ min: 0, max: whole.length - 1 }), fc.integer({ min: 1, max: 255 }));
+      fc.assert(
+        fc.property(fc.array(edit, { minLength: 0, maxLength: 6 }), fc.integer({ min: 0, max: whole.length }), (edits, length) => {
+          const bytes = Uint8Array.from(whole.subarray(0, length));
+          for (const [at, flip] of edits) if (at < bytes.length) bytes[at] ^= flip;
+          writeFileSync(path, bytes);
+          let loaded: AddressSpace;
+          try {
+            loaded = AddressSpace.load(path);
+          } catch (error) {
+            assert.ok(error instanceof Error && error.name === "ImageFormatError" && error.message.startsWith(path), String(error));
+            // Only a damaged first checkpoint is an error; the second is then never reached.
+            assert.ok(length < firstBytes || edits.some(([at]) => at < firstBytes), "a whole first checkpoint loads");
+            return;
+          }
+          const state = snapshot(loaded);
+          assert.ok(state === first || state === second, "the loaded image is neither checkpoint");
+          if (length === whole.length && edits.length === 0) assert.equal(state, second);
+        }),
+        { numRuns: 200 },
+      );
     });
   });
 
