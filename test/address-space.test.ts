@@ -331,6 +331,22 @@ describe("regions and strict mode", () => {
     fault(() => space.load8(0x12000));
   });
 
+  it("strict mode: instruction fetch needs execute permission, parcel by parcel", () => {
+    const space = new AddressSpace({ strict: true });
+    space.map(0x10000, 0x1000, "rw-");
+    space.map(0x11000, 0x1000, "rw-");
+    space.store16(0x10ffe, 0x0013); // a 32-bit instruction's first parcel, last in the x page
+    space.protect(0x10000, 0x1000, "r-x");
+    space.store16(0x11000, 0x0001);
+    assert.equal(space.access.fetchInstruction(0x10ff0, 0), 0); // a compressed parcel in the x page
+    assert.throws(
+      () => space.access.fetchInstruction(0x10ffe, 0), // its second parcel is in the rw- page
+      (error: unknown) => error instanceof MemoryFault && error.access === "fetch" && error.address === 0x11000n && error.reason === "protection",
+    );
+    assert.throws(() => space.access.fetchInstruction(0x11000, 0), /2-byte fetch at 0x0000000000011000: region does not allow fetch/);
+    assert.equal(space.load16(0x11000), 1, "reading the rw- page is still allowed");
+  });
+
   it("unmap releases pages: they read as zero and leave the resident count", () => {
     const space = new AddressSpace();
     space.map(0x100000, 0x10000, "rw");

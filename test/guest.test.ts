@@ -350,6 +350,19 @@ describe("programs and errors", () => {
     });
   });
 
+  it("strict mode: the guest runs in its mappings, and executing its stack is a fetch fault naming the pc", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "strict.elf");
+      // sd ra, -8(sp); ld a0, -8(sp); exit(0) -- stack and data accesses inside the mappings.
+      writeFileSync(path, buildElf(assemble([sType(-8, Reg.ra, Reg.sp, 3), iType(-8, Reg.sp, 3, Reg.a0, 0x03), iType(0, 0, 0, Reg.a0, 0x13), iType(93, 0, 0, Reg.a7, 0x13), ECALL])));
+      assert.equal(runGuest(path, { strict: true }).exitCode, 0);
+      // jalr x0, 0(sp): jumps into the rw- stack.
+      writeFileSync(path, buildElf(assemble([iType(0, Reg.sp, 0, 0, 0x67)])));
+      assert.throws(() => runGuest(path, { strict: true }), (error: unknown) => error instanceof GuestError && /2-byte fetch at 0x0*3f+[0-9a-f]+: region does not allow fetch \(pc 0x0*3f/.test(error.message));
+      assert.throws(() => runGuest(path, { strict: false, maxInstructions: 10 }), /illegal or unimplemented instruction 0x0000/, "flat: the stack's bytes run (zero: illegal)");
+    });
+  });
+
   it("the run's exit code is the guest's", () => {
     withTempDir((folder) => {
       const path = join(folder, "exit.elf");

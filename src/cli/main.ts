@@ -56,6 +56,11 @@ program
   .option("--trace <out>", "record the guest's memory traffic in the interchange format")
   .option("--stats", "print instructions, MIPS, pages and memory ops by kind and width (to stderr)")
   .option("--max-instructions <n>", "stop after this many instructions", parseOps)
+  .option(
+    "--strict",
+    "fault on any access outside the guest's mappings (segments, stack, brk, mmap) or against their permissions (fetch needs x); " +
+      "bare-metal guests whose stack lies outside their ELF segments (our picolibc builds) need the default flat space",
+  )
   .action((guest: string, args: string[], options: RunCommandOptions) => runRunCommand(guest, args, options));
 
 const trace = program.command("trace").description("inspect and generate traces");

@@ -10,6 +10,7 @@ export interface RunCommandOptions {
   trace?: string;
   stats?: boolean;
   maxInstructions?: number;
+  strict?: boolean;
 }
 
 /** `memspace run GUEST`: runs the guest, forwards its output, exits with its exit code. */
@@ -21,6 +22,7 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
     tracePath: options.trace,
     collectStats: options.stats === true,
     maxInstructions: options.maxInstructions,
+    strict: options.strict === true,
   });
   if (options.stats) {
     const memory = result.space.stats();

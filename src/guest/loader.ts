@@ -44,12 +44,16 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
   // Checked before anything is mapped: a corrupt size must be an error, not a huge mapping.
   const imageEnd = ranges.reduce((end, range) => (range.end > end ? range.end : end), 0n);
   if (alignUp(imageEnd) > MMAP_BASE) throw new GuestLoadError(file, `image ends at 0x${imageEnd.toString(16)}, above the mmap area`);
-  for (const run of protectionRuns(ranges)) space.map(run.start, run.end - run.start, run.protection);
+  // Writable while the contents go in (a strict space checks the loader's writes too), then
+  // each run gets its own protection.
+  const runs = protectionRuns(ranges);
+  for (const run of runs) space.map(run.start, run.end - run.start, run.protection | PROT_WRITE);
   for (const segment of image.segments) {
     const contents = bytes.subarray(segment.fileOffset, segment.fileOffset + segment.fileBytes);
     if (segment.fileBytes > 0) space.write(segment.virtualAddress, contents);
     if (hasLoadCopy(segment)) space.write(segment.physicalAddress, contents);
   }
+  for (const run of runs) if ((run.protection & PROT_WRITE) === 0) space.protect(run.start, run.end - run.start, run.protection);
   space.map(STACK_TOP - STACK_BYTES, STACK_BYTES, "rw-");
   return { entry: image.entry, stackPointer: writeStartupStack(space, argv), breakStart: alignUp(imageEnd) };
 }

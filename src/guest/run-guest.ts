@@ -22,6 +22,12 @@ export interface RunGuestOptions {
   /** Gather trace statistics of the memory traffic while running. */
   collectStats?: boolean;
   maxInstructions?: number;
+  /**
+   * A strict AddressSpace: an access outside the guest's mappings (image segments with their
+   * permissions, stack, brk heap, mmaps), or against their permissions, stops the run with a
+   * fault naming the address, width, kind and pc. Off by default (a flat space, as recorded).
+   */
+  strict?: boolean;
 }
 
 export interface RunGuestResult {
@@ -40,7 +46,7 @@ export interface RunGuestResult {
 /** Loads a static RV64IMAC ELF into a fresh AddressSpace and runs it to its exit. */
 export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestResult {
   const bytes = readFileSync(file);
-  const space = new AddressSpace({ backend: options.backend ?? "paged" });
+  const space = new AddressSpace({ backend: options.backend ?? "paged", strict: options.strict === true });
   const program = loadProgram(space, bytes, file, [basename(file), ...(options.args ?? [])]);
   const io: GuestIo = {
     stdin: options.stdin ?? new Uint8Array(0),

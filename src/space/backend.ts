@@ -44,8 +44,13 @@ export interface MemoryAccess {
   fetchInstruction(lo: number, hi: number): number;
 }
 
+/** What `fetchByParcels` reads parcels through: any MemoryAccess, or a checking adapter. */
+export interface ParcelReader {
+  load16(lo: number, hi: number): number;
+}
+
 /** `fetchInstruction` as one or two `load16` calls: for sinks and wrappers with no shortcut. */
-export function fetchByParcels(access: MemoryAccess, lo: number, hi: number): number {
+export function fetchByParcels(access: ParcelReader, lo: number, hi: number): number {
   const parcel = access.load16(lo, hi);
   if ((parcel & 3) !== 3) return parcel;
   return parcel | (access.load16((lo + 2) | 0, secondParcelHigh(lo, hi)) << 16);

@@ -1,6 +1,6 @@
 import { checkAccessEnd, PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves, TWO_POW_32 } from "./address.js";
-import { fetchByParcels, type BackendCounters, type BackendKind, type MemoryBackend } from "./backend.js";
-import { MemoryFault, PROT_READ, PROT_WRITE, type AccessKind } from "./protection.js";
+import { fetchByParcels, type BackendCounters, type BackendKind, type MemoryBackend, type ParcelReader } from "./backend.js";
+import { MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from "./protection.js";
 import type { RegionMap } from "./region-map.js";
 
 /**
@@ -14,6 +14,14 @@ export class GuardedBackend implements MemoryBackend {
   private allowedFirstPage = 0;
   private allowedEndPage = 0;
   private allowedProtection = 0;
+
+  /** Parcel loads that need PROT_EXEC, for fetchByParcels. */
+  private readonly executable: ParcelReader = {
+    load16: (lo, hi) => {
+      this.check(lo, hi, 2, PROT_EXEC);
+      return this.inner.load16(lo, hi);
+    },
+  };
 
   constructor(
     readonly inner: MemoryBackend,
@@ -63,9 +71,9 @@ export class GuardedBackend implements MemoryBackend {
     this.check(lo, hi, 8, PROT_WRITE);
     this.inner.store64(lo, hi, valueLo, valueHi);
   }
-  /** Both parcels go through `load16`, so each is checked against the regions. */
+  /** Instruction fetch needs execute permission: each parcel is checked (a "fetch" fault). */
   fetchInstruction(lo: number, hi: number): number {
-    return fetchByParcels(this, lo, hi);
+    return fetchByParcels(this.executable, lo, hi);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
@@ -99,7 +107,7 @@ export class GuardedBackend implements MemoryBackend {
 
   private checkSlow(lo: number, hi: number, widthBytes: number, needed: number, page: number, lastPage: number): void {
     checkAccessEnd(lo, hi, widthBytes);
-    const access: AccessKind = needed === PROT_WRITE ? "write" : "read";
+    const access: AccessKind = needed === PROT_WRITE ? "write" : needed === PROT_EXEC ? "fetch" : "read";
     const address = BigInt(hi >>> 0) * BigInt(TWO_POW_32) + BigInt(lo >>> 0);
     const denied = this.regions.firstDenied(page, lastPage + 1, needed);
     if (denied >= 0) {
