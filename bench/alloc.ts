@@ -175,6 +175,8 @@ function buildDriver(folder: string): string | null {
 export interface AllocBenchOptions {
   scale: number;
   runs: number;
+  /** The workloads to run (default: all). */
+  workloads?: Workload[];
   json?: string;
   /** Where to write the SVG chart (default: next to the JSON file, if any). */
   chart?: string;
@@ -190,7 +192,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       process.stdout.write(`${native.name} skipped: ${native.preload} not found (run bash bench/setup-alloc.sh)\n`);
       return false;
     });
-    for (const workload of WORKLOADS) {
+    for (const workload of options.workloads ?? WORKLOADS) {
       const sequence = buildWorkload(workload, options.scale);
       const opsFile = join(folder, `${workload}.ops`);
       writeFileSync(opsFile, new Uint8Array(sequence.ops.buffer));
@@ -234,8 +236,25 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   } else {
     const { values } = parseArgs({
       args: process.argv.slice(2),
-      options: { quick: { type: "boolean", default: false }, json: { type: "string" }, chart: { type: "string" }, scale: { type: "string" }, runs: { type: "string" } },
+      options: {
+        quick: { type: "boolean", default: false },
+        json: { type: "string" },
+        chart: { type: "string" },
+        scale: { type: "string" },
+        runs: { type: "string" },
+        workloads: { type: "string" },
+      },
     });
-    await runAllocBench({ scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)), runs: Number(values.runs ?? (values.quick ? 1 : 3)), json: values.json, chart: values.chart });
+    const workloads = values.workloads?.split(",").map((name) => {
+      if (!(WORKLOADS as readonly string[]).includes(name)) throw new Error(`unknown workload ${name} (known: ${WORKLOADS.join(", ")})`);
+      return name as Workload;
+    });
+    await runAllocBench({
+      scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),
+      runs: Number(values.runs ?? (values.quick ? 1 : 3)),
+      workloads,
+      json: values.json,
+      chart: values.chart,
+    });
   }
 }
