@@ -191,13 +191,7 @@ export class Heap {
    * live set at steady state (larson) a third of mallocs land here.
    */
   private mallocFromNextSpan(sizeClass: number, full: number): number {
-    const headWord = this.workerWord + W.ClassHeads + sizeClass;
-    this.unlinkSpan(full, headWord);
-    // The next span usually has room: carve from it here. Handing every such malloc to
-    // allocateSmall (its loop, inbox and lock checks) cost larson 9% more host instructions
-    // per op (callgrind: 670 -> 729); anything less common still goes there.
-    const next = this.words[headWord];
-    if (next !== 0 && this.hasRoom(next)) return this.carve(next, false);
+    this.unlinkSpan(full, this.workerWord + W.ClassHeads + sizeClass);
     return this.allocateSmall(sizeClass, false);
   }
 
