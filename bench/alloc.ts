@@ -19,6 +19,7 @@ import { MemPool } from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
+import { knownNames } from "./options.js";
 import { median } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 
@@ -245,10 +246,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
         workloads: { type: "string" },
       },
     });
-    const workloads = values.workloads?.split(",").map((name) => {
-      if (!(WORKLOADS as readonly string[]).includes(name)) throw new Error(`unknown workload ${name} (known: ${WORKLOADS.join(", ")})`);
-      return name as Workload;
-    });
+    const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
     await runAllocBench({
       scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),
       runs: Number(values.runs ?? (values.quick ? 1 : 3)),

@@ -24,6 +24,7 @@ import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median } from "../src/util/median.js";
+import { knownNames } from "./options.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
@@ -180,10 +181,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
     runs: positive("runs", values.runs, values.quick ? 1 : 2),
     rounds: positive("rounds", values.rounds, values.quick ? 1 : 3),
     workerCounts: values.workers.split(",").map((text) => positive("workers", text, 1)),
-    benchmarks: values.benchmarks.split(",").map((name) => {
-      if (!(BENCHMARKS as string[]).includes(name)) throw new Error(`--benchmarks: unknown benchmark ${name} (known: ${BENCHMARKS.join(", ")})`);
-      return name as FramesBenchmark;
-    }),
+    benchmarks: knownNames<FramesBenchmark>("benchmarks", values.benchmarks, BENCHMARKS),
     orders: values.orders.split(",").map((text) => {
       const order = Number(text);
       if (!Number.isInteger(order) || order < 0 || order > 10) throw new Error(`--orders: ${text} is not an order from 0 to 10`);
