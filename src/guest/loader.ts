@@ -18,11 +18,12 @@ export interface LoadedProgram {
   breakStart: bigint;
 }
 
-function alignUp(value: bigint): bigint {
+/** The address rounded up to a page boundary (also for syscall lengths). */
+export function pageAlignUp(value: bigint): bigint {
   return (value + PAGE - 1n) & ~(PAGE - 1n);
 }
 
-function alignDown(value: bigint): bigint {
+function pageAlignDown(value: bigint): bigint {
   return value & ~(PAGE - 1n);
 }
 
@@ -43,7 +44,7 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
   }
   // Checked before anything is mapped: a corrupt size must be an error, not a huge mapping.
   const imageEnd = ranges.reduce((end, range) => (range.end > end ? range.end : end), 0n);
-  if (alignUp(imageEnd) > MMAP_BASE) throw new GuestLoadError(file, `image ends at 0x${imageEnd.toString(16)}, above the mmap area`);
+  if (pageAlignUp(imageEnd) > MMAP_BASE) throw new GuestLoadError(file, `image ends at 0x${imageEnd.toString(16)}, above the mmap area`);
   // Writable while the contents go in (a strict space checks the loader's writes too), then
   // each run gets its own protection.
   const runs = protectionRuns(ranges);
@@ -55,7 +56,7 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
   }
   for (const run of runs) if ((run.protection & PROT_WRITE) === 0) space.protect(run.start, run.end - run.start, run.protection);
   space.map(STACK_TOP - STACK_BYTES, STACK_BYTES, "rw-");
-  return { entry: image.entry, stackPointer: writeStartupStack(space, argv), breakStart: alignUp(imageEnd) };
+  return { entry: image.entry, stackPointer: writeStartupStack(space, argv), breakStart: pageAlignUp(imageEnd) };
 }
 
 interface PageRange {
@@ -74,8 +75,8 @@ function protectionRuns(ranges: PageRange[]): PageRange[] {
   // ranges starting there join and those ending there leave; per protection bit, how many cover.
   const events: { at: bigint; step: 1 | -1; protection: number }[] = [];
   for (const range of ranges) {
-    const start = alignDown(range.start);
-    const end = alignUp(range.end);
+    const start = pageAlignDown(range.start);
+    const end = pageAlignUp(range.end);
     if (end <= start) continue;
     events.push({ at: start, step: 1, protection: range.protection }, { at: end, step: -1, protection: range.protection });
   }

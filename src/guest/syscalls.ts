@@ -1,6 +1,6 @@
 import { PAGE_SIZE_BYTES } from "../space/address.js";
 import type { AddressSpace } from "../space/address-space.js";
-import { MMAP_BASE, STACK_TOP, STACK_BYTES } from "./loader.js";
+import { MMAP_BASE, pageAlignUp, STACK_TOP, STACK_BYTES } from "./loader.js";
 import { GuestError, type Hart, type SyscallHandler } from "./hart.js";
 
 /** Where guest output goes and where its input comes from. */
@@ -145,7 +145,7 @@ export class LinuxSyscalls implements SyscallHandler {
 
   private brk(requested: bigint): bigint {
     if (requested < this.breakStart || requested > this.breakStart + BREAK_LIMIT_BYTES) return this.breakEnd;
-    const mappedEnd = (requested + PAGE - 1n) & ~(PAGE - 1n);
+    const mappedEnd = pageAlignUp(requested);
     if (mappedEnd > this.mappedBreakEnd) {
       this.space.map(this.mappedBreakEnd, mappedEnd - this.mappedBreakEnd, "rw-");
       this.mappedBreakEnd = mappedEnd;
@@ -156,7 +156,7 @@ export class LinuxSyscalls implements SyscallHandler {
 
   private mmap(length: bigint, flags: bigint, fd: bigint): bigint {
     if ((flags & MAP_ANONYMOUS) === 0n || fd !== -1n) return -ENODEV;
-    const size = (length + PAGE - 1n) & ~(PAGE - 1n);
+    const size = pageAlignUp(length);
     if (size === 0n || this.mmapNext + size > STACK_TOP - STACK_BYTES) return -ENOMEM;
     const address = this.mmapNext;
     this.space.map(address, size, "rw-");
@@ -170,7 +170,7 @@ export class LinuxSyscalls implements SyscallHandler {
    * bump allocator of mmap does not hand the addresses out again.
    */
   private munmap(address: bigint, length: bigint): bigint {
-    const size = (length + PAGE - 1n) & ~(PAGE - 1n);
+    const size = pageAlignUp(length);
     if (address % PAGE !== 0n || size === 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
     this.space.unmap(address, size);
     return 0n;
@@ -178,25 +178,12 @@ export class LinuxSyscalls implements SyscallHandler {
 
   /** Sets the protection of mapped pages (it matters in a strict space); ENOMEM if any is unmapped. */
   private mprotect(address: bigint, length: bigint, protection: bigint): bigint {
-    const size = (length + PAGE - 1n) & ~(PAGE - 1n);
+    const size = pageAlignUp(length);
     if (address % PAGE !== 0n || (protection & ~PROT_BITS) !== 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
     if (size === 0n) return 0n;
-    if (!this.isMapped(address, size)) return -ENOMEM;
+    if (!this.space.isMapped(address, size)) return -ENOMEM;
     this.space.protect(address, size, Number(protection));
     return 0n;
-  }
-
-  /** Whether the regions (sorted, not overlapping) cover [address, address + size) without a gap. */
-  private isMapped(address: bigint, size: bigint): boolean {
-    const end = address + size;
-    let covered = address;
-    for (const region of this.space.regions()) {
-      if (region.end <= covered) continue;
-      if (region.start > covered) return false;
-      covered = region.end;
-      if (covered >= end) return true;
-    }
-    return false;
   }
 
   private fstat(fd: bigint, buffer: bigint): bigint {

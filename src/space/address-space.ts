@@ -16,7 +16,7 @@ import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
 import { createBackend } from "./create-backend.js";
 import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import { GuardedBackend } from "./guarded-backend.js";
-import { MemoryFault, parseProtection, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
+import { MemoryFault, parseProtection, PROT_NONE, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
 import { decodeImage, encodeSegment, SegmentKind, segmentKind, segmentSequence } from "./image.js";
 import { appendToFile, replaceFile } from "../persist/files.js";
@@ -211,6 +211,12 @@ export class AddressSpace {
     const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "protect");
     this.regionMap.protect(firstPage, endPage, parseProtection(protection));
     this.regionsChanged();
+  }
+
+  /** Whether every page of the range is mapped (with any protection). */
+  isMapped(address: Address, sizeBytes: number | bigint): boolean {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "isMapped");
+    return this.regionMap.firstDenied(firstPage, endPage, PROT_NONE) < 0;
   }
 
   regions(): RegionInfo[] {
