@@ -1,7 +1,8 @@
 /**
  * Allocator benchmark (`memspace bench alloc [--quick] [--json FILE]`): each workload of
  * bench/alloc-workloads.ts replayed by the memspace Heap and @thi.ng/malloc's MemPool (same
- * buffer size, each in a fresh process: a warm-up run, then the median of the timed runs),
+ * buffer size, each in a fresh process: one allocator replays a warm-up run, then the timed
+ * runs, whose median counts),
  * and by glibc, mimalloc and jemalloc through a small C driver (bench/native/alloc-driver.c;
  * mimalloc and jemalloc by LD_PRELOAD of Debian's libmimalloc2.0 and libjemalloc2, which
  * bench/setup-alloc.sh installs; skipped with a message where missing).
@@ -138,11 +139,16 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
   // MemPool's first-fit free list makes it 100-1000x slower on the churn workloads: one
   // timed run (no warm-up) keeps the benchmark to minutes; its ratio is not in doubt.
   const slow = allocatorName === "thi.ng";
+  // One allocator for every run, as the C driver has one malloc: each sequence ends with
+  // everything freed, so a run after the first starts on a warm, empty heap (its pages
+  // already faulted in), and the replay's call targets stay the same (new closures per run
+  // deoptimised it each time).
+  const allocator = createJsAllocator(allocatorName);
+  const slots = new Float64Array(sequence.slots);
   for (let run = slow ? 1 : 0; run <= (slow ? 1 : runs); run++) {
-    const allocator = createJsAllocator(allocatorName);
     const start = performance.now();
     try {
-      replay(allocator, sequence, new Float64Array(sequence.slots));
+      replay(allocator, sequence, slots);
     } catch (error) {
       const sample: Sample = { opsPerSec: 0, peakFootprintBytes: allocator.peakFootprintBytes(), failure: (error as Error).message };
       process.stdout.write(JSON.stringify(sample) + "\n");

@@ -7,9 +7,9 @@
  *   words 96-287    region cache slots
  *   words 288-399   abandoned spans, one list per size class (spans of detached workers)
  *   words 512-543   statistics (float64 index 256 on)
- *   words 1024-5119 worker records: per worker, its span list and empty-span count per
- *                   size class, and its inbox
- *   words 5120-     page descriptors (16 words each), then the allocation bitmap
+ *   words 1024-9215 worker records: per worker, its span list, spare span and free-block
+ *                   cache per size class, and its inbox
+ *   words 9216-     page descriptors (16 words each), then the allocation bitmap
  */
 /**
  * The numbers the fast paths shift and compare by, as a const enum: TypeScript inlines its
@@ -25,8 +25,8 @@ export const enum Geometry {
 }
 
 export const HEAP_MAGIC = 0x4d534850; // "MSHP"
-/** 2: per-worker span lists and inboxes, 16-word descriptors. */
-export const HEAP_LAYOUT_VERSION = 2;
+/** 3: per-worker span lists, free-block caches and inboxes, 16-word descriptors. */
+export const HEAP_LAYOUT_VERSION = 3;
 
 export const enum H {
   Magic = 0,
@@ -45,13 +45,15 @@ export const enum H {
   Lock = 10,
   /** Blocks freed into spans that no worker owns (an atomic list, drained under the lock). */
   OrphanInbox = 11,
+  /** 1 + the highest worker slot ever claimed: the worker records that count in the footprint. */
+  WorkerSlotsUsed = 12,
   Bins = 64,
   Cache = 96,
   Abandoned = 288,
   /** Float64 index of the statistics (word 512). */
   Stats = 256,
   Workers = 1024,
-  DescriptorsStart = 5120,
+  DescriptorsStart = 9216,
 }
 export const BIN_COUNT = 32;
 export const MAX_CACHE_SLOTS = 64;
@@ -59,8 +61,8 @@ export const CACHE_SLOT_WORDS = 3;
 
 /** Workers that can attach to one heap at once. */
 export const MAX_HEAP_WORKERS = 16;
-export const WORKER_WORDS = 256;
-/** A worker record: its span list heads and empty-span counts (one per size class), its inbox, whether it is claimed. */
+export const WORKER_WORDS = 512;
+/** A worker record: its span list heads, spare spans and free-block caches (one per size class), its inbox, whether it is claimed. */
 export const enum W {
   ClassHeads = 0,
   /**
@@ -73,6 +75,17 @@ export const enum W {
   /** Blocks of this worker's spans freed by other workers (an atomic intrusive list). */
   Inbox = 224,
   Claimed = 225,
+  /**
+   * The free-block cache (glibc's tcache, in the allocator's own memory): per small class a
+   * LIFO list of blocks this worker freed, handed out again by the next malloc of the class
+   * without touching their span. A cached block is free to the caller (its bitmap bit is
+   * clear, so a double free still fails) but still counted used by its span, which keeps a
+   * span from emptying and refilling its list on every other op when the live set hovers at
+   * its spans' capacity (larson: a third of the ops did that).
+   */
+  CacheHeads = 256,
+  /** Per class, how many more blocks the cache takes (0 for medium classes: not cached). */
+  CacheRoom = 368,
 }
 
 /** The owner of a span whose worker detached (kept as 0 in the kind word): only the lock holder touches it. */

@@ -1,4 +1,4 @@
-import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit, SMALL_CLASS_OF } from "./size-classes.js";
+import { cacheCapacity, CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit, SMALL_CLASS_COUNT, SMALL_CLASS_OF } from "./size-classes.js";
 import { HEAP_PAGE_BYTES, HeapStore, type HeapBacking } from "./heap-store.js";
 import {
   BIN_COUNT,
@@ -144,23 +144,16 @@ export class Heap {
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
   malloc(sizeBytes: number): number {
     if (sizeBytes <= this.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
+      if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes));
+      const sizeClass = this.smallClassOf[(sizeBytes + 7) >>> 3];
       const words = this.words;
-      const sizeClass = sizeBytes <= SizeLimit.SmallBytes ? this.smallClassOf[(sizeBytes + 7) >>> 3] : classOf(sizeBytes);
-      const span = words[this.workerWord + W.ClassHeads + sizeClass];
-      if (span !== 0) {
-        const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
-        let address = words[base + D.Free];
-        if (address !== Geometry.Null) {
-          words[base + D.Free] = this.link(address);
-        } else {
-          address = words[base + D.Bump];
-          if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span);
-          words[base + D.Bump] = address + words[base + D.Size];
-        }
-        words[base + D.Used]++;
-        this.markLive(address, span);
-        return address;
-      }
+      const headWord = this.workerWord + W.CacheHeads + sizeClass;
+      const address = words[headWord];
+      if (address === Geometry.Null) return this.mallocFromSpan(sizeClass);
+      words[headWord] = this.link(address);
+      words[headWord + (W.CacheRoom - W.CacheHeads)]++;
+      this.markLive(address, address >>> Geometry.PageShift);
+      return address;
     }
     return this.mallocSlowly(sizeBytes);
   }
@@ -176,13 +169,44 @@ export class Heap {
       const base = this.descriptorsWord + (page << Geometry.DescriptorShift);
       const kindWord = words[base + D.Kind];
       if ((kindWord & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
-        this.setLink(address, words[base + D.Free]);
-        words[base + D.Free] = address;
-        if (--words[base + D.Used] === 0 || (kindWord & SpanBits.Linked) === 0) this.settleOwnSpan(page, base);
+        const roomWord = this.workerWord + W.CacheRoom + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask);
+        const room = words[roomWord];
+        if (room === 0) return this.freeToSpan(address, page, base, kindWord);
+        words[roomWord] = room - 1;
+        const headWord = roomWord - (W.CacheRoom - W.CacheHeads);
+        this.setLink(address, words[headWord]);
+        words[headWord] = address;
         return;
       }
     }
     this.freeSlowly(address);
+  }
+
+  /** Malloc's next try, past the free-block cache: the head span of this worker's list for the class. */
+  private mallocFromSpan(sizeClass: number): number {
+    const words = this.words;
+    const span = words[this.workerWord + W.ClassHeads + sizeClass];
+    if (span === 0) return this.allocateSmall(sizeClass, false);
+    const base = this.descriptorsWord + (span << Geometry.DescriptorShift);
+    let address = words[base + D.Free];
+    if (address !== Geometry.Null) {
+      words[base + D.Free] = this.link(address);
+    } else {
+      address = words[base + D.Bump];
+      if (address > words[base + D.Limit]) return this.mallocFromNextSpan(sizeClass, span);
+      words[base + D.Bump] = address + words[base + D.Size];
+    }
+    words[base + D.Used]++;
+    this.markLive(address, span);
+    return address;
+  }
+
+  /** Free's next step when the cache of the block's class is full (or the class is not cached): into its span. */
+  private freeToSpan(address: number, page: number, base: number, kindWord: number): void {
+    const words = this.words;
+    this.setLink(address, words[base + D.Free]);
+    words[base + D.Free] = address;
+    if (--words[base + D.Used] === 0 || (kindWord & SpanBits.Linked) === 0) this.settleOwnSpan(page, base);
   }
 
   /**
@@ -310,6 +334,7 @@ export class Heap {
    */
   trim(): void {
     this.assertAttached("trim");
+    this.flushCache();
     if (this.shared) this.drainOwnInbox();
     this.lock();
     try {
@@ -328,6 +353,7 @@ export class Heap {
   detach(): void {
     if (!this.attached) return;
     if (this.shared) {
+      this.flushCache();
       this.drainOwnInbox();
       this.lock();
       try {
@@ -610,6 +636,22 @@ export class Heap {
     }
   }
 
+  /** Every block in this worker's free-block cache goes back into its span (trim, detach). */
+  private flushCache(): void {
+    const words = this.words;
+    for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
+      const headWord = this.workerWord + W.CacheHeads + sizeClass;
+      for (let address = words[headWord]; address !== Geometry.Null; ) {
+        const next = this.link(address);
+        words[headWord] = next;
+        words[this.workerWord + W.CacheRoom + sizeClass]++;
+        this.returnBlock(address, this.blockHead(address));
+        address = next;
+      }
+      this.assert(words[this.workerWord + W.CacheRoom + sizeClass] === cacheCapacity(sizeClass), () => `worker ${this.workerId}'s cache of class ${CLASS_SIZES[sizeClass]} B emptied with room ${words[this.workerWord + W.CacheRoom + sizeClass]}, expected ${cacheCapacity(sizeClass)}`);
+    }
+  }
+
   private drainOrphans(): void {
     if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== Geometry.Null) this.drainLocked(H.OrphanInbox);
   }
@@ -621,6 +663,7 @@ export class Heap {
         const record = H.Workers + worker * WORKER_WORDS;
         if (this.words[record + W.Claimed] !== 0) continue;
         this.words[record + W.Claimed] = 1;
+        this.words[H.WorkerSlotsUsed] = Math.max(this.words[H.WorkerSlotsUsed], worker + 1);
         this.drainLocked(record + W.Inbox); // frees that reached this slot after its last worker left
         return worker;
       }
@@ -1020,7 +1063,7 @@ export class Heap {
       page += run;
     }
     const pending = this.pendingBlocks(false);
-    for (const address of pending) {
+    for (const address of [...pending, ...this.cachedBlocks(false)]) {
       const sizeClass = this.classOfSpan(this.blockHead(address));
       classes[sizeClass].liveBlocks--;
       liveBlocks--;
@@ -1048,6 +1091,36 @@ export class Heap {
     };
   }
 
+  /**
+   * Blocks in every worker's free-block cache. `strict` (check): each list holds as many
+   * blocks as its room says, each a free block of one of the worker's spans of the class.
+   */
+  private cachedBlocks(strict: boolean): number[] {
+    const cached: number[] = [];
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+      const record = H.Workers + worker * WORKER_WORDS;
+      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
+        const count = cacheCapacity(sizeClass) - this.words[record + W.CacheRoom + sizeClass];
+        const where = `worker ${worker}'s cache of class ${CLASS_SIZES[sizeClass]} B`;
+        if (strict && (count < 0 || count > cacheCapacity(sizeClass))) throw new HeapError(`heap corrupt: ${where} counts ${count} blocks`);
+        let address = this.words[record + W.CacheHeads + sizeClass];
+        for (let held = 0; held < count; held++, address = this.link(address)) {
+          const page = address > 0 && address < this.bytes.length && address % 8 === 0 ? address >>> Geometry.PageShift : 0;
+          const block = page !== 0 && this.kindOf(page) === Kind.Span && this.classOfSpan(page) === sizeClass && this.ownerOf(page) === worker;
+          if (!block || (address - page * HEAP_PAGE_BYTES) % CLASS_SIZES[sizeClass] !== 0) {
+            if (!strict) break;
+            throw new HeapError(`heap corrupt: ${where} holds ${this.hex(address)} as block ${held + 1} of ${count}, not a block of its spans of that class`);
+          }
+          if (strict && this.isLive(address)) throw new HeapError(`heap corrupt: ${where} holds live block ${this.hex(address)}`);
+          cached.push(address);
+        }
+        // The list ends where the count does: a longer one means a link was overwritten.
+        if (strict && address !== Geometry.Null) throw new HeapError(`heap corrupt: ${where} runs on past its ${count} blocks to ${this.hex(address)}`);
+      }
+    }
+    return cached;
+  }
+
   /** Blocks in every inbox (bounded: with other workers at work, the lists move under the walk). */
   private pendingBlocks(strict: boolean): number[] {
     const pending: number[] = [];
@@ -1069,13 +1142,15 @@ export class Heap {
   }
 
   /**
-   * Bytes in use for `usedPages` pages: the pages themselves, plus the header and the share
-   * of metadata that describes them (descriptor and allocation bitmap). Metadata for pages
-   * never used is never touched, so (like untouched pages) it costs no memory.
+   * Bytes in use for `usedPages` pages: the pages themselves, plus the header, the records
+   * of the worker slots ever claimed, and the share of metadata that describes the pages
+   * (descriptor and allocation bitmap). Metadata for pages never used, like the records of
+   * slots never claimed, is never touched, so (like untouched pages) it costs no memory.
    */
   private footprintOf(usedPages: number): number {
     const metadataPerPage = DESCRIPTOR_WORDS * 4 + HEAP_PAGE_BYTES / 64;
-    return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + H.DescriptorsStart * 4;
+    const headerBytes = (H.Workers + this.words[H.WorkerSlotsUsed] * WORKER_WORDS) * 4;
+    return (usedPages - this.words[H.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + headerBytes;
   }
 
   private checkLocked(): void {
@@ -1118,10 +1193,13 @@ export class Heap {
       for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(record + W.ClassHeads + sizeClass, sizeClass, worker);
     }
     for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(H.Abandoned + sizeClass, sizeClass, NO_OWNER);
+    // Blocks freed but still counted used by their spans: in inboxes and free-block caches.
     const pendingBySpan = new Map<number, number>();
     for (const address of this.pendingBlocks(true)) {
-      const span = this.blockHead(address);
       if (this.isLive(address)) fail(`inbox holds live block ${this.hex(address)}`);
+    }
+    for (const address of [...this.pendingBlocks(true), ...this.cachedBlocks(true)]) {
+      const span = this.blockHead(address);
       pendingBySpan.set(span, (pendingBySpan.get(span) ?? 0) + 1);
     }
     let liveBlocks = 0;
@@ -1147,14 +1225,14 @@ export class Heap {
         let live = 0;
         for (let address = start; address < bump; address += size) if (this.isLive(address)) live++;
         const pending = pendingBySpan.get(page) ?? 0;
-        if (live + pending !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}, in inboxes ${pending}`);
+        if (live + pending !== this.descriptor(page, D.Used)) fail(`span at page ${page} (class ${size} B): used count ${this.descriptor(page, D.Used)}, live blocks ${live}, in inboxes and caches ${pending}`);
         let free = 0;
         for (let block = this.descriptor(page, D.Free); block !== Geometry.Null; block = this.link(block)) {
           if (block < start || block >= bump || (block - start) % size !== 0) fail(`span at page ${page}: free list holds ${this.hex(block)}, not one of its blocks`);
           if (this.isLive(block)) fail(`span at page ${page}: free list holds live block ${this.hex(block)}`);
           if (++free > (bump - start) / size) fail(`span at page ${page}: free list loops`);
         }
-        if (free + live + pending !== (bump - start) / size) fail(`span at page ${page}: ${free} free + ${live} live + ${pending} in inboxes != ${(bump - start) / size} carved blocks`);
+        if (free + live + pending !== (bump - start) / size) fail(`span at page ${page}: ${free} free + ${live} live + ${pending} in inboxes and caches != ${(bump - start) / size} carved blocks`);
         liveBlocks += live;
         for (let tail = page + 1; tail < page + run; tail++) if (this.kindOf(tail) !== Kind.SpanTail || this.descriptor(tail, D.Run) !== page) fail(`span at page ${page}: page ${tail} is not its tail`);
       } else if (kind === Kind.Large) {
@@ -1336,6 +1414,10 @@ export class Heap {
     words[H.BitmapWord] = bitmapWord;
     words[H.Debug] = debug ? 1 : 0;
     for (let page = 0; page < metaPages; page++) words[descriptorsWord + page * DESCRIPTOR_WORDS + D.Kind] = Kind.Meta;
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) words[H.Workers + worker * WORKER_WORDS + W.CacheRoom + sizeClass] = cacheCapacity(sizeClass);
+    }
+    words[H.WorkerSlotsUsed] = this.shared ? 0 : 1;
     this.floats[H.Stats + Stat.UsedPages] = metaPages;
     this.floats[H.Stats + Stat.PeakUsedPages] = metaPages;
     this.makeFreeRun(metaPages, pageCount - metaPages);

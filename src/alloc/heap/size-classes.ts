@@ -44,3 +44,16 @@ function classByArithmetic(sizeBytes: number): number {
 
 /** Small sizes by 8-byte granule: one table load on the hot path. */
 export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
+
+/** Classes of small blocks (<= SMALL_LIMIT_BYTES): the ones a worker's free-block cache holds. */
+export const SMALL_CLASS_COUNT = classOf(SMALL_LIMIT_BYTES) + 1;
+/** Bytes a worker's free-block cache holds per class at most (as blocks: between the bounds below). */
+const CACHE_BYTES_PER_CLASS = 16 * 1024;
+const CACHE_MIN_BLOCKS = 8;
+const CACHE_MAX_BLOCKS = 64;
+
+/** How many freed blocks of `sizeClass` a worker keeps for its next mallocs (0: medium classes are not cached). */
+export function cacheCapacity(sizeClass: number): number {
+  if (sizeClass >= SMALL_CLASS_COUNT) return 0;
+  return Math.min(CACHE_MAX_BLOCKS, Math.max(CACHE_MIN_BLOCKS, Math.floor(CACHE_BYTES_PER_CLASS / CLASS_SIZES[sizeClass])));
+}
