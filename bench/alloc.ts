@@ -90,7 +90,7 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number]): JsAllocator {
 
 /** Peak footprint, sampled after every op in a separate, untimed replay. */
 function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
-  const slots = new Float64Array(sequence.slots);
+  const slots = new Int32Array(sequence.slots);
   let peak = 0;
   const step = Math.max(1, Math.floor(sequence.opCount / 20_000)) * 3;
   for (let end = step; end < sequence.ops.length + step; end += step) {
@@ -100,8 +100,11 @@ function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
   return peak;
 }
 
-/** Replays ops [from, to) (in Int32 units); `slots` holds each slot's block address. */
-function replay(allocator: JsAllocator, sequence: OpSequence, slots: Float64Array, from = 0, to = sequence.ops.length): void {
+/**
+ * Replays ops [from, to) (in Int32 units); `slots` holds each slot's block address (an
+ * Int32Array, as a JS program keeps offsets into a heap below 2 GiB: HEAP_BYTES is 512 MiB).
+ */
+function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array, from = 0, to = sequence.ops.length): void {
   const ops = sequence.ops;
   const bytes = allocator.bytes;
   for (let i = from; i < to; i += 3) {
@@ -144,7 +147,7 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
   // already faulted in), and the replay's call targets stay the same (new closures per run
   // deoptimised it each time).
   const allocator = createJsAllocator(allocatorName);
-  const slots = new Float64Array(sequence.slots);
+  const slots = new Int32Array(sequence.slots);
   for (let run = slow ? 1 : 0; run <= (slow ? 1 : runs); run++) {
     const start = performance.now();
     try {

@@ -104,6 +104,8 @@ export class Heap {
   /** This worker's slot, and the first word of its record. */
   readonly workerId: number;
   private readonly workerWord: number;
+  /** The first word of this worker's free-block cache heads (a field: the fast paths add one number, not two). */
+  private readonly cacheHeadsWord: number;
   /** The low half of the kind word of this worker's spans (kind and owner): the free fast path's one test. */
   private readonly ownSpanTag: number;
   /**
@@ -135,6 +137,7 @@ export class Heap {
     if (!this.shared) this.words[H.Workers + W.Claimed] = 1;
     this.workerId = this.shared ? this.claimWorker() : 0;
     this.workerWord = H.Workers + this.workerId * WORKER_WORDS;
+    this.cacheHeadsWord = this.workerWord + W.CacheHeads;
     this.ownSpanTag = Kind.Span | ((this.workerId + 1) << 8);
     this.views();
   }
@@ -147,11 +150,12 @@ export class Heap {
       if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes));
       const sizeClass = this.smallClassOf[(sizeBytes + 7) >>> 3];
       const words = this.words;
-      const headWord = this.workerWord + W.CacheHeads + sizeClass;
+      // `| 0`: word indices are small integers; it spares TurboFan an overflow check per add.
+      const headWord = (this.cacheHeadsWord + sizeClass) | 0;
       const address = words[headWord];
       if (address === Geometry.Null) return this.mallocFromSpan(sizeClass);
       words[headWord] = this.link(address);
-      words[headWord + (W.CacheRoom - W.CacheHeads)]++;
+      words[(headWord + (W.CacheRoom - W.CacheHeads)) | 0]++;
       this.markLive(address, address >>> Geometry.PageShift);
       return address;
     }
@@ -166,14 +170,14 @@ export class Heap {
     if ((address >>> 0) === address && (address & 7) === 0 && address < this.fastAddressEnd && address !== 0) {
       const words = this.words;
       const page = address >>> Geometry.PageShift;
-      const base = this.descriptorsWord + (page << Geometry.DescriptorShift);
+      const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
       const kindWord = words[base + D.Kind];
       if ((kindWord & 0xffff) === this.ownSpanTag && this.clearLive(address)) {
-        const roomWord = this.workerWord + W.CacheRoom + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask);
+        const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
+        const roomWord = (headWord + (W.CacheRoom - W.CacheHeads)) | 0;
         const room = words[roomWord];
         if (room === 0) return this.freeToSpan(address, page, base, kindWord);
         words[roomWord] = room - 1;
-        const headWord = roomWord - (W.CacheRoom - W.CacheHeads);
         this.setLink(address, words[headWord]);
         words[headWord] = address;
         return;
@@ -1332,7 +1336,7 @@ export class Heap {
   private markLive(address: number, span: number): void {
     if (this.shared) return this.markLiveShared(address, span);
     const words = this.words;
-    const at = this.bitmapWord + (address >>> 8);
+    const at = (this.bitmapWord + (address >>> 8)) | 0;
     const bit = 1 << (address >>> 3);
     const old = words[at];
     words[at] = old | bit;
@@ -1343,7 +1347,7 @@ export class Heap {
   private clearLive(address: number): boolean {
     if (this.shared) return this.clearLiveShared(address);
     const words = this.words;
-    const at = this.bitmapWord + (address >>> 8);
+    const at = (this.bitmapWord + (address >>> 8)) | 0;
     const bit = 1 << (address >>> 3);
     const old = words[at];
     words[at] = old & ~bit;
