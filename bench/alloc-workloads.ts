@@ -84,18 +84,24 @@ function replacement(builder: Builder, random: Random, steps: number, size: () =
   }
 }
 
-export function buildWorkload(workload: Workload, scale: number): OpSequence {
+/**
+ * `liveSlots` overrides the size of the live set of the random-replacement workloads (larson:
+ * 10,000 blocks, alloc-test: 5,000): footprint/live depends on it (a small live set is
+ * dominated by each class's partly filled span; node-dot-cpp's alloc-test, which reports the
+ * same ratio, keeps about 2 million blocks per thread).
+ */
+export function buildWorkload(workload: Workload, scale: number, liveSlots?: number): OpSequence {
   const random = new Random(0x5eed + WORKLOADS.indexOf(workload));
   const steps = Math.round(scale);
   switch (workload) {
     case "larson": {
-      const builder = new Builder(10_000);
+      const builder = new Builder(liveSlots ?? 10_000);
       replacement(builder, random, steps, () => 8 + random.below(1017));
       return builder.finish();
     }
     case "alloc-test": {
       // Pareto (alpha 1.5) from 8 B, capped at 1 KiB: many small, a long tail.
-      const builder = new Builder(5_000);
+      const builder = new Builder(liveSlots ?? 5_000);
       replacement(builder, random, steps, () => Math.min(1024, Math.floor(8 / Math.pow(1 - random.next(), 1 / 1.5))));
       return builder.finish();
     }

@@ -34,6 +34,7 @@ const NATIVE: Array<{ name: string; preload: string | null }> = [
   { name: "jemalloc", preload: join(LIB_DIR, "libjemalloc.so.2") },
 ];
 const JS_ALLOCATORS = ["memspace", "thi.ng"] as const;
+const ALLOCATORS = [...JS_ALLOCATORS, ...NATIVE.map((native) => native.name)];
 
 export interface AllocBenchRecord {
   workload: Workload;
@@ -135,8 +136,8 @@ function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array,
 }
 
 /** Child mode: one allocator on one workload, printed as JSON. */
-function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number], scale: number, runs: number): void {
-  const sequence = buildWorkload(workload, scale);
+function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number], scale: number, runs: number, liveSlots: number | undefined): void {
+  const sequence = buildWorkload(workload, scale, liveSlots);
   const rates: number[] = [];
   let peak = 0;
   // MemPool's first-fit free list makes it 100-1000x slower on the churn workloads: one
@@ -166,8 +167,9 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
   process.stdout.write(JSON.stringify(sample) + "\n");
 }
 
-function measureJs(workload: Workload, allocator: string, scale: number, runs: number): Sample {
-  const output = execFileSync(process.execPath, [HERE, "--one", workload, allocator, String(scale), String(runs)], { encoding: "utf8", maxBuffer: 1 << 20 });
+function measureJs(workload: Workload, allocator: string, options: AllocBenchOptions): Sample {
+  const args = [HERE, "--one", workload, allocator, String(options.scale), String(options.runs), String(options.liveSlots ?? "")];
+  const output = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(output.trim()) as Sample;
 }
 
@@ -185,6 +187,10 @@ function buildDriver(folder: string): string | null {
 export interface AllocBenchOptions {
   scale: number;
   runs: number;
+  /** The allocators to compare with memspace (default: all). */
+  allocators?: string[];
+  /** The live set of larson and alloc-test, in blocks (default: theirs). */
+  liveSlots?: number;
   /** The workloads to run (default: all). */
   workloads?: Workload[];
   json?: string;
@@ -197,18 +203,20 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const records: AllocBenchRecord[] = [];
   try {
     const driver = buildDriver(folder);
+    const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
     const natives = NATIVE.filter((native) => {
+      if (!chosen(native.name)) return false;
       if (native.preload === null || existsSync(native.preload)) return true;
       process.stdout.write(`${native.name} skipped: ${native.preload} not found (run bash bench/setup-alloc.sh)\n`);
       return false;
     });
     for (const workload of options.workloads ?? WORKLOADS) {
-      const sequence = buildWorkload(workload, options.scale);
+      const sequence = buildWorkload(workload, options.scale, options.liveSlots);
       const opsFile = join(folder, `${workload}.ops`);
       writeFileSync(opsFile, new Uint8Array(sequence.ops.buffer));
       process.stderr.write(`${workload}: ${sequence.opCount.toLocaleString("en-US")} ops\n`);
-      for (const allocator of JS_ALLOCATORS) {
-        records.push({ workload, allocator, ...measureJs(workload, allocator, options.scale, options.runs), peakLiveBytes: sequence.peakLiveBytes });
+      for (const allocator of JS_ALLOCATORS.filter(chosen)) {
+        records.push({ workload, allocator, ...measureJs(workload, allocator, options), peakLiveBytes: sequence.peakLiveBytes });
       }
       if (driver === null) continue;
       for (const native of natives) {
@@ -241,8 +249,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   if (process.argv[2] === "--one") {
-    const [workload, allocator, scale, runs] = process.argv.slice(3);
-    runOne(workload as Workload, allocator as (typeof JS_ALLOCATORS)[number], Number(scale), Number(runs));
+    const [workload, allocator, scale, runs, liveSlots] = process.argv.slice(3);
+    runOne(workload as Workload, allocator as (typeof JS_ALLOCATORS)[number], Number(scale), Number(runs), liveSlots ? Number(liveSlots) : undefined);
   } else {
     const { values } = parseArgs({
       args: process.argv.slice(2),
@@ -253,13 +261,20 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
         scale: { type: "string" },
         runs: { type: "string" },
         workloads: { type: "string" },
+        slots: { type: "string" },
+        allocators: { type: "string" },
       },
     });
+    const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
+    const liveSlots = values.slots === undefined ? undefined : Number(values.slots);
+    if (liveSlots !== undefined && !(Number.isInteger(liveSlots) && liveSlots > 0)) throw new Error(`--slots: expected a positive integer, got ${values.slots}`);
     const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
     await runAllocBench({
       scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),
       runs: Number(values.runs ?? (values.quick ? 1 : 3)),
       workloads,
+      liveSlots,
+      allocators,
       json: values.json,
       chart: values.chart,
     });
