@@ -50,6 +50,42 @@ describe("Heap", () => {
     assert.equal(heap.stats().footprintBytes, initial, "trim gives back every empty span and cached region");
   });
 
+  it("a freed small block waits in its worker's cache: the next malloc of the class gets it, misuse of it still fails, check() sees a corrupt cache", () => {
+    const buffer = new ArrayBuffer(16 * MiB);
+    const heap = new Heap(buffer);
+    const words = new Int32Array(buffer);
+    const blocks = Array.from({ length: 100 }, () => heap.mallocOrThrow(48));
+    heap.free(blocks[10]);
+    heap.free(blocks[20]);
+    heap.check();
+    assert.equal(heap.stats().liveBlocks, 98, "cached blocks are not live");
+    // A double free, usableSize and realloc of a cached block are refused and change nothing.
+    assert.throws(() => heap.free(blocks[20]), /not allocated/);
+    assert.throws(() => heap.usableSize(blocks[10]), HeapError);
+    assert.throws(() => heap.realloc(blocks[10], 64), HeapError);
+    heap.check();
+    // LIFO: the last block freed comes back first, then the one before.
+    assert.equal(heap.malloc(41), blocks[20]);
+    assert.equal(heap.malloc(48), blocks[10]);
+    heap.check();
+    // Overwriting a cached block's link (a write after free) is caught by check().
+    heap.free(blocks[30]);
+    heap.free(blocks[40]);
+    heap.check();
+    words[blocks[40] >>> 2] = blocks[50]; // now points at a live block
+    assert.throws(() => heap.check(), /cache of class 48 B holds live block/);
+    words[blocks[40] >>> 2] = blocks[30] + 4; // inside a block
+    assert.throws(() => heap.check(), /cache of class 48 B holds .* not a block/);
+    words[blocks[40] >>> 2] = blocks[30];
+    heap.check();
+    // trim() empties the cache into the spans: everything freed gives the footprint back.
+    for (const address of blocks) if (address !== blocks[30] && address !== blocks[40]) heap.free(address);
+    heap.trim();
+    heap.check();
+    assert.equal(heap.stats().liveBlocks, 0);
+    assert.equal(heap.stats().footprintBytes, new Heap(new ArrayBuffer(16 * MiB)).stats().footprintBytes);
+  });
+
   it("calloc zeroes (also memory a freed large block left dirty) and checks the product", () => {
     const buffer = new ArrayBuffer(32 * MiB);
     const heap = new Heap(buffer, { cacheSlots: 0 });
