@@ -63,10 +63,10 @@ interface JsAllocator {
   sampleFootprint(): number;
 }
 
-function createJsAllocator(name: (typeof JS_ALLOCATORS)[number]): JsAllocator {
+function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boolean): JsAllocator {
   if (name === "memspace") {
     const buffer = new ArrayBuffer(HEAP_BYTES);
-    const heap = new Heap(buffer);
+    const heap = new Heap(buffer, { blockCache });
     return {
       bytes: new Uint8Array(buffer),
       malloc: (size) => heap.malloc(size),
@@ -135,8 +135,18 @@ function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array,
   }
 }
 
+/** What a child process measures: one allocator on one workload. */
+interface ChildJob {
+  workload: Workload;
+  allocator: (typeof JS_ALLOCATORS)[number];
+  scale: number;
+  runs: number;
+  liveSlots?: number;
+  blockCache: boolean;
+}
+
 /** Child mode: one allocator on one workload, printed as JSON. */
-function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number], scale: number, runs: number, liveSlots: number | undefined): void {
+function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, blockCache }: ChildJob): void {
   const sequence = buildWorkload(workload, scale, liveSlots);
   const rates: number[] = [];
   let peak = 0;
@@ -147,7 +157,7 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
   // everything freed, so a run after the first starts on a warm, empty heap (its pages
   // already faulted in), and the replay's call targets stay the same (new closures per run
   // deoptimised it each time).
-  const allocator = createJsAllocator(allocatorName);
+  const allocator = createJsAllocator(allocatorName, blockCache);
   const slots = new Int32Array(sequence.slots);
   for (let run = slow ? 1 : 0; run <= (slow ? 1 : runs); run++) {
     const start = performance.now();
@@ -162,14 +172,14 @@ function runOne(workload: Workload, allocatorName: (typeof JS_ALLOCATORS)[number
     if (run > 0) rates.push(sequence.opCount / seconds);
   }
   // Footprint apart from timing: sampled after (groups of) ops, which the timed runs must not pay for.
-  peak = Math.max(footprintPass(createJsAllocator(allocatorName), sequence), 0);
+  peak = Math.max(footprintPass(createJsAllocator(allocatorName, blockCache), sequence), 0);
   const sample: Sample = { opsPerSec: Math.round(median(rates)), peakFootprintBytes: peak };
   process.stdout.write(JSON.stringify(sample) + "\n");
 }
 
-function measureJs(workload: Workload, allocator: string, options: AllocBenchOptions): Sample {
-  const args = [HERE, "--one", workload, allocator, String(options.scale), String(options.runs), String(options.liveSlots ?? "")];
-  const output = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
+function measureJs(workload: Workload, allocator: (typeof JS_ALLOCATORS)[number], options: AllocBenchOptions): Sample {
+  const job: ChildJob = { workload, allocator, scale: options.scale, runs: options.runs, liveSlots: options.liveSlots, blockCache: options.blockCache ?? true };
+  const output = execFileSync(process.execPath, [HERE, "--one", JSON.stringify(job)], { encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(output.trim()) as Sample;
 }
 
@@ -191,6 +201,8 @@ export interface AllocBenchOptions {
   allocators?: string[];
   /** The live set of larson and alloc-test, in blocks (default: theirs). */
   liveSlots?: number;
+  /** memspace's free-block cache (HeapOptions.blockCache; default on). */
+  blockCache?: boolean;
   /** The workloads to run (default: all). */
   workloads?: Workload[];
   json?: string;
@@ -249,8 +261,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   if (process.argv[2] === "--one") {
-    const [workload, allocator, scale, runs, liveSlots] = process.argv.slice(3);
-    runOne(workload as Workload, allocator as (typeof JS_ALLOCATORS)[number], Number(scale), Number(runs), liveSlots ? Number(liveSlots) : undefined);
+    runOne(JSON.parse(process.argv[3]) as ChildJob);
   } else {
     const { values } = parseArgs({
       args: process.argv.slice(2),
@@ -263,6 +274,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
         workloads: { type: "string" },
         slots: { type: "string" },
         allocators: { type: "string" },
+        "no-block-cache": { type: "boolean", default: false },
       },
     });
     const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
@@ -274,6 +286,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
       runs: Number(values.runs ?? (values.quick ? 1 : 3)),
       workloads,
       liveSlots,
+      blockCache: !values["no-block-cache"],
       allocators,
       json: values.json,
       chart: values.chart,

@@ -86,6 +86,24 @@ describe("Heap", () => {
     assert.equal(heap.stats().footprintBytes, new Heap(new ArrayBuffer(16 * MiB)).stats().footprintBytes);
   });
 
+  it("with blockCache off, a free goes straight back to its span (spans empty without trim)", () => {
+    const sizes = { on: 0, off: 0 };
+    for (const blockCache of [true, false]) {
+      const heap = new Heap(new ArrayBuffer(16 * MiB), { blockCache });
+      const initial = heap.stats().footprintBytes;
+      const blocks = Array.from({ length: 200 }, () => heap.mallocOrThrow(1000));
+      for (const address of blocks) heap.free(address);
+      heap.check();
+      assert.equal(heap.stats().liveBlocks, 0);
+      sizes[blockCache ? "on" : "off"] = heap.stats().footprintBytes - initial;
+      heap.trim();
+      assert.equal(heap.stats().footprintBytes, initial);
+    }
+    // 200 blocks of 1000 B fill 13 spans; the cache (16 blocks) pins one, the spare is kept either way.
+    assert.equal(sizes.off, 16 * 1024 + 64 + 256, "off: only the class's spare span stays (a page, its descriptor and its share of the bitmap)");
+    assert.ok(sizes.on > sizes.off, `on: cached blocks keep their span (${sizes.on} > ${sizes.off})`);
+  });
+
   it("calloc zeroes (also memory a freed large block left dirty) and checks the product", () => {
     const buffer = new ArrayBuffer(32 * MiB);
     const heap = new Heap(buffer, { cacheSlots: 0 });

@@ -47,6 +47,8 @@ export const enum H {
   OrphanInbox = 11,
   /** 1 + the highest worker slot ever claimed: the worker records that count in the footprint. */
   WorkerSlotsUsed = 12,
+  /** 1: freed small blocks wait in their worker's free-block cache (HeapOptions.blockCache), fixed when the heap is created. */
+  BlockCache = 13,
   Bins = 64,
   Cache = 96,
   Abandoned = 288,

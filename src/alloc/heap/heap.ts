@@ -28,7 +28,9 @@ import { lockMutex, unlockMutex } from "../futex-mutex.js";
  *
  * - Small and medium blocks (<= 256 KiB): 104 size classes; each class carves spans (one
  *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
- *   No block header: the page descriptor names the class, so free is O(1).
+ *   No block header: the page descriptor names the class, so free is O(1). A small block a
+ *   worker frees first goes to the worker's free-block cache for its class (W.CacheHeads),
+ *   which its next malloc of the class takes from: most ops touch no span at all.
  * - Large blocks: runs of 16 KiB pages from free runs kept in power-of-two bins and merged
  *   with their neighbours on free. A freed large run goes to a region cache (kept whole for
  *   reuse by a request of about its size); eviction (by slot count, bytes or age) returns it
@@ -51,6 +53,15 @@ export interface HeapOptions {
    * buffer overruns at free, and freed memory is poisoned with 0xDD.
    */
   debug?: boolean;
+  /**
+   * The free-block cache (default on; chosen when the heap is created): a freed small block
+   * waits in its worker's cache for the class and the next malloc of the class takes it back
+   * without touching spans (about twice the speed on larson). Off, every free goes back to
+   * its span, and mallocs fill the most recently freed-into span first, which lets the others
+   * drain and go back to the pages: a smaller footprint under random churn (larson: 1.24x the
+   * live bytes instead of 1.28x), as exact slot reuse keeps every span's occupancy as it was.
+   */
+  blockCache?: boolean;
   /** WebAssembly.Memory: the most it may grow to (default 1 GiB). */
   maxBytes?: number;
   /** Region cache limits: slots (default 16), bytes (default 64 MiB), age in large-block operations (default 100,000). */
@@ -131,7 +142,7 @@ export class Heap {
     if (existing && this.words[H.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[H.Version]}, expected ${HEAP_LAYOUT_VERSION}`);
     this.descriptorsWord = existing ? this.words[H.DescriptorsWord] : H.DescriptorsStart;
     this.bitmapWord = existing ? this.words[H.BitmapWord] : H.DescriptorsStart + (this.store.maxByteLength >>> Geometry.PageShift) * DESCRIPTOR_WORDS;
-    if (!existing) this.initialise(options.debug === true);
+    if (!existing) this.initialise(options.debug === true, options.blockCache !== false);
     this.debug = this.words[H.Debug] === 1;
     // An ArrayBuffer heap has one worker (slot 0): every handle on it is that worker.
     if (!this.shared) this.words[H.Workers + W.Claimed] = 1;
@@ -333,8 +344,9 @@ export class Heap {
   }
 
   /**
-   * Gives back what this worker holds: collects blocks freed to it, returns its empty spans
-   * to the free pages, empties the region cache, and handles the inboxes nobody drains.
+   * Gives back what this worker holds: empties its free-block cache into the spans, collects
+   * blocks freed to it, returns its empty spans to the free pages, empties the region cache,
+   * and handles the inboxes nobody drains.
    */
   trim(): void {
     this.assertAttached("trim");
@@ -640,6 +652,11 @@ export class Heap {
     }
   }
 
+  /** How many blocks of `sizeClass` a worker's free-block cache holds (0 with the cache off). */
+  private cacheBlocks(sizeClass: number): number {
+    return this.words[H.BlockCache] === 1 ? cacheCapacity(sizeClass) : 0;
+  }
+
   /** Every block in this worker's free-block cache goes back into its span (trim, detach). */
   private flushCache(): void {
     const words = this.words;
@@ -652,7 +669,7 @@ export class Heap {
         this.returnBlock(address, this.blockHead(address));
         address = next;
       }
-      this.assert(words[this.workerWord + W.CacheRoom + sizeClass] === cacheCapacity(sizeClass), () => `worker ${this.workerId}'s cache of class ${CLASS_SIZES[sizeClass]} B emptied with room ${words[this.workerWord + W.CacheRoom + sizeClass]}, expected ${cacheCapacity(sizeClass)}`);
+      this.assert(words[this.workerWord + W.CacheRoom + sizeClass] === this.cacheBlocks(sizeClass), () => `worker ${this.workerId}'s cache of class ${CLASS_SIZES[sizeClass]} B emptied with room ${words[this.workerWord + W.CacheRoom + sizeClass]}, expected ${this.cacheBlocks(sizeClass)}`);
     }
   }
 
@@ -1104,9 +1121,9 @@ export class Heap {
     for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
       const record = H.Workers + worker * WORKER_WORDS;
       for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
-        const count = cacheCapacity(sizeClass) - this.words[record + W.CacheRoom + sizeClass];
+        const count = this.cacheBlocks(sizeClass) - this.words[record + W.CacheRoom + sizeClass];
         const where = `worker ${worker}'s cache of class ${CLASS_SIZES[sizeClass]} B`;
-        if (strict && (count < 0 || count > cacheCapacity(sizeClass))) throw new HeapError(`heap corrupt: ${where} counts ${count} blocks`);
+        if (strict && (count < 0 || count > this.cacheBlocks(sizeClass))) throw new HeapError(`heap corrupt: ${where} counts ${count} blocks`);
         let address = this.words[record + W.CacheHeads + sizeClass];
         for (let held = 0; held < count; held++, address = this.link(address)) {
           const page = address > 0 && address < this.bytes.length && address % 8 === 0 ? address >>> Geometry.PageShift : 0;
@@ -1395,7 +1412,7 @@ export class Heap {
     this.words[H.Operations]++;
   }
 
-  private initialise(debug: boolean): void {
+  private initialise(debug: boolean, blockCache: boolean): void {
     const maxBytes = this.store.maxByteLength;
     const maxPages = maxBytes >>> Geometry.PageShift;
     const descriptorsWord = this.descriptorsWord;
@@ -1417,9 +1434,10 @@ export class Heap {
     words[H.DescriptorsWord] = descriptorsWord;
     words[H.BitmapWord] = bitmapWord;
     words[H.Debug] = debug ? 1 : 0;
+    words[H.BlockCache] = blockCache ? 1 : 0;
     for (let page = 0; page < metaPages; page++) words[descriptorsWord + page * DESCRIPTOR_WORDS + D.Kind] = Kind.Meta;
     for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
-      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) words[H.Workers + worker * WORKER_WORDS + W.CacheRoom + sizeClass] = cacheCapacity(sizeClass);
+      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) words[H.Workers + worker * WORKER_WORDS + W.CacheRoom + sizeClass] = this.cacheBlocks(sizeClass);
     }
     words[H.WorkerSlotsUsed] = this.shared ? 0 : 1;
     this.floats[H.Stats + Stat.UsedPages] = metaPages;
