@@ -153,7 +153,8 @@ export class Heap {
     this.views();
   }
 
-  // The fast paths: a small block from this worker's span, and its free back into it.
+  // The fast paths: a small block from this worker's free-block cache (else its head span for
+  // the class), and its free back into the cache (else into its span).
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
   malloc(sizeBytes: number): number {
