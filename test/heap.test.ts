@@ -197,6 +197,7 @@ describe("Heap", () => {
       fc.record({ kind: fc.constant("realloc" as const), size, pick: fc.nat() }),
       fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("misuse" as const), pick: fc.nat(), offset: fc.integer({ min: 1, max: 64 }) }),
+      fc.record({ kind: fc.constant("double-free" as const), pick: fc.nat() }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
@@ -205,6 +206,7 @@ describe("Heap", () => {
         const bytes = new Uint8Array(buffer);
         const initialFootprint = heap.stats().footprintBytes;
         const live = new Map<number, { size: number; tag: number }>();
+        const freed: number[] = [];
         let tag = 1;
         const fillTag = (address: number, sizeBytes: number, value: number): void => {
           bytes.fill(value, address, address + sizeBytes);
@@ -239,6 +241,13 @@ describe("Heap", () => {
             if (address === undefined) continue;
             heap.free(address);
             live.delete(address);
+            freed.push(address);
+          } else if (step.kind === "double-free") {
+            // A block freed before (in a free-block cache, a span's free list or given back) and not handed out again.
+            const candidates = freed.filter((a) => !live.has(a));
+            const address = candidates[step.pick % Math.max(1, candidates.length)];
+            if (address === undefined) continue;
+            assert.throws(() => heap.free(address), HeapError);
           } else {
             const address = pick(step.pick);
             if (address === undefined) continue;
