@@ -226,7 +226,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       const sequence = buildWorkload(workload, options.scale, options.liveSlots);
       const opsFile = join(folder, `${workload}.ops`);
       writeFileSync(opsFile, new Uint8Array(sequence.ops.buffer));
-      process.stderr.write(`${workload}: ${sequence.opCount.toLocaleString("en-US")} ops\n`);
+      const live = `${sequence.slots.toLocaleString("en-US")} slots, peak live ${(sequence.peakLiveBytes / 1024).toFixed(0)} KiB`;
+      process.stderr.write(`${workload}: ${sequence.opCount.toLocaleString("en-US")} ops (${live})${options.blockCache === false ? ", memspace without its free-block cache" : ""}\n`);
       for (const allocator of JS_ALLOCATORS.filter(chosen)) {
         records.push({ workload, allocator, ...measureJs(workload, allocator, options), peakLiveBytes: sequence.peakLiveBytes });
       }
