@@ -80,10 +80,9 @@ export const enum W {
   /**
    * The free-block cache (glibc's tcache, in the allocator's own memory): per small class a
    * LIFO list of blocks this worker freed, handed out again by the next malloc of the class
-   * without touching their span. A cached block is free to the caller (its bitmap bit is
-   * clear, so a double free still fails) but still counted used by its span, which keeps a
-   * span from emptying and refilling its list on every other op when the live set hovers at
-   * its spans' capacity (larson: a third of the ops did that).
+   * without touching their span (under random churn, larson, a third of the ops used to take
+   * a full span out of its list or link it back). A cached block is free to the caller (its
+   * bitmap bit is clear, so a double free still fails) but still counted used by its span.
    */
   CacheHeads = 256,
   /** Per class, how many more blocks the cache takes (0 for medium classes: not cached). */
