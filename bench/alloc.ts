@@ -20,7 +20,7 @@ import { MemPool } from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
-import { knownNames } from "./options.js";
+import { knownNames, positiveInteger } from "./options.js";
 import { median } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 
@@ -279,8 +279,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
       },
     });
     const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
-    const liveSlots = values.slots === undefined ? undefined : Number(values.slots);
-    if (liveSlots !== undefined && !(Number.isInteger(liveSlots) && liveSlots > 0)) throw new Error(`--slots: expected a positive integer, got ${values.slots}`);
+    const liveSlots = positiveInteger("slots", values.slots, undefined);
     const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
     await runAllocBench({
       scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),

@@ -24,7 +24,7 @@ import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median } from "../src/util/median.js";
-import { knownNames } from "./options.js";
+import { knownNames, positiveInteger } from "./options.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
@@ -169,18 +169,12 @@ function parseOptions(argv: string[]): FramesBenchOptions {
     },
     strict: true,
   });
-  const positive = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-    return value;
-  };
   return {
-    frameCount: positive("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
-    pairs: positive("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
-    runs: positive("runs", values.runs, values.quick ? 1 : 2),
-    rounds: positive("rounds", values.rounds, values.quick ? 1 : 3),
-    workerCounts: values.workers.split(",").map((text) => positive("workers", text, 1)),
+    frameCount: positiveInteger("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
+    pairs: positiveInteger("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
+    runs: positiveInteger("runs", values.runs, values.quick ? 1 : 2),
+    rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
+    workerCounts: values.workers.split(",").map((text) => positiveInteger("workers", text, 1)),
     benchmarks: knownNames<FramesBenchmark>("benchmarks", values.benchmarks, BENCHMARKS),
     orders: values.orders.split(",").map((text) => {
       const order = Number(text);

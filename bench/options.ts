@@ -7,3 +7,11 @@ export function knownNames<T extends string>(option: string, text: string, known
     return name as T;
   });
 }
+
+/** A positive integer option (`--frames 4096`); `fallback` when it is absent; anything else is an error naming the option. */
+export function positiveInteger<F extends number | undefined>(option: string, text: string | undefined, fallback: F): number | F {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${option} must be a positive integer, got ${text}`);
+  return value;
+}

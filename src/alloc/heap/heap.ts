@@ -662,15 +662,16 @@ export class Heap {
   private flushCache(): void {
     const words = this.words;
     for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
-      const headWord = this.workerWord + W.CacheHeads + sizeClass;
+      const headWord = this.cacheHeadsWord + sizeClass;
+      const roomWord = headWord + (W.CacheRoom - W.CacheHeads);
       for (let address = words[headWord]; address !== Geometry.Null; ) {
         const next = this.link(address);
         words[headWord] = next;
-        words[this.workerWord + W.CacheRoom + sizeClass]++;
+        words[roomWord]++;
         this.returnBlock(address, this.blockHead(address));
         address = next;
       }
-      this.assert(words[this.workerWord + W.CacheRoom + sizeClass] === this.cacheBlocks(sizeClass), () => `worker ${this.workerId}'s cache of class ${CLASS_SIZES[sizeClass]} B emptied with room ${words[this.workerWord + W.CacheRoom + sizeClass]}, expected ${this.cacheBlocks(sizeClass)}`);
+      this.assert(words[roomWord] === this.cacheBlocks(sizeClass), () => `worker ${this.workerId}'s cache of class ${CLASS_SIZES[sizeClass]} B emptied with room ${words[roomWord]}, expected ${this.cacheBlocks(sizeClass)}`);
     }
   }
 
