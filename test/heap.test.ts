@@ -50,6 +50,22 @@ describe("Heap", () => {
     assert.equal(heap.stats().footprintBytes, initial, "trim gives back every empty span and cached region");
   });
 
+  it("starts on a buffer full of stale bytes exactly as on a fresh one (initialisation clears what is not zero)", () => {
+    const run = (buffer: ArrayBuffer): { addresses: number[]; stats: string } => {
+      const heap = new Heap(buffer);
+      const addresses = [16, 100, 1000, 5000, 300_000].map((size) => heap.mallocOrThrow(size));
+      heap.free(addresses[1]);
+      addresses.push(heap.mallocOrThrow(90));
+      heap.check();
+      // A pointer into pages the heap never used: their stale bitmap bits must not make it a block.
+      assert.throws(() => heap.free(8 * MiB + 64), HeapError);
+      return { addresses, stats: JSON.stringify(heap.stats()) };
+    };
+    const stale = new ArrayBuffer(16 * MiB);
+    new Uint8Array(stale).fill(0xa5);
+    assert.deepEqual(run(stale), run(new ArrayBuffer(16 * MiB)));
+  });
+
   it("a freed small block waits in its worker's cache: the next malloc of the class gets it, misuse of it still fails, check() sees a corrupt cache", () => {
     const buffer = new ArrayBuffer(16 * MiB);
     const heap = new Heap(buffer);

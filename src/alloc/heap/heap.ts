@@ -1425,7 +1425,10 @@ export class Heap {
       throw new HeapError(`the backing store holds ${this.store.byteLength} bytes; a heap of up to ${maxBytes} bytes needs ${(metaPages + 1) * HEAP_PAGE_BYTES} to start`);
     }
     this.views();
-    this.bytes.fill(0, 0, metaBytes);
+    // Clear only words that are not zero already: reading a fresh buffer's untouched pages
+    // maps the kernel's zero page, so the metadata of pages never used stays out of memory.
+    const metaWords = this.words;
+    for (let word = 0; word < metaBytes >>> 2; word++) if (metaWords[word] !== 0) metaWords[word] = 0;
     const pageCount = this.store.byteLength >>> Geometry.PageShift;
     const words = this.words;
     words[H.Version] = HEAP_LAYOUT_VERSION;
