@@ -45,7 +45,7 @@ export const enum H {
   Lock = 10,
   /** Blocks freed into spans that no worker owns (an atomic list, drained under the lock). */
   OrphanInbox = 11,
-  /** 1 + the highest worker slot ever claimed: the worker records that count in the footprint. */
+  /** 1 + the highest worker slot ever claimed: the worker records written so far (and counted in the footprint). */
   WorkerSlotsUsed = 12,
   /** 1: freed small blocks wait in their worker's free-block cache (HeapOptions.blockCache), fixed when the heap is created. */
   BlockCache = 13,
@@ -136,7 +136,6 @@ export const enum Kind {
   Large = 5,
   LargeTail = 6,
   Cached = 7,
-  Meta = 8,
 }
 /** Kind-word bit of a span in its owner's (or the abandoned) list for its class. */
 export const enum SpanBits {

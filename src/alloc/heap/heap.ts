@@ -679,6 +679,16 @@ export class Heap {
     if (this.shared && Atomics.load(this.words, H.OrphanInbox) !== Geometry.Null) this.drainLocked(H.OrphanInbox);
   }
 
+  /**
+   * First use of a worker slot: its cache rooms, and the slot counts in the footprint. A
+   * record is written only then, so slots never claimed cost no memory.
+   */
+  private openWorkerSlot(worker: number): void {
+    const record = H.Workers + worker * WORKER_WORDS;
+    for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) this.words[record + W.CacheRoom + sizeClass] = this.cacheBlocks(sizeClass);
+    this.words[H.WorkerSlotsUsed] = worker + 1;
+  }
+
   private claimWorker(): number {
     this.lock();
     try {
@@ -686,7 +696,7 @@ export class Heap {
         const record = H.Workers + worker * WORKER_WORDS;
         if (this.words[record + W.Claimed] !== 0) continue;
         this.words[record + W.Claimed] = 1;
-        this.words[H.WorkerSlotsUsed] = Math.max(this.words[H.WorkerSlotsUsed], worker + 1);
+        if (worker >= this.words[H.WorkerSlotsUsed]) this.openWorkerSlot(worker);
         this.drainLocked(record + W.Inbox); // frees that reached this slot after its last worker left
         return worker;
       }
@@ -1120,7 +1130,8 @@ export class Heap {
    */
   private cachedBlocks(strict: boolean): number[] {
     const cached: number[] = [];
-    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+    // Slots never claimed have no cache (their records are never written).
+    for (let worker = 0; worker < this.words[H.WorkerSlotsUsed]; worker++) {
       const record = H.Workers + worker * WORKER_WORDS;
       for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
         const count = this.cacheBlocks(sizeClass) - this.words[record + W.CacheRoom + sizeClass];
@@ -1439,11 +1450,8 @@ export class Heap {
     words[H.BitmapWord] = bitmapWord;
     words[H.Debug] = debug ? 1 : 0;
     words[H.BlockCache] = blockCache ? 1 : 0;
-    for (let page = 0; page < metaPages; page++) words[descriptorsWord + page * DESCRIPTOR_WORDS + D.Kind] = Kind.Meta;
-    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
-      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) words[H.Workers + worker * WORKER_WORDS + W.CacheRoom + sizeClass] = this.cacheBlocks(sizeClass);
-    }
-    words[H.WorkerSlotsUsed] = this.shared ? 0 : 1;
+    words[H.WorkerSlotsUsed] = 0;
+    if (!this.shared) this.openWorkerSlot(0);
     this.floats[H.Stats + Stat.UsedPages] = metaPages;
     this.floats[H.Stats + Stat.PeakUsedPages] = metaPages;
     this.makeFreeRun(metaPages, pageCount - metaPages);
