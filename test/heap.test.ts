@@ -7,6 +7,8 @@ import type { HeapWorkerInput } from "./workers/heap-worker.js";
 import { Heap, HeapError } from "../src/alloc/heap/heap.js";
 import { CLASS_SIZES, classOf } from "../src/alloc/heap/size-classes.js";
 import { WORKER_WORDS } from "../src/alloc/heap/heap-layout.js";
+import { SpaceHeap } from "../src/alloc/heap/space-heap.js";
+import { AddressSpace } from "../src/space/address-space.js";
 
 const MiB = 1 << 20;
 
@@ -64,6 +66,27 @@ describe("Heap", () => {
     const stale = new ArrayBuffer(16 * MiB);
     new Uint8Array(stale).fill(0xa5);
     assert.deepEqual(run(stale), run(new ArrayBuffer(16 * MiB)));
+  });
+
+  it("spans up to 2 GiB: blocks at the top are positive offsets below 2^31; a larger buffer, maxBytes or region is a clear error", () => {
+    const heap = new Heap(new ArrayBuffer(2 ** 31)); // virtual: only the pages written become resident
+    const large: number[] = [];
+    for (let address = heap.malloc(256 * MiB); address !== 0; address = heap.malloc(256 * MiB)) large.push(address);
+    assert.ok(large.length >= 6 && large.at(-1)! + 256 * MiB <= 2 ** 31, `${large.length} large blocks`);
+    const small = Array.from({ length: 100 }, () => heap.mallocOrThrow(40));
+    for (const address of [...large, ...small]) assert.ok(address > 0 && address < 2 ** 31 && heap.usableSize(address) >= 40);
+    heap.free(small[7]);
+    assert.equal(heap.mallocOrThrow(40), small[7]);
+    heap.check();
+    assert.throws(() => new Heap(new WebAssembly.Memory({ initial: 1 }), { maxBytes: 3 * 2 ** 30 }), /maxBytes 3221225472: a heap spans at most 2 GiB/);
+    assert.throws(() => new SpaceHeap(new AddressSpace(), 0x10000000n, 4 * 2 ** 30), /at most 2 GiB/);
+    let big: ArrayBuffer | null = null;
+    try {
+      big = new ArrayBuffer(2 ** 31 + 16384);
+    } catch {
+      // this machine will not reserve it: nothing to test
+    }
+    if (big !== null) assert.throws(() => new Heap(big!), /a buffer of 2147500032 bytes: a heap spans at most 2 GiB/);
   });
 
   it("a freed small block waits in its worker's cache: the next malloc of the class gets it, misuse of it still fails, check() sees a corrupt cache", () => {

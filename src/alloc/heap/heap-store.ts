@@ -9,6 +9,8 @@ import { Geometry } from "./heap-layout.js";
  */
 export const HEAP_PAGE_SHIFT = Geometry.PageShift;
 export const HEAP_PAGE_BYTES = 1 << HEAP_PAGE_SHIFT;
+/** Block addresses are byte offsets kept in Int32 words (lists, caches, spans): a heap spans at most 2 GiB. */
+export const MAX_HEAP_BYTES = 2 ** 31;
 const WASM_PAGE_BYTES = 65536;
 
 export type HeapBacking = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
@@ -25,8 +27,8 @@ export class HeapStore {
     maxByteLength?: number,
   ) {
     this.refresh();
-    const fixed = backing instanceof WebAssembly.Memory ? 2 ** 32 : this.bytes.length;
-    this.maxByteLength = Math.min(fixed, maxByteLength ?? fixed) & ~(HEAP_PAGE_BYTES - 1);
+    const fixed = backing instanceof WebAssembly.Memory ? MAX_HEAP_BYTES : this.bytes.length;
+    this.maxByteLength = wholePages(Math.min(fixed, maxByteLength ?? fixed));
   }
 
   get byteLength(): number {
@@ -49,9 +51,14 @@ export class HeapStore {
   /** Views over the current buffer (after this or another worker grew the memory). */
   refresh(): void {
     const buffer = this.backing instanceof WebAssembly.Memory ? this.backing.buffer : this.backing;
-    const usable = buffer.byteLength & ~(HEAP_PAGE_BYTES - 1);
+    const usable = wholePages(Math.min(buffer.byteLength, MAX_HEAP_BYTES));
     this.bytes = new Uint8Array(buffer, 0, usable);
     this.words = new Int32Array(buffer, 0, usable >>> 2);
     this.floats = new Float64Array(buffer, 0, usable >>> 3);
   }
+}
+
+/** `bytes` rounded down to whole heap pages (arithmetic, not a mask: sizes reach 2^31). */
+function wholePages(bytes: number): number {
+  return Math.floor(bytes / HEAP_PAGE_BYTES) * HEAP_PAGE_BYTES;
 }

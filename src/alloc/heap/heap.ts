@@ -1,5 +1,5 @@
 import { cacheCapacity, CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit, SMALL_CLASS_COUNT, SMALL_CLASS_OF } from "./size-classes.js";
-import { HEAP_PAGE_BYTES, HeapStore, type HeapBacking } from "./heap-store.js";
+import { HEAP_PAGE_BYTES, HeapStore, MAX_HEAP_BYTES, type HeapBacking } from "./heap-store.js";
 import {
   BIN_COUNT,
   CACHE_SLOT_WORDS,
@@ -62,7 +62,7 @@ export interface HeapOptions {
    * the live bytes instead of 1.28x), as exact slot reuse keeps every span's occupancy as it was.
    */
   blockCache?: boolean;
-  /** WebAssembly.Memory: the most it may grow to (default 1 GiB). */
+  /** WebAssembly.Memory: the most it may grow to (default 1 GiB; at most 2 GiB, as for any heap). */
   maxBytes?: number;
   /** Region cache limits: slots (default 16), bytes (default 64 MiB), age in large-block operations (default 100,000). */
   cacheSlots?: number;
@@ -132,6 +132,11 @@ export class Heap {
 
   constructor(backing: HeapBacking, options: HeapOptions = {}) {
     const buffer = backing instanceof WebAssembly.Memory ? backing.buffer : backing;
+    const limit = backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 0) : buffer.byteLength;
+    if (limit > MAX_HEAP_BYTES) {
+      const what = backing instanceof WebAssembly.Memory ? `maxBytes ${limit}` : `a buffer of ${limit} bytes`;
+      throw new HeapError(`${what}: a heap spans at most 2 GiB (${MAX_HEAP_BYTES} bytes; its block addresses are 31-bit offsets)`);
+    }
     this.shared = buffer instanceof SharedArrayBuffer;
     this.store = new HeapStore(backing, backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 1 << 30) : undefined);
     this.views();

@@ -1,7 +1,7 @@
 import type { AddressSpace } from "../../space/address-space.js";
 import { formatBigAddress, MAX_ADDRESS, toBigAddress, TWO_POW_32, type Address } from "../../space/address.js";
 import { Heap, HeapError, type HeapOptions, type HeapStats } from "./heap.js";
-import { HEAP_PAGE_BYTES } from "./heap-store.js";
+import { HEAP_PAGE_BYTES, MAX_HEAP_BYTES } from "./heap-store.js";
 
 /**
  * A heap whose blocks live in a region of an AddressSpace (64-bit addresses): the heap of
@@ -23,14 +23,14 @@ export class SpaceHeap {
   private readonly heap: RegionHeap;
 
   /**
-   * `baseAddress` a multiple of 16 KiB; `sizeBytes` a multiple of 16 KiB up to 4 GiB. The
+   * `baseAddress` a multiple of 16 KiB; `sizeBytes` a multiple of 16 KiB up to 2 GiB. The
    * region must not be mapped already (the heap maps its pages as it uses them).
    */
   constructor(space: AddressSpace, baseAddress: Address, sizeBytes: number, options: HeapOptions = {}) {
     const base = toBigAddress(baseAddress);
     if (base % BigInt(HEAP_PAGE_BYTES) !== 0n) throw new HeapError(`heap region at ${formatBigAddress(base)}: not a multiple of ${HEAP_PAGE_BYTES} bytes`);
-    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % HEAP_PAGE_BYTES !== 0 || sizeBytes > TWO_POW_32) {
-      throw new HeapError(`heap region of ${sizeBytes} bytes: must be a positive multiple of ${HEAP_PAGE_BYTES} bytes, at most 4 GiB`);
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % HEAP_PAGE_BYTES !== 0 || sizeBytes > MAX_HEAP_BYTES) {
+      throw new HeapError(`heap region of ${sizeBytes} bytes: must be a positive multiple of ${HEAP_PAGE_BYTES} bytes, at most 2 GiB`);
     }
     if (base + BigInt(sizeBytes) - 1n > MAX_ADDRESS) throw new HeapError(`heap region at ${formatBigAddress(base)} of ${sizeBytes} bytes runs past the top of the address space`);
     this.baseAddress = base;
@@ -131,7 +131,7 @@ class RegionHeap extends Heap {
     this.baseHi = Number(base >> 32n);
   }
 
-  // Offsets are below 2^32 and the base is page aligned: at most one carry into the high half.
+  // Offsets are below 2^31 and the base is page aligned: at most one carry into the high half.
   protected override link(address: number): number {
     const sum = this.baseLo + address;
     return sum < TWO_POW_32 ? this.space.access.load32(sum, this.baseHi) : this.space.access.load32(sum - TWO_POW_32, this.baseHi + 1);
