@@ -8,6 +8,7 @@ import { Heap, HeapError } from "../src/alloc/heap/heap.js";
 import { CLASS_SIZES, classOf } from "../src/alloc/heap/size-classes.js";
 import { WORKER_WORDS } from "../src/alloc/heap/heap-layout.js";
 import { SpaceHeap } from "../src/alloc/heap/space-heap.js";
+import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
 import { AddressSpace } from "../src/space/address-space.js";
 
 const MiB = 1 << 20;
@@ -229,76 +230,25 @@ describe("Heap", () => {
       { weight: 3, arbitrary: fc.integer({ min: 1025, max: 256 * 1024 }) },
       { weight: 1, arbitrary: fc.integer({ min: 256 * 1024 + 1, max: 3 * MiB }) },
     );
-    const op = fc.oneof(
-      fc.record({ kind: fc.constant("malloc" as const), size }),
-      fc.record({ kind: fc.constant("calloc" as const), size }),
-      fc.record({ kind: fc.constant("aligned" as const), size, shift: fc.integer({ min: 3, max: 18 }) }),
-      fc.record({ kind: fc.constant("realloc" as const), size, pick: fc.nat() }),
-      fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
-      fc.record({ kind: fc.constant("misuse" as const), pick: fc.nat(), offset: fc.integer({ min: 1, max: 64 }) }),
-      fc.record({ kind: fc.constant("double-free" as const), pick: fc.nat() }),
-    );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      fc.property(modelSteps(size, ["malloc", "calloc", "aligned", "realloc", "free", "misuse", "double-free"], 80), (steps) => {
         const buffer = new ArrayBuffer(24 * MiB);
         const heap = new Heap(buffer, { cacheSlots: 4, cacheBytes: 8 * MiB, debug });
         const bytes = new Uint8Array(buffer);
         const initialFootprint = heap.stats().footprintBytes;
-        const live = new Map<number, { size: number; tag: number }>();
-        const freed: number[] = [];
-        let tag = 1;
-        const fillTag = (address: number, sizeBytes: number, value: number): void => {
-          bytes.fill(value, address, address + sizeBytes);
-        };
-        const pick = (n: number): number | undefined => [...live.keys()][n % Math.max(1, live.size)];
-        for (const step of ops) {
-          if (step.kind === "malloc" || step.kind === "calloc" || step.kind === "aligned") {
-            const address = step.kind === "malloc" ? heap.malloc(step.size) : step.kind === "calloc" ? heap.calloc(1, step.size) : heap.alignedAlloc(1 << step.shift, step.size);
-            if (address === 0) continue;
-            if (step.kind === "aligned") assert.equal(address % (1 << step.shift), 0);
-            if (step.kind === "calloc") assert.ok(bytes.subarray(address, address + step.size).every((b) => b === 0), "calloc zeroes");
-            tag = (tag % 250) + 1;
-            fillTag(address, step.size, tag);
-            live.set(address, { size: step.size, tag });
-          } else if (step.kind === "realloc") {
-            const address = pick(step.pick);
-            if (address === undefined) continue;
-            const block = live.get(address)!;
-            const moved = heap.realloc(address, step.size);
-            if (step.size === 0) {
-              live.delete(address);
-              continue;
-            }
-            if (moved === 0) continue; // out of memory: the old block stays
-            const kept = Math.min(block.size, step.size);
-            assert.ok(bytes.subarray(moved, moved + kept).every((b) => b === block.tag), "contents survive realloc");
-            live.delete(address);
-            fillTag(moved, step.size, block.tag);
-            live.set(moved, { size: step.size, tag: block.tag });
-          } else if (step.kind === "free") {
-            const address = pick(step.pick);
-            if (address === undefined) continue;
-            heap.free(address);
-            live.delete(address);
-            freed.push(address);
-          } else if (step.kind === "double-free") {
-            // A block freed before (in a free-block cache, a span's free list or given back) and not handed out again.
-            const candidates = freed.filter((a) => !live.has(a));
-            const address = candidates[step.pick % Math.max(1, candidates.length)];
-            if (address === undefined) continue;
-            assert.throws(() => heap.free(address), HeapError);
-          } else {
-            const address = pick(step.pick);
-            if (address === undefined) continue;
-            assert.throws(() => heap.free(address + step.offset), HeapError);
-          }
-          heap.check();
-          // No two live blocks overlap, and every block still holds its tag.
-          const spans = [...live].map(([address, block]) => [address, address + Math.max(block.size, 1), block] as const).sort((a, b) => a[0] - b[0]);
-          for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], "blocks overlap");
-          for (const [address, , block] of spans) assert.ok(bytes.subarray(address, address + block.size).every((b) => b === block.tag), `block at ${address} was overwritten`);
-        }
-        for (const address of live.keys()) heap.free(address);
+        const left = replayAgainstModel<number>(
+          {
+            null: 0,
+            ...allocationCalls(heap),
+            offset: (address, n) => address + n,
+            stamp: (address, sizeBytes, tag) => void bytes.fill(tag, address, address + sizeBytes),
+            holds: (address, sizeBytes, tag) => bytes.subarray(address, address + sizeBytes).every((b) => b === tag),
+            keeps: (address, oldSize, newSize, tag) => bytes.subarray(address, address + Math.min(oldSize, newSize)).every((b) => b === tag),
+            zeroed: (address, sizeBytes) => bytes.subarray(address, address + sizeBytes).every((b) => b === 0),
+          },
+          steps,
+        );
+        for (const address of left) heap.free(address);
         heap.trim();
         heap.check();
         assert.equal(heap.stats().liveBytes, 0);

@@ -5,6 +5,7 @@ import { AddressSpace } from "../src/space/address-space.js";
 import { MemoryFault } from "../src/space/protection.js";
 import { HeapError } from "../src/alloc/heap/heap.js";
 import { SpaceHeap } from "../src/alloc/heap/space-heap.js";
+import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
 
 const MiB = 1 << 20;
 const BASE = 0x7f12_3450_0000n; // above 2^32: the high half of every address matters
@@ -74,69 +75,43 @@ describe("SpaceHeap (a heap in an AddressSpace region)", () => {
     assert.equal(heap.alignedAlloc(1 << 20, 100) % BigInt(1 << 20), 0n);
   });
 
-  it("random malloc/calloc/realloc/free sequences keep contents and never overlap (fast-check, against a model)", () => {
+  it("random malloc/calloc/alignedAlloc/realloc/free and misuse keep contents and never overlap (fast-check, against a model)", () => {
     const size = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 300, max: 70_000 }), fc.integer({ min: 200_000, max: 1_200_000 }));
-    const op = fc.oneof(
-      fc.record({ kind: fc.constant("malloc" as const), size }),
-      fc.record({ kind: fc.constant("calloc" as const), size }),
-      fc.record({ kind: fc.constant("realloc" as const), size, pick: fc.nat() }),
-      fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
-    );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), fc.boolean(), (ops, debug) => {
+      fc.property(modelSteps(size, ["malloc", "calloc", "aligned", "realloc", "free", "misuse", "double-free"], 40), fc.boolean(), (steps, debug) => {
         const space = new AddressSpace({ backend: "paged" });
         const heap = new SpaceHeap(space, BASE, 32 * MiB, { cacheSlots: 2, cacheBytes: 4 * MiB, debug });
-        const live = new Map<bigint, { size: number; tag: number }>();
-        let tag = 0;
-        const pick = (n: number): bigint | undefined => [...live.keys()][n % Math.max(1, live.size)];
         // Each block holds its tag in its first and last byte (and, for small ones, all of them).
-        const stamp = (address: bigint, sizeBytes: number, value: number): void => {
-          if (sizeBytes === 0) return;
-          if (sizeBytes <= 512) space.fill(address, sizeBytes, value);
-          else {
-            space.store8(address, value);
-            space.store8(address + BigInt(sizeBytes - 1), value);
-          }
-        };
-        const holds = (address: bigint, sizeBytes: number, value: number): boolean => {
-          if (sizeBytes === 0) return true;
-          if (sizeBytes <= 512) return space.read(address, sizeBytes).every((b) => b === value);
-          return space.load8(address) === value && space.load8(address + BigInt(sizeBytes - 1)) === value;
-        };
-        for (const step of ops) {
-          if (step.kind === "malloc" || step.kind === "calloc") {
-            const address = step.kind === "malloc" ? heap.malloc(step.size) : heap.calloc(1, step.size);
-            if (address === 0n) continue;
-            if (step.kind === "calloc" && step.size <= 4096) assert.ok(space.read(address, step.size).every((b) => b === 0), "calloc zeroes");
-            tag = (tag % 250) + 1;
-            stamp(address, step.size, tag);
-            live.set(address, { size: step.size, tag });
-          } else if (step.kind === "realloc") {
-            const address = pick(step.pick);
-            if (address === undefined) continue;
-            const block = live.get(address)!;
-            const moved = heap.realloc(address, step.size);
-            if (step.size === 0) {
-              live.delete(address);
-              continue;
-            }
-            if (moved === 0n) continue;
-            if (step.size >= block.size) assert.ok(holds(moved, block.size, block.tag), "contents survive realloc");
-            live.delete(address);
-            stamp(moved, step.size, block.tag);
-            live.set(moved, { size: step.size, tag: block.tag });
-          } else {
-            const address = pick(step.pick);
-            if (address === undefined) continue;
-            heap.free(address);
-            live.delete(address);
-          }
-          heap.check();
-          const spans = [...live].map(([address, block]) => [address, address + BigInt(Math.max(block.size, 1))] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-          for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], "blocks overlap");
-          for (const [address, block] of live) assert.ok(holds(address, block.size, block.tag), `block at ${address} was overwritten`);
-        }
-        for (const address of live.keys()) heap.free(address);
+        const left = replayAgainstModel<bigint>(
+          {
+            null: 0n,
+            ...allocationCalls<bigint>(heap),
+            offset: (address, n) => address + BigInt(n),
+            stamp: (address, sizeBytes, tag) => {
+              if (sizeBytes === 0) return;
+              if (sizeBytes <= 512) space.fill(address, sizeBytes, tag);
+              else {
+                space.store8(address, tag);
+                space.store8(address + BigInt(sizeBytes - 1), tag);
+              }
+            },
+            holds: (address, sizeBytes, tag) => {
+              if (sizeBytes === 0) return true;
+              if (sizeBytes <= 512) return space.read(address, sizeBytes).every((b) => b === tag);
+              return space.load8(address) === tag && space.load8(address + BigInt(sizeBytes - 1)) === tag;
+            },
+            // Stamps cover every byte of small blocks, the ends of large ones: compare what both cover.
+            keeps: (address, oldSize, newSize, tag) => {
+              const kept = Math.min(oldSize, newSize);
+              if (kept === 0) return true;
+              if (oldSize <= 512) return space.read(address, kept).every((b) => b === tag);
+              return space.load8(address) === tag && (newSize < oldSize || space.load8(address + BigInt(oldSize - 1)) === tag);
+            },
+            zeroed: (address, sizeBytes) => space.read(address, Math.min(sizeBytes, 4096)).every((b) => b === 0),
+          },
+          steps,
+        );
+        for (const address of left) heap.free(address);
         heap.trim();
         heap.check();
         assert.equal(space.stats().residentPages, 0, "trim released every frame");
