@@ -44,7 +44,8 @@ function residentOfLargeMappings(minBytes: number): number | null {
  * Call before creating the buffer; `measure` returns how many bytes of large mappings became
  * resident since: the new buffer's resident bytes, as long as nothing else large is touched
  * meanwhile. (A difference, because the kernel merges the new buffer's mapping with an
- * adjacent one, such as an earlier buffer's: it has no boundary of its own to look for.)
+ * adjacent one, such as an earlier buffer's: it has no boundary of its own to look for. A
+ * small resident neighbour merged into it is counted too, so the figure can only err high.)
  */
 export function watchNewBuffer(minBytes: number): { measure(): number | null } {
   const before = residentOfLargeMappings(minBytes);
