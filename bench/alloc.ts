@@ -258,7 +258,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
     return [r.workload, r.allocator, r.opsPerSec, (ours.opsPerSec / r.opsPerSec).toFixed(2), (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2), accounted];
   });
   process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
-  process.stdout.write("(footprint: resident bytes as the kernel counts them, for every allocator; accounted: the JS allocator's own count)\n");
+  process.stdout.write("(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count)\n");
   process.stdout.write("(memspace/this > 1: memspace is faster. Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
