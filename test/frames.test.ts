@@ -83,6 +83,25 @@ describe("FrameAllocator (LLFree)", () => {
     allocator.check();
   });
 
+  it("reserves a partly used tree for small runs, and the first roomy tree for huge ones", () => {
+    const treeFrames = 512 * 32;
+    // Four workers' home trees are trees 0 to 3; the second worker leaves tree 1 partly used.
+    const allocator = FrameAllocator.create({ frames: 4 * treeFrames }, { worker: 0, workers: 4 });
+    const other = FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 4 });
+    const small = Array.from({ length: 100 }, () => other.get(0));
+    assert.ok(small.every((frame) => frame >= treeFrames && frame < 2 * treeFrames), "the second worker's home tree serves it");
+    other.releaseReservation();
+    const huge = allocator.get(9);
+    assert.ok(huge < treeFrames, `huge frame ${huge}: the whole home tree was passed over for a partly used one`);
+    allocator.releaseReservation();
+    const next = allocator.get(0);
+    assert.ok(next < 2 * treeFrames, `small frame ${next}: a whole tree was broken while trees 0 and 1, partly used, had plenty free`);
+    for (const frame of [...small, next]) allocator.put(frame, 0);
+    allocator.put(huge, 9);
+    assert.equal(allocator.allocatedFrames(), 0);
+    allocator.check();
+  });
+
   it("rejects misuse with a clear error and changes nothing", () => {
     const allocator = FrameAllocator.create({ frames: 8192 });
     const run = allocator.get(3);

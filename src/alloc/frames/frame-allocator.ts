@@ -46,6 +46,31 @@ const PENDING_FLUSH_FRAMES = 4096;
  * and a tree taken with 4 of them free sent every fifth get searching (rand order 9).
  */
 const PLENTY_RUNS = 16;
+/** The kinds of unreserved tree a search for a new tree looks for, one pass each. */
+const enum TreeSearch {
+  /** Partly used, with room for PLENTY_RUNS runs. */
+  Plenty,
+  Whole,
+  /** Partly used, with room for fewer. */
+  Few,
+  /** Whole, or partly used with plenty. */
+  Roomy,
+}
+const SMALL_SEARCH: readonly TreeSearch[] = [TreeSearch.Plenty, TreeSearch.Whole, TreeSearch.Few];
+const HUGE_SEARCH: readonly TreeSearch[] = [TreeSearch.Roomy, TreeSearch.Few];
+
+function inSearch(pass: TreeSearch, whole: boolean, plenty: boolean): boolean {
+  switch (pass) {
+    case TreeSearch.Plenty:
+      return !whole && plenty;
+    case TreeSearch.Whole:
+      return whole;
+    case TreeSearch.Few:
+      return !whole && !plenty;
+    case TreeSearch.Roomy:
+      return whole || plenty;
+  }
+}
 /** Bounded retries for a counter that keeps changing under us. */
 const MAX_COUNTER_RETRIES = 1 << 12;
 
@@ -610,10 +635,12 @@ export class FrameAllocator implements PageFrameAllocator {
 
   /**
    * The preferred tree could not serve: reserve another, searching onwards from the last
-   * one (LLFree's order): first a partly used tree with plenty free (keeps whole trees whole
-   * for huge frames, and a tree with a few stray frames would soon send us searching again),
-   * then a whole tree, then any unreserved tree with enough. Last, allocate straight from
-   * the children of any tree, leaving a debt on its counter.
+   * one. Small runs (LLFree's order) first try a partly used tree with plenty free (keeps
+   * whole trees whole for huge frames, and a tree with a few stray frames would soon send us
+   * searching again), then a whole tree, then any unreserved tree with enough. Huge runs
+   * take the first tree that is whole or has plenty: a huge frame is a whole child, so it
+   * fragments nothing, and searching every tree for a partly used one before a whole one
+   * was half of the time of a bulk order-9 get (2.8 us a search over 256 trees). Last, allocate straight from the children of any tree, leaving a debt on its counter.
    */
   private getElsewhere(order: number): number {
     const frames = 1 << order;
@@ -621,7 +648,8 @@ export class FrameAllocator implements PageFrameAllocator {
     this.releasePreferredTree();
     this.flushPending();
     const plenty = Math.max(FRAMES_PER_TREE >> 3, Math.min(frames * PLENTY_RUNS, FRAMES_PER_TREE >> 1));
-    for (let pass = 0; pass < 3; pass++) {
+    const passes = order >= HUGE_ORDER ? HUGE_SEARCH : SMALL_SEARCH;
+    for (const pass of passes) {
       for (let step = 0; step < this.treeCount; step++) {
         let tree = start + step;
         if (tree >= this.treeCount) tree -= this.treeCount;
@@ -629,7 +657,7 @@ export class FrameAllocator implements PageFrameAllocator {
         const free = this.words[line + TreeLine.Free];
         if (free < frames || this.words[line + TreeLine.Owner] !== 0) continue;
         const whole = free === this.treeFrameCount(tree);
-        if (pass === 0 ? whole || free < plenty : pass === 1 ? !whole : whole || free >= plenty) continue;
+        if (!inSearch(pass, whole, free >= plenty)) continue;
         if (!this.reserveTree(tree)) continue;
         const frame = this.getInPreferredTree(order);
         if (frame >= 0) return frame;
