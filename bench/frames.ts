@@ -38,6 +38,8 @@ export interface FramesBenchOptions {
   workerCounts: number[];
   benchmarks: FramesBenchmark[];
   orders: number[];
+  /** The contestants to run; llfree always runs. */
+  allocators: FramesContestant[];
   json?: string;
 }
 
@@ -101,7 +103,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     for (const benchmark of options.benchmarks) {
       for (const order of options.orders) {
         for (const workers of options.workerCounts) {
-          for (const kind of CONTESTANTS) {
+          for (const kind of options.allocators) {
             const key = `${benchmark}/${order}/${workers}/${kind}`;
             samples.set(key, [...(samples.get(key) ?? []), await measure(kind, benchmark, order, workers, options)]);
             process.stderr.write(".");
@@ -122,29 +124,36 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
       records.map((r) => [r.benchmark, String(r.order), String(r.workers), r.allocator, dash(r.nsPerGet), dash(r.nsPerPut), r.nsPerPair]),
     ) + "\n\n",
   );
-  // LLFree against the baselines, and its scaling, in one table.
+  // LLFree against the baselines, and its scaling, in one table. A scaling ratio is taken
+  // within each round (the two runs minutes apart at most), then the median over rounds.
   const summary: (string | number)[][] = [];
   const most = Math.max(...options.workerCounts);
+  const over = (benchmark: FramesBenchmark, order: number, allocator: FramesContestant): string => {
+    const mine = find(records, benchmark, order, most, "llfree")!;
+    const theirs = find(records, benchmark, order, most, allocator);
+    return theirs === undefined ? "-" : (headline(theirs) / headline(mine)).toFixed(2);
+  };
+  const scaling = (benchmark: FramesBenchmark, order: number, allocator: FramesContestant): string => {
+    const one = samples.get(`${benchmark}/${order}/1/${allocator}`);
+    const many = samples.get(`${benchmark}/${order}/${most}/${allocator}`);
+    if (one === undefined || many === undefined || most === 1) return "-";
+    return median(many.map((sample, round) => headline(sample) / headline(one[round]))).toFixed(2);
+  };
   for (const benchmark of options.benchmarks) {
     for (const order of options.orders) {
-      const mine = find(records, benchmark, order, most, "llfree")!;
-      const scaling = (allocator: FramesContestant): string => {
-        const one = find(records, benchmark, order, 1, allocator);
-        return one === undefined || most === 1 ? "-" : (headline(find(records, benchmark, order, most, allocator)!) / headline(one)).toFixed(2);
-      };
       summary.push([
         `${benchmark} order ${order}`,
-        headline(mine),
-        headline(find(records, benchmark, order, most, "locked-buddy")!) / headline(mine),
-        headline(find(records, benchmark, order, most, "bitmap-scan")!) / headline(mine),
-        scaling("llfree"),
-        scaling(PRIVATE_CONTESTANT),
+        headline(find(records, benchmark, order, most, "llfree")!),
+        over(benchmark, order, "locked-buddy"),
+        over(benchmark, order, "bitmap-scan"),
+        scaling(benchmark, order, "llfree"),
+        scaling(benchmark, order, PRIVATE_CONTESTANT),
       ]);
     }
   }
   process.stdout.write(
     renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
-      "\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n",
+      `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
   );
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
@@ -166,6 +175,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
       workers: { type: "string", default: "1,2" },
       benchmarks: { type: "string", default: BENCHMARKS.join(",") },
       orders: { type: "string", default: ORDERS.join(",") },
+      allocators: { type: "string", default: CONTESTANTS.join(",") },
     },
     strict: true,
   });
@@ -181,6 +191,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
       if (!Number.isInteger(order) || order < 0 || order > 10) throw new Error(`--orders: ${text} is not an order from 0 to 10`);
       return order;
     }),
+    allocators: CONTESTANTS.filter((kind) => kind === "llfree" || knownNames("allocators", values.allocators, CONTESTANTS).includes(kind)),
     json: values.json,
   };
 }
