@@ -1,0 +1,123 @@
+/*
+ * A native model of `memspace bench frames`' rand order 9 (bench/frames.ts), to tell what
+ * the machine gives the benchmark from what our TypeScript costs: the same sharing pattern
+ * in C, with none of the allocator's bookkeeping. 8,192 children (4 Gi frames of 4 KiB, as
+ * the bench's default 2^22 frames) of 32 per tree, one word each (512: free, 0: a huge
+ * frame); half of them allocated and shuffled across the workers. Each worker reserves a
+ * tree (an owner word on a cache line of its own) and takes free children there by
+ * compareExchange, moving on to the next unreserved tree when its tree has none; a put is a
+ * compareExchange on the child word, wherever it lies, so workers free into each other's
+ * trees as in the bench.
+ *
+ * Usage: frames-rand-model WORKERS [PAIRS]; prints ns per put+get pair (mean over workers).
+ * Build: gcc -O2 -pthread bench/native/frames-rand-model.c -o /tmp/frames-rand-model
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum { CHILDREN = 8192, CHILDREN_PER_TREE = 32, TREES = CHILDREN / CHILDREN_PER_TREE, FREE_CHILD = 512, LINE_INTS = 16, MAX_WORKERS = 64 };
+
+static _Atomic int child_words[CHILDREN];
+static _Atomic int tree_owners[TREES * LINE_INTS];
+static int *held;
+static int share;
+static int workers;
+static long pairs;
+static pthread_barrier_t start_line;
+static double ns_per_pair[MAX_WORKERS];
+
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static uint64_t next_random(uint64_t *state) {
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return *state;
+}
+
+static int reserve_after(int tree) {
+  for (int step = 1; step <= TREES; step++) {
+    int candidate = (tree + step) % TREES, unowned = 0;
+    if (atomic_load_explicit(&tree_owners[candidate * LINE_INTS], memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong(&tree_owners[candidate * LINE_INTS], &unowned, 1))
+      return candidate;
+  }
+  fprintf(stderr, "no tree to reserve\n");
+  exit(1);
+}
+
+static int take_child(int *tree, int *hint) {
+  for (;;) {
+    for (int step = 0; step < CHILDREN_PER_TREE; step++) {
+      int offset = (*hint + step) & (CHILDREN_PER_TREE - 1), child = *tree * CHILDREN_PER_TREE + offset, expected = FREE_CHILD;
+      if (atomic_load_explicit(&child_words[child], memory_order_relaxed) == FREE_CHILD &&
+          atomic_compare_exchange_strong(&child_words[child], &expected, 0)) {
+        *hint = offset;
+        return child;
+      }
+    }
+    atomic_store(&tree_owners[*tree * LINE_INTS], 0);
+    *tree = reserve_after(*tree);
+    *hint = 0;
+  }
+}
+
+static void *worker_main(void *argument) {
+  long worker = (long)argument;
+  uint64_t state = 0x9e3779b97f4a7c15ULL * (worker + 1);
+  int *mine = held + worker * share, hint = 0;
+  int tree = reserve_after(worker * (TREES / workers) - 1 + TREES);
+  pthread_barrier_wait(&start_line);
+  double start = now_seconds();
+  for (long i = 0; i < pairs; i++) {
+    int slot = next_random(&state) % share, expected = 0;
+    if (!atomic_compare_exchange_strong(&child_words[mine[slot]], &expected, FREE_CHILD)) {
+      fprintf(stderr, "child %d freed twice\n", mine[slot]);
+      exit(1);
+    }
+    mine[slot] = take_child(&tree, &hint);
+  }
+  ns_per_pair[worker] = (now_seconds() - start) * 1e9 / pairs;
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS) {
+    fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS]\n");
+    return 2;
+  }
+  workers = atoi(argv[1]);
+  pairs = argc > 2 ? atol(argv[2]) : 2000000;
+  share = CHILDREN / 2 / workers;
+  held = malloc(sizeof(int) * share * workers);
+  for (int c = 0; c < CHILDREN; c++) child_words[c] = FREE_CHILD;
+  // Every other child allocated (half of memory, spread over all trees), then shuffled.
+  for (int i = 0; i < share * workers; i++) {
+    child_words[2 * i] = 0;
+    held[i] = 2 * i;
+  }
+  uint64_t state = 42;
+  for (int i = share * workers - 1; i > 0; i--) {
+    int j = next_random(&state) % (i + 1), t = held[i];
+    held[i] = held[j];
+    held[j] = t;
+  }
+  pthread_barrier_init(&start_line, NULL, workers);
+  pthread_t threads[MAX_WORKERS];
+  for (long w = 0; w < workers; w++) pthread_create(&threads[w], NULL, worker_main, (void *)w);
+  double sum = 0;
+  for (int w = 0; w < workers; w++) {
+    pthread_join(threads[w], NULL);
+    sum += ns_per_pair[w];
+  }
+  printf("%d worker(s): %.1f ns per pair\n", workers, sum / workers);
+  return 0;
+}
