@@ -10,7 +10,7 @@ import type { AllocBenchRecord } from "./alloc.js";
 export async function writeAllocChart(records: AllocBenchRecord[], path: string): Promise<void> {
   const values = records
     .filter((r) => r.failure === undefined && r.opsPerSec > 0)
-    .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, footprintPerLive: r.peakFootprintBytes / r.peakLiveBytes }));
+    .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, footprintPerLive: r.peakFootprintBytes === null ? null : r.peakFootprintBytes / r.peakLiveBytes }));
   const bars = (field: string, title: string, log: boolean) => ({
     mark: "bar" as const,
     width: 90,

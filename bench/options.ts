@@ -15,3 +15,10 @@ export function positiveInteger<F extends number | undefined>(option: string, te
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${option} must be a positive integer, got ${text}`);
   return value;
 }
+
+/** A positive number option (`--budget 0.5`); anything else is an error naming the option. */
+export function positiveNumber(option: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${option} must be a positive number, got ${text}`);
+  return value;
+}

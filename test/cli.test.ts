@@ -111,6 +111,24 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("bench alloc stops the slow allocator's run at its time budget and says where", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "alloc.json");
+      const bench = memspace("bench", "alloc", "--workloads", "larson", "--allocators", "thi.ng", "--scale", "20000", "--runs", "1", "--budget", "0.000001", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ allocator: string; opsPerSec: number; peakFootprintBytes: number | null; completedOps?: number }>;
+      const slow = records.find((r) => r.allocator === "thi.ng")!;
+      // The clock is read after each 1,000 ops: a budget of a microsecond stops it there.
+      assert.equal(slow.completedOps, 1000);
+      assert.equal(slow.peakFootprintBytes, null);
+      assert.ok(slow.opsPerSec > 0);
+      assert.match(bench.stdout, /thi\.ng\s+\d+ \(first 1,000 ops\)/);
+      const ours = records.find((r) => r.allocator === "memspace")!;
+      assert.ok(ours.completedOps === undefined && ours.peakFootprintBytes! > 0, JSON.stringify(ours));
+      assert.equal(memspace("bench", "alloc", "--budget", "-1").status === 0, false);
+    });
+  });
+
   it("demo runs the default workload end to end", () => {
     const demo = memspace("demo", "--iterations", "3000");
     assert.equal(demo.status, 0, demo.stderr);
