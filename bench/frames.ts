@@ -74,7 +74,13 @@ async function measure(kind: FramesContestant, benchmark: FramesBenchmark, order
     };
     return new Worker(new URL("./frames-worker.js", import.meta.url), { workerData });
   });
+  const exits = threads.map((thread) => once(thread, "exit"));
   const perWorker = await Promise.all(threads.map((thread) => once(thread, "message").then(([timings]) => timings as FramesRunTiming[])));
+  // The next configuration starts on a quiet machine: these threads gone, and this thread's
+  // garbage (a control buffer of megabytes per configuration) collected now rather than by
+  // helper threads competing with the next run's workers for this machine's two cores.
+  await Promise.all(exits);
+  (globalThis as { gc?: () => void }).gc?.();
   if (allocator !== null && allocator.allocatedFrames() !== 0) throw new Error(`${kind} ${benchmark}: ${allocator.allocatedFrames()} frames still allocated after the run`);
   const timed = (field: keyof FramesRunTiming): number => {
     const perRun = perWorker[0].slice(1).map((_, run) => perWorker.reduce((sum, timings) => sum + timings[run + 1][field], 0) / workers);

@@ -10,6 +10,7 @@ export type Benchmark = (typeof BENCHMARKS)[number];
 export function runBench(name: Benchmark, args: string[]): void {
   const script = fileURLToPath(new URL(`../../bench/${name}.js`, import.meta.url));
   if (!existsSync(script)) throw new Error(`benchmark ${name} is not built (${script}); run npm run build`);
-  const child = spawnSync(process.execPath, [script, ...args], { stdio: "inherit" });
+  // --expose-gc: a benchmark may collect its garbage between measurements (bench frames does).
+  const child = spawnSync(process.execPath, ["--expose-gc", script, ...args], { stdio: "inherit" });
   if (child.status !== 0) throw new ReportedError(child.status ?? 1);
 }
