@@ -7,6 +7,12 @@
  * mimalloc and jemalloc by LD_PRELOAD of Debian's libmimalloc2.0 and libjemalloc2, which
  * bench/setup-alloc.sh installs; skipped with a message where missing).
  *
+ * Beside them, each replay loop (the JS one and the C driver's) with an allocator that does
+ * nothing: the loop's own cost per op, which the table subtracts to show what each allocator
+ * adds (`netNsPerOp`). The JS loop costs several times the C one (map and bounds checks on
+ * every typed-array access), and that difference is most of memspace's gap to glibc on
+ * tiny-churn.
+ *
  * Figures: ops/s, peak footprint and the workload's peak live bytes (requested sizes). The
  * footprint is what the kernel counts resident for every allocator alike: for the native
  * ones the driver's peak RSS above its baseline, for the JS ones the resident bytes of their
@@ -38,7 +44,16 @@ const NATIVE: Array<{ name: string; preload: string | null }> = [
   { name: "mimalloc", preload: join(LIB_DIR, "libmimalloc.so.2") },
   { name: "jemalloc", preload: join(LIB_DIR, "libjemalloc.so.2") },
 ];
-const JS_ALLOCATORS = ["memspace", "thi.ng"] as const;
+/**
+ * Beside the allocators, each replay loop with an allocator that does nothing (every block is
+ * the same one): what the loop itself costs per op, in JS and in C, so the table can show
+ * what each allocator adds to its loop ("net ns/op").
+ */
+const JS_LOOP = "loop-js";
+const C_LOOP = "loop-c";
+const JS_ALLOCATORS = ["memspace", "thi.ng", JS_LOOP] as const;
+/** The block the loops' do-nothing allocators hand out: past the null address, 8-aligned. */
+const LOOP_BLOCK_ADDRESS = 64;
 /**
  * @thi.ng/malloc's first-fit free list makes it 100-10,000x slower on the churn workloads
  * (linear in the live set): its one timed run stops after this long (`--budget` seconds),
@@ -48,7 +63,7 @@ const JS_ALLOCATORS = ["memspace", "thi.ng"] as const;
 const SLOW_RUN_BUDGET_SECONDS = 30;
 /** A budgeted run looks at the clock after this many ops. */
 const BUDGET_CHECK_OPS = 1_000;
-const ALLOCATORS = [...JS_ALLOCATORS, ...NATIVE.map((native) => native.name)];
+const ALLOCATORS = [...JS_ALLOCATORS, ...NATIVE.map((native) => native.name), C_LOOP];
 
 export interface AllocBenchRecord {
   workload: Workload;
@@ -61,6 +76,8 @@ export interface AllocBenchRecord {
   accountedFootprintBytes?: number;
   /** Set when the timed run stopped at its time budget: the ops it did (ops/s is over these). */
   completedOps?: number;
+  /** ns per op less that of its replay loop with a do-nothing allocator (JS or C). */
+  netNsPerOp?: number;
   failure?: string;
 }
 
@@ -95,6 +112,16 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boo
       realloc: (address, size) => heap.realloc(address, size),
       peakFootprintBytes: () => heap.stats().peakFootprintBytes,
       sampleFootprint: () => heap.footprintBytes(),
+    };
+  }
+  if (name === JS_LOOP) {
+    return {
+      bytes: new Uint8Array(HEAP_BYTES),
+      malloc: () => LOOP_BLOCK_ADDRESS,
+      free: () => {},
+      realloc: () => LOOP_BLOCK_ADDRESS,
+      peakFootprintBytes: () => 0,
+      sampleFootprint: () => 0,
     };
   }
   // Footprint: MemPool's "top" (its bump pointer: memory beyond it was never used),
@@ -197,6 +224,10 @@ function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, bl
       const seconds = (performance.now() - start) / 1000;
       if (run > 0) rates.push(sequence.opCount / seconds);
     }
+    if (allocatorName === JS_LOOP) {
+      process.stdout.write(JSON.stringify({ opsPerSec: Math.round(median(rates)), peakFootprintBytes: null }) + "\n");
+      return;
+    }
   }
   // Footprint apart from timing, on an allocator of its own over a fresh buffer: sampled
   // after (groups of) ops, which the timed runs must not pay for, and the buffer's resident
@@ -244,11 +275,14 @@ function measureJs(workload: Workload, allocator: (typeof JS_ALLOCATORS)[number]
   return JSON.parse(output.trim()) as Sample;
 }
 
-function buildDriver(folder: string): string | null {
+/** The C driver, and its build with the do-nothing allocator (C_LOOP); null where gcc fails. */
+function buildDriver(folder: string): { driver: string; loop: string } | null {
   try {
-    const binary = join(folder, "alloc-driver");
-    execFileSync("gcc", ["-O2", "-o", binary, DRIVER_SOURCE], { stdio: "pipe" });
-    return binary;
+    const driver = join(folder, "alloc-driver");
+    const loop = join(folder, "alloc-driver-loop");
+    execFileSync("gcc", ["-O2", "-o", driver, DRIVER_SOURCE], { stdio: "pipe" });
+    execFileSync("gcc", ["-O2", "-DLOOP_ONLY", "-o", loop, DRIVER_SOURCE], { stdio: "pipe" });
+    return { driver, loop };
   } catch (error) {
     process.stdout.write(`native allocators skipped: cannot build the C driver (${(error as Error).message.split("\n")[0]})\n`);
     return null;
@@ -277,7 +311,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
   const records: AllocBenchRecord[] = [];
   try {
-    const driver = buildDriver(folder);
+    const binaries = buildDriver(folder);
     const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
     const natives = NATIVE.filter((native) => {
       if (!chosen(native.name)) return false;
@@ -294,28 +328,39 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       for (const allocator of JS_ALLOCATORS.filter(chosen)) {
         records.push({ workload, allocator, ...measureJs(workload, allocator, options), peakLiveBytes: sequence.peakLiveBytes });
       }
-      if (driver === null) continue;
+      if (binaries === null) continue;
+      const drive = (binary: string, env: NodeJS.ProcessEnv): Sample =>
+        JSON.parse(execFileSync(binary, [opsFile, String(sequence.slots), String(options.runs)], { encoding: "utf8", env }).trim()) as Sample;
       for (const native of natives) {
         const env = native.preload === null ? process.env : { ...process.env, LD_PRELOAD: native.preload };
-        const sample = JSON.parse(execFileSync(driver, [opsFile, String(sequence.slots), String(options.runs)], { encoding: "utf8", env }).trim()) as Sample;
-        records.push({ workload, allocator: native.name, ...sample, peakLiveBytes: sequence.peakLiveBytes });
+        records.push({ workload, allocator: native.name, ...drive(binaries.driver, env), peakLiveBytes: sequence.peakLiveBytes });
       }
+      if (chosen(C_LOOP)) records.push({ workload, allocator: C_LOOP, ...drive(binaries.loop, process.env), peakFootprintBytes: null, peakLiveBytes: sequence.peakLiveBytes });
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+  // What each allocator adds to its replay loop: its ns per op less its loop's (JS or C).
+  for (const r of records) {
+    if (r.failure !== undefined || r.opsPerSec <= 0 || r.allocator === JS_LOOP || r.allocator === C_LOOP) continue;
+    const loop = records.find((o) => o.workload === r.workload && o.allocator === ((JS_ALLOCATORS as readonly string[]).includes(r.allocator) ? JS_LOOP : C_LOOP));
+    if (loop !== undefined && loop.opsPerSec > 0) r.netNsPerOp = Math.round((1e10 / r.opsPerSec - 1e10 / loop.opsPerSec)) / 10;
+  }
   const rows = records.map((r) => {
-    const ours = records.find((o) => o.workload === r.workload && o.allocator === "memspace")!;
-    if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-", "-"];
-    const ratio = (ours.opsPerSec / r.opsPerSec).toFixed(2);
+    const ours = records.find((o) => o.workload === r.workload && o.allocator === "memspace");
+    if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-", "-", "-", "-"];
+    const ratio = ours === undefined ? "-" : (ours.opsPerSec / r.opsPerSec).toFixed(2);
+    const nsPerOp = (1e9 / r.opsPerSec).toFixed(1);
+    const net = r.netNsPerOp === undefined ? "-" : r.netNsPerOp.toFixed(1);
     if (r.peakFootprintBytes === null) {
       const cut = r.completedOps === undefined ? "" : ` (first ${r.completedOps.toLocaleString("en-US")} ops)`;
-      return [r.workload, r.allocator, `${r.opsPerSec}${cut}`, ratio, "-", "-", "-"];
+      return [r.workload, r.allocator, `${r.opsPerSec.toLocaleString("en-US")}${cut}`, ratio, nsPerOp, net, "-", "-", "-"];
     }
     const accounted = r.accountedFootprintBytes === undefined ? "-" : (r.accountedFootprintBytes / r.peakLiveBytes).toFixed(2);
-    return [r.workload, r.allocator, r.opsPerSec, ratio, (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2), accounted];
+    return [r.workload, r.allocator, r.opsPerSec, ratio, nsPerOp, net, (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2), accounted];
   });
-  process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
+  process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
+  process.stdout.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
   process.stdout.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
   process.stdout.write("(memspace/this > 1: memspace is faster. Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
   if (options.json !== undefined) {

@@ -97,13 +97,16 @@ describe("memspace CLI", () => {
       const json = join(folder, "alloc.json");
       const bench = memspace("bench", "alloc", "--scale", "2000", "--runs", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
-      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number; accountedFootprintBytes: number; peakLiveBytes: number }>;
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number | null; accountedFootprintBytes: number; peakLiveBytes: number; netNsPerOp?: number }>;
       for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"]) {
         const ours = records.find((r) => r.workload === workload && r.allocator === "memspace");
         // The heap's own count covers its live bytes; what is resident can be less (mixed
         // touches only the first byte of its blocks of up to 4 MiB), but never nothing.
-        assert.ok(ours !== undefined && ours.opsPerSec > 0 && ours.accountedFootprintBytes >= ours.peakLiveBytes * 0.5 && ours.peakFootprintBytes > 0, `${workload}: ${JSON.stringify(ours)}`);
+        assert.ok(ours !== undefined && ours.opsPerSec > 0 && ours.accountedFootprintBytes >= ours.peakLiveBytes * 0.5 && ours.peakFootprintBytes! > 0, `${workload}: ${JSON.stringify(ours)}`);
         assert.ok(records.some((r) => r.workload === workload && r.allocator === "thi.ng"));
+        const loop = records.find((r) => r.workload === workload && r.allocator === "loop-js");
+        assert.ok(loop !== undefined && loop.opsPerSec > 0 && loop.peakFootprintBytes === null, `${workload}: ${JSON.stringify(loop)}`);
+        assert.equal(typeof ours.netNsPerOp, "number", `${workload}: no net ns/op for memspace`);
       }
       const svg = readFileSync(join(folder, "alloc.svg"), "utf8");
       assert.match(svg, /^<svg/);
@@ -122,7 +125,7 @@ describe("memspace CLI", () => {
       assert.equal(slow.completedOps, 1000);
       assert.equal(slow.peakFootprintBytes, null);
       assert.ok(slow.opsPerSec > 0);
-      assert.match(bench.stdout, /thi\.ng\s+\d+ \(first 1,000 ops\)/);
+      assert.match(bench.stdout, /thi\.ng\s+[\d,]+ \(first 1,000 ops\)/);
       const ours = records.find((r) => r.allocator === "memspace")!;
       assert.ok(ours.completedOps === undefined && ours.peakFootprintBytes! > 0, JSON.stringify(ours));
       assert.equal(memspace("bench", "alloc", "--budget", "-1").status === 0, false);
