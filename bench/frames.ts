@@ -13,14 +13,21 @@
  * Beside them runs `llfree-private` (frames-protocol.ts): each worker on an allocator of its
  * own, sharing nothing, whose 2w/1w shows what two busy cores of this machine give work that
  * shares no memory (here two independent processes each ran up to 1.3x slower than one alone).
+ *
+ * And, where gcc is on the machine, rand order 9's sharing pattern in C with none of the
+ * allocator's bookkeeping (bench/native/frames-rand-model.c), on 1 and 2 workers in the same
+ * rounds: what cross-core frees cost this machine whatever the allocator does around them.
  */
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
 import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
+import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median } from "../src/util/median.js";
@@ -29,6 +36,9 @@ import { knownNames, positiveInteger } from "./options.js";
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
 const CONTESTANTS: FramesContestant[] = [...FRAME_ALLOCATOR_KINDS, PRIVATE_CONTESTANT];
+const MODEL_SOURCE = fileURLToPath(new URL("../../bench/native/frames-rand-model.c", import.meta.url));
+/** The C model's records: rand order 9 only. */
+const MODEL = "c-model";
 
 export interface FramesBenchOptions {
   frameCount: number;
@@ -47,7 +57,7 @@ export interface FramesBenchRecord {
   benchmark: FramesBenchmark;
   order: number;
   workers: number;
-  allocator: FramesContestant;
+  allocator: FramesContestant | typeof MODEL;
   nsPerGet: number | null;
   nsPerPut: number | null;
   nsPerPair: number;
@@ -94,6 +104,27 @@ function find(records: FramesBenchRecord[], benchmark: string, order: number, wo
   return records.find((r) => r.benchmark === benchmark && r.order === order && r.workers === workers && r.allocator === allocator);
 }
 
+/** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
+function buildModel(folder: string, options: FramesBenchOptions): ((workers: number) => FramesBenchRecord) | null {
+  if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
+    process.stdout.write(`C model of rand order 9 skipped: it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker\n`);
+    return null;
+  }
+  const binary = join(folder, "frames-rand-model");
+  try {
+    execFileSync("gcc", ["-O2", "-pthread", "-o", binary, MODEL_SOURCE], { stdio: "pipe" });
+  } catch (error) {
+    process.stdout.write(`C model of rand order 9 skipped: cannot build it (${(error as Error).message.split("\n")[0]})\n`);
+    return null;
+  }
+  return (workers) => {
+    const output = execFileSync(binary, [String(workers), String(options.pairs), String(options.frameCount)], { encoding: "utf8" });
+    const nsPerPair = Number(/([\d.]+) ns per pair/.exec(output)?.[1]);
+    if (!Number.isFinite(nsPerPair)) throw new Error(`frames-rand-model printed ${JSON.stringify(output)}`);
+    return { benchmark: "rand", order: 9, workers, allocator: MODEL, nsPerGet: null, nsPerPut: null, nsPerPair };
+  };
+}
+
 /** The figure a benchmark is judged by: ns per get for bulk, per pair otherwise. */
 function headline(record: FramesBenchRecord): number {
   return record.benchmark === "bulk" ? record.nsPerGet! : record.nsPerPair;
@@ -105,18 +136,28 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   );
   // Per configuration, the samples of every round.
   const samples = new Map<string, FramesBenchRecord[]>();
-  for (let round = 0; round < options.rounds; round++) {
-    for (const benchmark of options.benchmarks) {
-      for (const order of options.orders) {
-        for (const workers of options.workerCounts) {
-          for (const kind of options.allocators) {
-            const key = `${benchmark}/${order}/${workers}/${kind}`;
-            samples.set(key, [...(samples.get(key) ?? []), await measure(kind, benchmark, order, workers, options)]);
-            process.stderr.write(".");
+  const add = (record: FramesBenchRecord): void => {
+    const key = `${record.benchmark}/${record.order}/${record.workers}/${record.allocator}`;
+    samples.set(key, [...(samples.get(key) ?? []), record]);
+  };
+  const folder = mkdtempSync(join(tmpdir(), "memspace-frames-"));
+  try {
+    const model = options.benchmarks.includes("rand") && options.orders.includes(9) ? buildModel(folder, options) : null;
+    for (let round = 0; round < options.rounds; round++) {
+      for (const benchmark of options.benchmarks) {
+        for (const order of options.orders) {
+          for (const workers of options.workerCounts) {
+            for (const kind of options.allocators) {
+              add(await measure(kind, benchmark, order, workers, options));
+              process.stderr.write(".");
+            }
+            if (model !== null && benchmark === "rand" && order === 9) add(model(workers));
           }
         }
       }
     }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
   process.stderr.write("\n");
   const records = [...samples.values()].map((list): FramesBenchRecord => {
@@ -139,7 +180,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     const theirs = find(records, benchmark, order, most, allocator);
     return theirs === undefined ? "-" : (headline(theirs) / headline(mine)).toFixed(2);
   };
-  const scaling = (benchmark: FramesBenchmark, order: number, allocator: FramesContestant): string => {
+  const scaling = (benchmark: FramesBenchmark, order: number, allocator: FramesBenchRecord["allocator"]): string => {
     const one = samples.get(`${benchmark}/${order}/1/${allocator}`);
     const many = samples.get(`${benchmark}/${order}/${most}/${allocator}`);
     if (one === undefined || many === undefined || most === 1) return "-";
@@ -161,6 +202,13 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
       `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
   );
+  const modelOne = find(records, "rand", 9, 1, MODEL);
+  const modelMany = find(records, "rand", 9, most, MODEL);
+  if (modelOne !== undefined && modelMany !== undefined && most > 1) {
+    process.stdout.write(
+      `(rand order 9's sharing pattern in C, none of the bookkeeping, bench/native/frames-rand-model.c: ${modelOne.nsPerPair} ns a pair on 1 worker, ${modelMany.nsPerPair} on ${most}; ${most}w/1w ${scaling("rand", 9, MODEL)})\n`,
+    );
+  }
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
     process.stdout.write(`wrote ${options.json}\n`);

@@ -65,6 +65,20 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("bench frames runs the C model of rand order 9 beside it, where gcc builds it", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "frames.json");
+      const bench = memspace("bench", "frames", "--frames", "65536", "--pairs", "2000", "--runs", "1", "--rounds", "1", "--benchmarks", "rand", "--orders", "9", "--allocators", "llfree", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      if (/C model of rand order 9 skipped: cannot build it/.test(bench.stdout)) return;
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ allocator: string; workers: number; nsPerPair: number }>;
+      const model = records.filter((r) => r.allocator === "c-model");
+      assert.deepEqual(model.map((r) => r.workers), [1, 2]);
+      assert.ok(model.every((r) => r.nsPerPair > 0), JSON.stringify(model));
+      assert.match(bench.stdout, /rand order 9's sharing pattern in C.*ns a pair on 1 worker, [\d.]+ on 2; 2w\/1w [\d.]+\)/);
+    });
+  });
+
   it("crash-test frames reports kills, recoveries, lost runs and violations as JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "crash.json");

@@ -9,7 +9,8 @@
  * compareExchange on the child word, wherever it lies, so workers free into each other's
  * trees as in the bench.
  *
- * Usage: frames-rand-model WORKERS [PAIRS]; prints ns per put+get pair (mean over workers).
+ * Usage: frames-rand-model WORKERS [PAIRS [FRAMES]]; prints ns per put+get pair (mean over
+ * workers). `memspace bench frames` runs it beside rand order 9.
  * Build: gcc -O2 -pthread bench/native/frames-rand-model.c -o /tmp/frames-rand-model
  */
 #include <pthread.h>
@@ -19,10 +20,12 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { CHILDREN = 8192, CHILDREN_PER_TREE = 32, TREES = CHILDREN / CHILDREN_PER_TREE, FREE_CHILD = 512, LINE_INTS = 16, MAX_WORKERS = 64 };
+enum { FRAMES_PER_CHILD = 512, CHILDREN_PER_TREE = 32, FREE_CHILD = 512, LINE_INTS = 16, MAX_WORKERS = 64 };
 
-static _Atomic int child_words[CHILDREN];
-static _Atomic int tree_owners[TREES * LINE_INTS];
+static int children;
+static int trees;
+static _Atomic int *child_words;
+static _Atomic int *tree_owners;
 static int *held;
 static int share;
 static int workers;
@@ -44,8 +47,8 @@ static uint64_t next_random(uint64_t *state) {
 }
 
 static int reserve_after(int tree) {
-  for (int step = 1; step <= TREES; step++) {
-    int candidate = (tree + step) % TREES, unowned = 0;
+  for (int step = 1; step <= trees; step++) {
+    int candidate = (tree + step) % trees, unowned = 0;
     if (atomic_load_explicit(&tree_owners[candidate * LINE_INTS], memory_order_relaxed) == 0 &&
         atomic_compare_exchange_strong(&tree_owners[candidate * LINE_INTS], &unowned, 1))
       return candidate;
@@ -74,7 +77,7 @@ static void *worker_main(void *argument) {
   long worker = (long)argument;
   uint64_t state = 0x9e3779b97f4a7c15ULL * (worker + 1);
   int *mine = held + worker * share, hint = 0;
-  int tree = reserve_after(worker * (TREES / workers) - 1 + TREES);
+  int tree = reserve_after(worker * (trees / workers) - 1 + trees);
   pthread_barrier_wait(&start_line);
   double start = now_seconds();
   for (long i = 0; i < pairs; i++) {
@@ -90,15 +93,20 @@ static void *worker_main(void *argument) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS) {
-    fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS]\n");
+  long frames = argc > 3 ? atol(argv[3]) : 1L << 22;
+  if (argc < 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS || frames < FRAMES_PER_CHILD * CHILDREN_PER_TREE * 2L * atoi(argv[1])) {
+    fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS [FRAMES]] (FRAMES: two trees of 16,384 a worker at least)\n");
     return 2;
   }
   workers = atoi(argv[1]);
   pairs = argc > 2 ? atol(argv[2]) : 2000000;
-  share = CHILDREN / 2 / workers;
+  trees = frames / FRAMES_PER_CHILD / CHILDREN_PER_TREE;
+  children = trees * CHILDREN_PER_TREE;
+  child_words = calloc(children, sizeof *child_words);
+  tree_owners = calloc((size_t)trees * LINE_INTS, sizeof *tree_owners);
+  share = children / 2 / workers;
   held = malloc(sizeof(int) * share * workers);
-  for (int c = 0; c < CHILDREN; c++) child_words[c] = FREE_CHILD;
+  for (int c = 0; c < children; c++) child_words[c] = FREE_CHILD;
   // Every other child allocated (half of memory, spread over all trees), then shuffled.
   for (int i = 0; i < share * workers; i++) {
     child_words[2 * i] = 0;
