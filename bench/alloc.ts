@@ -2,7 +2,8 @@
  * Allocator benchmark (`memspace bench alloc [--quick] [--json FILE]`): each workload of
  * bench/alloc-workloads.ts replayed by the memspace Heap and @thi.ng/malloc's MemPool (same
  * buffer size, each in a fresh process: one allocator replays a warm-up run, then the timed
- * runs, whose median counts),
+ * runs, whose median counts; every allocator measured once a round, a few rounds interleaved,
+ * the median over rounds reported),
  * and by glibc, mimalloc and jemalloc through a small C driver (bench/native/alloc-driver.c;
  * mimalloc and jemalloc by LD_PRELOAD of Debian's libmimalloc2.0 and libjemalloc2, which
  * bench/setup-alloc.sh installs; skipped with a message where missing).
@@ -238,6 +239,25 @@ function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, bl
   process.stdout.write(JSON.stringify(sample) + "\n");
 }
 
+/** The median of each figure over rounds; a failure in any round stands. */
+function medianSample(list: Sample[]): Sample {
+  const failure = list.find((sample) => sample.failure !== undefined);
+  if (failure !== undefined) return failure;
+  const middle = (values: Array<number | null | undefined>): number | null | undefined => {
+    if (values.some((value) => value === undefined)) return undefined;
+    if (values.some((value) => value === null)) return null;
+    return median(values as number[]);
+  };
+  const sample: Sample = {
+    opsPerSec: Math.round(median(list.map((s) => s.opsPerSec))),
+    peakFootprintBytes: middle(list.map((s) => s.peakFootprintBytes)) ?? null,
+  };
+  const accounted = middle(list.map((s) => s.accountedFootprintBytes));
+  if (typeof accounted === "number") sample.accountedFootprintBytes = accounted;
+  if (list[0].completedOps !== undefined) sample.completedOps = list[0].completedOps;
+  return sample;
+}
+
 function failed(allocator: JsAllocator, error: unknown): Sample {
   return { opsPerSec: 0, peakFootprintBytes: allocator.peakFootprintBytes(), failure: (error as Error).message };
 }
@@ -291,7 +311,10 @@ function buildDriver(folder: string): { driver: string; loop: string } | null {
 
 export interface AllocBenchOptions {
   scale: number;
+  /** Timed runs in each measurement (after a warm-up run). */
   runs: number;
+  /** Measurements of every allocator, interleaved; each figure is their median. */
+  rounds: number;
   /** The allocators to compare with memspace (default: all). */
   allocators?: string[];
   /** The live set of larson and alloc-test, in blocks (default: theirs). */
@@ -325,17 +348,24 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       writeFileSync(opsFile, new Uint8Array(sequence.ops.buffer));
       const live = `${sequence.slots.toLocaleString("en-US")} slots, peak live ${(sequence.peakLiveBytes / 1024).toFixed(0)} KiB`;
       process.stderr.write(`${workload}: ${sequence.opCount.toLocaleString("en-US")} ops (${live})${options.blockCache === false ? ", memspace without its free-block cache" : ""}\n`);
-      for (const allocator of JS_ALLOCATORS.filter(chosen)) {
-        records.push({ workload, allocator, ...measureJs(workload, allocator, options), peakLiveBytes: sequence.peakLiveBytes });
-      }
-      if (binaries === null) continue;
+      // Every allocator once a round, the rounds one after another, so a slow spell of this
+      // shared machine hits them alike; each figure is the median over rounds.
+      // @thi.ng/malloc runs in the first round only: its ratio is not in doubt.
+      const samples = new Map<string, Sample[]>();
+      const add = (allocator: string, sample: Sample): void => void samples.set(allocator, [...(samples.get(allocator) ?? []), sample]);
       const drive = (binary: string, env: NodeJS.ProcessEnv): Sample =>
         JSON.parse(execFileSync(binary, [opsFile, String(sequence.slots), String(options.runs)], { encoding: "utf8", env }).trim()) as Sample;
-      for (const native of natives) {
-        const env = native.preload === null ? process.env : { ...process.env, LD_PRELOAD: native.preload };
-        records.push({ workload, allocator: native.name, ...drive(binaries.driver, env), peakLiveBytes: sequence.peakLiveBytes });
+      for (let round = 0; round < options.rounds; round++) {
+        for (const allocator of JS_ALLOCATORS.filter(chosen)) {
+          if (allocator !== "thi.ng" || round === 0) add(allocator, measureJs(workload, allocator, options));
+        }
+        if (binaries === null) continue;
+        for (const native of natives) {
+          add(native.name, drive(binaries.driver, native.preload === null ? process.env : { ...process.env, LD_PRELOAD: native.preload }));
+        }
+        if (chosen(C_LOOP)) add(C_LOOP, { ...drive(binaries.loop, process.env), peakFootprintBytes: null });
       }
-      if (chosen(C_LOOP)) records.push({ workload, allocator: C_LOOP, ...drive(binaries.loop, process.env), peakFootprintBytes: null, peakLiveBytes: sequence.peakLiveBytes });
+      for (const [allocator, list] of samples) records.push({ workload, allocator, ...medianSample(list), peakLiveBytes: sequence.peakLiveBytes });
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
@@ -387,6 +417,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
         chart: { type: "string" },
         scale: { type: "string" },
         runs: { type: "string" },
+        rounds: { type: "string" },
         workloads: { type: "string" },
         slots: { type: "string" },
         allocators: { type: "string" },
@@ -400,6 +431,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
     await runAllocBench({
       scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),
       runs: Number(values.runs ?? (values.quick ? 1 : 3)),
+      rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
       workloads,
       liveSlots,
       blockCache: !values["no-block-cache"],

@@ -109,7 +109,7 @@ describe("memspace CLI", () => {
   it("bench alloc replays every workload on every JS allocator and writes JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "alloc.json");
-      const bench = memspace("bench", "alloc", "--scale", "2000", "--runs", "1", "--json", json);
+      const bench = memspace("bench", "alloc", "--scale", "2000", "--runs", "1", "--rounds", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number | null; accountedFootprintBytes: number; peakLiveBytes: number; netNsPerOp?: number }>;
       for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"]) {
@@ -131,7 +131,7 @@ describe("memspace CLI", () => {
   it("bench alloc stops the slow allocator's run at its time budget and says where", () => {
     withTempDir((folder) => {
       const json = join(folder, "alloc.json");
-      const bench = memspace("bench", "alloc", "--workloads", "larson", "--allocators", "thi.ng", "--scale", "20000", "--runs", "1", "--budget", "0.000001", "--json", json);
+      const bench = memspace("bench", "alloc", "--workloads", "larson", "--allocators", "thi.ng", "--scale", "20000", "--runs", "1", "--rounds", "2", "--budget", "0.000001", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ allocator: string; opsPerSec: number; peakFootprintBytes: number | null; completedOps?: number }>;
       const slow = records.find((r) => r.allocator === "thi.ng")!;
@@ -140,6 +140,8 @@ describe("memspace CLI", () => {
       assert.equal(slow.peakFootprintBytes, null);
       assert.ok(slow.opsPerSec > 0);
       assert.match(bench.stdout, /thi\.ng\s+[\d,]+ \(first 1,000 ops\)/);
+      // Two rounds still give one record per allocator (the median over rounds).
+      assert.deepEqual(records.map((r) => r.allocator), ["memspace", "thi.ng"]);
       const ours = records.find((r) => r.allocator === "memspace")!;
       assert.ok(ours.completedOps === undefined && ours.peakFootprintBytes! > 0, JSON.stringify(ours));
       assert.equal(memspace("bench", "alloc", "--budget", "-1").status === 0, false);
