@@ -34,6 +34,7 @@ import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } fro
 import { knownNames, positiveInteger, positiveNumber } from "./options.js";
 import { median } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
+import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
 
 const HERE = fileURLToPath(import.meta.url);
@@ -297,16 +298,12 @@ function measureJs(workload: Workload, allocator: (typeof JS_ALLOCATORS)[number]
 
 /** The C driver, and its build with the do-nothing allocator (C_LOOP); null where gcc fails. */
 function buildDriver(folder: string): { driver: string; loop: string } | null {
-  try {
-    const driver = join(folder, "alloc-driver");
-    const loop = join(folder, "alloc-driver-loop");
-    execFileSync("gcc", ["-O2", "-o", driver, DRIVER_SOURCE], { stdio: "pipe" });
-    execFileSync("gcc", ["-O2", "-DLOOP_ONLY", "-o", loop, DRIVER_SOURCE], { stdio: "pipe" });
-    return { driver, loop };
-  } catch (error) {
-    process.stdout.write(`native allocators skipped: cannot build the C driver (${(error as Error).message.split("\n")[0]})\n`);
-    return null;
-  }
+  const driver = join(folder, "alloc-driver");
+  const loop = join(folder, "alloc-driver-loop");
+  const failure = compileC(DRIVER_SOURCE, driver) ?? compileC(DRIVER_SOURCE, loop, ["-DLOOP_ONLY"]);
+  if (failure === null) return { driver, loop };
+  process.stdout.write(`native allocators skipped: cannot build the C driver (${failure})\n`);
+  return null;
 }
 
 export interface AllocBenchOptions {

@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
+import { compileC } from "./native-build.js";
 import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
 import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
 import { renderTable } from "../src/cli/table.js";
@@ -104,6 +105,11 @@ function find(records: FramesBenchRecord[], benchmark: string, order: number, wo
   return records.find((r) => r.benchmark === benchmark && r.order === order && r.workers === workers && r.allocator === allocator);
 }
 
+/** Where a configuration's samples of every round are kept. */
+function sampleKey(benchmark: FramesBenchmark, order: number, workers: number, allocator: FramesBenchRecord["allocator"]): string {
+  return `${benchmark}/${order}/${workers}/${allocator}`;
+}
+
 /** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
 function buildModel(folder: string, options: FramesBenchOptions): ((workers: number) => FramesBenchRecord) | null {
   if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
@@ -111,10 +117,9 @@ function buildModel(folder: string, options: FramesBenchOptions): ((workers: num
     return null;
   }
   const binary = join(folder, "frames-rand-model");
-  try {
-    execFileSync("gcc", ["-O2", "-pthread", "-o", binary, MODEL_SOURCE], { stdio: "pipe" });
-  } catch (error) {
-    process.stdout.write(`C model of rand order 9 skipped: cannot build it (${(error as Error).message.split("\n")[0]})\n`);
+  const failure = compileC(MODEL_SOURCE, binary, ["-pthread"]);
+  if (failure !== null) {
+    process.stdout.write(`C model of rand order 9 skipped: cannot build it (${failure})\n`);
     return null;
   }
   return (workers) => {
@@ -137,7 +142,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   // Per configuration, the samples of every round.
   const samples = new Map<string, FramesBenchRecord[]>();
   const add = (record: FramesBenchRecord): void => {
-    const key = `${record.benchmark}/${record.order}/${record.workers}/${record.allocator}`;
+    const key = sampleKey(record.benchmark, record.order, record.workers, record.allocator);
     samples.set(key, [...(samples.get(key) ?? []), record]);
   };
   const folder = mkdtempSync(join(tmpdir(), "memspace-frames-"));
@@ -181,8 +186,8 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     return theirs === undefined ? "-" : (headline(theirs) / headline(mine)).toFixed(2);
   };
   const scaling = (benchmark: FramesBenchmark, order: number, allocator: FramesBenchRecord["allocator"]): string => {
-    const one = samples.get(`${benchmark}/${order}/1/${allocator}`);
-    const many = samples.get(`${benchmark}/${order}/${most}/${allocator}`);
+    const one = samples.get(sampleKey(benchmark, order, 1, allocator));
+    const many = samples.get(sampleKey(benchmark, order, most, allocator));
     if (one === undefined || many === undefined || most === 1) return "-";
     return median(many.map((sample, round) => headline(sample) / headline(one[round]))).toFixed(2);
   };
