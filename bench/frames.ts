@@ -16,7 +16,9 @@
  *
  * And, where gcc is on the machine, rand order 9's sharing pattern in C with none of the
  * allocator's bookkeeping (bench/native/frames-rand-model.c), on 1 and 2 workers in the same
- * rounds: what cross-core frees cost this machine whatever the allocator does around them.
+ * rounds, twice: searching for a tree as the allocator does (home range first: `c-model`)
+ * and among all trees (`c-model-any`): what cross-core frees cost this machine whatever the
+ * allocator does around them, and what keeping workers to their own trees saves.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -38,8 +40,9 @@ const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
 const CONTESTANTS: FramesContestant[] = [...FRAME_ALLOCATOR_KINDS, PRIVATE_CONTESTANT];
 const MODEL_SOURCE = fileURLToPath(new URL("../../bench/native/frames-rand-model.c", import.meta.url));
-/** The C model's records: rand order 9 only. */
-const MODEL = "c-model";
+/** The C model's records (rand order 9 only), by how it searches for a tree: the allocator's way, or among all trees. */
+const MODELS = { home: "c-model", any: "c-model-any" } as const;
+type ModelSearch = keyof typeof MODELS;
 
 export interface FramesBenchOptions {
   frameCount: number;
@@ -58,7 +61,7 @@ export interface FramesBenchRecord {
   benchmark: FramesBenchmark;
   order: number;
   workers: number;
-  allocator: FramesContestant | typeof MODEL;
+  allocator: FramesContestant | (typeof MODELS)[ModelSearch];
   nsPerGet: number | null;
   nsPerPut: number | null;
   nsPerPair: number;
@@ -111,7 +114,7 @@ function sampleKey(benchmark: FramesBenchmark, order: number, workers: number, a
 }
 
 /** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
-function buildModel(folder: string, options: FramesBenchOptions): ((workers: number) => FramesBenchRecord) | null {
+function buildModel(folder: string, options: FramesBenchOptions): ((workers: number, search: ModelSearch) => FramesBenchRecord) | null {
   if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
     process.stdout.write(`C model of rand order 9 skipped: it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker\n`);
     return null;
@@ -122,11 +125,11 @@ function buildModel(folder: string, options: FramesBenchOptions): ((workers: num
     process.stdout.write(`C model of rand order 9 skipped: cannot build it (${failure})\n`);
     return null;
   }
-  return (workers) => {
-    const output = execFileSync(binary, [String(workers), String(options.pairs), String(options.frameCount)], { encoding: "utf8" });
+  return (workers, search) => {
+    const output = execFileSync(binary, [String(workers), String(options.pairs), String(options.frameCount), search], { encoding: "utf8" });
     const nsPerPair = Number(/([\d.]+) ns per pair/.exec(output)?.[1]);
     if (!Number.isFinite(nsPerPair)) throw new Error(`frames-rand-model printed ${JSON.stringify(output)}`);
-    return { benchmark: "rand", order: 9, workers, allocator: MODEL, nsPerGet: null, nsPerPut: null, nsPerPair };
+    return { benchmark: "rand", order: 9, workers, allocator: MODELS[search], nsPerGet: null, nsPerPut: null, nsPerPair };
   };
 }
 
@@ -156,7 +159,10 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
               add(await measure(kind, benchmark, order, workers, options));
               process.stderr.write(".");
             }
-            if (model !== null && benchmark === "rand" && order === 9) add(model(workers));
+            if (model !== null && benchmark === "rand" && order === 9) {
+              add(model(workers, "home"));
+              add(model(workers, "any"));
+            }
           }
         }
       }
@@ -207,11 +213,16 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
       `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
   );
-  const modelOne = find(records, "rand", 9, 1, MODEL);
-  const modelMany = find(records, "rand", 9, most, MODEL);
-  if (modelOne !== undefined && modelMany !== undefined && most > 1) {
+  const modelLine = (search: ModelSearch): string | null => {
+    const one = find(records, "rand", 9, 1, MODELS[search]);
+    const many = find(records, "rand", 9, most, MODELS[search]);
+    return one === undefined || many === undefined || most === 1 ? null : `${one.nsPerPair} ns a pair on 1 worker, ${many.nsPerPair} on ${most} (${most}w/1w ${scaling("rand", 9, MODELS[search])})`;
+  };
+  const home = modelLine("home");
+  const any = modelLine("any");
+  if (home !== null && any !== null) {
     process.stdout.write(
-      `(rand order 9's sharing pattern in C, none of the bookkeeping, bench/native/frames-rand-model.c: ${modelOne.nsPerPair} ns a pair on 1 worker, ${modelMany.nsPerPair} on ${most}; ${most}w/1w ${scaling("rand", 9, MODEL)})\n`,
+      `(rand order 9's sharing pattern in C, none of the bookkeeping, bench/native/frames-rand-model.c: searching the worker's own trees first, as llfree does, ${home}; searching all trees, ${any})\n`,
     );
   }
   if (options.json !== undefined) {

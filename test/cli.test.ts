@@ -72,10 +72,12 @@ describe("memspace CLI", () => {
       assert.equal(bench.status, 0, bench.stderr);
       if (/C model of rand order 9 skipped: cannot build it/.test(bench.stdout)) return;
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ allocator: string; workers: number; nsPerPair: number }>;
-      const model = records.filter((r) => r.allocator === "c-model");
-      assert.deepEqual(model.map((r) => r.workers), [1, 2]);
-      assert.ok(model.every((r) => r.nsPerPair > 0), JSON.stringify(model));
-      assert.match(bench.stdout, /rand order 9's sharing pattern in C.*ns a pair on 1 worker, [\d.]+ on 2; 2w\/1w [\d.]+\)/);
+      for (const allocator of ["c-model", "c-model-any"]) {
+        const model = records.filter((r) => r.allocator === allocator);
+        assert.deepEqual(model.map((r) => r.workers), [1, 2], allocator);
+        assert.ok(model.every((r) => r.nsPerPair > 0), JSON.stringify(model));
+      }
+      assert.match(bench.stdout, /rand order 9's sharing pattern in C.*own trees first.*ns a pair on 1 worker, [\d.]+ on 2 \(2w\/1w [\d.]+\); searching all trees, [\d.]+ ns a pair on 1 worker, [\d.]+ on 2 \(2w\/1w [\d.]+\)\)/);
     });
   });
 

@@ -102,6 +102,25 @@ describe("FrameAllocator (LLFree)", () => {
     allocator.check();
   });
 
+  it("looks for its next tree in its home range before the other workers' trees", () => {
+    const treeFrames = 512 * 32;
+    // Two workers: trees 0-1 are the first's home range, trees 2-3 the second's.
+    const first = FrameAllocator.create({ frames: 4 * treeFrames }, { worker: 0, workers: 2 });
+    const second = FrameAllocator.attach(first.buffer, { worker: 1, workers: 2 });
+    const treeOf = (frame: number): number => Math.floor(frame / treeFrames);
+    const held = Array.from({ length: 64 }, () => second.get(9));
+    assert.deepEqual([...new Set(held.map(treeOf))], [2, 3], "the second worker fills its home trees in order");
+    for (const frame of held.filter((f) => treeOf(f) === 2)) second.put(frame, 9);
+    // Tree 3 is full; searching onwards from it would wrap round to the first worker's tree 0.
+    const next = second.get(9);
+    assert.equal(treeOf(next), 2, `huge frame ${next} came from the other worker's trees while home tree 2 was whole`);
+    const spill = Array.from({ length: 32 }, () => second.get(9));
+    assert.ok(spill.slice(0, 31).every((f) => treeOf(f) === 2) && treeOf(spill[31]) < 2, "with its home range full it takes the other trees");
+    for (const frame of [...held.filter((f) => treeOf(f) === 3), next, ...spill]) second.put(frame, 9);
+    assert.equal(first.allocatedFrames(), 0);
+    first.check();
+  });
+
   it("rejects misuse with a clear error and changes nothing", () => {
     const allocator = FrameAllocator.create({ frames: 8192 });
     const run = allocator.get(3);

@@ -9,8 +9,13 @@
  * compareExchange on the child word, wherever it lies, so workers free into each other's
  * trees as in the bench.
  *
- * Usage: frames-rand-model WORKERS [PAIRS [FRAMES]]; prints ns per put+get pair (mean over
- * workers). `memspace bench frames` runs it beside rand order 9.
+ * Where a worker looks for its next tree is the search: `home` (the allocator's, see
+ * getElsewhere in src/alloc/frames/frame-allocator.ts) first looks in the worker's share of
+ * the trees, then the rest; `any` looks onwards from the last tree among all of them, so the
+ * workers' trees soon interleave and a get mostly takes a child the other worker wrote last.
+ *
+ * Usage: frames-rand-model WORKERS [PAIRS [FRAMES [home|any]]]; prints ns per put+get pair
+ * (mean over workers). `memspace bench frames` runs it beside rand order 9.
  * Build: gcc -O2 -pthread bench/native/frames-rand-model.c -o /tmp/frames-rand-model
  */
 #include <pthread.h>
@@ -46,9 +51,17 @@ static uint64_t next_random(uint64_t *state) {
   return *state;
 }
 
-static int reserve_after(int tree) {
+static int home_search = 1;
+
+/* The next unreserved tree after `tree`: in the worker's home range first (with home_search). */
+static int reserve_after(int tree, int worker) {
+  int home_count = trees / workers, home_first = worker * home_count;
   for (int step = 1; step <= trees; step++) {
-    int candidate = (tree + step) % trees, unowned = 0;
+    int candidate, unowned = 0;
+    if (home_search && step <= home_count)
+      candidate = home_first + ((tree - home_first + step) % home_count + home_count) % home_count;
+    else
+      candidate = (tree + step) % trees;
     if (atomic_load_explicit(&tree_owners[candidate * LINE_INTS], memory_order_relaxed) == 0 &&
         atomic_compare_exchange_strong(&tree_owners[candidate * LINE_INTS], &unowned, 1))
       return candidate;
@@ -57,7 +70,7 @@ static int reserve_after(int tree) {
   exit(1);
 }
 
-static int take_child(int *tree, int *hint) {
+static int take_child(int *tree, int *hint, int worker) {
   for (;;) {
     for (int step = 0; step < CHILDREN_PER_TREE; step++) {
       int offset = (*hint + step) & (CHILDREN_PER_TREE - 1), child = *tree * CHILDREN_PER_TREE + offset, expected = FREE_CHILD;
@@ -68,7 +81,7 @@ static int take_child(int *tree, int *hint) {
       }
     }
     atomic_store(&tree_owners[*tree * LINE_INTS], 0);
-    *tree = reserve_after(*tree);
+    *tree = reserve_after(*tree, worker);
     *hint = 0;
   }
 }
@@ -77,7 +90,7 @@ static void *worker_main(void *argument) {
   long worker = (long)argument;
   uint64_t state = 0x9e3779b97f4a7c15ULL * (worker + 1);
   int *mine = held + worker * share, hint = 0;
-  int tree = reserve_after(worker * (trees / workers) - 1 + trees);
+  int tree = reserve_after(worker * (trees / workers) - 1 + trees, (int)worker);
   pthread_barrier_wait(&start_line);
   double start = now_seconds();
   for (long i = 0; i < pairs; i++) {
@@ -86,7 +99,7 @@ static void *worker_main(void *argument) {
       fprintf(stderr, "child %d freed twice\n", mine[slot]);
       exit(1);
     }
-    mine[slot] = take_child(&tree, &hint);
+    mine[slot] = take_child(&tree, &hint, (int)worker);
   }
   ns_per_pair[worker] = (now_seconds() - start) * 1e9 / pairs;
   return NULL;
@@ -94,8 +107,9 @@ static void *worker_main(void *argument) {
 
 int main(int argc, char **argv) {
   long frames = argc > 3 ? atol(argv[3]) : 1L << 22;
+  if (argc > 4) home_search = argv[4][0] == 'h';
   if (argc < 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS || frames < FRAMES_PER_CHILD * CHILDREN_PER_TREE * 2L * atoi(argv[1])) {
-    fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS [FRAMES]] (FRAMES: two trees of 16,384 a worker at least)\n");
+    fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS [FRAMES [home|any]]] (FRAMES: two trees of 16,384 a worker at least)\n");
     return 2;
   }
   workers = atoi(argv[1]);
@@ -126,6 +140,6 @@ int main(int argc, char **argv) {
     pthread_join(threads[w], NULL);
     sum += ns_per_pair[w];
   }
-  printf("%d worker(s): %.1f ns per pair\n", workers, sum / workers);
+  printf("%d worker(s), %s search: %.1f ns per pair\n", workers, home_search ? "home" : "any", sum / workers);
   return 0;
 }
