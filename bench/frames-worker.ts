@@ -13,7 +13,7 @@ import { Barrier, PRIVATE_CONTESTANT, type FramesRunTiming, type FramesWorkerInp
 const input = workerData as FramesWorkerInput;
 const isPrivate = input.kind === PRIVATE_CONTESTANT;
 const allocator = isPrivate
-  ? FrameAllocator.create({ frames: Math.floor(input.frameCount / input.workers) }, { worker: 0 })
+  ? FrameAllocator.create({ frames: Math.floor(input.frameCount / input.workers) }, { worker: 0, workers: 1 })
   : attachFrameAllocator(input.kind as Exclude<typeof input.kind, typeof PRIVATE_CONTESTANT>, input.buffer!, input.worker, input.workers);
 const barrierWords = new Int32Array(input.control, 0, Barrier.Words);
 const sharedHeld = new Int32Array(input.control, Barrier.Words * 4);

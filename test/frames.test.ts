@@ -121,6 +121,22 @@ describe("FrameAllocator (LLFree)", () => {
     first.check();
   });
 
+  it("takes a roomy tree outside its home range before a home tree with a few frames", () => {
+    const treeFrames = 512 * 32;
+    // Told of two workers but alone: its home range is trees 0-1, and it frees everywhere.
+    const allocator = FrameAllocator.create({ frames: 4 * treeFrames }, { worker: 0, workers: 2 });
+    const treeOf = (frame: number): number => Math.floor(frame / treeFrames);
+    const held = Array.from({ length: 128 }, () => allocator.get(9));
+    const freed = [...held.filter((f) => treeOf(f) === 0).slice(0, 2), ...held.filter((f) => treeOf(f) === 3).slice(0, 20)];
+    for (const frame of freed) allocator.put(frame, 9);
+    allocator.releaseReservation();
+    const next = allocator.get(9);
+    assert.equal(treeOf(next), 3, `huge frame ${next}: a home tree with 2 free children was taken while tree 3 had 20`);
+    for (const frame of [...held.filter((f) => !freed.includes(f)), next]) allocator.put(frame, 9);
+    assert.equal(allocator.allocatedFrames(), 0);
+    allocator.check();
+  });
+
   it("rejects misuse with a clear error and changes nothing", () => {
     const allocator = FrameAllocator.create({ frames: 8192 });
     const run = allocator.get(3);

@@ -46,6 +46,12 @@ const PENDING_FLUSH_FRAMES = 4096;
  * and a tree taken with 4 of them free sent every fifth get searching (rand order 9).
  */
 const PLENTY_RUNS = 16;
+/**
+ * After this many searches in a row that found no roomy tree in the home range but one
+ * elsewhere, a worker searches all trees alike: it is evidently not sharing the allocator
+ * with as many workers as it was told (see getElsewhere).
+ */
+const AWAY_STREAK_LIMIT = 8;
 /** The kinds of unreserved tree a search for a new tree looks for, one pass each. */
 const enum TreeSearch {
   /** Partly used, with room for PLENTY_RUNS runs. */
@@ -56,8 +62,12 @@ const enum TreeSearch {
   /** Whole, or partly used with plenty. */
   Roomy,
 }
-const SMALL_SEARCH: readonly TreeSearch[] = [TreeSearch.Plenty, TreeSearch.Whole, TreeSearch.Few];
-const HUGE_SEARCH: readonly TreeSearch[] = [TreeSearch.Roomy, TreeSearch.Few];
+/**
+ * The searches for a new tree, tier by tier: each tier's passes run over the home range,
+ * then over the other trees, before the next tier (see getElsewhere).
+ */
+const SMALL_SEARCH: readonly (readonly TreeSearch[])[] = [[TreeSearch.Plenty, TreeSearch.Whole], [TreeSearch.Few]];
+const HUGE_SEARCH: readonly (readonly TreeSearch[])[] = [[TreeSearch.Roomy], [TreeSearch.Few]];
 
 function inSearch(pass: TreeSearch, whole: boolean, plenty: boolean): boolean {
   switch (pass) {
@@ -140,7 +150,9 @@ export class FrameAllocator implements PageFrameAllocator {
   private readonly blocksWord: number;
   /** The first tree of this worker's home range, and how many trees it has (see getElsewhere). */
   private readonly homeTree: number;
-  private readonly homeTreeCount: number;
+  private homeTreeCount: number;
+  /** Searches in a row that found their tree outside the home range (AWAY_STREAK_LIMIT). */
+  private awayStreak = 0;
   private preferredTree = -1;
   /** Frames of the preferred tree this worker may take without touching its counter. */
   private budget = 0;
@@ -640,20 +652,26 @@ export class FrameAllocator implements PageFrameAllocator {
 
   /**
    * The preferred tree could not serve: reserve another, first in this worker's home range
-   * (its share of the trees: treeCount / workers of them) and only then among the others,
-   * each range searched onwards from the last tree reserved in it. Keeping each worker to its
-   * own trees keeps the frames it frees in trees it will reserve again: with frames shuffled
+   * (its share of the trees: treeCount / workers of them) and then among the others, each
+   * range searched onwards from the last tree reserved in it. Keeping each worker to its own
+   * trees keeps the frames it frees in trees it will reserve again: with frames shuffled
    * across 2 workers (rand order 9), a search over all trees soon interleaves the two
    * workers' trees, so nearly every get takes a child whose line the other worker wrote last
    * (the C model in bench/native: 27 ns a pair on 1 worker, 68 on 2; 27 on 2 with home ranges).
    *
-   * Within a range, small runs (LLFree's order) first try a partly used tree with plenty free
-   * (keeps whole trees whole for huge frames, and a tree with a few stray frames would soon
-   * send us searching again), then a whole tree, then any unreserved tree with enough. Huge
-   * runs take the first tree that is whole or has plenty: a huge frame is a whole child, so
-   * it fragments nothing, and searching every tree for a partly used one before a whole one
-   * was half of the time of a bulk order-9 get (2.8 us a search over 256 trees). Last,
-   * allocate straight from the children of any tree, leaving a debt on its counter.
+   * The search goes in two tiers, each over the home range and then the others: trees with
+   * room to spare, then trees with just enough. A worker alone on the allocator (fewer
+   * workers than it was told of) frees into every tree; taking a home tree with a few frames
+   * before a roomy one elsewhere sent it searching every few gets (rand order 9: 10x slower),
+   * and scanning a home range with no roomy tree at every search still cost it 45%: after
+   * AWAY_STREAK_LIMIT searches in a row served elsewhere, its home range is all the trees.
+   * Small runs (LLFree's order) want a partly used tree with plenty free (keeps whole trees
+   * whole for huge frames, and a tree with a few stray frames would soon send us searching
+   * again), then a whole tree. Huge runs take the first tree that is whole or has plenty: a
+   * huge frame is a whole child, so it fragments nothing, and searching every tree for a
+   * partly used one before a whole one was half of the time of a bulk order-9 get (2.8 us a
+   * search over 256 trees). Last, allocate straight from the children of any tree, leaving a
+   * debt on its counter.
    *
    * The search counts this worker's pending credits with each tree's counter, and reserving
    * a tree moves them into the budget; they reach the counters (an atomic add on a line the
@@ -666,15 +684,25 @@ export class FrameAllocator implements PageFrameAllocator {
     this.releasePreferredTree();
     if (this.pendingTreeCount >= this.treeCount >> 1) this.flushPending();
     const plenty = Math.max(FRAMES_PER_TREE >> 3, Math.min(frames * PLENTY_RUNS, FRAMES_PER_TREE >> 1));
-    const passes = order >= HUGE_ORDER ? HUGE_SEARCH : SMALL_SEARCH;
     const homeCount = this.homeTreeCount;
     const lastInHome = last >= 0 && this.offsetIn(last, this.homeTree) < homeCount;
-    let frame = this.reserveInRange(order, passes, plenty, this.homeTree, homeCount, lastInHome ? this.offsetIn(last, this.homeTree) : 0);
-    if (frame >= 0) return frame;
+    const homeStart = lastInHome ? this.offsetIn(last, this.homeTree) : 0;
     const awayTree = this.homeTree + homeCount < this.treeCount ? this.homeTree + homeCount : this.homeTree + homeCount - this.treeCount;
     const awayCount = this.treeCount - homeCount;
-    frame = this.reserveInRange(order, passes, plenty, awayTree, awayCount, last >= 0 && !lastInHome ? this.offsetIn(last, awayTree) : 0);
-    if (frame >= 0) return frame;
+    const awayStart = last >= 0 && !lastInHome ? this.offsetIn(last, awayTree) : 0;
+    let frame = -1;
+    for (const passes of order >= HUGE_ORDER ? HUGE_SEARCH : SMALL_SEARCH) {
+      frame = this.reserveInRange(order, passes, plenty, this.homeTree, homeCount, homeStart);
+      if (frame >= 0) {
+        this.awayStreak = 0;
+        return frame;
+      }
+      frame = this.reserveInRange(order, passes, plenty, awayTree, awayCount, awayStart);
+      if (frame >= 0) {
+        if (++this.awayStreak === AWAY_STREAK_LIMIT) this.homeTreeCount = this.treeCount;
+        return frame;
+      }
+    }
     const start = last >= 0 ? last : this.homeTree;
     for (let step = 0; step < this.treeCount; step++) {
       let tree = start + step;
