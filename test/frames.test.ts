@@ -137,6 +137,31 @@ describe("FrameAllocator (LLFree)", () => {
     allocator.check();
   });
 
+  it("searches all trees alike once eight searches in a row were served outside its home range", () => {
+    const treeFrames = 512 * 32;
+    // Told of two workers but alone on 16 trees: home range 0-7. Filling them all takes
+    // eight searches served at home, then eight served elsewhere (trees 8-15).
+    const allocator = FrameAllocator.create({ frames: 16 * treeFrames }, { worker: 0, workers: 2 });
+    const treeOf = (frame: number): number => Math.floor(frame / treeFrames);
+    const held = new Set(Array.from({ length: 16 * 32 }, () => allocator.get(9)));
+    const freeIn = (tree: number, count: number): void => {
+      for (const frame of [...held].filter((f) => treeOf(f) === tree).slice(0, count)) {
+        allocator.put(frame, 9);
+        held.delete(frame);
+      }
+    };
+    freeIn(10, 16);
+    allocator.releaseReservation();
+    for (let i = 0; i < 16; i++) held.add(allocator.get(9)); // tree 10, the one roomy tree, emptied
+    freeIn(4, 20);
+    freeIn(12, 20);
+    const next = allocator.get(9);
+    assert.equal(treeOf(next), 12, `huge frame ${next}: searching onwards from tree 10 over all trees finds tree 12 first, not home tree 4`);
+    for (const frame of [...held, next]) allocator.put(frame, 9);
+    assert.equal(allocator.allocatedFrames(), 0);
+    allocator.check();
+  });
+
   it("rejects misuse with a clear error and changes nothing", () => {
     const allocator = FrameAllocator.create({ frames: 8192 });
     const run = allocator.get(3);
