@@ -97,7 +97,11 @@ export interface AttachOptions {
    * buffer. Default: the order in which handles attach.
    */
   worker?: number;
-  /** How many workers to spread starting trees over; default: this machine's cores. */
+  /**
+   * How many workers share the allocator: each gets a home range of treeCount / workers
+   * trees, where it looks for trees first (a worker alone on an allocator it was told to
+   * share soon looks everywhere alike). Default: this machine's cores.
+   */
   workers?: number;
 }
 
@@ -119,7 +123,9 @@ export interface AttachOptions {
  *
  * Differences from LLFree: budgets are plain numbers in the owner's own cache line (other
  * workers only read them, in freeFrames and check), since every Atomics call costs a builtin
- * call in Node 20; the debt replaces LLFree's draining of other cores' reservations; runs of
+ * call in Node 20; a worker looks for a new tree in its own share of the trees first (LLFree
+ * only starts each core at a different tree), so frees land in trees the same worker will
+ * reserve again; the debt replaces LLFree's draining of other cores' reservations; runs of
  * orders 5-8 span 2-16 Int32 words claimed one by one (JS atomics stop at 32 bits without
  * BigInt).
  */
