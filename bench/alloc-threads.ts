@@ -17,6 +17,7 @@ import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { median } from "../src/util/median.js";
 import { Control, type AllocThreadsInput } from "./alloc-threads-worker.js";
+import { BenchOptionError, positiveInteger, runBenchMain } from "./options.js";
 
 const HEAP_BYTES = 256 << 20;
 const CONTESTANTS = [
@@ -79,8 +80,10 @@ export async function runAllocThreadsBench(options: { steps: number; rounds: num
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, steps: { type: "string" }, rounds: { type: "string" }, "remote-percent": { type: "string" } } });
-  const remotePercent = Number(values["remote-percent"] ?? 25);
-  if (!(remotePercent >= 0 && remotePercent <= 100)) throw new Error(`--remote-percent: ${values["remote-percent"]} is not a percentage`);
-  await runAllocThreadsBench({ steps: Number(values.steps ?? (values.quick ? 100_000 : 1_000_000)), rounds: Number(values.rounds ?? (values.quick ? 1 : 3)), remotePercent, json: values.json });
+  await runBenchMain("alloc-threads", async () => {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, steps: { type: "string" }, rounds: { type: "string" }, "remote-percent": { type: "string" } } });
+    const remotePercent = Number(values["remote-percent"] ?? 25);
+    if (!(remotePercent >= 0 && remotePercent <= 100)) throw new BenchOptionError(`--remote-percent: ${values["remote-percent"]} is not a percentage`);
+    await runAllocThreadsBench({ steps: positiveInteger("steps", values.steps, values.quick ? 100_000 : 1_000_000), rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3), remotePercent, json: values.json });
+  });
 }

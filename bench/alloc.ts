@@ -31,7 +31,7 @@ import { MemPool } from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
-import { knownNames, positiveInteger, positiveNumber } from "./options.js";
+import { knownNames, positiveInteger, positiveNumber, runBenchMain } from "./options.js";
 import { median } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
@@ -406,36 +406,38 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   if (process.argv[2] === "--one") {
     runOne(JSON.parse(process.argv[3]) as ChildJob);
   } else {
-    const { values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        quick: { type: "boolean", default: false },
-        json: { type: "string" },
-        chart: { type: "string" },
-        scale: { type: "string" },
-        runs: { type: "string" },
-        rounds: { type: "string" },
-        workloads: { type: "string" },
-        slots: { type: "string" },
-        allocators: { type: "string" },
-        "no-block-cache": { type: "boolean", default: false },
-        budget: { type: "string" },
-      },
-    });
-    const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
-    const liveSlots = positiveInteger("slots", values.slots, undefined);
-    const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
-    await runAllocBench({
-      scale: Number(values.scale ?? (values.quick ? 50_000 : 500_000)),
-      runs: Number(values.runs ?? (values.quick ? 1 : 3)),
-      rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
-      workloads,
-      liveSlots,
-      blockCache: !values["no-block-cache"],
-      slowBudgetSeconds: values.budget === undefined ? undefined : positiveNumber("budget", values.budget),
-      allocators,
-      json: values.json,
-      chart: values.chart,
+    await runBenchMain("alloc", async () => {
+      const { values } = parseArgs({
+        args: process.argv.slice(2),
+        options: {
+          quick: { type: "boolean", default: false },
+          json: { type: "string" },
+          chart: { type: "string" },
+          scale: { type: "string" },
+          runs: { type: "string" },
+          rounds: { type: "string" },
+          workloads: { type: "string" },
+          slots: { type: "string" },
+          allocators: { type: "string" },
+          "no-block-cache": { type: "boolean", default: false },
+          budget: { type: "string" },
+        },
+      });
+      const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
+      const liveSlots = positiveInteger("slots", values.slots, undefined);
+      const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
+      await runAllocBench({
+        scale: positiveInteger("scale", values.scale, values.quick ? 50_000 : 500_000),
+        runs: positiveInteger("runs", values.runs, values.quick ? 1 : 3),
+        rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
+        workloads,
+        liveSlots,
+        blockCache: !values["no-block-cache"],
+        slowBudgetSeconds: values.budget === undefined ? undefined : positiveNumber("budget", values.budget),
+        allocators,
+        json: values.json,
+        chart: values.chart,
+      });
     });
   }
 }

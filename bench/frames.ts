@@ -34,7 +34,7 @@ import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median } from "../src/util/median.js";
-import { knownNames, positiveInteger } from "./options.js";
+import { BenchOptionError, knownNames, positiveInteger, runBenchMain } from "./options.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
@@ -258,7 +258,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
     benchmarks: knownNames<FramesBenchmark>("benchmarks", values.benchmarks, BENCHMARKS),
     orders: values.orders.split(",").map((text) => {
       const order = Number(text);
-      if (!Number.isInteger(order) || order < 0 || order > 10) throw new Error(`--orders: ${text} is not an order from 0 to 10`);
+      if (!Number.isInteger(order) || order < 0 || order > 10) throw new BenchOptionError(`--orders: ${text} is not an order from 0 to 10`);
       return order;
     }),
     allocators: CONTESTANTS.filter((kind) => kind === "llfree" || knownNames("allocators", values.allocators, CONTESTANTS).includes(kind)),
@@ -267,5 +267,5 @@ function parseOptions(argv: string[]): FramesBenchOptions {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runFramesBench(parseOptions(process.argv.slice(2)));
+  await runBenchMain("frames", () => runFramesBench(parseOptions(process.argv.slice(2))));
 }

@@ -13,6 +13,7 @@ import { renderTable } from "../src/cli/table.js";
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { median } from "../src/util/median.js";
+import { BenchOptionError, runBenchMain } from "./options.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const REPO_ROOT = resolve(dirname(HERE), "../..");
@@ -94,4 +95,9 @@ function main(rounds: number): void {
 
 const args = process.argv.slice(2);
 if (args[0] === "--one") runOne(args[1], args[2] === "-" ? undefined : args[2], args[3] === "-" ? undefined : args[3]);
-else main(args[0] === "--quick" ? 1 : 3);
+else {
+  await runBenchMain("guests", () => {
+    if (args.length > 1 || (args.length === 1 && args[0] !== "--quick")) throw new BenchOptionError(`unknown option ${args.join(" ")} (known: --quick)`);
+    return main(args[0] === "--quick" ? 1 : 3);
+  });
+}

@@ -1,9 +1,28 @@
 /** Command-line helpers shared by the benchmarks. */
 
+/** A bad command-line option: the benchmark says what is wrong in one line and exits with status 2. */
+export class BenchOptionError extends Error {}
+
+/**
+ * Runs a benchmark's main. A bad option (a BenchOptionError, or one node's parseArgs refuses)
+ * becomes one line on stderr naming the benchmark, and exit status 2; any other error keeps
+ * its stack.
+ */
+export async function runBenchMain(name: string, main: () => unknown): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof BenchOptionError) && !(typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) throw error;
+    process.stderr.write(`bench ${name}: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+  }
+}
+
 /** A comma list of names from `known` (e.g. `--workloads larson,tiny-churn`); an unknown one is an error listing them. */
 export function knownNames<T extends string>(option: string, text: string, known: readonly T[]): T[] {
   return text.split(",").map((name) => {
-    if (!(known as readonly string[]).includes(name)) throw new Error(`--${option}: unknown name ${name} (known: ${known.join(", ")})`);
+    if (!(known as readonly string[]).includes(name)) throw new BenchOptionError(`--${option}: unknown name ${name} (known: ${known.join(", ")})`);
     return name as T;
   });
 }
@@ -12,13 +31,13 @@ export function knownNames<T extends string>(option: string, text: string, known
 export function positiveInteger<F extends number | undefined>(option: string, text: string | undefined, fallback: F): number | F {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${option} must be a positive integer, got ${text}`);
+  if (!Number.isInteger(value) || value < 1) throw new BenchOptionError(`--${option} must be a positive integer, got ${text}`);
   return value;
 }
 
 /** A positive number option (`--budget 0.5`); anything else is an error naming the option. */
 export function positiveNumber(option: string, text: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${option} must be a positive number, got ${text}`);
+  if (!Number.isFinite(value) || value <= 0) throw new BenchOptionError(`--${option} must be a positive number, got ${text}`);
   return value;
 }

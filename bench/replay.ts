@@ -21,6 +21,7 @@ import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
 import { median } from "../src/util/median.js";
+import { BenchOptionError, positiveInteger, runBenchMain } from "./options.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -187,7 +188,7 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
     const flag = argv[index];
     const value = (): string => {
       const next = argv[++index];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
+      if (next === undefined) throw new BenchOptionError(`${flag} needs a value`);
       return next;
     };
     if (flag === "--quick") {
@@ -195,17 +196,17 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
       options.execblockOps = 10_000_000;
       options.vmIterations = 2_000;
       options.rounds = 1;
-    } else if (flag === "--fib-ops") options.fibOps = Number(value());
-    else if (flag === "--execblock-ops") options.execblockOps = Number(value());
-    else if (flag === "--vm-iterations") options.vmIterations = Number(value());
-    else if (flag === "--rounds") options.rounds = Number(value());
+    } else if (flag === "--fib-ops") options.fibOps = positiveInteger("fib-ops", value(), 0);
+    else if (flag === "--execblock-ops") options.execblockOps = positiveInteger("execblock-ops", value(), 0);
+    else if (flag === "--vm-iterations") options.vmIterations = positiveInteger("vm-iterations", value(), 0);
+    else if (flag === "--rounds") options.rounds = positiveInteger("rounds", value(), 0);
     else if (flag === "--dir") options.folder = value();
     else if (flag === "--keep") options.keep = true;
-    else throw new Error(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --vm-iterations N, --rounds N, --dir DIR, --keep)`);
+    else throw new BenchOptionError(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --vm-iterations N, --rounds N, --dir DIR, --keep)`);
   }
   return options;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runReplayBench(parseArgs(process.argv.slice(2)));
+  await runBenchMain("replay", () => runReplayBench(parseArgs(process.argv.slice(2))));
 }

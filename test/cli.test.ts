@@ -150,6 +150,25 @@ describe("memspace CLI", () => {
     });
   });
 
+  it("a bad benchmark option is one line naming the option, and exit status 2", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["frames", "--rounds", "0"], /^bench frames: --rounds must be a positive integer, got 0\n$/],
+      [["frames", "--orders", "11"], /^bench frames: --orders: 11 is not an order from 0 to 10\n$/],
+      [["frames", "--bogus"], /^bench frames: Unknown option '--bogus'/],
+      [["alloc", "--budget=-1"], /^bench alloc: --budget must be a positive number, got -1\n$/],
+      [["alloc", "--allocators", "nope"], /^bench alloc: --allocators: unknown name nope \(known: memspace, /],
+      [["alloc-threads", "--steps", "0"], /^bench alloc-threads: --steps must be a positive integer, got 0\n$/],
+      [["replay", "--rounds", "x"], /^bench replay: --rounds must be a positive integer, got x\n$/],
+      [["guests", "--nope"], /^bench guests: unknown option --nope \(known: --quick\)\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const run = memspace("bench", ...args);
+      assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stderr.trim().split("\n").length, 1, `${args.join(" ")}: ${run.stderr}`);
+    }
+  });
+
   it("demo runs the default workload end to end", () => {
     const demo = memspace("demo", "--iterations", "3000");
     assert.equal(demo.status, 0, demo.stderr);
