@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 enum { FRAMES_PER_CHILD = 512, CHILDREN_PER_TREE = 32, FREE_CHILD = 512, LINE_INTS = 16, MAX_WORKERS = 64 };
@@ -107,8 +108,8 @@ static void *worker_main(void *argument) {
 
 int main(int argc, char **argv) {
   long frames = argc > 3 ? atol(argv[3]) : 1L << 22;
-  if (argc > 4) home_search = argv[4][0] == 'h';
-  if (argc < 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS || frames < FRAMES_PER_CHILD * CHILDREN_PER_TREE * 2L * atoi(argv[1])) {
+  if (argc > 4) home_search = strcmp(argv[4], "home") == 0 ? 1 : strcmp(argv[4], "any") == 0 ? 0 : -1;
+  if (argc < 2 || home_search < 0 || atoi(argv[1]) < 1 || atoi(argv[1]) > MAX_WORKERS || frames < FRAMES_PER_CHILD * CHILDREN_PER_TREE * 2L * atoi(argv[1])) {
     fprintf(stderr, "usage: frames-rand-model WORKERS [PAIRS [FRAMES [home|any]]] (FRAMES: two trees of 16,384 a worker at least)\n");
     return 2;
   }

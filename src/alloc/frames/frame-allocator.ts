@@ -47,9 +47,9 @@ const PENDING_FLUSH_FRAMES = 4096;
  */
 const PLENTY_RUNS = 16;
 /**
- * After this many searches in a row that found no roomy tree in the home range but one
- * elsewhere, a worker searches all trees alike: it is evidently not sharing the allocator
- * with as many workers as it was told (see getElsewhere).
+ * After this many searches in a row served outside its home range, a worker searches all
+ * trees alike: it is evidently not sharing the allocator with as many workers as it was
+ * told (see getElsewhere).
  */
 const AWAY_STREAK_LIMIT = 8;
 /** The kinds of unreserved tree a search for a new tree looks for, one pass each. */
