@@ -330,6 +330,9 @@ export interface AllocBenchOptions {
 export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBenchRecord[]> {
   const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
   const records: AllocBenchRecord[] = [];
+  // memspace's ops/s over each allocator's, per workload: taken within each round (the two
+  // runs seconds apart, so in the same spell of this machine), then the median over rounds.
+  const ratios = new Map<string, number>();
   try {
     const binaries = buildDriver(folder);
     const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
@@ -362,7 +365,13 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
         }
         if (chosen(C_LOOP)) add(C_LOOP, { ...drive(binaries.loop, process.env), peakFootprintBytes: null });
       }
-      for (const [allocator, list] of samples) records.push({ workload, allocator, ...medianSample(list), peakLiveBytes: sequence.peakLiveBytes });
+      const ours = samples.get("memspace") ?? [];
+      for (const [allocator, list] of samples) {
+        records.push({ workload, allocator, ...medianSample(list), peakLiveBytes: sequence.peakLiveBytes });
+        if (list.every((sample, round) => sample.opsPerSec > 0 && (ours[round]?.opsPerSec ?? 0) > 0)) {
+          ratios.set(`${workload}/${allocator}`, median(list.map((sample, round) => ours[round].opsPerSec / sample.opsPerSec)));
+        }
+      }
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
@@ -374,9 +383,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
     if (loop !== undefined && loop.opsPerSec > 0) r.netNsPerOp = Math.round((1e10 / r.opsPerSec - 1e10 / loop.opsPerSec)) / 10;
   }
   const rows = records.map((r) => {
-    const ours = records.find((o) => o.workload === r.workload && o.allocator === "memspace");
     if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-", "-", "-", "-"];
-    const ratio = ours === undefined ? "-" : (ours.opsPerSec / r.opsPerSec).toFixed(2);
+    const ratio = ratios.get(`${r.workload}/${r.allocator}`)?.toFixed(2) ?? "-";
     const nsPerOp = (1e9 / r.opsPerSec).toFixed(1);
     const net = r.netNsPerOp === undefined ? "-" : r.netNsPerOp.toFixed(1);
     if (r.peakFootprintBytes === null) {
@@ -389,7 +397,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
   process.stdout.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
   process.stdout.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
-  process.stdout.write("(memspace/this > 1: memspace is faster. Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
+  process.stdout.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
     process.stdout.write(`wrote ${options.json}\n`);
