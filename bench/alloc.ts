@@ -10,9 +10,8 @@
  *
  * Beside them, each replay loop (the JS one and the C driver's) with an allocator that does
  * nothing: the loop's own cost per op, which the table subtracts to show what each allocator
- * adds (`netNsPerOp`). The JS loop costs several times the C one (map and bounds checks on
- * every typed-array access), and that difference is most of memspace's gap to glibc on
- * tiny-churn.
+ * adds (`netNsPerOp`). The JS loop costs about twice the C one (map and bounds checks on
+ * every typed-array access), a large part of memspace's gap to glibc on tiny-churn.
  *
  * Figures: ops/s, peak footprint and the workload's peak live bytes (requested sizes). The
  * footprint is what the kernel counts resident for every allocator alike: for the native

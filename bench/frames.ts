@@ -249,6 +249,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
     },
     strict: true,
   });
+  const chosen = knownNames("allocators", values.allocators, CONTESTANTS);
   return {
     frameCount: positiveInteger("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
     pairs: positiveInteger("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
@@ -261,7 +262,7 @@ function parseOptions(argv: string[]): FramesBenchOptions {
       if (!Number.isInteger(order) || order < 0 || order > 10) throw new BenchOptionError(`--orders: ${text} is not an order from 0 to 10`);
       return order;
     }),
-    allocators: CONTESTANTS.filter((kind) => kind === "llfree" || knownNames("allocators", values.allocators, CONTESTANTS).includes(kind)),
+    allocators: CONTESTANTS.filter((kind) => kind === "llfree" || chosen.includes(kind)),
     json: values.json,
   };
 }

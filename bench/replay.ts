@@ -191,15 +191,16 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
       if (next === undefined) throw new BenchOptionError(`${flag} needs a value`);
       return next;
     };
+    const count = (): number => positiveInteger(flag.slice(2), value(), 0);
     if (flag === "--quick") {
       options.fibOps = 10_000_000;
       options.execblockOps = 10_000_000;
       options.vmIterations = 2_000;
       options.rounds = 1;
-    } else if (flag === "--fib-ops") options.fibOps = positiveInteger("fib-ops", value(), 0);
-    else if (flag === "--execblock-ops") options.execblockOps = positiveInteger("execblock-ops", value(), 0);
-    else if (flag === "--vm-iterations") options.vmIterations = positiveInteger("vm-iterations", value(), 0);
-    else if (flag === "--rounds") options.rounds = positiveInteger("rounds", value(), 0);
+    } else if (flag === "--fib-ops") options.fibOps = count();
+    else if (flag === "--execblock-ops") options.execblockOps = count();
+    else if (flag === "--vm-iterations") options.vmIterations = count();
+    else if (flag === "--rounds") options.rounds = count();
     else if (flag === "--dir") options.folder = value();
     else if (flag === "--keep") options.keep = true;
     else throw new BenchOptionError(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --vm-iterations N, --rounds N, --dir DIR, --keep)`);
