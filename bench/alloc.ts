@@ -31,7 +31,7 @@ import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
 import { knownNames, positiveInteger, positiveNumber, runBenchMain } from "./options.js";
-import { median } from "../src/util/median.js";
+import { median, medianRatio } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
@@ -365,7 +365,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       for (const [allocator, list] of samples) {
         records.push({ workload, allocator, ...medianSample(list), peakLiveBytes: sequence.peakLiveBytes });
         if (list.every((sample, round) => sample.opsPerSec > 0 && (ours[round]?.opsPerSec ?? 0) > 0)) {
-          ratios.set(`${workload}/${allocator}`, median(list.map((sample, round) => ours[round].opsPerSec / sample.opsPerSec)));
+          ratios.set(`${workload}/${allocator}`, medianRatio(ours.slice(0, list.length).map((sample) => sample.opsPerSec), list.map((sample) => sample.opsPerSec)));
         }
       }
     }

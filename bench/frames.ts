@@ -33,7 +33,7 @@ import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames
 import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
-import { median } from "../src/util/median.js";
+import { median, medianRatio } from "../src/util/median.js";
 import { BenchOptionError, knownNames, positiveInteger, runBenchMain } from "./options.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
@@ -195,7 +195,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     const one = samples.get(sampleKey(benchmark, order, 1, allocator));
     const many = samples.get(sampleKey(benchmark, order, most, allocator));
     if (one === undefined || many === undefined || most === 1) return "-";
-    return median(many.map((sample, round) => headline(sample) / headline(one[round]))).toFixed(2);
+    return medianRatio(many.map(headline), one.map(headline)).toFixed(2);
   };
   for (const benchmark of options.benchmarks) {
     for (const order of options.orders) {

@@ -8,7 +8,8 @@
  * Each measurement runs in a fresh process (so one backend's JIT feedback cannot slow
  * another), contestants are interleaved within each round (so machine noise spreads over
  * all of them), a warm-up round reads every trace into the page cache first, and the table
- * shows the median of the timed rounds.
+ * shows the median of the timed rounds; its ratios are the median over rounds of each
+ * round's ratio (medianRatio), as bench alloc and bench frames take theirs.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
-import { median } from "../src/util/median.js";
+import { median, medianRatio } from "../src/util/median.js";
 import { BenchOptionError, positiveInteger, runBenchMain } from "./options.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -106,37 +107,37 @@ export function runReplayBench(options: ReplayBenchOptions): void {
       process.stdout.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
       const samples = new Map<string, Measurement[]>(contestants.map((contestant) => [contestant.name, []]));
       for (let round = 0; round <= options.rounds; round++) {
-        for (const contestant of contestants) {
+        // Every other round in reverse, so a contestant is not always the one after another.
+        for (const contestant of round % 2 === 0 ? contestants : [...contestants].reverse()) {
           const measurement = contestant.run(trace);
           const expected = samples.get("noop")?.[0]?.ops ?? measurement.ops;
           if (measurement.ops !== expected) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${expected}`);
           if (round > 0) samples.get(contestant.name)!.push(measurement);
         }
       }
-      const medians = new Map([...samples].map(([name, list]) => [name, median(list.map((m) => m.milliseconds))]));
+      const milliseconds = (name: string): number[] => samples.get(name)!.map((m) => m.milliseconds);
       const checksumOf = (name: string): string | undefined => samples.get(name)?.[0]?.checksum;
       if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
         throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
       }
       const ops = samples.get("noop")![0].ops;
-      const noopMs = medians.get("noop")!;
-      const nativeMs = medians.get("native paged");
+      const hasNative = samples.has("native paged");
       for (const contestant of contestants) {
-        const ms = medians.get(contestant.name)!;
+        const ms = median(milliseconds(contestant.name));
         rows.push([
           source.name,
           contestant.name,
           Math.round(ms),
           ops / ms / 1e3,
-          contestant.name.startsWith("native") ? "-" : (ms / noopMs).toFixed(2),
-          nativeMs === undefined ? "-" : (nativeMs / ms).toFixed(2),
+          contestant.name.startsWith("native") ? "-" : medianRatio(milliseconds(contestant.name), milliseconds("noop")).toFixed(2),
+          hasNative ? medianRatio(milliseconds("native paged"), milliseconds(contestant.name)).toFixed(2) : "-",
         ]);
       }
     }
     process.stdout.write(
       "\n" +
         renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], rows) +
-        "\n",
+        "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio)\n",
     );
   } finally {
     if (!options.keep && options.folder === undefined) rmSync(folder, { recursive: true, force: true });
