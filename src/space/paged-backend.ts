@@ -27,13 +27,12 @@ const NO_TAG = -1;
 
 /**
  * The fast backend: pooled 4 KiB frames, an open-addressing page table, two direct-mapped
- * page caches in front of it (one for loads, one for stores) and, in front of those, three
- * last-page registers (2-byte loads, other loads, stores).
+ * page caches in front of it (one for loads, one for stores) and, in front of the load
+ * cache, a last-page register for 2-byte loads (instruction fetch).
  *
- * The store cache and register hold only frames this space owns alone, so copy-on-write
- * after a snapshot costs nothing on the hit path; untouched pages map to the shared zero
- * frame and get a private frame on their first store. `hi` may be passed as u32 or int32;
- * a caller that mixes the two only loses register hits.
+ * The store cache holds only frames this space owns alone, so copy-on-write after a
+ * snapshot costs nothing on the hit path; untouched pages map to the shared zero frame and
+ * get a private frame on their first store. `hi` may be passed as u32 or int32.
  */
 export class PagedBackend implements MemoryBackend {
   readonly kind = "paged" as const;
@@ -46,19 +45,11 @@ export class PagedBackend implements MemoryBackend {
   /** Pages written or discarded since the last takeDirtyPages (null: not tracking). */
   private dirtyPages: Set<number> | null = null;
 
-  // Last-page registers: page-low tag (20 bits), high half, frame view and byte offset.
+  // The 2-byte-load register: page-low tag (20 bits), high half, frame view and byte offset.
   private fetchPageLo = NO_TAG;
   private fetchPageHi = 0;
   private fetchView: DataView;
   private fetchBase = 0;
-  private readPageLo = NO_TAG;
-  private readPageHi = 0;
-  private readView: DataView;
-  private readBase = 0;
-  private writePageLo = NO_TAG;
-  private writePageHi = 0;
-  private writeView: DataView;
-  private writeBase = 0;
 
   // Direct-mapped caches, indexed by the low page bits.
   private readonly readTagLo = new Int32Array(CACHE_SLOTS).fill(NO_TAG);
@@ -78,27 +69,32 @@ export class PagedBackend implements MemoryBackend {
     this.readViews = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
     this.writeViews = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
     this.fetchView = zeroView;
-    this.readView = zeroView;
-    this.writeView = zeroView;
     table.forEach((_page, frame) => {
       if (frame !== ZERO_FRAME) this.privatePages++;
     });
   }
 
-  // Hot path. Each access compares its page with a last-page register; on a miss it points
-  // the register at the page (cache, then page table) and goes on as on a hit. Lessons from
-  // profiling the replay loop (node --cpu-prof, --trace-turbo-inlining):
+  // Hot path. A 2-byte load compares its page with the fetch register; other accesses look
+  // their page up in the direct-mapped cache of their kind. A miss fills the register or the
+  // slot (cache, then page table) and goes on as on a hit. Lessons from profiling the replay
+  // loop (node --cpu-prof, --trace-turbo-inlining, callgrind):
   // - keep these methods small, so TurboFan inlines them into the replay loop;
   // - a call that is not inlined boxes every u32 argument >= 2^30 (a heap number per
-  //   access, then GC), so the out-of-line select* calls take only the page's low 20 bits
-  //   and the high half, and never a value;
+  //   access, then GC), so the out-of-line miss calls take only the page's low 20 bits and
+  //   the high half, and never a value;
   // - 2-byte loads get their own register: instruction fetch reads 16-bit parcels, and a
-  //   separate "I-TLB" keeps the code page while data accesses move between pages.
+  //   separate "I-TLB" keeps the code page while data accesses move between pages;
+  // - data accesses have no register of their own: on the ExecBlock shape two in three of
+  //   them left the page of the one before (of their kind), and each such switch cost an
+  //   out-of-line call and four field stores (~100 host instructions), where the cache
+  //   lookup costs a few on every access.
 
   load8(lo: number, hi: number): number {
-    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi) this.selectReadPage(lo >>> Paging.Shift, hi);
+    const pageLo = lo >>> Paging.Shift;
+    let slot = pageLo & CACHE_MASK;
+    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0)) slot = this.readMiss(pageLo, hi);
     this.loads++;
-    return this.readView.getUint8(this.readBase + (lo & Paging.OffsetMask));
+    return this.readViews[slot].getUint8(this.readBases[slot] + (lo & Paging.OffsetMask));
   }
 
   load16(lo: number, hi: number): number {
@@ -112,61 +108,77 @@ export class PagedBackend implements MemoryBackend {
   }
 
   load32(lo: number, hi: number): number {
+    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi || offset > Paging.LastOffset4) {
+    let slot = pageLo & CACHE_MASK;
+    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset4) {
       if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
-      this.selectReadPage(lo >>> Paging.Shift, hi);
+      slot = this.readMiss(pageLo, hi);
     }
     this.loads++;
-    return this.readView.getUint32(this.readBase + offset, true);
+    return this.readViews[slot].getUint32(this.readBases[slot] + offset, true);
   }
 
   load64(lo: number, hi: number): number {
+    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift !== this.readPageLo || hi !== this.readPageHi || offset > Paging.LastOffset8) {
+    let slot = pageLo & CACHE_MASK;
+    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset8) {
       if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
-      this.selectReadPage(lo >>> Paging.Shift, hi);
+      slot = this.readMiss(pageLo, hi);
     }
     this.loads++;
-    this.loadHigh = this.readView.getUint32(this.readBase + offset + 4, true);
-    return this.readView.getUint32(this.readBase + offset, true);
+    const view = this.readViews[slot];
+    const at = this.readBases[slot] + offset;
+    this.loadHigh = view.getUint32(at + 4, true);
+    return view.getUint32(at, true);
   }
 
   store8(lo: number, hi: number, value: number): void {
-    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi) this.selectWritePage(lo >>> Paging.Shift, hi);
+    const pageLo = lo >>> Paging.Shift;
+    let slot = pageLo & CACHE_MASK;
+    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
     this.stores++;
-    this.writeView.setUint8(this.writeBase + (lo & Paging.OffsetMask), value);
+    this.writeViews[slot].setUint8(this.writeBases[slot] + (lo & Paging.OffsetMask), value);
   }
 
   store16(lo: number, hi: number, value: number): void {
+    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset2) {
+    let slot = pageLo & CACHE_MASK;
+    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset2) {
       if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
-      this.selectWritePage(lo >>> Paging.Shift, hi);
+      slot = this.writeMiss(pageLo, hi);
     }
     this.stores++;
-    this.writeView.setUint16(this.writeBase + offset, value, true);
+    this.writeViews[slot].setUint16(this.writeBases[slot] + offset, value, true);
   }
 
   store32(lo: number, hi: number, value: number): void {
+    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset4) {
+    let slot = pageLo & CACHE_MASK;
+    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset4) {
       if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
-      this.selectWritePage(lo >>> Paging.Shift, hi);
+      slot = this.writeMiss(pageLo, hi);
     }
     this.stores++;
-    this.writeView.setUint32(this.writeBase + offset, value, true);
+    this.writeViews[slot].setUint32(this.writeBases[slot] + offset, value, true);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    if (lo >>> Paging.Shift !== this.writePageLo || hi !== this.writePageHi || offset > Paging.LastOffset8) {
+    let slot = pageLo & CACHE_MASK;
+    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset8) {
       if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
-      this.selectWritePage(lo >>> Paging.Shift, hi);
+      slot = this.writeMiss(pageLo, hi);
     }
     this.stores++;
-    this.writeView.setUint32(this.writeBase + offset, valueLo, true);
-    this.writeView.setUint32(this.writeBase + offset + 4, valueHi, true);
+    const view = this.writeViews[slot];
+    const at = this.writeBases[slot] + offset;
+    view.setUint32(at, valueLo, true);
+    view.setUint32(at + 4, valueHi, true);
   }
 
   /**
@@ -209,25 +221,6 @@ export class PagedBackend implements MemoryBackend {
     this.fetchPageHi = hi;
     this.fetchView = this.readViews[slot];
     this.fetchBase = this.readBases[slot];
-  }
-
-  /** Points the load register at the page. */
-  private selectReadPage(pageLo: number, hi: number): void {
-    const slot = this.readSlot(pageLo, hi);
-    this.readPageLo = pageLo;
-    this.readPageHi = hi;
-    this.readView = this.readViews[slot];
-    this.readBase = this.readBases[slot];
-  }
-
-  /** Points the store register at the page, made private to this space first. */
-  private selectWritePage(pageLo: number, hi: number): void {
-    let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
-    this.writePageLo = pageLo;
-    this.writePageHi = hi;
-    this.writeView = this.writeViews[slot];
-    this.writeBase = this.writeBases[slot];
   }
 
   private readSlot(pageLo: number, hi: number): number {
@@ -356,9 +349,8 @@ export class PagedBackend implements MemoryBackend {
     this.table.set(keyLo, keyHi, fresh);
     // A page that had a (shared) frame of its own was already counted.
     if (frame <= ZERO_FRAME) this.privatePages++;
-    // Load registers and the load-cache slot may still point at the old frame.
+    // The fetch register and the load-cache slot may still point at the old frame.
     this.readTagLo[keyLo & CACHE_MASK] = NO_TAG;
-    this.readPageLo = NO_TAG;
     this.fetchPageLo = NO_TAG;
     return fresh;
   }
@@ -371,8 +363,6 @@ export class PagedBackend implements MemoryBackend {
 
   private invalidateCaches(): void {
     this.fetchPageLo = NO_TAG;
-    this.readPageLo = NO_TAG;
-    this.writePageLo = NO_TAG;
     this.readTagLo.fill(NO_TAG);
     this.writeTagLo.fill(NO_TAG);
   }
