@@ -35,6 +35,14 @@ export function positiveInteger<F extends number | undefined>(option: string, te
   return value;
 }
 
+/** A non-negative integer option (`--vm-iterations 0`: none); `fallback` when it is absent. */
+export function nonNegativeInteger(option: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new BenchOptionError(`--${option} must be a non-negative integer, got ${text}`);
+  return value;
+}
+
 /** A positive number option (`--budget 0.5`); anything else is an error naming the option. */
 export function positiveNumber(option: string, text: string): number {
   const value = Number(text);

@@ -22,7 +22,7 @@ import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
 import { median, medianRatio } from "../src/util/median.js";
-import { BenchOptionError, positiveInteger, runBenchMain } from "./options.js";
+import { BenchOptionError, nonNegativeInteger, positiveInteger, runBenchMain } from "./options.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -151,10 +151,11 @@ interface TraceSource {
 
 /** The synthetic traces, and the real ones where their guests are here. */
 function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[] {
-  const sources: TraceSource[] = [
-    { name: `fib-shaped-${options.fibOps}`, make: (path) => generateTrace("fib", options.fibOps, path) },
-    { name: `execblock-shaped-${options.execblockOps}`, make: (path) => generateTrace("execblock", options.execblockOps, path) },
-  ];
+  const sources: TraceSource[] = [];
+  if (options.fibOps > 0) sources.push({ name: `fib-shaped-${options.fibOps}`, make: (path) => generateTrace("fib", options.fibOps, path) });
+  if (options.execblockOps > 0) {
+    sources.push({ name: `execblock-shaped-${options.execblockOps}`, make: (path) => generateTrace("execblock", options.execblockOps, path) });
+  }
   const fibImac = resolve(REPO_ROOT, "../shared/guests/fib-imac");
   if (existsSync(fibImac)) sources.push({ name: "fib-imac-recorded", make: (path) => record(fibImac, path) });
   else process.stdout.write(`fib-imac trace skipped: ${fibImac} not found\n`);
@@ -193,14 +194,16 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
       return next;
     };
     const count = (): number => positiveInteger(flag.slice(2), value(), 0);
+    // A trace's size may be 0: that trace is left out.
+    const size = (): number => nonNegativeInteger(flag.slice(2), value(), 0);
     if (flag === "--quick") {
       options.fibOps = 10_000_000;
       options.execblockOps = 10_000_000;
       options.vmIterations = 2_000;
       options.rounds = 1;
-    } else if (flag === "--fib-ops") options.fibOps = count();
-    else if (flag === "--execblock-ops") options.execblockOps = count();
-    else if (flag === "--vm-iterations") options.vmIterations = count();
+    } else if (flag === "--fib-ops") options.fibOps = size();
+    else if (flag === "--execblock-ops") options.execblockOps = size();
+    else if (flag === "--vm-iterations") options.vmIterations = size();
     else if (flag === "--rounds") options.rounds = count();
     else if (flag === "--dir") options.folder = value();
     else if (flag === "--keep") options.keep = true;

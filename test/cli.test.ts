@@ -159,6 +159,7 @@ describe("memspace CLI", () => {
       [["alloc", "--allocators", "nope"], /^bench alloc: --allocators: unknown name nope \(known: memspace, /],
       [["alloc-threads", "--steps", "0"], /^bench alloc-threads: --steps must be a positive integer, got 0\n$/],
       [["replay", "--rounds", "x"], /^bench replay: --rounds must be a positive integer, got x\n$/],
+      [["replay", "--vm-iterations", "1.5"], /^bench replay: --vm-iterations must be a non-negative integer, got 1.5\n$/],
       [["guests", "--nope"], /^bench guests: unknown option --nope \(known: --quick\)\n$/],
     ];
     for (const [args, message] of cases) {
