@@ -50,6 +50,7 @@ export class RecordingSink implements MemoryAccess {
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this, lo, hi);
   }
+  countAccesses(): void {}
 }
 
 export function halvesToBig(lo: number, hi: number): bigint {

@@ -179,8 +179,11 @@ describe("replay", () => {
     withTempDir((folder) => {
       const path = join(folder, "fib.trace");
       generateTrace("fib", 1000, path);
-      const result = replayFile(path, new AddressSpace().access);
+      const space = new AddressSpace();
+      const result = replayFile(path, space.access, { chunkBytes: 4096 });
       assert.deepEqual([result.ops, result.reads, result.writes, result.bytes], [1000, 999, 1, 999 * 10 + 18]);
+      // The replayer reports its loads and stores to the space's counters, chunk by chunk.
+      assert.deepEqual([space.stats().loads, space.stats().stores], [999, 1]);
     });
   });
 });

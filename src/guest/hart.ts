@@ -157,10 +157,14 @@ export class Hart {
     // Counted locally (a field store per instruction costs), flushed where others look.
     const start = this.instructions;
     let executed = 0;
+    // Loads and stores made, counted here and reported once at the end (countAccesses).
+    let loads = 0;
+    let stores = 0;
     try {
       while (executed < budget) {
         // Fetch: one or two 16-bit parcels through memory.
         const raw = memory.fetchInstruction(pcLo, pcHi);
+        loads += (raw & 3) === 3 ? 2 : 1;
         if (pcLo >>> 12 !== codePageLo || pcHi !== codePageHi) {
           decoded = this.decodedPage(pcLo, pcHi);
           codePageLo = pcLo >>> 12;
@@ -245,51 +249,62 @@ export class Hart {
             break;
           case Op.Lb: {
             const value = memory.load8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd] = (value << 24) >> 24;
             regs[rd + 1] = regs[rd] >> 31;
             break;
           }
           case Op.Lh: {
             const value = memory.load16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd] = (value << 16) >> 16;
             regs[rd + 1] = regs[rd] >> 31;
             break;
           }
           case Op.Lw: {
             const value = memory.load32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi)) | 0;
+            loads++;
             regs[rd] = value;
             regs[rd + 1] = value >> 31;
             break;
           }
           case Op.Ld: {
             const value = memory.load64((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd] = value;
             regs[rd + 1] = memory.loadHigh;
             break;
           }
           case Op.Lbu:
             regs[rd] = memory.load8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd + 1] = 0;
             break;
           case Op.Lhu:
             regs[rd] = memory.load16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd + 1] = 0;
             break;
           case Op.Lwu:
             regs[rd] = memory.load32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi));
+            loads++;
             regs[rd + 1] = 0;
             break;
           case Op.Sb:
             memory.store8((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2] & 0xff);
+            stores++;
             break;
           case Op.Sh:
             memory.store16((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2] & 0xffff);
+            stores++;
             break;
           case Op.Sw:
             memory.store32((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2]);
+            stores++;
             break;
           case Op.Sd:
             memory.store64((regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi), regs[rs2], regs[rs2 + 1]);
+            stores++;
             break;
           case Op.Addi:
             regs[rd + 1] = addHigh(regs[rs1], regs[rs1 + 1], imm, immHi);
@@ -475,9 +490,11 @@ export class Hart {
             const addressHi = regs[rs1 + 1];
             if ((packed & 0xff) === Op.LrW) {
               regs[rd] = memory.load32(addressLo, addressHi) | 0;
+              loads++;
               regs[rd + 1] = regs[rd] >> 31;
             } else {
               regs[rd] = memory.load64(addressLo, addressHi);
+              loads++;
               regs[rd + 1] = memory.loadHigh;
             }
             this.reservationLo = addressLo;
@@ -494,6 +511,7 @@ export class Hart {
             if (success) {
               if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, regs[rs2]);
               else memory.store64(addressLo, addressHi, regs[rs2], regs[rs2 + 1]);
+              stores++;
             }
             regs[rd] = success ? 0 : 1;
             regs[rd + 1] = 0;
@@ -515,6 +533,7 @@ export class Hart {
       }
       return executed;
     } finally {
+      memory.countAccesses(loads, stores);
       this.instructions = start + executed;
       this.pcLo = pcLo;
       this.pcHi = pcHi;
@@ -618,6 +637,7 @@ export class Hart {
         break;
     }
     this.memory.store32(addressLo, addressHi, next >>> 0);
+    this.memory.countAccesses(1, 1);
     this.regs[rd] = old;
     this.regs[rd + 1] = old >> 31;
   }
@@ -665,6 +685,7 @@ export class Hart {
       }
     }
     this.memory.store64(addressLo, addressHi, nextLo >>> 0, nextHi >>> 0);
+    this.memory.countAccesses(1, 1);
     this.regs[rd] = oldLo;
     this.regs[rd + 1] = oldHi;
   }

@@ -52,7 +52,7 @@ const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
  *
  * Addresses are `bigint` or non-negative safe-integer `number`s; 64-bit values are
  * `bigint`. Emulators and replayers use `access`, the allocation-free hot path with
- * addresses as u32 halves.
+ * addresses as u32 halves (and report what they did there with `access.countAccesses`).
  */
 export class AddressSpace {
   /** The hot path: the backend itself, or its strict-mode guard. */
@@ -76,41 +76,52 @@ export class AddressSpace {
     return this.backend.kind;
   }
 
-  // Scalar loads and stores.
+  // Scalar loads and stores; each counts itself once it has happened (a fault counts nothing).
 
   load8(address: Address): number {
     const at = toBigAddress(address);
-    return this.access.load8(lowHalf(at), highHalf(at));
+    const value = this.access.load8(lowHalf(at), highHalf(at));
+    this.access.countAccesses(1, 0);
+    return value;
   }
   load16(address: Address): number {
     const at = toBigAddress(address);
-    return this.access.load16(lowHalf(at), highHalf(at));
+    const value = this.access.load16(lowHalf(at), highHalf(at));
+    this.access.countAccesses(1, 0);
+    return value;
   }
   load32(address: Address): number {
     const at = toBigAddress(address);
-    return this.access.load32(lowHalf(at), highHalf(at));
+    const value = this.access.load32(lowHalf(at), highHalf(at));
+    this.access.countAccesses(1, 0);
+    return value;
   }
   load64(address: Address): bigint {
     const at = toBigAddress(address);
     const low = this.access.load64(lowHalf(at), highHalf(at));
+    this.access.countAccesses(1, 0);
     return (BigInt(this.access.loadHigh) << 32n) | BigInt(low);
   }
   store8(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store8(lowHalf(at), highHalf(at), checkValue(value, 0xff));
+    this.access.countAccesses(0, 1);
   }
   store16(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store16(lowHalf(at), highHalf(at), checkValue(value, 0xffff));
+    this.access.countAccesses(0, 1);
   }
   store32(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store32(lowHalf(at), highHalf(at), checkValue(value, 0xffffffff));
+    this.access.countAccesses(0, 1);
   }
   store64(address: Address, value: bigint | number): void {
     const at = toBigAddress(address);
     const bits = BigInt.asUintN(64, BigInt(value));
     this.access.store64(lowHalf(at), highHalf(at), Number(bits & 0xffffffffn), Number(bits >> 32n));
+    this.access.countAccesses(0, 1);
   }
 
   // Bulk operations.

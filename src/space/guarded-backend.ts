@@ -72,6 +72,10 @@ export class GuardedBackend implements MemoryBackend {
     this.inner.store64(lo, hi, valueLo, valueHi);
   }
   /** Instruction fetch needs execute permission: each parcel is checked (a "fetch" fault). */
+  countAccesses(loads: number, stores: number): void {
+    this.inner.countAccesses(loads, stores);
+  }
+
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this.executable, lo, hi);
   }

@@ -14,26 +14,22 @@ export class MapBackend implements MemoryBackend {
   constructor(private readonly pages: Map<number, DataView> = new Map()) {}
 
   load8(lo: number, hi: number): number {
-    this.loads++;
     return this.page(lo, hi).getUint8(lo & PAGE_OFFSET_MASK);
   }
 
   load16(lo: number, hi: number): number {
-    this.loads++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 2) return loadCrossing(this, lo, hi, 2);
     return this.page(lo, hi).getUint16(offset, true);
   }
 
   load32(lo: number, hi: number): number {
-    this.loads++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 4) return loadCrossing(this, lo, hi, 4);
     return this.page(lo, hi).getUint32(offset, true);
   }
 
   load64(lo: number, hi: number): number {
-    this.loads++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 8) return loadCrossing(this, lo, hi, 8);
     const page = this.page(lo, hi);
@@ -42,32 +38,33 @@ export class MapBackend implements MemoryBackend {
   }
 
   store8(lo: number, hi: number, value: number): void {
-    this.stores++;
     this.page(lo, hi).setUint8(lo & PAGE_OFFSET_MASK, value);
   }
 
   store16(lo: number, hi: number, value: number): void {
-    this.stores++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 2) return storeCrossing(this, lo, hi, 2, value, 0);
     this.page(lo, hi).setUint16(offset, value, true);
   }
 
   store32(lo: number, hi: number, value: number): void {
-    this.stores++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 4) return storeCrossing(this, lo, hi, 4, value, 0);
     this.page(lo, hi).setUint32(offset, value, true);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
-    this.stores++;
     const offset = lo & PAGE_OFFSET_MASK;
     if (offset > PAGE_SIZE_BYTES - 8) return storeCrossing(this, lo, hi, 8, valueLo, valueHi);
     const page = this.page(lo, hi);
     page.setUint32(offset, valueLo, true);
     page.setUint32(offset + 4, valueHi, true);
   }
+  countAccesses(loads: number, stores: number): void {
+    this.loads += loads;
+    this.stores += stores;
+  }
+
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this, lo, hi);
   }

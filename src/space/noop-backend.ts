@@ -27,6 +27,7 @@ export class NoopBackend implements MemoryBackend {
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this, lo, hi);
   }
+  countAccesses(): void {}
 
   readPage(_pageNumber: number, _offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
     dst.fill(0, dstOffset, dstOffset + lengthBytes);

@@ -93,7 +93,6 @@ export class PagedBackend implements MemoryBackend {
     const pageLo = lo >>> Paging.Shift;
     let slot = pageLo & CACHE_MASK;
     if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0)) slot = this.readMiss(pageLo, hi);
-    this.loads++;
     return this.readViews[slot].getUint8(this.readBases[slot] + (lo & Paging.OffsetMask));
   }
 
@@ -103,7 +102,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset2) return this.loadCrossing(lo, hi, 2);
       this.selectFetchPage(lo >>> Paging.Shift, hi);
     }
-    this.loads++;
     return this.fetchView.getUint16(this.fetchBase + offset, true);
   }
 
@@ -115,7 +113,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
       slot = this.readMiss(pageLo, hi);
     }
-    this.loads++;
     return this.readViews[slot].getUint32(this.readBases[slot] + offset, true);
   }
 
@@ -127,7 +124,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
       slot = this.readMiss(pageLo, hi);
     }
-    this.loads++;
     const view = this.readViews[slot];
     const at = this.readBases[slot] + offset;
     this.loadHigh = view.getUint32(at + 4, true);
@@ -138,7 +134,6 @@ export class PagedBackend implements MemoryBackend {
     const pageLo = lo >>> Paging.Shift;
     let slot = pageLo & CACHE_MASK;
     if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
-    this.stores++;
     this.writeViews[slot].setUint8(this.writeBases[slot] + (lo & Paging.OffsetMask), value);
   }
 
@@ -150,7 +145,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
       slot = this.writeMiss(pageLo, hi);
     }
-    this.stores++;
     this.writeViews[slot].setUint16(this.writeBases[slot] + offset, value, true);
   }
 
@@ -162,7 +156,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
       slot = this.writeMiss(pageLo, hi);
     }
-    this.stores++;
     this.writeViews[slot].setUint32(this.writeBases[slot] + offset, value, true);
   }
 
@@ -174,7 +167,6 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
       slot = this.writeMiss(pageLo, hi);
     }
-    this.stores++;
     const view = this.writeViews[slot];
     const at = this.writeBases[slot] + offset;
     view.setUint32(at, valueLo, true);
@@ -192,12 +184,12 @@ export class PagedBackend implements MemoryBackend {
     }
     // Both parcels in one read (offset <= 4092 keeps it in the page), split if compressed.
     const word = this.fetchView.getInt32(this.fetchBase + offset, true);
-    if ((word & 3) !== 3) {
-      this.loads++;
-      return word & 0xffff;
-    }
-    this.loads += 2;
-    return word;
+    return (word & 3) !== 3 ? word & 0xffff : word;
+  }
+
+  countAccesses(loads: number, stores: number): void {
+    this.loads += loads;
+    this.stores += stores;
   }
 
   private fetchByParcels(lo: number, hi: number): number {
@@ -205,12 +197,10 @@ export class PagedBackend implements MemoryBackend {
   }
 
   private loadCrossing(lo: number, hi: number, widthBytes: number): number {
-    this.loads++;
     return loadCrossing(this, lo, hi, widthBytes);
   }
 
   private storeCrossing(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
-    this.stores++;
     storeCrossing(this, lo, hi, widthBytes, valueLo, valueHi);
   }
 

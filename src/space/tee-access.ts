@@ -55,4 +55,8 @@ export class TeeAccess implements MemoryAccess {
     if ((raw & 3) === 3) this.observer.load16((lo + 2) | 0, secondParcelHigh(lo, hi));
     return raw;
   }
+  countAccesses(loads: number, stores: number): void {
+    this.primary.countAccesses(loads, stores);
+    this.observer.countAccesses(loads, stores);
+  }
 }

@@ -57,4 +57,7 @@ export class TraceRecorder implements MemoryAccess {
     if ((raw & 3) === 3) this.writer.appendRead((lo + 2) | 0, secondParcelHigh(lo, hi), 2);
     return raw;
   }
+  countAccesses(loads: number, stores: number): void {
+    this.inner.countAccesses(loads, stores);
+  }
 }

@@ -126,7 +126,9 @@ export function replayChunk(
       writeValueBytes += head >>> 8;
     }
   }
-  tally.reads += (at - start - writes * TraceFormat.HeaderBytes - writeValueBytes) / TraceFormat.HeaderBytes;
+  const reads = (at - start - writes * TraceFormat.HeaderBytes - writeValueBytes) / TraceFormat.HeaderBytes;
+  sink.countAccesses(reads, writes);
+  tally.reads += reads;
   tally.writes += writes;
   tally.addToChecksum(sumLo, sumHi);
   // The loop stops early only at a partial write record or a malformed header.

@@ -134,13 +134,18 @@ class RegionHeap extends Heap {
   // Offsets are below 2^31 and the base is page aligned: at most one carry into the high half.
   protected override link(address: number): number {
     const sum = this.baseLo + address;
-    return sum < TWO_POW_32 ? this.space.access.load32(sum, this.baseHi) : this.space.access.load32(sum - TWO_POW_32, this.baseHi + 1);
+    const access = this.space.access;
+    const value = sum < TWO_POW_32 ? access.load32(sum, this.baseHi) : access.load32(sum - TWO_POW_32, this.baseHi + 1);
+    access.countAccesses(1, 0);
+    return value;
   }
 
   protected override setLink(address: number, value: number): void {
     const sum = this.baseLo + address;
-    if (sum < TWO_POW_32) this.space.access.store32(sum, this.baseHi, value >>> 0);
-    else this.space.access.store32(sum - TWO_POW_32, this.baseHi + 1, value >>> 0);
+    const access = this.space.access;
+    if (sum < TWO_POW_32) access.store32(sum, this.baseHi, value >>> 0);
+    else access.store32(sum - TWO_POW_32, this.baseHi + 1, value >>> 0);
+    access.countAccesses(0, 1);
   }
 
   protected override readBlockByte(address: number): number {
