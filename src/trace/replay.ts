@@ -127,6 +127,7 @@ export function replayChunk(
     }
   }
   const reads = (at - start - writes * TraceFormat.HeaderBytes - writeValueBytes) / TraceFormat.HeaderBytes;
+  // Reported once a chunk (a chunk whose replay throws midway reports nothing).
   sink.countAccesses(reads, writes);
   tally.reads += reads;
   tally.writes += writes;
