@@ -183,7 +183,7 @@ function parseArgs(argv: string[]): ReplayBenchOptions {
     fibOps: FIB_REFERENCE_OPS,
     execblockOps: EXECBLOCK_DEFAULT_OPS,
     vmIterations: 130_000,
-    rounds: 3,
+    rounds: 5,
     keep: false,
   };
   for (let index = 0; index < argv.length; index++) {
