@@ -29,17 +29,17 @@ export function knownNames<T extends string>(option: string, text: string, known
 
 /** A positive integer option (`--frames 4096`); `fallback` when it is absent; anything else is an error naming the option. */
 export function positiveInteger<F extends number | undefined>(option: string, text: string | undefined, fallback: F): number | F {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new BenchOptionError(`--${option} must be a positive integer, got ${text}`);
-  return value;
+  return text === undefined ? fallback : integerAtLeast(1, "a positive", option, text);
 }
 
 /** A non-negative integer option (`--vm-iterations 0`: none); `fallback` when it is absent. */
 export function nonNegativeInteger(option: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
+  return text === undefined ? fallback : integerAtLeast(0, "a non-negative", option, text);
+}
+
+function integerAtLeast(least: number, kind: string, option: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new BenchOptionError(`--${option} must be a non-negative integer, got ${text}`);
+  if (!Number.isInteger(value) || value < least) throw new BenchOptionError(`--${option} must be ${kind} integer, got ${text}`);
   return value;
 }
 

@@ -60,6 +60,7 @@ export class MapBackend implements MemoryBackend {
     page.setUint32(offset, valueLo, true);
     page.setUint32(offset + 4, valueHi, true);
   }
+
   countAccesses(loads: number, stores: number): void {
     this.loads += loads;
     this.stores += stores;

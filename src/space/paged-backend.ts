@@ -90,9 +90,7 @@ export class PagedBackend implements MemoryBackend {
   //   lookup costs a few on every access.
 
   load8(lo: number, hi: number): number {
-    const pageLo = lo >>> Paging.Shift;
-    let slot = pageLo & CACHE_MASK;
-    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0)) slot = this.readMiss(pageLo, hi);
+    const slot = this.readSlot(lo >>> Paging.Shift, hi);
     return this.readViews[slot].getUint8(this.readBases[slot] + (lo & Paging.OffsetMask));
   }
 
@@ -106,24 +104,16 @@ export class PagedBackend implements MemoryBackend {
   }
 
   load32(lo: number, hi: number): number {
-    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    let slot = pageLo & CACHE_MASK;
-    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset4) {
-      if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
-      slot = this.readMiss(pageLo, hi);
-    }
+    if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
+    const slot = this.readSlot(lo >>> Paging.Shift, hi);
     return this.readViews[slot].getUint32(this.readBases[slot] + offset, true);
   }
 
   load64(lo: number, hi: number): number {
-    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    let slot = pageLo & CACHE_MASK;
-    if (this.readTagLo[slot] !== pageLo || this.readTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset8) {
-      if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
-      slot = this.readMiss(pageLo, hi);
-    }
+    if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
+    const slot = this.readSlot(lo >>> Paging.Shift, hi);
     const view = this.readViews[slot];
     const at = this.readBases[slot] + offset;
     this.loadHigh = view.getUint32(at + 4, true);
@@ -131,42 +121,28 @@ export class PagedBackend implements MemoryBackend {
   }
 
   store8(lo: number, hi: number, value: number): void {
-    const pageLo = lo >>> Paging.Shift;
-    let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0)) slot = this.writeMiss(pageLo, hi);
+    const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     this.writeViews[slot].setUint8(this.writeBases[slot] + (lo & Paging.OffsetMask), value);
   }
 
   store16(lo: number, hi: number, value: number): void {
-    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset2) {
-      if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
-      slot = this.writeMiss(pageLo, hi);
-    }
+    if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
+    const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     this.writeViews[slot].setUint16(this.writeBases[slot] + offset, value, true);
   }
 
   store32(lo: number, hi: number, value: number): void {
-    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset4) {
-      if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
-      slot = this.writeMiss(pageLo, hi);
-    }
+    if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
+    const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     this.writeViews[slot].setUint32(this.writeBases[slot] + offset, value, true);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
-    const pageLo = lo >>> Paging.Shift;
     const offset = lo & Paging.OffsetMask;
-    let slot = pageLo & CACHE_MASK;
-    if (this.writeTagLo[slot] !== pageLo || this.writeTagHi[slot] !== (hi | 0) || offset > Paging.LastOffset8) {
-      if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
-      slot = this.writeMiss(pageLo, hi);
-    }
+    if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
+    const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     const view = this.writeViews[slot];
     const at = this.writeBases[slot] + offset;
     view.setUint32(at, valueLo, true);
@@ -213,10 +189,18 @@ export class PagedBackend implements MemoryBackend {
     this.fetchBase = this.readBases[slot];
   }
 
+  /** The load-cache slot holding the page (`pageLo` = its low 20 bits), filled first on a miss. */
   private readSlot(pageLo: number, hi: number): number {
     const slot = pageLo & CACHE_MASK;
     if (this.readTagLo[slot] === pageLo && this.readTagHi[slot] === (hi | 0)) return slot;
     return this.readMiss(pageLo, hi);
+  }
+
+  /** The store-cache slot holding the page, made private to this space first on a miss. */
+  private writeSlot(pageLo: number, hi: number): number {
+    const slot = pageLo & CACHE_MASK;
+    if (this.writeTagLo[slot] === pageLo && this.writeTagHi[slot] === (hi | 0)) return slot;
+    return this.writeMiss(pageLo, hi);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
