@@ -1305,9 +1305,15 @@ export class Heap {
   }
 
   private views(): void {
-    this.words = this.store.words;
-    this.bytes = this.store.bytes;
-    this.floats = this.store.floats;
+    // Stored only when the store has new views: V8 keeps a field that is never overwritten
+    // "const", and TurboFan then embeds the array, its length and its data pointer in the
+    // fast paths (a second store, even of the same value, made these fields mutable and cost
+    // four loads a word access).
+    if (this.words !== this.store.words) {
+      this.words = this.store.words;
+      this.bytes = this.store.bytes;
+      this.floats = this.store.floats;
+    }
     const fast = this.attached && this.words[H.Debug] !== 1 && this.words[H.Magic] === HEAP_MAGIC;
     this.fastSizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
     this.fastAddressEnd = fast ? this.bytes.length : 0;
