@@ -76,6 +76,25 @@ describe("trace format", () => {
     });
   });
 
+  it("a chunk longer than a replay slice (32 KiB): records cut by a slice boundary replay once, in order", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "long.trace");
+      // Records of 10, 11, 12, 14 and 18 bytes in turn, so the slice boundaries fall inside
+      // records of every kind; 30,000 ops is about 390 KiB, a dozen slices in one chunk.
+      const ops = fc.sample(opArb, { numRuns: 30_000, seed: 9 });
+      writeOps(path, ops);
+      assert.deepEqual(readOps(path), ops);
+      // A malformed record past the first slices is named at its own offset.
+      const bytes = readFileSync(path);
+      const badAt = ops.slice(0, 20_000).reduce((sum, op) => sum + 10 + (op.write ? op.width : 0), 0);
+      bytes[badAt] = 7;
+      writeFileSync(path, bytes);
+      const error = errorOf(() => readOps(path));
+      assert.equal(error.byteOffset, badAt);
+      assert.match(error.message, /unknown op 7/);
+    });
+  });
+
   it("is byte for byte the interchange format", () => {
     withTempDir((folder) => {
       const path = join(folder, "bytes.trace");

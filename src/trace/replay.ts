@@ -27,20 +27,28 @@ export interface ReplayResult {
 }
 
 /**
- * Running totals of one replay; the chunk loop adds to them once per chunk. The checksum is
+ * Running totals of one replay; the replay kernel adds to them once per slice. The checksum is
  * kept as two u32 halves in plain numbers: a BigInt here made TurboFan deoptimize the
- * replay loop at every chunk ("not a BigInt64"), which cost more than the loop itself.
+ * replay loop at every call ("not a BigInt64"), which cost more than the loop itself.
  */
 export class ReplayTally {
   reads = 0;
   writes = 0;
+  /**
+   * A slice's sums of value halves, handed over through a Float64Array: a float64 store is
+   * their only use outside the loop, so TurboFan keeps them as doubles in registers. Passed
+   * to a call, they were tagged values that every load converted from and boxed back.
+   */
+  readonly sliceSums = new Float64Array(2);
   private checksumLo = 0;
   private checksumHi = 0;
   /** `file` names the trace in error messages. */
   constructor(readonly file: string) {}
 
-  /** Adds sums of value halves (each below 2^53) to the wrapping u64 checksum. */
-  addToChecksum(sumLo: number, sumHi: number): void {
+  /** Adds the slice sums (each below 2^53) to the wrapping u64 checksum. */
+  addSliceSums(): void {
+    const sumLo = this.sliceSums[0];
+    const sumHi = this.sliceSums[1];
     const low = this.checksumLo + sumLo;
     const carry = Math.floor(low / TWO_POW_32);
     this.checksumLo = low - carry * TWO_POW_32;
@@ -53,9 +61,20 @@ export class ReplayTally {
 }
 
 /**
+ * Trace bytes one call of the replay kernel takes at most. Short calls keep V8 on the
+ * kernel's regular optimized code: with a call per 8 MiB chunk (--trace-opt, --trace-deopt),
+ * the first call's loop was compiled on-stack (OSR) before the code after the loop had run,
+ * that code deoptimized at the end of every chunk, the regular compile deoptimized once and
+ * was never redone (too few calls), and every later call re-entered the OSR code, whose loop
+ * takes its values tagged from the interpreter frame (a Smi or heap-number check on the
+ * running sum at every load).
+ */
+const SLICE_BYTES = 32 << 10;
+
+/**
  * Decodes the records in `bytes[start, end)` and applies each to `sink`; returns the index
- * it stopped at (a trailing partial record is left for the next chunk). This is the replay hot
- * loop: no allocation, widths dispatched to fixed-width calls, reads first (they dominate).
+ * it stopped at (a trailing partial record is left for the next chunk). A malformed record
+ * is an error naming its file offset (`fileOffset` is that of `bytes[start]`).
  */
 export function replayChunk(
   sink: MemoryAccess,
@@ -66,7 +85,28 @@ export function replayChunk(
   fileOffset: number,
   tally: ReplayTally,
 ): number {
-  // Sums of the value halves; a chunk holds < 2^21 records, so a double sum stays exact.
+  let at = start;
+  for (;;) {
+    const sliceEnd = end - at > SLICE_BYTES ? at + SLICE_BYTES : end;
+    const stop = replaySlice(sink, bytes, view, at, sliceEnd, tally);
+    // The kernel stops early only at a record the slice cuts off or a malformed header.
+    if (stop <= sliceEnd - TraceFormat.HeaderBytes) {
+      const problem = recordProblem(bytes[stop], bytes[stop + 1]);
+      if (problem !== null) throw new TraceFormatError(tally.file, fileOffset + (stop - start), problem);
+    }
+    if (sliceEnd === end) return stop;
+    // A slice short of the chunk's end holds whole records, so the kernel moved on.
+    if (stop === at) throw new Error(`replay invariant: no progress at byte offset ${fileOffset + (at - start)} of ${tally.file}`);
+    at = stop;
+  }
+}
+
+/**
+ * The replay hot loop, over one slice: no allocation, widths dispatched to fixed-width calls,
+ * reads first (they dominate). Returns where it stopped (a partial or malformed record).
+ */
+function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, start: number, end: number, tally: ReplayTally): number {
+  // Sums of the value halves; a slice holds < 2^21 records, so a double sum stays exact.
   let sumLo = 0;
   let sumHi = 0;
   // Reads are not counted one by one: every byte consumed is a 10-byte header or a write's
@@ -127,16 +167,13 @@ export function replayChunk(
     }
   }
   const reads = (at - start - writes * TraceFormat.HeaderBytes - writeValueBytes) / TraceFormat.HeaderBytes;
-  // Reported once a chunk (a chunk whose replay throws midway reports nothing).
+  // Reported once a slice (a slice whose replay throws midway reports nothing).
   sink.countAccesses(reads, writes);
   tally.reads += reads;
   tally.writes += writes;
-  tally.addToChecksum(sumLo, sumHi);
-  // The loop stops early only at a partial write record or a malformed header.
-  if (at <= lastHeader) {
-    const problem = recordProblem(bytes[at], bytes[at + 1]);
-    if (problem !== null) throw new TraceFormatError(tally.file, fileOffset + (at - start), problem);
-  }
+  tally.sliceSums[0] = sumLo;
+  tally.sliceSums[1] = sumHi;
+  tally.addSliceSums();
   return at;
 }
 
