@@ -40,6 +40,13 @@ const enum DecodeCache {
  * long-running loop: fib-imac went from a median of about 37 to 44 MIPS here (noisy: 35-78).
  */
 const RUN_SLICE = 1 << 20;
+/**
+ * The first call's slice: short, so the interpreter runs the code after the loop (the count
+ * flush) before TurboFan compiles. Without it (--trace-opt, --trace-deopt) the loop was
+ * compiled on-stack while that code had no type feedback, the compiled loop deoptimized at
+ * the end of every slice, and later calls re-entered it instead of a whole-function compile.
+ */
+const WARM_UP_SLICE = 1 << 10;
 const CSR_CYCLE = 0xc00;
 const CSR_TIME = 0xc01;
 const CSR_INSTRET = 0xc02;
@@ -115,8 +122,10 @@ export class Hart {
   run(maxInstructions = Number.POSITIVE_INFINITY): number | null {
     try {
       let left = maxInstructions;
+      let sliceLimit = WARM_UP_SLICE;
       while (left > 0 && this.exitCode === null) {
-        const slice = Math.min(left, RUN_SLICE);
+        const slice = Math.min(left, sliceLimit);
+        sliceLimit = RUN_SLICE;
         const done = this.execute(slice);
         left -= done;
         if (done < slice) break;
