@@ -87,11 +87,13 @@ export class PagedBackend implements MemoryBackend {
   // - data accesses have no register of their own: on the ExecBlock shape two in three of
   //   them left the page of the one before (of their kind), and each such switch cost an
   //   out-of-line call and four field stores (~100 host instructions), where the cache
-  //   lookup costs a few on every access.
+  //   lookup costs a few on every access;
+  // - frame offsets are `(base + offset) | 0`: a base is below 2^31, and without the `| 0`
+  //   TurboFan checks each addition for overflow.
 
   load8(lo: number, hi: number): number {
     const slot = this.readSlot(lo >>> Paging.Shift, hi);
-    return this.readViews[slot].getUint8(this.readBases[slot] + (lo & Paging.OffsetMask));
+    return this.readViews[slot].getUint8((this.readBases[slot] + (lo & Paging.OffsetMask)) | 0);
   }
 
   load16(lo: number, hi: number): number {
@@ -100,14 +102,14 @@ export class PagedBackend implements MemoryBackend {
       if (offset > Paging.LastOffset2) return this.loadCrossing(lo, hi, 2);
       this.selectFetchPage(lo >>> Paging.Shift, hi);
     }
-    return this.fetchView.getUint16(this.fetchBase + offset, true);
+    return this.fetchView.getUint16((this.fetchBase + offset) | 0, true);
   }
 
   load32(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
     const slot = this.readSlot(lo >>> Paging.Shift, hi);
-    return this.readViews[slot].getUint32(this.readBases[slot] + offset, true);
+    return this.readViews[slot].getUint32((this.readBases[slot] + offset) | 0, true);
   }
 
   load64(lo: number, hi: number): number {
@@ -115,28 +117,28 @@ export class PagedBackend implements MemoryBackend {
     if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
     const slot = this.readSlot(lo >>> Paging.Shift, hi);
     const view = this.readViews[slot];
-    const at = this.readBases[slot] + offset;
-    this.loadHigh = view.getUint32(at + 4, true);
+    const at = (this.readBases[slot] + offset) | 0;
+    this.loadHigh = view.getUint32((at + 4) | 0, true);
     return view.getUint32(at, true);
   }
 
   store8(lo: number, hi: number, value: number): void {
     const slot = this.writeSlot(lo >>> Paging.Shift, hi);
-    this.writeViews[slot].setUint8(this.writeBases[slot] + (lo & Paging.OffsetMask), value);
+    this.writeViews[slot].setUint8((this.writeBases[slot] + (lo & Paging.OffsetMask)) | 0, value);
   }
 
   store16(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
     const slot = this.writeSlot(lo >>> Paging.Shift, hi);
-    this.writeViews[slot].setUint16(this.writeBases[slot] + offset, value, true);
+    this.writeViews[slot].setUint16((this.writeBases[slot] + offset) | 0, value, true);
   }
 
   store32(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
     const slot = this.writeSlot(lo >>> Paging.Shift, hi);
-    this.writeViews[slot].setUint32(this.writeBases[slot] + offset, value, true);
+    this.writeViews[slot].setUint32((this.writeBases[slot] + offset) | 0, value, true);
   }
 
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
@@ -144,9 +146,9 @@ export class PagedBackend implements MemoryBackend {
     if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
     const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     const view = this.writeViews[slot];
-    const at = this.writeBases[slot] + offset;
+    const at = (this.writeBases[slot] + offset) | 0;
     view.setUint32(at, valueLo, true);
-    view.setUint32(at + 4, valueHi, true);
+    view.setUint32((at + 4) | 0, valueHi, true);
   }
 
   /**
@@ -159,7 +161,7 @@ export class PagedBackend implements MemoryBackend {
       return this.fetchByParcels(lo, hi);
     }
     // Both parcels in one read (offset <= 4092 keeps it in the page), split if compressed.
-    const word = this.fetchView.getInt32(this.fetchBase + offset, true);
+    const word = this.fetchView.getInt32((this.fetchBase + offset) | 0, true);
     return (word & 3) !== 3 ? word & 0xffff : word;
   }
 
