@@ -121,10 +121,12 @@ export class Heap {
   private readonly ownSpanTag: number;
   /**
    * The fast paths take requests up to this size and frees below this address; both are 0
-   * in debug mode and after detach(), which sends every call down the checked path.
+   * in debug mode and after detach(), which sends every call down the checked path. Set
+   * first at the end of the constructor and stored again only when they change, so they
+   * stay const fields (see views()) that TurboFan folds into the fast paths.
    */
-  private fastSizeLimit = 0;
-  private fastAddressEnd = 0;
+  private fastSizeLimit!: number;
+  private fastAddressEnd!: number;
   private attached = true;
   private lockDepth = 0;
   /** The size-class table of small sizes, held here: a field load is cheaper than a module binding's. */
@@ -139,7 +141,7 @@ export class Heap {
     }
     this.shared = buffer instanceof SharedArrayBuffer;
     this.store = new HeapStore(backing, backing instanceof WebAssembly.Memory ? (options.maxBytes ?? 1 << 30) : undefined);
-    this.views();
+    this.arrayViews();
     this.cacheSlots = Math.min(MAX_CACHE_SLOTS, options.cacheSlots ?? 16);
     this.cacheBytes = options.cacheBytes ?? 64 << 20;
     this.cacheAge = options.cacheAge ?? 100_000;
@@ -1304,7 +1306,17 @@ export class Heap {
     }
   }
 
+  /** The store's views, and the fast paths' limits that follow from them. */
   private views(): void {
+    this.arrayViews();
+    const fast = this.attached && this.words[H.Debug] !== 1 && this.words[H.Magic] === HEAP_MAGIC;
+    const sizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
+    const addressEnd = fast ? this.bytes.length : 0;
+    if (this.fastSizeLimit !== sizeLimit) this.fastSizeLimit = sizeLimit;
+    if (this.fastAddressEnd !== addressEnd) this.fastAddressEnd = addressEnd;
+  }
+
+  private arrayViews(): void {
     // Stored only when the store has new views: V8 keeps a field that is never overwritten
     // "const", and TurboFan then embeds the array, its length and its data pointer in the
     // fast paths (a second store, even of the same value, made these fields mutable and cost
@@ -1314,9 +1326,6 @@ export class Heap {
       this.bytes = this.store.bytes;
       this.floats = this.store.floats;
     }
-    const fast = this.attached && this.words[H.Debug] !== 1 && this.words[H.Magic] === HEAP_MAGIC;
-    this.fastSizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
-    this.fastAddressEnd = fast ? this.bytes.length : 0;
   }
 
   private get pageCount(): number {
@@ -1435,7 +1444,7 @@ export class Heap {
     if (this.store.byteLength < (metaPages + 1) * HEAP_PAGE_BYTES && !this.store.grow((metaPages + 1) * HEAP_PAGE_BYTES)) {
       throw new HeapError(`the backing store holds ${this.store.byteLength} bytes; a heap of up to ${maxBytes} bytes needs ${(metaPages + 1) * HEAP_PAGE_BYTES} to start`);
     }
-    this.views();
+    this.arrayViews(); // the constructor sets the fast paths' limits when it is done
     // Clear only words that are not zero already: reading a fresh buffer's untouched pages
     // maps the kernel's zero page, so the metadata of pages never used stays out of memory.
     const words = this.words;
