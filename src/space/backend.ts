@@ -24,7 +24,7 @@ export interface BackendCounters {
  * what lets one replay loop drive them all.
  *
  * The hot methods do not count: whoever calls them reports how many loads and stores it
- * made through `countAccesses`, in bulk (the replayer once a chunk, the hart once a run
+ * made through `countAccesses`, in bulk (the replayer once a 32 KiB slice, the hart once a run
  * slice, AddressSpace once a call). A field incremented on every access was a store the
  * next access had to wait for: without it the paged replay of the ExecBlock and Fib shapes
  * took 6-8% less time (paired runs).
