@@ -84,14 +84,18 @@ describe("trace format", () => {
       const ops = fc.sample(opArb, { numRuns: 30_000, seed: 9 });
       writeOps(path, ops);
       assert.deepEqual(readOps(path), ops);
+      // Chunks of 100,000 bytes through the read-ahead worker: slice and chunk boundaries both.
+      assert.deepEqual(readOps(path, 100_000, true), ops);
       // A malformed record past the first slices is named at its own offset.
       const bytes = readFileSync(path);
       const badAt = ops.slice(0, 20_000).reduce((sum, op) => sum + 10 + (op.write ? op.width : 0), 0);
       bytes[badAt] = 7;
       writeFileSync(path, bytes);
-      const error = errorOf(() => readOps(path));
-      assert.equal(error.byteOffset, badAt);
-      assert.match(error.message, /unknown op 7/);
+      for (const [chunkBytes, readAhead] of [[undefined, "auto"], [100_000, true]] as const) {
+        const error = errorOf(() => readOps(path, chunkBytes, readAhead));
+        assert.equal(error.byteOffset, badAt);
+        assert.match(error.message, /unknown op 7/);
+      }
     });
   });
 
