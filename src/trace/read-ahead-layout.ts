@@ -8,9 +8,18 @@ export const enum ChunkState {
 
 /**
  * Control words at the start of the shared buffer: a state word per slot, a length word per
- * slot (-1 after a read error), and one cancel word.
+ * slot (-1 after a read error), a cancel word and the next-chunk word (the index of the first
+ * chunk nobody has claimed: the worker and the consuming thread claim chunks from it in order).
  */
 export function controlWords(slotCount: number): number {
+  return 2 * slotCount + 2;
+}
+
+export function cancelWord(slotCount: number): number {
+  return 2 * slotCount;
+}
+
+export function nextChunkWord(slotCount: number): number {
   return 2 * slotCount + 1;
 }
 
@@ -22,8 +31,5 @@ export interface ReadAheadSetup {
   /** Byte index of slot 0's data; slot k's data starts slotBytes * k later. */
   firstDataByte: number;
   slotBytes: number;
-  /** The slot and file offset the worker starts at (the main thread reads what lies before). */
-  firstSlot: number;
-  firstFileOffset: number;
   errorPort: MessagePort;
 }
