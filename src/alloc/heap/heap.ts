@@ -165,20 +165,22 @@ export class Heap {
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
   malloc(sizeBytes: number): number {
+    // `| 0` on the out-of-line results (addresses are 31-bit): the merged result is then an
+    // int32 rather than a tagged value the fast path's address is boxed into and checked.
     if (sizeBytes <= this.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
-      if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes));
+      if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes)) | 0;
       const sizeClass = this.smallClassOf[(sizeBytes + 7) >>> 3];
       const words = this.words;
       // `| 0`: word indices are small integers; it spares TurboFan an overflow check per add.
       const headWord = (this.cacheHeadsWord + sizeClass) | 0;
       const address = words[headWord];
-      if (address === Geometry.Null) return this.mallocFromSpan(sizeClass);
+      if (address === Geometry.Null) return this.mallocFromSpan(sizeClass) | 0;
       words[headWord] = this.link(address);
       words[(headWord + (W.CacheRoom - W.CacheHeads)) | 0]++;
       this.markLive(address, address >>> Geometry.PageShift);
       return address;
     }
-    return this.mallocSlowly(sizeBytes);
+    return this.mallocSlowly(sizeBytes) | 0;
   }
 
   free(address: number): void {
