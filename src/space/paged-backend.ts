@@ -89,7 +89,8 @@ export class PagedBackend implements MemoryBackend {
   //   out-of-line call and four field stores (~100 host instructions), where the cache
   //   lookup costs a few on every access;
   // - frame offsets are `(base + offset) | 0`: a base is below 2^31, and without the `| 0`
-  //   TurboFan checks each addition for overflow.
+  //   TurboFan checks each addition for overflow; a miss call's slot is `| 0` too, so the
+  //   slot merged from hit and miss stays an int32, not a tagged value.
 
   load8(lo: number, hi: number): number {
     const slot = this.readSlot(lo >>> Paging.Shift, hi);
@@ -195,14 +196,14 @@ export class PagedBackend implements MemoryBackend {
   private readSlot(pageLo: number, hi: number): number {
     const slot = pageLo & CACHE_MASK;
     if (this.readTagLo[slot] === pageLo && this.readTagHi[slot] === (hi | 0)) return slot;
-    return this.readMiss(pageLo, hi);
+    return this.readMiss(pageLo, hi) | 0;
   }
 
   /** The store-cache slot holding the page, made private to this space first on a miss. */
   private writeSlot(pageLo: number, hi: number): number {
     const slot = pageLo & CACHE_MASK;
     if (this.writeTagLo[slot] === pageLo && this.writeTagHi[slot] === (hi | 0)) return slot;
-    return this.writeMiss(pageLo, hi);
+    return this.writeMiss(pageLo, hi) | 0;
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
