@@ -7,7 +7,7 @@ import { AddressSpace } from "../src/space/address-space.js";
 import { NoopBackend } from "../src/space/noop-backend.js";
 import { TraceFormatError } from "../src/trace/format.js";
 import { generateTrace } from "../src/trace/generators.js";
-import { streamTrace } from "../src/trace/reader.js";
+import { streamTrace, type ChunkConsumer } from "../src/trace/reader.js";
 import { replayChunk, replayFile, ReplayTally } from "../src/trace/replay.js";
 import { TraceStats } from "../src/trace/stats.js";
 import { TraceWriter } from "../src/trace/writer.js";
@@ -73,6 +73,25 @@ describe("trace format", () => {
         const chunkBytes = [18, 19, 33, 64, 100, 4096][index];
         assert.deepEqual(readOps(path, chunkBytes, true), ops, `chunk ${chunkBytes}`);
       }
+    });
+  });
+
+  it("round trip with the read-ahead worker ahead of a slow consumer (chunks it read, not only ours)", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "slow.trace");
+      const ops = fc.sample(opArb, { numRuns: 2_000, seed: 5 });
+      writeOps(path, ops);
+      const sink = new RecordingSink();
+      const tally = new ReplayTally(path);
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const consume: ChunkConsumer = (bytes, view, start, end, offset) => {
+        // The first chunk waits for the worker to start (tens of ms) and fill the ring, so the
+        // chunks after it come from the worker; small files are otherwise read by this thread.
+        if (offset === 0) Atomics.wait(pause, 0, 0, 200);
+        return replayChunk(sink, bytes, view, start, end, offset, tally);
+      };
+      streamTrace(path, consume, { chunkBytes: 1000, readAhead: true });
+      assert.deepEqual(sink.ops, ops);
     });
   });
 
