@@ -72,12 +72,11 @@ export class GuardedBackend implements MemoryBackend {
     this.inner.store64(lo, hi, valueLo, valueHi);
   }
   /** Instruction fetch needs execute permission: each parcel is checked (a "fetch" fault). */
-  countAccesses(loads: number, stores: number): void {
-    this.inner.countAccesses(loads, stores);
-  }
-
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this.executable, lo, hi);
+  }
+  countAccesses(loads: number, stores: number): void {
+    this.inner.countAccesses(loads, stores);
   }
 
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
