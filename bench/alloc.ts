@@ -32,7 +32,7 @@ import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
 import { knownNames, positiveInteger, positiveNumber, runBenchMain } from "./options.js";
-import { median, medianRatio } from "../src/util/median.js";
+import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
@@ -332,7 +332,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const records: AllocBenchRecord[] = [];
   // memspace's ops/s over each allocator's, per workload: taken within each round (the two
   // runs seconds apart, so in the same spell of this machine), then the median over rounds.
-  const ratios = new Map<string, number>();
+  const ratios = new Map<string, number[]>();
   try {
     const binaries = buildDriver(folder);
     const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
@@ -369,7 +369,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       for (const [allocator, list] of samples) {
         records.push({ workload, allocator, ...medianSample(list), peakLiveBytes: sequence.peakLiveBytes });
         if (list.every((sample, round) => sample.opsPerSec > 0 && (ours[round]?.opsPerSec ?? 0) > 0)) {
-          ratios.set(`${workload}/${allocator}`, medianRatio(ours.slice(0, list.length).map((sample) => sample.opsPerSec), list.map((sample) => sample.opsPerSec)));
+          ratios.set(`${workload}/${allocator}`, roundRatios(ours.slice(0, list.length).map((sample) => sample.opsPerSec), list.map((sample) => sample.opsPerSec)));
         }
       }
     }
@@ -384,7 +384,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   }
   const rows = records.map((r) => {
     if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-", "-", "-", "-"];
-    const ratio = ratios.get(`${r.workload}/${r.allocator}`)?.toFixed(2) ?? "-";
+    const perRound = ratios.get(`${r.workload}/${r.allocator}`);
+    const ratio = perRound === undefined ? "-" : formatRoundRatios(perRound);
     const nsPerOp = (1e9 / r.opsPerSec).toFixed(1);
     const net = r.netNsPerOp === undefined ? "-" : r.netNsPerOp.toFixed(1);
     if (r.peakFootprintBytes === null) {
@@ -397,7 +398,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
   process.stdout.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
   process.stdout.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
-  process.stdout.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
+  process.stdout.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
   if (options.json !== undefined) {
     writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
     process.stdout.write(`wrote ${options.json}\n`);

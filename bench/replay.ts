@@ -9,7 +9,7 @@
  * another), contestants are interleaved within each round (so machine noise spreads over
  * all of them), a warm-up round reads every trace into the page cache first, and the table
  * shows the median of the timed rounds; its ratios are the median over rounds of each
- * round's ratio (medianRatio), as bench alloc and bench frames take theirs.
+ * round's ratio (roundRatios), as bench alloc and bench frames take theirs, shown with their range.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,7 +21,7 @@ import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
-import { median, medianRatio } from "../src/util/median.js";
+import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
 import { BenchOptionError, nonNegativeInteger, positiveInteger, runBenchMain } from "./options.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -129,15 +129,15 @@ export function runReplayBench(options: ReplayBenchOptions): void {
           contestant.name,
           Math.round(ms),
           ops / ms / 1e3,
-          contestant.name.startsWith("native") ? "-" : medianRatio(milliseconds(contestant.name), milliseconds("noop")).toFixed(2),
-          hasNative ? medianRatio(milliseconds("native paged"), milliseconds(contestant.name)).toFixed(2) : "-",
+          contestant.name.startsWith("native") ? "-" : formatRoundRatios(roundRatios(milliseconds(contestant.name), milliseconds("noop"))),
+          hasNative ? formatRoundRatios(roundRatios(milliseconds("native paged"), milliseconds(contestant.name))) : "-",
         ]);
       }
     }
     process.stdout.write(
       "\n" +
         renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], rows) +
-        "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio)\n",
+        "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio, their range in brackets)\n",
     );
   } finally {
     if (!options.keep && options.folder === undefined) rmSync(folder, { recursive: true, force: true });

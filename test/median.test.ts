@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { median, medianRatio } from "../src/util/median.js";
+import { formatRoundRatios, median, medianRatio, roundRatios } from "../src/util/median.js";
 
 describe("median and medianRatio (the benches' figures)", () => {
   it("median takes the middle value, or the mean of the middle two", () => {
@@ -21,5 +21,14 @@ describe("median and medianRatio (the benches' figures)", () => {
 
   it("medianRatio refuses lists of different lengths", () => {
     assert.throws(() => medianRatio([1, 2], [1]), /2 numerators, 1 denominators/);
+  });
+
+  it("formatRoundRatios shows the median of the rounds' ratios and their range", () => {
+    const ratios = roundRatios([12, 9, 30], [10, 10, 20]);
+    assert.deepEqual(ratios, [1.2, 0.9, 1.5]);
+    assert.equal(formatRoundRatios(ratios), "1.20 (0.90-1.50)");
+    // One round, or rounds that agree to two places, have no range to show.
+    assert.equal(formatRoundRatios([1.234]), "1.23");
+    assert.equal(formatRoundRatios([1, 1, 1]), "1.00");
   });
 });

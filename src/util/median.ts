@@ -12,6 +12,20 @@ export function median(values: number[]): number {
  * is steadier than the ratio of two medians.
  */
 export function medianRatio(numerators: number[], denominators: number[]): number {
-  if (numerators.length !== denominators.length) throw new Error(`medianRatio: ${numerators.length} numerators, ${denominators.length} denominators`);
-  return median(numerators.map((value, round) => value / denominators[round]));
+  return median(roundRatios(numerators, denominators));
+}
+
+/** Each round's ratio `numerators[round] / denominators[round]`. */
+export function roundRatios(numerators: number[], denominators: number[]): number[] {
+  if (numerators.length !== denominators.length) throw new Error(`round ratios: ${numerators.length} numerators, ${denominators.length} denominators`);
+  return numerators.map((value, round) => value / denominators[round]);
+}
+
+/**
+ * The median of each round's ratio with their range, "1.04 (0.88-1.21)": on this machine a
+ * single round's ratio can land anywhere in that range, so a reader sees how firm it is.
+ */
+export function formatRoundRatios(ratios: number[]): string {
+  const [middle, low, high] = [median(ratios), Math.min(...ratios), Math.max(...ratios)].map((ratio) => ratio.toFixed(2));
+  return low === high ? middle : `${middle} (${low}-${high})`;
 }
