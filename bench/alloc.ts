@@ -331,7 +331,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
   const records: AllocBenchRecord[] = [];
   // memspace's ops/s over each allocator's, per workload: taken within each round (the two
-  // runs seconds apart, so in the same spell of this machine), then the median over rounds.
+  // runs seconds apart, so in the same spell of this machine); the table shows their median
+  // over rounds and their range.
   const ratios = new Map<string, number[]>();
   try {
     const binaries = buildDriver(folder);
