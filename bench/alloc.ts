@@ -141,46 +141,69 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boo
 
 /** Peak footprint, sampled after every op in a separate, untimed replay. */
 function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
-  const slots = new Int32Array(sequence.slots);
+  const memory = loopMemory(sequence.ops, new Int32Array(sequence.slots), allocator.bytes);
   let peak = 0;
   const step = Math.max(1, Math.floor(sequence.opCount / 20_000)) * 3;
   for (let end = step; end < sequence.ops.length + step; end += step) {
-    replay(allocator, sequence, slots, end - step, Math.min(end, sequence.ops.length));
+    replay(allocator, memory, end - step, Math.min(end, sequence.ops.length));
     peak = Math.max(peak, allocator.sampleFootprint());
   }
   return peak;
 }
 
 /**
- * Replays ops [from, to) (in Int32 units); `slots` holds each slot's block address (an
- * Int32Array, as a JS program keeps offsets into a heap below 2 GiB: HEAP_BYTES is 512 MiB).
+ * What the replay loop reads and writes besides the allocator: the op sequence, the slot table
+ * and the heap bytes, each behind a closure of a few bytecodes. TurboFan always inlines such
+ * small functions, and a closure's captured consts are constants in the inlined code, so the
+ * arrays' maps, lengths and data pointers are not checked and reloaded on every op (as they
+ * are for arrays the loop gets as parameters).
  */
-function replay(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array, from = 0, to = sequence.ops.length): void {
-  const ops = sequence.ops;
-  const bytes = allocator.bytes;
+interface LoopMemory {
+  opAt(index: number): number;
+  slotAddress(slot: number): number;
+  setSlotAddress(slot: number, address: number): void;
+  touch(address: number): void;
+}
+
+function loopMemory(ops: Int32Array, slots: Int32Array, bytes: Uint8Array): LoopMemory {
+  return {
+    opAt: (index) => ops[index],
+    slotAddress: (slot) => slots[slot],
+    setSlotAddress: (slot, address) => void (slots[slot] = address),
+    touch: (address) => void (bytes[address] = 1),
+  };
+}
+
+/**
+ * Replays ops [from, to) (in Int32 units); `memory`'s slot table holds each slot's block
+ * address (an Int32Array, as a JS program keeps offsets into a heap below 2 GiB: HEAP_BYTES is
+ * 512 MiB).
+ */
+function replay(allocator: JsAllocator, memory: LoopMemory, from: number, to: number): void {
   // The calls through locals, as the C driver calls malloc and free: no load of the
   // allocator's fields per op (paired runs: tiny-churn 1.04-1.11x, loop-js 1.09x, larson 1.00x).
   const { malloc, free, realloc } = allocator;
+  const { opAt, slotAddress, setSlotAddress, touch } = memory;
   // An if-chain with free first and `| 0` on the indices: 8-17% less time per op than a
   // switch on tiny-churn, larson and alloc-test alike (paired runs in one process; the loop
   // with a do-nothing allocator gains the most), so the loop charges memspace less of its own cost.
   for (let i = from | 0; i < to; i = (i + 3) | 0) {
-    const op = ops[i];
-    const slot = ops[(i + 1) | 0];
-    const size = ops[(i + 2) | 0];
+    const op = opAt(i);
+    const slot = opAt((i + 1) | 0);
+    const size = opAt((i + 2) | 0);
     if (op === AllocOp.Free) {
-      free(slots[slot]);
+      free(slotAddress(slot));
     } else if (op === AllocOp.Malloc) {
       const address = malloc(size);
       if (address === 0) throw new Error(`out of memory at op ${i / 3}: malloc(${size})`);
-      if (size > 0) bytes[address] = 1;
-      slots[slot] = address;
+      if (size > 0) touch(address);
+      setSlotAddress(slot, address);
     } else if (op === AllocOp.Realloc) {
-      const address = realloc(slots[slot], size);
+      const address = realloc(slotAddress(slot), size);
       if (address === 0) throw new Error(`out of memory at op ${i / 3}: realloc to ${size}`);
-      slots[slot] = address;
+      setSlotAddress(slot, address);
     } else if (op === AllocOp.Touch) {
-      for (let k = 0; k < size; k += 4096) bytes[slots[slot] + k] = 1;
+      for (let k = 0; k < size; k += 4096) touch(slotAddress(slot) + k);
     }
   }
 }
@@ -205,10 +228,10 @@ function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, bl
   // already faulted in), and the replay's call targets stay the same (new closures per run
   // deoptimised it each time).
   const allocator = createJsAllocator(allocatorName, blockCache);
-  const slots = new Int32Array(sequence.slots);
+  const memory = loopMemory(sequence.ops, new Int32Array(sequence.slots), allocator.bytes);
   if (allocatorName === "thi.ng") {
     // One timed run, no warm-up, within a time budget: its ratio is not in doubt.
-    const sample = budgetedRun(allocator, sequence, slots, slowBudgetSeconds * 1000);
+    const sample = budgetedRun(allocator, sequence, memory, slowBudgetSeconds * 1000);
     if (sample.completedOps !== undefined || sample.failure !== undefined) {
       process.stdout.write(JSON.stringify(sample) + "\n");
       return;
@@ -218,7 +241,7 @@ function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, bl
     for (let run = 0; run <= runs; run++) {
       const start = performance.now();
       try {
-        replay(allocator, sequence, slots);
+        replay(allocator, memory, 0, sequence.ops.length);
       } catch (error) {
         process.stdout.write(JSON.stringify(failed(allocator, error)) + "\n");
         return;
@@ -264,13 +287,13 @@ function failed(allocator: JsAllocator, error: unknown): Sample {
 }
 
 /** One timed run that stops after `budgetMs`; `completedOps` says where, if it did. */
-function budgetedRun(allocator: JsAllocator, sequence: OpSequence, slots: Int32Array, budgetMs: number): Sample {
+function budgetedRun(allocator: JsAllocator, sequence: OpSequence, memory: LoopMemory, budgetMs: number): Sample {
   const start = performance.now();
   let at = 0;
   try {
     do {
       const end = Math.min(at + BUDGET_CHECK_OPS * 3, sequence.ops.length);
-      replay(allocator, sequence, slots, at, end);
+      replay(allocator, memory, at, end);
       at = end;
     } while (at < sequence.ops.length && performance.now() - start < budgetMs);
   } catch (error) {
