@@ -193,6 +193,8 @@ function replay(allocator: JsAllocator, memory: LoopMemory, from: number, to: nu
     const size = opAt((i + 2) | 0);
     if (op === AllocOp.Free) {
       free(slotAddress(slot));
+      // As the C driver does: the slot forgets the freed block.
+      setSlotAddress(slot, 0);
     } else if (op === AllocOp.Malloc) {
       const address = malloc(size);
       if (address === 0) throw new Error(`out of memory at op ${i / 3}: malloc(${size})`);
