@@ -10,9 +10,10 @@
  *
  * Beside them, each replay loop (the JS one and the C driver's) with an allocator that does
  * nothing: the loop's own cost per op, which the table subtracts to show what each allocator
- * adds (`netNsPerOp`). The JS loop costs more than the C one (map and bounds checks on
- * every typed-array access; on tiny-churn 4.4-7.3 ns an op against 3.5-4.1 in session 10's
- * runs), a large part of memspace's gap to glibc there.
+ * adds (`netNsPerOp`). The JS loop still costs more than the C one (a bounds check on every
+ * typed-array access and a check of each call's target; on tiny-churn 5.5-6.2 ns an op
+ * against 3.8-4.1 in session 11's runs), though it now reaches its arrays as constants
+ * (LoopMemory below).
  *
  * Figures: ops/s, peak footprint and the workload's peak live bytes (requested sizes). The
  * footprint is what the kernel counts resident for every allocator alike: for the native
@@ -155,8 +156,10 @@ function footprintPass(allocator: JsAllocator, sequence: OpSequence): number {
  * What the replay loop reads and writes besides the allocator: the op sequence, the slot table
  * and the heap bytes, each behind a closure of a few bytecodes. TurboFan always inlines such
  * small functions, and a closure's captured consts are constants in the inlined code, so the
- * arrays' maps, lengths and data pointers are not checked and reloaded on every op (as they
- * are for arrays the loop gets as parameters).
+ * arrays' maps, lengths and data pointers are not checked and reloaded on every op, as they
+ * were for arrays passed as parameters (`--print-opt-code`). In one process, with separate
+ * Heap module instances so that neither loop shares type feedback: tiny-churn 1.12x, larson
+ * 1.24x, alloc-test 1.23x, the do-nothing loop 1.11x the ops/s.
  */
 interface LoopMemory {
   opAt(index: number): number;
