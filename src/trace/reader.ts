@@ -135,7 +135,7 @@ class SyncSource implements ChunkSource {
   }
 
   acquire(chunk: number): number {
-    return readFully(this.fd, this.bytes, this.dataStart(chunk % SYNC_SLOTS), this.chunkBytes, chunk * this.chunkBytes);
+    return readFully(this.fd, this.bytes, this.dataStart(chunk % this.slotCount), this.chunkBytes, chunk * this.chunkBytes);
   }
 
   release(): void {}

@@ -106,7 +106,7 @@ export function replayChunk(
  * reads first (they dominate). Returns where it stopped (a partial or malformed record).
  */
 function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, start: number, end: number, tally: ReplayTally): number {
-  // Sums of the value halves; a slice holds < 2^21 records, so a double sum stays exact.
+  // Sums of the value halves; a slice (SLICE_BYTES) holds at most 3,277 records, so a double sum stays exact.
   let sumLo = 0;
   let sumHi = 0;
   // Reads are not counted one by one: every byte consumed is a 10-byte header or a write's
