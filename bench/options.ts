@@ -1,4 +1,5 @@
 /** Command-line helpers shared by the benchmarks. */
+import { parseDecimalInteger, parseDecimalNumber } from "../src/util/parse-number.js";
 
 /** A bad command-line option: the benchmark says what is wrong in one line and exits with status 2. */
 export class BenchOptionError extends Error {}
@@ -38,14 +39,14 @@ export function nonNegativeInteger(option: string, text: string | undefined, fal
 }
 
 function integerAtLeast(least: number, kind: string, option: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < least) throw new BenchOptionError(`--${option} must be ${kind} integer, got ${text}`);
+  const value = parseDecimalInteger(text);
+  if (value === null || value < least) throw new BenchOptionError(`--${option} must be ${kind} integer, got ${text}`);
   return value;
 }
 
 /** A positive number option (`--budget 0.5`); anything else is an error naming the option. */
 export function positiveNumber(option: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new BenchOptionError(`--${option} must be a positive number, got ${text}`);
+  const value = parseDecimalNumber(text);
+  if (value === null || value <= 0) throw new BenchOptionError(`--${option} must be a positive number, got ${text}`);
   return value;
 }

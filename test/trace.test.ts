@@ -23,7 +23,7 @@ const opArb: fc.Arbitrary<TestOp> = fc
   .map((op) => ({ ...op, value: op.write ? BigInt.asUintN(8 * op.width, op.value) : 0n }));
 
 function writeOps(path: string, ops: TestOp[], bufferBytes?: number): void {
-  const writer = new TraceWriter(path, bufferBytes);
+  const writer = new TraceWriter(path, { bufferBytes });
   for (const op of ops) {
     if (op.write) writer.write(lowOf(op.address), highOf(op.address), op.width, lowOf(op.value), highOf(op.value));
     else writer.read(lowOf(op.address), highOf(op.address), op.width);

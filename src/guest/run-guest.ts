@@ -55,7 +55,7 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   let memory: MemoryAccess = space.access;
   const stats = options.collectStats ? new TraceStats() : undefined;
   if (stats) memory = new TeeAccess(memory, stats);
-  const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath) : undefined;
+  const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath, { inputPaths: [file] }) : undefined;
   if (writer) memory = new TraceRecorder(memory, writer);
   const hart = new Hart(memory, new LinuxSyscalls(space, program.breakStart, io));
   hart.pc = program.entry;
@@ -63,9 +63,12 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   const started = performance.now();
   try {
     hart.run(options.maxInstructions);
-  } finally {
-    writer?.close();
+  } catch (error) {
+    // A run that failed leaves no trace behind (a partial one would pass for a whole run).
+    writer?.discard();
+    throw error;
   }
+  writer?.close();
   return {
     exitCode: hart.exitCode,
     instructions: hart.instructions,

@@ -20,9 +20,11 @@ export function generateTrace(shape: TraceShape, ops: number, path: string, opti
   try {
     if (shape === "fib") generateFib(writer, ops, options);
     else generateExecBlock(writer, ops, options.seed ?? 1, options);
-  } finally {
-    writer.close();
+  } catch (error) {
+    writer.discard();
+    throw error;
   }
+  writer.close();
 }
 
 // Fib: the reference trace is a tight loop's instruction fetch: two-byte reads from one code

@@ -38,8 +38,14 @@ const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
  */
 export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
   const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
-  const writer = new TraceWriter(outputPath);
-  const fd = openSync(inputPath, "r");
+  const writer = new TraceWriter(outputPath, { inputPaths: [inputPath] });
+  let fd: number;
+  try {
+    fd = openSync(inputPath, "r");
+  } catch (error) {
+    writer.discard();
+    throw error;
+  }
   const decoder = new TextDecoder("latin1");
   try {
     const buffer = new Uint8Array(STREAM_CHUNK_BYTES);
@@ -55,10 +61,13 @@ export function importLackey(inputPath: string, outputPath: string): LackeyImpor
       if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(inputPath, result.lines + 1, "line longer than 1 MiB");
     }
     if (carried.length > 0) convertLine(carried, ++result.lines, inputPath, writer, result);
+  } catch (error) {
+    writer.discard();
+    throw error;
   } finally {
     closeSync(fd);
-    writer.close();
   }
+  writer.close();
   result.ops = writer.opsWritten;
   return result;
 }

@@ -1,27 +1,34 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { OutputFile } from "../util/output-file.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
+
+export interface TraceWriterOptions {
+  bufferBytes?: number;
+  /** The command's input files: writing over one of them is refused before anything is written. */
+  inputPaths?: readonly string[];
+}
 
 /**
  * Writes the interchange format through one multi-MiB buffer (few syscalls). Records are
  * appended with `read` and `write` (which check the width) or, on hot paths whose widths
- * are constants, `appendRead` and `appendWrite`; `close` flushes. Addresses and values are
- * 32-bit halves, as u32 or int32.
+ * are constants, `appendRead` and `appendWrite`. The file appears at `path` only on
+ * `close` (see OutputFile); `discard` drops it, leaving whatever was at `path` untouched.
+ * Addresses and values are 32-bit halves, as u32 or int32.
  */
 export class TraceWriter {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private used = 0;
-  private fd: number;
+  private readonly output: OutputFile;
   private bytesFlushed = 0;
   opsWritten = 0;
 
   constructor(
     readonly path: string,
-    bufferBytes = STREAM_CHUNK_BYTES,
+    options: TraceWriterOptions = {},
   ) {
-    this.bytes = new Uint8Array(Math.max(bufferBytes, TraceFormat.MaxRecordBytes));
+    this.bytes = new Uint8Array(Math.max(options.bufferBytes ?? STREAM_CHUNK_BYTES, TraceFormat.MaxRecordBytes));
     this.view = new DataView(this.bytes.buffer);
-    this.fd = openSync(path, "w");
+    this.output = OutputFile.create(path, options.inputPaths);
   }
 
   /** Total bytes of the trace so far (flushed and buffered). */
@@ -69,17 +76,26 @@ export class TraceWriter {
   }
 
   flush(): void {
-    let done = 0;
-    while (done < this.used) done += writeSync(this.fd, this.bytes, done, this.used - done);
+    this.output.write(this.bytes, 0, this.used);
     this.bytesFlushed += this.used;
     this.used = 0;
   }
 
+  /** Writes what is buffered and moves the finished trace to `path`. */
   close(): void {
-    if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    if (!this.output.isOpen) return;
+    try {
+      this.flush();
+    } catch (error) {
+      this.output.discard();
+      throw error;
+    }
+    this.output.commit();
+  }
+
+  /** Drops the trace written so far; `path` keeps what it had. */
+  discard(): void {
+    this.output.discard();
   }
 }
 
