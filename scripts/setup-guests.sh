@@ -7,16 +7,19 @@ cd "$(dirname "$0")/.."
 need_install=0
 command -v riscv64-unknown-elf-gcc > /dev/null || need_install=1
 [ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || need_install=1
-if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null && ! grep -rqs "Types:.*deb-src" /etc/apt/sources.list.d/ 2>/dev/null; then
-  # Lua comes from Debian's source package: enable the matching deb-src entry.
-  cat > /etc/apt/sources.list.d/memspace-deb-src.sources <<'SOURCES'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  need_install=1
+OWN_SOURCES=/etc/apt/sources.list.d/memspace-deb-src.sources
+other_deb_src=$(grep -lsE '^[[:space:]]*(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -vxF "$OWN_SOURCES" || true)
+if [ -z "$other_deb_src" ]; then
+  # Lua comes from Debian's source package: enable deb-src entries matching the machine's own.
+  entries=$(bash scripts/lib/deb-src.sh)
+  if [ -z "$entries" ]; then
+    echo "setup-guests: no apt 'deb' entry for this Debian release to derive a deb-src entry from; add one for Lua's source package" >&2
+    exit 1
+  fi
+  if [ "$(cat "$OWN_SOURCES" 2>/dev/null)" != "$entries" ]; then
+    printf '%s\n' "$entries" > "$OWN_SOURCES"
+    need_install=1
+  fi
 fi
 # A registry can fail for a moment: try a few times before giving up.
 retry() {
