@@ -1,12 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ReportedError } from "./replay-command.js";
+import type { Benchmark } from "./bench-list.js";
+import { ReportedError } from "./exit-codes.js";
 
-export const BENCHMARKS = ["replay", "guests", "frames", "alloc", "alloc-threads"] as const;
-export type Benchmark = (typeof BENCHMARKS)[number];
-
-/** `memspace bench NAME [args]`: runs a benchmark from bench/ (built next to the CLI). */
+/**
+ * `memspace bench NAME [args]`: runs bench/NAME.js (built next to the CLI) in a process of
+ * its own, which parses `args` itself (`--help` included) and reports with exit status 2 on
+ * a bad option.
+ */
 export function runBench(name: Benchmark, args: string[]): void {
   const script = fileURLToPath(new URL(`../../bench/${name}.js`, import.meta.url));
   if (!existsSync(script)) throw new Error(`benchmark ${name} is not built (${script}); run npm run build`);

@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import { runCrashTest, type CrashTestKind } from "../persist/crash-test.js";
 import type { Durability } from "../persist/medium.js";
 import { startProgress } from "./progress.js";
+import { humanOutput, writeJsonReport } from "./report.js";
 import { renderTable } from "./table.js";
 
 export interface CrashTestCommandOptions {
@@ -50,11 +50,12 @@ export async function runCrashTestCommand(kind: CrashTestKind, options: CrashTes
     ["median recovery ms", report.medianRecoveryMs],
   ];
   if (recovery16GiBMs !== null) rows.push(["recovery of a 16 GiB pool, ms", recovery16GiBMs]);
-  process.stdout.write(renderTable(["crash-test " + kind, "value"], rows) + "\n");
-  for (const detail of report.violationDetails) process.stdout.write(`violation: ${detail}\n`);
+  const human = humanOutput(options.json);
+  human.write(renderTable(["crash-test " + kind, "value"], rows) + "\n");
+  for (const detail of report.violationDetails) human.write(`violation: ${detail}\n`);
   if (options.json !== undefined) {
     const { violationDetails, ...figures } = report;
-    writeFileSync(options.json, JSON.stringify({ ...figures, recovery16GiBMs, violationDetails }, null, 2) + "\n");
+    writeJsonReport(options.json, { ...figures, recovery16GiBMs, violationDetails });
   }
   return report.violations === 0;
 }

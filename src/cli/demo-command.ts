@@ -5,6 +5,7 @@ import { buildFibGuest } from "../guest/fib-guest.js";
 import { runGuest } from "../guest/run-guest.js";
 import { BACKEND_KINDS } from "../space/backend.js";
 import { replayInFreshProcess, replayTable } from "./replay-command.js";
+import { formatNumber } from "./table.js";
 
 /**
  * The default workload (`npm start`): assemble the project's own Fibonacci guest, run it on
@@ -17,14 +18,14 @@ export function runDemo(iterations: number): void {
     const guest = join(folder, "fib.elf");
     const trace = join(folder, "fib.trace");
     writeFileSync(guest, buildFibGuest(iterations));
-    process.stdout.write(`memspace demo: Fibonacci guest, ${iterations.toLocaleString("en-US")} iterations\n`);
+    process.stdout.write(`memspace demo: Fibonacci guest, ${formatNumber(iterations)} iterations\n`);
     let output = "";
     const run = runGuest(guest, { tracePath: trace, write: (_fd, bytes) => (output += new TextDecoder().decode(bytes)) });
     const sizeMiB = statSync(trace).size / (1 << 20);
     process.stdout.write(
-      `guest printed ${output.trim()} and exited with ${run.exitCode}: ${run.instructions.toLocaleString("en-US")} instructions, ` +
+      `guest printed ${output.trim()} and exited with ${run.exitCode}: ${formatNumber(run.instructions)} instructions, ` +
         `${(run.instructions / run.milliseconds / 1e3).toFixed(1)} MIPS while recording ` +
-        `${run.traceOps?.toLocaleString("en-US")} memory ops (${sizeMiB.toFixed(0)} MiB)\n\n`,
+        `${formatNumber(run.traceOps ?? 0)} memory ops (${sizeMiB.toFixed(0)} MiB)\n\n`,
     );
     const rows = BACKEND_KINDS.map((kind) => replayInFreshProcess(trace, kind));
     process.stdout.write(replayTable(rows) + "\n");

@@ -1,14 +1,26 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+/**
+ * The `memspace` command. Only the argument parser loads at start-up: each command's module
+ * (and with it the engines it drives) is imported when that command runs, so `--help` or a
+ * replay of a small trace does not pay for loading the allocators or the guest executor.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { CRASH_TEST_KINDS, type CrashTestKind } from "../persist/crash-test-kinds.js";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
-import { BENCHMARKS, runBench, type Benchmark } from "./bench-command.js";
-import { runCrashTestCommand } from "./crash-test-command.js";
-import { CRASH_TEST_KINDS, type CrashTestKind } from "../persist/crash-test.js";
-import { runDemo } from "./demo-command.js";
-import { runRunCommand, type RunCommandOptions } from "./run-command.js";
-import { ReportedError, runReplay } from "./replay-command.js";
-import { runImportLackey, runTraceGen, runTraceStats } from "./trace-commands.js";
+import { parseDecimalInteger, parseDecimalNumber } from "../util/parse-number.js";
+import { BENCHMARKS } from "./bench-list.js";
+import {
+  DEFAULT_ERROR_EXIT_CODE,
+  EXIT_FAILURE,
+  EXIT_GUEST_STOPPED,
+  EXIT_INTERNAL_ERROR,
+  EXIT_USAGE,
+  isInternalError,
+  ReportedError,
+  UsageError,
+} from "./exit-codes.js";
 
 function parseBackends(value: string): BackendKind[] {
   if (value === "all") return [...BACKEND_KINDS];
@@ -19,113 +31,181 @@ function parseBackends(value: string): BackendKind[] {
   return names as BackendKind[];
 }
 
-function parseOps(value: string): number {
-  const ops = Number(value.replace(/_/g, ""));
-  if (!Number.isSafeInteger(ops) || ops < 0) throw new InvalidArgumentError(`not a non-negative integer: ${value}`);
-  return ops;
+/** A count: decimal digits, `_` allowed between groups (117_000_007). */
+function parseCount(value: string): number {
+  const count = parseDecimalInteger(value);
+  if (count === null) throw new InvalidArgumentError(`not a non-negative decimal integer: "${value}"`);
+  return count;
 }
 
-function parseShape(value: string): TraceShape {
-  if (!(TRACE_SHAPES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`unknown shape "${value}" (expected ${TRACE_SHAPES.join(" or ")})`);
-  }
-  return value as TraceShape;
+function parseSeconds(value: string): number {
+  const seconds = parseDecimalNumber(value);
+  if (seconds === null || seconds <= 0) throw new InvalidArgumentError(`not a positive number of seconds: "${value}"`);
+  return seconds;
+}
+
+function parseExitCode(value: string): number {
+  const code = parseDecimalInteger(value);
+  if (code === null || code > 255) throw new InvalidArgumentError(`not an exit status from 0 to 255: "${value}"`);
+  return code;
+}
+
+function choiceOf<T extends string>(what: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown ${what} "${value}" (expected ${choices.join(" or ")})`);
+    return value as T;
+  };
+}
+
+const JSON_HELP = "write the figures as one JSON document to FILE (written whole or not at all), or to stdout for -";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
 }
 
 const program = new Command();
 program
   .name("memspace")
-  .description("Fast memory emulation: a sparse 2^64-byte address space, trace replay and benchmarks.")
-  .showHelpAfterError();
+  .description("Fast memory emulation: a sparse 2^64-byte address space, trace record and replay, a RISC-V guest executor, benchmarks.")
+  .version(packageVersion(), "-V, --version", "print memspace's version")
+  .showHelpAfterError()
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`memspace: ${text.replace(/^error: /, "")}`) })
+  .addHelpText(
+    "after",
+    `
+Exit status: 0 on success; 1 when memspace reports an error (a bad trace, a file it cannot read or
+write); 2 for a usage error; ${EXIT_INTERNAL_ERROR} for an internal error. \`run\` exits with the guest's own status, or
+${EXIT_GUEST_STOPPED} when --max-instructions or --timeout stopped the guest, or ${DEFAULT_ERROR_EXIT_CODE} (--error-exitcode) when the
+emulator could not go on. A path of - reads standard input (replay, trace stats, trace import-lackey).`,
+  );
 
 program
   .command("replay")
-  .description("replay an interchange-format trace onto one or more backends")
-  .argument("<trace>", "trace file")
+  .description("replay a trace onto one or more backends and report ops, time and a checksum of the values read")
+  .argument("<trace>", "trace file, or - for standard input")
   .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all (each in a process of its own)`, parseBackends, ["paged"] as BackendKind[])
-  .option("--json", "print one JSON object per backend instead of a table")
-  .action((trace: string, options: { backend: BackendKind[]; json?: boolean }) => runReplay(trace, options.backend, options.json === true));
+  .option("--json <file>", JSON_HELP)
+  .action(async (trace: string, options: { backend: BackendKind[]; json?: string }) => {
+    const { runReplay } = await import("./replay-command.js");
+    runReplay(trace, options.backend, options.json);
+  });
 
 program
   .command("run")
-  .description("run a static RV64IMAC guest (ELF); forwards its output and exits with its exit code")
+  .description("run a static RISC-V Linux guest (ELF); forwards its output and exits with its exit status")
   .argument("<guest>", "guest ELF file")
-  .argument("[args...]", "arguments for the guest")
+  .argument("[args...]", "arguments for the guest (after --, they may start with -)")
   .option("-b, --backend <name>", `memory backend: ${BACKEND_KINDS.join(", ")}`, (value: string) => parseBackends(value)[0], "paged" as BackendKind)
   .option("--stdin <file>", "file the guest reads as standard input")
   .option("--trace <out>", "record the guest's memory traffic in the interchange format")
   .option("--stats", "print instructions, MIPS, pages and memory ops by kind and width (to stderr)")
-  .option("--max-instructions <n>", "stop after this many instructions", parseOps)
+  .option("--json <file>", "write the --stats figures as one JSON document to FILE (written whole or not at all)")
+  .option("--max-instructions <n>", `stop the guest after this many instructions (exit status ${EXIT_GUEST_STOPPED})`, parseCount)
+  .option("--timeout <seconds>", `stop the guest after this much wall-clock time, even inside a system call (exit status ${EXIT_GUEST_STOPPED})`, parseSeconds)
+  .option("--error-exitcode <n>", "exit status when the emulator cannot go on (bad ELF, guest fault, illegal instruction)", parseExitCode, DEFAULT_ERROR_EXIT_CODE)
+  .option("--strict-syscalls", "an unknown system call stops the guest (default: it returns -ENOSYS, as Linux does)")
+  .option("-v, --verbose", "report each unknown system call number once on stderr")
   .option(
     "--strict",
     "fault on any access outside the guest's mappings (segments, stack, brk, mmap) or against their permissions (fetch needs x); " +
       "bare-metal guests whose stack lies outside their ELF segments (our picolibc builds) need the default flat space",
   )
-  .action((guest: string, args: string[], options: RunCommandOptions) => runRunCommand(guest, args, options));
+  .action(async (guest: string, args: string[], options: import("./run-command.js").RunCommandOptions) => {
+    const { runRunCommand } = await import("./run-command.js");
+    runRunCommand(guest, args, options);
+  });
 
-const trace = program.command("trace").description("inspect and generate traces");
+const trace = program.command("trace").description("inspect, generate and import traces");
 trace
   .command("stats")
   .description("ops by kind and width, pages, page transitions, crossings, reuse distance")
-  .argument("<trace>", "trace file")
-  .option("--json", "print the figures as JSON")
-  .action((file: string, options: { json?: boolean }) => runTraceStats(file, options.json === true));
+  .argument("<trace>", "trace file, or - for standard input")
+  .option("--json <file>", JSON_HELP)
+  .action(async (file: string, options: { json?: string }) => {
+    const { runTraceStats } = await import("./trace-commands.js");
+    runTraceStats(file, options.json);
+  });
 trace
   .command("gen")
   .description("generate a synthetic trace shaped like a reference workload")
-  .requiredOption("--shape <shape>", `${TRACE_SHAPES.join(" or ")}`, parseShape)
-  .requiredOption("--ops <n>", "number of ops", parseOps)
+  .requiredOption("--shape <shape>", `${TRACE_SHAPES.join(" or ")}`, choiceOf("shape", TRACE_SHAPES))
+  .requiredOption("--ops <n>", "number of ops", parseCount)
   .requiredOption("-o, --output <file>", "output trace file")
-  .option("--seed <n>", "random seed (execblock)", parseOps, 1)
-  .action((options: { shape: TraceShape; ops: number; output: string; seed: number }) =>
-    runTraceGen(options.shape, options.ops, options.output, options.seed),
-  );
-
+  .option("--seed <n>", "random seed (execblock)", parseCount, 1)
+  .option("--json <file>", JSON_HELP)
+  .action(async (options: { shape: TraceShape; ops: number; output: string; seed: number; json?: string }) => {
+    const { runTraceGen } = await import("./trace-commands.js");
+    runTraceGen(options.shape, options.ops, options.output, options.seed, options.json);
+  });
 trace
   .command("import-lackey")
   .description("convert Valgrind lackey --trace-mem=yes output into the interchange format")
-  .argument("<lackey>", "lackey output (valgrind --tool=lackey --trace-mem=yes --log-file=FILE PROGRAM)")
+  .argument("<lackey>", "lackey output, or - for standard input (valgrind --tool=lackey --trace-mem=yes --log-fd=3 PROGRAM 3>&1 >/dev/null | memspace trace import-lackey - -o OUT)")
   .requiredOption("-o, --output <file>", "output trace file")
-  .action((input: string, options: { output: string }) => runImportLackey(input, options.output));
+  .option("--json <file>", JSON_HELP)
+  .action(async (input: string, options: { output: string; json?: string }) => {
+    const { runImportLackey } = await import("./trace-commands.js");
+    runImportLackey(input, options.output, options.json);
+  });
 
-program
+const bench = program
   .command("bench")
-  .description(`run a benchmark: ${BENCHMARKS.join(" or ")} (options: --quick, and see bench/*.ts)`)
-  .argument("<name>", BENCHMARKS.join(" | "), (value: string) => {
-    if (!(BENCHMARKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown benchmark "${value}" (expected ${BENCHMARKS.join(" or ")})`);
-    return value as Benchmark;
-  })
-  .argument("[options...]", "passed to the benchmark")
-  .allowUnknownOption()
-  .action((name: Benchmark, options: string[]) => runBench(name, options));
+  .description("benchmarks: alternatives side by side in one run, each in fresh processes (memspace bench NAME --help lists a bench's options)");
+for (const { name, description } of BENCHMARKS) {
+  bench
+    .command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument("[options...]", "the bench's options (memspace bench " + name + " --help)")
+    .action(async (args: string[]) => {
+      const { runBench } = await import("./bench-command.js");
+      runBench(name, args);
+    });
+}
 
 program
   .command("crash-test")
   .description("kill a process working on persistent state N times (SIGKILL at random moments); recover and check every invariant after each")
-  .argument("<kind>", CRASH_TEST_KINDS.join(" | "), (value: string) => {
-    if (!(CRASH_TEST_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown crash test "${value}" (expected ${CRASH_TEST_KINDS.join(" or ")})`);
-    return value as CrashTestKind;
-  })
-  .option("--kills <n>", "how many times to kill the child", parseOps, 100)
-  .option("--seed <n>", "random seed", parseOps, 1)
-  .option("--durability <mode>", "frames: process (writes survive kill -9) or power (fdatasync on every step)", "process")
-  .option("--json <file>", "write the figures as JSON")
-  .action(async (kind: CrashTestKind, options: { kills: number; seed: number; durability: string; json?: string }) => {
-    if (options.durability !== "process" && options.durability !== "power") throw new InvalidArgumentError(`--durability must be process or power, got ${options.durability}`);
-    const clean = await runCrashTestCommand(kind, { kills: options.kills, seed: options.seed, durability: options.durability, json: options.json });
-    if (!clean) process.exitCode = 1;
+  .argument("<kind>", CRASH_TEST_KINDS.join(" | "), choiceOf("crash test", CRASH_TEST_KINDS))
+  .option("--kills <n>", "how many times to kill the child", parseCount, 100)
+  .option("--seed <n>", "random seed", parseCount, 1)
+  .addOption(new Option("--durability <mode>", "frames: process (writes survive kill -9) or power (fdatasync on every step)").choices(["process", "power"]).default("process"))
+  .option("--json <file>", JSON_HELP)
+  .action(async (kind: CrashTestKind, options: { kills: number; seed: number; durability: "process" | "power"; json?: string }) => {
+    const { runCrashTestCommand } = await import("./crash-test-command.js");
+    const clean = await runCrashTestCommand(kind, options);
+    if (!clean) process.exitCode = EXIT_FAILURE;
   });
 
 program
   .command("demo")
   .description("the default workload: run our Fibonacci guest, record its trace, replay it on every backend, compare")
-  .option("--iterations <n>", "loop iterations of the guest", parseOps, 2_000_000)
-  .action((options: { iterations: number }) => runDemo(options.iterations));
+  .option("--iterations <n>", "loop iterations of the guest", parseCount, 2_000_000)
+  .action(async (options: { iterations: number }) => {
+    const { runDemo } = await import("./demo-command.js");
+    runDemo(options.iterations);
+  });
 
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof ReportedError) process.exit(error.exitCode);
-  process.stderr.write(`memspace: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  if (error instanceof CommanderError) {
+    // Help and --version end here too, with exit code 0; commander has printed the message.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (error instanceof ReportedError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`memspace: ${error.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else if (isInternalError(error)) {
+    process.stderr.write(`memspace: internal error (a bug in memspace; please report it with this output):\n${(error as Error).stack}\n`);
+    process.exitCode = EXIT_INTERNAL_ERROR;
+  } else {
+    process.stderr.write(`memspace: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
 }

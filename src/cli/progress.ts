@@ -1,4 +1,9 @@
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+
+/** cli-progress, loaded when a bar is first drawn: runs that draw none (a pipe, a small trace) do not pay for loading it. */
+function loadCliProgress(): typeof import("cli-progress") {
+  return createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
+}
 
 /** A progress callback `(done, total)`; draws a bar on stderr only when it is a terminal. */
 export interface Progress {
@@ -8,6 +13,7 @@ export interface Progress {
 
 export function startProgress(label: string, unit: "bytes" | "ops" | "kills"): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === "bytes" ? "MiB" : unit === "ops" ? "Mops" : unit} | eta {eta}s`,

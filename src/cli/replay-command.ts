@@ -3,7 +3,9 @@ import { fileURLToPath } from "node:url";
 import type { BackendKind } from "../space/backend.js";
 import { createBackend } from "../space/create-backend.js";
 import { replayFile } from "../trace/replay.js";
+import { ReportedError } from "./exit-codes.js";
 import { startProgress } from "./progress.js";
+import { humanOutput, JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { renderTable } from "./table.js";
 
 export interface ReplayRow {
@@ -34,11 +36,10 @@ export function replayOnBackend(trace: string, kind: BackendKind): ReplayRow {
   }
 }
 
-/** An error whose message a child process has already printed. */
-export class ReportedError extends Error {
-  constructor(readonly exitCode: number) {
-    super(`child process exited with code ${exitCode}`);
-  }
+/** `memspace replay --json`'s document. */
+export interface ReplayReport {
+  trace: string;
+  backends: ReplayRow[];
 }
 
 const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -46,16 +47,20 @@ const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
 /**
  * Replays in a process of its own. Comparisons use this: in one process, the replay loop
  * optimised for one backend deoptimises and turns polymorphic for the next, which would
- * measure the order of the runs rather than the backends.
+ * measure the order of the runs rather than the backends. The child's own report (its
+ * stderr, with --json on stdout) is passed on only if it fails.
  */
 export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRow {
-  const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json"], {
+  const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json", JSON_TO_STDOUT], {
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: 1 << 20,
   });
-  if (child.status !== 0) throw new ReportedError(child.status ?? 1);
-  return JSON.parse(child.stdout.trim()) as ReplayRow;
+  if (child.status !== 0) {
+    process.stderr.write(child.stderr);
+    throw new ReportedError(child.status ?? 1);
+  }
+  return (JSON.parse(child.stdout) as ReplayReport).backends[0];
 }
 
 export function replayTable(rows: ReplayRow[]): string {
@@ -65,12 +70,9 @@ export function replayTable(rows: ReplayRow[]): string {
   );
 }
 
-export function runReplay(trace: string, backends: BackendKind[], json: boolean): void {
-  const rows: ReplayRow[] = [];
-  for (const kind of backends) {
-    const row = backends.length === 1 ? replayOnBackend(trace, kind) : replayInFreshProcess(trace, kind);
-    if (json) process.stdout.write(JSON.stringify(row) + "\n");
-    rows.push(row);
-  }
-  if (!json) process.stdout.write(replayTable(rows) + "\n");
+export function runReplay(trace: string, backends: BackendKind[], jsonTarget: string | undefined): void {
+  if (backends.length > 1 && trace === "-") throw new Error("-: standard input can be replayed onto one backend only (each backend replays in a process of its own); save the trace to a file first");
+  const rows = backends.map((kind) => (backends.length === 1 ? replayOnBackend(trace, kind) : replayInFreshProcess(trace, kind)));
+  humanOutput(jsonTarget).write(replayTable(rows) + "\n");
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace, backends: rows } satisfies ReplayReport, [trace]);
 }

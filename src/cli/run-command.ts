@@ -1,47 +1,104 @@
 import { readFileSync } from "node:fs";
+import { GuestLoadError } from "../guest/elf.js";
+import { GuestError } from "../guest/hart.js";
+import { runGuest, type RunGuestResult } from "../guest/run-guest.js";
 import type { BackendKind } from "../space/backend.js";
-import { runGuest } from "../guest/run-guest.js";
+import { refuseAliasedOutput } from "../util/output-file.js";
+import { EXIT_GUEST_STOPPED, UsageError } from "./exit-codes.js";
+import { JSON_TO_STDOUT, writeJsonReport } from "./report.js";
+import { formatNumber, renderTable } from "./table.js";
 import { formatTraceStats } from "./trace-commands.js";
-import { renderTable } from "./table.js";
 
 export interface RunCommandOptions {
   backend: BackendKind;
   stdin?: string;
   trace?: string;
   stats?: boolean;
+  json?: string;
   maxInstructions?: number;
+  timeout?: number;
+  errorExitcode: number;
+  strictSyscalls?: boolean;
+  verbose?: boolean;
   strict?: boolean;
 }
 
-/** `memspace run GUEST`: runs the guest, forwards its output, exits with its exit code. */
+/**
+ * `memspace run GUEST`: runs the guest, forwards its output, and exits with the guest's
+ * status; with EXIT_GUEST_STOPPED when a limit stopped it, and with `--error-exitcode` when
+ * the emulator could not go on (the reason on stderr).
+ */
 export function runRunCommand(guest: string, args: string[], options: RunCommandOptions): void {
-  const result = runGuest(guest, {
-    backend: options.backend,
-    args,
-    stdin: options.stdin !== undefined ? readFileSync(options.stdin) : undefined,
-    tracePath: options.trace,
-    collectStats: options.stats === true,
-    maxInstructions: options.maxInstructions,
-    strict: options.strict === true,
-  });
-  if (options.stats) {
-    const memory = result.space.stats();
-    const lines = [
-      renderTable(
-        ["figure", "value"],
-        [
-          ["instructions", result.instructions],
-          ["seconds", result.milliseconds / 1e3],
-          ["MIPS", result.instructions / result.milliseconds / 1e3],
-          ["pages touched", memory.touchedPages],
-          ["resident pages", memory.residentPages],
-          ["exit code", result.exitCode === null ? "(stopped at --max-instructions)" : String(result.exitCode)],
-        ],
-      ),
-    ];
-    if (result.stats) lines.push("", formatTraceStats(`of ${guest}`, result.stats));
-    if (options.trace) lines.push("", `trace: ${result.traceOps?.toLocaleString("en-US")} ops, ${result.traceBytes?.toLocaleString("en-US")} bytes -> ${options.trace}`);
-    process.stderr.write(lines.join("\n") + "\n");
+  if (options.json === JSON_TO_STDOUT) throw new UsageError("run: --json - would mix the figures into the guest's standard output; give a file");
+  const inputs = options.stdin === undefined ? [guest] : [guest, options.stdin];
+  for (const output of [options.trace, options.json]) if (output !== undefined) refuseAliasedOutput(output, inputs);
+  if (options.trace !== undefined && options.trace === options.json) throw new UsageError("run: --trace and --json name the same file");
+  const wantStats = options.stats === true || options.json !== undefined;
+  let result: RunGuestResult;
+  try {
+    result = runGuest(guest, {
+      backend: options.backend,
+      args,
+      stdin: options.stdin !== undefined ? readFileSync(options.stdin) : undefined,
+      tracePath: options.trace,
+      collectStats: wantStats,
+      maxInstructions: options.maxInstructions,
+      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+      strictSyscalls: options.strictSyscalls === true,
+      onUnknownSyscall: options.verbose ? (number) => process.stderr.write(`memspace: ${guest}: unknown system call ${number}, returned -ENOSYS\n`) : undefined,
+      strict: options.strict === true,
+    });
+  } catch (error) {
+    if (error instanceof GuestError || error instanceof GuestLoadError) {
+      process.stderr.write(`memspace: ${guest}: ${error.message}\n`);
+      process.exitCode = options.errorExitcode;
+      return;
+    }
+    throw error;
   }
-  process.exitCode = result.exitCode ?? 0;
+  if (options.stats) process.stderr.write(formatRunStats(guest, result, options.trace) + "\n");
+  if (options.json !== undefined) writeJsonReport(options.json, runFigures(guest, result, options.trace), inputs);
+  if (result.stopReason === "exit") {
+    process.exitCode = result.exitCode ?? 0;
+    return;
+  }
+  const limit = result.stopReason === "timeout" ? `--timeout ${options.timeout} s` : `--max-instructions ${options.maxInstructions}`;
+  process.stderr.write(`memspace: ${guest}: stopped by ${limit} after ${formatNumber(result.instructions)} instructions (pc 0x${result.pc.toString(16)})\n`);
+  process.exitCode = EXIT_GUEST_STOPPED;
+}
+
+function runFigures(guest: string, result: RunGuestResult, tracePath: string | undefined): object {
+  const memory = result.space.stats();
+  return {
+    guest,
+    stopReason: result.stopReason,
+    exitCode: result.exitCode,
+    instructions: result.instructions,
+    milliseconds: result.milliseconds,
+    mips: result.instructions / result.milliseconds / 1e3,
+    touchedPages: memory.touchedPages,
+    residentPages: memory.residentPages,
+    memoryOps: result.stats,
+    trace: tracePath === undefined ? null : { path: tracePath, ops: result.traceOps, bytes: result.traceBytes },
+  };
+}
+
+function formatRunStats(guest: string, result: RunGuestResult, tracePath: string | undefined): string {
+  const memory = result.space.stats();
+  const lines = [
+    renderTable(
+      ["figure", "value"],
+      [
+        ["instructions", result.instructions],
+        ["seconds", result.milliseconds / 1e3],
+        ["MIPS", result.instructions / result.milliseconds / 1e3],
+        ["pages touched", memory.touchedPages],
+        ["resident pages", memory.residentPages],
+        ["exit code", result.stopReason === "exit" ? String(result.exitCode) : `(stopped: ${result.stopReason})`],
+      ],
+    ),
+  ];
+  if (result.stats) lines.push("", formatTraceStats(`of ${guest}`, result.stats));
+  if (tracePath) lines.push("", `trace: ${formatNumber(result.traceOps ?? 0)} ops, ${formatNumber(result.traceBytes ?? 0)} bytes -> ${tracePath}`);
+  return lines.join("\n");
 }

@@ -1,9 +1,12 @@
+import { statSync } from "node:fs";
+import { refuseAliasedOutput } from "../util/output-file.js";
 import { generateTrace, type TraceShape } from "../trace/generators.js";
 import { importLackey } from "../trace/lackey.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
 import { startProgress } from "./progress.js";
-import { formatPercent, renderTable } from "./table.js";
+import { humanOutput, writeJsonReport } from "./report.js";
+import { formatNumber, formatPercent, renderTable } from "./table.js";
 
 export function collectTraceStats(file: string): TraceStatsReport {
   const stats = new TraceStats();
@@ -16,13 +19,10 @@ export function collectTraceStats(file: string): TraceStatsReport {
   return stats.report();
 }
 
-export function runTraceStats(file: string, json: boolean): void {
+export function runTraceStats(file: string, jsonTarget: string | undefined): void {
   const report = collectTraceStats(file);
-  if (json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-    return;
-  }
-  process.stdout.write(formatTraceStats(file, report) + "\n");
+  humanOutput(jsonTarget).write(formatTraceStats(file, report) + "\n");
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, ...report }, [file]);
 }
 
 export function formatTraceStats(file: string, report: TraceStatsReport): string {
@@ -62,21 +62,27 @@ export function formatTraceStats(file: string, report: TraceStatsReport): string
   ].join("\n");
 }
 
-export function runTraceGen(shape: TraceShape, ops: number, output: string, seed: number): void {
+export function runTraceGen(shape: TraceShape, ops: number, output: string, seed: number, jsonTarget: string | undefined): void {
+  if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [output]);
   const progress = startProgress(`gen ${shape}`, "ops");
   try {
     generateTrace(shape, ops, output, { seed, onProgress: (done, total) => progress.update(done, total) });
   } finally {
     progress.stop();
   }
-  process.stdout.write(`wrote ${ops.toLocaleString("en-US")} ops to ${output}\n`);
+  const sizeBytes = statSync(output).size;
+  humanOutput(jsonTarget).write(`wrote ${formatNumber(ops)} ops (${formatNumber(sizeBytes)} bytes) to ${output}\n`);
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { output, shape, seed, ops, sizeBytes }, [output]);
 }
 
-export function runImportLackey(input: string, output: string): void {
+export function runImportLackey(input: string, output: string, jsonTarget: string | undefined): void {
+  if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [input, output]);
   const result = importLackey(input, output);
-  process.stdout.write(
-    `converted ${result.lines.toLocaleString("en-US")} lines (${result.instructionFetches.toLocaleString("en-US")} I, ` +
-      `${result.loads.toLocaleString("en-US")} L, ${result.stores.toLocaleString("en-US")} S, ${result.modifies.toLocaleString("en-US")} M) ` +
-      `into ${result.ops.toLocaleString("en-US")} ops -> ${output}\n`,
+  const sizeBytes = statSync(output).size;
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { input, output, ...result, sizeBytes }, [input, output]);
+  humanOutput(jsonTarget).write(
+    `converted ${formatNumber(result.lines)} lines (${formatNumber(result.instructionFetches)} I, ` +
+      `${formatNumber(result.loads)} L, ${formatNumber(result.stores)} S, ${formatNumber(result.modifies)} M) ` +
+      `into ${formatNumber(result.ops)} ops -> ${output}\n`,
   );
 }

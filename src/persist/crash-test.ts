@@ -10,8 +10,9 @@ import { checkFramesAfterCrash } from "./frames-crash-test.js";
 import { checkImageAfterCrash } from "./image-crash-test.js";
 import type { Durability } from "./medium.js";
 
-export const CRASH_TEST_KINDS = ["frames", "image"] as const;
-export type CrashTestKind = (typeof CRASH_TEST_KINDS)[number];
+import type { CrashTestKind } from "./crash-test-kinds.js";
+
+export { CRASH_TEST_KINDS, type CrashTestKind } from "./crash-test-kinds.js";
 
 export interface CrashTestOptions {
   kills: number;

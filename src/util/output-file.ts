@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /**
  * Every file memspace writes goes through here: bytes go to a temporary file beside the
@@ -42,6 +42,10 @@ function sameFile(a: Stats, b: Stats): boolean {
  * one of `inputPaths`; `-` among them stands for standard input.
  */
 export function refuseAliasedOutput(outputPath: string, inputPaths: readonly string[]): void {
+  for (const inputPath of inputPaths) {
+    // Also for files that do not exist yet: two outputs of one command named alike.
+    if (inputPath !== STDIN_PATH && resolve(inputPath) === resolve(outputPath)) throw new OutputAliasError(outputPath, inputPath);
+  }
   const output = statOrNull(outputPath);
   if (output === null) return; // a file that does not exist yet is nobody's input
   for (const inputPath of inputPaths) {

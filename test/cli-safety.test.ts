@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { buildFibGuest } from "../src/guest/fib-guest.js";
+import { withTempDir } from "./helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
+
+function memspace(args: string[], input?: string | Uint8Array): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", input });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const LACKEY_LOG = "==1== Lackey\nI  04000000,3\n L 1ffefffe00,8\n S 1ffefffe08,4\n M 0401a000,2\n";
+
+describe("memspace never loses a user's data", () => {
+  it("import-lackey refuses to write over its own input, which stays intact", () => {
+    withTempDir((folder) => {
+      const log = join(folder, "lackey.log");
+      writeFileSync(log, LACKEY_LOG);
+      const run = memspace(["trace", "import-lackey", log, "-o", log]);
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /lackey\.log: is the same file as the input .*lackey\.log; refusing to overwrite an input/);
+      assert.equal(readFileSync(log, "utf8"), LACKEY_LOG);
+      assert.deepEqual(readdirSync(folder), ["lackey.log"]);
+    });
+  });
+
+  it("run refuses to write its trace over the guest", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "fib.elf");
+      const elf = buildFibGuest(10);
+      writeFileSync(guest, elf);
+      const run = memspace(["run", guest, "--trace", guest]);
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /fib\.elf: is the same file as the input/);
+      assert.deepEqual(new Uint8Array(readFileSync(guest)), elf);
+    });
+  });
+
+  it("a failed import-lackey leaves no output, and an existing output as it was", () => {
+    withTempDir((folder) => {
+      const bad = join(folder, "bad.log");
+      writeFileSync(bad, "I  04000000,3\n L 1ffefffe00,8\nnot a lackey line\n");
+      const output = join(folder, "out.trace");
+      const failed = memspace(["trace", "import-lackey", bad, "-o", output]);
+      assert.equal(failed.status, 1);
+      assert.match(failed.stderr, /bad\.log: line 3: not a lackey access line/);
+      assert.equal(existsSync(output), false);
+      const missing = memspace(["trace", "import-lackey", join(folder, "missing.log"), "-o", output]);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /missing\.log/);
+      assert.equal(existsSync(output), false);
+      writeFileSync(output, "earlier trace");
+      assert.equal(memspace(["trace", "import-lackey", bad, "-o", output]).status, 1);
+      assert.equal(readFileSync(output, "utf8"), "earlier trace");
+      assert.deepEqual(readdirSync(folder).sort(), ["bad.log", "out.trace"], "no temporary files are left");
+    });
+  });
+});
+
+describe("memspace's command line", () => {
+  it("usage errors exit 2 in every command, with one message", () => {
+    const cases: string[][] = [
+      ["nonsense"],
+      ["replay"],
+      ["replay", "x.trace", "--backend", "fast"],
+      ["replay", "x.trace", "--json"],
+      ["trace", "gen", "--shape", "fib", "--ops", "", "-o", "x"],
+      ["trace", "gen", "--shape", "fib", "--ops", "1e3", "-o", "x"],
+      ["trace", "gen", "--shape", "fib", "--ops", "0x10", "-o", "x"],
+      ["trace", "gen", "--shape", "nope", "--ops", "1", "-o", "x"],
+      ["trace", "import-lackey", "x.log"],
+      ["run", "x.elf", "--max-instructions", "-5"],
+      ["run", "x.elf", "--timeout", "0"],
+      ["run", "x.elf", "--error-exitcode", "256"],
+      ["crash-test", "disks"],
+      ["crash-test", "frames", "--durability", "sometimes"],
+      ["demo", "--iterations", "1.5"],
+    ];
+    for (const args of cases) {
+      const run = memspace(args);
+      assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, /^memspace: /, args.join(" "));
+    }
+  });
+
+  it("--version prints the package's version", () => {
+    const { version } = JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as { version: string };
+    const run = memspace(["--version"]);
+    assert.equal(run.status, 0);
+    assert.equal(run.stdout.trim(), version);
+  });
+
+  it("--json FILE writes one document atomically; --json - puts it on stdout and the human report on stderr", () => {
+    withTempDir((folder) => {
+      const trace = join(folder, "fib.trace");
+      const gen = memspace(["trace", "gen", "--shape", "fib", "--ops", "3_000", "-o", trace, "--json", "-"]);
+      assert.equal(gen.status, 0, gen.stderr);
+      assert.deepEqual(JSON.parse(gen.stdout), { output: trace, shape: "fib", seed: 1, ops: 3000, sizeBytes: 3000 * 10 + 8 });
+      assert.match(gen.stderr, /wrote 3,000 ops/);
+
+      const stats = memspace(["trace", "stats", trace, "--json", "-"]);
+      assert.equal(JSON.parse(stats.stdout).ops, 3000);
+      assert.match(stats.stderr, /page transitions/);
+
+      const replay = memspace(["replay", trace, "--backend", "noop,paged", "--json", "-"]);
+      assert.equal(replay.status, 0, replay.stderr);
+      const document = JSON.parse(replay.stdout) as { trace: string; backends: Array<{ backend: string; ops: number; checksum: string }> };
+      assert.deepEqual(document.backends.map((row) => [row.backend, row.ops]), [["noop", 3000], ["paged", 3000]]);
+      assert.match(replay.stderr, /^paged\s+3,000\s/m);
+
+      const json = join(folder, "replay.json");
+      const toFile = memspace(["replay", trace, "--json", json]);
+      assert.equal(toFile.status, 0, toFile.stderr);
+      assert.match(toFile.stdout, /^paged\s+3,000\s/m, "with --json FILE the human report stays on stdout");
+      assert.equal((JSON.parse(readFileSync(json, "utf8")) as typeof document).backends[0].ops, 3000);
+      const aliased = memspace(["replay", trace, "--json", trace]);
+      assert.equal(aliased.status, 1);
+      assert.match(aliased.stderr, /refusing to overwrite an input/);
+      assert.equal(readFileSync(trace).length, 3000 * 10 + 8);
+
+      const log = join(folder, "lackey.log");
+      writeFileSync(log, LACKEY_LOG);
+      const lackey = memspace(["trace", "import-lackey", log, "-o", join(folder, "l.trace"), "--json", "-"]);
+      assert.equal(lackey.status, 0, lackey.stderr);
+      const imported = JSON.parse(lackey.stdout) as { ops: number; instructionFetches: number; modifies: number };
+      assert.deepEqual([imported.instructionFetches, imported.modifies], [1, 1]);
+      assert.ok(imported.ops > 0);
+    });
+  });
+});
