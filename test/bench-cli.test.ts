@@ -50,6 +50,7 @@ const HELP: Record<string, { options: string[]; defaults: string[] }> = {
     options: ["--quick", "--steps <n>", "--rounds <n>", "--remote-percent <percent>", "--json <file>"],
     defaults: ["(default: 1_000_000; 100_000 with --quick)", "(default: 25)"],
   },
+  startup: { options: ["--quick", "--rounds <n>", "--json <file>"], defaults: ["(default: 30; 5 with --quick)"] },
 };
 
 describe("bench command lines", () => {
@@ -75,7 +76,7 @@ describe("bench command lines", () => {
     const checks = [
       ...Object.keys(HELP).flatMap((name) => cases.map(([args, message]) => ({ name, args, message }))),
       { name: "replay", args: ["--fib-ops", "0x10"], message: "--fib-ops must be a non-negative integer, got 0x10" },
-      { name: "guests", args: ["--rounds"], message: "option '--rounds <n>' argument missing" },
+      { name: "startup", args: ["--rounds"], message: "option '--rounds <n>' argument missing" },
       { name: "guests", args: ["extra"], message: "too many arguments. Expected 0 arguments but got 1." },
       { name: "frames", args: ["--round", "2"], message: "unknown option '--round' (Did you mean --rounds?)" },
       { name: "frames", args: ["--orders", "0,1e0"], message: "--orders must be a non-negative integer, got 1e0" },
@@ -151,5 +152,26 @@ describe("bench command lines", () => {
       assert.match(run.stderr, /^larson\s+memspace\s/m);
       assert.deepEqual(readdirSync(folder), []);
     });
+  });
+
+  it("bench startup times the three commands in fresh processes and gives their figures as one JSON document", () => {
+    const run = bench("startup", ["--quick", "--rounds", "2", "--json", "-"]);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      rounds: number;
+      targetAboveNodeMs: number;
+      rows: Array<{ command: string; medianMs: number; minMs: number; maxMs: number; medianAboveNodeMs: number | null; meetsTarget: boolean | null }>;
+    };
+    assert.equal(result.rounds, 2);
+    assert.equal(result.targetAboveNodeMs, 30);
+    assert.deepEqual(result.rows.map((row) => row.command), ["node -e 0", "memspace --help", "memspace replay EMPTY"]);
+    for (const row of result.rows) {
+      assert.ok(row.minMs > 0 && row.minMs <= row.medianMs && row.medianMs <= row.maxMs, JSON.stringify(row));
+      const isBaseline = row.command === "node -e 0";
+      assert.equal(row.medianAboveNodeMs === null, isBaseline, JSON.stringify(row));
+      if (!isBaseline) assert.equal(row.meetsTarget, row.medianAboveNodeMs! <= result.targetAboveNodeMs);
+    }
+    assert.match(run.stderr, /^memspace replay EMPTY\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+(yes|no)$/m);
+    assert.match(run.stderr, /target: at most 30 ms above node -e 0/);
   });
 });
