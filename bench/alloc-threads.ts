@@ -8,16 +8,15 @@
  * figure is the median over rounds of total ops/s.
  */
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { median } from "../src/util/median.js";
+import { parseDecimalNumber } from "../src/util/parse-number.js";
 import { Control, type AllocThreadsInput } from "./alloc-threads-worker.js";
-import { BenchOptionError, positiveInteger, runBenchMain } from "./options.js";
+import { benchCommand, BenchOptionError, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain, valueOption, writeJsonDocument } from "./options.js";
 
 const HEAP_BYTES = 256 << 20;
 const CONTESTANTS = [
@@ -46,7 +45,16 @@ async function measure(locked: boolean, workers: number, steps: number, liveSlot
   return results.reduce((sum, result) => sum + result.opsPerSec, 0);
 }
 
-export async function runAllocThreadsBench(options: { steps: number; rounds: number; remotePercent: number; json?: string }): Promise<AllocThreadsRecord[]> {
+export interface AllocThreadsBenchOptions {
+  /** Replacements per worker. */
+  steps: number;
+  rounds: number;
+  /** The share of replaced blocks freed by the next worker, in percent. */
+  remotePercent: number;
+  json?: string;
+}
+
+export async function runAllocThreadsBench(options: AllocThreadsBenchOptions): Promise<AllocThreadsRecord[]> {
   const remoteShare256 = Math.round((options.remotePercent * 256) / 100);
   const liveSlots = 10_000;
   const samples = new Map<string, number[]>();
@@ -68,22 +76,27 @@ export async function runAllocThreadsBench(options: { steps: number; rounds: num
     const one = records.find((o) => o.heap === r.heap && o.workers === 1)!;
     return [r.heap, String(r.workers), r.opsPerSec, (r.opsPerSec / one.opsPerSec).toFixed(2)];
   });
-  process.stdout.write(
+  report.write(
     `larson-style replacement, ${liveSlots.toLocaleString("en-US")} live blocks per worker, 8-1024 B, ${options.remotePercent}% of replaced blocks freed by the next worker; ${options.steps.toLocaleString("en-US")} steps per worker; median of ${options.rounds} rounds\n`,
   );
-  process.stdout.write(renderTable(["heap", "workers", "ops/s (all workers)", "vs 1 worker"], rows) + "\n");
-  if (options.json !== undefined) {
-    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
-    process.stdout.write(`wrote ${options.json}\n`);
-  }
+  report.write(renderTable(["heap", "workers", "ops/s (all workers)", "vs 1 worker"], rows) + "\n");
+  if (options.json !== undefined) writeJsonDocument(options.json, records);
   return records;
 }
 
+function percentage(text: string): number {
+  const value = parseDecimalNumber(text);
+  if (value === null || value > 100) throw new BenchOptionError(`--remote-percent: ${text} is not a percentage`);
+  return value;
+}
+
+const command = benchCommand("alloc-threads", "one SharedArrayBuffer heap on 1 and 2 worker threads with remote frees, against the same heap under one lock")
+  .addOption(quickOption())
+  .addOption(positiveIntegerOption("steps", "replacements per worker", { normal: 1_000_000, quick: 100_000 }))
+  .addOption(positiveIntegerOption("rounds", "rounds over every contestant, interleaved; each figure is their median", { normal: 3, quick: 1 }))
+  .addOption(valueOption("--remote-percent <percent>", "the share of replaced blocks freed by the next worker (0-100)", percentage, { normal: 25 }))
+  .addOption(jsonOption());
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain("alloc-threads", async () => {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: "boolean", default: false }, json: { type: "string" }, steps: { type: "string" }, rounds: { type: "string" }, "remote-percent": { type: "string" } } });
-    const remotePercent = Number(values["remote-percent"] ?? 25);
-    if (!(remotePercent >= 0 && remotePercent <= 100)) throw new BenchOptionError(`--remote-percent: ${values["remote-percent"]} is not a percentage`);
-    await runAllocThreadsBench({ steps: positiveInteger("steps", values.steps, values.quick ? 100_000 : 1_000_000), rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3), remotePercent, json: values.json });
-  });
+  await runBenchMain(command, runAllocThreadsBench);
 }

@@ -37,6 +37,8 @@ import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
 import { writeAllocChart } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
+import { OutputFile } from "../src/util/output-file.js";
+import { benchCommand, BenchOptionError, jsonOption, namesOption, positiveIntegerOption, quickOption, report, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const DRIVER_SOURCE = resolve(HERE, "../../../bench/native/alloc-driver.c");
@@ -330,7 +332,7 @@ function buildDriver(folder: string): { driver: string; loop: string } | null {
   const loop = join(folder, "alloc-driver-loop");
   const failure = compileC(DRIVER_SOURCE, driver) ?? compileC(DRIVER_SOURCE, loop, ["-DLOOP_ONLY"]);
   if (failure === null) return { driver, loop };
-  process.stdout.write(`native allocators skipped: cannot build the C driver (${failure})\n`);
+  report.write(`native allocators skipped: cannot build the C driver (${failure})\n`);
   return null;
 }
 
@@ -351,7 +353,7 @@ export interface AllocBenchOptions {
   /** The workloads to run (default: all). */
   workloads?: Workload[];
   json?: string;
-  /** Where to write the SVG chart (default: next to the JSON file, if any). */
+  /** Where to write the SVG chart (default: next to the JSON file, if that is a file). */
   chart?: string;
 }
 
@@ -368,7 +370,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
     const natives = NATIVE.filter((native) => {
       if (!chosen(native.name)) return false;
       if (native.preload === null || existsSync(native.preload)) return true;
-      process.stdout.write(`${native.name} skipped: ${native.preload} not found (run bash bench/setup-alloc.sh)\n`);
+      report.write(`${native.name} skipped: ${native.preload} not found (run bash bench/setup-alloc.sh)\n`);
       return false;
     });
     for (const workload of options.workloads ?? WORKLOADS) {
@@ -424,58 +426,67 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
     const accounted = r.accountedFootprintBytes === undefined ? "-" : (r.accountedFootprintBytes / r.peakLiveBytes).toFixed(2);
     return [r.workload, r.allocator, r.opsPerSec, ratio, nsPerOp, net, (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2), accounted];
   });
-  process.stdout.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
-  process.stdout.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
-  process.stdout.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
-  process.stdout.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
-  if (options.json !== undefined) {
-    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
-    process.stdout.write(`wrote ${options.json}\n`);
-  }
-  const chart = options.chart ?? (options.json === undefined ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
+  report.write(renderTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows) + "\n");
+  report.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
+  report.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
+  report.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
+  if (options.json !== undefined) writeJsonDocument(options.json, records);
+  const chart = options.chart ?? (options.json === undefined || options.json === STDOUT_PATH ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
   if (chart !== undefined) {
-    await writeAllocChart(records, chart);
-    process.stdout.write(`wrote ${chart}\n`);
+    await writeChartAtomic(records, chart);
+    report.write(`wrote ${chart}\n`);
   }
   return records;
+}
+
+/**
+ * The chart, written as every output is (OutputFile): writeAllocChart writes the temporary
+ * file beside `path`, which replaces `path` only once the whole SVG is there.
+ */
+async function writeChartAtomic(records: AllocBenchRecord[], path: string): Promise<void> {
+  const output = OutputFile.create(path);
+  try {
+    await writeAllocChart(records, output.temporaryPath);
+    output.commit();
+  } catch (error) {
+    output.discard();
+    throw error;
+  }
+}
+
+function chartPath(text: string): string {
+  if (text === STDOUT_PATH) throw new BenchOptionError("--chart needs a file name (the SVG does not go to stdout)");
+  return text;
+}
+
+const command = benchCommand("alloc", "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc and jemalloc")
+  .addOption(quickOption())
+  .addOption(positiveIntegerOption("scale", "workload size in steps (larson, alloc-test: a block replaced a step)", { normal: 500_000, quick: 50_000 }))
+  .addOption(positiveIntegerOption("runs", "timed runs in each measurement, after a warm-up run", { normal: 3, quick: 1 }))
+  .addOption(positiveIntegerOption("rounds", "measurements of every allocator, interleaved; each figure is their median", { normal: 3, quick: 1 }))
+  .addOption(namesOption("workloads", "the workloads", WORKLOADS))
+  .addOption(namesOption("allocators", "the allocators to compare with memspace", ALLOCATORS))
+  .addOption(valueOption("--slots <n>", "the live set of larson and alloc-test, in blocks (default: each workload's own)", (text) => positiveInteger("slots", text, 0)))
+  .addOption(valueOption("--budget <seconds>", "how long @thi.ng/malloc's timed run may take", (text) => positiveNumber("budget", text), { normal: SLOW_RUN_BUDGET_SECONDS }))
+  .option("--no-block-cache", "memspace without its free-block cache (default: with it)")
+  .addOption(jsonOption())
+  .addOption(valueOption("--chart <file>", "write the SVG chart to FILE, atomically (default: beside the --json file, as .svg, unless that is -)", chartPath));
+
+interface AllocCommandOptions extends Omit<AllocBenchOptions, "liveSlots" | "slowBudgetSeconds"> {
+  slots?: number;
+  budget: number;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   if (process.argv[2] === "--one") {
     runOne(JSON.parse(process.argv[3]) as ChildJob);
   } else {
-    await runBenchMain("alloc", async () => {
-      const { values } = parseArgs({
-        args: process.argv.slice(2),
-        options: {
-          quick: { type: "boolean", default: false },
-          json: { type: "string" },
-          chart: { type: "string" },
-          scale: { type: "string" },
-          runs: { type: "string" },
-          rounds: { type: "string" },
-          workloads: { type: "string" },
-          slots: { type: "string" },
-          allocators: { type: "string" },
-          "no-block-cache": { type: "boolean", default: false },
-          budget: { type: "string" },
-        },
-      });
-      const allocators = values.allocators === undefined ? undefined : knownNames("allocators", values.allocators, ALLOCATORS);
-      const liveSlots = positiveInteger("slots", values.slots, undefined);
-      const workloads = values.workloads === undefined ? undefined : knownNames("workloads", values.workloads, WORKLOADS);
-      await runAllocBench({
-        scale: positiveInteger("scale", values.scale, values.quick ? 50_000 : 500_000),
-        runs: positiveInteger("runs", values.runs, values.quick ? 1 : 3),
-        rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
-        workloads,
-        liveSlots,
-        blockCache: !values["no-block-cache"],
-        slowBudgetSeconds: values.budget === undefined ? undefined : positiveNumber("budget", values.budget),
-        allocators,
-        json: values.json,
-        chart: values.chart,
-      });
-    });
+    await runBenchMain(command, (options: AllocCommandOptions) =>
+      runAllocBench({
+        ...options,
+        liveSlots: options.slots,
+        slowBudgetSeconds: options.budget,
+      }),
+    );
   }
 }

@@ -21,11 +21,10 @@
  * allocator does around them, and what keeping workers to their own trees saves.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
 import { compileC } from "./native-build.js";
@@ -34,10 +33,25 @@ import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
 import { renderTable } from "../src/cli/table.js";
 import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { median, medianRatio } from "../src/util/median.js";
-import { BenchOptionError, knownNames, positiveInteger, runBenchMain } from "./options.js";
+import {
+  benchCommand,
+  BenchOptionError,
+  jsonOption,
+  namesOption,
+  nonNegativeInteger,
+  positiveInteger,
+  positiveIntegerOption,
+  quickOption,
+  report,
+  runBenchMain,
+  valueOption,
+  writeJsonDocument,
+} from "./options.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
+const MAX_ORDER = 10;
+const WORKER_COUNTS = [1, 2];
 const CONTESTANTS: FramesContestant[] = [...FRAME_ALLOCATOR_KINDS, PRIVATE_CONTESTANT];
 const MODEL_SOURCE = fileURLToPath(new URL("../../bench/native/frames-rand-model.c", import.meta.url));
 /** The C model's records (rand order 9 only), by how it searches for a tree: the allocator's way, or among all trees. */
@@ -116,13 +130,13 @@ function sampleKey(benchmark: FramesBenchmark, order: number, workers: number, a
 /** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
 function buildModel(folder: string, options: FramesBenchOptions): ((workers: number, search: ModelSearch) => FramesBenchRecord) | null {
   if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
-    process.stdout.write(`C model of rand order 9 skipped: it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker\n`);
+    report.write(`C model of rand order 9 skipped: it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker\n`);
     return null;
   }
   const binary = join(folder, "frames-rand-model");
   const failure = compileC(MODEL_SOURCE, binary, ["-pthread"]);
   if (failure !== null) {
-    process.stdout.write(`C model of rand order 9 skipped: cannot build it (${failure})\n`);
+    report.write(`C model of rand order 9 skipped: cannot build it (${failure})\n`);
     return null;
   }
   return (workers, search) => {
@@ -139,7 +153,7 @@ function headline(record: FramesBenchRecord): number {
 }
 
 export async function runFramesBench(options: FramesBenchOptions): Promise<FramesBenchRecord[]> {
-  process.stdout.write(
+  report.write(
     `${options.frameCount.toLocaleString("en-US")} frames (${(options.frameCount / 262144).toFixed(1)} GiB); ${options.rounds} rounds over every configuration (interleaved, so a slow spell of this shared machine hits all alike), each a warm-up run then ${options.runs} timed; figures are the median over rounds of each round's median\n`,
   );
   // Per configuration, the samples of every round.
@@ -176,7 +190,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     return { ...list[0], nsPerGet: middle("nsPerGet"), nsPerPut: middle("nsPerPut"), nsPerPair: middle("nsPerPair")! };
   });
   const dash = (value: number | null): string | number => (value === null ? "-" : value);
-  process.stdout.write(
+  report.write(
     renderTable(
       ["benchmark", "order", "workers", "allocator", "ns/get", "ns/put", "ns/pair"],
       records.map((r) => [r.benchmark, String(r.order), String(r.workers), r.allocator, dash(r.nsPerGet), dash(r.nsPerPut), r.nsPerPair]),
@@ -209,7 +223,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
       ]);
     }
   }
-  process.stdout.write(
+  report.write(
     renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
       `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
   );
@@ -221,52 +235,49 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   const home = modelLine("home");
   const any = modelLine("any");
   if (home !== null && any !== null) {
-    process.stdout.write(
+    report.write(
       `(rand order 9's sharing pattern in C, none of the bookkeeping, bench/native/frames-rand-model.c: searching the worker's own trees first, as llfree does, ${home}; searching all trees, ${any})\n`,
     );
   }
-  if (options.json !== undefined) {
-    writeFileSync(options.json, JSON.stringify(records, null, 2) + "\n");
-    process.stdout.write(`wrote ${options.json}\n`);
-  }
+  if (options.json !== undefined) writeJsonDocument(options.json, records);
   return records;
 }
 
-function parseOptions(argv: string[]): FramesBenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "string" },
-      frames: { type: "string" },
-      pairs: { type: "string" },
-      runs: { type: "string" },
-      rounds: { type: "string" },
-      workers: { type: "string", default: "1,2" },
-      benchmarks: { type: "string", default: BENCHMARKS.join(",") },
-      orders: { type: "string", default: ORDERS.join(",") },
-      allocators: { type: "string", default: CONTESTANTS.join(",") },
-    },
-    strict: true,
-  });
-  const chosen = knownNames("allocators", values.allocators, CONTESTANTS);
-  return {
-    frameCount: positiveInteger("frames", values.frames, values.quick ? 1 << 18 : 1 << 22),
-    pairs: positiveInteger("pairs", values.pairs, values.quick ? 100_000 : 1_000_000),
-    runs: positiveInteger("runs", values.runs, values.quick ? 1 : 2),
-    rounds: positiveInteger("rounds", values.rounds, values.quick ? 1 : 3),
-    workerCounts: values.workers.split(",").map((text) => positiveInteger("workers", text, 1)),
-    benchmarks: knownNames<FramesBenchmark>("benchmarks", values.benchmarks, BENCHMARKS),
-    orders: values.orders.split(",").map((text) => {
-      const order = Number(text);
-      if (!Number.isInteger(order) || order < 0 || order > 10) throw new BenchOptionError(`--orders: ${text} is not an order from 0 to 10`);
-      return order;
-    }),
-    allocators: CONTESTANTS.filter((kind) => kind === "llfree" || chosen.includes(kind)),
-    json: values.json,
-  };
+function order(text: string): number {
+  const value = nonNegativeInteger("orders", text, 0);
+  if (value > MAX_ORDER) throw new BenchOptionError(`--orders: ${text} is not an order from 0 to ${MAX_ORDER}`);
+  return value;
+}
+
+/** A comma list of `parse`d values. */
+function commaList<T>(parse: (text: string) => T): (text: string) => T[] {
+  return (text) => text.split(",").map(parse);
+}
+
+const command = benchCommand("frames", "page-frame allocators: LLFree against a locked buddy allocator and a bitmap scan, on 1 and 2 workers")
+  .addOption(quickOption())
+  .addOption(positiveIntegerOption("frames", "frames of memory (4 KiB each)", { normal: 1 << 22, quick: 1 << 18 }))
+  .addOption(positiveIntegerOption("pairs", "get+put pairs per worker in repeat and rand", { normal: 1_000_000, quick: 100_000 }))
+  .addOption(positiveIntegerOption("runs", "timed runs per configuration, after a warm-up run", { normal: 2, quick: 1 }))
+  .addOption(positiveIntegerOption("rounds", "rounds over every configuration, interleaved", { normal: 3, quick: 1 }))
+  .addOption(valueOption("--workers <counts>", "worker counts, a comma list", commaList((text) => positiveInteger("workers", text, 0)), { normal: WORKER_COUNTS }))
+  .addOption(namesOption("benchmarks", "the benchmarks", BENCHMARKS))
+  .addOption(valueOption("--orders <orders>", `frame orders (0-${MAX_ORDER}), a comma list`, commaList(order), { normal: ORDERS }))
+  .addOption(namesOption("allocators", "the allocators; llfree always runs", CONTESTANTS))
+  .addOption(jsonOption());
+
+interface FramesCommandOptions extends Omit<FramesBenchOptions, "frameCount" | "workerCounts"> {
+  frames: number;
+  workers: number[];
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain("frames", () => runFramesBench(parseOptions(process.argv.slice(2))));
+  await runBenchMain(command, (options: FramesCommandOptions) =>
+    runFramesBench({
+      ...options,
+      frameCount: options.frames,
+      workerCounts: options.workers,
+      allocators: CONTESTANTS.filter((kind) => kind === "llfree" || options.allocators.includes(kind)),
+    }),
+  );
 }

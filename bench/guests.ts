@@ -13,7 +13,7 @@ import { renderTable } from "../src/cli/table.js";
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { median } from "../src/util/median.js";
-import { BenchOptionError, runBenchMain } from "./options.js";
+import { benchCommand, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain, writeJsonDocument } from "./options.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const REPO_ROOT = resolve(dirname(HERE), "../..");
@@ -22,6 +22,21 @@ interface Workload {
   name: string;
   file: string;
   stdin?: string;
+}
+
+export interface GuestsBenchOptions {
+  rounds: number;
+  json?: string;
+}
+
+/** One line of the table: a guest's speed, plain and recording its trace. */
+export interface GuestsBenchRow {
+  guest: string;
+  instructions: number;
+  traceOps: number;
+  /** Million instructions per second, the median of the timed rounds. */
+  mips: number;
+  mipsWithTrace: number;
 }
 
 interface Sample {
@@ -49,14 +64,13 @@ function measure(workload: Workload, trace: string | undefined): Sample {
   return sample;
 }
 
-
-function main(rounds: number): void {
+export function runGuestsBench({ rounds, json }: GuestsBenchOptions): GuestsBenchRow[] {
   const folder = mkdtempSync(join(tmpdir(), "memspace-guests-"));
   try {
     const workloads: Workload[] = [];
     const fibImac = resolve(REPO_ROOT, "../shared/guests/fib-imac");
     if (existsSync(fibImac)) workloads.push({ name: "fib-imac", file: fibImac });
-    else process.stdout.write("fib-imac skipped: ../shared/guests/fib-imac not found\n");
+    else report.write("fib-imac skipped: ../shared/guests/fib-imac not found\n");
     const ownFib = join(folder, "fib.elf");
     writeFileSync(ownFib, buildFibGuest(5_000_000));
     workloads.push({ name: "fib (ours)", file: ownFib });
@@ -66,8 +80,8 @@ function main(rounds: number): void {
       writeFileSync(stdin, "100000\n");
       workloads.push({ name: "vm (100k iterations)", file: join(built, "vm.elf"), stdin });
       workloads.push({ name: "lua bench.lua", file: join(built, "lua.elf"), stdin: join(REPO_ROOT, "guests/lua/bench.lua") });
-    } else process.stdout.write("vm and lua skipped: run bash scripts/setup-guests.sh\n");
-    const rows: (string | number)[][] = [];
+    } else report.write("vm and lua skipped: run bash scripts/setup-guests.sh\n");
+    const rows: GuestsBenchRow[] = [];
     for (const workload of workloads) {
       const trace = join(folder, "guest.trace");
       const plain: number[] = [];
@@ -84,20 +98,23 @@ function main(rounds: number): void {
         plain.push(a.instructions / a.milliseconds / 1e3);
         traced.push(b.instructions / b.milliseconds / 1e3);
       }
-      rows.push([workload.name, instructions, traceOps, median(plain), median(traced)]);
-      process.stdout.write(`${workload.name}: done\n`);
+      rows.push({ guest: workload.name, instructions, traceOps, mips: median(plain), mipsWithTrace: median(traced) });
+      report.write(`${workload.name}: done\n`);
     }
-    process.stdout.write("\n" + renderTable(["guest", "instructions", "trace ops", "MIPS", "MIPS with --trace"], rows) + "\n");
+    const table = rows.map((row) => [row.guest, row.instructions, row.traceOps, row.mips, row.mipsWithTrace]);
+    report.write("\n" + renderTable(["guest", "instructions", "trace ops", "MIPS", "MIPS with --trace"], table) + "\n");
+    if (json !== undefined) writeJsonDocument(json, { rounds, rows });
+    return rows;
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
 }
 
+const command = benchCommand("guests", "guest execution speed (MIPS) with and without recording a trace")
+  .addOption(quickOption("fewer rounds: a quick check that everything runs"))
+  .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 3, quick: 1 }))
+  .addOption(jsonOption());
+
 const args = process.argv.slice(2);
 if (args[0] === "--one") runOne(args[1], args[2] === "-" ? undefined : args[2], args[3] === "-" ? undefined : args[3]);
-else {
-  await runBenchMain("guests", () => {
-    if (args.length > 1 || (args.length === 1 && args[0] !== "--quick")) throw new BenchOptionError(`unknown option ${args.join(" ")} (known: --quick)`);
-    return main(args[0] === "--quick" ? 1 : 3);
-  });
-}
+else await runBenchMain(command, runGuestsBench);

@@ -22,7 +22,7 @@ import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
 import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
-import { BenchOptionError, nonNegativeInteger, positiveInteger, runBenchMain } from "./options.js";
+import { benchCommand, jsonOption, nonNegativeIntegerOption, positiveIntegerOption, quickOption, report, runBenchMain, writeJsonDocument } from "./options.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -37,6 +37,31 @@ export interface ReplayBenchOptions {
   rounds: number;
   folder?: string;
   keep: boolean;
+  json?: string;
+}
+
+/** Per-round ratios as the JSON document gives them: their median and range. */
+export interface RoundRatioFigures {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** One line of the table: a replayer on a trace. */
+export interface ReplayBenchRow {
+  trace: string;
+  replayer: string;
+  ops: number;
+  medianMs: number;
+  mopsPerSec: number;
+  /** The replayer's time over noop's, per round; null for the native ones. */
+  timeOverNoop: RoundRatioFigures | null;
+  /** native paged's time over the replayer's (its throughput over native paged's), per round; null without the native reference. */
+  throughputOverNativePaged: RoundRatioFigures | null;
+}
+
+function ratioFigures(ratios: number[] | null): RoundRatioFigures | null {
+  return ratios === null ? null : { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
 }
 
 interface Measurement {
@@ -75,12 +100,12 @@ function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
 /** Builds the native reference with rustc -O, or returns null (with the reason) if it cannot. */
 function buildAnchor(folder: string): string | null {
   if (!existsSync(ANCHOR_SOURCE)) {
-    process.stdout.write(`native reference skipped: ${ANCHOR_SOURCE} not found\n`);
+    report.write(`native reference skipped: ${ANCHOR_SOURCE} not found\n`);
     return null;
   }
   const probe = spawnSync("rustc", ["--version"], { encoding: "utf8" });
   if (probe.status !== 0) {
-    process.stdout.write("native reference skipped: rustc is not on this machine\n");
+    report.write("native reference skipped: rustc is not on this machine\n");
     return null;
   }
   const binary = join(folder, "seed_replay");
@@ -88,7 +113,7 @@ function buildAnchor(folder: string): string | null {
   return binary;
 }
 
-export function runReplayBench(options: ReplayBenchOptions): void {
+export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
   const folder = options.folder ?? mkdtempSync(join(tmpdir(), "memspace-bench-"));
   mkdirSync(folder, { recursive: true });
   try {
@@ -96,15 +121,16 @@ export function runReplayBench(options: ReplayBenchOptions): void {
     const anchor = buildAnchor(folder);
     const contestants: Contestant[] = BACKEND_KINDS.map(jsContestant);
     if (anchor !== null) contestants.push(nativeContestant(anchor, "noop"), nativeContestant(anchor, "paged"));
-    const rows: (string | number)[][] = [];
+    const rows: ReplayBenchRow[] = [];
+    const tableRows: (string | number)[][] = [];
     for (const source of traces) {
       const trace = join(folder, `${source.name}.trace`);
       if (!existsSync(trace) || statSync(trace).size === 0) {
-        process.stdout.write(`making the ${source.name} trace...\n`);
+        report.write(`making the ${source.name} trace...\n`);
         source.make(trace);
       }
       const sizeMiB = statSync(trace).size / (1 << 20);
-      process.stdout.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
+      report.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
       const samples = new Map<string, Measurement[]>(contestants.map((contestant) => [contestant.name, []]));
       for (let round = 0; round <= options.rounds; round++) {
         // Every other round in reverse, so a contestant is not always the one after another.
@@ -124,21 +150,28 @@ export function runReplayBench(options: ReplayBenchOptions): void {
       const hasNative = samples.has("native paged");
       for (const contestant of contestants) {
         const ms = median(milliseconds(contestant.name));
-        rows.push([
-          source.name,
-          contestant.name,
-          Math.round(ms),
-          ops / ms / 1e3,
-          contestant.name.startsWith("native") ? "-" : formatRoundRatios(roundRatios(milliseconds(contestant.name), milliseconds("noop"))),
-          hasNative ? formatRoundRatios(roundRatios(milliseconds("native paged"), milliseconds(contestant.name))) : "-",
-        ]);
+        const overNoop = contestant.name.startsWith("native") ? null : roundRatios(milliseconds(contestant.name), milliseconds("noop"));
+        const overNative = hasNative ? roundRatios(milliseconds("native paged"), milliseconds(contestant.name)) : null;
+        const shown = (ratios: number[] | null): string => (ratios === null ? "-" : formatRoundRatios(ratios));
+        tableRows.push([source.name, contestant.name, Math.round(ms), ops / ms / 1e3, shown(overNoop), shown(overNative)]);
+        rows.push({
+          trace: source.name,
+          replayer: contestant.name,
+          ops,
+          medianMs: ms,
+          mopsPerSec: ops / ms / 1e3,
+          timeOverNoop: ratioFigures(overNoop),
+          throughputOverNativePaged: ratioFigures(overNative),
+        });
       }
     }
-    process.stdout.write(
+    report.write(
       "\n" +
-        renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], rows) +
+        renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], tableRows) +
         "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio, their range in brackets)\n",
     );
+    if (options.json !== undefined) writeJsonDocument(options.json, { rounds: options.rounds, rows });
+    return rows;
   } finally {
     if (!options.keep && options.folder === undefined) rmSync(folder, { recursive: true, force: true });
   }
@@ -158,7 +191,7 @@ function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[
   }
   const fibImac = resolve(REPO_ROOT, "../shared/guests/fib-imac");
   if (existsSync(fibImac)) sources.push({ name: "fib-imac-recorded", make: (path) => record(fibImac, path) });
-  else process.stdout.write(`fib-imac trace skipped: ${fibImac} not found\n`);
+  else report.write(`fib-imac trace skipped: ${fibImac} not found\n`);
   const vm = join(REPO_ROOT, "guests/build/vm.elf");
   if (options.vmIterations > 0 && existsSync(vm)) {
     sources.push({
@@ -169,7 +202,7 @@ function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[
         record(vm, path, readFileSync(stdin));
       },
     });
-  } else if (options.vmIterations > 0) process.stdout.write("vm trace skipped: run bash scripts/setup-guests.sh\n");
+  } else if (options.vmIterations > 0) report.write("vm trace skipped: run bash scripts/setup-guests.sh\n");
   return sources;
 }
 
@@ -178,40 +211,18 @@ function record(guest: string, path: string, stdin?: Uint8Array): void {
   if (result.exitCode !== 0) throw new Error(`${guest} exited with ${result.exitCode} while recording`);
 }
 
-function parseArgs(argv: string[]): ReplayBenchOptions {
-  const options: ReplayBenchOptions = {
-    fibOps: FIB_REFERENCE_OPS,
-    execblockOps: EXECBLOCK_DEFAULT_OPS,
-    vmIterations: 130_000,
-    rounds: 5,
-    keep: false,
-  };
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index];
-    const value = (): string => {
-      const next = argv[++index];
-      if (next === undefined) throw new BenchOptionError(`${flag} needs a value`);
-      return next;
-    };
-    const count = (): number => positiveInteger(flag.slice(2), value(), 0);
-    // A trace's size may be 0: that trace is left out.
-    const size = (): number => nonNegativeInteger(flag.slice(2), value(), 0);
-    if (flag === "--quick") {
-      options.fibOps = 10_000_000;
-      options.execblockOps = 10_000_000;
-      options.vmIterations = 2_000;
-      options.rounds = 1;
-    } else if (flag === "--fib-ops") options.fibOps = size();
-    else if (flag === "--execblock-ops") options.execblockOps = size();
-    else if (flag === "--vm-iterations") options.vmIterations = size();
-    else if (flag === "--rounds") options.rounds = count();
-    else if (flag === "--dir") options.folder = value();
-    else if (flag === "--keep") options.keep = true;
-    else throw new BenchOptionError(`unknown option ${flag} (known: --quick, --fib-ops N, --execblock-ops N, --vm-iterations N, --rounds N, --dir DIR, --keep)`);
-  }
-  return options;
-}
+const command = benchCommand("replay", "trace replay on noop, map and paged, and on the native reference replayer where rustc builds it")
+  .addOption(quickOption())
+  .addOption(nonNegativeIntegerOption("fib-ops", "ops of the Fib-shaped trace; 0 leaves it out", { normal: FIB_REFERENCE_OPS, quick: 10_000_000 }))
+  .addOption(nonNegativeIntegerOption("execblock-ops", "ops of the ExecBlock-shaped trace; 0 leaves it out", { normal: EXECBLOCK_DEFAULT_OPS, quick: 10_000_000 }))
+  .addOption(nonNegativeIntegerOption("vm-iterations", "iterations of the vm guest for its recorded trace (about 7,200 ops each); 0 leaves it out", { normal: 130_000, quick: 2_000 }))
+  .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 5, quick: 1 }))
+  .option("--dir <dir>", "keep the traces in DIR (and reuse those already there) (default: a temporary folder)")
+  .option("--keep", "keep the temporary folder")
+  .addOption(jsonOption());
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain("replay", () => runReplayBench(parseArgs(process.argv.slice(2))));
+  await runBenchMain(command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean }) =>
+    runReplayBench({ ...options, folder: options.dir, keep: options.keep === true }),
+  );
 }
