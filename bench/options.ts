@@ -1,15 +1,15 @@
 /** Command-line parts shared by the benchmarks: each is `memspace bench NAME`, a commander Command of its own. */
 import { Command, CommanderError, Option } from "commander";
-import { writeFileAtomic } from "../src/util/output-file.js";
+import { JSON_TO_STDOUT as STDOUT_PATH, writeJsonReport } from "../src/cli/report.js";
+import { EXIT_USAGE } from "../src/cli/exit-codes.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../src/util/parse-number.js";
 
 /** A bad command-line option: the benchmark says what is wrong in one line and exits with status 2. */
 export class BenchOptionError extends Error {}
 
 /** The exit status of a benchmark given a bad option or value. */
-export const BAD_OPTION_EXIT_STATUS = 2;
-/** `--json -`: the JSON document goes to standard output. */
-export const STDOUT_PATH = "-";
+export const BAD_OPTION_EXIT_STATUS = EXIT_USAGE;
+export { STDOUT_PATH };
 const COMMAND_PREFIX = "memspace bench ";
 
 /**
@@ -26,13 +26,8 @@ export const report = {
 
 /** Writes a benchmark's figures as one JSON document to `path`, atomically, or to standard output for `-`. */
 export function writeJsonDocument(path: string, document: unknown): void {
-  const text = JSON.stringify(document, null, 2) + "\n";
-  if (path === STDOUT_PATH) {
-    process.stdout.write(text);
-    return;
-  }
-  writeFileAtomic(path, text);
-  report.write(`wrote ${path}\n`);
+  writeJsonReport(path, document);
+  if (path !== STDOUT_PATH) report.write(`wrote ${path}\n`);
 }
 
 /** `memspace bench NAME`: a Command whose errors come back to runBenchMain instead of exiting. */
