@@ -3,11 +3,24 @@
  * per workload and allocator, as one SVG (vega-lite compiled to vega, rendered headless).
  */
 import { writeFileSync } from "node:fs";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
 import type { AllocBenchRecord } from "./alloc.js";
+import { importOptional } from "./optional-package.js";
 
-export async function writeAllocChart(records: AllocBenchRecord[], path: string): Promise<void> {
+/** vega and vega-lite: devDependencies, so an installed memspace draws no chart until they are installed. */
+export interface ChartPackages {
+  vega: typeof Vega;
+  vegaLite: typeof VegaLite;
+}
+
+/** What the chart needs, or null when either package is not installed. */
+export async function loadChartPackages(): Promise<ChartPackages | null> {
+  const [vega, vegaLite] = await Promise.all([importOptional<typeof Vega>("vega"), importOptional<typeof VegaLite>("vega-lite")]);
+  return vega === null || vegaLite === null ? null : { vega, vegaLite };
+}
+
+export async function writeAllocChart({ vega, vegaLite }: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
   const values = records
     .filter((r) => r.failure === undefined && r.opsPerSec > 0)
     .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, footprintPerLive: r.peakFootprintBytes === null ? null : r.peakFootprintBytes / r.peakLiveBytes }));
@@ -22,12 +35,12 @@ export async function writeAllocChart(records: AllocBenchRecord[], path: string)
       color: { field: "allocator", type: "nominal" as const },
     },
   });
-  const spec: TopLevelSpec = {
+  const spec: VegaLite.TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: "memspace bench alloc",
     data: { values },
     vconcat: [bars("opsPerSec", "ops/s (log)", true), bars("footprintPerLive", "peak footprint / peak live", false)],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
   writeFileSync(path, await view.toSVG());
 }

@@ -27,18 +27,17 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { MemPool } from "@thi.ng/malloc";
+import type * as ThingMalloc from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
-import { knownNames, positiveInteger, positiveNumber, runBenchMain } from "./options.js";
+import { benchCommand, BenchOptionError, jsonOption, namesOption, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, report, runBenchMain, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
 import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
-import { writeAllocChart } from "./alloc-chart.js";
+import { loadChartPackages, writeAllocChart, type ChartPackages } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
 import { OutputFile } from "../src/util/output-file.js";
-import { benchCommand, BenchOptionError, jsonOption, namesOption, positiveIntegerOption, quickOption, report, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
+import { importOptional } from "./optional-package.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const DRIVER_SOURCE = resolve(HERE, "../../../bench/native/alloc-driver.c");
@@ -56,7 +55,10 @@ const NATIVE: Array<{ name: string; preload: string | null }> = [
  */
 const JS_LOOP = "loop-js";
 const C_LOOP = "loop-c";
-const JS_ALLOCATORS = ["memspace", "thi.ng", JS_LOOP] as const;
+const THING = "thi.ng";
+/** THING's package: a devDependency, so an installed memspace runs without it unless it is installed. */
+const THING_PACKAGE = "@thi.ng/malloc";
+const JS_ALLOCATORS = ["memspace", THING, JS_LOOP] as const;
 /** The block the loops' do-nothing allocators hand out: past the null address, 8-aligned. */
 const LOOP_BLOCK_ADDRESS = 64;
 /**
@@ -106,7 +108,14 @@ interface JsAllocator {
   sampleFootprint(): number;
 }
 
-function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boolean): JsAllocator {
+type ThingMallocModule = typeof ThingMalloc;
+
+function loadThingMalloc(): Promise<ThingMallocModule | null> {
+  return importOptional<ThingMallocModule>(THING_PACKAGE);
+}
+
+/** `thingMalloc`: THING_PACKAGE, loaded by the caller (needed for THING only). */
+function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boolean, thingMalloc: ThingMallocModule | null): JsAllocator {
   if (name === "memspace") {
     const buffer = new ArrayBuffer(HEAP_BYTES);
     const heap = new Heap(buffer, { blockCache });
@@ -129,9 +138,10 @@ function createJsAllocator(name: (typeof JS_ALLOCATORS)[number], blockCache: boo
       sampleFootprint: () => 0,
     };
   }
+  if (thingMalloc === null) throw new Error(`${THING_PACKAGE} is not installed`);
   // Footprint: MemPool's "top" (its bump pointer: memory beyond it was never used),
   // sampled by footprintPass.
-  const pool = new MemPool({ size: HEAP_BYTES });
+  const pool = new thingMalloc.MemPool({ size: HEAP_BYTES });
   return {
     bytes: new Uint8Array(pool.buf),
     malloc: (size) => pool.malloc(size),
@@ -227,16 +237,17 @@ interface ChildJob {
 }
 
 /** Child mode: one allocator on one workload, printed as JSON. */
-function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, blockCache, slowBudgetSeconds }: ChildJob): void {
+async function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, blockCache, slowBudgetSeconds }: ChildJob): Promise<void> {
+  const thingMalloc = allocatorName === THING ? await loadThingMalloc() : null;
   const sequence = buildWorkload(workload, scale, liveSlots);
   const rates: number[] = [];
   // One allocator for every run, as the C driver has one malloc: each sequence ends with
   // everything freed, so a run after the first starts on a warm, empty heap (its pages
   // already faulted in), and the replay's call targets stay the same (new closures per run
   // deoptimised it each time).
-  const allocator = createJsAllocator(allocatorName, blockCache);
+  const allocator = createJsAllocator(allocatorName, blockCache, thingMalloc);
   const memory = loopMemory(sequence.ops, new Int32Array(sequence.slots), allocator.bytes);
-  if (allocatorName === "thi.ng") {
+  if (allocatorName === THING) {
     // One timed run, no warm-up, within a time budget: its ratio is not in doubt.
     const sample = budgetedRun(allocator, sequence, memory, slowBudgetSeconds * 1000);
     if (sample.completedOps !== undefined || sample.failure !== undefined) {
@@ -265,7 +276,7 @@ function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, bl
   // after (groups of) ops, which the timed runs must not pay for, and the buffer's resident
   // bytes at the end (where the kernel can tell; else the allocator's own count stands in).
   const watch = watchNewBuffer(HEAP_BYTES);
-  const accounted = Math.max(footprintPass(createJsAllocator(allocatorName, blockCache), sequence), 0);
+  const accounted = Math.max(footprintPass(createJsAllocator(allocatorName, blockCache, thingMalloc), sequence), 0);
   const sample: Sample = { opsPerSec: Math.round(median(rates)), peakFootprintBytes: watch.measure() ?? accounted, accountedFootprintBytes: accounted };
   process.stdout.write(JSON.stringify(sample) + "\n");
 }
@@ -357,7 +368,29 @@ export interface AllocBenchOptions {
   chart?: string;
 }
 
+/**
+ * The JS allocators to run: THING only where its package is installed (else a line says so;
+ * asked for by name, it is an error).
+ */
+async function availableJsAllocators(chosen: (name: string) => boolean, named: boolean): Promise<Array<(typeof JS_ALLOCATORS)[number]>> {
+  const thingMissing = chosen(THING) && (await loadThingMalloc()) === null;
+  if (thingMissing) {
+    if (named) throw new BenchOptionError(`${THING_PACKAGE} is not installed; install it to include ${THING}, or leave ${THING} out of --allocators`);
+    report.write(`bench alloc: ${THING_PACKAGE} is not installed; install it to include ${THING}, or pass --allocators ${ALLOCATORS.filter((name) => name !== THING).join(",")} to leave it out\n`);
+  }
+  return JS_ALLOCATORS.filter((name) => chosen(name) && !(name === THING && thingMissing));
+}
+
 export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBenchRecord[]> {
+  const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
+  const jsAllocators = await availableJsAllocators(chosen, options.allocators !== undefined);
+  const chart = options.chart ?? (options.json === undefined || options.json === STDOUT_PATH ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
+  // Checked before the runs, so that a chart asked for cannot fail after minutes of them.
+  const chartPackages = chart === undefined ? null : await loadChartPackages();
+  if (chart !== undefined && chartPackages === null) {
+    if (options.chart !== undefined) throw new BenchOptionError("--chart needs vega and vega-lite, which are not installed");
+    report.write(`bench alloc: no chart (${chart}): it needs vega and vega-lite, which are not installed\n`);
+  }
   const folder = mkdtempSync(join(tmpdir(), "memspace-alloc-"));
   const records: AllocBenchRecord[] = [];
   // memspace's ops/s over each allocator's, per workload: taken within each round (the two
@@ -366,7 +399,6 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const ratios = new Map<string, number[]>();
   try {
     const binaries = buildDriver(folder);
-    const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
     const natives = NATIVE.filter((native) => {
       if (!chosen(native.name)) return false;
       if (native.preload === null || existsSync(native.preload)) return true;
@@ -387,8 +419,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
       const drive = (binary: string, env: NodeJS.ProcessEnv): Sample =>
         JSON.parse(execFileSync(binary, [opsFile, String(sequence.slots), String(options.runs)], { encoding: "utf8", env }).trim()) as Sample;
       for (let round = 0; round < options.rounds; round++) {
-        for (const allocator of JS_ALLOCATORS.filter(chosen)) {
-          if (allocator !== "thi.ng" || round === 0) add(allocator, measureJs(workload, allocator, options));
+        for (const allocator of jsAllocators) {
+          if (allocator !== THING || round === 0) add(allocator, measureJs(workload, allocator, options));
         }
         if (binaries === null) continue;
         for (const native of natives) {
@@ -431,9 +463,8 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   report.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
   report.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
   if (options.json !== undefined) writeJsonDocument(options.json, records);
-  const chart = options.chart ?? (options.json === undefined || options.json === STDOUT_PATH ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
-  if (chart !== undefined) {
-    await writeChartAtomic(records, chart);
+  if (chart !== undefined && chartPackages !== null) {
+    await writeChartAtomic(chartPackages, records, chart);
     report.write(`wrote ${chart}\n`);
   }
   return records;
@@ -443,10 +474,10 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
  * The chart, written as every output is (OutputFile): writeAllocChart writes the temporary
  * file beside `path`, which replaces `path` only once the whole SVG is there.
  */
-async function writeChartAtomic(records: AllocBenchRecord[], path: string): Promise<void> {
+async function writeChartAtomic(packages: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
   const output = OutputFile.create(path);
   try {
-    await writeAllocChart(records, output.temporaryPath);
+    await writeAllocChart(packages, records, output.temporaryPath);
     output.commit();
   } catch (error) {
     output.discard();
@@ -479,7 +510,7 @@ interface AllocCommandOptions extends Omit<AllocBenchOptions, "liveSlots" | "slo
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   if (process.argv[2] === "--one") {
-    runOne(JSON.parse(process.argv[3]) as ChildJob);
+    await runOne(JSON.parse(process.argv[3]) as ChildJob);
   } else {
     await runBenchMain(command, (options: AllocCommandOptions) =>
       runAllocBench({
