@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Assembler, buildElf, iType, jType, Reg } from "../src/guest/assembler.js";
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { withTempDir } from "./helpers.js";
 
@@ -131,6 +132,92 @@ describe("memspace's command line", () => {
       const imported = JSON.parse(lackey.stdout) as { ops: number; instructionFetches: number; modifies: number };
       assert.deepEqual([imported.instructionFetches, imported.modifies], [1, 1]);
       assert.ok(imported.ops > 0);
+    });
+  });
+});
+
+describe("memspace run's exit status", () => {
+  const exitWith = (code: number): Uint8Array => buildElf(new Assembler().li(Reg.a0, code).li(Reg.a7, 93).ecall().code());
+  const spin = (): Uint8Array => buildElf(new Assembler().emit(jType(0, 0)).code());
+  /** Calls system call 4000 (unknown), then exits with its result's low byte. */
+  const unknownSyscall = (): Uint8Array => buildElf(new Assembler().li(Reg.a7, 4000).ecall().li(Reg.a7, 93).ecall().code());
+  /** `csrr a0, mstatus`: a machine-mode CSR, an illegal instruction for a user program. */
+  const illegal = (): Uint8Array => buildElf(new Assembler().emit(iType(0x300, 0, 2, Reg.a0, 0x73)).code());
+
+  it("is the guest's own status when it exits", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "exit3.elf");
+      writeFileSync(guest, exitWith(3));
+      const run = memspace(["run", guest]);
+      assert.equal(run.status, 3, run.stderr);
+      assert.equal(run.stderr, "");
+    });
+  });
+
+  it("is 125, or --error-exitcode, when the emulator cannot go on; the reason names the guest and pc", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "illegal.elf");
+      writeFileSync(guest, illegal());
+      const run = memspace(["run", guest]);
+      assert.equal(run.status, 125);
+      assert.match(run.stderr, /illegal\.elf: illegal instruction.*CSR 0x300.*pc 0x0000000000010078/);
+      assert.equal(memspace(["run", guest, "--error-exitcode", "99"]).status, 99);
+      const notElf = join(folder, "notes.txt");
+      writeFileSync(notElf, "not an ELF file at all, just some words");
+      const bad = memspace(["run", notElf]);
+      assert.equal(bad.status, 125);
+      assert.match(bad.stderr, /notes\.txt/);
+    });
+  });
+
+  it("is 124 when --max-instructions or --timeout stops the guest", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "spin.elf");
+      writeFileSync(guest, spin());
+      const limited = memspace(["run", guest, "--max-instructions", "1_000"]);
+      assert.equal(limited.status, 124);
+      assert.match(limited.stderr, /stopped by --max-instructions 1000 after 1,000 instructions/);
+      const started = Date.now();
+      const timed = memspace(["run", guest, "--timeout", "0.3"]);
+      assert.equal(timed.status, 124);
+      assert.match(timed.stderr, /stopped by --timeout 0\.3 s/);
+      assert.ok(Date.now() - started < 10_000, "the timeout stops the guest promptly");
+    });
+  });
+
+  it("an unknown system call returns -ENOSYS; --verbose names it once; --strict-syscalls stops the guest", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "probe.elf");
+      writeFileSync(guest, unknownSyscall());
+      const run = memspace(["run", guest]);
+      assert.equal(run.status, (-38 & 0xff), "the guest saw -ENOSYS and exited with it");
+      assert.equal(run.stderr, "");
+      const verbose = memspace(["run", guest, "--verbose"]);
+      assert.equal(verbose.status, -38 & 0xff);
+      assert.match(verbose.stderr, /^memspace: .*probe\.elf: unknown system call 4000, returned -ENOSYS\n$/);
+      const strict = memspace(["run", guest, "--strict-syscalls"]);
+      assert.equal(strict.status, 125);
+      assert.match(strict.stderr, /system call 4000/);
+    });
+  });
+
+  it("--json FILE holds the run's figures; a failed run leaves no trace file", () => {
+    withTempDir((folder) => {
+      const guest = join(folder, "exit7.elf");
+      writeFileSync(guest, exitWith(7));
+      const json = join(folder, "run.json");
+      const trace = join(folder, "run.trace");
+      const run = memspace(["run", guest, "--json", json, "--trace", trace]);
+      assert.equal(run.status, 7, run.stderr);
+      const figures = JSON.parse(readFileSync(json, "utf8")) as { stopReason: string; exitCode: number; instructions: number; trace: { ops: number } };
+      assert.deepEqual([figures.stopReason, figures.exitCode, figures.instructions], ["exit", 7, 3]);
+      assert.equal(figures.trace.ops, 6, "three 32-bit instructions, fetched as two parcels each");
+      assert.equal(memspace(["run", guest, "--json", "-"]).status, 2);
+      const illegalGuest = join(folder, "illegal.elf");
+      writeFileSync(illegalGuest, illegal());
+      const failedTrace = join(folder, "failed.trace");
+      assert.equal(memspace(["run", illegalGuest, "--trace", failedTrace]).status, 125);
+      assert.equal(existsSync(failedTrace), false);
     });
   });
 });

@@ -48,6 +48,16 @@ describe("compiled guests match their native builds", { skip }, () => {
     if (expected !== undefined) assert.equal(result.output, expected);
   });
 
+  it("hash and vm run in a strict space: their bare-metal heap and stack RAM is mapped", () => {
+    const stdin = new TextEncoder().encode("20\n");
+    for (const name of ["hash", "vm"]) {
+      let output = "";
+      const result = runGuest(`${BUILD}${name}.elf`, { strict: true, stdin, write: (_fd, bytes) => (output += Buffer.from(bytes).toString("utf8")) });
+      assert.equal(result.exitCode, 0, name);
+      if (name === "vm") assert.match(output, /^vm: 20 iterations/, "read(2) into the stack succeeds");
+    }
+  });
+
   it("Lua 5.4 (Debian's source) runs a script", () => {
     const script = readFileSync(`${FIXTURES}small.lua`);
     const result = emulated("lua", script);

@@ -1,5 +1,6 @@
 import { pageNumberOfHalves } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
+import { MemoryFault } from "../space/protection.js";
 import { decode, type Decoded } from "./decoder.js";
 import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
 import { Amo, Op, Packed } from "./ops.js";
@@ -9,16 +10,20 @@ export class GuestError extends Error {
   constructor(
     message: string,
     readonly pc: bigint,
+    options?: ErrorOptions,
   ) {
-    super(`${message} (pc 0x${pc.toString(16).padStart(16, "0")})`);
+    super(`${message} (pc 0x${pc.toString(16).padStart(16, "0")})`, options);
     this.name = "GuestError";
   }
 }
 
-/** What an `ecall` does: returns true when the guest has exited. */
+/** What an `ecall` does: returns true when the run must stop (the guest exited, or its time is up). */
 export interface SyscallHandler {
   handle(hart: Hart): boolean;
 }
+
+/** Why a run ended: the guest exited, or one of the run's limits stopped it. */
+export type StopReason = "exit" | "instruction-limit" | "timeout";
 
 /**
  * The decode cache's geometry, as a const enum: TypeScript inlines the members, where a
@@ -35,11 +40,13 @@ const enum DecodeCache {
   NeverFetched = 0x10000,
 }
 /**
- * Instructions per call of the interpreter loop. Re-entering it every million instructions
- * lets TurboFan compile it as a whole function rather than only on-stack-replace the one
- * long-running loop: fib-imac went from a median of about 37 to 44 MIPS here (noisy: 35-78).
+ * Instructions per call of the interpreter loop. Re-entering it often lets TurboFan compile
+ * it as a whole function rather than only on-stack-replace the one long-running loop:
+ * fib-imac went from a median of about 37 to 44 MIPS here (noisy: 35-78) with 2^20. The run's
+ * deadline is checked between slices: 2^18 is about 60 ms at the 4-5 MIPS of a traced run
+ * (25 ms with 2^20 untraced, but 230 ms traced), with no speed change measurable against 2^20.
  */
-const RUN_SLICE = 1 << 20;
+const RUN_SLICE = 1 << 18;
 /**
  * The first call's slice: short, so the interpreter runs the code after the loop (the count
  * flush) before TurboFan compiles. Without it (--trace-opt, --trace-deopt) the loop was
@@ -47,6 +54,7 @@ const RUN_SLICE = 1 << 20;
  * at the end of every slice (no speed change measurable on fib-imac either way).
  */
 const WARM_UP_SLICE = 1 << 10;
+/** The user-mode counters, the only CSRs this hart has (read-only; there is no F extension). */
 const CSR_CYCLE = 0xc00;
 const CSR_TIME = 0xc01;
 const CSR_INSTRET = 0xc02;
@@ -88,7 +96,9 @@ export class Hart {
   private reservationLo = 0;
   private reservationHi = 0;
   private reservationValid = false;
-  private readonly csrs = new Map<number, bigint>();
+  /** The current run's wall-clock deadline (performance.now() milliseconds). */
+  private deadlineMs = Number.POSITIVE_INFINITY;
+  private timedOut = false;
   private readonly decodedPages = new Map<number, Int32Array>();
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
 
@@ -118,12 +128,18 @@ export class Hart {
     this.regs[2 * index + 1] = Number(bits >> 32n) | 0;
   }
 
-  /** Runs until the guest exits (returns its exit code) or `maxInstructions` have run (null). */
-  run(maxInstructions = Number.POSITIVE_INFINITY): number | null {
+  /**
+   * Runs until the guest exits, `maxInstructions` have run, or `timeoutMs` of wall-clock time
+   * have passed; returns which. The deadline is checked between slices of the interpreter
+   * loop (and by the system call handler through `deadlinePassed`), never per instruction.
+   */
+  run(maxInstructions = Number.POSITIVE_INFINITY, timeoutMs = Number.POSITIVE_INFINITY): StopReason {
+    this.deadlineMs = performance.now() + timeoutMs;
+    this.timedOut = false;
     try {
       let left = maxInstructions;
       let sliceLimit = WARM_UP_SLICE;
-      while (left > 0 && this.exitCode === null) {
+      while (left > 0 && this.exitCode === null && !this.deadlinePassed()) {
         const slice = Math.min(left, sliceLimit);
         sliceLimit = RUN_SLICE;
         const done = this.execute(slice);
@@ -131,10 +147,19 @@ export class Hart {
         if (done < slice) break;
       }
     } catch (error) {
-      if (error instanceof GuestError) throw error;
-      throw new GuestError(error instanceof Error ? error.message : String(error), this.pc);
+      // Guest faults get the pc; anything else is an emulator bug and stays what it is.
+      if (error instanceof MemoryFault) throw new GuestError(error.message, this.pc, { cause: error });
+      throw error;
     }
-    return this.exitCode;
+    return this.exitCode !== null ? "exit" : this.timedOut ? "timeout" : "instruction-limit";
+  }
+
+  /** Whether the current run's deadline has passed; once it has, the run ends with "timeout". */
+  deadlinePassed(): boolean {
+    if (this.timedOut) return true;
+    if (this.deadlineMs === Number.POSITIVE_INFINITY || performance.now() < this.deadlineMs) return false;
+    this.timedOut = true;
+    return true;
   }
 
   private decodedPage(pcLo: number, pcHi: number): Int32Array {
@@ -591,23 +616,17 @@ export class Hart {
     this.regs[rd + 1] = result >> 31;
   }
 
+  /** Csrrw, csrrs, csrrc and their immediate forms on the read-only counters; any other CSR is illegal. */
   private csr(op: number, rd: number, rs1: number, csr: number): void {
-    const old = this.readCsr(csr);
-    const immediate = op === Op.Csrrwi || op === Op.Csrrsi || op === Op.Csrrci;
-    const source = immediate ? BigInt(rs1) : this.register(rs1);
-    const writes = op === Op.Csrrw || op === Op.Csrrwi || rs1 !== 0;
-    if (writes) {
-      if (csr >= CSR_CYCLE && csr <= CSR_INSTRET) throw new GuestError(`write to read-only CSR 0x${csr.toString(16)}`, this.pc);
-      const kind = op === Op.Csrrw || op === Op.Csrrwi ? "write" : op === Op.Csrrs || op === Op.Csrrsi ? "set" : "clear";
-      this.csrs.set(csr, kind === "write" ? source : kind === "set" ? old | source : old & ~source);
+    if (csr !== CSR_CYCLE && csr !== CSR_TIME && csr !== CSR_INSTRET) {
+      throw new GuestError(`illegal instruction: CSR 0x${csr.toString(16)} is not implemented (only cycle, time and instret are)`, this.pc);
     }
-    this.setRegister(rd === Packed.DiscardRegister ? 0 : rd, old);
-  }
-
-  private readCsr(csr: number): bigint {
+    // Csrrs/csrrc with rs1 (or the immediate) zero only read; every other form writes.
+    if (op === Op.Csrrw || op === Op.Csrrwi || rs1 !== 0) {
+      throw new GuestError(`illegal instruction: write to read-only CSR 0x${csr.toString(16)}`, this.pc);
+    }
     // Cycle and time count instructions: deterministic, like the rest of a run.
-    if (csr === CSR_CYCLE || csr === CSR_TIME || csr === CSR_INSTRET) return BigInt(this.instructions);
-    return this.csrs.get(csr) ?? 0n;
+    this.setRegister(rd === Packed.DiscardRegister ? 0 : rd, BigInt(this.instructions));
   }
 
   private atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {

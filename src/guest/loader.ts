@@ -23,14 +23,16 @@ export function pageAlignUp(value: bigint): bigint {
   return (value + PAGE - 1n) & ~(PAGE - 1n);
 }
 
-function pageAlignDown(value: bigint): bigint {
+/** The address rounded down to a page boundary. */
+export function pageAlignDown(value: bigint): bigint {
   return value & ~(PAGE - 1n);
 }
 
 /**
  * Loads a static RISC-V ELF into `space`: maps each PT_LOAD segment with its permissions
  * (pages shared by two segments get the union), copies the file bytes (the rest of each
- * segment reads as zero: .bss; bare-metal images also get them at their load address), maps a 1 MiB stack below STACK_TOP and lays out argc, argv,
+ * segment reads as zero: .bss; bare-metal images also get them at their load address, and
+ * their heap and stack RAM mapped), maps a 1 MiB stack below STACK_TOP and lays out argc, argv,
  * envp and auxv on it as Linux does. Nothing here goes through the traced hot path.
  */
 export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string, argv: string[]): LoadedProgram {
@@ -42,6 +44,8 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
     ranges.push({ start: segment.virtualAddress, end: segment.virtualAddress + segment.memoryBytes, protection });
     if (hasLoadCopy(segment)) ranges.push({ start: segment.physicalAddress, end: segment.physicalAddress + BigInt(segment.fileBytes), protection: PROT_READ });
   }
+  // Mapped like the rest of the image, so system calls (and a strict space) see it as the guest's.
+  if (image.bareMetalRam !== undefined) ranges.push({ ...image.bareMetalRam, protection: PROT_READ | PROT_WRITE });
   // Checked before anything is mapped: a corrupt size must be an error, not a huge mapping.
   const imageEnd = ranges.reduce((end, range) => (range.end > end ? range.end : end), 0n);
   if (pageAlignUp(imageEnd) > MMAP_BASE) throw new GuestLoadError(file, `image ends at 0x${imageEnd.toString(16)}, above the mmap area`);

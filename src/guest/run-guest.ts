@@ -6,11 +6,11 @@ import { TeeAccess } from "../space/tee-access.js";
 import { TraceRecorder } from "../trace/recorder.js";
 import { TraceStats, type TraceStatsReport } from "../trace/stats.js";
 import { TraceWriter } from "../trace/writer.js";
-import { Hart } from "./hart.js";
+import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
-import { LinuxSyscalls, type GuestIo } from "./syscalls.js";
+import { LinuxSyscalls, type GuestIo, type SyscallOptions } from "./syscalls.js";
 
-export interface RunGuestOptions {
+export interface RunGuestOptions extends SyscallOptions {
   backend?: BackendKind;
   /** argv[1..]; argv[0] is the file's name. */
   args?: string[];
@@ -21,17 +21,27 @@ export interface RunGuestOptions {
   tracePath?: string;
   /** Gather trace statistics of the memory traffic while running. */
   collectStats?: boolean;
+  /** Stop after this many instructions (stopReason "instruction-limit"). */
   maxInstructions?: number;
   /**
+   * Stop after this much wall-clock time (stopReason "timeout"), also inside a long system
+   * call; noticed within a slice of the interpreter loop (tens of milliseconds).
+   */
+  timeoutMs?: number;
+  /**
    * A strict AddressSpace: an access outside the guest's mappings (image segments with their
-   * permissions, stack, brk heap, mmaps), or against their permissions, stops the run with a
+   * permissions, a bare-metal image's heap and stack RAM, stack, brk heap, mmaps), or against their permissions, stops the run with a
    * fault naming the address, width, kind and pc. Off by default (a flat space, as recorded).
    */
   strict?: boolean;
 }
 
 export interface RunGuestResult {
-  /** The guest's exit code, or null if it hit maxInstructions first. */
+  /** Why the run ended. */
+  stopReason: StopReason;
+  /** Where the guest stopped: after its exit call, or at the instruction that was next when a limit stopped it. */
+  pc: bigint;
+  /** The guest's exit code; null unless stopReason is "exit". */
   exitCode: number | null;
   instructions: number;
   milliseconds: number;
@@ -57,12 +67,14 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   if (stats) memory = new TeeAccess(memory, stats);
   const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath, { inputPaths: [file] }) : undefined;
   if (writer) memory = new TraceRecorder(memory, writer);
-  const hart = new Hart(memory, new LinuxSyscalls(space, program.breakStart, io));
+  const syscalls = new LinuxSyscalls(space, program.breakStart, io, { strictSyscalls: options.strictSyscalls, onUnknownSyscall: options.onUnknownSyscall });
+  const hart = new Hart(memory, syscalls);
   hart.pc = program.entry;
   hart.setRegister(2, program.stackPointer);
   const started = performance.now();
+  let stopReason: StopReason;
   try {
-    hart.run(options.maxInstructions);
+    stopReason = hart.run(options.maxInstructions, options.timeoutMs);
   } catch (error) {
     // A run that failed leaves no trace behind (a partial one would pass for a whole run).
     writer?.discard();
@@ -70,7 +82,9 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   }
   writer?.close();
   return {
+    stopReason,
     exitCode: hart.exitCode,
+    pc: hart.pc,
     instructions: hart.instructions,
     milliseconds: performance.now() - started,
     traceOps: writer?.opsWritten,
