@@ -1,7 +1,7 @@
 import { accessRunsPastTop, TWO_POW_32 } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { headerProblem, TraceFormat, TraceFormatError } from "./format.js";
-import { streamTrace, type StreamOptions } from "./reader.js";
+import { inputName, streamTrace, type StreamOptions } from "./reader.js";
 
 
 /** Record heads as one little-endian u16: op in the low byte, width in the high byte. */
@@ -188,9 +188,9 @@ function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, star
   return at;
 }
 
-/** Replays a trace file onto `sink`, streaming in bounded memory. */
+/** Replays a trace file (`-`: standard input) onto `sink`, streaming in bounded memory. */
 export function replayFile(path: string, sink: MemoryAccess, options: StreamOptions = {}): ReplayResult {
-  const tally = new ReplayTally(path);
+  const tally = new ReplayTally(inputName(path));
   const started = performance.now();
   const bytes = streamTrace(
     path,
