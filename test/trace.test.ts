@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { AddressSpace } from "../src/space/address-space.js";
+import type { MemoryAccess } from "../src/space/backend.js";
+import { createBackend } from "../src/space/create-backend.js";
 import { NoopBackend } from "../src/space/noop-backend.js";
 import { TraceFormatError } from "../src/trace/format.js";
 import { generateTrace } from "../src/trace/generators.js";
@@ -13,13 +15,17 @@ import { TraceStats } from "../src/trace/stats.js";
 import { TraceWriter } from "../src/trace/writer.js";
 import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "./helpers.js";
 
+/** Any valid op: its last byte at or below 2^64 - 1. */
 const opArb: fc.Arbitrary<TestOp> = fc
-  .record({
-    write: fc.boolean(),
-    width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const),
-    address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-    value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-  })
+  .constantFrom(1 as const, 2 as const, 4 as const, 8 as const)
+  .chain((width) =>
+    fc.record({
+      write: fc.boolean(),
+      width: fc.constant(width),
+      address: fc.bigInt({ min: 0n, max: (1n << 64n) - BigInt(width) }),
+      value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    }),
+  )
   .map((op) => ({ ...op, value: op.write ? BigInt.asUintN(8 * op.width, op.value) : 0n }));
 
 function writeOps(path: string, ops: TestOp[], bufferBytes?: number): void {
@@ -214,6 +220,43 @@ describe("replay", () => {
       }
       assert.equal(checksums[0], BigInt.asUintN(64, sum));
       assert.ok(sum > 0n, "the trace reads back written values");
+    });
+  });
+
+  it("an access past 2^64 - 1 is the same TraceFormatError, naming file and offset, on every sink", () => {
+    const header = (op: number, width: number, address: bigint): number[] => [op, width, ...new Uint8Array(new BigUint64Array([address]).buffer)];
+    const read2 = header(2, 2, 0x1000n);
+    const slices = new Array(5000).fill(read2).flat(); // 50,000 bytes: more than a replay slice
+    const top = (1n << 64n) - 1n;
+    const cases: [string, number[], number][] = [
+      // The second of two 2-byte reads: the kernel's unrolled path.
+      ["2-byte read at the last byte", [...read2, ...header(2, 2, top)], 10],
+      ["4-byte read", [...header(2, 4, 0x2000n), ...header(2, 4, top - 2n)], 10],
+      ["8-byte write", [...header(1, 1, 0x3000n), 9, ...header(1, 8, top - 3n), 1, 2, 3, 4, 5, 6, 7, 8], 11],
+      ["8-byte read past the first slice", [...slices, ...header(2, 8, top - 6n)], slices.length],
+      ["write cut off by the end of the file", [...read2, ...header(1, 2, top), 1], 10],
+    ];
+    const sinks = (): [string, MemoryAccess][] => [
+      ["noop", createBackend("noop")],
+      ["map", createBackend("map")],
+      ["paged", createBackend("paged")],
+      ["stats", new TraceStats()],
+    ];
+    withTempDir((folder) => {
+      const path = join(folder, "top.trace");
+      for (const [name, bytes, offset] of cases) {
+        writeFileSync(path, Uint8Array.from(bytes));
+        const messages = sinks().map(([sinkName, sink]) => {
+          const error = errorOf(() => replayFile(path, sink));
+          assert.deepEqual([error.file, error.byteOffset], [path, offset], `${name} on ${sinkName}`);
+          return error.message;
+        });
+        assert.match(messages[0], /^.*: byte offset \d+: \d-byte access at 0x[0-9a-f]{16} runs past the top of the 64-bit space$/, name);
+        assert.deepEqual(messages, new Array(messages.length).fill(messages[0]), name);
+      }
+      // Accesses that end on the last byte are valid everywhere.
+      writeFileSync(path, Uint8Array.from([...header(2, 8, top - 7n), ...header(2, 2, top - 1n), ...header(2, 2, top - 1n), ...header(1, 1, top), 5]));
+      for (const [sinkName, sink] of sinks()) assert.equal(replayFile(path, sink).ops, 4, sinkName);
     });
   });
 

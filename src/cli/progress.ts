@@ -7,34 +7,36 @@ function loadCliProgress(): typeof import("cli-progress") {
 
 /** A progress callback `(done, total)`; draws a bar on stderr only when it is a terminal. */
 export interface Progress {
+  /** `total` 0 means unknown (a pipe): then only the amount done is shown. */
   update(done: number, total: number): void;
   stop(): void;
 }
 
 export function startProgress(label: string, unit: "bytes" | "ops" | "kills"): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
-  const cliProgress = loadCliProgress();
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === "bytes" ? "MiB" : unit === "ops" ? "Mops" : unit} | eta {eta}s`,
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const unitName = unit === "bytes" ? "MiB" : unit === "ops" ? "Mops" : unit;
   const scale = unit === "bytes" ? 1 / (1 << 20) : unit === "ops" ? 1e-6 : 1;
-  let started = false;
+  // Made at the first update, which says whether the total is known.
+  let bar: import("cli-progress").SingleBar | undefined;
   return {
     update(done: number, total: number) {
       const value = Math.round(done * scale);
-      if (!started) {
+      if (bar === undefined) {
+        const cliProgress = loadCliProgress();
+        bar = new cliProgress.SingleBar(
+          {
+            format: total === 0 ? `${label} {value} ${unitName}` : `${label} [{bar}] {percentage}% | {value}/{total} ${unitName} | eta {eta}s`,
+            stream: process.stderr,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(Math.max(1, Math.round(total * scale)), value);
-        started = true;
       } else bar.update(value);
     },
     stop() {
-      if (started) bar.stop();
+      bar?.stop();
     },
   };
 }

@@ -76,11 +76,17 @@ export function pageNumberOfHalves(lo: number, hi: number): number {
   return (hi >>> 0) * PAGES_PER_HIGH_UNIT + (lo >>> PAGE_SHIFT);
 }
 
+/** True if a `widthBytes` access at `(lo, hi)` (u32 or int32 halves) ends above 2^64 - 1. */
+export function accessRunsPastTop(lo: number, hi: number, widthBytes: number): boolean {
+  return hi >>> 0 === 0xffffffff && (lo >>> 0) > TWO_POW_32 - widthBytes;
+}
+
+/** The problem with an access that `accessRunsPastTop`, in words. */
+export function pastTopProblem(lo: number, hi: number, widthBytes: number): string {
+  return `${widthBytes}-byte access at ${formatAddress(lo, hi)} runs past the top of the 64-bit space`;
+}
+
 /** Throws unless a `widthBytes` access at `(lo, hi)` ends at or below 2^64 - 1. */
 export function checkAccessEnd(lo: number, hi: number, widthBytes: number): void {
-  if (hi >>> 0 === 0xffffffff && (lo >>> 0) > TWO_POW_32 - widthBytes) {
-    throw new AddressError(
-      `${widthBytes}-byte access at ${formatAddress(lo, hi)} runs past the top of the 64-bit space`,
-    );
-  }
+  if (accessRunsPastTop(lo, hi, widthBytes)) throw new AddressError(pastTopProblem(lo, hi, widthBytes));
 }

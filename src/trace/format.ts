@@ -2,8 +2,10 @@
  * The interchange trace format, byte for byte:
  *   op u8 (1 = write, 2 = read), width u8 (1, 2, 4 or 8), addr u64 little-endian,
  *   then `width` value bytes (little-endian) for writes only.
- * A read record is 10 bytes; a write record 10 + width.
+ * A read record is 10 bytes; a write record 10 + width. An access must end at or below
+ * 2^64 - 1 (the last byte of the space).
  */
+import { accessRunsPastTop, pastTopProblem } from "../space/address.js";
 
 /**
  * The format's numbers as a const enum, so hot loops compile them to literals: an imported
@@ -46,9 +48,22 @@ export class TraceFormatError extends Error {
   }
 }
 
-/** Describes what is wrong with the record header at `at`, or null if it is well-formed. */
+/** Describes what is wrong with a record's op and width, or null if they are well-formed. */
 export function recordProblem(op: number, widthBytes: number): string | null {
   if (op !== OP_READ && op !== OP_WRITE) return `unknown op ${op} (expected 1 = write or 2 = read)`;
   if (!isValidWidth(widthBytes)) return `bad width ${widthBytes} (expected 1, 2, 4 or 8)`;
   return null;
+}
+
+/**
+ * Describes what is wrong with the record whose whole header starts at `at` in `view`: its
+ * op or width, or an access running past the top of the 64-bit space; null if none.
+ */
+export function headerProblem(view: DataView, at: number): string | null {
+  const widthBytes = view.getUint8(at + 1);
+  const problem = recordProblem(view.getUint8(at), widthBytes);
+  if (problem !== null) return problem;
+  const lo = view.getUint32(at + 2, true);
+  const hi = view.getUint32(at + 6, true);
+  return accessRunsPastTop(lo, hi, widthBytes) ? pastTopProblem(lo, hi, widthBytes) : null;
 }

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync } from "node:fs";
 import { STREAM_CHUNK_BYTES } from "./format.js";
+import { InputFile } from "./reader.js";
 import { TraceWriter } from "./writer.js";
 
 /** A malformed line of Valgrind lackey output; names the file and the line number. */
@@ -35,37 +35,39 @@ const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
  * instructions are 1-15 bytes; vector accesses 16 or 32). Lackey records no values, so
  * written values are derived from the op index. Lines starting with `==` (Valgrind's own
  * messages) and blank lines are skipped; anything else is an error naming the line.
+ * `inputPath` `-` is standard input; pipes and FIFOs are read as they come.
  */
 export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
   const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
   const writer = new TraceWriter(outputPath, { inputPaths: [inputPath] });
-  let fd: number;
+  let input: InputFile;
   try {
-    fd = openSync(inputPath, "r");
+    input = InputFile.open(inputPath, "lackey output");
   } catch (error) {
     writer.discard();
     throw error;
   }
+  const file = input.name;
   const decoder = new TextDecoder("latin1");
   try {
     const buffer = new Uint8Array(STREAM_CHUNK_BYTES);
     let carried = "";
     for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
+      const read = input.readFully(buffer, 0, buffer.length, null);
       if (read === 0) break;
       const text = carried + decoder.decode(buffer.subarray(0, read));
       const lastNewline = text.lastIndexOf("\n");
       const complete = lastNewline < 0 ? "" : text.slice(0, lastNewline);
       carried = lastNewline < 0 ? text : text.slice(lastNewline + 1);
-      if (lastNewline >= 0) for (const line of complete.split("\n")) convertLine(line, ++result.lines, inputPath, writer, result);
-      if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(inputPath, result.lines + 1, "line longer than 1 MiB");
+      if (lastNewline >= 0) for (const line of complete.split("\n")) convertLine(line, ++result.lines, file, writer, result);
+      if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(file, result.lines + 1, "line longer than 1 MiB");
     }
-    if (carried.length > 0) convertLine(carried, ++result.lines, inputPath, writer, result);
+    if (carried.length > 0) convertLine(carried, ++result.lines, file, writer, result);
   } catch (error) {
     writer.discard();
     throw error;
   } finally {
-    closeSync(fd);
+    input.close();
   }
   writer.close();
   result.ops = writer.opsWritten;

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { MAX_RECORD_BYTES, OP_WRITE, READ_CHUNK_BYTES, RECORD_HEADER_BYTES, recordProblem, TraceFormatError } from "./format.js";
+import { STDIN_PATH } from "../util/output-file.js";
+import { headerProblem, MAX_RECORD_BYTES, OP_WRITE, READ_CHUNK_BYTES, RECORD_HEADER_BYTES, recordProblem, TraceFormatError } from "./format.js";
 import { cancelWord, ChunkState, controlWords, nextChunkWord, type ReadAheadSetup } from "./read-ahead-layout.js";
 
 /**
@@ -15,11 +16,98 @@ export interface StreamOptions {
   chunkBytes?: number;
   /**
    * Read the next chunks on a worker thread while this one is consumed: "auto" (the
-   * default) does so for files of more than four chunks.
+   * default) does so for files of more than four chunks. Only regular files are read ahead.
    */
   readAhead?: boolean | "auto";
-  /** Called after each chunk with the bytes consumed so far and the file size. */
+  /**
+   * Called after each chunk with the bytes consumed so far and the input's size, 0 when
+   * that is unknown (a pipe).
+   */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+const STDIN_FD = 0;
+/** A non-blocking standard input (set so by whoever shares it) with no data yet is polled this often. */
+const EAGAIN_WAIT_MS = 1;
+const sleepWord = new Int32Array(new SharedArrayBuffer(4));
+
+/** How error messages name standard input (the path `-`). */
+export const STDIN_NAME = "<stdin>";
+
+/** `path` as error messages name it: `<stdin>` for `-`. */
+export function inputName(path: string): string {
+  return path === STDIN_PATH ? STDIN_NAME : path;
+}
+
+/** An open input: standard input for `-`, else a file, FIFO or device. */
+export class InputFile {
+  /** True for a regular file opened by path: it can be read at any offset (and ahead). */
+  readonly positioned: boolean;
+  /** The size of a regular file; 0 when unknown (a pipe, a device). */
+  readonly sizeBytes: number;
+
+  private constructor(
+    readonly path: string,
+    readonly name: string,
+    readonly fd: number,
+    kind: string,
+  ) {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw new Error(`${name}: is a directory, not ${kind}`);
+    // Standard input is read from where it stands (a redirected file may be partly read).
+    this.positioned = stats.isFile() && fd !== STDIN_FD;
+    this.sizeBytes = stats.isFile() ? stats.size : 0;
+  }
+
+  /**
+   * Opens `path` (`-`: standard input) for reading; an unusable path is an error naming it
+   * and saying that it is not `kind` ("a trace file").
+   */
+  static open(path: string, kind: string): InputFile {
+    const name = inputName(path);
+    const fd = path === STDIN_PATH ? STDIN_FD : openSync(path, "r");
+    try {
+      return new InputFile(path, name, fd, kind);
+    } catch (error) {
+      if (fd !== STDIN_FD) closeSync(fd);
+      throw error;
+    }
+  }
+
+  /**
+   * Reads up to `length` bytes into `bytes[start...]` from file offset `position`, or from
+   * where the input stands when `position` is null; fewer only at the end of the input.
+   */
+  readFully(bytes: Uint8Array, start: number, length: number, position: number | null): number {
+    let done = 0;
+    while (done < length) {
+      const read = readRetrying(this, bytes, start + done, length - done, position === null ? null : position + done);
+      if (read === 0) break;
+      done += read;
+    }
+    return done;
+  }
+
+  /** Closes the file (standard input stays open). */
+  close(): void {
+    if (this.fd !== STDIN_FD) closeSync(this.fd);
+  }
+}
+
+/** One readSync; waits out EAGAIN, and names the input in any other error. */
+function readRetrying(input: InputFile, bytes: Uint8Array, start: number, length: number, position: number | null): number {
+  for (;;) {
+    try {
+      return readSync(input.fd, bytes, start, length, position);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        Atomics.wait(sleepWord, 0, 0, EAGAIN_WAIT_MS);
+        continue;
+      }
+      throw new Error(`${input.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
 }
 
 /** Room before each chunk for the carried partial record (at most 17 bytes), 8-aligned. */
@@ -44,19 +132,21 @@ interface ChunkSource {
 }
 
 /**
- * Streams a trace file through `consume` in multi-MiB chunks over a fixed set of buffers,
- * so a 40 GB trace needs the same memory as a 40 MB one. A trailing partial record is an
- * error naming its offset. Returns the file size.
+ * Streams a trace through `consume` in multi-MiB chunks over a fixed set of buffers, so a
+ * 40 GB trace needs the same memory as a 40 MB one. `path` is a file, or `-` for standard
+ * input; what is not a regular file (a pipe, a FIFO, /dev/stdin) is read in order, without
+ * read-ahead. A trailing partial record is an error naming its offset. Returns the bytes read.
  */
 export function streamTrace(path: string, consume: ChunkConsumer, options: StreamOptions = {}): number {
   const chunkBytes = Math.max(options.chunkBytes ?? READ_CHUNK_BYTES, MAX_RECORD_BYTES);
-  const fd = openSync(path, "r");
+  const input = InputFile.open(path, "a trace file");
+  const name = input.name;
   let source: ChunkSource | undefined;
   try {
-    const totalBytes = fstatSync(fd).size;
+    const totalBytes = input.sizeBytes;
     const readAhead = options.readAhead ?? "auto";
-    const useWorker = readAhead === true || (readAhead === "auto" && totalBytes > 4 * chunkBytes);
-    source = useWorker ? new ReadAheadSource(path, fd, chunkBytes) : new SyncSource(fd, chunkBytes);
+    const useWorker = input.positioned && (readAhead === true || (readAhead === "auto" && totalBytes > 4 * chunkBytes));
+    source = useWorker ? new ReadAheadSource(input, chunkBytes) : new SyncSource(input, chunkBytes);
     const { bytes, view } = source;
     let carried = 0; // bytes of a partial record waiting at the end of the previous slot
     let carriedFrom = 0; // where they start in `bytes`
@@ -69,7 +159,7 @@ export function streamTrace(path: string, consume: ChunkConsumer, options: Strea
       bytes.copyWithin(start, carriedFrom, carriedFrom + carried);
       if (chunk > 0) source.release((chunk - 1) % source.slotCount);
       if (length === 0) {
-        if (carried > 0) throw truncatedRecord(path, bytes, start, carried, fileOffset);
+        if (carried > 0) throw truncatedRecord(name, view, start, carried, fileOffset);
         return fileOffset;
       }
       const end = dataStart + length;
@@ -81,18 +171,19 @@ export function streamTrace(path: string, consume: ChunkConsumer, options: Strea
     }
   } finally {
     source?.close();
-    closeSync(fd);
+    input.close();
   }
 }
 
-/** The error for a record cut off by the end of the file, after checking its header. */
-function truncatedRecord(path: string, bytes: Uint8Array, at: number, length: number, fileOffset: number): TraceFormatError {
+/** The error for a record cut off by the end of the input, after checking its header. */
+function truncatedRecord(name: string, view: DataView, at: number, length: number, fileOffset: number): TraceFormatError {
   if (length >= 2) {
-    const problem = recordProblem(bytes[at], bytes[at + 1]);
-    if (problem !== null) return new TraceFormatError(path, fileOffset, problem);
+    const problem = length >= RECORD_HEADER_BYTES ? headerProblem(view, at) : recordProblem(view.getUint8(at), view.getUint8(at + 1));
+    if (problem !== null) return new TraceFormatError(name, fileOffset, problem);
   }
-  const expected = length >= 2 && bytes[at] === OP_WRITE ? RECORD_HEADER_BYTES + bytes[at + 1] : RECORD_HEADER_BYTES;
-  return new TraceFormatError(path, fileOffset, `truncated record: ${length} of ${expected} bytes before end of file`);
+  const isWrite = length >= 2 && view.getUint8(at) === OP_WRITE;
+  const expected = isWrite ? RECORD_HEADER_BYTES + view.getUint8(at + 1) : RECORD_HEADER_BYTES;
+  return new TraceFormatError(name, fileOffset, `truncated record: ${length} of ${expected} bytes before end of input`);
 }
 
 function slotLayout(slotCount: number, chunkBytes: number): { controlBytes: number; slotBytes: number; totalBytes: number } {
@@ -101,18 +192,10 @@ function slotLayout(slotCount: number, chunkBytes: number): { controlBytes: numb
   return { controlBytes, slotBytes, totalBytes: controlBytes + slotCount * slotBytes };
 }
 
-/** Fills `length` bytes from file offset `position` (fewer only at end of file). */
-function readFully(fd: number, bytes: Uint8Array, start: number, length: number, position: number): number {
-  let done = 0;
-  while (done < length) {
-    const read = readSync(fd, bytes, start + done, length - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return done;
-}
-
-/** Reads each chunk on demand, on this thread (small files: no worker start-up cost). */
+/**
+ * Reads each chunk on demand, on this thread: small files (no worker start-up cost), and
+ * inputs read in order (pipes).
+ */
 class SyncSource implements ChunkSource {
   readonly bytes: Uint8Array;
   readonly view: DataView;
@@ -120,7 +203,7 @@ class SyncSource implements ChunkSource {
   private readonly layout: ReturnType<typeof slotLayout>;
 
   constructor(
-    private readonly fd: number,
+    private readonly input: InputFile,
     private readonly chunkBytes: number,
   ) {
     this.layout = slotLayout(SYNC_SLOTS, chunkBytes);
@@ -135,7 +218,8 @@ class SyncSource implements ChunkSource {
   }
 
   acquire(chunk: number): number {
-    return readFully(this.fd, this.bytes, this.dataStart(chunk % this.slotCount), this.chunkBytes, chunk * this.chunkBytes);
+    const position = this.input.positioned ? chunk * this.chunkBytes : null;
+    return this.input.readFully(this.bytes, this.dataStart(chunk % this.slotCount), this.chunkBytes, position);
   }
 
   release(): void {}
@@ -162,8 +246,7 @@ class ReadAheadSource implements ChunkSource {
   private readonly nextChunk = nextChunkWord(READ_AHEAD_SLOTS);
 
   constructor(
-    private readonly path: string,
-    private readonly fd: number,
+    private readonly input: InputFile,
     private readonly chunkBytes: number,
   ) {
     this.layout = slotLayout(READ_AHEAD_SLOTS, chunkBytes);
@@ -173,7 +256,7 @@ class ReadAheadSource implements ChunkSource {
     this.control = new Int32Array(buffer, 0, controlWords(READ_AHEAD_SLOTS));
     this.errors = new MessageChannel();
     const setup: ReadAheadSetup = {
-      path,
+      path: input.path,
       buffer,
       slotCount: READ_AHEAD_SLOTS,
       chunkBytes,
@@ -198,17 +281,17 @@ class ReadAheadSource implements ChunkSource {
       // Ours: marked full before the read, so the worker, which fills only empty slots,
       // keeps out of it until release().
       Atomics.store(this.control, slot, ChunkState.Full);
-      return readFully(this.fd, this.bytes, this.dataStart(slot), this.chunkBytes, chunk * this.chunkBytes);
+      return this.input.readFully(this.bytes, this.dataStart(slot), this.chunkBytes, chunk * this.chunkBytes);
     }
     const started = Date.now();
     while (Atomics.load(this.control, slot) !== ChunkState.Full) {
       Atomics.wait(this.control, slot, ChunkState.Empty, 1000);
-      if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.path}: read-ahead worker stalled`);
+      if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.input.name}: read-ahead worker stalled`);
     }
     const length = Atomics.load(this.control, this.slotCount + slot);
     if (length < 0) {
       const message = receiveMessageOnPort(this.errors.port1)?.message;
-      throw new Error(`${this.path}: ${typeof message === "string" ? message : "read failed"}`);
+      throw new Error(`${this.input.name}: ${typeof message === "string" ? message : "read failed"}`);
     }
     return length;
   }
