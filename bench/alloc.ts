@@ -31,7 +31,7 @@ import type * as ThingMalloc from "@thi.ng/malloc";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { renderTable } from "../src/cli/table.js";
 import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } from "./alloc-workloads.js";
-import { benchCommand, BenchOptionError, jsonOption, namesOption, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, report, runBenchMain, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
+import { benchCommand, BenchOptionError, jsonOption, knownNames, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, report, runBenchMain, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
 import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
 import { loadChartPackages, writeAllocChart, type ChartPackages } from "./alloc-chart.js";
 import { compileC } from "./native-build.js";
@@ -495,8 +495,9 @@ const command = benchCommand("alloc", "heap allocators on seeded workloads: mems
   .addOption(positiveIntegerOption("scale", "workload size in steps (larson, alloc-test: a block replaced a step)", { normal: 500_000, quick: 50_000 }))
   .addOption(positiveIntegerOption("runs", "timed runs in each measurement, after a warm-up run", { normal: 3, quick: 1 }))
   .addOption(positiveIntegerOption("rounds", "measurements of every allocator, interleaved; each figure is their median", { normal: 3, quick: 1 }))
-  .addOption(namesOption("workloads", "the workloads", WORKLOADS))
-  .addOption(namesOption("allocators", "the allocators to compare with memspace", ALLOCATORS))
+  .addOption(valueOption("--workloads <names>", `the workloads (known: ${WORKLOADS.join(", ")}; default: all)`, (text) => knownNames("workloads", text, WORKLOADS)))
+  // No default list: naming thi.ng where its package is missing is an error, the default leaves it out with a note.
+  .addOption(valueOption("--allocators <names>", `the allocators to compare with memspace (known: ${ALLOCATORS.join(", ")}; default: all)`, (text) => knownNames("allocators", text, ALLOCATORS)))
   .addOption(valueOption("--slots <n>", "the live set of larson and alloc-test, in blocks (default: each workload's own)", (text) => positiveInteger("slots", text, 0)))
   .addOption(valueOption("--budget <seconds>", "how long @thi.ng/malloc's timed run may take", (text) => positiveNumber("budget", text), { normal: SLOW_RUN_BUDGET_SECONDS }))
   .option("--no-block-cache", "memspace without its free-block cache (default: with it)")

@@ -150,7 +150,7 @@ describe("the packed package, installed in an empty project", { concurrency: tru
     assert.match(help.stdout, /Usage: memspace/);
     assert.match(crash.stdout, /^recovered\s+3$/m);
     assert.match(crash.stdout, /^violations\s+0$/m);
-    const [replay, stats, guest] = await Promise.all([memspace(setup, "replay", trace), memspace(setup, "trace", "stats", trace, "--json"), memspace(setup, "run", elf)]);
+    const [replay, stats, guest] = await Promise.all([memspace(setup, "replay", trace), memspace(setup, "trace", "stats", trace, "--json", "-"), memspace(setup, "run", elf)]);
     assert.match(replay.stdout, /^paged\s+1,000\s/m);
     assert.equal(JSON.parse(stats.stdout).ops, 1000);
     assert.equal(guest.stdout, `${fibonacciMod64(FIB_ITERATIONS)}\n`);

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { refuseAliasedOutput } from "../util/output-file.js";
 import { generateTrace, type TraceShape } from "../trace/generators.js";
 import { importLackey } from "../trace/lackey.js";
+import { inputName } from "../trace/reader.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
 import { startProgress } from "./progress.js";
@@ -21,7 +22,7 @@ export function collectTraceStats(file: string): TraceStatsReport {
 
 export function runTraceStats(file: string, jsonTarget: string | undefined): void {
   const report = collectTraceStats(file);
-  humanOutput(jsonTarget).write(formatTraceStats(file, report) + "\n");
+  humanOutput(jsonTarget).write(formatTraceStats(inputName(file), report) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, ...report }, [file]);
 }
 
