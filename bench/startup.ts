@@ -1,7 +1,8 @@
 /**
  * The CLI's fixed cost (`memspace bench startup`; `npm run bench:startup`): wall-clock time of
  * a fresh process running `node -e 0`, `memspace --help` and `memspace replay` of an empty
- * trace, each many times. Commands are interleaved within each round (every other round in
+ * trace, each many times, and the same two commands from the unbundled modules, to show what
+ * the bundle saves. Commands are interleaved within each round (every other round in
  * reverse, so machine noise spreads over all of them) after a warm-up round; the figure
  * above `node -e 0` is the median over rounds of each round's difference.
  */
@@ -14,8 +15,10 @@ import { renderTable } from "../src/cli/table.js";
 import { median } from "../src/util/median.js";
 import { benchCommand, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain, writeJsonDocument } from "./options.js";
 
-/** The CLI as built beside this file (dist/bench/startup.js, dist/src/cli/main.js), in the repository or an installed package. */
-const MAIN_SCRIPT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+/** The `memspace` command as installed (the bundle of scripts/bundle-cli.mjs), built beside this file. */
+const CLI_BUNDLE = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
+/** The same command unbundled, as tsc builds it: its ES modules load one by one. */
+const CLI_MODULES = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 /** What the CLI may add to a bare node process. */
 const TARGET_ABOVE_NODE_MS = 30;
 const NODE_BASELINE = "node -e 0";
@@ -66,8 +69,10 @@ export function runStartupBench(options: StartupBenchOptions): StartupReport {
     writeFileSync(emptyTrace, new Uint8Array(0));
     const commands: StartupCommand[] = [
       { name: NODE_BASELINE, args: ["-e", "0"] },
-      { name: "memspace --help", args: [MAIN_SCRIPT, "--help"] },
-      { name: "memspace replay EMPTY", args: [MAIN_SCRIPT, "replay", emptyTrace] },
+      { name: "memspace --help", args: [CLI_BUNDLE, "--help"] },
+      { name: "memspace replay EMPTY", args: [CLI_BUNDLE, "replay", emptyTrace] },
+      { name: "unbundled main.js --help", args: [CLI_MODULES, "--help"] },
+      { name: "unbundled main.js replay EMPTY", args: [CLI_MODULES, "replay", emptyTrace] },
     ];
     report.write(`${commands.length} commands, each a fresh process; a warm-up round, then ${options.rounds} timed rounds, interleaved\n`);
     const samples = new Map<string, number[]>(commands.map((command) => [command.name, []]));

@@ -154,7 +154,7 @@ describe("bench command lines", () => {
     });
   });
 
-  it("bench startup times the three commands in fresh processes and gives their figures as one JSON document", () => {
+  it("bench startup times the commands, bundled and not, in fresh processes and gives their figures as one JSON document", () => {
     const run = bench("startup", ["--quick", "--rounds", "2", "--json", "-"]);
     assert.equal(run.status, 0, run.stderr);
     const result = JSON.parse(run.stdout) as {
@@ -164,7 +164,7 @@ describe("bench command lines", () => {
     };
     assert.equal(result.rounds, 2);
     assert.equal(result.targetAboveNodeMs, 30);
-    assert.deepEqual(result.rows.map((row) => row.command), ["node -e 0", "memspace --help", "memspace replay EMPTY"]);
+    assert.deepEqual(result.rows.map((row) => row.command), ["node -e 0", "memspace --help", "memspace replay EMPTY", "unbundled main.js --help", "unbundled main.js replay EMPTY"]);
     for (const row of result.rows) {
       assert.ok(row.minMs > 0 && row.minMs <= row.medianMs && row.medianMs <= row.maxMs, JSON.stringify(row));
       const isBaseline = row.command === "node -e 0";

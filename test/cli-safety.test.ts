@@ -8,7 +8,7 @@ import { Assembler, buildElf, iType, jType, Reg } from "../src/guest/assembler.j
 import { buildFibGuest } from "../src/guest/fib-guest.js";
 import { withTempDir } from "./helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
 
 function memspace(args: string[], input?: string | Uint8Array): { status: number | null; stdout: string; stderr: string } {

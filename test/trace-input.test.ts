@@ -10,7 +10,7 @@ import { generateTrace } from "../src/trace/generators.js";
 import { replayFile } from "../src/trace/replay.js";
 import { withTempDir } from "./helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
 /** A child stuck on a FIFO nobody opens fails the test instead of hanging it. */
 const CHILD_TIMEOUT_MS = 30_000;
 

@@ -190,9 +190,8 @@ program
     runDemo(options.iterations);
   });
 
-try {
-  await program.parseAsync();
-} catch (error) {
+/** Ends the command with the exit status that `error` calls for, and its message on stderr. */
+function reportError(error: unknown): void {
   if (error instanceof CommanderError) {
     // Help and --version end here too, with exit code 0; commander has printed the message.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
@@ -209,3 +208,6 @@ try {
     process.exitCode = EXIT_FAILURE;
   }
 }
+
+// No top-level await: the bundled command is CommonJS (scripts/bundle-cli.mjs).
+program.parseAsync().catch(reportError);
