@@ -90,7 +90,7 @@ function percentage(text: string): number {
   return value;
 }
 
-const command = benchCommand("alloc-threads", "one SharedArrayBuffer heap on 1 and 2 worker threads with remote frees, against the same heap under one lock")
+const command = benchCommand("alloc-threads")
   .addOption(quickOption())
   .addOption(positiveIntegerOption("steps", "replacements per worker", { normal: 1_000_000, quick: 100_000 }))
   .addOption(positiveIntegerOption("rounds", "rounds over every contestant, interleaved; each figure is their median", { normal: 3, quick: 1 }))

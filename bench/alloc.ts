@@ -490,7 +490,7 @@ function chartPath(text: string): string {
   return text;
 }
 
-const command = benchCommand("alloc", "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc and jemalloc")
+const command = benchCommand("alloc")
   .addOption(quickOption())
   .addOption(positiveIntegerOption("scale", "workload size in steps (larson, alloc-test: a block replaced a step)", { normal: 500_000, quick: 50_000 }))
   .addOption(positiveIntegerOption("runs", "timed runs in each measurement, after a warm-up run", { normal: 3, quick: 1 }))

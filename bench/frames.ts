@@ -254,7 +254,7 @@ function commaList<T>(parse: (text: string) => T): (text: string) => T[] {
   return (text) => text.split(",").map(parse);
 }
 
-const command = benchCommand("frames", "page-frame allocators: LLFree against a locked buddy allocator and a bitmap scan, on 1 and 2 workers")
+const command = benchCommand("frames")
   .addOption(quickOption())
   .addOption(positiveIntegerOption("frames", "frames of memory (4 KiB each)", { normal: 1 << 22, quick: 1 << 18 }))
   .addOption(positiveIntegerOption("pairs", "get+put pairs per worker in repeat and rand", { normal: 1_000_000, quick: 100_000 }))

@@ -110,7 +110,7 @@ export function runGuestsBench({ rounds, json }: GuestsBenchOptions): GuestsBenc
   }
 }
 
-const command = benchCommand("guests", "guest execution speed (MIPS) with and without recording a trace")
+const command = benchCommand("guests")
   .addOption(quickOption("fewer rounds: a quick check that everything runs"))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 3, quick: 1 }))
   .addOption(jsonOption());

@@ -1,6 +1,7 @@
 /** Command-line parts shared by the benchmarks: each is `memspace bench NAME`, a commander Command of its own. */
 import { Command, CommanderError, Option } from "commander";
 import { JSON_TO_STDOUT as STDOUT_PATH, writeJsonReport } from "../src/cli/report.js";
+import { BENCHMARKS, type Benchmark } from "../src/cli/bench-list.js";
 import { EXIT_USAGE } from "../src/cli/exit-codes.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../src/util/parse-number.js";
 
@@ -31,10 +32,10 @@ export function writeJsonDocument(path: string, document: unknown): void {
 }
 
 /** `memspace bench NAME`: a Command whose errors come back to runBenchMain instead of exiting. */
-export function benchCommand(name: string, description: string): Command {
+export function benchCommand(name: Benchmark): Command {
   return (
     new Command(COMMAND_PREFIX + name)
-      .description(description)
+      .description(BENCHMARKS.find((bench) => bench.name === name)!.description)
       .exitOverride()
       // runBenchMain prints the error as its one line.
       .configureOutput({ outputError: () => {} })

@@ -211,7 +211,7 @@ function record(guest: string, path: string, stdin?: Uint8Array): void {
   if (result.exitCode !== 0) throw new Error(`${guest} exited with ${result.exitCode} while recording`);
 }
 
-const command = benchCommand("replay", "trace replay on noop, map and paged, and on the native reference replayer where rustc builds it")
+const command = benchCommand("replay")
   .addOption(quickOption())
   .addOption(nonNegativeIntegerOption("fib-ops", "ops of the Fib-shaped trace; 0 leaves it out", { normal: FIB_REFERENCE_OPS, quick: 10_000_000 }))
   .addOption(nonNegativeIntegerOption("execblock-ops", "ops of the ExecBlock-shaped trace; 0 leaves it out", { normal: EXECBLOCK_DEFAULT_OPS, quick: 10_000_000 }))

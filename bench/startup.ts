@@ -116,7 +116,7 @@ export function runStartupBench(options: StartupBenchOptions): StartupReport {
   }
 }
 
-const command = benchCommand("startup", "the CLI's fixed cost: node -e 0, memspace --help and memspace replay of an empty trace, each in fresh processes")
+const command = benchCommand("startup")
   .addOption(quickOption("fewer rounds: a quick check that everything runs"))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 30, quick: 5 }))
   .addOption(jsonOption());

@@ -94,7 +94,7 @@ describe("bench command lines", () => {
 
   it("--quick picks the quick defaults, which an explicit option overrides; --json - sends the human-readable lines to stderr", async () => {
     const command = () =>
-      benchCommand("test", "a test bench")
+      benchCommand("startup")
         .addOption(quickOption())
         .addOption(positiveIntegerOption("rounds", "rounds", { normal: 3, quick: 1 }))
         .addOption(positiveIntegerOption("steps", "steps", { normal: 1000 }))

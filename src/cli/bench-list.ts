@@ -1,10 +1,10 @@
 /** The benchmarks `memspace bench NAME` runs (bench/NAME.ts), with a line each for --help. */
 export const BENCHMARKS = [
-  { name: "replay", description: "trace replay on noop, map and paged against the native reference replayer" },
-  { name: "guests", description: "guest MIPS with and without --trace" },
+  { name: "replay", description: "trace replay on noop, map and paged, and on the native reference replayer where rustc builds it" },
+  { name: "guests", description: "guest execution speed (MIPS) with and without recording a trace" },
   { name: "frames", description: "page-frame allocators: LLFree against a locked buddy and a bitmap scan, 1 and 2 workers" },
   { name: "alloc", description: "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc, jemalloc" },
-  { name: "alloc-threads", description: "one SharedArrayBuffer heap on 1 and 2 worker threads, with remote frees" },
+  { name: "alloc-threads", description: "one SharedArrayBuffer heap on 1 and 2 worker threads with remote frees, against the same heap under one lock" },
   { name: "startup", description: "the command line's fixed cost (memspace --help, replay of an empty trace) against node -e 0" },
 ] as const;
 export type Benchmark = (typeof BENCHMARKS)[number]["name"];
