@@ -8,11 +8,10 @@ import { Assembler, buildElf, iType, jType, Reg } from "../src/guest/assembler.j
 import { GuestLoadError } from "../src/guest/elf.js";
 import { GuestError, Hart, type SyscallHandler } from "../src/guest/hart.js";
 import { runGuest } from "../src/guest/run-guest.js";
-import { LinuxSyscalls } from "../src/guest/syscalls.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import type { MemoryAccess } from "../src/space/backend.js";
 import { MemoryFault } from "../src/space/protection.js";
-import { withTempDir } from "./helpers.js";
+import { syscallHarness, withTempDir } from "./helpers.js";
 
 const CODE = 0x10000n;
 const ELF_HEADERS_BYTES = 64n + 56n;
@@ -57,21 +56,6 @@ function writeGuest(folder: string, name: string, elf: Uint8Array): string {
   return path;
 }
 
-/** A LinuxSyscalls on a fresh space, called directly: returns a0 as a signed value. */
-function syscallHarness(options: { stdin?: Uint8Array; backend?: "noop" | "paged"; strict?: boolean; write?: (bytes: Uint8Array) => void } = {}) {
-  const space = new AddressSpace({ backend: options.backend ?? "paged", strict: options.strict });
-  const written: Uint8Array[] = [];
-  const write = options.write ?? ((bytes: Uint8Array) => written.push(bytes));
-  const syscalls = new LinuxSyscalls(space, 0x100000n, { stdin: options.stdin ?? new Uint8Array(0), write: (_fd, bytes) => write(bytes) });
-  const hart = new Hart(space.access, syscalls);
-  const call = (number: number, ...args: bigint[]): bigint => {
-    args.forEach((value, index) => hart.setRegister(Reg.a0 + index, value));
-    hart.setRegister(Reg.a7, BigInt(number));
-    syscalls.handle(hart);
-    return BigInt.asIntN(64, hart.register(Reg.a0));
-  };
-  return { space, written, call };
-}
 
 describe("system call buffers", () => {
   it("writev(1, 2^36, 2^40) returns -EINVAL at once (it used to loop 2^40 times)", () => {

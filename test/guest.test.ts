@@ -9,11 +9,10 @@ import { buildFibGuest, fibonacciMod64 } from "../src/guest/fib-guest.js";
 import { GuestError, Hart, type SyscallHandler } from "../src/guest/hart.js";
 import { MMAP_BASE } from "../src/guest/loader.js";
 import { runGuest } from "../src/guest/run-guest.js";
-import { LinuxSyscalls } from "../src/guest/syscalls.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import { TraceStats } from "../src/trace/stats.js";
 import { replayFile } from "../src/trace/replay.js";
-import { withTempDir } from "./helpers.js";
+import { syscallHarness, withTempDir } from "./helpers.js";
 import { assemble, bType, buildElf, ECALL, iType, jType, Reg, rType, sType, uType } from "../src/guest/assembler.js";
 
 const FIB_IMAC = fileURLToPath(new URL("../../../shared/guests/fib-imac", import.meta.url));
@@ -283,15 +282,7 @@ describe("programs and errors", () => {
   });
 
   it("mmap, munmap and mprotect map, release and protect page ranges, with Linux's error numbers", () => {
-    const space = new AddressSpace();
-    const syscalls = new LinuxSyscalls(space, 0x100000n, { stdin: new Uint8Array(0), write: () => {} });
-    const hart = new Hart(space.access, syscalls);
-    const call = (number: number, ...args: bigint[]): bigint => {
-      args.forEach((value, index) => hart.setRegister(Reg.a0 + index, value));
-      hart.setRegister(Reg.a7, BigInt(number));
-      syscalls.handle(hart);
-      return BigInt.asIntN(64, hart.register(Reg.a0));
-    };
+    const { space, call } = syscallHarness();
     const [MMAP, MUNMAP, MPROTECT, EINVAL, ENOMEM] = [222, 215, 226, -22n, -12n];
     const base = call(MMAP, 0n, 3n * 4096n, 3n, 0x22n, U64, 0n);
     assert.equal(base, MMAP_BASE);

@@ -1,6 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Reg } from "../src/guest/assembler.js";
+import { Hart } from "../src/guest/hart.js";
+import { LinuxSyscalls } from "../src/guest/syscalls.js";
+import { AddressSpace } from "../src/space/address-space.js";
 import { fetchByParcels, type MemoryAccess } from "../src/space/backend.js";
 
 /** A decoded trace op, for tests: value is the written value (0n for reads). */
@@ -73,4 +77,20 @@ export function withTempDir<T>(body: (folder: string) => T): T {
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/** A LinuxSyscalls on a fresh space, called directly: returns a0 as a signed value. */
+export function syscallHarness(options: { stdin?: Uint8Array; backend?: "noop" | "paged"; strict?: boolean; write?: (bytes: Uint8Array) => void } = {}) {
+  const space = new AddressSpace({ backend: options.backend ?? "paged", strict: options.strict });
+  const written: Uint8Array[] = [];
+  const write = options.write ?? ((bytes: Uint8Array) => written.push(bytes));
+  const syscalls = new LinuxSyscalls(space, 0x100000n, { stdin: options.stdin ?? new Uint8Array(0), write: (_fd, bytes) => write(bytes) });
+  const hart = new Hart(space.access, syscalls);
+  const call = (number: number, ...args: bigint[]): bigint => {
+    args.forEach((value, index) => hart.setRegister(Reg.a0 + index, value));
+    hart.setRegister(Reg.a7, BigInt(number));
+    syscalls.handle(hart);
+    return BigInt.asIntN(64, hart.register(Reg.a0));
+  };
+  return { space, written, call };
 }

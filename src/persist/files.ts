@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, renameSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { FileMedium } from "./medium.js";
 
