@@ -34,8 +34,8 @@ await build({
 /** Workers and children started by a path relative to their parent module. */
 const RELATIVE_ENTRIES = {
   "read-ahead-worker.js": "../trace/read-ahead-worker.js",
-  "crash-child.js": "../persist/crash-child.js",
-  "frames-crash-worker.js": "../persist/frames-crash-worker.js",
+  "crash-child.js": "../crash/crash-child.js",
+  "frames-crash-worker.js": "../crash/frames-crash-worker.js",
 };
 for (const [name, target] of Object.entries(RELATIVE_ENTRIES)) {
   writeFileSync(CLI_FOLDER + name, `// Entry beside the bundled CLI (scripts/bundle-cli.mjs): the real module.\nimport "${target}";\n`);

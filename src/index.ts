@@ -73,5 +73,5 @@ export { MAX_HEAP_WORKERS } from "./alloc/heap/heap-layout.js";
 export { CLASS_SIZES, classOf } from "./alloc/heap/size-classes.js";
 
 // Persistence.
-export { FileMedium, SimulatedMedium, type PersistMedium, type Durability } from "./persist/medium.js";
-export { runCrashTest, CRASH_TEST_KINDS, type CrashTestKind, type CrashTestOptions, type CrashTestReport } from "./persist/crash-test.js";
+export { FileMedium, SimulatedMedium, type PersistMedium, type Durability } from "./durable/medium.js";
+export { runCrashTest, CRASH_TEST_KINDS, type CrashTestKind, type CrashTestOptions, type CrashTestReport } from "./crash/crash-test.js";

@@ -126,7 +126,7 @@ describe("the packed package, installed in an empty project", { concurrency: tru
   }
 
   it("ships the CLI's run-time files and the benches' C sources; no tests, sources or maps", () => {
-    for (const file of ["LICENSE", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/src/cli/memspace.cjs", "dist/src/cli/read-ahead-worker.js", "dist/src/trace/read-ahead-worker.js", "dist/src/persist/crash-child.js", "dist/bench/alloc.js", "bench/native/alloc-driver.c", "bench/native/frames-rand-model.c"]) {
+    for (const file of ["LICENSE", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/src/cli/memspace.cjs", "dist/src/cli/read-ahead-worker.js", "dist/src/trace/read-ahead-worker.js", "dist/src/crash/crash-child.js", "dist/bench/alloc.js", "bench/native/alloc-driver.c", "bench/native/frames-rand-model.c"]) {
       assert.ok(packed.files.includes(file), `${file} is in the package`);
     }
     const unwanted = packed.files.filter((file) => file.startsWith("dist/test/") || file.endsWith(".map") || (file.endsWith(".ts") && !file.endsWith(".d.ts")));

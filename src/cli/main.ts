@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { CRASH_TEST_KINDS, type CrashTestKind } from "../persist/crash-test-kinds.js";
+import { CRASH_TEST_KINDS, type CrashTestKind } from "../crash/crash-test-kinds.js";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../util/parse-number.js";

@@ -19,8 +19,8 @@ import { GuardedBackend } from "./guarded-backend.js";
 import { MemoryFault, parseProtection, PROT_NONE, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
 import { decodeImage, encodeSegment, SegmentKind, segmentKind, segmentSequence } from "./image.js";
-import { appendToFile, replaceFile } from "../persist/files.js";
-import type { PersistMedium } from "../persist/medium.js";
+import { appendToFile, replaceFile } from "../durable/files.js";
+import type { PersistMedium } from "../durable/medium.js";
 
 export interface AddressSpaceOptions {
   /** A backend name or instance; default "paged". */

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { auditChild, claimRun, finishRelease, releaseRun, repairChild, reserveTail, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
-import { FileMedium, type Durability, type PersistMedium } from "../../persist/medium.js";
+import { FileMedium, type Durability, type PersistMedium } from "../../durable/medium.js";
 import {
   checkOrder,
   CHILD_SHIFT,

@@ -2,8 +2,8 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import { Random } from "../util/random.js";
-import { Journal } from "./journal.js";
-import type { Durability } from "./medium.js";
+import { Journal } from "../durable/journal.js";
+import type { Durability } from "../durable/medium.js";
 
 /**
  * The frame-allocator kill test. A child process runs random gets and puts on a persistent

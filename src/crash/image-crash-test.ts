@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { AddressSpace } from "../space/address-space.js";
 import { checksum } from "../space/image.js";
 import { Random } from "../util/random.js";
-import { Journal } from "./journal.js";
+import { Journal } from "../durable/journal.js";
 
 /**
  * The address-space image kill test. A child process writes to an address space at random

@@ -8,7 +8,7 @@ import { median } from "../util/median.js";
 import { Random } from "../util/random.js";
 import { checkFramesAfterCrash } from "./frames-crash-test.js";
 import { checkImageAfterCrash } from "./image-crash-test.js";
-import type { Durability } from "./medium.js";
+import type { Durability } from "../durable/medium.js";
 
 import type { CrashTestKind } from "./crash-test-kinds.js";
 

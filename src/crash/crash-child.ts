@@ -4,7 +4,7 @@
  */
 import { runFramesChild } from "./frames-crash-test.js";
 import { runImageChild } from "./image-crash-test.js";
-import type { Durability } from "./medium.js";
+import type { Durability } from "../durable/medium.js";
 
 const [kind, dir, seedText, durability] = process.argv.slice(2);
 const ready = (): void => {
