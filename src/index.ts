@@ -24,6 +24,7 @@ export { MapBackend } from "./space/map-backend.js";
 export { PagedBackend } from "./space/paged-backend.js";
 export { FramePool } from "./space/frame-pool.js";
 export { ChunkedFrameStore, AllocatorFrameStore, type FrameStore } from "./space/frame-store.js";
+export type { FrameSource } from "./space/frame-source.js";
 export { AddressSpace, type AddressSpaceOptions, type AddressSpaceStats } from "./space/address-space.js";
 export {
   PROT_NONE,

@@ -1,5 +1,5 @@
 import { Random } from "../util/random.js";
-import type { SyncHook } from "./frames/geometry.js";
+import type { SyncHook } from "./frames/sync-hook.js";
 
 /**
  * Deterministic interleaving of real worker threads, for replayable race tests. Each worker

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
-import { FileMedium } from "./medium.js";
+import { FileMedium, type Durability } from "./medium.js";
 
 /** Replaces a file atomically and durably: a new file, fdatasync, rename over, fsync of the folder. */
 export function replaceFile(path: string, bytes: Uint8Array): void {
@@ -31,4 +31,40 @@ export function appendToFile(path: string, validBytes: number, bytes: Uint8Array
   } finally {
     medium.close();
   }
+}
+
+/** A file's whole contents in memory, and a medium on the still open file for writing changes back. */
+export interface SharedFile {
+  buffer: SharedArrayBuffer;
+  medium: FileMedium;
+}
+
+/** Opens `path` for reading and writing and reads all of it into a new SharedArrayBuffer; null when there is no such file. */
+export function openSharedFile(path: string, durability: Durability): SharedFile | null {
+  if (!existsSync(path)) return null;
+  const fd = openSync(path, "r+");
+  try {
+    const sizeBytes = fstatSync(fd).size;
+    const buffer = new SharedArrayBuffer(sizeBytes);
+    const bytes = new Uint8Array(buffer);
+    for (let done = 0; done < sizeBytes; ) done += readSync(fd, bytes, done, sizeBytes - done, done);
+    return { buffer, medium: new FileMedium(fd, durability) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Creates (or empties) `path`, writes `buffer` to it durably whatever `durability` later writes get, and keeps it open. */
+export function createSharedFile(path: string, buffer: SharedArrayBuffer, durability: Durability): SharedFile {
+  const fd = openSync(path, "w+");
+  const initial = new FileMedium(fd, "power");
+  try {
+    initial.persist(0, new Uint8Array(buffer));
+    initial.barrier();
+  } catch (error) {
+    initial.close();
+    throw error;
+  }
+  return { buffer, medium: new FileMedium(fd, durability) };
 }

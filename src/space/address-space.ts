@@ -14,7 +14,7 @@ import {
 } from "./address.js";
 import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
 import { createBackend } from "./create-backend.js";
-import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
+import type { FrameSource } from "./frame-source.js";
 import { GuardedBackend } from "./guarded-backend.js";
 import { MemoryFault, parseProtection, PROT_NONE, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
@@ -28,10 +28,10 @@ export interface AddressSpaceOptions {
   /** Accesses outside a mapping, or against its permissions, throw a MemoryFault. */
   strict?: boolean;
   /**
-   * Paged backend: draw page frames from this shared allocator (created with `backed:
-   * true`), so unmapped pages return their frames and spaces in several workers share it.
+   * Paged backend: draw page frames from this shared source (a FrameAllocator created with
+   * `backed: true`), so unmapped pages return their frames and spaces in several workers share it.
    */
-  frames?: FrameAllocator;
+  frames?: FrameSource;
 }
 
 export interface AddressSpaceStats extends BackendCounters {

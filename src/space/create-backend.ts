@@ -1,14 +1,14 @@
-import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
 import type { BackendKind, MemoryBackend } from "./backend.js";
 import { FramePool } from "./frame-pool.js";
+import type { FrameSource } from "./frame-source.js";
 import { AllocatorFrameStore } from "./frame-store.js";
 import { MapBackend } from "./map-backend.js";
 import { NoopBackend } from "./noop-backend.js";
 import { PagedBackend } from "./paged-backend.js";
 
 export interface BackendOptions {
-  /** Paged backend: take page frames from this shared allocator (created with backed: true). */
-  frames?: FrameAllocator;
+  /** Paged backend: take page frames from this shared source (a FrameAllocator created with backed: true). */
+  frames?: FrameSource;
 }
 
 export function createBackend(kind: BackendKind, options: BackendOptions = {}): MemoryBackend {

@@ -1,5 +1,5 @@
 import { PAGE_SHIFT, PAGE_SIZE_BYTES } from "./address.js";
-import type { FrameAllocator } from "../alloc/frames/frame-allocator.js";
+import type { FrameSource } from "./frame-source.js";
 
 /**
  * Where the bytes of page frames live. Frame 0 is always the shared, never-written zero
@@ -93,9 +93,9 @@ export class ChunkedFrameStore implements FrameStore {
 }
 
 /**
- * Frames from a shared FrameAllocator that holds their bytes, so several address spaces
- * (in several workers) draw on one pool and a freed page goes back to it. Store frame k >= 1
- * is allocator frame k - 1; the zero frame stays private (untouched pages cost no frame).
+ * Frames from a shared source that holds their bytes (a FrameAllocator), so several address
+ * spaces (in several workers) draw on one pool and a freed page goes back to it. Store frame
+ * k >= 1 is source frame k - 1; the zero frame stays private (untouched pages cost no frame).
  */
 export class AllocatorFrameStore implements FrameStore {
   private readonly zeroView = new DataView(new ArrayBuffer(PAGE_SIZE_BYTES));
@@ -103,7 +103,7 @@ export class AllocatorFrameStore implements FrameStore {
   private readonly view: DataView;
   private readonly bytes: Uint8Array;
 
-  constructor(readonly allocator: FrameAllocator) {
+  constructor(readonly allocator: FrameSource) {
     if (allocator.frameView === null || allocator.frameBytes === null) {
       throw new Error("an address space's frame allocator must hold its frames' bytes (create it with backed: true)");
     }

@@ -1,4 +1,4 @@
-import type { SyncHook } from "./geometry.js";
+import type { SyncHook } from "./sync-hook.js";
 import { lowestBit } from "../../util/bits.js";
 
 /**

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
-import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { auditChild, claimRun, finishRelease, releaseRun, repairChild, reserveTail, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
+import { createSharedFile, openSharedFile } from "../../durable/files.js";
 import { FileMedium, type Durability, type PersistMedium } from "../../durable/medium.js";
 import {
   checkOrder,
@@ -11,11 +11,12 @@ import {
   HUGE_ORDER,
   MAX_ORDER,
   TREE_SHIFT,
-  type SyncHook,
 } from "./geometry.js";
 import { frameLayout, Header, HEADER_WORDS, LAYOUT_VERSION, MAGIC, MAX_WORKERS, TREE_STRIDE_WORDS, WORKER_STRIDE_WORDS, type FrameLayout } from "./layout.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
+import type { FrameSource } from "../../space/frame-source.js";
+import type { SyncHook } from "./sync-hook.js";
 
 /**
  * A tree's cache line: its free counter (signed: a worker that allocates straight from the
@@ -129,7 +130,7 @@ export interface AttachOptions {
  * orders 5-8 span 2-16 Int32 words claimed one by one (JS atomics stop at 32 bits without
  * BigInt).
  */
-export class FrameAllocator implements PageFrameAllocator {
+export class FrameAllocator implements PageFrameAllocator, FrameSource {
   readonly buffer: SharedArrayBuffer;
   readonly frameCount: number;
   readonly layout: FrameLayout;
@@ -191,42 +192,29 @@ export class FrameAllocator implements PageFrameAllocator {
    * the writes survive a kill -9 but not a power loss, and cost a write() each.
    */
   static open(path: string, options: { frames?: number; durability?: Durability } = {}, attach: AttachOptions = {}): FrameAllocator {
-    let buffer: SharedArrayBuffer;
-    let fd: number;
-    if (!existsSync(path)) {
+    const durability = options.durability ?? "power";
+    let file = openSharedFile(path, durability);
+    if (file === null) {
       if (options.frames === undefined) throw new FrameAllocatorError(`${path}: no such allocator file (pass frames to create one)`);
       const layout = frameLayout(options.frames, false);
-      buffer = new SharedArrayBuffer(layout.totalBytes);
+      const buffer = new SharedArrayBuffer(layout.totalBytes);
       initialise(buffer, layout);
-      fd = openSync(path, "w+");
-      const medium = new FileMedium(fd, "power");
-      medium.persist(0, new Uint8Array(buffer));
-      medium.barrier();
-    } else {
-      fd = openSync(path, "r+");
-      const sizeBytes = fstatSync(fd).size;
-      if (sizeBytes < HEADER_WORDS * 4) {
-        closeSync(fd);
-        throw new FrameAllocatorError(`${path}: ${sizeBytes} bytes, too short for a frame allocator`);
-      }
-      buffer = new SharedArrayBuffer(sizeBytes);
-      const bytes = new Uint8Array(buffer);
-      for (let done = 0; done < sizeBytes; ) done += readSync(fd, bytes, done, sizeBytes - done, done);
+      file = createSharedFile(path, buffer, durability);
     }
-    const header = new Int32Array(buffer, 0, HEADER_WORDS);
-    if (options.frames !== undefined && header[Header.Magic] === MAGIC && header[Header.FrameCount] !== options.frames) {
-      throw new FrameAllocatorError(`${path}: holds ${header[Header.FrameCount]} frames, not ${options.frames}`);
-    }
-    if (header[Header.Magic] !== MAGIC) {
-      closeSync(fd);
-      throw new FrameAllocatorError(`${path}: not a frame allocator file (magic 0x${(header[Header.Magic] >>> 0).toString(16)})`);
-    }
-    header[Header.PersistFd] = fd + 1;
-    header[Header.Durability] = options.durability === "process" ? 0 : 1;
+    const { buffer, medium } = file;
     try {
-      return FrameAllocator.fromImage(buffer, new FileMedium(fd, options.durability ?? "power"), attach);
+      if (buffer.byteLength < HEADER_WORDS * 4) throw new FrameAllocatorError(`${buffer.byteLength} bytes, too short for a frame allocator`);
+      const header = new Int32Array(buffer, 0, HEADER_WORDS);
+      if (options.frames !== undefined && header[Header.Magic] === MAGIC && header[Header.FrameCount] !== options.frames) {
+        throw new FrameAllocatorError(`holds ${header[Header.FrameCount]} frames, not ${options.frames}`);
+      }
+      if (header[Header.Magic] !== MAGIC) throw new FrameAllocatorError(`not a frame allocator file (magic 0x${(header[Header.Magic] >>> 0).toString(16)})`);
+      // Other workers' handles reach the open file through the shared header.
+      header[Header.PersistFd] = medium.fd + 1;
+      header[Header.Durability] = durability === "process" ? 0 : 1;
+      return FrameAllocator.fromImage(buffer, medium, attach);
     } catch (error) {
-      closeSync(fd);
+      medium.close();
       throw error instanceof FrameAllocatorError ? new FrameAllocatorError(`${path}: ${error.message}`) : error;
     }
   }

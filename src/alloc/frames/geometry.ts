@@ -12,15 +12,6 @@ export const TREE_SHIFT = 14;
 export const HUGE_ORDER = 9;
 export const MAX_ORDER = 10;
 
-/**
- * Synchronisation points: the allocator calls `point()` between the steps another worker
- * could interleave with (before each atomic read-modify-write). Normally null and never
- * called; the interleaving harness installs one to run workers in a seeded order.
- */
-export interface SyncHook {
-  point(): void;
-}
-
 export function checkOrder(order: number): void {
   if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER) {
     throw new RangeError(`frame order must be an integer from 0 to ${MAX_ORDER}, got ${order}`);
