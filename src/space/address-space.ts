@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import {
   AddressError,
   checkRange,
@@ -18,8 +17,7 @@ import type { FrameSource } from "./frame-source.js";
 import { GuardedBackend } from "./guarded-backend.js";
 import { MemoryFault, parseProtection, PROT_NONE, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
-import { decodeImage, encodeSegment, SegmentKind, segmentKind, segmentSequence } from "./image.js";
-import { appendToFile, replaceFile } from "../durable/files.js";
+import { ImageLog } from "./image-file.js";
 import type { PersistMedium } from "../durable/medium.js";
 
 export interface AddressSpaceOptions {
@@ -39,8 +37,6 @@ export interface AddressSpaceStats extends BackendCounters {
   regions: number;
 }
 
-/** An image log may grow this far beyond twice a full image before a checkpoint compacts it. */
-const COMPACTION_SLACK_BYTES = 1 << 20;
 /** Bulk operations move at most this much through a scratch buffer at a time. */
 const COPY_CHUNK_BYTES = 1 << 16;
 const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
@@ -60,8 +56,8 @@ export class AddressSpace {
   readonly strict: boolean;
   private readonly backend: MemoryBackend;
   private readonly regionMap: RegionMap;
-  /** The image log this space last saved to or loaded from: where the next checkpoint appends. */
-  private imageLog: { key: string; sequence: number; lengthBytes: number } | null = null;
+  /** Saves, checkpoints and loads of this space (it does no I/O itself). */
+  private readonly imageLog: ImageLog;
 
   constructor(options: AddressSpaceOptions = {}, regionMap: RegionMap = new RegionMap()) {
     const backend = options.backend ?? "paged";
@@ -70,6 +66,7 @@ export class AddressSpace {
     this.strict = options.strict === true;
     this.regionMap = regionMap;
     this.access = this.strict ? new GuardedBackend(this.backend, regionMap) : this.backend;
+    this.imageLog = new ImageLog(this.backend, regionMap);
   }
 
   get backendKind(): BackendKind {
@@ -241,14 +238,14 @@ export class AddressSpace {
     return new AddressSpace({ backend: this.backend.fork(), strict: this.strict }, this.regionMap.clone());
   }
 
-  // Images.
+  // Images (see image-file.ts).
 
   /**
    * Writes the whole space (every page with data, and the region map) to `path`
    * atomically: a new file, made durable, renamed over the old one.
    */
   save(path: string): void {
-    this.writeImage(path, this.nextSegment(path, true));
+    this.imageLog.save(path);
   }
 
   /**
@@ -259,84 +256,31 @@ export class AddressSpace {
    * (noop, map), it saves the whole space instead.
    */
   checkpoint(path: string): void {
-    this.writeImage(path, this.nextSegment(path, false));
+    this.imageLog.checkpoint(path);
   }
 
   /** `checkpoint` onto a medium holding an image log named `key` (tests: a power-loss simulator). */
   checkpointTo(medium: PersistMedium, key: string): void {
-    const segment = this.nextSegment(key, false);
-    const offset = segmentKind(segment) === SegmentKind.Full ? 0 : this.imageLog!.lengthBytes;
-    medium.persist(offset, segment);
-    medium.barrier();
-    this.imageLog = { key, sequence: segmentSequence(segment), lengthBytes: offset + segment.length };
-  }
-
-  /** A full segment replaces the file atomically; a delta is appended to it. */
-  private writeImage(path: string, segment: Uint8Array): void {
-    if (segmentKind(segment) === SegmentKind.Full) {
-      replaceFile(path, segment);
-      this.imageLog = { key: path, sequence: segmentSequence(segment), lengthBytes: segment.length };
-    } else {
-      appendToFile(path, this.imageLog!.lengthBytes, segment);
-      this.imageLog = { key: path, sequence: segmentSequence(segment), lengthBytes: this.imageLog!.lengthBytes + segment.length };
-    }
+    this.imageLog.checkpointTo(medium, key);
   }
 
   /** An address space from an image file: its last complete checkpoint. */
   static load(path: string, options: AddressSpaceOptions = {}): AddressSpace {
-    return AddressSpace.fromImage(readFileSync(path), path, options);
+    const space = new AddressSpace(options);
+    space.imageLog.load(path);
+    return space;
   }
 
   /** An address space from the bytes of an image log (`source` names it in errors, and keys the next checkpoint). */
   static fromImage(bytes: Uint8Array, source: string, options: AddressSpaceOptions = {}): AddressSpace {
-    const image = decodeImage(bytes, source);
     const space = new AddressSpace(options);
-    for (const region of image.regions) space.regionMap.map(region.firstPage, region.endPage, region.protection);
-    for (const [pageNumber, page] of image.pages) space.backend.writePage(pageNumber, 0, page, 0, PAGE_SIZE_BYTES);
-    space.backend.takeDirtyPages();
-    space.imageLog = { key: source, sequence: image.sequence, lengthBytes: image.validBytes };
+    space.imageLog.restore(bytes, source);
     return space;
   }
 
   /** Sequence number of the checkpoint this space last saved or loaded (0: a full save), or -1. */
   get imageSequence(): number {
-    return this.imageLog?.sequence ?? -1;
-  }
-
-  /**
-   * The next segment for the log `key`: what changed since the last one (a delta), or
-   * everything (full) when asked, when `key` is not this space's log, or when the backend
-   * cannot tell what changed.
-   */
-  private nextSegment(key: string, full: boolean): Uint8Array {
-    const dirty = this.backend.takeDirtyPages();
-    const log = this.imageLog;
-    const delta = !full && dirty !== null && log !== null && log.key === key;
-    const resident = new Set<number>();
-    this.backend.forEachResidentPage((pageNumber) => resident.add(pageNumber));
-    // Compaction: once the log is twice the size of a full image, the next one is full.
-    const compact = delta && log.lengthBytes > 2 * resident.size * (PAGE_SIZE_BYTES + 8) + COMPACTION_SLACK_BYTES;
-    if (compact) return this.nextSegment(key, true);
-    const wanted = delta ? dirty : [...resident];
-    const pages: Array<[number, Uint8Array]> = [];
-    const discardedPages: number[] = [];
-    for (const pageNumber of wanted.sort((a, b) => a - b)) {
-      if (!resident.has(pageNumber)) {
-        discardedPages.push(pageNumber);
-        continue;
-      }
-      const page = new Uint8Array(PAGE_SIZE_BYTES);
-      this.backend.readPage(pageNumber, 0, page, 0, PAGE_SIZE_BYTES);
-      pages.push([pageNumber, page]);
-    }
-    return encodeSegment({
-      kind: delta ? SegmentKind.Delta : SegmentKind.Full,
-      // Sequence numbers go on rising through compactions, so a checkpoint is named once.
-      sequence: log !== null && log.key === key ? log.sequence + 1 : 0,
-      regions: this.regionMap.entries(),
-      discardedPages,
-      pages,
-    });
+    return this.imageLog.sequence;
   }
 
   stats(): AddressSpaceStats {
