@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import type * as Vega from "vega";
 import type * as VegaLite from "vega-lite";
-import type { AllocBenchRecord } from "./alloc.js";
+import type { AllocBenchRecord } from "./alloc-record.js";
 import { importOptional } from "./optional-package.js";
 
 /** vega and vega-lite: devDependencies, so an installed memspace draws no chart until they are installed. */

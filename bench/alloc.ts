@@ -34,6 +34,7 @@ import { AllocOp, buildWorkload, WORKLOADS, type OpSequence, type Workload } fro
 import { benchCommand, BenchOptionError, jsonOption, knownNames, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, report, runBenchMain, STDOUT_PATH, valueOption, writeJsonDocument } from "./options.js";
 import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
 import { loadChartPackages, writeAllocChart, type ChartPackages } from "./alloc-chart.js";
+import type { AllocBenchRecord } from "./alloc-record.js";
 import { compileC } from "./native-build.js";
 import { watchNewBuffer } from "./resident.js";
 import { OutputFile } from "../src/util/output-file.js";
@@ -71,22 +72,6 @@ const SLOW_RUN_BUDGET_SECONDS = 30;
 /** A budgeted run looks at the clock after this many ops. */
 const BUDGET_CHECK_OPS = 1_000;
 const ALLOCATORS = [...JS_ALLOCATORS, ...NATIVE.map((native) => native.name), C_LOOP];
-
-export interface AllocBenchRecord {
-  workload: Workload;
-  allocator: string;
-  opsPerSec: number;
-  /** null when not measured (a run cut short at its time budget). */
-  peakFootprintBytes: number | null;
-  peakLiveBytes: number;
-  /** JS allocators: the footprint by the allocator's own count. */
-  accountedFootprintBytes?: number;
-  /** Set when the timed run stopped at its time budget: the ops it did (ops/s is over these). */
-  completedOps?: number;
-  /** ns per op less that of its replay loop with a do-nothing allocator (JS or C). */
-  netNsPerOp?: number;
-  failure?: string;
-}
 
 interface Sample {
   opsPerSec: number;
