@@ -41,6 +41,11 @@ import {
   type BackendKind, type MemoryAccess, type HeapBacking, type FrameStore, type HeapOptions, type HeapStats,
   type AddressSpaceOptions, type AddressSpaceStats, type FrameAllocatorOptions, type PageFrameAllocator, type RunGuestResult,
 } from "memspace";
+import { AddressSpace as SpaceFromSubpath, type AddressSpaceOptions as SubpathOptions } from "memspace/space";
+import { replayFile as replayFromSubpath } from "memspace/trace";
+import { runGuest as runFromSubpath, type StopReason } from "memspace/guest";
+import { Heap as HeapFromSubpath } from "memspace/alloc";
+import { FileMedium as MediumFromSubpath } from "memspace/persist";
 // @ts-expect-error the trace format's const enum is internal
 import type { TraceFormat } from "memspace";
 // @ts-expect-error test coordination is internal
@@ -62,7 +67,10 @@ const sink: MemoryAccess = new TraceStats();
 const replayed: bigint = replayFile("t.trace", sink).checksum;
 const guest: RunGuestResult = runGuest("fib.elf");
 const errors: Error[] = [new GuestError("x", 0n), new GuestLoadError("f", "x"), new TraceFormatError("f", 0, "x"), new HeapError("x")];
-export { spaceStats, heapStats, frames, store, spaceHeap, replayed, guest, errors, FileMedium };
+const subpathOptions: SubpathOptions = {};
+const stopReason: StopReason = runFromSubpath("fib.elf").stopReason;
+const subpaths = [new SpaceFromSubpath(subpathOptions), replayFromSubpath, HeapFromSubpath, MediumFromSubpath, stopReason];
+export { spaceStats, heapStats, frames, store, spaceHeap, replayed, guest, errors, FileMedium, subpaths };
 `;
 
 /** Names the package must export at run time, and internals it must not. */

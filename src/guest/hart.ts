@@ -178,7 +178,7 @@ export class Hart {
     throw new GuestError(`illegal or unimplemented instruction 0x${bits}`, this.pc);
   }
 
-  /** Runs at most `budget` (< 2^30) instructions; returns how many ran. */
+  /** Runs at most `budget` (below 2^30) instructions; returns how many ran. */
   private execute(budget: number): number {
     const regs = this.regs;
     const memory = this.memory;

@@ -78,9 +78,9 @@ export function secondParcelHigh(lo: number, hi: number): number {
 export interface MemoryBackend extends MemoryAccess {
   readonly kind: BackendKind;
 
-  /** Copies `lengthBytes` out of one page (offset + length <= page size). */
+  /** Copies `lengthBytes` out of one page (offset + length at most the page size). */
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void;
-  /** Copies `lengthBytes` into one page (offset + length <= page size). */
+  /** Copies `lengthBytes` into one page (offset + length at most the page size). */
   writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void;
   /** Releases the pages in [firstPage, firstPage + pageCount): they read as zero again. */
   discardPages(firstPage: number, pageCount: number): void;

@@ -95,7 +95,7 @@ export class ChunkedFrameStore implements FrameStore {
 /**
  * Frames from a shared source that holds their bytes (a FrameAllocator), so several address
  * spaces (in several workers) draw on one pool and a freed page goes back to it. Store frame
- * k >= 1 is source frame k - 1; the zero frame stays private (untouched pages cost no frame).
+ * k, from 1 up, is source frame k - 1; the zero frame stays private (untouched pages cost no frame).
  */
 export class AllocatorFrameStore implements FrameStore {
   private readonly zeroView = new DataView(new ArrayBuffer(PAGE_SIZE_BYTES));

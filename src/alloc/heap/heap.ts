@@ -26,7 +26,7 @@ import { lockMutex, unlockMutex } from "../futex-mutex.js";
  * WebAssembly.Memory). Every piece of allocator state lives in that memory (heap-layout.ts);
  * addresses are byte offsets into it (0 is null).
  *
- * - Small and medium blocks (<= 256 KiB): 104 size classes; each class carves spans (one
+ * - Small and medium blocks (up to 256 KiB): 104 size classes; each class carves spans (one
  *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
  *   No block header: the page descriptor names the class, so free is O(1). A small block a
  *   worker frees first goes to the worker's free-block cache for its class (W.CacheHeads),
@@ -97,7 +97,7 @@ const POISON = 0xdd;
 /** Bound on walks of atomic lists (they never hold more blocks than the heap has granules). */
 const MAX_LIST_STEPS = 1 << 28;
 
-type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+export type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 export class Heap {
   private readonly store: HeapStore;
