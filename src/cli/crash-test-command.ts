@@ -15,7 +15,7 @@ export interface CrashTestCommandOptions {
   json?: string;
 }
 
-/** The recovery target: a 16 GiB pool (4 Mi frames). */
+/** The pool whose recovery time the crash test reports: 16 GiB (4 Mi frames). */
 const LARGE_POOL_FRAMES = 1 << 22;
 
 /** Recovery time of a 16 GiB-frame pool left unclosed with frames in use. */

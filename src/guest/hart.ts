@@ -41,17 +41,16 @@ const enum DecodeCache {
 }
 /**
  * Instructions per call of the interpreter loop. Re-entering it often lets TurboFan compile
- * it as a whole function rather than only on-stack-replace the one long-running loop:
- * fib-imac went from a median of about 37 to 44 MIPS here (noisy: 35-78) with 2^20. The run's
- * deadline is checked between slices: 2^18 is about 60 ms at the 4-5 MIPS of a traced run
- * (25 ms with 2^20 untraced, but 230 ms traced), with no speed change measurable against 2^20.
+ * it as a whole function rather than only on-stack-replace the one long-running loop, which
+ * is faster (docs/design/guest-executor.md). The run's deadline is checked between slices, so
+ * a slice must stay short even in a slow traced run: 2^18 is tens of milliseconds there.
  */
 const RUN_SLICE = 1 << 18;
 /**
  * The first call's slice: short, so the interpreter runs the code after the loop (the count
  * flush) before TurboFan compiles. Without it (--trace-opt, --trace-deopt) the loop was
  * compiled on-stack while that code had no type feedback, and the compiled loop deoptimized
- * at the end of every slice (no speed change measurable on fib-imac either way).
+ * at the end of every slice.
  */
 const WARM_UP_SLICE = 1 << 10;
 /** The user-mode counters, the only CSRs this hart has (read-only; there is no F extension). */

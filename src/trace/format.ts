@@ -26,9 +26,8 @@ export const MAX_RECORD_BYTES = TraceFormat.MaxRecordBytes;
 export const STREAM_CHUNK_BYTES = 8 << 20;
 /**
  * Replay's read chunk, smaller: a chunk read while the last one is replayed displaces less of
- * what the replay keeps in cache. Against 8 MiB, 2 MiB took 0.95-0.97 of the time on an
- * ExecBlock-shaped file (paged and noop; 1 MiB 0.94-0.96, 256 KiB 0.91-0.98), still a syscall
- * per 2 MiB.
+ * what the replay keeps in cache, still at one syscall per 2 MiB (measurements in
+ * docs/design/replay-and-paged-backend.md).
  */
 export const READ_CHUNK_BYTES = 2 << 20;
 

@@ -232,8 +232,7 @@ class SyncSource implements ChunkSource {
  * per slot (Atomics.wait / notify); the main thread may block in Atomics.wait in Node.
  * Chunks are claimed in order from a shared counter, by the worker or by this thread: a
  * chunk nobody has claimed when this thread needs it, it reads itself. So the worker's
- * start-up (about 40 ms) costs no waiting: without this, a 40 MB Fib-shaped trace took twice
- * as long with read-ahead as without.
+ * start-up (tens of milliseconds) never keeps the replay waiting.
  */
 class ReadAheadSource implements ChunkSource {
   readonly bytes: Uint8Array;

@@ -62,12 +62,9 @@ export class ReplayTally {
 
 /**
  * Trace bytes one call of the replay kernel takes at most. Short calls keep V8 on the
- * kernel's regular optimized code: with a call per 8 MiB chunk (--trace-opt, --trace-deopt),
- * the first call's loop was compiled on-stack (OSR) before the code after the loop had run,
- * that code deoptimized at the end of every chunk, the regular compile deoptimized once and
- * was never redone (too few calls), and every later call re-entered the OSR code, whose loop
- * takes its values tagged from the interpreter frame (a Smi or heap-number check on the
- * running sum at every load).
+ * kernel's regular optimized code: with few long calls, every call re-entered on-stack-
+ * replaced code whose loop takes its values tagged from the interpreter frame (the full
+ * story in docs/design/replay-and-paged-backend.md).
  */
 const SLICE_BYTES = 32 << 10;
 
@@ -132,7 +129,7 @@ function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, star
     const lo = view.getInt32((at + 2) | 0, true);
     const hi = view.getInt32((at + 6) | 0, true);
     // Every sink gets only accesses that end at or below 2^64 - 1 (accessRunsPastTop, written
-    // out: the call here made a Fib-shaped replay onto noop 6% slower). The top 4 GiB is
+    // out: a call here costs measurably on the most frequent path). The top 4 GiB is
     // rare, so the common path pays one comparison; the width is checked only up there.
     if (hi === -1 && (lo >>> 0) > TWO_POW_32 - (head >>> 8)) break;
     if (head === Head.Read2) {

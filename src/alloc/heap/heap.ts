@@ -58,8 +58,8 @@ export interface HeapOptions {
    * waits in its worker's cache for the class and the next malloc of the class takes it back
    * without touching spans (about twice the speed on larson). Off, every free goes back to
    * its span, and mallocs fill the most recently freed-into span first, which lets the others
-   * drain and go back to the pages: a smaller footprint under random churn (larson: 1.22-1.24x
-   * the live bytes instead of 1.28x), as exact slot reuse keeps every span's occupancy as it was.
+   * drain and go back to the pages: a smaller footprint under random churn, as exact slot
+   * reuse keeps every span's occupancy as it was (figures in docs/design/heap.md).
    */
   blockCache?: boolean;
   /** WebAssembly.Memory: the most it may grow to (default 1 GiB; at most 2 GiB, as for any heap). */
