@@ -8,11 +8,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Heap } from "../src/alloc/heap/heap.js";
 import { lockMutex, unlockMutex } from "../src/alloc/futex-mutex.js";
 import { Random } from "../src/util/random.js";
-import { awaitBarrier } from "../src/util/barrier.js";
+import { ControlWords, workerBarrier } from "./harness/threads.js";
 
 export interface AllocThreadsInput {
   heap: SharedArrayBuffer;
-  /** [lock, barrier count, barrier generation, ...] then a ring per worker: [head, tail, slots...]. */
+  /** The barrier, then (from ControlWords.First) the lock and a ring per worker: [head, tail, slots...]. */
   control: SharedArrayBuffer;
   worker: number;
   workers: number;
@@ -24,10 +24,9 @@ export interface AllocThreadsInput {
 }
 
 export const enum Control {
-  Lock = 0,
-  BarrierCount = 1,
-  BarrierGeneration = 2,
-  Rings = 16,
+  Lock = ControlWords.First,
+  /** A cache line past the lock, which the locked heap's calls contend for. */
+  Rings = ControlWords.First + 16,
   RingSlots = 4096,
   RingWords = RingSlots + 2,
 }
@@ -77,9 +76,7 @@ function receive(): void {
   Atomics.store(control, base, head);
 }
 
-function barrier(): void {
-  awaitBarrier(control, Control.BarrierCount, Control.BarrierGeneration, input.workers);
-}
+const barrier = workerBarrier(input.control, input.workers);
 
 function run(steps: number): void {
   for (let step = 0; step < steps; step++) {

@@ -7,22 +7,20 @@
  * every call (the design before per-worker spans). Rounds interleave the contestants; the
  * figure is the median over rounds of total ops/s.
  */
-import { once } from "node:events";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { Heap } from "../src/alloc/heap/heap.js";
-import { renderTable } from "../src/cli/table.js";
-import { median } from "../src/util/median.js";
 import { parseDecimalNumber } from "../src/util/parse-number.js";
 import { Control, type AllocThreadsInput } from "./alloc-threads-worker.js";
-import { benchCommand, BenchOptionError, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain, valueOption, writeJsonDocument } from "./options.js";
+import { benchCommand, BenchOptionError, jsonOption, positiveIntegerOption, quickOption, benchMain, valueOption } from "./harness/options.js";
+import { progress, report, reportTable, writeJsonDocument } from "./harness/output.js";
+import { RoundSamples, roundSchedule } from "./harness/rounds.js";
+import { ControlWords, controlBuffer, runWorkers } from "./harness/threads.js";
 
 const HEAP_BYTES = 256 << 20;
 const CONTESTANTS = [
   { name: "per-worker spans", locked: false },
   { name: "one lock", locked: true },
 ] as const;
+const WORKER_COUNTS = [1, 2];
 
 export interface AllocThreadsRecord {
   heap: string;
@@ -33,12 +31,17 @@ export interface AllocThreadsRecord {
 async function measure(locked: boolean, workers: number, steps: number, liveSlots: number, remoteShare256: number): Promise<number> {
   const buffer = new SharedArrayBuffer(HEAP_BYTES);
   const heap = new Heap(buffer);
-  const control = new SharedArrayBuffer((Control.Rings + workers * Control.RingWords) * 4);
-  const threads = Array.from({ length: workers }, (_, worker) => {
-    const workerData: AllocThreadsInput = { heap: buffer, control, worker, workers, steps, liveSlots, locked, remoteShare256 };
-    return new Worker(new URL("./alloc-threads-worker.js", import.meta.url), { workerData });
-  });
-  const results = await Promise.all(threads.map((thread) => once(thread, "message").then(([result]) => result as { opsPerSec: number })));
+  const control = controlBuffer(Control.Rings - ControlWords.First + workers * Control.RingWords);
+  const results = await runWorkers<AllocThreadsInput, { opsPerSec: number }>(new URL("./alloc-threads-worker.js", import.meta.url), workers, (worker) => ({
+    heap: buffer,
+    control,
+    worker,
+    workers,
+    steps,
+    liveSlots,
+    locked,
+    remoteShare256,
+  }));
   heap.trim();
   heap.check();
   if (heap.stats().liveBlocks !== 0) throw new Error(`${heap.stats().liveBlocks} blocks still live after the run`);
@@ -57,20 +60,16 @@ export interface AllocThreadsBenchOptions {
 export async function runAllocThreadsBench(options: AllocThreadsBenchOptions): Promise<AllocThreadsRecord[]> {
   const remoteShare256 = Math.round((options.remotePercent * 256) / 100);
   const liveSlots = 10_000;
-  const samples = new Map<string, number[]>();
-  for (let round = 0; round < options.rounds; round++) {
-    for (const workers of [1, 2]) {
-      for (const contestant of CONTESTANTS) {
-        const key = `${contestant.name}/${workers}`;
-        samples.set(key, [...(samples.get(key) ?? []), await measure(contestant.locked, workers, options.steps, liveSlots, remoteShare256)]);
-        process.stderr.write(".");
-      }
-    }
+  const samples = new RoundSamples<number>();
+  const configurations = WORKER_COUNTS.flatMap((workers) => CONTESTANTS.map((contestant) => ({ contestant, workers })));
+  for (const { contestant: { contestant, workers } } of roundSchedule(configurations, { rounds: options.rounds })) {
+    samples.add(`${contestant.name}/${workers}`, await measure(contestant.locked, workers, options.steps, liveSlots, remoteShare256));
+    progress.step();
   }
-  process.stderr.write("\n");
+  progress.done();
   const records: AllocThreadsRecord[] = [];
   for (const contestant of CONTESTANTS) {
-    for (const workers of [1, 2]) records.push({ heap: contestant.name, workers, opsPerSec: Math.round(median(samples.get(`${contestant.name}/${workers}`)!)) });
+    for (const workers of WORKER_COUNTS) records.push({ heap: contestant.name, workers, opsPerSec: Math.round(samples.median(`${contestant.name}/${workers}`, (opsPerSec) => opsPerSec)) });
   }
   const rows = records.map((r) => {
     const one = records.find((o) => o.heap === r.heap && o.workers === 1)!;
@@ -79,7 +78,7 @@ export async function runAllocThreadsBench(options: AllocThreadsBenchOptions): P
   report.write(
     `larson-style replacement, ${liveSlots.toLocaleString("en-US")} live blocks per worker, 8-1024 B, ${options.remotePercent}% of replaced blocks freed by the next worker; ${options.steps.toLocaleString("en-US")} steps per worker; median of ${options.rounds} rounds\n`,
   );
-  report.write(renderTable(["heap", "workers", "ops/s (all workers)", "vs 1 worker"], rows) + "\n");
+  reportTable(["heap", "workers", "ops/s (all workers)", "vs 1 worker"], rows);
   if (options.json !== undefined) writeJsonDocument(options.json, records);
   return records;
 }
@@ -97,6 +96,4 @@ const command = benchCommand("alloc-threads")
   .addOption(valueOption("--remote-percent <percent>", "the share of replaced blocks freed by the next worker (0-100)", percentage, { normal: 25 }))
   .addOption(jsonOption());
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain(command, runAllocThreadsBench);
-}
+await benchMain(import.meta.url, command, runAllocThreadsBench);

@@ -16,7 +16,7 @@ export interface FramesWorkerInput {
   kind: FramesContestant;
   /** The shared allocator (none for the private contestant). */
   buffer: SharedArrayBuffer | null;
-  /** Barrier words, then the shared array of held frames (rand). */
+  /** The barrier, then (from ControlWords.First) the shared array of held frames (rand). */
   control: SharedArrayBuffer;
   worker: number;
   workers: number;
@@ -37,12 +37,3 @@ export interface FramesRunTiming {
   nsPerPair: number;
 }
 
-export const enum Barrier {
-  Count = 0,
-  Generation = 1,
-  Words = 16,
-}
-
-export function controlBytes(heldSlots: number): number {
-  return Barrier.Words * 4 + heldSlots * 4;
-}

@@ -7,25 +7,21 @@ import { parentPort, workerData } from "node:worker_threads";
 import { attachFrameAllocator } from "../src/alloc/frames/allocator-kinds.js";
 import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
 import { Random } from "../src/util/random.js";
-import { awaitBarrier } from "../src/util/barrier.js";
-import { Barrier, PRIVATE_CONTESTANT, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { PRIVATE_CONTESTANT, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { ControlWords, workerBarrier } from "./harness/threads.js";
 
 const input = workerData as FramesWorkerInput;
 const isPrivate = input.kind === PRIVATE_CONTESTANT;
 const allocator = isPrivate
   ? FrameAllocator.create({ frames: Math.floor(input.frameCount / input.workers) }, { worker: 0, workers: 1 })
   : attachFrameAllocator(input.kind as Exclude<typeof input.kind, typeof PRIVATE_CONTESTANT>, input.buffer!, input.worker, input.workers);
-const barrierWords = new Int32Array(input.control, 0, Barrier.Words);
-const sharedHeld = new Int32Array(input.control, Barrier.Words * 4);
+const barrier = workerBarrier(input.control, input.workers);
+const sharedHeld = new Int32Array(input.control, ControlWords.First * 4);
 const runFrames = 1 << input.order;
 /** Each worker's share of half of memory, in runs of 2^order frames. */
 const share = Math.floor(input.frameCount / 2 / input.workers / runFrames);
 const myHeld = sharedHeld.subarray(input.worker * share, (input.worker + 1) * share);
 const random = new Random(input.seed + input.worker);
-
-function barrier(): void {
-  awaitBarrier(barrierWords, Barrier.Count, Barrier.Generation, input.workers);
-}
 
 function getOrDie(): number {
   const frame = allocator.get(input.order);

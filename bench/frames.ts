@@ -20,19 +20,13 @@
  * and among all trees (`c-model-any`): what cross-core frees cost this machine whatever the
  * allocator does around them, and what keeping workers to their own trees saves.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import { once } from "node:events";
-import { compileC } from "./native-build.js";
 import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
 import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
-import { renderTable } from "../src/cli/table.js";
-import { controlBytes, PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
-import { median, medianRatio } from "../src/util/median.js";
+import { PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
+import { runProcess } from "./harness/child.js";
+import { compileC } from "./harness/native.js";
 import {
   benchCommand,
   BenchOptionError,
@@ -42,11 +36,13 @@ import {
   positiveInteger,
   positiveIntegerOption,
   quickOption,
-  report,
-  runBenchMain,
+  benchMain,
   valueOption,
-  writeJsonDocument,
-} from "./options.js";
+} from "./harness/options.js";
+import { dash, progress, report, reportSkipped, reportTable, writeJsonDocument } from "./harness/output.js";
+import { median, medianRatio, RoundSamples, roundSchedule } from "./harness/rounds.js";
+import { withScratchFolder } from "./harness/scratch.js";
+import { controlBuffer, runWorkers } from "./harness/threads.js";
 
 const BENCHMARKS: FramesBenchmark[] = ["bulk", "repeat", "rand"];
 const ORDERS = [0, 9];
@@ -84,30 +80,25 @@ export interface FramesBenchRecord {
 async function measure(kind: FramesContestant, benchmark: FramesBenchmark, order: number, workers: number, options: FramesBenchOptions): Promise<FramesBenchRecord> {
   const allocator = kind === PRIVATE_CONTESTANT ? null : createFrameAllocator(kind, options.frameCount);
   const heldSlots = Math.floor(options.frameCount / 2 / (1 << order));
-  const control = new SharedArrayBuffer(controlBytes(heldSlots));
-  const threads = Array.from({ length: workers }, (_, worker) => {
-    const workerData: FramesWorkerInput = {
-      kind,
-      buffer: allocator === null ? null : allocator.buffer,
-      control,
-      worker,
-      workers,
-      benchmark,
-      order,
-      frameCount: options.frameCount,
-      pairs: options.pairs,
-      bulkRounds: order === 0 ? 1 : 64,
-      runs: options.runs + 1,
-      seed: 17,
-    };
-    return new Worker(new URL("./frames-worker.js", import.meta.url), { workerData });
-  });
-  const exits = threads.map((thread) => once(thread, "exit"));
-  const perWorker = await Promise.all(threads.map((thread) => once(thread, "message").then(([timings]) => timings as FramesRunTiming[])));
-  // The next configuration starts on a quiet machine: these threads gone, and this thread's
-  // garbage (a control buffer of megabytes per configuration) collected now rather than by
-  // helper threads competing with the next run's workers for this machine's two cores.
-  await Promise.all(exits);
+  const control = controlBuffer(heldSlots);
+  const perWorker = await runWorkers<FramesWorkerInput, FramesRunTiming[]>(new URL("./frames-worker.js", import.meta.url), workers, (worker) => ({
+    kind,
+    buffer: allocator === null ? null : allocator.buffer,
+    control,
+    worker,
+    workers,
+    benchmark,
+    order,
+    frameCount: options.frameCount,
+    pairs: options.pairs,
+    bulkRounds: order === 0 ? 1 : 64,
+    runs: options.runs + 1,
+    seed: 17,
+  }));
+  // The next configuration starts on a quiet machine: these threads gone (runWorkers waits
+  // for them), and this thread's garbage (a control buffer of megabytes per configuration)
+  // collected now rather than by helper threads competing with the next run's workers for
+  // this machine's two cores.
   (globalThis as { gc?: () => void }).gc?.();
   if (allocator !== null && allocator.allocatedFrames() !== 0) throw new Error(`${kind} ${benchmark}: ${allocator.allocatedFrames()} frames still allocated after the run`);
   const timed = (field: keyof FramesRunTiming): number => {
@@ -130,17 +121,17 @@ function sampleKey(benchmark: FramesBenchmark, order: number, workers: number, a
 /** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
 function buildModel(folder: string, options: FramesBenchOptions): ((workers: number, search: ModelSearch) => FramesBenchRecord) | null {
   if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
-    report.write(`C model of rand order 9 skipped: it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker\n`);
+    reportSkipped("C model of rand order 9", `it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker`);
     return null;
   }
   const binary = join(folder, "frames-rand-model");
   const failure = compileC(MODEL_SOURCE, binary, ["-pthread"]);
   if (failure !== null) {
-    report.write(`C model of rand order 9 skipped: cannot build it (${failure})\n`);
+    reportSkipped("C model of rand order 9", `cannot build it (${failure})`);
     return null;
   }
   return (workers, search) => {
-    const output = execFileSync(binary, [String(workers), String(options.pairs), String(options.frameCount), search], { encoding: "utf8" });
+    const output = runProcess(binary, [String(workers), String(options.pairs), String(options.frameCount), search]);
     const nsPerPair = Number(/([\d.]+) ns per pair/.exec(output)?.[1]);
     if (!Number.isFinite(nsPerPair)) throw new Error(`frames-rand-model printed ${JSON.stringify(output)}`);
     return { benchmark: "rand", order: 9, workers, allocator: MODELS[search], nsPerGet: null, nsPerPut: null, nsPerPair };
@@ -157,44 +148,41 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     `${options.frameCount.toLocaleString("en-US")} frames (${(options.frameCount / 262144).toFixed(1)} GiB); ${options.rounds} rounds over every configuration (interleaved, so a slow spell of this shared machine hits all alike), each a warm-up run then ${options.runs} timed; figures are the median over rounds of each round's median\n`,
   );
   // Per configuration, the samples of every round.
-  const samples = new Map<string, FramesBenchRecord[]>();
-  const add = (record: FramesBenchRecord): void => {
-    const key = sampleKey(record.benchmark, record.order, record.workers, record.allocator);
-    samples.set(key, [...(samples.get(key) ?? []), record]);
-  };
-  const folder = mkdtempSync(join(tmpdir(), "memspace-frames-"));
-  try {
+  const samples = new RoundSamples<FramesBenchRecord>();
+  const add = (record: FramesBenchRecord): void => samples.add(sampleKey(record.benchmark, record.order, record.workers, record.allocator), record);
+  await withScratchFolder("frames", async (folder) => {
     const model = options.benchmarks.includes("rand") && options.orders.includes(9) ? buildModel(folder, options) : null;
-    for (let round = 0; round < options.rounds; round++) {
-      for (const benchmark of options.benchmarks) {
-        for (const order of options.orders) {
-          for (const workers of options.workerCounts) {
-            for (const kind of options.allocators) {
+    // The matrix, one measurement a step: each allocator, then (rand order 9) the C model both ways.
+    const matrix: Array<() => Promise<void>> = [];
+    for (const benchmark of options.benchmarks) {
+      for (const order of options.orders) {
+        for (const workers of options.workerCounts) {
+          for (const kind of options.allocators) {
+            matrix.push(async () => {
               add(await measure(kind, benchmark, order, workers, options));
-              process.stderr.write(".");
-            }
-            if (model !== null && benchmark === "rand" && order === 9) {
+              progress.step();
+            });
+          }
+          if (model !== null && benchmark === "rand" && order === 9) {
+            matrix.push(async () => {
               add(model(workers, "home"));
               add(model(workers, "any"));
-            }
+            });
           }
         }
       }
     }
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-  process.stderr.write("\n");
-  const records = [...samples.values()].map((list): FramesBenchRecord => {
+    for (const { contestant } of roundSchedule(matrix, { rounds: options.rounds })) await contestant();
+  });
+  progress.done();
+  const records = [...samples.byKey.values()].map((list): FramesBenchRecord => {
     const middle = (field: "nsPerGet" | "nsPerPut" | "nsPerPair"): number | null => (list[0][field] === null ? null : median(list.map((r) => r[field]!)));
     return { ...list[0], nsPerGet: middle("nsPerGet"), nsPerPut: middle("nsPerPut"), nsPerPair: middle("nsPerPair")! };
   });
-  const dash = (value: number | null): string | number => (value === null ? "-" : value);
-  report.write(
-    renderTable(
-      ["benchmark", "order", "workers", "allocator", "ns/get", "ns/put", "ns/pair"],
-      records.map((r) => [r.benchmark, String(r.order), String(r.workers), r.allocator, dash(r.nsPerGet), dash(r.nsPerPut), r.nsPerPair]),
-    ) + "\n\n",
+  reportTable(
+    ["benchmark", "order", "workers", "allocator", "ns/get", "ns/put", "ns/pair"],
+    records.map((r) => [r.benchmark, String(r.order), String(r.workers), r.allocator, dash(r.nsPerGet), dash(r.nsPerPut), r.nsPerPair]),
+    "\n\n",
   );
   // LLFree against the baselines, and its scaling, in one table. A scaling ratio is taken
   // within each round (the two runs minutes apart at most), then the median over rounds.
@@ -208,7 +196,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   const scaling = (benchmark: FramesBenchmark, order: number, allocator: FramesBenchRecord["allocator"]): string => {
     const one = samples.get(sampleKey(benchmark, order, 1, allocator));
     const many = samples.get(sampleKey(benchmark, order, most, allocator));
-    if (one === undefined || many === undefined || most === 1) return "-";
+    if (one.length === 0 || many.length === 0 || most === 1) return "-";
     return medianRatio(many.map(headline), one.map(headline)).toFixed(2);
   };
   for (const benchmark of options.benchmarks) {
@@ -223,9 +211,10 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
       ]);
     }
   }
-  report.write(
-    renderTable([`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`], summary) +
-      `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
+  reportTable(
+    [`llfree, ${most} worker(s)`, "ns/op", "buddy/llfree", "bitmap/llfree", `${most}w/1w`, `private ${most}w/1w`],
+    summary,
+    `\n(ns/op: per get for bulk, per get+put pair otherwise; ratios > 1 mean llfree is faster; ${most}w/1w: the median over rounds of each round's ratio; private: each worker on an allocator of its own, sharing nothing: the machine's own scaling; targets: bulk order-0 get <= 150 ns on 1 worker, 2w/1w <= 1.3, faster than both baselines at 2 workers)\n`,
   );
   const modelLine = (search: ModelSearch): string | null => {
     const one = find(records, "rand", 9, 1, MODELS[search]);
@@ -271,13 +260,9 @@ interface FramesCommandOptions extends Omit<FramesBenchOptions, "frameCount" | "
   workers: number[];
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain(command, (options: FramesCommandOptions) =>
-    runFramesBench({
-      ...options,
-      frameCount: options.frames,
-      workerCounts: options.workers,
-      allocators: CONTESTANTS.filter((kind) => kind === "llfree" || options.allocators.includes(kind)),
-    }),
-  );
+/** The command's options as runFramesBench takes them: llfree always runs. */
+function framesBenchOptions({ frames, workers, allocators, ...options }: FramesCommandOptions): FramesBenchOptions {
+  return { ...options, frameCount: frames, workerCounts: workers, allocators: CONTESTANTS.filter((kind) => kind === "llfree" || allocators.includes(kind)) };
 }
+
+await benchMain(import.meta.url, command, (options: FramesCommandOptions) => runFramesBench(framesBenchOptions(options)));

@@ -11,18 +11,19 @@
  * shows the median of the timed rounds; its ratios are the median over rounds of each
  * round's ratio (roundRatios), as bench alloc and bench frames take theirs, shown with their range.
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderTable } from "../src/cli/table.js";
 import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
-import { formatRoundRatios, median, roundRatios } from "../src/util/median.js";
-import { benchCommand, jsonOption, nonNegativeIntegerOption, positiveIntegerOption, quickOption, report, runBenchMain, writeJsonDocument } from "./options.js";
+import { runProcess } from "./harness/child.js";
+import { compileRust, hasRustc } from "./harness/native.js";
+import { benchCommand, jsonOption, nonNegativeIntegerOption, positiveIntegerOption, quickOption, benchMain } from "./harness/options.js";
+import { report, reportSkipped, reportTable, writeJsonDocument } from "./harness/output.js";
+import { formatRoundRatios, median, ratioFigures, RoundSamples, roundRatios, roundSchedule, type RoundRatioFigures } from "./harness/rounds.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ANCHOR_SOURCE = process.env.MEMSPACE_ANCHOR ?? resolve(REPO_ROOT, "../shared/anchors/seed_replay.rs");
@@ -40,12 +41,7 @@ export interface ReplayBenchOptions {
   json?: string;
 }
 
-/** Per-round ratios as the JSON document gives them: their median and range. */
-export interface RoundRatioFigures {
-  median: number;
-  min: number;
-  max: number;
-}
+export type { RoundRatioFigures };
 
 /** One line of the table: a replayer on a trace. */
 export interface ReplayBenchRow {
@@ -58,10 +54,6 @@ export interface ReplayBenchRow {
   timeOverNoop: RoundRatioFigures | null;
   /** native paged's time over the replayer's (its throughput over native paged's), per round; null without the native reference. */
   throughputOverNativePaged: RoundRatioFigures | null;
-}
-
-function ratioFigures(ratios: number[] | null): RoundRatioFigures | null {
-  return ratios === null ? null : { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
 }
 
 interface Measurement {
@@ -89,7 +81,7 @@ function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
     name,
     run(trace) {
       // Prints "<mode> <ms> ms <Mops/s> Mops/s ops=<n> pages=<p> checksum=<c>".
-      const output = execFileSync(binary, [trace, mode], { encoding: "utf8" });
+      const output = runProcess(binary, [trace, mode]);
       const match = /^\S+ (\d+(?:\.\d+)?) ms .* ops=(\d+) pages=\d+ checksum=(\d+)/.exec(output.trim());
       if (match === null) throw new Error(`unexpected output from ${binary}: ${output}`);
       return { contestant: name, milliseconds: Number(match[1]), ops: Number(match[2]), checksum: match[3] };
@@ -100,16 +92,15 @@ function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
 /** Builds the native reference with rustc -O, or returns null (with the reason) if it cannot. */
 function buildAnchor(folder: string): string | null {
   if (!existsSync(ANCHOR_SOURCE)) {
-    report.write(`native reference skipped: ${ANCHOR_SOURCE} not found\n`);
+    reportSkipped("native reference", `${ANCHOR_SOURCE} not found`);
     return null;
   }
-  const probe = spawnSync("rustc", ["--version"], { encoding: "utf8" });
-  if (probe.status !== 0) {
-    report.write("native reference skipped: rustc is not on this machine\n");
+  if (!hasRustc()) {
+    reportSkipped("native reference", "rustc is not on this machine");
     return null;
   }
   const binary = join(folder, "seed_replay");
-  execFileSync("rustc", ["--edition", "2021", "-C", "opt-level=3", "-o", binary, ANCHOR_SOURCE]);
+  compileRust(ANCHOR_SOURCE, binary);
   return binary;
 }
 
@@ -131,22 +122,19 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
       }
       const sizeMiB = statSync(trace).size / (1 << 20);
       report.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
-      const samples = new Map<string, Measurement[]>(contestants.map((contestant) => [contestant.name, []]));
-      for (let round = 0; round <= options.rounds; round++) {
-        // Every other round in reverse, so a contestant is not always the one after another.
-        for (const contestant of round % 2 === 0 ? contestants : [...contestants].reverse()) {
-          const measurement = contestant.run(trace);
-          const expected = samples.get("noop")?.[0]?.ops ?? measurement.ops;
-          if (measurement.ops !== expected) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${expected}`);
-          if (round > 0) samples.get(contestant.name)!.push(measurement);
-        }
+      const samples = new RoundSamples<Measurement>();
+      for (const { contestant, timed } of roundSchedule(contestants, { rounds: options.rounds, warmUp: true, alternate: true })) {
+        const measurement = contestant.run(trace);
+        const expected = samples.get("noop")[0]?.ops ?? measurement.ops;
+        if (measurement.ops !== expected) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${expected}`);
+        if (timed) samples.add(contestant.name, measurement);
       }
-      const milliseconds = (name: string): number[] => samples.get(name)!.map((m) => m.milliseconds);
-      const checksumOf = (name: string): string | undefined => samples.get(name)?.[0]?.checksum;
+      const milliseconds = (name: string): number[] => samples.get(name).map((m) => m.milliseconds);
+      const checksumOf = (name: string): string | undefined => samples.get(name)[0]?.checksum;
       if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
         throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
       }
-      const ops = samples.get("noop")![0].ops;
+      const ops = samples.get("noop")[0].ops;
       const hasNative = samples.has("native paged");
       for (const contestant of contestants) {
         const ms = median(milliseconds(contestant.name));
@@ -165,10 +153,11 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
         });
       }
     }
-    report.write(
-      "\n" +
-        renderTable(["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"], tableRows) +
-        "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio, their range in brackets)\n",
+    report.write("\n");
+    reportTable(
+      ["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"],
+      tableRows,
+      "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio, their range in brackets)\n",
     );
     if (options.json !== undefined) writeJsonDocument(options.json, { rounds: options.rounds, rows });
     return rows;
@@ -191,7 +180,7 @@ function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[
   }
   const fibImac = resolve(REPO_ROOT, "../shared/guests/fib-imac");
   if (existsSync(fibImac)) sources.push({ name: "fib-imac-recorded", make: (path) => record(fibImac, path) });
-  else report.write(`fib-imac trace skipped: ${fibImac} not found\n`);
+  else reportSkipped("fib-imac trace", `${fibImac} not found`);
   const vm = join(REPO_ROOT, "guests/build/vm.elf");
   if (options.vmIterations > 0 && existsSync(vm)) {
     sources.push({
@@ -202,7 +191,7 @@ function traceSources(options: ReplayBenchOptions, folder: string): TraceSource[
         record(vm, path, readFileSync(stdin));
       },
     });
-  } else if (options.vmIterations > 0) report.write("vm trace skipped: run bash scripts/setup-guests.sh\n");
+  } else if (options.vmIterations > 0) reportSkipped("vm trace", "run bash scripts/setup-guests.sh");
   return sources;
 }
 
@@ -221,8 +210,6 @@ const command = benchCommand("replay")
   .option("--keep", "keep the temporary folder")
   .addOption(jsonOption());
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain(command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean }) =>
-    runReplayBench({ ...options, folder: options.dir, keep: options.keep === true }),
-  );
-}
+await benchMain(import.meta.url, command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean }) =>
+  runReplayBench({ ...options, folder: options.dir, keep: options.keep === true }),
+);

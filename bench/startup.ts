@@ -7,13 +7,13 @@
  * above `node -e 0` is the median over rounds of each round's difference.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderTable } from "../src/cli/table.js";
-import { median } from "../src/util/median.js";
-import { benchCommand, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain, writeJsonDocument } from "./options.js";
+import { benchCommand, jsonOption, positiveIntegerOption, quickOption, benchMain } from "./harness/options.js";
+import { report, reportTable, writeJsonDocument } from "./harness/output.js";
+import { median, RoundSamples, roundSchedule } from "./harness/rounds.js";
+import { withScratchFolder } from "./harness/scratch.js";
 
 /** The `memspace` command as installed (the bundle of scripts/bundle-cli.mjs), built beside this file. */
 const CLI_BUNDLE = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
@@ -63,8 +63,7 @@ function timeProcess(command: StartupCommand): number {
 }
 
 export function runStartupBench(options: StartupBenchOptions): StartupReport {
-  const folder = mkdtempSync(join(tmpdir(), "memspace-startup-"));
-  try {
+  return withScratchFolder("startup", (folder) => {
     const emptyTrace = join(folder, "empty.trace");
     writeFileSync(emptyTrace, new Uint8Array(0));
     const commands: StartupCommand[] = [
@@ -75,16 +74,14 @@ export function runStartupBench(options: StartupBenchOptions): StartupReport {
       { name: "unbundled main.js replay EMPTY", args: [CLI_MODULES, "replay", emptyTrace] },
     ];
     report.write(`${commands.length} commands, each a fresh process; a warm-up round, then ${options.rounds} timed rounds, interleaved\n`);
-    const samples = new Map<string, number[]>(commands.map((command) => [command.name, []]));
-    for (let round = 0; round <= options.rounds; round++) {
-      for (const command of round % 2 === 0 ? commands : [...commands].reverse()) {
-        const elapsedMs = timeProcess(command);
-        if (round > 0) samples.get(command.name)!.push(elapsedMs);
-      }
+    const samples = new RoundSamples<number>();
+    for (const { contestant: command, timed } of roundSchedule(commands, { rounds: options.rounds, warmUp: true, alternate: true })) {
+      const elapsedMs = timeProcess(command);
+      if (timed) samples.add(command.name, elapsedMs);
     }
-    const baseline = samples.get(NODE_BASELINE)!;
+    const baseline = samples.get(NODE_BASELINE);
     const rows = commands.map(({ name }): StartupRow => {
-      const times = samples.get(name)!;
+      const times = samples.get(name);
       const aboveNodeMs = name === NODE_BASELINE ? null : median(times.map((ms, round) => ms - baseline[round]));
       return {
         command: name,
@@ -95,25 +92,22 @@ export function runStartupBench(options: StartupBenchOptions): StartupReport {
         meetsTarget: aboveNodeMs === null ? null : aboveNodeMs <= TARGET_ABOVE_NODE_MS,
       };
     });
-    report.write(
-      renderTable(
-        ["command", "median ms", "min ms", "max ms", "above node -e 0 ms", "target met"],
-        rows.map((row) => [
-          row.command,
-          row.medianMs,
-          row.minMs,
-          row.maxMs,
-          row.medianAboveNodeMs === null ? "-" : row.medianAboveNodeMs.toFixed(2),
-          row.meetsTarget === null ? "-" : row.meetsTarget ? "yes" : "no",
-        ]),
-      ) + `\n(target: at most ${TARGET_ABOVE_NODE_MS} ms above ${NODE_BASELINE}, the median over rounds of each round's difference)\n`,
+    reportTable(
+      ["command", "median ms", "min ms", "max ms", "above node -e 0 ms", "target met"],
+      rows.map((row) => [
+        row.command,
+        row.medianMs,
+        row.minMs,
+        row.maxMs,
+        row.medianAboveNodeMs === null ? "-" : row.medianAboveNodeMs.toFixed(2),
+        row.meetsTarget === null ? "-" : row.meetsTarget ? "yes" : "no",
+      ]),
+      `\n(target: at most ${TARGET_ABOVE_NODE_MS} ms above ${NODE_BASELINE}, the median over rounds of each round's difference)\n`,
     );
     const result: StartupReport = { rounds: options.rounds, targetAboveNodeMs: TARGET_ABOVE_NODE_MS, rows };
     if (options.json !== undefined) writeJsonDocument(options.json, result);
     return result;
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
+  });
 }
 
 const command = benchCommand("startup")
@@ -121,6 +115,4 @@ const command = benchCommand("startup")
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 30, quick: 5 }))
   .addOption(jsonOption());
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runBenchMain(command, runStartupBench);
-}
+await benchMain(import.meta.url, command, runStartupBench);

@@ -1,30 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { benchCommand, jsonOption, positiveIntegerOption, quickOption, report, runBenchMain } from "../bench/options.js";
+import { benchCommand, jsonOption, positiveIntegerOption, quickOption, runBenchMain } from "../bench/harness/options.js";
+import { report } from "../bench/harness/output.js";
+import { bench, benchAsync } from "./bench-run.js";
 import { withTempDir } from "./helpers.js";
-
-const BENCH_FOLDER = fileURLToPath(new URL("../bench/", import.meta.url));
-
-function bench(name: string, args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["--expose-gc", join(BENCH_FOLDER, `${name}.js`), ...args], { encoding: "utf8", cwd });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** As bench(), without waiting: the command-line checks run every bench at once. */
-async function benchAsync(name: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(BENCH_FOLDER, `${name}.js`), ...args]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const [status] = (await once(child, "close")) as [number | null];
-  return { status, stdout, stderr };
-}
 
 /** Help text with its wrapping undone, so a description can be matched whole. */
 function oneLine(text: string): string {

@@ -1,5 +1,5 @@
 /*
- * Replays a memspace allocator workload (bench/alloc-workloads.ts) with the C library's
+ * Replays a memspace allocator workload (bench/alloc/workloads.ts) with the C library's
  * malloc, free and realloc -- glibc's, or mimalloc's or jemalloc's through LD_PRELOAD.
  * Input: a file of int32 triples (op, slot, size). Output: one JSON line with the median
  * ops/s of the timed runs (after a warm-up run) and the peak resident set above the

@@ -1,4 +1,4 @@
-import type { Workload } from "./alloc-workloads.js";
+import type { Workload } from "./workloads.js";
 
 /** One allocator on one workload: a row of the allocator benchmark, and a point of its chart. */
 export interface AllocBenchRecord {

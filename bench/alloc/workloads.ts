@@ -3,7 +3,7 @@
  * slots, so every allocator (ours, @thi.ng/malloc, and the C driver for glibc, mimalloc and
  * jemalloc) replays exactly the same requests. Each op is three Int32s: kind, slot, size.
  */
-import { Random } from "../src/util/random.js";
+import { Random } from "../../src/util/random.js";
 
 export const enum AllocOp {
   Malloc = 1,

@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import type * as Vega from "vega";
 import type * as VegaLite from "vega-lite";
-import type { AllocBenchRecord } from "./alloc-record.js";
-import { importOptional } from "./optional-package.js";
+import type { AllocBenchRecord } from "./record.js";
+import { importOptional } from "../harness/optional-package.js";
 
 /** vega and vega-lite: devDependencies, so an installed memspace draws no chart until they are installed. */
 export interface ChartPackages {

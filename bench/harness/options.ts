@@ -1,35 +1,18 @@
 /** Command-line parts shared by the benchmarks: each is `memspace bench NAME`, a commander Command of its own. */
 import { Command, CommanderError, Option } from "commander";
-import { JSON_TO_STDOUT as STDOUT_PATH, writeJsonReport } from "../src/cli/report.js";
-import { BENCHMARKS, type Benchmark } from "../src/cli/bench-list.js";
-import { EXIT_USAGE } from "../src/cli/exit-codes.js";
-import { parseDecimalInteger, parseDecimalNumber } from "../src/util/parse-number.js";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BENCHMARKS, type Benchmark } from "../../src/cli/bench-list.js";
+import { EXIT_USAGE } from "../../src/cli/exit-codes.js";
+import { parseDecimalInteger, parseDecimalNumber } from "../../src/util/parse-number.js";
+import { report, STDOUT_PATH } from "./output.js";
 
 /** A bad command-line option: the benchmark says what is wrong in one line and exits with status 2. */
 export class BenchOptionError extends Error {}
 
 /** The exit status of a benchmark given a bad option or value. */
 export const BAD_OPTION_EXIT_STATUS = EXIT_USAGE;
-export { STDOUT_PATH };
 const COMMAND_PREFIX = "memspace bench ";
-
-/**
- * Where a benchmark's human-readable lines (tables, notes, "wrote ..." lines) go: standard
- * output, or standard error when standard output carries its JSON document (`--json -`),
- * so that standard output is exactly one parseable document.
- */
-export const report = {
-  stream: process.stdout as NodeJS.WritableStream,
-  write(text: string): void {
-    this.stream.write(text);
-  },
-};
-
-/** Writes a benchmark's figures as one JSON document to `path`, atomically, or to standard output for `-`. */
-export function writeJsonDocument(path: string, document: unknown): void {
-  writeJsonReport(path, document);
-  if (path !== STDOUT_PATH) report.write(`wrote ${path}\n`);
-}
 
 /** `memspace bench NAME`: a Command whose errors come back to runBenchMain instead of exiting. */
 export function benchCommand(name: Benchmark): Command {
@@ -94,6 +77,16 @@ export function nonNegativeIntegerOption(name: string, description: string, fall
 /** `--NAME <a,b>`: a comma list of names from `known`; all of them by default. */
 export function namesOption<T extends string>(name: string, description: string, known: readonly T[], fallback: readonly T[] = known): Option {
   return valueOption(`--${name} <names>`, `${description} (known: ${known.join(", ")})`, (text) => knownNames(name, text, known), { normal: [...fallback] });
+}
+
+/** Whether the module at `moduleUrl` is the script node was started with (a bench's main, not an import of it). */
+export function isEntryScript(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(moduleUrl);
+}
+
+/** A bench's main: runBenchMain, where the module at `moduleUrl` is the script node started (not where a test imports it). */
+export async function benchMain<O extends object>(moduleUrl: string, command: Command, main: (options: O) => unknown): Promise<void> {
+  if (isEntryScript(moduleUrl)) await runBenchMain(command, main);
 }
 
 /**

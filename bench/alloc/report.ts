@@ -1,0 +1,43 @@
+/** bench alloc's table, notes and chart. */
+import { OutputFile } from "../../src/util/output-file.js";
+import { report, reportTable } from "../harness/output.js";
+import { formatRoundRatios } from "../harness/rounds.js";
+import { writeAllocChart, type ChartPackages } from "./chart.js";
+import type { AllocMeasurements } from "./run.js";
+import type { AllocBenchRecord } from "./record.js";
+
+export function reportAllocTable({ records, ratios }: AllocMeasurements): void {
+  const rows = records.map((r) => {
+    if (r.failure !== undefined) return [r.workload, r.allocator, r.failure, "-", "-", "-", "-", "-", "-"];
+    const perRound = ratios.get(`${r.workload}/${r.allocator}`);
+    const ratio = perRound === undefined ? "-" : formatRoundRatios(perRound);
+    const nsPerOp = (1e9 / r.opsPerSec).toFixed(1);
+    const net = r.netNsPerOp === undefined ? "-" : r.netNsPerOp.toFixed(1);
+    if (r.peakFootprintBytes === null) {
+      const cut = r.completedOps === undefined ? "" : ` (first ${r.completedOps.toLocaleString("en-US")} ops)`;
+      return [r.workload, r.allocator, `${r.opsPerSec.toLocaleString("en-US")}${cut}`, ratio, nsPerOp, net, "-", "-", "-"];
+    }
+    const accounted = r.accountedFootprintBytes === undefined ? "-" : (r.accountedFootprintBytes / r.peakLiveBytes).toFixed(2);
+    return [r.workload, r.allocator, r.opsPerSec, ratio, nsPerOp, net, (r.peakFootprintBytes / 2 ** 20).toFixed(1), (r.peakFootprintBytes / r.peakLiveBytes).toFixed(2), accounted];
+  });
+  reportTable(["workload", "allocator", "ops/s", "memspace/this", "ns/op", "net ns/op", "peak footprint MiB", "footprint/live", "accounted/live"], rows);
+  report.write("(loop-js, loop-c: each replay loop with an allocator that does nothing; net ns/op: an allocator's ns/op less its loop's, what it adds)\n");
+  report.write(`(footprint: resident bytes as the kernel counts them, for every allocator; a workload writes the first byte of each block, and vm every page of its blocks, so untouched parts of large blocks are not resident; accounted: the JS allocator's own count; first N ops: a run stopped at its time budget, its live set still growing, which flatters it)\n`);
+  report.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
+}
+
+/**
+ * The chart, written as every output is (OutputFile): writeAllocChart writes the temporary
+ * file beside `path`, which replaces `path` only once the whole SVG is there.
+ */
+export async function writeChartAtomic(packages: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
+  const output = OutputFile.create(path);
+  try {
+    await writeAllocChart(packages, records, output.temporaryPath);
+    output.commit();
+  } catch (error) {
+    output.discard();
+    throw error;
+  }
+  report.write(`wrote ${path}\n`);
+}
