@@ -11,8 +11,8 @@
  * Beside them, each replay loop (the JS one and the C driver's) with an allocator that does
  * nothing: the loop's own cost per op, which the table subtracts to show what each allocator
  * adds (`netNsPerOp`). The JS loop still costs more than the C one (a bounds check on every
- * typed-array access and a check of each call's target; on tiny-churn 5.5-6.2 ns an op
- * against 3.8-4.1 in session 11's runs), though it now reaches its arrays as constants
+ * typed-array access and a check of each call's target: on tiny-churn about 6 ns an op
+ * against about 4), though it reaches its arrays as constants
  * (LoopMemory, bench/alloc/replay-loop.ts).
  *
  * Figures: ops/s, peak footprint and the workload's peak live bytes (requested sizes). The

@@ -89,7 +89,7 @@ function replacement(builder: Builder, random: Random, steps: number, size: () =
 
 /**
  * `liveSlots` overrides the size of the live set of the random-replacement workloads (larson:
- * 10,000 blocks, as the issue says; alloc-test: 2^18, as the original alloc-test run by
+ * 10,000 blocks, as in mimalloc-bench; alloc-test: 2^18, as the original alloc-test run by
  * mimalloc-bench keeps on one thread). Footprint/live depends on it: a small live set is
  * dominated by each size class's partly filled page.
  */
