@@ -23,7 +23,7 @@
  * pages even where a span's blocks were never handed out; MemPool's top).
  */
 import { BenchOptionError, benchCommand, jsonOption, knownNames, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, benchMain, valueOption } from "./harness/options.js";
-import { report, STDOUT_PATH, writeJsonDocument } from "./harness/output.js";
+import { report, JSON_TO_STDOUT, writeJsonDocument } from "./harness/output.js";
 import { loadChartPackages } from "./alloc/chart.js";
 import { ALLOCATORS } from "./alloc/contestants.js";
 import { SLOW_RUN_BUDGET_SECONDS } from "./alloc/job.js";
@@ -37,7 +37,7 @@ export type { AllocBenchOptions };
 export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBenchRecord[]> {
   const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
   const jsAllocators = await availableJsAllocators(chosen, options.allocators !== undefined);
-  const chart = options.chart ?? (options.json === undefined || options.json === STDOUT_PATH ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
+  const chart = options.chart ?? (options.json === undefined || options.json === JSON_TO_STDOUT ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
   // Checked before the runs, so that a chart asked for cannot fail after minutes of them.
   const chartPackages = chart === undefined ? null : await loadChartPackages();
   if (chart !== undefined && chartPackages === null) {
@@ -52,7 +52,7 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
 }
 
 function chartPath(text: string): string {
-  if (text === STDOUT_PATH) throw new BenchOptionError("--chart needs a file name (the SVG does not go to stdout)");
+  if (text === JSON_TO_STDOUT) throw new BenchOptionError("--chart needs a file name (the SVG does not go to stdout)");
   return text;
 }
 

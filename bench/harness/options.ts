@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { BENCHMARKS, type Benchmark } from "../../src/cli/bench-list.js";
 import { EXIT_USAGE } from "../../src/cli/exit-codes.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../../src/util/parse-number.js";
-import { report, STDOUT_PATH } from "./output.js";
+import { report, JSON_TO_STDOUT } from "./output.js";
 
 /** A bad command-line option: the benchmark says what is wrong in one line and exits with status 2. */
 export class BenchOptionError extends Error {}
@@ -105,7 +105,7 @@ export async function runBenchMain<O extends object>(command: Command, main: (op
         if (quickDefaults.has(option) && command.getOptionValueSource(key) === "default") command.setOptionValue(key, quickDefaults.get(option));
       }
     }
-    if (options.json === STDOUT_PATH) report.stream = process.stderr;
+    if (options.json === JSON_TO_STDOUT) report.stream = process.stderr;
     await main(options as O);
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return; // --help

@@ -1,8 +1,8 @@
 /** How the benchmarks print: human-readable lines and tables to `report`, figures as one JSON document. */
-import { JSON_TO_STDOUT as STDOUT_PATH, writeJsonReport } from "../../src/cli/report.js";
+import { JSON_TO_STDOUT, writeJsonReport } from "../../src/cli/report.js";
 import { renderTable } from "../../src/cli/table.js";
 
-export { STDOUT_PATH };
+export { JSON_TO_STDOUT };
 
 /**
  * Where a benchmark's human-readable lines (tables, notes, "wrote ..." lines) go: standard
@@ -19,7 +19,7 @@ export const report = {
 /** Writes a benchmark's figures as one JSON document to `path`, atomically, or to standard output for `-`. */
 export function writeJsonDocument(path: string, document: unknown): void {
   writeJsonReport(path, document);
-  if (path !== STDOUT_PATH) report.write(`wrote ${path}\n`);
+  if (path !== JSON_TO_STDOUT) report.write(`wrote ${path}\n`);
 }
 
 /** A table (the CLI's layout) to `report`, then `after` (notes, or the blank line before the next table). */
