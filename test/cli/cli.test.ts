@@ -4,9 +4,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { withTempDir } from "./helpers.js";
+import { withTempDir } from "../helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/cli/memspace.cjs", import.meta.url));
 
 function memspace(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8" });

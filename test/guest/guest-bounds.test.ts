@@ -4,14 +4,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Assembler, buildElf, iType, jType, Reg } from "../src/guest/assembler.js";
-import { GuestLoadError } from "../src/guest/elf.js";
-import { GuestError, Hart, type SyscallHandler } from "../src/guest/hart.js";
-import { runGuest } from "../src/guest/run-guest.js";
-import { AddressSpace } from "../src/space/address-space.js";
-import type { MemoryAccess } from "../src/space/backend.js";
-import { MemoryFault } from "../src/space/protection.js";
-import { syscallHarness, withTempDir } from "./helpers.js";
+import { Assembler, buildElf, iType, jType, Reg } from "../../src/guest/assembler.js";
+import { GuestLoadError } from "../../src/guest/elf.js";
+import { GuestError, Hart, type SyscallHandler } from "../../src/guest/hart.js";
+import { runGuest } from "../../src/guest/run-guest.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import type { MemoryAccess } from "../../src/space/backend.js";
+import { MemoryFault } from "../../src/space/protection.js";
+import { syscallHarness, withTempDir } from "../helpers.js";
 
 const CODE = 0x10000n;
 const ELF_HEADERS_BYTES = 64n + 56n;
@@ -62,7 +62,7 @@ describe("system call buffers", () => {
     withTempDir((folder) => {
       const path = writeGuest(folder, "writev.elf", exitWithResult(syscall(new Assembler(), SYS.writev, 1n, 1n << 36n, 1n << 40n)));
       // In a child with a time limit: on a regression the test fails instead of hanging.
-      const script = `import(${JSON.stringify(fileURLToPath(new URL("../src/guest/run-guest.js", import.meta.url)))}).then(({ runGuest }) => process.stdout.write(String(runGuest(${JSON.stringify(path)}, { write: () => {} }).exitCode)))`;
+      const script = `import(${JSON.stringify(fileURLToPath(new URL("../../src/guest/run-guest.js", import.meta.url)))}).then(({ runGuest }) => process.stdout.write(String(runGuest(${JSON.stringify(path)}, { write: () => {} }).exitCode)))`;
       const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 10_000 });
       assert.equal(child.signal, null, "the run did not end");
       assert.equal(child.stdout, String(Number(EINVAL & 0xffn)), child.stderr);

@@ -3,10 +3,10 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { childJob, runChild, runJsonProcess } from "../bench/harness/child.js";
-import { RoundSamples, roundSchedule } from "../bench/harness/rounds.js";
-import { withScratchFolder } from "../bench/harness/scratch.js";
-import { withTempDir } from "./helpers.js";
+import { childJob, runChild, runJsonProcess } from "../../bench/harness/child.js";
+import { RoundSamples, roundSchedule } from "../../bench/harness/rounds.js";
+import { withScratchFolder } from "../../bench/harness/scratch.js";
+import { withTempDir } from "../helpers.js";
 
 /** A child script: doubles its job's n, or fails with a line on stderr when asked to. */
 const DOUBLING_CHILD = `

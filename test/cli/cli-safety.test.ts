@@ -4,12 +4,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Assembler, buildElf, iType, jType, Reg } from "../src/guest/assembler.js";
-import { buildFibGuest } from "../src/guest/fib-guest.js";
-import { withTempDir } from "./helpers.js";
+import { Assembler, buildElf, iType, jType, Reg } from "../../src/guest/assembler.js";
+import { buildFibGuest } from "../../src/guest/fib-guest.js";
+import { withTempDir } from "../helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
-const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/cli/memspace.cjs", import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL("../../../package.json", import.meta.url));
 
 function memspace(args: string[], input?: string | Uint8Array): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", input });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { generateTrace } from "../src/trace/generators.js";
-import { TraceWriter } from "../src/trace/writer.js";
-import { OutputAliasError, OutputFile, writeFileAtomic } from "../src/util/output-file.js";
-import { parseDecimalInteger, parseDecimalNumber } from "../src/util/parse-number.js";
-import { withTempDir } from "./helpers.js";
+import { generateTrace } from "../../src/trace/generators.js";
+import { TraceWriter } from "../../src/trace/writer.js";
+import { OutputAliasError, OutputFile, writeFileAtomic } from "../../src/util/output-file.js";
+import { parseDecimalInteger, parseDecimalNumber } from "../../src/util/parse-number.js";
+import { withTempDir } from "../helpers.js";
 
 describe("output files", () => {
   it("appear only on commit; a discarded output leaves the target and the folder as they were", () => {

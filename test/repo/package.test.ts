@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { fibonacciMod64 } from "../src/guest/fib-guest.js";
+import { fibonacciMod64 } from "../../src/guest/fib-guest.js";
 
 const run = promisify(execFile);
 /** dist/test/ -> the repository. */
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const TSC = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
 const TYPE_ROOTS = join(REPO_ROOT, "node_modules/@types");
 /** npm's codes for a registry it cannot reach. */

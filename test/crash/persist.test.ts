@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
-import { SimulatedMedium } from "../src/durable/medium.js";
-import { Random } from "../src/util/random.js";
-import { withTempDir } from "./helpers.js";
+import { FrameAllocator } from "../../src/alloc/frames/frame-allocator.js";
+import { SimulatedMedium } from "../../src/durable/medium.js";
+import { Random } from "../../src/util/random.js";
+import { withTempDir } from "../helpers.js";
 import { join } from "node:path";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { AddressSpace } from "../src/space/address-space.js";
-import { runCrashTest } from "../src/crash/crash-test.js";
-import { CRASH_TEST_WORKERS } from "../src/crash/frames-crash-test.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import { runCrashTest } from "../../src/crash/crash-test.js";
+import { CRASH_TEST_WORKERS } from "../../src/crash/frames-crash-test.js";
 
 class SimulatedCrash extends Error {}
 

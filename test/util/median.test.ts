@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatRoundRatios, median, medianRatio, roundRatios } from "../src/util/median.js";
+import { formatRoundRatios, median, medianRatio, roundRatios } from "../../src/util/median.js";
 
 describe("median and medianRatio (the benches' figures)", () => {
   it("median takes the middle value, or the mean of the middle two", () => {

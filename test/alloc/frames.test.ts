@@ -3,16 +3,16 @@ import { once } from "node:events";
 import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
-import { FrameAllocator } from "../src/alloc/frames/frame-allocator.js";
-import { attachFrameAllocator, createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
-import { FrameAllocatorError } from "../src/alloc/frames/page-frame-allocator.js";
-import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
-import { coordinate, createControlBuffer } from "../src/alloc/interleaving.js";
-import { AddressSpace } from "../src/space/address-space.js";
-import type { FramesWorkerInput, FramesWorkerOutput } from "./workers/frames-worker.js";
-import type { SpaceWorkerInput, SpaceWorkerOutput } from "./workers/space-worker.js";
+import { FrameAllocator } from "../../src/alloc/frames/frame-allocator.js";
+import { attachFrameAllocator, createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../../src/alloc/frames/allocator-kinds.js";
+import { FrameAllocatorError } from "../../src/alloc/frames/page-frame-allocator.js";
+import { FRAMES_PER_TREE } from "../../src/alloc/frames/geometry.js";
+import { coordinate, createControlBuffer } from "../../src/alloc/interleaving.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import type { FramesWorkerInput, FramesWorkerOutput } from "../workers/frames-worker.js";
+import type { SpaceWorkerInput, SpaceWorkerOutput } from "../workers/space-worker.js";
 
-const WORKER_URL = new URL("./workers/frames-worker.js", import.meta.url);
+const WORKER_URL = new URL("../workers/frames-worker.js", import.meta.url);
 
 /** The tree a frame lies in. */
 const treeOf = (frame: number): number => Math.floor(frame / FRAMES_PER_TREE);
@@ -358,7 +358,7 @@ describe("AddressSpace on a FrameAllocator", () => {
   it("lets two workers' address spaces share one frame pool", async () => {
     const frames = FrameAllocator.create({ frames: 4096, backed: true });
     const pages = 1000;
-    const threads = [0, 1].map((index) => new Worker(new URL("./workers/space-worker.js", import.meta.url), { workerData: { buffer: frames.buffer, index, pages } satisfies SpaceWorkerInput }));
+    const threads = [0, 1].map((index) => new Worker(new URL("../workers/space-worker.js", import.meta.url), { workerData: { buffer: frames.buffer, index, pages } satisfies SpaceWorkerInput }));
     const outputs = await Promise.all(threads.map((thread) => once(thread, "message").then(([output]) => output as SpaceWorkerOutput)));
     for (const output of outputs) {
       assert.equal(output.error, null, output.error ?? "");

@@ -4,10 +4,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { importLackey, LackeyFormatError } from "../src/trace/lackey.js";
-import { replayFile } from "../src/trace/replay.js";
-import { TraceStats } from "../src/trace/stats.js";
-import { RecordingSink, withTempDir } from "./helpers.js";
+import { importLackey, LackeyFormatError } from "../../src/trace/lackey.js";
+import { replayFile } from "../../src/trace/replay.js";
+import { TraceStats } from "../../src/trace/stats.js";
+import { RecordingSink, withTempDir } from "../helpers.js";
 
 function convert(folder: string, text: string): RecordingSink {
   const input = join(folder, "lackey.txt");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { FramePool, ZERO_FRAME } from "../src/space/frame-pool.js";
-import { PageTable } from "../src/space/page-table.js";
+import { FramePool, ZERO_FRAME } from "../../src/space/frame-pool.js";
+import { PageTable } from "../../src/space/page-table.js";
 
 describe("PageTable against a Map model", () => {
   it("set, get, delete (backward shift) and growth keep every entry findable", () => {

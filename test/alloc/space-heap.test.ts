@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { AddressSpace } from "../src/space/address-space.js";
-import { MemoryFault } from "../src/space/protection.js";
-import { HeapError } from "../src/alloc/heap/heap.js";
-import { SpaceHeap } from "../src/alloc/heap/space-heap.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import { MemoryFault } from "../../src/space/protection.js";
+import { HeapError } from "../../src/alloc/heap/heap.js";
+import { SpaceHeap } from "../../src/alloc/heap/space-heap.js";
 import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
 
 const MiB = 1 << 20;

@@ -3,13 +3,13 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { HeapWorkerInput } from "./workers/heap-worker.js";
-import { Heap, HeapError } from "../src/alloc/heap/heap.js";
-import { CLASS_SIZES, classOf } from "../src/alloc/heap/size-classes.js";
-import { WORKER_WORDS } from "../src/alloc/heap/heap-layout.js";
-import { SpaceHeap } from "../src/alloc/heap/space-heap.js";
+import type { HeapWorkerInput } from "../workers/heap-worker.js";
+import { Heap, HeapError } from "../../src/alloc/heap/heap.js";
+import { CLASS_SIZES, classOf } from "../../src/alloc/heap/size-classes.js";
+import { WORKER_WORDS } from "../../src/alloc/heap/heap-layout.js";
+import { SpaceHeap } from "../../src/alloc/heap/space-heap.js";
 import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
-import { AddressSpace } from "../src/space/address-space.js";
+import { AddressSpace } from "../../src/space/address-space.js";
 
 const MiB = 1 << 20;
 
@@ -297,7 +297,7 @@ describe("Heap", () => {
       const halves = [inherited.filter((_, i) => i % 2 === 0), inherited.filter((_, i) => i % 2 === 1)];
       const workers = [0, 1].map(
         (index) =>
-          new Worker(new URL("./workers/heap-worker.js", import.meta.url), {
+          new Worker(new URL("../workers/heap-worker.js", import.meta.url), {
             workerData: { buffer, mailbox, index, blocks: 4000, maxBytes: round === 1 ? 70_000 : 2000, inherited: halves[index], tag: 2 * round + index + 1, peerTag: 2 * round + (1 - index) + 1 } satisfies HeapWorkerInput,
           }),
       );

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { benchCommand, jsonOption, positiveIntegerOption, quickOption, runBenchMain } from "../bench/harness/options.js";
-import { report } from "../bench/harness/output.js";
+import { benchCommand, jsonOption, positiveIntegerOption, quickOption, runBenchMain } from "../../bench/harness/options.js";
+import { report } from "../../bench/harness/output.js";
 import { bench, benchAsync } from "./bench-run.js";
-import { withTempDir } from "./helpers.js";
+import { withTempDir } from "../helpers.js";
 
 /** Help text with its wrapping undone, so a description can be matched whole. */
 function oneLine(text: string): string {

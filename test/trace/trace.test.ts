@@ -3,17 +3,17 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { AddressSpace } from "../src/space/address-space.js";
-import type { MemoryAccess } from "../src/space/backend.js";
-import { createBackend } from "../src/space/create-backend.js";
-import { NoopBackend } from "../src/space/noop-backend.js";
-import { TraceFormatError } from "../src/trace/format.js";
-import { generateTrace } from "../src/trace/generators.js";
-import { streamTrace, type ChunkConsumer } from "../src/trace/reader.js";
-import { replayChunk, replayFile, ReplayTally } from "../src/trace/replay.js";
-import { TraceStats } from "../src/trace/stats.js";
-import { TraceWriter } from "../src/trace/writer.js";
-import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "./helpers.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import type { MemoryAccess } from "../../src/space/backend.js";
+import { createBackend } from "../../src/space/create-backend.js";
+import { NoopBackend } from "../../src/space/noop-backend.js";
+import { TraceFormatError } from "../../src/trace/format.js";
+import { generateTrace } from "../../src/trace/generators.js";
+import { streamTrace, type ChunkConsumer } from "../../src/trace/reader.js";
+import { replayChunk, replayFile, ReplayTally } from "../../src/trace/replay.js";
+import { TraceStats } from "../../src/trace/stats.js";
+import { TraceWriter } from "../../src/trace/writer.js";
+import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "../helpers.js";
 
 /** Any valid op: its last byte at or below 2^64 - 1. */
 const opArb: fc.Arbitrary<TestOp> = fc

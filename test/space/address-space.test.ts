@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { AddressError, MAX_ADDRESS } from "../src/space/address.js";
-import { AddressSpace } from "../src/space/address-space.js";
-import type { BackendKind } from "../src/space/backend.js";
-import { MemoryFault } from "../src/space/protection.js";
-import { TeeAccess } from "../src/space/tee-access.js";
-import { lowOf, RecordingSink } from "./helpers.js";
+import { AddressError, MAX_ADDRESS } from "../../src/space/address.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import type { BackendKind } from "../../src/space/backend.js";
+import { MemoryFault } from "../../src/space/protection.js";
+import { TeeAccess } from "../../src/space/tee-access.js";
+import { lowOf, RecordingSink } from "../helpers.js";
 
 const STATEFUL_BACKENDS: BackendKind[] = ["map", "paged"];
 const TOP = MAX_ADDRESS + 1n;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { HeapError } from "../src/alloc/heap/heap.js";
+import { HeapError } from "../../src/alloc/heap/heap.js";
 
 export type ModelStep =
   | { kind: "malloc"; size: number }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { memspaceBench } from "./bench-run.js";
-import { withTempDir } from "./helpers.js";
+import { withTempDir } from "../helpers.js";
 
 describe("memspace bench smoke tests", () => {
   it("bench frames runs every allocator, benchmark, order and worker count and writes JSON", () => {

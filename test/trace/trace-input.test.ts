@@ -4,13 +4,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createBackend } from "../src/space/create-backend.js";
-import { READ_CHUNK_BYTES } from "../src/trace/format.js";
-import { generateTrace } from "../src/trace/generators.js";
-import { replayFile } from "../src/trace/replay.js";
-import { withTempDir } from "./helpers.js";
+import { createBackend } from "../../src/space/create-backend.js";
+import { READ_CHUNK_BYTES } from "../../src/trace/format.js";
+import { generateTrace } from "../../src/trace/generators.js";
+import { replayFile } from "../../src/trace/replay.js";
+import { withTempDir } from "../helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/cli/memspace.cjs", import.meta.url));
 /** A child stuck on a FIFO nobody opens fails the test instead of hanging it. */
 const CHILD_TIMEOUT_MS = 30_000;
 

@@ -4,8 +4,8 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BENCH_FOLDER = fileURLToPath(new URL("../bench/", import.meta.url));
-const CLI_BUNDLE = fileURLToPath(new URL("../src/cli/memspace.cjs", import.meta.url));
+const BENCH_FOLDER = fileURLToPath(new URL("../../bench/", import.meta.url));
+const CLI_BUNDLE = fileURLToPath(new URL("../../src/cli/memspace.cjs", import.meta.url));
 
 export interface BenchRun {
   status: number | null;

@@ -4,10 +4,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { withTempDir } from "./helpers.js";
+import { withTempDir } from "../helpers.js";
 
 /** The compiled test lives in dist/test; the README and the built library relative to it. */
-const here = fileURLToPath(new URL(".", import.meta.url));
+const here = fileURLToPath(new URL("..", import.meta.url));
 const readmePath = join(here, "..", "..", "README.md");
 const libraryUrl = pathToFileURL(join(here, "..", "src", "index.js")).href;
 

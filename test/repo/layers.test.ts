@@ -106,7 +106,7 @@ function layerViolations({ files, layers }: LayerCheck): string[] {
   return [...violations, ...importCycles(files)];
 }
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The .ts sources under `folder` (declaration files left out), as paths from the root. */
 function sourcesUnder(folder: string): string[] {

@@ -3,12 +3,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runGuest } from "../src/guest/run-guest.js";
+import { runGuest } from "../../src/guest/run-guest.js";
 
 // Guests compiled by scripts/setup-guests.sh (Debian's riscv64-unknown-elf-gcc + picolibc).
 // Each runs emulated and natively (the same C built for this machine): outputs must match.
-const BUILD = fileURLToPath(new URL("../../guests/build/", import.meta.url));
-const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url));
+const BUILD = fileURLToPath(new URL("../../../guests/build/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/", import.meta.url));
 const built = existsSync(`${BUILD}hash.elf`);
 // In CI the guests must be there: .ci/run builds them, and a silent skip would hide a break.
 const skip = !built && process.env.CI !== "true" ? "guests not built (bash scripts/setup-guests.sh)" : false;
