@@ -45,7 +45,7 @@ const enum DecodeCache {
  * is faster (docs/design/guest-executor.md). The run's deadline is checked between slices, so
  * a slice must stay short even in a slow traced run: 2^18 is tens of milliseconds there.
  */
-const RUN_SLICE = 1 << 18;
+const RUN_SLICE_INSTRUCTIONS = 1 << 18;
 /**
  * The first call's slice: short, so the interpreter runs the code after the loop (the count
  * flush) before TurboFan compiles. Without it (--trace-opt, --trace-deopt) the loop was
@@ -140,7 +140,7 @@ export class Hart {
       let sliceLimit = WARM_UP_SLICE;
       while (left > 0 && this.exitCode === null && !this.deadlinePassed()) {
         const slice = Math.min(left, sliceLimit);
-        sliceLimit = RUN_SLICE;
+        sliceLimit = RUN_SLICE_INSTRUCTIONS;
         const done = this.execute(slice);
         left -= done;
         if (done < slice) break;
