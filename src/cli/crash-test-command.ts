@@ -8,10 +8,15 @@ import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
 import { renderTable } from "./table.js";
 
+/** Options of `memspace crash-test`, as parsed. */
 export interface CrashTestCommandOptions {
+  /** --kills: how many times to kill the child. */
   kills: number;
+  /** --seed: seed of the kill times and the child's work. */
   seed: number;
+  /** --durability: what a crash keeps, "process" or "power". */
   durability: Durability;
+  /** --json: where the JSON report goes (`-`: standard output). */
   json?: string;
 }
 

@@ -14,23 +14,33 @@ import type { CrashTestKind } from "./crash-test-kinds.js";
 
 export { CRASH_TEST_KINDS, type CrashTestKind } from "./crash-test-kinds.js";
 
+/** Options of `runCrashTest`. */
 export interface CrashTestOptions {
+  /** How many times to kill the child. */
   kills: number;
+  /** Seed of the kill times and of the children's work: a run is reproducible. */
   seed: number;
+  /** What a crash keeps: "process" (kill -9) or "power" (only what fdatasync made durable). */
   durability: Durability;
   /** Keep the files here (default: a temporary folder, removed afterwards). */
   dir?: string;
+  /** Called after each kill with the kills done and the total, for progress output. */
   onKill?: (done: number, total: number) => void;
 }
 
+/** What `runCrashTest` found. */
 export interface CrashTestReport {
+  /** Which crash test ran. */
   kind: CrashTestKind;
+  /** Kills made. */
   kills: number;
   /** Opens after a kill that ran crash recovery (a child that never closed: all of them). */
   recovered: number;
   /** frames: runs allocated but held by nobody, summed over kills; image: always 0. */
   lostFrames: number;
+  /** frames: most runs lost to one kill (at most one per worker thread); image: always 0. */
   maxLostPerKill: number;
+  /** Number of inconsistencies found after all kills; 0 when recovery is correct. */
   violations: number;
   /** The first few violations, spelled out. */
   violationDetails: string[];

@@ -19,10 +19,12 @@ const enum Step {
 }
 const JOURNAL_FIELDS = 3;
 const ORDERS = [0, 0, 0, 0, 1, 2, 3, 5, 9];
+/** Frames in the crash-test allocator: 2^16 4 KiB frames. */
 export const CRASH_TEST_FRAMES = 1 << 16;
 /** Worker threads in the child (this machine has 2 cores; the code takes any number). */
 export const CRASH_TEST_WORKERS = 2;
 
+/** Paths in `dir` of the allocator file and of one journal per worker thread. */
 export function framesFiles(dir: string): { allocator: string; journals: string[] } {
   return {
     allocator: join(dir, "frames.img"),
@@ -82,11 +84,15 @@ export function runFramesWorker(allocator: FrameAllocator, journalPath: string, 
   }
 }
 
+/** What the check after one kill found. */
 export interface FramesCrashCheck {
+  /** Whether opening the allocator ran crash recovery. */
   recovered: boolean;
+  /** How long recovery took, in milliseconds. */
   recoveryMs: number;
   /** Runs allocated that the child did not hold: its in-flight step. Reclaimed by the check. */
   lostRuns: number;
+  /** Each inconsistency between the recovered allocator and the journals, in words. */
   violations: string[];
 }
 

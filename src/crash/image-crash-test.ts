@@ -16,6 +16,7 @@ const WINDOW_PAGES = 512;
 const BASE_PAGE = 0x7_0000;
 const OPS_PER_CHECKPOINT = 24;
 
+/** Paths in `dir` of the image and of the child's journal. */
 export function imageFiles(dir: string): { image: string; journal: string } {
   return { image: join(dir, "space.img"), journal: join(dir, "space.journal") };
 }
@@ -74,10 +75,15 @@ export function runImageChild(dir: string, seed: number, ready: () => void): nev
   }
 }
 
+/** What the check after one kill found. */
 export interface ImageCrashCheck {
+  /** Whether an image was there and loaded. */
   recovered: boolean;
+  /** How long loading the image took, in milliseconds. */
   recoveryMs: number;
+  /** Always 0: an image test loses no frames. */
   lostRuns: number;
+  /** Each inconsistency between the loaded image and the journal, in words. */
   violations: string[];
 }
 

@@ -4,8 +4,11 @@ import { TraceWriter } from "./writer.js";
 
 /** A malformed line of Valgrind lackey output; names the file and the line number. */
 export class LackeyFormatError extends Error {
+  /** A problem on line `lineNumber` of `file`. */
   constructor(
+    /** The lackey output file, as error messages name it. */
     readonly file: string,
+    /** Line number of the bad line, from 1. */
     readonly lineNumber: number,
     problem: string,
   ) {
@@ -14,12 +17,19 @@ export class LackeyFormatError extends Error {
   }
 }
 
+/** What `importLackey` read and wrote. */
 export interface LackeyImportResult {
+  /** Lines read, skipped ones included. */
   lines: number;
+  /** `I` lines: instruction fetches. */
   instructionFetches: number;
+  /** ` L` lines: loads. */
   loads: number;
+  /** ` S` lines: stores. */
   stores: number;
+  /** ` M` lines: modifies, each a read and a write. */
   modifies: number;
+  /** Trace records written (an access is split into records of 8, 4, 2 and 1 bytes). */
   ops: number;
 }
 

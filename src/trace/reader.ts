@@ -12,7 +12,9 @@ import { cancelWord, ChunkState, controlWords, nextChunkWord, type ReadAheadSetu
  */
 export type ChunkConsumer = (bytes: Uint8Array, view: DataView, start: number, end: number, fileOffset: number) => number;
 
+/** Options of `streamTrace` and `replayFile`. */
 export interface StreamOptions {
+  /** Bytes per chunk read (default 2 MiB, at least one whole record). */
   chunkBytes?: number;
   /**
    * Read the next chunks on a worker thread while this one is consumed: "auto" (the
