@@ -52,6 +52,8 @@ export interface ReplayReport {
 }
 
 const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
+/** The most a replay child may print on stdout: its one-row JSON report. */
+const CHILD_OUTPUT_LIMIT_BYTES = 1 << 20;
 
 /**
  * Replays in a process of its own. Comparisons use this: in one process, the replay loop
@@ -63,7 +65,7 @@ export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRo
   const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json", JSON_TO_STDOUT], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: 1 << 20,
+    maxBuffer: CHILD_OUTPUT_LIMIT_BYTES,
   });
   if (child.status !== 0) {
     process.stderr.write(child.stderr);

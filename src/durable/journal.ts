@@ -39,7 +39,7 @@ export class Journal {
   static read(path: string, fieldsPerRecord: number): Int32Array[] {
     if (!existsSync(path)) return [];
     const bytes = readFileSync(path);
-    const recordBytes = fieldsPerRecord * 4;
+    const recordBytes = fieldsPerRecord * Int32Array.BYTES_PER_ELEMENT;
     const records: Int32Array[] = [];
     for (let offset = 0; offset + recordBytes <= bytes.length; offset += recordBytes) {
       records.push(new Int32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + recordBytes)));

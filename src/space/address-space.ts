@@ -43,6 +43,8 @@ export interface AddressSpaceStats extends BackendCounters {
 
 /** Bulk operations move at most this much through a scratch buffer at a time. */
 const COPY_CHUNK_BYTES = 1 << 16;
+/** A MemoryFault reports a bulk access wider than this as this wide (its width is a number). */
+const MAX_FAULT_WIDTH_BYTES = 1n << 31n;
 const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
 
 /**
@@ -349,7 +351,7 @@ export class AddressSpace {
     if (denied < 0) return;
     const faultAt = denied === firstPage ? start : BigInt(denied) << BigInt(PAGE_SHIFT);
     const reason = this.regionMap.find(denied) === undefined ? "unmapped" : "protection";
-    throw new MemoryFault(faultAt, Number(minBig(length, 1n << 31n)), access, reason);
+    throw new MemoryFault(faultAt, Number(minBig(length, MAX_FAULT_WIDTH_BYTES)), access, reason);
   }
 
   private pageSpan(address: Address, sizeBytes: number | bigint, what: string): [number, number] {

@@ -5,13 +5,15 @@ export { ZERO_FRAME } from "./frame-store.js";
 
 /** Reference count that never drops to zero: the shared zero frame lives forever. */
 const PINNED_REFCOUNT = 0x3fffffff;
+/** Frames the reference counts have room for at first; the array doubles as frames appear. */
+const INITIAL_COUNTED_FRAMES = 64;
 
 /**
  * 4 KiB page frames from a store, with reference counts for copy-on-write. Several page
  * tables (a space and its snapshots) share one pool.
  */
 export class FramePool {
-  private refCounts = new Int32Array(64);
+  private refCounts = new Int32Array(INITIAL_COUNTED_FRAMES);
 
   /** Takes frames from `store` (by default private buffers); frame 0 is the shared zero frame and is never freed. */
   constructor(private readonly store: FrameStore = new ChunkedFrameStore()) {

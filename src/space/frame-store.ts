@@ -32,6 +32,8 @@ const DOUBLING_CHUNKS = 11;
 const LARGEST_CHUNK_SHIFT = FIRST_CHUNK_SHIFT + DOUBLING_CHUNKS - 1;
 /** Frames held by the doubling chunks: everything below this frame number. */
 const DOUBLING_FRAMES = 1 << LARGEST_CHUNK_SHIFT;
+/** Room of the free list at first; it doubles when full. */
+const INITIAL_FREE_LIST_FRAMES = 64;
 
 function chunkOf(frame: number): number {
   if (frame < DOUBLING_FRAMES) return frame < 1 << FIRST_CHUNK_SHIFT ? 0 : 32 - Math.clz32(frame >>> FIRST_CHUNK_SHIFT);
@@ -52,7 +54,7 @@ function chunkFrameCount(chunk: number): number {
 export class ChunkedFrameStore implements FrameStore {
   private chunkViews: DataView[] = [];
   private chunkBytes: Uint8Array[] = [];
-  private freeFrames = new Int32Array(64);
+  private freeFrames = new Int32Array(INITIAL_FREE_LIST_FRAMES);
   private freeCount = 0;
   private nextUnused = 0;
 

@@ -36,6 +36,8 @@ export interface LackeyImportResult {
 const MAX_ACCESS_BYTES = 4096;
 /** Guards memory against a file with no line breaks. */
 const MAX_LINE_CHARS = 1 << 20;
+/** Characters of a bad line quoted in its error message. */
+const QUOTED_LINE_CHARS = 80;
 const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
 
 /**
@@ -87,7 +89,7 @@ export function importLackey(inputPath: string, outputPath: string): LackeyImpor
 function convertLine(line: string, lineNumber: number, file: string, writer: TraceWriter, result: LackeyImportResult): void {
   if (line.startsWith("==") || line.trim() === "") return;
   const match = ACCESS_LINE.exec(line);
-  if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, 80))}`);
+  if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, QUOTED_LINE_CHARS))}`);
   const kind = match[1].trim();
   const hex = match[2];
   const sizeBytes = Number(match[3]);
