@@ -5,6 +5,7 @@
  */
 const SPINS_BEFORE_SLEEP = 100;
 
+/** Locks the mutex in `words[index]`, sleeping in Atomics.wait while another thread holds it. */
 export function lockMutex(words: Int32Array, index: number): void {
   for (let spin = 0; spin < SPINS_BEFORE_SLEEP; spin++) {
     if (Atomics.compareExchange(words, index, 0, 1) === 0) return;
@@ -12,6 +13,7 @@ export function lockMutex(words: Int32Array, index: number): void {
   while (Atomics.exchange(words, index, 2) !== 0) Atomics.wait(words, index, 2);
 }
 
+/** Unlocks the mutex in `words[index]` and wakes one waiter, if any. */
 export function unlockMutex(words: Int32Array, index: number): void {
   if (Atomics.exchange(words, index, 0) === 2) Atomics.notify(words, index, 1);
 }

@@ -16,6 +16,7 @@ const enum WorkerState {
   Done = 2,
 }
 
+/** A zeroed control buffer for `workerCount` workers: a state word and a grant counter each. */
 export function createControlBuffer(workerCount: number): SharedArrayBuffer {
   return new SharedArrayBuffer(workerCount * 2 * 4);
 }
@@ -25,12 +26,14 @@ export class Participant implements SyncHook {
   private readonly states: Int32Array;
   private readonly grants: Int32Array;
 
+  /** Worker `index`'s side of the control buffer `control`. */
   constructor(control: SharedArrayBuffer, private readonly index: number) {
     const workerCount = control.byteLength / 8;
     this.states = new Int32Array(control, 0, workerCount);
     this.grants = new Int32Array(control, workerCount * 4, workerCount);
   }
 
+  /** A synchronisation point: reports this worker waiting, then blocks until the coordinator grants its next step. */
   point(): void {
     const grant = Atomics.load(this.grants, this.index);
     Atomics.store(this.states, this.index, WorkerState.Waiting);

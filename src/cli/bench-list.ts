@@ -7,4 +7,5 @@ export const BENCHMARKS = [
   { name: "alloc-threads", description: "one SharedArrayBuffer heap on 1 and 2 worker threads with remote frees, against the same heap under one lock" },
   { name: "startup", description: "the command line's fixed cost (memspace --help, replay of an empty trace) against node -e 0" },
 ] as const;
+/** The name of one of BENCHMARKS. */
 export type Benchmark = (typeof BENCHMARKS)[number]["name"];

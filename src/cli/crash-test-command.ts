@@ -8,15 +8,22 @@ import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
 import { renderTable } from "./table.js";
 
+/** Options of `memspace crash-test`, as parsed. */
 export interface CrashTestCommandOptions {
+  /** --kills: how many times to kill the child. */
   kills: number;
+  /** --seed: seed of the kill times and the child's work. */
   seed: number;
+  /** --durability: what a crash keeps, "process" or "power". */
   durability: Durability;
+  /** --json: where the JSON report goes (`-`: standard output). */
   json?: string;
 }
 
 /** The pool whose recovery time the crash test reports: 16 GiB (4 Mi frames). */
 const LARGE_POOL_FRAMES = 1 << 22;
+/** Allocations made in the large pool before it is left unclosed: recovery has frames in use to find. */
+const LARGE_POOL_GETS = 20_000;
 
 /** Recovery time of a 16 GiB-frame pool left unclosed with frames in use. */
 function largePoolRecoveryMs(): number {
@@ -24,7 +31,7 @@ function largePoolRecoveryMs(): number {
   try {
     const path = join(dir, "large.img");
     const allocator = FrameAllocator.open(path, { frames: LARGE_POOL_FRAMES, durability: "process" });
-    for (let i = 0; i < 20_000; i++) allocator.get(i % 7 === 0 ? 9 : i % 3);
+    for (let i = 0; i < LARGE_POOL_GETS; i++) allocator.get(i % 7 === 0 ? 9 : i % 3);
     // No close(): the file says "not clean", as after a crash.
     const reopened = FrameAllocator.open(path, { frames: LARGE_POOL_FRAMES, durability: "process" });
     const milliseconds = reopened.recovery!.milliseconds;

@@ -22,13 +22,19 @@ export const DEFAULT_ERROR_EXIT_CODE = 125;
 
 /** A bad command line found after parsing (e.g. two options that exclude each other). */
 export class UsageError extends Error {
+  /** Always "UsageError". */
   override readonly name = "UsageError";
 }
 
 /** An error already reported (by a child process, say): exit with `exitCode`, print nothing more. */
 export class ReportedError extends Error {
+  /** Always "ReportedError". */
   override readonly name = "ReportedError";
-  constructor(readonly exitCode: number) {
+  /** An error whose report is already out; the process exits with `exitCode`. */
+  constructor(
+    /** The exit status to use. */
+    readonly exitCode: number,
+  ) {
     super(`exited with status ${exitCode}`);
   }
 }

@@ -9,9 +9,14 @@ function loadCliProgress(): typeof import("cli-progress") {
 export interface Progress {
   /** `total` 0 means unknown (a pipe): then only the amount done is shown. */
   update(done: number, total: number): void;
+  /** Removes the bar, if one was drawn. */
   stop(): void;
 }
 
+/**
+ * A progress callback labelled `label` that shows `unit` (bytes as MiB, ops as millions); draws nothing
+ * unless stderr is a terminal.
+ */
 export function startProgress(label: string, unit: "bytes" | "ops" | "kills"): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const unitName = unit === "bytes" ? "MiB" : unit === "ops" ? "Mops" : unit;

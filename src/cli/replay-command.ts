@@ -8,12 +8,19 @@ import { startProgress } from "./progress.js";
 import { humanOutput, JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { renderTable } from "./table.js";
 
+/** One backend's line of `memspace replay`. */
 export interface ReplayRow {
+  /** The backend replayed onto. */
   backend: BackendKind;
+  /** Records replayed. */
   ops: number;
+  /** Wall-clock time of the replay, in milliseconds. */
   milliseconds: number;
+  /** Millions of records replayed per second. */
   mopsPerSecond: number;
+  /** Pages the replay touched. */
   pagesTouched: number;
+  /** Wrapping u64 sum of every value read, in decimal: equal across backends that keep state. */
   checksum: string;
 }
 
@@ -38,11 +45,15 @@ export function replayOnBackend(trace: string, kind: BackendKind): ReplayRow {
 
 /** `memspace replay --json`'s document. */
 export interface ReplayReport {
+  /** The trace replayed, as given. */
   trace: string;
+  /** One row per backend, in the order given. */
   backends: ReplayRow[];
 }
 
 const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
+/** The most a replay child may print on stdout: its one-row JSON report. */
+const CHILD_OUTPUT_LIMIT_BYTES = 1 << 20;
 
 /**
  * Replays in a process of its own. Comparisons use this: in one process, the replay loop
@@ -54,7 +65,7 @@ export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRo
   const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json", JSON_TO_STDOUT], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: 1 << 20,
+    maxBuffer: CHILD_OUTPUT_LIMIT_BYTES,
   });
   if (child.status !== 0) {
     process.stderr.write(child.stderr);
@@ -63,6 +74,7 @@ export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRo
   return (JSON.parse(child.stdout) as ReplayReport).backends[0];
 }
 
+/** The rows as an aligned text table. */
 export function replayTable(rows: ReplayRow[]): string {
   return renderTable(
     ["backend", "ops", "ms", "Mops/s", "pages touched", "checksum"],
@@ -70,6 +82,10 @@ export function replayTable(rows: ReplayRow[]): string {
   );
 }
 
+/**
+ * `memspace replay TRACE --backend ...`: one backend in this process, several each in a fresh one; prints the
+ * table and writes `jsonTarget` if given.
+ */
 export function runReplay(trace: string, backends: BackendKind[], jsonTarget: string | undefined): void {
   if (backends.length > 1 && trace === "-") throw new Error("-: standard input can be replayed onto one backend only (each backend replays in a process of its own); save the trace to a file first");
   const rows = backends.map((kind) => (backends.length === 1 ? replayOnBackend(trace, kind) : replayInFreshProcess(trace, kind)));

@@ -9,17 +9,29 @@ import { JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { formatNumber, renderTable } from "./table.js";
 import { formatTraceStats } from "./trace-commands.js";
 
+/** Options of `memspace run`, as parsed. */
 export interface RunCommandOptions {
+  /** --backend: the memory backend. */
   backend: BackendKind;
+  /** --stdin: a file the guest reads as standard input. */
   stdin?: string;
+  /** --trace: where to record the guest's memory traffic. */
   trace?: string;
+  /** --stats: print the run's figures on stderr. */
   stats?: boolean;
+  /** --json: where to write the figures as JSON. */
   json?: string;
+  /** --max-instructions: stop the guest after this many instructions. */
   maxInstructions?: number;
+  /** --timeout: stop the guest after this many seconds of wall-clock time. */
   timeout?: number;
+  /** --error-exitcode: the exit status when the emulator cannot go on. */
   errorExitcode: number;
+  /** --strict-syscalls: an unknown system call stops the guest. */
   strictSyscalls?: boolean;
+  /** --verbose: report each unknown system call number once. */
   verbose?: boolean;
+  /** --strict: run in a strict address space, where accesses outside the guest's mappings fault. */
   strict?: boolean;
 }
 

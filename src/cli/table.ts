@@ -24,6 +24,7 @@ export function formatNumber(value: number): string {
   return (value < 0 ? "-" : "") + grouped + (point < 0 ? "" : text.slice(point));
 }
 
+/** `part` as a percentage of `whole` with two decimals, or "-" when `whole` is 0. */
 export function formatPercent(part: number, whole: number): string {
   return whole === 0 ? "-" : ((100 * part) / whole).toFixed(2) + "%";
 }

@@ -9,6 +9,7 @@ import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
 import { formatNumber, formatPercent, renderTable } from "./table.js";
 
+/** Replays `file` onto a TraceStats sink, with a progress bar, and returns its report. */
 export function collectTraceStats(file: string): TraceStatsReport {
   const stats = new TraceStats();
   const progress = startProgress("stats", "bytes");
@@ -20,12 +21,14 @@ export function collectTraceStats(file: string): TraceStatsReport {
   return stats.report();
 }
 
+/** `memspace trace stats FILE`: prints the statistics, and writes them to `jsonTarget` if given. */
 export function runTraceStats(file: string, jsonTarget: string | undefined): void {
   const report = collectTraceStats(file);
   humanOutput(jsonTarget).write(formatTraceStats(inputName(file), report) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, ...report }, [file]);
 }
 
+/** The human-readable statistics report: summary, widths and page reuse distance. */
 export function formatTraceStats(file: string, report: TraceStatsReport): string {
   const widthRows = ["1", "2", "4", "8"].map((width) => [
     `${width}-byte`,
@@ -63,6 +66,7 @@ export function formatTraceStats(file: string, report: TraceStatsReport): string
   ].join("\n");
 }
 
+/** `memspace trace gen`: writes `ops` records of `shape` to `output` and says what it wrote. */
 export function runTraceGen(shape: TraceShape, ops: number, output: string, seed: number, jsonTarget: string | undefined): void {
   if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [output]);
   const progress = startProgress(`gen ${shape}`, "ops");
@@ -76,6 +80,7 @@ export function runTraceGen(shape: TraceShape, ops: number, output: string, seed
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { output, shape, seed, ops, sizeBytes }, [output]);
 }
 
+/** `memspace trace import-lackey`: converts `input` into `output` and says what it read and wrote. */
 export function runImportLackey(input: string, output: string, jsonTarget: string | undefined): void {
   if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [input, output]);
   const result = importLackey(input, output);

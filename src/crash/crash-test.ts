@@ -14,23 +14,33 @@ import type { CrashTestKind } from "./crash-test-kinds.js";
 
 export { CRASH_TEST_KINDS, type CrashTestKind } from "./crash-test-kinds.js";
 
+/** Options of `runCrashTest`. */
 export interface CrashTestOptions {
+  /** How many times to kill the child. */
   kills: number;
+  /** Seed of the kill times and of the children's work: a run is reproducible. */
   seed: number;
+  /** What a crash keeps: "process" (kill -9) or "power" (only what fdatasync made durable). */
   durability: Durability;
   /** Keep the files here (default: a temporary folder, removed afterwards). */
   dir?: string;
+  /** Called after each kill with the kills done and the total, for progress output. */
   onKill?: (done: number, total: number) => void;
 }
 
+/** What `runCrashTest` found. */
 export interface CrashTestReport {
+  /** Which crash test ran. */
   kind: CrashTestKind;
+  /** Kills made. */
   kills: number;
   /** Opens after a kill that ran crash recovery (a child that never closed: all of them). */
   recovered: number;
   /** frames: runs allocated but held by nobody, summed over kills; image: always 0. */
   lostFrames: number;
+  /** frames: most runs lost to one kill (at most one per worker thread); image: always 0. */
   maxLostPerKill: number;
+  /** Number of inconsistencies found after all kills; 0 when recovery is correct. */
   violations: number;
   /** The first few violations, spelled out. */
   violationDetails: string[];
@@ -41,6 +51,10 @@ export interface CrashTestReport {
 const CHILD_SCRIPT = fileURLToPath(new URL("./crash-child.js", import.meta.url));
 /** A child runs up to this long (random, after it is ready) before the kill: a frames step takes microseconds, a checkpoint tens of milliseconds. */
 const MAX_RUN_MS: Record<CrashTestKind, number> = { frames: 40, image: 400 };
+/** Violations the report spells out; the rest are only counted. */
+const MAX_VIOLATION_DETAILS = 10;
+/** Kill k's child runs with seed `seed * CHILD_SEED_STRIDE + k`: distinct for every seed and kill. */
+const CHILD_SEED_STRIDE = 100_003;
 
 /**
  * Kills a child process working on persistent state `kills` times at random moments and
@@ -54,7 +68,7 @@ export async function runCrashTest(kind: CrashTestKind, options: CrashTestOption
   const recoveryMs: number[] = [];
   try {
     for (let kill = 0; kill < options.kills; kill++) {
-      const child = spawn(process.execPath, [CHILD_SCRIPT, kind, dir, String(options.seed * 100_003 + kill), options.durability], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CHILD_SCRIPT, kind, dir, String(options.seed * CHILD_SEED_STRIDE + kill), options.durability], { stdio: ["ignore", "pipe", "pipe"] });
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = once(child, "exit");
@@ -73,7 +87,7 @@ export async function runCrashTest(kind: CrashTestKind, options: CrashTestOption
       report.lostFrames += check.lostRuns;
       report.maxLostPerKill = Math.max(report.maxLostPerKill, check.lostRuns);
       report.violations += check.violations.length;
-      for (const violation of check.violations) if (report.violationDetails.length < 10) report.violationDetails.push(`kill ${kill + 1}: ${violation}`);
+      for (const violation of check.violations) if (report.violationDetails.length < MAX_VIOLATION_DETAILS) report.violationDetails.push(`kill ${kill + 1}: ${violation}`);
       options.onKill?.(kill + 1, options.kills);
     }
   } finally {

@@ -19,10 +19,19 @@ const enum Step {
 }
 const JOURNAL_FIELDS = 3;
 const ORDERS = [0, 0, 0, 0, 1, 2, 3, 5, 9];
+/** Frames in the crash-test allocator: 2^16 4 KiB frames. */
 export const CRASH_TEST_FRAMES = 1 << 16;
 /** Worker threads in the child (this machine has 2 cores; the code takes any number). */
 export const CRASH_TEST_WORKERS = 2;
+/** How often the child checks whether its workers have started. */
+const WORKER_START_POLL_MS = 100;
+/** A worker puts more often once it holds this many runs, so the pool does not run dry. */
+const MANY_HELD_RUNS = 3000;
+/** Chance of a put rather than a get, in percent: normally, and once MANY_HELD_RUNS are held. */
+const PUT_PERCENT = 45;
+const PUT_PERCENT_WHEN_MANY = 70;
 
+/** Paths in `dir` of the allocator file and of one journal per worker thread. */
 export function framesFiles(dir: string): { allocator: string; journals: string[] } {
   return {
     allocator: join(dir, "frames.img"),
@@ -52,7 +61,7 @@ export function runFramesChild(dir: string, seed: number, durability: Durability
   for (let worker = 1; worker < CRASH_TEST_WORKERS; worker++) {
     new Worker(new URL("./frames-crash-worker.js", import.meta.url), { workerData: { buffer: allocator.buffer, journal: files.journals[worker], worker, seed, started } });
   }
-  while (Atomics.load(started, 0) < CRASH_TEST_WORKERS - 1) Atomics.wait(started, 0, Atomics.load(started, 0), 100);
+  while (Atomics.load(started, 0) < CRASH_TEST_WORKERS - 1) Atomics.wait(started, 0, Atomics.load(started, 0), WORKER_START_POLL_MS);
   ready();
   return runFramesWorker(allocator, files.journals[0], seed);
 }
@@ -65,7 +74,7 @@ export function runFramesWorker(allocator: FrameAllocator, journalPath: string, 
   const runs = [...held];
   const random = new Random(seed * 7 + allocator.worker);
   for (;;) {
-    if (runs.length > 0 && random.below(100) < (runs.length > 3000 ? 70 : 45)) {
+    if (runs.length > 0 && random.below(100) < (runs.length > MANY_HELD_RUNS ? PUT_PERCENT_WHEN_MANY : PUT_PERCENT)) {
       const at = random.below(runs.length);
       const [frame, order] = runs[at];
       runs[at] = runs[runs.length - 1];
@@ -82,11 +91,15 @@ export function runFramesWorker(allocator: FrameAllocator, journalPath: string, 
   }
 }
 
+/** What the check after one kill found. */
 export interface FramesCrashCheck {
+  /** Whether opening the allocator ran crash recovery. */
   recovered: boolean;
+  /** How long recovery took, in milliseconds. */
   recoveryMs: number;
   /** Runs allocated that the child did not hold: its in-flight step. Reclaimed by the check. */
   lostRuns: number;
+  /** Each inconsistency between the recovered allocator and the journals, in words. */
   violations: string[];
 }
 

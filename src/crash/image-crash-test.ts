@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { PAGE_SHIFT, PAGE_SIZE_BYTES } from "../space/address.js";
 import { AddressSpace } from "../space/address-space.js";
 import { checksum } from "../space/image.js";
 import { Random } from "../util/random.js";
@@ -15,7 +16,12 @@ const JOURNAL_FIELDS = 3;
 const WINDOW_PAGES = 512;
 const BASE_PAGE = 0x7_0000;
 const OPS_PER_CHECKPOINT = 24;
+/** 8-byte slots in a page, where the child's 64-bit stores go. */
+const U64_SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 8;
+/** The most pages one protect of the child changes. */
+const MAX_PROTECT_PAGES = 8;
 
+/** Paths in `dir` of the image and of the child's journal. */
 export function imageFiles(dir: string): { image: string; journal: string } {
   return { image: join(dir, "space.img"), journal: join(dir, "space.journal") };
 }
@@ -25,13 +31,13 @@ export function spaceDigest(space: AddressSpace): [number, number] {
   const parts: number[] = [];
   for (const region of space.regions()) {
     const protection = [...region.protection].reduce((bits, flag, i) => bits | (flag === "-" ? 0 : 1 << i), 0);
-    parts.push(Number(region.start >> 12n), Number(region.end >> 12n), protection);
+    parts.push(Number(region.start >> BigInt(PAGE_SHIFT)), Number(region.end >> BigInt(PAGE_SHIFT)), protection);
   }
   let a = 0;
   let b = 0;
-  const page = new Uint8Array(4096);
+  const page = new Uint8Array(PAGE_SIZE_BYTES);
   for (let pageNumber = BASE_PAGE; pageNumber < BASE_PAGE + WINDOW_PAGES; pageNumber++) {
-    page.set(space.read(pageNumber * 4096, 4096));
+    page.set(space.read(pageNumber * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES));
     if (page.every((byte) => byte === 0)) continue;
     const [pa, pb] = checksum(page, 0, page.length);
     a = Math.imul(a ^ pa ^ pageNumber, 0x01000193) >>> 0;
@@ -49,7 +55,7 @@ export function runImageChild(dir: string, seed: number, ready: () => void): nev
     space = AddressSpace.load(files.image);
   } else {
     space = new AddressSpace();
-    space.map(BASE_PAGE * 4096, (WINDOW_PAGES / 2) * 4096, "rw-");
+    space.map(BASE_PAGE * PAGE_SIZE_BYTES, (WINDOW_PAGES / 2) * PAGE_SIZE_BYTES, "rw-");
   }
   // Keep the journal entry of the loaded checkpoint; later ones never completed.
   const kept = Journal.read(files.journal, JOURNAL_FIELDS).filter(([sequence]) => sequence === space.imageSequence);
@@ -66,18 +72,23 @@ export function runImageChild(dir: string, seed: number, ready: () => void): nev
   for (let op = 1; ; op++) {
     const pageNumber = BASE_PAGE + random.below(WINDOW_PAGES);
     const choice = random.below(100);
-    if (choice < 85) space.store64(pageNumber * 4096 + random.below(512) * 8, BigInt(random.nextU32()) * BigInt(op));
-    else if (choice < 95) space.fill(pageNumber * 4096, 4096, 0);
-    else if (choice < 98) space.protect(BASE_PAGE * 4096, 4096 * (1 + random.below(8)), random.below(2) === 0 ? "r--" : "rw-");
-    else space.write(pageNumber * 4096, new Uint8Array(4096).fill(op & 0xff));
+    if (choice < 85) space.store64(pageNumber * PAGE_SIZE_BYTES + random.below(U64_SLOTS_PER_PAGE) * 8, BigInt(random.nextU32()) * BigInt(op));
+    else if (choice < 95) space.fill(pageNumber * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES, 0);
+    else if (choice < 98) space.protect(BASE_PAGE * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES * (1 + random.below(MAX_PROTECT_PAGES)), random.below(2) === 0 ? "r--" : "rw-");
+    else space.write(pageNumber * PAGE_SIZE_BYTES, new Uint8Array(PAGE_SIZE_BYTES).fill(op & 0xff));
     if (op % OPS_PER_CHECKPOINT === 0) checkpoint();
   }
 }
 
+/** What the check after one kill found. */
 export interface ImageCrashCheck {
+  /** Whether an image was there and loaded. */
   recovered: boolean;
+  /** How long loading the image took, in milliseconds. */
   recoveryMs: number;
+  /** Always 0: an image test loses no frames. */
   lostRuns: number;
+  /** Each inconsistency between the loaded image and the journal, in words. */
   violations: string[];
 }
 

@@ -35,7 +35,9 @@ export function appendToFile(path: string, validBytes: number, bytes: Uint8Array
 
 /** A file's whole contents in memory, and a medium on the still open file for writing changes back. */
 export interface SharedFile {
+  /** The file's contents, shared between workers. */
   buffer: SharedArrayBuffer;
+  /** The still open file, for persisting changes to the buffer back to it. */
   medium: FileMedium;
 }
 

@@ -12,8 +12,11 @@ export class Journal {
   private readonly record: Int32Array;
   private readonly recordBytes: Uint8Array;
 
+  /** Opens (or creates) the journal at `path` for appending records of `fieldsPerRecord` Int32 fields. */
   constructor(
+    /** The journal file. */
     readonly path: string,
+    /** Int32 fields in each record. */
     readonly fieldsPerRecord: number,
   ) {
     this.fd = openSync(path, "a");
@@ -21,11 +24,13 @@ export class Journal {
     this.recordBytes = new Uint8Array(this.record.buffer);
   }
 
+  /** Appends one record with one write(): missing fields are 0, extra ones are dropped. */
   append(...fields: number[]): void {
     for (let i = 0; i < this.fieldsPerRecord; i++) this.record[i] = fields[i] ?? 0;
     writeSync(this.fd, this.recordBytes);
   }
 
+  /** Closes the file. */
   close(): void {
     closeSync(this.fd);
   }
@@ -34,7 +39,7 @@ export class Journal {
   static read(path: string, fieldsPerRecord: number): Int32Array[] {
     if (!existsSync(path)) return [];
     const bytes = readFileSync(path);
-    const recordBytes = fieldsPerRecord * 4;
+    const recordBytes = fieldsPerRecord * Int32Array.BYTES_PER_ELEMENT;
     const records: Int32Array[] = [];
     for (let offset = 0; offset + recordBytes <= bytes.length; offset += recordBytes) {
       records.push(new Int32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + recordBytes)));

@@ -8,7 +8,9 @@ import { Random } from "../util/random.js";
  * after it. They never touch the file system themselves.
  */
 export interface PersistMedium {
+  /** Writes `bytes` at `fileOffset`; durable only after a later `barrier()`. */
   persist(fileOffset: number, bytes: Uint8Array): void;
+  /** Makes every write before it durable before any write after it. */
   barrier(): void;
 }
 
@@ -20,19 +22,25 @@ export type Durability = "process" | "power";
  * writes that reached the kernel survive a kill -9 and barrier costs nothing).
  */
 export class FileMedium implements PersistMedium {
+  /** A medium on the open file `fd`; it takes over the descriptor, which `close()` closes. */
   constructor(
+    /** The open file descriptor. */
     readonly fd: number,
+    /** "power": barriers call fdatasync; "process": barriers cost nothing, and only a kill -9 is survived. */
     readonly durability: Durability = "power",
   ) {}
 
+  /** Writes all of `bytes` at `fileOffset` (pwrite, repeated until done). */
   persist(fileOffset: number, bytes: Uint8Array): void {
     for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, fileOffset + done);
   }
 
+  /** fdatasync with durability "power"; nothing with "process". */
   barrier(): void {
     if (this.durability === "power") fdatasyncSync(this.fd);
   }
 
+  /** Closes the file descriptor. */
   close(): void {
     closeSync(this.fd);
   }
@@ -54,11 +62,14 @@ export class SimulatedMedium implements PersistMedium {
   private latestLength: number;
   private pendingLines: number[] = [];
   private pendingBytes: Uint8Array[] = [];
+  /** Number of `persist` calls so far. */
   writes = 0;
+  /** Number of `barrier` calls so far. */
   barriers = 0;
   /** Test hook, called before every persist and barrier (a crash injector throws from it). */
   beforeEach: (() => void) | null = null;
 
+  /** A medium whose durable contents start as a copy of `initial`. */
   constructor(initial: Uint8Array = new Uint8Array(0)) {
     this.latest = initial.slice();
     this.durableBytes = initial.slice();
@@ -66,6 +77,7 @@ export class SimulatedMedium implements PersistMedium {
     this.latestLength = initial.length;
   }
 
+  /** Records the write and its 64-byte lines as pending; runs `beforeEach` first. */
   persist(fileOffset: number, bytes: Uint8Array): void {
     if (this.beforeEach !== null) this.beforeEach();
     this.writes++;
@@ -79,6 +91,7 @@ export class SimulatedMedium implements PersistMedium {
     }
   }
 
+  /** Makes every pending line durable; runs `beforeEach` first. */
   barrier(): void {
     if (this.beforeEach !== null) this.beforeEach();
     this.barriers++;

@@ -21,18 +21,22 @@ export const enum Reg {
   a7 = 17,
 }
 
+/** Encodes an R-type instruction (register-register) from its fields. */
 export function rType(funct7: number, rs2: number, rs1: number, funct3: number, rd: number, opcode: number): number {
   return ((funct7 << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode) >>> 0;
 }
 
+/** Encodes an I-type instruction; `imm` is a signed 12-bit immediate. */
 export function iType(imm: number, rs1: number, funct3: number, rd: number, opcode: number): number {
   return (((imm & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode) >>> 0;
 }
 
+/** Encodes an S-type instruction (a store, by default); `imm` is a signed 12-bit offset. */
 export function sType(imm: number, rs2: number, rs1: number, funct3: number, opcode = 0x23): number {
   return ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | ((imm & 0x1f) << 7) | opcode) >>> 0;
 }
 
+/** Encodes a B-type branch; `imm` is the signed, even byte offset from the branch (13 bits). */
 export function bType(imm: number, rs2: number, rs1: number, funct3: number): number {
   return (
     ((((imm >> 12) & 1) << 31) |
@@ -47,10 +51,12 @@ export function bType(imm: number, rs2: number, rs1: number, funct3: number): nu
   );
 }
 
+/** Encodes a U-type instruction; `imm` holds the upper 20 bits in place (its low 12 bits are ignored). */
 export function uType(imm: number, rd: number, opcode: number): number {
   return ((imm & 0xfffff000) | (rd << 7) | opcode) >>> 0;
 }
 
+/** Encodes a jal; `imm` is the signed, even byte offset from the jump (21 bits). */
 export function jType(imm: number, rd: number): number {
   return (
     ((((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>>
@@ -58,10 +64,12 @@ export function jType(imm: number, rd: number): number {
   );
 }
 
+/** The ecall instruction word. */
 export const ECALL = 0x00000073;
 
 /** A 16-bit compressed parcel, for mixing into `assemble`. */
 export interface Parcel {
+  /** The parcel's 16 bits. */
   c: number;
 }
 
@@ -83,12 +91,14 @@ export class Assembler {
   private readonly labels = new Map<string, number>();
   private readonly fixups: Fixup[] = [];
 
+  /** Defines `name` at the next instruction; throws an Error if it is already defined. */
   label(name: string): this {
     if (this.labels.has(name)) throw new Error(`assembler: label ${name} defined twice`);
     this.labels.set(name, this.words.length * 4);
     return this;
   }
 
+  /** Appends a 32-bit instruction word. */
   emit(word: number): this {
     this.words.push(word >>> 0);
     return this;
@@ -102,43 +112,56 @@ export class Assembler {
     return this.emit(iType(low, high !== 0 ? rd : Reg.zero, 0, rd, high !== 0 ? 0x1b : 0x13));
   }
 
+  /** rd = rs1 + imm (a signed 12-bit immediate). */
   addi(rd: number, rs1: number, imm: number): this {
     return this.emit(iType(imm, rs1, 0, rd, 0x13));
   }
+  /** rd = rs1 + rs2. */
   add(rd: number, rs1: number, rs2: number): this {
     return this.emit(rType(0, rs2, rs1, 0, rd, 0x33));
   }
+  /** rd = rs1. */
   mv(rd: number, rs1: number): this {
     return this.addi(rd, rs1, 0);
   }
+  /** rd = rs1 / rs2, unsigned. */
   divu(rd: number, rs1: number, rs2: number): this {
     return this.emit(rType(1, rs2, rs1, 5, rd, 0x33));
   }
+  /** rd = rs1 % rs2, unsigned. */
   remu(rd: number, rs1: number, rs2: number): this {
     return this.emit(rType(1, rs2, rs1, 7, rd, 0x33));
   }
+  /** Stores the low byte of rs2 at rs1 + offset. */
   sb(rs2: number, offset: number, rs1: number): this {
     return this.emit(sType(offset, rs2, rs1, 0));
   }
+  /** Stores the 8 bytes of rs2 at rs1 + offset. */
   sd(rs2: number, offset: number, rs1: number): this {
     return this.emit(sType(offset, rs2, rs1, 3));
   }
+  /** rd = the 8 bytes at rs1 + offset. */
   ld(rd: number, offset: number, rs1: number): this {
     return this.emit(iType(offset, rs1, 3, rd, 0x03));
   }
+  /** rd = rs1 - rs2. */
   sub(rd: number, rs1: number, rs2: number): this {
     return this.emit(rType(0x20, rs2, rs1, 0, rd, 0x33));
   }
+  /** A system call: number in a7, arguments in a0.., result in a0. */
   ecall(): this {
     return this.emit(ECALL);
   }
 
+  /** Branches to `label` if rs1 != rs2. */
   bne(rs1: number, rs2: number, label: string): this {
     return this.branch(1, rs1, rs2, label);
   }
+  /** Branches to `label` if rs1 == rs2. */
   beq(rs1: number, rs2: number, label: string): this {
     return this.branch(0, rs1, rs2, label);
   }
+  /** Jumps to `label`, the return address in rd. */
   jal(rd: number, label: string): this {
     this.fixups.push({ at: this.words.length, label, encode: (offset) => jType(offset, rd) });
     return this.emit(0);
@@ -160,9 +183,13 @@ export class Assembler {
   }
 }
 
+/** Header fields `buildElf` writes instead of its defaults, for tests of malformed files. */
 export interface ElfOverrides {
+  /** e_machine (default 243, RISC-V). */
   machine?: number;
+  /** EI_CLASS (default 2, 64-bit). */
   elfClass?: number;
+  /** e_type (default 2, an executable). */
   type?: number;
 }
 

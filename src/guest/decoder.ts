@@ -2,7 +2,9 @@ import { Op, Packed } from "./ops.js";
 
 /** One decoded instruction: the packed word (see Packed) and its immediate. */
 export interface Decoded {
+  /** Operation, registers and length in one word (see Packed). */
   packed: number;
+  /** The sign-extended immediate, as an int32. */
   imm: number;
 }
 

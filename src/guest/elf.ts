@@ -11,15 +11,22 @@ const ET_DYN = 3;
 const EM_RISCV = 243;
 const EHDR_BYTES = 64;
 const PHDR_BYTES = 56;
+/** Program header type of a loadable segment. */
 export const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
+/** Segment flag: executable. */
 export const PF_X = 1;
+/** Segment flag: writable. */
 export const PF_W = 2;
+/** Segment flag: readable. */
 export const PF_R = 4;
 
+/** An ELF file the guest loader cannot run; names the file and the problem. */
 export class GuestLoadError extends Error {
+  /** A problem with `file`, in words. */
   constructor(
+    /** The ELF file, as given. */
     readonly file: string,
     problem: string,
   ) {
@@ -28,20 +35,27 @@ export class GuestLoadError extends Error {
   }
 }
 
+/** A PT_LOAD segment: where it goes and what it holds. */
 export interface LoadSegment {
   /** Virtual address, file offset and sizes, as bigints (64-bit fields). */
   virtualAddress: bigint;
   /** Load (physical) address: bare-metal images keep initial .data here for crt0 to copy. */
   physicalAddress: bigint;
+  /** Offset of the segment's bytes in the file. */
   fileOffset: number;
+  /** Bytes of the segment in the file; the rest up to `memoryBytes` reads as zero (.bss). */
   fileBytes: number;
+  /** Bytes of the segment in memory. */
   memoryBytes: bigint;
   /** PF_R | PF_W | PF_X. */
   flags: number;
 }
 
+/** What the loader needs of an ELF file. */
 export interface ElfImage {
+  /** Address of the first instruction. */
   entry: bigint;
+  /** The PT_LOAD segments, in file order. */
   segments: LoadSegment[];
   /**
    * A bare-metal image's heap and stack, [__heap_start, __stack) from its symbol table:
@@ -91,6 +105,10 @@ function findSymbols(bytes: Uint8Array, view: DataView, names: string[]): Map<st
   return found;
 }
 
+/**
+ * The header and loadable segments of a static RISC-V ELF64 executable; throws a GuestLoadError for anything
+ * else, naming `file`.
+ */
 export function parseElf(bytes: Uint8Array, file: string): ElfImage {
   const fail = (problem: string): never => {
     throw new GuestLoadError(file, problem);

@@ -7,8 +7,10 @@ import { Amo, Op, Packed } from "./ops.js";
 
 /** An illegal instruction, a failed system call or a memory fault, with the guest pc. */
 export class GuestError extends Error {
+  /** A guest failure: `message` and the guest pc it happened at. */
   constructor(
     message: string,
+    /** The guest pc of the failing instruction. */
     readonly pc: bigint,
     options?: ErrorOptions,
   ) {
@@ -19,6 +21,7 @@ export class GuestError extends Error {
 
 /** What an `ecall` does: returns true when the run must stop (the guest exited, or its time is up). */
 export interface SyscallHandler {
+  /** Runs the system call in the hart's registers; true when the run must stop. */
   handle(hart: Hart): boolean;
 }
 
@@ -45,7 +48,7 @@ const enum DecodeCache {
  * is faster (docs/design/guest-executor.md). The run's deadline is checked between slices, so
  * a slice must stay short even in a slow traced run: 2^18 is tens of milliseconds there.
  */
-const RUN_SLICE = 1 << 18;
+const RUN_SLICE_INSTRUCTIONS = 1 << 18;
 /**
  * The first call's slice: short, so the interpreter runs the code after the loop (the count
  * flush) before TurboFan compiles. Without it (--trace-opt, --trace-deopt) the loop was
@@ -88,9 +91,13 @@ export class Hart {
    * halves the map checks TurboFan repeats on every access.
    */
   readonly regs = new Int32Array(2 * (Packed.DiscardRegister + 1));
+  /** Low 32 bits of the pc (int32). */
   pcLo = 0;
+  /** High 32 bits of the pc (int32). */
   pcHi = 0;
+  /** Instructions retired so far, over all runs. */
   instructions = 0;
+  /** The guest's exit code once it has exited; null before. */
   exitCode: number | null = null;
   private reservationLo = 0;
   private reservationHi = 0;
@@ -101,11 +108,14 @@ export class Hart {
   private readonly decodedPages = new Map<number, Int32Array>();
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
 
+  /** A hart with zeroed registers and pc 0 that fetches, loads and stores through `memory`. */
   constructor(
+    /** Where the guest's fetches, loads and stores go. */
     readonly memory: MemoryAccess,
     private readonly syscalls: SyscallHandler,
   ) {}
 
+  /** The pc as an unsigned 64-bit bigint; setting it takes the value modulo 2^64. */
   get pc(): bigint {
     return (BigInt(this.pcHi >>> 0) << 32n) | BigInt(this.pcLo >>> 0);
   }
@@ -120,6 +130,7 @@ export class Hart {
     return (BigInt(this.regs[2 * index + 1] >>> 0) << 32n) | BigInt(this.regs[2 * index] >>> 0);
   }
 
+  /** Sets register `index` to `value` modulo 2^64; writes to x0 are ignored. */
   setRegister(index: number, value: bigint): void {
     if (index === 0) return;
     const bits = BigInt.asUintN(64, value);
@@ -140,7 +151,7 @@ export class Hart {
       let sliceLimit = WARM_UP_SLICE;
       while (left > 0 && this.exitCode === null && !this.deadlinePassed()) {
         const slice = Math.min(left, sliceLimit);
-        sliceLimit = RUN_SLICE;
+        sliceLimit = RUN_SLICE_INSTRUCTIONS;
         const done = this.execute(slice);
         left -= done;
         if (done < slice) break;

@@ -5,14 +5,19 @@ import { parseElf, PF_R, PF_W, PF_X, GuestLoadError, type LoadSegment } from "./
 
 /** Guest memory layout: the stack ends below 2^38, anonymous mmaps grow up from 2^37. */
 export const STACK_TOP = 0x40_0000_0000n;
+/** Size of the guest stack mapped below STACK_TOP: 1 MiB. */
 export const STACK_BYTES = 1n << 20n;
+/** Where anonymous mmaps start (2^37); the image must end below it. */
 export const MMAP_BASE = 0x20_0000_0000n;
 const PAGE = BigInt(PAGE_SIZE_BYTES);
 const AT_NULL = 0n;
 const AT_PAGESZ = 6n;
 
+/** Where and how a loaded program starts. */
 export interface LoadedProgram {
+  /** The entry point address. */
   entry: bigint;
+  /** The initial stack pointer, below argc, argv, envp and auxv. */
   stackPointer: bigint;
   /** First byte after the image, page-aligned: where `brk` starts. */
   breakStart: bigint;

@@ -10,10 +10,13 @@ import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
 import { LinuxSyscalls, type GuestIo, type SyscallOptions } from "./syscalls.js";
 
+/** Options of `runGuest`. */
 export interface RunGuestOptions extends SyscallOptions {
+  /** The memory backend (default "paged"). */
   backend?: BackendKind;
   /** argv[1..]; argv[0] is the file's name. */
   args?: string[];
+  /** The guest's standard input (default empty). */
   stdin?: Uint8Array;
   /** Guest output; by default it goes to this process's stdout and stderr. */
   write?: GuestIo["write"];
@@ -36,6 +39,7 @@ export interface RunGuestOptions extends SyscallOptions {
   strict?: boolean;
 }
 
+/** What `runGuest` reports. */
 export interface RunGuestResult {
   /** Why the run ended. */
   stopReason: StopReason;
@@ -43,11 +47,17 @@ export interface RunGuestResult {
   pc: bigint;
   /** The guest's exit code; null unless stopReason is "exit". */
   exitCode: number | null;
+  /** Instructions retired. */
   instructions: number;
+  /** Wall-clock time of the run, in milliseconds, loading excluded. */
   milliseconds: number;
+  /** Trace records written, when `tracePath` was given. */
   traceOps?: number;
+  /** Trace bytes written, when `tracePath` was given. */
   traceBytes?: number;
+  /** Trace statistics, when `collectStats` was set. */
   stats?: TraceStatsReport;
+  /** The guest's address space after the run. */
   space: AddressSpace;
   /** The stack pointer the guest started with (argc, argv, envp and auxv lie above it). */
   initialStackPointer: bigint;

@@ -6,7 +6,9 @@ import { GuestError, type Hart, type SyscallHandler } from "./hart.js";
 
 /** Where guest output goes and where its input comes from. */
 export interface GuestIo {
+  /** The guest's standard input, read from the start. */
   stdin: Uint8Array;
+  /** Writes the guest's output on standard output (1) or standard error (2). */
   write(fd: 1 | 2, bytes: Uint8Array): void;
 }
 
@@ -47,6 +49,7 @@ const NANOS_PER_SECOND = 1_000_000_000n;
 /** Largest heap `brk` may grow to. */
 const BREAK_LIMIT_BYTES = 1n << 32n;
 
+/** Options of LinuxSyscalls, also taken by `runGuest`. */
 export interface SyscallOptions {
   /** An unknown system call stops the run with a GuestError (by default it returns -ENOSYS). */
   strictSyscalls?: boolean;
@@ -72,6 +75,10 @@ export class LinuxSyscalls implements SyscallHandler {
   private randomState = 0x2545f491;
   private readonly unknownSeen = new Set<number>();
 
+  /**
+   * System calls on `space`, with the program break starting at `breakStart` (page-aligned) and input and
+   * output through `io`.
+   */
   constructor(
     private readonly space: AddressSpace,
     private readonly breakStart: bigint,
@@ -82,6 +89,10 @@ export class LinuxSyscalls implements SyscallHandler {
     this.mappedBreakEnd = breakStart;
   }
 
+  /**
+   * Runs the system call numbered in a7 with arguments in a0..a5; puts the result in a0, or returns true when
+   * the guest exits or its time is up.
+   */
   handle(hart: Hart): boolean {
     const result = this.dispatch(hart, Number(hart.register(A7)));
     if (result === STOP) return true;

@@ -20,6 +20,7 @@ import { RegionMap, type RegionInfo } from "./region-map.js";
 import { ImageLog } from "./image-file.js";
 import type { PersistMedium } from "../durable/medium.js";
 
+/** Options of the AddressSpace constructor, `AddressSpace.load` and `AddressSpace.fromImage`. */
 export interface AddressSpaceOptions {
   /** A backend name or instance; default "paged". */
   backend?: BackendKind | MemoryBackend;
@@ -32,13 +33,18 @@ export interface AddressSpaceOptions {
   frames?: FrameSource;
 }
 
+/** What `AddressSpace.stats()` reports: the backend's counters, its kind and the number of regions. */
 export interface AddressSpaceStats extends BackendCounters {
+  /** Which backend the space runs on. */
   backend: BackendKind;
+  /** Number of mapped regions. */
   regions: number;
 }
 
 /** Bulk operations move at most this much through a scratch buffer at a time. */
 const COPY_CHUNK_BYTES = 1 << 16;
+/** A MemoryFault reports a bulk access wider than this as this wide (its width is a number). */
+const MAX_FAULT_WIDTH_BYTES = 1n << 31n;
 const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
 
 /**
@@ -53,12 +59,17 @@ const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
 export class AddressSpace {
   /** The hot path: the backend itself, or its strict-mode guard. */
   readonly access: MemoryBackend;
+  /** Whether accesses outside a mapping, or against its permissions, throw a MemoryFault. */
   readonly strict: boolean;
   private readonly backend: MemoryBackend;
   private readonly regionMap: RegionMap;
   /** Saves, checkpoints and loads of this space (it does no I/O itself). */
   private readonly imageLog: ImageLog;
 
+  /**
+   * A new empty space on the backend that `options` names (default "paged"); throws an Error if
+   * `options.frames` comes with a backend instance. `regionMap` is internal: a snapshot passes its copy of the parent's.
+   */
   constructor(options: AddressSpaceOptions = {}, regionMap: RegionMap = new RegionMap()) {
     const backend = options.backend ?? "paged";
     if (typeof backend !== "string" && options.frames !== undefined) throw new Error("frames: pass a backend name, not an instance, to draw page frames from an allocator");
@@ -69,51 +80,66 @@ export class AddressSpace {
     this.imageLog = new ImageLog(this.backend, regionMap);
   }
 
+  /** Which backend the space runs on. */
   get backendKind(): BackendKind {
     return this.backend.kind;
   }
 
   // Scalar loads and stores; each counts itself once it has happened (a fault counts nothing).
 
+  /**
+   * Loads the byte at `address`; throws an AddressError for an address outside the space, a MemoryFault when
+   * strict mode denies it.
+   */
   load8(address: Address): number {
     const at = toBigAddress(address);
     const value = this.access.load8(lowHalf(at), highHalf(at));
     this.access.countAccesses(1, 0);
     return value;
   }
+  /** Loads the little-endian u16 at `address`; throws as `load8` does, and an AddressError if it runs past 2^64 - 1. */
   load16(address: Address): number {
     const at = toBigAddress(address);
     const value = this.access.load16(lowHalf(at), highHalf(at));
     this.access.countAccesses(1, 0);
     return value;
   }
+  /** Loads the little-endian u32 at `address`; throws as `load16` does. */
   load32(address: Address): number {
     const at = toBigAddress(address);
     const value = this.access.load32(lowHalf(at), highHalf(at));
     this.access.countAccesses(1, 0);
     return value;
   }
+  /** Loads the little-endian u64 at `address` as a bigint; throws as `load16` does. */
   load64(address: Address): bigint {
     const at = toBigAddress(address);
     const low = this.access.load64(lowHalf(at), highHalf(at));
     this.access.countAccesses(1, 0);
     return (BigInt(this.access.loadHigh) << 32n) | BigInt(low);
   }
+  /**
+   * Stores the byte `value` (0..255) at `address`; throws a RangeError for a value that does not fit,
+   * otherwise as `load8` does.
+   */
   store8(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store8(lowHalf(at), highHalf(at), checkValue(value, 0xff));
     this.access.countAccesses(0, 1);
   }
+  /** Stores `value` (0..0xffff) little-endian at `address`; throws as `store8` and `load16` do. */
   store16(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store16(lowHalf(at), highHalf(at), checkValue(value, 0xffff));
     this.access.countAccesses(0, 1);
   }
+  /** Stores `value` (0..0xffffffff) little-endian at `address`; throws as `store8` and `load16` do. */
   store32(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store32(lowHalf(at), highHalf(at), checkValue(value, 0xffffffff));
     this.access.countAccesses(0, 1);
   }
+  /** Stores `value`, taken modulo 2^64, little-endian at `address`; throws as `load16` does. */
   store64(address: Address, value: bigint | number): void {
     const at = toBigAddress(address);
     const bits = BigInt.asUintN(64, BigInt(value));
@@ -134,6 +160,10 @@ export class AddressSpace {
     return out;
   }
 
+  /**
+   * Copies `bytes` into the space at `address`; throws an AddressError past 2^64 - 1, a MemoryFault when
+   * strict mode denies a write.
+   */
   write(address: Address, bytes: Uint8Array): void {
     const start = checkRange(address, bytes.length);
     this.checkAllowed(start, bytes.length, "write");
@@ -215,6 +245,10 @@ export class AddressSpace {
     this.regionsChanged();
   }
 
+  /**
+   * Sets the protection of the whole pages of a mapped range; throws an AddressError for an unaligned address
+   * or a size not positive, a RangeError if a page is not mapped.
+   */
   protect(address: Address, sizeBytes: number | bigint, protection: Protection): void {
     const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "protect");
     this.regionMap.protect(firstPage, endPage, parseProtection(protection));
@@ -227,6 +261,7 @@ export class AddressSpace {
     return this.regionMap.firstDenied(firstPage, endPage, PROT_NONE) < 0;
   }
 
+  /** The mapped regions in address order. */
   regions(): RegionInfo[] {
     return this.regionMap.list();
   }
@@ -283,6 +318,7 @@ export class AddressSpace {
     return this.imageLog.sequence;
   }
 
+  /** Counters of the space now: accesses, touched and resident pages, cache use, regions. */
   stats(): AddressSpaceStats {
     return { backend: this.backend.kind, ...this.backend.counters(), regions: this.regionMap.count };
   }
@@ -315,7 +351,7 @@ export class AddressSpace {
     if (denied < 0) return;
     const faultAt = denied === firstPage ? start : BigInt(denied) << BigInt(PAGE_SHIFT);
     const reason = this.regionMap.find(denied) === undefined ? "unmapped" : "protection";
-    throw new MemoryFault(faultAt, Number(minBig(length, 1n << 31n)), access, reason);
+    throw new MemoryFault(faultAt, Number(minBig(length, MAX_FAULT_WIDTH_BYTES)), access, reason);
   }
 
   private pageSpan(address: Address, sizeBytes: number | bigint, what: string): [number, number] {

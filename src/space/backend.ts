@@ -5,14 +5,19 @@ const crossingBytes = new Uint8Array(8);
 
 /** Counters every backend reports; the AddressSpace turns them into `stats()`. */
 export interface BackendCounters {
+  /** Loads made, as reported through `countAccesses` (instruction fetches included). */
   loads: number;
+  /** Stores made, as reported through `countAccesses`. */
   stores: number;
   /** Pages with an entry in the page table (touched by a load or a store). */
   touchedPages: number;
   /** Pages backed by a private frame of their own (written at least once). */
   residentPages: number;
+  /** Bytes of the resident pages: `residentPages` times the page size. */
   residentBytes: number;
+  /** Accesses served by the backend's page caches (0 for a backend without them). */
   cacheHits: number;
+  /** Accesses that missed the page caches and went to the page table. */
   cacheMisses: number;
 }
 
@@ -25,21 +30,31 @@ export interface BackendCounters {
  *
  * The hot methods do not count: whoever calls them reports how many loads and stores it
  * made through `countAccesses`, in bulk (the replayer once a 32 KiB slice, the hart once a run
- * slice, AddressSpace once a call). A field incremented on every access was a store the
- * next access had to wait for: without it the paged replay of the ExecBlock and Fib shapes
- * took 6-8% less time (paired runs).
+ * slice, AddressSpace once a call). A field incremented on every access is a store the
+ * next access has to wait for, on the hottest path there is.
  */
 export interface MemoryAccess {
   /** High 32 bits of the value returned by the last `load64`. */
   loadHigh: number;
 
+  /** Loads the byte at `(lo, hi)`: 0 to 255. */
   load8(lo: number, hi: number): number;
+  /** Loads the little-endian u16 at `(lo, hi)`; a backend throws an AddressError if it runs past 2^64 - 1. */
   load16(lo: number, hi: number): number;
+  /** Loads the little-endian u32 at `(lo, hi)`; a backend throws an AddressError if it runs past 2^64 - 1. */
   load32(lo: number, hi: number): number;
+  /**
+   * Loads the little-endian u64 at `(lo, hi)`: returns its low u32 and leaves the high u32 in
+   * `loadHigh`. A backend throws an AddressError if it runs past 2^64 - 1.
+   */
   load64(lo: number, hi: number): number;
+  /** Stores the low 8 bits of `value` at `(lo, hi)`. */
   store8(lo: number, hi: number, value: number): void;
+  /** Stores the low 16 bits of `value`, little-endian; a backend throws an AddressError past 2^64 - 1. */
   store16(lo: number, hi: number, value: number): void;
+  /** Stores `value` as a little-endian u32; a backend throws an AddressError past 2^64 - 1. */
   store32(lo: number, hi: number, value: number): void;
+  /** Stores the u64 `(valueLo, valueHi)`, little-endian; a backend throws an AddressError past 2^64 - 1. */
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void;
   /**
    * Instruction fetch: the 16-bit parcel at (lo, hi) and, when its low two bits are 0b11 (a
@@ -55,6 +70,7 @@ export interface MemoryAccess {
 
 /** What `fetchByParcels` reads parcels through: any MemoryAccess, or a checking adapter. */
 export interface ParcelReader {
+  /** Loads the little-endian u16 parcel at `(lo, hi)`. */
   load16(lo: number, hi: number): number;
 }
 
@@ -76,6 +92,7 @@ export function secondParcelHigh(lo: number, hi: number): number {
  * once on top of these, in AddressSpace.
  */
 export interface MemoryBackend extends MemoryAccess {
+  /** Which backend this is: "noop", "map" or "paged". */
   readonly kind: BackendKind;
 
   /** Copies `lengthBytes` out of one page (offset + length at most the page size). */
@@ -94,12 +111,16 @@ export interface MemoryBackend extends MemoryAccess {
    * backend that does not track): then every page counts.
    */
   takeDirtyPages(): number[] | null;
+  /** The backend's counters now: accesses, touched and resident pages, cache hits and misses. */
   counters(): BackendCounters;
 }
 
+/** The backend names `createBackend` accepts. */
 export const BACKEND_KINDS = ["noop", "map", "paged"] as const;
+/** One of BACKEND_KINDS. */
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
+/** Whether `name` is one of BACKEND_KINDS (a type guard for command-line input). */
 export function isBackendKind(name: string): name is BackendKind {
   return (BACKEND_KINDS as readonly string[]).includes(name);
 }

@@ -5,14 +5,17 @@ export { ZERO_FRAME } from "./frame-store.js";
 
 /** Reference count that never drops to zero: the shared zero frame lives forever. */
 const PINNED_REFCOUNT = 0x3fffffff;
+/** Frames the reference counts have room for at first; the array doubles as frames appear. */
+const INITIAL_COUNTED_FRAMES = 64;
 
 /**
  * 4 KiB page frames from a store, with reference counts for copy-on-write. Several page
  * tables (a space and its snapshots) share one pool.
  */
 export class FramePool {
-  private refCounts = new Int32Array(64);
+  private refCounts = new Int32Array(INITIAL_COUNTED_FRAMES);
 
+  /** Takes frames from `store` (by default private buffers); frame 0 is the shared zero frame and is never freed. */
   constructor(private readonly store: FrameStore = new ChunkedFrameStore()) {
     this.refCounts[ZERO_FRAME] = PINNED_REFCOUNT;
   }
@@ -30,12 +33,17 @@ export class FramePool {
     return frame;
   }
 
+  /** Adds a reference to an allocated frame (a page table that now shares it); throws an Error if the frame is free. */
   retain(frame: number): void {
     if (frame === ZERO_FRAME) return;
     if (this.refCounts[frame] <= 0) throw new Error(`frame pool: retain of free frame ${frame}`);
     this.refCounts[frame]++;
   }
 
+  /**
+   * Drops a reference; at the last one the frame is zeroed and returned to the store. Throws an Error if the
+   * frame is free.
+   */
   release(frame: number): void {
     if (frame === ZERO_FRAME) return;
     const count = this.refCounts[frame];
@@ -48,23 +56,28 @@ export class FramePool {
     }
   }
 
+  /** Whether more than one page table holds the frame, so a write must copy it first. */
   isShared(frame: number): boolean {
     return this.refCounts[frame] > 1;
   }
 
+  /** Copies the page-size bytes of frame `from` into frame `to`. */
   copyFrame(from: number, to: number): void {
     const base = this.baseOf(from);
     this.bytesOf(to).set(this.bytesOf(from).subarray(base, base + PAGE_SIZE_BYTES), this.baseOf(to));
   }
 
+  /** A DataView over the buffer holding the frame; the frame starts at `baseOf(frame)`. */
   viewOf(frame: number): DataView {
     return this.store.viewOf(frame);
   }
 
+  /** The bytes of the buffer holding the frame; the frame starts at `baseOf(frame)`. */
   bytesOf(frame: number): Uint8Array {
     return this.store.bytesOf(frame);
   }
 
+  /** Byte offset of the frame in `viewOf(frame)` and `bytesOf(frame)`. */
   baseOf(frame: number): number {
     return this.store.baseOf(frame);
   }

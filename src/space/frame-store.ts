@@ -10,12 +10,15 @@ export interface FrameStore {
   allocate(): number;
   /** Takes back a frame the caller has zeroed. */
   free(frame: number): void;
+  /** A DataView over the buffer holding the frame; the frame starts at `baseOf(frame)`. */
   viewOf(frame: number): DataView;
+  /** The bytes of the buffer holding the frame; the frame starts at `baseOf(frame)`. */
   bytesOf(frame: number): Uint8Array;
   /** Byte offset of the frame in `viewOf(frame)` / `bytesOf(frame)`. */
   baseOf(frame: number): number;
 }
 
+/** Frame number of the shared, never-written zero frame that untouched pages read from. */
 export const ZERO_FRAME = 0;
 
 /**
@@ -29,6 +32,8 @@ const DOUBLING_CHUNKS = 11;
 const LARGEST_CHUNK_SHIFT = FIRST_CHUNK_SHIFT + DOUBLING_CHUNKS - 1;
 /** Frames held by the doubling chunks: everything below this frame number. */
 const DOUBLING_FRAMES = 1 << LARGEST_CHUNK_SHIFT;
+/** Room of the free list at first; it doubles when full. */
+const INITIAL_FREE_LIST_FRAMES = 64;
 
 function chunkOf(frame: number): number {
   if (frame < DOUBLING_FRAMES) return frame < 1 << FIRST_CHUNK_SHIFT ? 0 : 32 - Math.clz32(frame >>> FIRST_CHUNK_SHIFT);
@@ -49,14 +54,16 @@ function chunkFrameCount(chunk: number): number {
 export class ChunkedFrameStore implements FrameStore {
   private chunkViews: DataView[] = [];
   private chunkBytes: Uint8Array[] = [];
-  private freeFrames = new Int32Array(64);
+  private freeFrames = new Int32Array(INITIAL_FREE_LIST_FRAMES);
   private freeCount = 0;
   private nextUnused = 0;
 
+  /** Creates the store with its zero frame, frame 0. */
   constructor() {
     if (this.allocate() !== ZERO_FRAME) throw new Error("frame store: zero frame must be frame 0");
   }
 
+  /** A zeroed frame: the latest freed one, else the next unused one (adding a chunk when needed). */
   allocate(): number {
     if (this.freeCount > 0) return this.freeFrames[--this.freeCount];
     const frame = this.nextUnused++;
@@ -64,6 +71,7 @@ export class ChunkedFrameStore implements FrameStore {
     return frame;
   }
 
+  /** Takes back a frame the caller has zeroed, for reuse. */
   free(frame: number): void {
     if (this.freeCount === this.freeFrames.length) {
       const grown = new Int32Array(this.freeFrames.length * 2);
@@ -73,14 +81,17 @@ export class ChunkedFrameStore implements FrameStore {
     this.freeFrames[this.freeCount++] = frame;
   }
 
+  /** The DataView of the chunk holding the frame. */
   viewOf(frame: number): DataView {
     return this.chunkViews[chunkOf(frame)];
   }
 
+  /** The bytes of the chunk holding the frame. */
   bytesOf(frame: number): Uint8Array {
     return this.chunkBytes[chunkOf(frame)];
   }
 
+  /** Byte offset of the frame in its chunk. */
   baseOf(frame: number): number {
     return (frame - chunkFirstFrame(chunkOf(frame))) << PAGE_SHIFT;
   }
@@ -103,7 +114,14 @@ export class AllocatorFrameStore implements FrameStore {
   private readonly view: DataView;
   private readonly bytes: Uint8Array;
 
-  constructor(readonly allocator: FrameSource) {
+  /**
+   * Takes frames from `allocator`; throws an Error if it holds no frame bytes (a FrameAllocator created
+   * without `backed: true`).
+   */
+  constructor(
+    /** The shared source the frames come from. */
+    readonly allocator: FrameSource,
+  ) {
     if (allocator.frameView === null || allocator.frameBytes === null) {
       throw new Error("an address space's frame allocator must hold its frames' bytes (create it with backed: true)");
     }
@@ -111,23 +129,28 @@ export class AllocatorFrameStore implements FrameStore {
     this.bytes = allocator.frameBytes;
   }
 
+  /** A zeroed frame from the shared source; throws when the source has no free frame. */
   allocate(): number {
     // Frames come back zeroed (the pool zeroes on release), and start zeroed in a new buffer.
     return this.allocator.getOrThrow(0) + 1;
   }
 
+  /** Returns a zeroed frame to the shared source. */
   free(frame: number): void {
     this.allocator.put(frame - 1, 0);
   }
 
+  /** The private zero page for the zero frame, else the source's view of all its frames. */
   viewOf(frame: number): DataView {
     return frame === ZERO_FRAME ? this.zeroView : this.view;
   }
 
+  /** The private zero page for the zero frame, else the source's bytes of all its frames. */
   bytesOf(frame: number): Uint8Array {
     return frame === ZERO_FRAME ? this.zeroBytes : this.bytes;
   }
 
+  /** Byte offset of the frame in `viewOf(frame)` and `bytesOf(frame)`: 0 for the zero frame. */
   baseOf(frame: number): number {
     return frame === ZERO_FRAME ? 0 : (frame - 1) * PAGE_SIZE_BYTES;
   }

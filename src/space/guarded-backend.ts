@@ -10,6 +10,7 @@ import type { RegionMap } from "./region-map.js";
  * the common case is three comparisons.
  */
 export class GuardedBackend implements MemoryBackend {
+  /** High 32 bits of the value of the last `load64`. */
   loadHigh = 0;
   private allowedFirstPage = 0;
   private allowedEndPage = 0;
@@ -23,11 +24,14 @@ export class GuardedBackend implements MemoryBackend {
     },
   };
 
+  /** Checks every access against `regions` before it reaches `inner`. */
   constructor(
+    /** The backend the allowed accesses go to. */
     readonly inner: MemoryBackend,
     private readonly regions: RegionMap,
   ) {}
 
+  /** The kind of the inner backend. */
   get kind(): BackendKind {
     return this.inner.kind;
   }
@@ -37,36 +41,44 @@ export class GuardedBackend implements MemoryBackend {
     this.allowedEndPage = 0;
   }
 
+  /** Loads a byte; throws a MemoryFault unless it is readable. */
   load8(lo: number, hi: number): number {
     this.check(lo, hi, 1, PROT_READ);
     return this.inner.load8(lo, hi);
   }
+  /** Loads a u16; throws a MemoryFault unless both bytes are readable. */
   load16(lo: number, hi: number): number {
     this.check(lo, hi, 2, PROT_READ);
     return this.inner.load16(lo, hi);
   }
+  /** Loads a u32; throws a MemoryFault unless every byte is readable. */
   load32(lo: number, hi: number): number {
     this.check(lo, hi, 4, PROT_READ);
     return this.inner.load32(lo, hi);
   }
+  /** Loads a u64 (high half in `loadHigh`); throws a MemoryFault unless every byte is readable. */
   load64(lo: number, hi: number): number {
     this.check(lo, hi, 8, PROT_READ);
     const value = this.inner.load64(lo, hi);
     this.loadHigh = this.inner.loadHigh;
     return value;
   }
+  /** Stores a byte; throws a MemoryFault unless it is writable. */
   store8(lo: number, hi: number, value: number): void {
     this.check(lo, hi, 1, PROT_WRITE);
     this.inner.store8(lo, hi, value);
   }
+  /** Stores a u16; throws a MemoryFault unless both bytes are writable. */
   store16(lo: number, hi: number, value: number): void {
     this.check(lo, hi, 2, PROT_WRITE);
     this.inner.store16(lo, hi, value);
   }
+  /** Stores a u32; throws a MemoryFault unless every byte is writable. */
   store32(lo: number, hi: number, value: number): void {
     this.check(lo, hi, 4, PROT_WRITE);
     this.inner.store32(lo, hi, value);
   }
+  /** Stores a u64; throws a MemoryFault unless every byte is writable. */
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     this.check(lo, hi, 8, PROT_WRITE);
     this.inner.store64(lo, hi, valueLo, valueHi);
@@ -75,28 +87,36 @@ export class GuardedBackend implements MemoryBackend {
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this.executable, lo, hi);
   }
+  /** Counts on the inner backend. */
   countAccesses(loads: number, stores: number): void {
     this.inner.countAccesses(loads, stores);
   }
 
+  /** Page-level read, unchecked: AddressSpace checks bulk ranges itself. */
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
     this.inner.readPage(pageNumber, offset, dst, dstOffset, lengthBytes);
   }
+  /** Page-level write, unchecked: AddressSpace checks bulk ranges itself. */
   writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
     this.inner.writePage(pageNumber, offset, src, srcOffset, lengthBytes);
   }
+  /** Discards on the inner backend. */
   discardPages(firstPage: number, pageCount: number): void {
     this.inner.discardPages(firstPage, pageCount);
   }
+  /** The inner backend's resident pages. */
   forEachResidentPage(visit: (pageNumber: number) => void): void {
     this.inner.forEachResidentPage(visit);
   }
+  /** The inner backend's dirty pages. */
   takeDirtyPages(): number[] | null {
     return this.inner.takeDirtyPages();
   }
+  /** A guarded fork of the inner backend, with a copy of the region map. */
   fork(): GuardedBackend {
     return new GuardedBackend(this.inner.fork(), this.regions.clone());
   }
+  /** The inner backend's counters. */
   counters(): BackendCounters {
     return this.inner.counters();
   }

@@ -18,6 +18,7 @@ export class ImageLog {
   /** The log this space last saved to or loaded from. */
   private log: { key: string; sequence: number; lengthBytes: number } | null = null;
 
+  /** The log of `backend` and `regionMap`; nothing is read or written until a save, checkpoint or load. */
   constructor(
     private readonly backend: MemoryBackend,
     private readonly regionMap: RegionMap,

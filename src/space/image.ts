@@ -24,23 +24,33 @@ const DISCARDED_BYTES = 8;
 const PAGE_RECORD_BYTES = 8 + PAGE_SIZE_BYTES;
 const TWO_POW_32 = 2 ** 32;
 
+/** Kind of an image segment: a full image, or the changes since the previous segment. */
 export const enum SegmentKind {
   Full = 1,
   Delta = 2,
 }
 
+/** Bytes that are not an address-space image (thrown only when not even the first segment is valid). */
 export class ImageFormatError extends Error {
+  /** Always "ImageFormatError". */
   override name = "ImageFormatError";
 }
 
+/** What one image segment holds, before encoding and after decoding. */
 export interface SegmentContents {
+  /** Full or delta. */
   kind: SegmentKind;
+  /** Position of the segment in its log: 0 for the full segment, then one more per delta. */
   sequence: number;
+  /** The whole region map at this checkpoint. */
   regions: Region[];
+  /** Pages discarded since the previous segment (delta segments only). */
   discardedPages: number[];
+  /** The pages written since the previous segment (all pages with data, for a full one), each 4 KiB. */
   pages: Array<[pageNumber: number, bytes: Uint8Array]>;
 }
 
+/** The bytes of one segment: header, regions, discarded pages, pages and checksummed trailer. */
 export function encodeSegment(contents: SegmentContents): Uint8Array {
   const payloadBytes = contents.regions.length * REGION_BYTES + contents.discardedPages.length * DISCARDED_BYTES + contents.pages.length * PAGE_RECORD_BYTES;
   const totalBytes = HEADER_BYTES + payloadBytes + TRAILER_BYTES;
@@ -74,22 +84,27 @@ export function encodeSegment(contents: SegmentContents): Uint8Array {
   return bytes;
 }
 
-/** Kind and sequence number of an encoded segment (from its header). */
+/** The kind of an encoded segment (from its header). */
 export function segmentKind(segment: Uint8Array): SegmentKind {
   return new DataView(segment.buffer, segment.byteOffset).getUint32(8, true);
 }
 
+/** The sequence number of an encoded segment (from its header). */
 export function segmentSequence(segment: Uint8Array): number {
   return new DataView(segment.buffer, segment.byteOffset).getUint32(12, true);
 }
 
+/** The state a log of segments decodes to. */
 export interface DecodedImage {
+  /** The region map of the last valid segment. */
   regions: Region[];
+  /** Page number to page bytes (4 KiB each) for every page with data. */
   pages: Map<number, Uint8Array>;
   /** Sequence number of the last valid segment: the checkpoint loaded. */
   sequence: number;
   /** Bytes of valid segments; anything after is a torn or stale tail. */
   validBytes: number;
+  /** Number of valid segments applied. */
   segments: number;
 }
 

@@ -19,6 +19,7 @@ export class PageTable {
   private mask: number;
   private entryCount = 0;
 
+  /** An empty table with room for 2^capacityLog2 slots; it doubles when more than half full. */
   constructor(capacityLog2 = INITIAL_CAPACITY_LOG2) {
     this.capacityLog2 = capacityLog2;
     const capacity = 1 << capacityLog2;
@@ -28,6 +29,7 @@ export class PageTable {
     this.frames = new Int32Array(capacity).fill(EMPTY);
   }
 
+  /** Number of pages that have a frame. */
   get size(): number {
     return this.entryCount;
   }
@@ -86,6 +88,7 @@ export class PageTable {
     }
   }
 
+  /** An independent copy with the same entries and capacity. */
   clone(): PageTable {
     const copy = new PageTable(this.capacityLog2);
     copy.keysLo.set(this.keysLo);

@@ -35,7 +35,9 @@ const NO_TAG = -1;
  * get a private frame on their first store. `hi` may be passed as u32 or int32.
  */
 export class PagedBackend implements MemoryBackend {
+  /** Always "paged". */
   readonly kind = "paged" as const;
+  /** High 32 bits of the value of the last `load64`. */
   loadHigh = 0;
 
   private loads = 0;
@@ -61,6 +63,10 @@ export class PagedBackend implements MemoryBackend {
   private readonly writeBases = new Int32Array(CACHE_SLOTS);
   private readonly writeViews: DataView[];
 
+  /**
+   * A backend on `pool` (by default a private one) and `table`; a fork passes its parent's pool and a copy of
+   * its table.
+   */
   constructor(
     private readonly pool: FramePool = new FramePool(),
     private readonly table: PageTable = new PageTable(),
@@ -92,11 +98,13 @@ export class PagedBackend implements MemoryBackend {
   //   TurboFan checks each addition for overflow; a miss call's slot is `| 0` too, so the
   //   slot merged from hit and miss stays an int32, not a tagged value.
 
+  /** Loads a byte through the load cache. */
   load8(lo: number, hi: number): number {
     const slot = this.readSlot(lo >>> Paging.Shift, hi);
     return this.readViews[slot].getUint8((this.readBases[slot] + (lo & Paging.OffsetMask)) | 0);
   }
 
+  /** Loads a little-endian u16 through the 2-byte-load register. */
   load16(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
     if (lo >>> Paging.Shift !== this.fetchPageLo || hi !== this.fetchPageHi || offset > Paging.LastOffset2) {
@@ -106,6 +114,7 @@ export class PagedBackend implements MemoryBackend {
     return this.fetchView.getUint16((this.fetchBase + offset) | 0, true);
   }
 
+  /** Loads a little-endian u32 through the load cache. */
   load32(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset4) return this.loadCrossing(lo, hi, 4);
@@ -113,6 +122,7 @@ export class PagedBackend implements MemoryBackend {
     return this.readViews[slot].getUint32((this.readBases[slot] + offset) | 0, true);
   }
 
+  /** Loads a little-endian u64 through the load cache: low half returned, high half in `loadHigh`. */
   load64(lo: number, hi: number): number {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset8) return this.loadCrossing(lo, hi, 8);
@@ -123,11 +133,13 @@ export class PagedBackend implements MemoryBackend {
     return view.getUint32(at, true);
   }
 
+  /** Stores a byte through the store cache, copying a shared frame first. */
   store8(lo: number, hi: number, value: number): void {
     const slot = this.writeSlot(lo >>> Paging.Shift, hi);
     this.writeViews[slot].setUint8((this.writeBases[slot] + (lo & Paging.OffsetMask)) | 0, value);
   }
 
+  /** Stores a little-endian u16 through the store cache. */
   store16(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset2) return this.storeCrossing(lo, hi, 2, value, 0);
@@ -135,6 +147,7 @@ export class PagedBackend implements MemoryBackend {
     this.writeViews[slot].setUint16((this.writeBases[slot] + offset) | 0, value, true);
   }
 
+  /** Stores a little-endian u32 through the store cache. */
   store32(lo: number, hi: number, value: number): void {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset4) return this.storeCrossing(lo, hi, 4, value, 0);
@@ -142,6 +155,7 @@ export class PagedBackend implements MemoryBackend {
     this.writeViews[slot].setUint32((this.writeBases[slot] + offset) | 0, value, true);
   }
 
+  /** Stores the little-endian u64 `(valueLo, valueHi)` through the store cache. */
   store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
     const offset = lo & Paging.OffsetMask;
     if (offset > Paging.LastOffset8) return this.storeCrossing(lo, hi, 8, valueLo, valueHi);
@@ -166,6 +180,7 @@ export class PagedBackend implements MemoryBackend {
     return (word & 3) !== 3 ? word & 0xffff : word;
   }
 
+  /** Adds to the load and store counters. */
   countAccesses(loads: number, stores: number): void {
     this.loads += loads;
     this.stores += stores;
@@ -206,6 +221,7 @@ export class PagedBackend implements MemoryBackend {
     return this.writeMiss(pageLo, hi) | 0;
   }
 
+  /** Copies out of the page's frame, or zeros for a page with none. */
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
     const frame = this.table.get(pageNumber % TWO_POW_32, Math.floor(pageNumber / TWO_POW_32));
     if (frame < 0) {
@@ -216,11 +232,13 @@ export class PagedBackend implements MemoryBackend {
     dst.set(this.pool.bytesOf(frame).subarray(base, base + lengthBytes), dstOffset);
   }
 
+  /** Copies into the page's frame, made private to this backend first. */
   writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
     const frame = this.ownFrame(pageNumber % TWO_POW_32, Math.floor(pageNumber / TWO_POW_32));
     this.pool.bytesOf(frame).set(src.subarray(srcOffset, srcOffset + lengthBytes), this.pool.baseOf(frame) + offset);
   }
 
+  /** Releases the frames of the range's pages: they read as zero again, and count as dirty. */
   discardPages(firstPage: number, pageCount: number): void {
     this.invalidateCaches();
     if (pageCount <= this.table.size) {
@@ -243,12 +261,14 @@ export class PagedBackend implements MemoryBackend {
     }
   }
 
+  /** Visits every page with a frame of its own (not the zero frame). */
   forEachResidentPage(visit: (pageNumber: number) => void): void {
     this.table.forEach((pageNumber, frame) => {
       if (frame !== ZERO_FRAME) visit(pageNumber);
     });
   }
 
+  /** The pages written or discarded since the previous call; null on the first call, which starts the tracking. */
   takeDirtyPages(): number[] | null {
     const dirty = this.dirtyPages;
     this.dirtyPages = new Set();
@@ -257,6 +277,7 @@ export class PagedBackend implements MemoryBackend {
     return dirty === null ? null : [...dirty];
   }
 
+  /** A copy-on-write fork sharing every frame; the first store to a shared frame, on either side, copies it. */
   fork(): PagedBackend {
     this.table.forEach((_page, frame) => this.pool.retain(frame));
     // Every private frame is shared now: stores must copy first, on both sides.
@@ -264,6 +285,7 @@ export class PagedBackend implements MemoryBackend {
     return new PagedBackend(this.pool, this.table.clone());
   }
 
+  /** The counters now, with the page-cache hits and misses. */
   counters(): BackendCounters {
     const accesses = this.loads + this.stores;
     return {

@@ -1,14 +1,20 @@
 /** Region permissions as bit flags. */
 export const PROT_NONE = 0;
+/** Pages may be read. */
 export const PROT_READ = 1;
+/** Pages may be written. */
 export const PROT_WRITE = 2;
+/** Pages may be executed: instruction fetches by the guest. */
 export const PROT_EXEC = 4;
+/** Read and write: "rw-". */
 export const PROT_RW = PROT_READ | PROT_WRITE;
+/** Read, write and execute: "rwx". */
 export const PROT_ALL = PROT_READ | PROT_WRITE | PROT_EXEC;
 
 /** Flags, or a string of `r`, `w`, `x` and `-` such as "rw-" or "r-x". */
 export type Protection = number | string;
 
+/** Protection flags from flags (0..7) or a string such as "r-x"; throws a RangeError for anything else. */
 export function parseProtection(protection: Protection): number {
   if (typeof protection === "number") {
     if (!Number.isInteger(protection) || protection < 0 || protection > PROT_ALL) {
@@ -26,22 +32,30 @@ export function parseProtection(protection: Protection): number {
   return flags;
 }
 
+/** The three-letter form of protection flags, such as "rw-". */
 export function formatProtection(flags: number): string {
   return (flags & PROT_READ ? "r" : "-") + (flags & PROT_WRITE ? "w" : "-") + (flags & PROT_EXEC ? "x" : "-");
 }
 
+/** The kind of a memory access, for faults and permission checks. */
 export type AccessKind = "read" | "write" | "fetch";
 
+/** The protection flag an access of this kind needs. */
 export function protectionNeeded(kind: AccessKind): number {
   return kind === "read" ? PROT_READ : kind === "write" ? PROT_WRITE : PROT_EXEC;
 }
 
 /** An access outside every mapping, or against a mapping's permissions (strict mode). */
 export class MemoryFault extends Error {
+  /** An access of `widthBytes` at `address` that was denied for `reason`. */
   constructor(
+    /** Byte address of the first denied byte. */
     readonly address: bigint,
+    /** Size of the access, in bytes. */
     readonly widthBytes: number,
+    /** What the access was: read, write or fetch. */
     readonly access: AccessKind,
+    /** Why it was denied: no mapping, or a mapping without the needed permission. */
     readonly reason: "unmapped" | "protection",
   ) {
     super(

@@ -3,16 +3,23 @@ import { formatProtection } from "./protection.js";
 
 /** A mapped run of pages, [firstPage, endPage), with one protection. */
 export interface Region {
+  /** First page of the region. */
   firstPage: number;
+  /** Page after the last page of the region (exclusive end). */
   endPage: number;
+  /** PROT_* flags of every page in the region. */
   protection: number;
 }
 
 /** What `AddressSpace.regions()` reports: byte addresses as bigints. */
 export interface RegionInfo {
+  /** Byte address of the region's first byte. */
   start: bigint;
+  /** Byte address just past the region's last byte (up to 2^64). */
   end: bigint;
+  /** Size of the region in bytes: `end - start`. */
   sizeBytes: bigint;
+  /** Protection in three-letter form, such as "r-x". */
   protection: string;
 }
 
@@ -23,6 +30,7 @@ export interface RegionInfo {
 export class RegionMap {
   private regions: Region[] = [];
 
+  /** Number of regions (adjacent regions of equal protection count separately). */
   get count(): number {
     return this.regions.length;
   }
@@ -81,6 +89,7 @@ export class RegionMap {
     return -1;
   }
 
+  /** The regions in address order, with byte addresses and three-letter protections. */
   list(): RegionInfo[] {
     return this.regions.map((region) => {
       const start = BigInt(region.firstPage) << BigInt(PAGE_SHIFT);
@@ -94,6 +103,7 @@ export class RegionMap {
     return this.regions.map((region) => ({ ...region }));
   }
 
+  /** An independent copy: changes to either map never show in the other. */
   clone(): RegionMap {
     const copy = new RegionMap();
     copy.regions = this.regions.map((region) => ({ ...region }));

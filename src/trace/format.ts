@@ -18,9 +18,13 @@ export const enum TraceFormat {
   MaxRecordBytes = 18,
 }
 
+/** Op byte of a write record. */
 export const OP_WRITE = TraceFormat.OpWrite;
+/** Op byte of a read record. */
 export const OP_READ = TraceFormat.OpRead;
+/** Bytes of a record header (op, width, address): a read record's whole size. */
 export const RECORD_HEADER_BYTES = TraceFormat.HeaderBytes;
+/** Bytes of the largest record: a header and an 8-byte value. */
 export const MAX_RECORD_BYTES = TraceFormat.MaxRecordBytes;
 /** Streaming buffer size: big buffers, few syscalls, and bounded memory for any trace size. */
 export const STREAM_CHUNK_BYTES = 8 << 20;
@@ -31,15 +35,20 @@ export const STREAM_CHUNK_BYTES = 8 << 20;
  */
 export const READ_CHUNK_BYTES = 2 << 20;
 
+/** Whether `widthBytes` is a valid access width: 1, 2, 4 or 8. */
 export function isValidWidth(widthBytes: number): boolean {
   return widthBytes === 1 || widthBytes === 2 || widthBytes === 4 || widthBytes === 8;
 }
 
 /** Malformed trace input; names the file and the byte offset of the bad record. */
 export class TraceFormatError extends Error {
+  /** A problem with the record at `byteOffset` of `file`. */
   constructor(
+    /** The trace file, as error messages name it. */
     readonly file: string,
+    /** File offset of the bad record, in bytes. */
     readonly byteOffset: number,
+    /** What is wrong with the record, in words. */
     readonly problem: string,
   ) {
     super(`${file}: byte offset ${byteOffset}: ${problem}`);

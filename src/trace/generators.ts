@@ -2,10 +2,14 @@ import { PAGE_SIZE_BYTES } from "../space/address.js";
 import { TraceWriter } from "./writer.js";
 import { Random } from "../util/random.js";
 
+/** The shapes `generateTrace` can write: a tight fib loop, or an interpreter-like block of code and data. */
 export const TRACE_SHAPES = ["fib", "execblock"] as const;
+/** One of TRACE_SHAPES. */
 export type TraceShape = (typeof TRACE_SHAPES)[number];
 
+/** Options of `generateTrace`. */
 export interface GenerateOptions {
+  /** Seed of the execblock shape's random choices (default 1); fib ignores it. */
   seed?: number;
   /** Called every ~million ops with the ops written so far. */
   onProgress?: (opsDone: number, opsTotal: number) => void;

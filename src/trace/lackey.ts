@@ -4,8 +4,11 @@ import { TraceWriter } from "./writer.js";
 
 /** A malformed line of Valgrind lackey output; names the file and the line number. */
 export class LackeyFormatError extends Error {
+  /** A problem on line `lineNumber` of `file`. */
   constructor(
+    /** The lackey output file, as error messages name it. */
     readonly file: string,
+    /** Line number of the bad line, from 1. */
     readonly lineNumber: number,
     problem: string,
   ) {
@@ -14,18 +17,27 @@ export class LackeyFormatError extends Error {
   }
 }
 
+/** What `importLackey` read and wrote. */
 export interface LackeyImportResult {
+  /** Lines read, skipped ones included. */
   lines: number;
+  /** `I` lines: instruction fetches. */
   instructionFetches: number;
+  /** ` L` lines: loads. */
   loads: number;
+  /** ` S` lines: stores. */
   stores: number;
+  /** ` M` lines: modifies, each a read and a write. */
   modifies: number;
+  /** Trace records written (an access is split into records of 8, 4, 2 and 1 bytes). */
   ops: number;
 }
 
 const MAX_ACCESS_BYTES = 4096;
 /** Guards memory against a file with no line breaks. */
 const MAX_LINE_CHARS = 1 << 20;
+/** Characters of a bad line quoted in its error message. */
+const QUOTED_LINE_CHARS = 80;
 const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
 
 /**
@@ -77,7 +89,7 @@ export function importLackey(inputPath: string, outputPath: string): LackeyImpor
 function convertLine(line: string, lineNumber: number, file: string, writer: TraceWriter, result: LackeyImportResult): void {
   if (line.startsWith("==") || line.trim() === "") return;
   const match = ACCESS_LINE.exec(line);
-  if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, 80))}`);
+  if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, QUOTED_LINE_CHARS))}`);
   const kind = match[1].trim();
   const hex = match[2];
   const sizeBytes = Number(match[3]);

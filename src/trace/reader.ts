@@ -12,7 +12,9 @@ import { cancelWord, ChunkState, controlWords, nextChunkWord, type ReadAheadSetu
  */
 export type ChunkConsumer = (bytes: Uint8Array, view: DataView, start: number, end: number, fileOffset: number) => number;
 
+/** Options of `streamTrace` and `replayFile`. */
 export interface StreamOptions {
+  /** Bytes per chunk read (default 2 MiB, at least one whole record). */
   chunkBytes?: number;
   /**
    * Read the next chunks on a worker thread while this one is consumed: "auto" (the
@@ -116,6 +118,8 @@ const READ_AHEAD_SLOTS = 3;
 const SYNC_SLOTS = 2;
 /** A read-ahead worker that delivers nothing for this long is reported, not waited on forever. */
 const STALL_LIMIT_MS = 120_000;
+/** How often a wait for a read-ahead slot wakes to check STALL_LIMIT_MS. */
+const STALL_CHECK_INTERVAL_MS = 1000;
 
 /** Where chunks come from: filled slots of one SharedArrayBuffer, in order. */
 interface ChunkSource {
@@ -187,7 +191,7 @@ function truncatedRecord(name: string, view: DataView, at: number, length: numbe
 }
 
 function slotLayout(slotCount: number, chunkBytes: number): { controlBytes: number; slotBytes: number; totalBytes: number } {
-  const controlBytes = controlWords(slotCount) * 4;
+  const controlBytes = controlWords(slotCount) * Int32Array.BYTES_PER_ELEMENT;
   const slotBytes = PREFIX_BYTES + Math.ceil(chunkBytes / 8) * 8;
   return { controlBytes, slotBytes, totalBytes: controlBytes + slotCount * slotBytes };
 }
@@ -284,7 +288,7 @@ class ReadAheadSource implements ChunkSource {
     }
     const started = Date.now();
     while (Atomics.load(this.control, slot) !== ChunkState.Full) {
-      Atomics.wait(this.control, slot, ChunkState.Empty, 1000);
+      Atomics.wait(this.control, slot, ChunkState.Empty, STALL_CHECK_INTERVAL_MS);
       if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.input.name}: read-ahead worker stalled`);
     }
     const length = Atomics.load(this.control, this.slotCount + slot);

@@ -16,11 +16,17 @@ const enum Head {
   Write8 = TraceFormat.OpWrite | (8 << 8),
 }
 
+/** What `replayFile` reports. */
 export interface ReplayResult {
+  /** Records replayed: reads plus writes. */
   ops: number;
+  /** Read records replayed. */
   reads: number;
+  /** Write records replayed. */
   writes: number;
+  /** Bytes of trace read. */
   bytes: number;
+  /** Wall-clock time of the replay, in milliseconds, reading included. */
   milliseconds: number;
   /** Wrapping u64 sum of every value read: equal across backends that keep state. */
   checksum: bigint;
@@ -32,7 +38,9 @@ export interface ReplayResult {
  * replay loop at every call ("not a BigInt64"), which cost more than the loop itself.
  */
 export class ReplayTally {
+  /** Read records replayed so far. */
   reads = 0;
+  /** Write records replayed so far. */
   writes = 0;
   /**
    * A slice's sums of value halves, handed over through a Float64Array: a float64 store is
@@ -43,7 +51,10 @@ export class ReplayTally {
   private checksumLo = 0;
   private checksumHi = 0;
   /** `file` names the trace in error messages. */
-  constructor(readonly file: string) {}
+  constructor(
+    /** The trace, as error messages name it. */
+    readonly file: string,
+  ) {}
 
   /** Adds the slice sums (each below 2^53) to the wrapping u64 checksum. */
   addSliceSums(): void {
@@ -55,6 +66,7 @@ export class ReplayTally {
     this.checksumHi = (this.checksumHi + (sumHi % TWO_POW_32) + carry) % TWO_POW_32;
   }
 
+  /** Wrapping u64 sum of every value read so far. */
   get checksum(): bigint {
     return (BigInt(this.checksumHi) << 32n) | BigInt(this.checksumLo);
   }

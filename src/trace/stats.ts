@@ -10,15 +10,23 @@ const BUCKET_FIRST_TOUCH = 6;
 const LRU_DEPTH = 32;
 const WIDTHS = [1, 2, 4, 8] as const;
 
+/** What `TraceStats.report()` returns. */
 export interface TraceStatsReport {
+  /** Records seen: reads plus writes. */
   ops: number;
+  /** Read records seen. */
   reads: number;
+  /** Write records seen. */
   writes: number;
+  /** Read records per width in bytes ("1", "2", "4", "8"). */
   readsByWidth: Record<string, number>;
+  /** Write records per width in bytes ("1", "2", "4", "8"). */
   writesByWidth: Record<string, number>;
+  /** Distinct 4 KiB pages touched, both pages of a crossing access included. */
   distinctPages: number;
   /** Ops whose page differs from the previous op's (the first op included). */
   pageTransitions: number;
+  /** Accesses that cross a page boundary. */
   pageCrossings: number;
   /** Page reuse distance (LRU stack depth; 1 = same page as the previous op) per bucket. */
   reuseDistance: Record<string, number>;
@@ -29,6 +37,7 @@ export interface TraceStatsReport {
  * `memspace trace stats` prints. Loads return 0 (a trace records no read values).
  */
 export class TraceStats implements MemoryAccess {
+  /** Always 0: loads return 0. */
   loadHigh = 0;
   private readonly readCounts = new Float64Array(9);
   private readonly writeCounts = new Float64Array(9);
@@ -41,48 +50,58 @@ export class TraceStats implements MemoryAccess {
   private readonly lruHi = new Int32Array(LRU_DEPTH).fill(-1);
   private lruSize = 0;
 
+  /** Counts a 1-byte read; returns 0. */
   load8(lo: number, hi: number): number {
     this.readCounts[1]++;
     this.touch(lo, hi, 1);
     return 0;
   }
+  /** Counts a 2-byte read; returns 0. */
   load16(lo: number, hi: number): number {
     this.readCounts[2]++;
     this.touch(lo, hi, 2);
     return 0;
   }
+  /** Counts a 4-byte read; returns 0. */
   load32(lo: number, hi: number): number {
     this.readCounts[4]++;
     this.touch(lo, hi, 4);
     return 0;
   }
+  /** Counts an 8-byte read; returns 0. */
   load64(lo: number, hi: number): number {
     this.readCounts[8]++;
     this.touch(lo, hi, 8);
     return 0;
   }
+  /** Counts a 1-byte write. */
   store8(lo: number, hi: number, _value: number): void {
     this.writeCounts[1]++;
     this.touch(lo, hi, 1);
   }
+  /** Counts a 2-byte write. */
   store16(lo: number, hi: number, _value: number): void {
     this.writeCounts[2]++;
     this.touch(lo, hi, 2);
   }
+  /** Counts a 4-byte write. */
   store32(lo: number, hi: number, _value: number): void {
     this.writeCounts[4]++;
     this.touch(lo, hi, 4);
   }
+  /** Counts an 8-byte write. */
   store64(lo: number, hi: number, _valueLo: number, _valueHi: number): void {
     this.writeCounts[8]++;
     this.touch(lo, hi, 8);
   }
+  /** Counts a fetch as one or two 2-byte reads; returns 0. */
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this, lo, hi);
   }
   /** Statistics count every access as it comes. */
   countAccesses(): void {}
 
+  /** The figures gathered so far. */
   report(): TraceStatsReport {
     const readsByWidth: Record<string, number> = {};
     const writesByWidth: Record<string, number> = {};

@@ -1,7 +1,9 @@
 import { OutputFile } from "../util/output-file.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
 
+/** Options of the TraceWriter constructor. */
 export interface TraceWriterOptions {
+  /** Size of the write buffer in bytes (default 8 MiB, at least one record). */
   bufferBytes?: number;
   /** The command's input files: writing over one of them is refused before anything is written. */
   inputPaths?: readonly string[];
@@ -20,10 +22,15 @@ export class TraceWriter {
   private used = 0;
   private readonly output: OutputFile;
   private bytesFlushed = 0;
+  /** Records appended so far. */
   opsWritten = 0;
 
+  /**
+   * Starts a trace that appears at `path` on `close`; throws an OutputAliasError if `path` is one of
+   * `options.inputPaths`.
+   */
   constructor(
-    readonly path: string,
+    /** Where the finished trace goes. */ readonly path: string,
     options: TraceWriterOptions = {},
   ) {
     this.bytes = new Uint8Array(Math.max(options.bufferBytes ?? STREAM_CHUNK_BYTES, TraceFormat.MaxRecordBytes));
@@ -36,11 +43,16 @@ export class TraceWriter {
     return this.bytesFlushed + this.used;
   }
 
+  /** Appends a read record; throws a RangeError for a width other than 1, 2, 4 or 8. */
   read(lo: number, hi: number, widthBytes: number): void {
     checkWidth(widthBytes);
     this.appendRead(lo, hi, widthBytes);
   }
 
+  /**
+   * Appends a write record with the value `(valueLo, valueHi)`; throws a RangeError for a width other than 1,
+   * 2, 4 or 8.
+   */
   write(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
     checkWidth(widthBytes);
     this.appendWrite(lo, hi, widthBytes, valueLo, valueHi);
@@ -75,6 +87,7 @@ export class TraceWriter {
     this.opsWritten++;
   }
 
+  /** Writes the buffered records to the temporary file. */
   flush(): void {
     this.output.write(this.bytes, 0, this.used);
     this.bytesFlushed += this.used;

@@ -12,8 +12,11 @@ export const STDIN_PATH = "-";
 
 /** An output that would overwrite one of the command's inputs. */
 export class OutputAliasError extends Error {
+  /** The refusal to write `outputPath`, which is the same file as the input `inputPath`. */
   constructor(
+    /** The output path given. */
     readonly outputPath: string,
+    /** The input path it would overwrite. */
     readonly inputPath: string,
   ) {
     super(
@@ -68,6 +71,7 @@ let temporaryCount = 0;
  * rename stays on one file system); `commit` moves it into place, `discard` removes it.
  */
 export class OutputFile {
+  /** The temporary file the output is written to until `commit`. */
   readonly temporaryPath: string;
   private fdOrClosed: number;
 
@@ -95,11 +99,13 @@ export class OutputFile {
     return new OutputFile(path, fd, temporaryPath);
   }
 
+  /** The temporary file's descriptor; throws an Error once the output is committed or discarded. */
   get fd(): number {
     if (this.fdOrClosed < 0) throw new Error(`${this.path}: output already closed`);
     return this.fdOrClosed;
   }
 
+  /** Whether the output is still being written (neither committed nor discarded). */
   get isOpen(): boolean {
     return this.fdOrClosed >= 0;
   }

@@ -1,9 +1,11 @@
 /** Small fast seeded PRNG (mulberry32): uniform u32s. */
 export class Random {
   private state: number;
+  /** A generator whose sequence is fixed by `seed` (taken as an int32). */
   constructor(seed: number) {
     this.state = seed | 0;
   }
+  /** The next uniform u32. */
   nextU32(): number {
     this.state = (this.state + 0x6d2b79f5) | 0;
     let t = this.state;
@@ -15,6 +17,7 @@ export class Random {
   next(): number {
     return this.nextU32() / 4294967296;
   }
+  /** A uniform integer in [0, limit). */
   below(limit: number): number {
     return Math.floor(this.next() * limit);
   }
