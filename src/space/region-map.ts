@@ -49,8 +49,9 @@ export class RegionMap {
     return undefined;
   }
 
-  /** Adds a region; it must not overlap an existing one. */
+  /** Adds a region; it must be non-empty and must not overlap an existing one. */
   map(firstPage: number, endPage: number, protection: number): void {
+    if (!(firstPage < endPage)) throw new RangeError(`map of ${describe(firstPage, endPage)}: the range is empty`);
     const overlapping = this.regions.find((region) => region.firstPage < endPage && firstPage < region.endPage);
     if (overlapping !== undefined) {
       throw new RangeError(
@@ -64,11 +65,13 @@ export class RegionMap {
 
   /** Removes [firstPage, endPage) from every region it touches. */
   unmap(firstPage: number, endPage: number): void {
+    if (!(firstPage < endPage)) return;
     this.reshape(firstPage, endPage, null);
   }
 
   /** Sets the protection of the mapped pages in [firstPage, endPage); all must be mapped. */
   protect(firstPage: number, endPage: number, protection: number): void {
+    if (!(firstPage < endPage)) return;
     let page = firstPage;
     while (page < endPage) {
       const region = this.find(page);

@@ -54,6 +54,16 @@ describe("RegionMap", () => {
     assert.equal(map.count, 3);
   });
 
+  it("refuses an empty map and treats an empty unmap or protect as doing nothing", () => {
+    const map = new RegionMap();
+    map.map(10, 20, PROT_READ);
+    assert.throws(() => map.map(15, 15, PROT_WRITE), /the range is empty/);
+    assert.throws(() => map.map(30, 25, PROT_WRITE), /the range is empty/);
+    map.protect(15, 15, PROT_WRITE);
+    map.unmap(15, 15);
+    assert.deepEqual(map.entries(), [{ firstPage: 10, endPage: 20, protection: PROT_READ }]);
+  });
+
   it("maps and looks up the pages at both ends of the address space", () => {
     const map = new RegionMap();
     map.map(0, 1, PROT_READ);
