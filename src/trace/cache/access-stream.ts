@@ -4,15 +4,9 @@
  * passes them) and a size in bytes. Input adapters turn a trace or a lackey log into calls.
  */
 
-/** What kind of access a call is; fetches and reads stay apart so the I and D sides can. */
-export const enum AccessKind {
-  Fetch = 0,
-  Read = 1,
-  Write = 2,
-}
-
 /**
- * A consumer of accesses. `lo` and `hi` are the address's low and high 32 bits (int32 or u32
+ * A consumer of accesses, one method per kind (fetch, read, write), so that the instruction
+ * and data sides stay apart. `lo` and `hi` are the address's low and high 32 bits (int32 or u32
  * both accepted); `sizeBytes` is at least 1. An access ends at or below 2^64 - 1.
  */
 export interface AccessSink {

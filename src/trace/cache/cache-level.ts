@@ -32,8 +32,11 @@ const EMPTY = -1;
 export class CacheLevel {
   /** Sets, a power of two. */
   readonly sets: number;
+  /** Ways per set. */
   readonly assoc: number;
+  /** Line (or page) size. */
   readonly lineSizeBytes: number;
+  /** log2 of the line size. */
   readonly lineBits: number;
   private readonly lineMask: number;
   private readonly setMask: number;
@@ -43,6 +46,12 @@ export class CacheLevel {
   private readonly tagHi: Int32Array;
   private randomState: number;
   private readonly seed: number;
+  /**
+   * The block looked up last. It is still cached (only a lookup here could evict it), and a
+   * repeat lookup changes no policy's state, so a repeat is a hit with nothing to do.
+   */
+  private lastLo = 0;
+  private lastHi = EMPTY;
 
   /**
    * `sets` and `lineSizeBytes` powers of two (a line of at least 2 bytes), `assoc` at least 1;
@@ -73,6 +82,7 @@ export class CacheLevel {
   /** Empties every set (and restarts the random sequence). */
   reset(): void {
     this.tagHi.fill(EMPTY);
+    this.lastHi = EMPTY;
     this.randomState = this.seed;
   }
 
@@ -85,21 +95,31 @@ export class CacheLevel {
     const bits = this.lineBits;
     const blockLo = (hi << (32 - bits)) | (lo >>> bits);
     const blockHi = hi >>> bits;
-    if ((lo & this.lineMask) + sizeBytes <= this.lineSizeBytes) return this.blockIsMiss(blockLo, blockHi);
+    if ((lo & this.lineMask) + sizeBytes <= this.lineSizeBytes) {
+      if (blockLo === this.lastLo && blockHi === this.lastHi) return false;
+      return this.blockIsMiss(blockLo, blockHi);
+    }
     const nextLo = (blockLo + 1) | 0;
     const firstMissed = this.blockIsMiss(blockLo, blockHi);
     const secondMissed = this.blockIsMiss(nextLo, nextLo === 0 ? blockHi + 1 : blockHi);
     return firstMissed || secondMissed;
   }
 
-  /** Looks up one block (address >> lineBits, as two words); a miss installs it. Returns whether it missed. */
+  /** Looks up one block (the address shifted right by lineBits, as two words); a miss installs it. Returns whether it missed. */
   blockIsMiss(blockLo: number, blockHi: number): boolean {
+    this.lastLo = blockLo;
+    this.lastHi = blockHi;
+    const base = Math.imul(blockLo & this.setMask, this.assoc);
+    // The most frequent case, kept small enough to inline: the set's first way.
+    if (this.tagLo[base] === blockLo && this.tagHi[base] === blockHi) return false;
+    return this.searchSet(base, blockLo, blockHi);
+  }
+
+  /** The rest of a lookup: the set's other ways, then a miss's replacement. */
+  private searchSet(base: number, blockLo: number, blockHi: number): boolean {
     const tagLo = this.tagLo;
     const tagHi = this.tagHi;
-    const assoc = this.assoc;
-    const base = Math.imul(blockLo & this.setMask, assoc);
-    if (tagLo[base] === blockLo && tagHi[base] === blockHi) return false;
-    const end = base + assoc;
+    const end = base + this.assoc;
     for (let at = base + 1; at < end; at++) {
       if (tagLo[at] === blockLo && tagHi[at] === blockHi) {
         if (this.policy === Policy.Lru) this.moveToFront(base, at, blockLo, blockHi);
@@ -107,7 +127,7 @@ export class CacheLevel {
       }
     }
     if (this.policy === Policy.Random && tagHi[end - 1] !== EMPTY) {
-      const victim = base + this.nextRandom(assoc);
+      const victim = base + this.nextRandom(this.assoc);
       tagLo[victim] = blockLo;
       tagHi[victim] = blockHi;
     } else this.moveToFront(base, end - 1, blockLo, blockHi);

@@ -5,16 +5,21 @@
 
 /** One cache's shape, in Cachegrind's terms. */
 export interface CacheGeometry {
+  /** Capacity. */
   sizeBytes: number;
   /** Ways per set. */
   assoc: number;
+  /** Line size. */
   lineSizeBytes: number;
 }
 
 /** One TLB's shape: `entries` translations in sets of `assoc`, each covering a page. */
 export interface TlbGeometry {
+  /** Translations held. */
   entries: number;
+  /** Ways per set. */
   assoc: number;
+  /** Page size. */
   pageSizeBytes: number;
 }
 
@@ -35,12 +40,14 @@ const MAX_FIELD = 2 ** 31 - 1;
 
 /** A geometry option that is malformed or that the simulator cannot model; says which and why. */
 export class GeometryError extends Error {
+  /** `message` says which option and what is wrong. */
   constructor(message: string) {
     super(message);
     this.name = "GeometryError";
   }
 }
 
+/** Whether `value` is a power of two from 1 to 2^30. */
 export function isPowerOfTwo(value: number): boolean {
   return Number.isInteger(value) && value > 0 && (value & (value - 1)) === 0 && value <= 2 ** 30;
 }

@@ -9,10 +9,15 @@ import { CACHEGRIND_DEFAULT_GEOMETRY, cacheGeometryProblem, type CacheGeometry, 
 
 /** The shape of a hierarchy; absent caches take Cachegrind's defaults, absent TLBs are not simulated. */
 export interface CacheHierarchyOptions {
+  /** First-level instruction cache. */
   I1?: CacheGeometry;
+  /** First-level data cache. */
   D1?: CacheGeometry;
+  /** Unified last-level cache. */
   LL?: CacheGeometry;
+  /** Instruction TLB. */
   itlb?: TlbGeometry;
+  /** Data TLB. */
   dtlb?: TlbGeometry;
   /** Replacement policy of every level (default "lru", Cachegrind's). */
   policy?: ReplacementPolicy;
@@ -22,19 +27,25 @@ export interface CacheHierarchyOptions {
 
 /** References and misses of one level. */
 export interface LevelFigures {
+  /** Lookups. */
   refs: number;
+  /** Lookups that missed. */
   misses: number;
 }
 
 /** References and misses of a level that serves reads and writes, with the split. */
 export interface SplitLevelFigures extends LevelFigures {
+  /** The reads among them. */
   reads: LevelFigures;
+  /** The writes among them. */
   writes: LevelFigures;
 }
 
 /** Figures of a simulation, named as Cachegrind's summary names them. */
 export interface CacheSummary {
+  /** The shape simulated. */
   geometry: { I1: CacheGeometry; D1: CacheGeometry; LL: CacheGeometry; itlb: TlbGeometry | null; dtlb: TlbGeometry | null };
+  /** The replacement policy of every level. */
   policy: ReplacementPolicy;
   /** Instruction fetches (Cachegrind's `I refs`) and their I1 misses. */
   I1: LevelFigures;
@@ -74,10 +85,15 @@ const enum Count {
  * cut to it, as Cachegrind cuts its large ones, so that none spans more than two lines.
  */
 export class CacheHierarchy implements AccessSink {
+  /** The first-level instruction cache. */
   readonly i1: CacheLevel;
+  /** The first-level data cache. */
   readonly d1: CacheLevel;
+  /** The unified last-level cache. */
   readonly ll: CacheLevel;
+  /** The instruction TLB, or null when not simulated. */
   readonly itlb: CacheLevel | null;
+  /** The data TLB, or null when not simulated. */
   readonly dtlb: CacheLevel | null;
   private readonly geometry: CacheSummary["geometry"];
   private readonly policy: ReplacementPolicy;
@@ -87,6 +103,7 @@ export class CacheHierarchy implements AccessSink {
   private readonly itlbPageBytes: number;
   private readonly dtlbPageBytes: number;
 
+  /** A hierarchy of empty caches; a geometry Cachegrind would refuse is a RangeError. */
   constructor(options: CacheHierarchyOptions = {}) {
     const I1 = options.I1 ?? CACHEGRIND_DEFAULT_GEOMETRY.I1;
     const D1 = options.D1 ?? CACHEGRIND_DEFAULT_GEOMETRY.D1;
@@ -108,6 +125,7 @@ export class CacheHierarchy implements AccessSink {
     this.geometry = { I1: { ...I1 }, D1: { ...D1 }, LL: { ...LL }, itlb: options.itlb ?? null, dtlb: options.dtlb ?? null };
   }
 
+  /** An instruction fetch: I1, then LL on an I1 miss (and the instruction TLB). */
   fetch(lo: number, hi: number, sizeBytes: number): void {
     const counts = this.counts;
     const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
@@ -119,6 +137,7 @@ export class CacheHierarchy implements AccessSink {
     if (this.itlb !== null && this.itlb.accessIsMiss(lo, hi, size > this.itlbPageBytes ? this.itlbPageBytes : size)) counts[Count.ItlbMisses]++;
   }
 
+  /** A data read: D1, then LL on a D1 miss (and the data TLB). */
   read(lo: number, hi: number, sizeBytes: number): void {
     const counts = this.counts;
     const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
@@ -130,6 +149,7 @@ export class CacheHierarchy implements AccessSink {
     if (this.dtlb !== null) this.dataTlb(lo, hi, size);
   }
 
+  /** A data write, looked up as a read is (write-allocate), counted apart. */
   write(lo: number, hi: number, sizeBytes: number): void {
     const counts = this.counts;
     const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;

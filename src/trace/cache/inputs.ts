@@ -11,8 +11,11 @@ import type { AccessInputFormat, AccessSink } from "./access-stream.js";
 
 /** How many accesses of each kind an input delivered. */
 export interface AccessCounts {
+  /** Instruction fetches. */
   fetches: number;
+  /** Data reads. */
   reads: number;
+  /** Data writes. */
   writes: number;
 }
 

@@ -14,21 +14,29 @@ import { isPowerOfTwo, log2 } from "./geometry.js";
 
 /** A power-of-two bucket of the distance histogram: distances from..to and how many. */
 export interface ReuseBucket {
+  /** Least distance of the bucket (a power of two). */
   from: number;
+  /** Greatest distance of the bucket. */
   to: number;
+  /** Reuses at these distances. */
   count: number;
 }
 
 /** A point of the miss-ratio curve: a fully associative LRU cache of `blocks` blocks. */
 export interface MissRatioPoint {
+  /** Capacity in blocks. */
   blocks: number;
+  /** Capacity in bytes. */
   sizeBytes: number;
+  /** Misses, first touches included. */
   misses: number;
+  /** Misses over references. */
   missRatio: number;
 }
 
 /** What ReuseDistance.report() gives. */
 export interface ReuseReport {
+  /** The granularity. */
   blockSizeBytes: number;
   /** Block references: an access that spans several blocks references each. */
   references: number;
@@ -52,6 +60,7 @@ const NO_BLOCK = -1;
 
 /** Exact reuse distances of the blocks (`blockSizeBytes`, a power of two) that an access stream touches. */
 export class ReuseDistance implements AccessSink {
+  /** The granularity: a page, a cache line, or any power of two. */
   readonly blockSizeBytes: number;
   private readonly blockBits: number;
   /** Reuses by exact distance (index = distance; index 0 unused). */
@@ -72,18 +81,22 @@ export class ReuseDistance implements AccessSink {
   /** The block touched last, to answer a repeat (distance 1) without a lookup. */
   private lastId = -1;
 
+  /** Distances between references to blocks of `blockSizeBytes` (default: a page). */
   constructor(blockSizeBytes: number = 1 << PAGE_SHIFT) {
     if (!isPowerOfTwo(blockSizeBytes) || blockSizeBytes < 2) throw new RangeError(`block size ${blockSizeBytes} is not a power of two of at least 2`);
     this.blockSizeBytes = blockSizeBytes;
     this.blockBits = log2(blockSizeBytes);
   }
 
+  /** Every kind of access references its blocks alike. */
   fetch(lo: number, hi: number, sizeBytes: number): void {
     this.access(lo, hi, sizeBytes);
   }
+  /** As fetch. */
   read(lo: number, hi: number, sizeBytes: number): void {
     this.access(lo, hi, sizeBytes);
   }
+  /** As fetch. */
   write(lo: number, hi: number, sizeBytes: number): void {
     this.access(lo, hi, sizeBytes);
   }
@@ -108,6 +121,7 @@ export class ReuseDistance implements AccessSink {
     return misses;
   }
 
+  /** The histogram and miss-ratio curve so far. */
   report(): ReuseReport {
     const counts = this.distanceCounts;
     const histogram: ReuseBucket[] = [];
