@@ -154,7 +154,7 @@ export function runCacheBench(options: CacheBenchOptions): CacheBenchRow[] {
 const command = benchCommand("cache")
   .addOption(quickOption())
   .addOption(positiveIntegerOption("fib-ops", "ops of the Fib-shaped trace", { normal: FIB_OPS, quick: 2_000_000 }))
-  .addOption(positiveIntegerOption("cachegrind-rounds", "column-walk rounds of Cachegrind's program (about 4M references each)", { normal: 4, quick: 1 }))
+  .addOption(positiveIntegerOption("cachegrind-rounds", "column-walk rounds of Cachegrind's program (about 4M references each)", { normal: 16, quick: 1 }))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 3, quick: 1 }))
   .addOption(jsonOption());
 
