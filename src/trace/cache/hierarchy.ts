@@ -62,7 +62,7 @@ export interface CacheSummary {
   dtlb: LevelFigures | null;
 }
 
-/** Slots of the counter array. */
+/** Slots of the counter array: each kind's references, then its first-level and LL misses. */
 const enum Count {
   Ir = 0,
   I1mr = 1,
@@ -127,42 +127,32 @@ export class CacheHierarchy implements AccessSink {
 
   /** An instruction fetch: I1, then LL on an I1 miss (and the instruction TLB). */
   fetch(lo: number, hi: number, sizeBytes: number): void {
-    const counts = this.counts;
-    const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
-    counts[Count.Ir]++;
-    if (this.i1.accessIsMiss(lo, hi, size)) {
-      counts[Count.I1mr]++;
-      if (this.ll.accessIsMiss(lo, hi, size)) counts[Count.ILmr]++;
-    }
-    if (this.itlb !== null && this.itlb.accessIsMiss(lo, hi, size > this.itlbPageBytes ? this.itlbPageBytes : size)) counts[Count.ItlbMisses]++;
+    this.lookUp(this.i1, Count.Ir, this.itlb, this.itlbPageBytes, Count.ItlbMisses, lo, hi, sizeBytes);
   }
 
   /** A data read: D1, then LL on a D1 miss (and the data TLB). */
   read(lo: number, hi: number, sizeBytes: number): void {
-    const counts = this.counts;
-    const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
-    counts[Count.Dr]++;
-    if (this.d1.accessIsMiss(lo, hi, size)) {
-      counts[Count.D1mr]++;
-      if (this.ll.accessIsMiss(lo, hi, size)) counts[Count.DLmr]++;
-    }
-    if (this.dtlb !== null) this.dataTlb(lo, hi, size);
+    this.lookUp(this.d1, Count.Dr, this.dtlb, this.dtlbPageBytes, Count.DtlbMisses, lo, hi, sizeBytes);
   }
 
   /** A data write, looked up as a read is (write-allocate), counted apart. */
   write(lo: number, hi: number, sizeBytes: number): void {
-    const counts = this.counts;
-    const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
-    counts[Count.Dw]++;
-    if (this.d1.accessIsMiss(lo, hi, size)) {
-      counts[Count.D1mw]++;
-      if (this.ll.accessIsMiss(lo, hi, size)) counts[Count.DLmw]++;
-    }
-    if (this.dtlb !== null) this.dataTlb(lo, hi, size);
+    this.lookUp(this.d1, Count.Dw, this.dtlb, this.dtlbPageBytes, Count.DtlbMisses, lo, hi, sizeBytes);
   }
 
-  private dataTlb(lo: number, hi: number, size: number): void {
-    if (this.dtlb!.accessIsMiss(lo, hi, size > this.dtlbPageBytes ? this.dtlbPageBytes : size)) this.counts[Count.DtlbMisses]++;
+  /**
+   * One access: `first` (I1 or D1), LL on its miss, and the TLB if any. `refSlot` counts the
+   * reference; the two slots after it count the first-level and LL misses.
+   */
+  private lookUp(first: CacheLevel, refSlot: number, tlb: CacheLevel | null, pageBytes: number, tlbMissSlot: number, lo: number, hi: number, sizeBytes: number): void {
+    const counts = this.counts;
+    const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
+    counts[refSlot]++;
+    if (first.accessIsMiss(lo, hi, size)) {
+      counts[refSlot + 1]++;
+      if (this.ll.accessIsMiss(lo, hi, size)) counts[refSlot + 2]++;
+    }
+    if (tlb !== null && tlb.accessIsMiss(lo, hi, size > pageBytes ? pageBytes : size)) counts[tlbMissSlot]++;
   }
 
   /** The figures so far. */
