@@ -1,4 +1,4 @@
-/** Traces: the interchange format, streaming reads and writes, replay, statistics, generators, lackey import: `memspace/trace`. */
+/** Traces: the interchange format, streaming reads and writes, replay, statistics, generators, lackey import, cache and TLB simulation, reuse distances: `memspace/trace`. */
 export { OP_WRITE, OP_READ, RECORD_HEADER_BYTES, MAX_RECORD_BYTES, isValidWidth, TraceFormatError } from "../trace/format.js";
 export { streamTrace, type ChunkConsumer, type StreamOptions } from "../trace/reader.js";
 export { TraceWriter, type TraceWriterOptions } from "../trace/writer.js";
@@ -7,3 +7,20 @@ export { replayFile, replayChunk, ReplayTally, type ReplayResult } from "../trac
 export { TraceStats, REUSE_BUCKETS, type TraceStatsReport } from "../trace/stats.js";
 export { generateTrace, TRACE_SHAPES, type TraceShape, type GenerateOptions } from "../trace/generators.js";
 export { importLackey, LackeyFormatError, type LackeyImportResult } from "../trace/lackey.js";
+export { readLackey, type LackeyAccessKind, type LackeyAccessVisitor } from "../trace/lackey.js";
+export { ACCESS_INPUT_FORMATS, type AccessInputFormat, type AccessSink } from "../trace/cache/access-stream.js";
+export {
+  CACHEGRIND_DEFAULT_GEOMETRY,
+  MIN_LINE_SIZE_BYTES,
+  GeometryError,
+  cacheGeometryProblem,
+  parseCacheGeometry,
+  parseTlbGeometry,
+  type CacheGeometry,
+  type TlbGeometry,
+} from "../trace/cache/geometry.js";
+export { CacheLevel, REPLACEMENT_POLICIES, type ReplacementPolicy } from "../trace/cache/cache-level.js";
+export { CacheHierarchy, type CacheHierarchyOptions, type CacheSummary, type LevelFigures, type SplitLevelFigures } from "../trace/cache/hierarchy.js";
+export { formatCachegrindSummary } from "../trace/cache/summary.js";
+export { feedAccesses, feedLackey, feedTrace, type AccessCounts } from "../trace/cache/inputs.js";
+export { ReuseDistance, type ReuseBucket, type MissRatioPoint, type ReuseReport } from "../trace/cache/reuse-distance.js";

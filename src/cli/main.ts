@@ -8,6 +8,10 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CRASH_TEST_KINDS, type CrashTestKind } from "../crash/crash-test-kinds.js";
 import { BACKEND_KINDS, isBackendKind, type BackendKind } from "../space/backend.js";
+import { PAGE_SIZE_BYTES } from "../space/address.js";
+import { REPLACEMENT_POLICIES } from "../trace/cache/cache-level.js";
+import { CACHEGRIND_DEFAULT_GEOMETRY, GeometryError, parseCacheGeometry, parseTlbGeometry, type CacheGeometry, type TlbGeometry } from "../trace/cache/geometry.js";
+import { ACCESS_INPUT_FORMATS, type AccessInputFormat } from "../trace/cache/access-stream.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../util/parse-number.js";
 import { BENCHMARKS } from "./bench-list.js";
@@ -55,6 +59,29 @@ function choiceOf<T extends string>(what: string, choices: readonly T[]): (value
     if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown ${what} "${value}" (expected ${choices.join(" or ")})`);
     return value as T;
   };
+}
+
+function geometryText(level: keyof typeof CACHEGRIND_DEFAULT_GEOMETRY): string {
+  const { sizeBytes, assoc, lineSizeBytes } = CACHEGRIND_DEFAULT_GEOMETRY[level];
+  return `${sizeBytes},${assoc},${lineSizeBytes}`;
+}
+
+/** A geometry parser whose complaint commander reports as a bad option value. */
+function asOptionParser<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof GeometryError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+function geometryOption(name: string): (value: string) => CacheGeometry {
+  return (value) => asOptionParser(() => parseCacheGeometry(name, value));
+}
+
+function tlbOption(name: string): (value: string) => TlbGeometry {
+  return (value) => asOptionParser(() => parseTlbGeometry(name, value));
 }
 
 const JSON_HELP = "write the figures as one JSON document to FILE (written whole or not at all), or to stdout for -";
@@ -138,6 +165,35 @@ trace
   .action(async (options: { shape: TraceShape; ops: number; output: string; seed: number; json?: string }) => {
     const { runTraceGen } = await import("./trace-commands.js");
     runTraceGen(options.shape, options.ops, options.output, options.seed, options.json);
+  });
+trace
+  .command("cache")
+  .description("simulate I1, D1 and LL caches (and TLBs) as Cachegrind models them; print Cachegrind's summary")
+  .argument("<trace>", "trace file, or - for standard input")
+  .addOption(new Option("--format <format>", "input: an interchange trace (all reads are data reads) or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .option("--I1 <size,assoc,line>", `I1 cache, as Cachegrind's --I1 (default: ${geometryText("I1")})`, geometryOption("--I1"))
+  .option("--D1 <size,assoc,line>", `D1 cache (default: ${geometryText("D1")})`, geometryOption("--D1"))
+  .option("--LL <size,assoc,line>", `last-level cache, unified (default: ${geometryText("LL")})`, geometryOption("--LL"))
+  .option("--itlb <entries,assoc,page>", "also simulate an instruction TLB", tlbOption("--itlb"))
+  .option("--dtlb <entries,assoc,page>", "also simulate a data TLB", tlbOption("--dtlb"))
+  .addOption(new Option("--policy <policy>", "replacement policy of every level").choices(REPLACEMENT_POLICIES).default("lru"))
+  .option("--seed <n>", "random seed of --policy random", parseCount, 1)
+  .option("--json <file>", JSON_HELP)
+  .action(async (file: string, options: import("./trace-commands.js").TraceCacheOptions) => {
+    const { runTraceCache } = await import("./trace-commands.js");
+    runTraceCache(file, options);
+  });
+trace
+  .command("reuse")
+  .description("exact LRU stack (reuse) distances and the miss ratio of every fully associative LRU cache size")
+  .argument("<trace>", "trace file, or - for standard input")
+  .addOption(new Option("--format <format>", "input: an interchange trace or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .addOption(new Option("--granularity <unit>", "block: a page (4096 bytes) or a cache line").choices(["page", "line"]).default("page"))
+  .option("--line-size <bytes>", "cache line size for --granularity line (a power of two)", parseCount, 64)
+  .option("--json <file>", JSON_HELP)
+  .action(async (file: string, options: { format: AccessInputFormat; granularity: "page" | "line"; lineSize: number; json?: string }) => {
+    const { runTraceReuse } = await import("./trace-commands.js");
+    runTraceReuse(file, options.format, options.granularity === "page" ? PAGE_SIZE_BYTES : options.lineSize, options.json);
   });
 trace
   .command("import-lackey")

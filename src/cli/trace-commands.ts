@@ -5,6 +5,11 @@ import { importLackey } from "../trace/lackey.js";
 import { inputName } from "../trace/reader.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
+import type { AccessInputFormat, AccessSink } from "../trace/cache/access-stream.js";
+import { CacheHierarchy, type CacheHierarchyOptions } from "../trace/cache/hierarchy.js";
+import { feedAccesses } from "../trace/cache/inputs.js";
+import { ReuseDistance, type ReuseReport } from "../trace/cache/reuse-distance.js";
+import { formatCachegrindSummary } from "../trace/cache/summary.js";
 import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
 import { formatNumber, formatPercent, renderTable } from "./table.js";
@@ -91,4 +96,55 @@ export function runImportLackey(input: string, output: string, jsonTarget: strin
       `${formatNumber(result.loads)} L, ${formatNumber(result.stores)} S, ${formatNumber(result.modifies)} M) ` +
       `into ${formatNumber(result.ops)} ops -> ${output}\n`,
   );
+}
+
+/** `trace cache`'s options as commander parses them (geometry options already checked). */
+export interface TraceCacheOptions extends CacheHierarchyOptions {
+  format: AccessInputFormat;
+  json?: string;
+}
+
+export function runTraceCache(file: string, options: TraceCacheOptions): void {
+  const { format, json, ...shape } = options;
+  const hierarchy = new CacheHierarchy(shape);
+  feedWithProgress("cache", file, format, hierarchy);
+  const summary = hierarchy.summary();
+  humanOutput(json).write(formatCachegrindSummary(summary) + "\n");
+  if (json !== undefined) writeJsonReport(json, { trace: file, format, ...summary }, [file]);
+}
+
+export function runTraceReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, jsonTarget: string | undefined): void {
+  const reuse = new ReuseDistance(blockSizeBytes);
+  feedWithProgress("reuse", file, format, reuse);
+  const report = reuse.report();
+  humanOutput(jsonTarget).write(formatReuseReport(inputName(file), report) + "\n");
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, format, ...report }, [file]);
+}
+
+function feedWithProgress(what: string, file: string, format: AccessInputFormat, sink: AccessSink): void {
+  const progress = startProgress(what, "bytes");
+  try {
+    feedAccesses(file, format, sink, { onProgress: (done, total) => progress.update(done, total) });
+  } finally {
+    progress.stop();
+  }
+}
+
+export function formatReuseReport(file: string, report: ReuseReport): string {
+  const histogram = report.histogram.map((bucket) => [
+    bucket.from === bucket.to ? String(bucket.from) : `${bucket.from}-${bucket.to}`,
+    bucket.count,
+    formatPercent(bucket.count, report.references),
+  ]);
+  histogram.push(["first touch", report.coldMisses, formatPercent(report.coldMisses, report.references)]);
+  const curve = report.missRatioCurve.map((point) => [point.blocks, point.sizeBytes, point.misses, formatPercent(point.misses, report.references)]);
+  return [
+    `trace ${file}: ${formatNumber(report.references)} references to ${formatNumber(report.footprintBlocks)} distinct ${report.blockSizeBytes}-byte blocks`,
+    "",
+    "LRU stack distance (1 = the block referenced last)",
+    renderTable(["distance", "references", "share"], histogram),
+    "",
+    "misses of a fully associative LRU cache",
+    renderTable(["blocks", "bytes", "misses", "miss ratio"], curve),
+  ].join("\n");
 }

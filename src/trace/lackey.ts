@@ -40,27 +40,23 @@ const MAX_LINE_CHARS = 1 << 20;
 const QUOTED_LINE_CHARS = 80;
 const ACCESS_LINE = /^(I |\s[LSM]) ([0-9a-fA-F]{1,16}),(\d+)\s*$/;
 
+/** A lackey access line's kind: `I` instruction fetch, `L` load, `S` store, `M` modify (load then store). */
+export type LackeyAccessKind = "I" | "L" | "S" | "M";
+
+/** Receives each access line of a lackey log: its kind, address halves and size in bytes. */
+export type LackeyAccessVisitor = (kind: LackeyAccessKind, lo: number, hi: number, sizeBytes: number) => void;
+
 /**
- * Converts Valgrind lackey `--trace-mem=yes` output into the interchange format, streaming:
- * `I` (instruction fetch) and ` L` lines become reads, ` S` writes, ` M` a read then a write.
- * An access of any size is split into 8-, 4-, 2- and 1-byte pieces in address order (x86
- * instructions are 1-15 bytes; vector accesses 16 or 32). Lackey records no values, so
- * written values are derived from the op index. Lines starting with `==` (Valgrind's own
- * messages) and blank lines are skipped; anything else is an error naming the line.
- * `inputPath` `-` is standard input; pipes and FIFOs are read as they come.
+ * Reads Valgrind lackey `--trace-mem=yes` output from `inputPath` (`-`: standard input; pipes
+ * and FIFOs are read as they come), streaming, and hands each access line to `visit`. Lines
+ * starting with `==` (Valgrind's own messages) and blank lines are skipped; anything else is
+ * an error naming the line. Returns the number of lines read.
  */
-export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
-  const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
-  const writer = new TraceWriter(outputPath, { inputPaths: [inputPath] });
-  let input: InputFile;
-  try {
-    input = InputFile.open(inputPath, "lackey output");
-  } catch (error) {
-    writer.discard();
-    throw error;
-  }
+export function readLackey(inputPath: string, visit: LackeyAccessVisitor): number {
+  const input = InputFile.open(inputPath, "lackey output");
   const file = input.name;
   const decoder = new TextDecoder("latin1");
+  let lines = 0;
   try {
     const buffer = new Uint8Array(STREAM_CHUNK_BYTES);
     let carried = "";
@@ -71,26 +67,48 @@ export function importLackey(inputPath: string, outputPath: string): LackeyImpor
       const lastNewline = text.lastIndexOf("\n");
       const complete = lastNewline < 0 ? "" : text.slice(0, lastNewline);
       carried = lastNewline < 0 ? text : text.slice(lastNewline + 1);
-      if (lastNewline >= 0) for (const line of complete.split("\n")) convertLine(line, ++result.lines, file, writer, result);
-      if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(file, result.lines + 1, "line longer than 1 MiB");
+      if (lastNewline >= 0) for (const line of complete.split("\n")) parseLine(line, ++lines, file, visit);
+      if (carried.length > MAX_LINE_CHARS) throw new LackeyFormatError(file, lines + 1, "line longer than 1 MiB");
     }
-    if (carried.length > 0) convertLine(carried, ++result.lines, file, writer, result);
+    if (carried.length > 0) parseLine(carried, ++lines, file, visit);
+  } finally {
+    input.close();
+  }
+  return lines;
+}
+
+/**
+ * Converts Valgrind lackey `--trace-mem=yes` output (as readLackey reads it) into the
+ * interchange format, streaming: `I` (instruction fetch) and ` L` lines become reads, ` S`
+ * writes, ` M` a read then a write. An access of any size is split into 8-, 4-, 2- and 1-byte
+ * pieces in address order (x86 instructions are 1-15 bytes; vector accesses 16 or 32).
+ * Lackey records no values, so written values are derived from the op index.
+ */
+export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
+  const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
+  const writer = new TraceWriter(outputPath, { inputPaths: [inputPath] });
+  try {
+    result.lines = readLackey(inputPath, (kind, lo, hi, sizeBytes) => {
+      if (kind === "I") result.instructionFetches++;
+      else if (kind === "L") result.loads++;
+      else if (kind === "S") result.stores++;
+      else result.modifies++;
+      if (kind !== "S") emitPieces(writer, lo, hi, sizeBytes, false);
+      if (kind === "S" || kind === "M") emitPieces(writer, lo, hi, sizeBytes, true);
+    });
   } catch (error) {
     writer.discard();
     throw error;
-  } finally {
-    input.close();
   }
   writer.close();
   result.ops = writer.opsWritten;
   return result;
 }
 
-function convertLine(line: string, lineNumber: number, file: string, writer: TraceWriter, result: LackeyImportResult): void {
+function parseLine(line: string, lineNumber: number, file: string, visit: LackeyAccessVisitor): void {
   if (line.startsWith("==") || line.trim() === "") return;
   const match = ACCESS_LINE.exec(line);
   if (match === null) throw new LackeyFormatError(file, lineNumber, `not a lackey access line: ${JSON.stringify(line.slice(0, QUOTED_LINE_CHARS))}`);
-  const kind = match[1].trim();
   const hex = match[2];
   const sizeBytes = Number(match[3]);
   if (sizeBytes < 1 || sizeBytes > MAX_ACCESS_BYTES) throw new LackeyFormatError(file, lineNumber, `access size ${sizeBytes} out of range 1..${MAX_ACCESS_BYTES}`);
@@ -99,12 +117,7 @@ function convertLine(line: string, lineNumber: number, file: string, writer: Tra
   if (hi === 0xffffffff && lo + sizeBytes - 1 > 0xffffffff) {
     throw new LackeyFormatError(file, lineNumber, `access of ${sizeBytes} bytes at 0x${hex} runs past the top of the 64-bit space`);
   }
-  if (kind === "I") result.instructionFetches++;
-  else if (kind === "L") result.loads++;
-  else if (kind === "S") result.stores++;
-  else result.modifies++;
-  if (kind !== "S") emitPieces(writer, lo, hi, sizeBytes, false);
-  if (kind === "S" || kind === "M") emitPieces(writer, lo, hi, sizeBytes, true);
+  visit(match[1].trim() as LackeyAccessKind, lo, hi, sizeBytes);
 }
 
 /** Splits [address, address + size) into the largest fitting widths, in address order. */

@@ -31,6 +31,7 @@ const HELP: Record<string, { options: string[]; defaults: string[] }> = {
     options: ["--quick", "--steps <n>", "--rounds <n>", "--remote-percent <percent>", "--json <file>"],
     defaults: ["(default: 1_000_000; 100_000 with --quick)", "(default: 25)"],
   },
+  cache: { options: ["--quick", "--fib-ops <n>", "--cachegrind-rounds <n>", "--rounds <n>", "--json <file>"], defaults: ["(default: 100_000_000; 2_000_000 with --quick)", "(default: 3; 1 with --quick)"] },
   startup: { options: ["--quick", "--rounds <n>", "--json <file>"], defaults: ["(default: 30; 5 with --quick)"] },
 };
 

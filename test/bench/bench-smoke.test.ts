@@ -37,6 +37,18 @@ describe("memspace bench smoke tests", () => {
     });
   });
 
+  it("bench cache simulates a trace beside a noop replay of it (and Cachegrind where valgrind is) and writes JSON", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "cache.json");
+      const bench = memspaceBench("cache", "--fib-ops", "20000", "--cachegrind-rounds", "1", "--rounds", "1", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const document = JSON.parse(readFileSync(json, "utf8")) as { rows: Array<{ contestant: string; accesses: number; millionAccessesPerSec: number }> };
+      assert.deepEqual(document.rows.slice(0, 2).map((row) => [row.contestant, row.accesses]), [["memspace cache I1/D1/LL", 20000], ["replay noop (decoding only)", 20000]]);
+      for (const row of document.rows) assert.ok(row.millionAccessesPerSec > 0, JSON.stringify(row));
+      assert.match(bench.stdout, /^target 50 M accesses\/s: /m);
+    });
+  });
+
   it("bench alloc-threads runs both heaps on 1 and 2 workers with remote frees (each run ends with an empty, consistent heap) and writes JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "threads.json");

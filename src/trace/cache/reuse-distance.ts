@@ -1,0 +1,272 @@
+/**
+ * Exact LRU stack (reuse) distances, Mattson's measure, in O(log n) per access: a Fenwick tree
+ * over access times holds a 1 at each block's last use, so the blocks used since a block's
+ * previous use are counted by one prefix sum. Times are renumbered (compacted) whenever they
+ * run out, so memory follows the footprint (distinct blocks), not the trace's length.
+ *
+ * A block's distance is its depth in the LRU stack when reused (1: the block used last), so a
+ * fully associative LRU cache of C blocks hits exactly the accesses of distance at most C:
+ * one pass gives the miss count of every cache size.
+ */
+import { PAGE_SHIFT } from "../../space/address.js";
+import type { AccessSink } from "./access-stream.js";
+import { isPowerOfTwo, log2 } from "./geometry.js";
+
+/** A power-of-two bucket of the distance histogram: distances from..to and how many. */
+export interface ReuseBucket {
+  /** Least distance of the bucket (a power of two). */
+  from: number;
+  /** Greatest distance of the bucket. */
+  to: number;
+  /** Reuses at these distances. */
+  count: number;
+}
+
+/** A point of the miss-ratio curve: a fully associative LRU cache of `blocks` blocks. */
+export interface MissRatioPoint {
+  /** Capacity in blocks. */
+  blocks: number;
+  /** Capacity in bytes. */
+  sizeBytes: number;
+  /** Misses, first touches included. */
+  misses: number;
+  /** Misses over references. */
+  missRatio: number;
+}
+
+/** What ReuseDistance.report() gives. */
+export interface ReuseReport {
+  /** The granularity. */
+  blockSizeBytes: number;
+  /** Block references: an access that spans several blocks references each. */
+  references: number;
+  /** Distinct blocks touched. */
+  footprintBlocks: number;
+  /** First touches: misses in a cache of any size. */
+  coldMisses: number;
+  /** Reuses by distance, in buckets 1, 2-3, 4-7, ... up to the footprint. */
+  histogram: ReuseBucket[];
+  /** Misses at every power-of-two size from 1 block up to the first size that holds the footprint. */
+  missRatioCurve: MissRatioPoint[];
+}
+
+/** Times before the first compaction, and the least after one. */
+const MIN_TIME_CAPACITY = 1 << 16;
+/** Room for this many times the footprint after a compaction: a compaction per footprint-many accesses at most. */
+const TIME_CAPACITY_PER_BLOCK = 4;
+const INITIAL_BLOCKS = 1 << 10;
+/** Empty slot of the block hash table. */
+const NO_BLOCK = -1;
+
+/** Exact reuse distances of the blocks (`blockSizeBytes`, a power of two) that an access stream touches. */
+export class ReuseDistance implements AccessSink {
+  /** The granularity: a page, a cache line, or any power of two. */
+  readonly blockSizeBytes: number;
+  private readonly blockBits: number;
+  /** Reuses by exact distance (index = distance; index 0 unused). */
+  private distanceCounts = new Float64Array(INITIAL_BLOCKS + 1);
+  private cold = 0;
+  private references = 0;
+  /** Blocks seen: each one's number (two words) and time of last use, by dense id. */
+  private blockLo = new Int32Array(INITIAL_BLOCKS);
+  private blockHi = new Int32Array(INITIAL_BLOCKS);
+  private lastUse = new Int32Array(INITIAL_BLOCKS);
+  private blocks = 0;
+  /** Open addressing from block number to id. */
+  private table = new Int32Array(INITIAL_BLOCKS * 2).fill(NO_BLOCK);
+  /** Fenwick tree (1-based) over times; `owner[t]` is the block last used at time t. */
+  private tree = new Int32Array(MIN_TIME_CAPACITY + 1);
+  private owner = new Int32Array(MIN_TIME_CAPACITY);
+  private now = 0;
+  /** The block touched last, to answer a repeat (distance 1) without a lookup. */
+  private lastId = -1;
+
+  /** Distances between references to blocks of `blockSizeBytes` (default: a page). */
+  constructor(blockSizeBytes: number = 1 << PAGE_SHIFT) {
+    if (!isPowerOfTwo(blockSizeBytes) || blockSizeBytes < 2) throw new RangeError(`block size ${blockSizeBytes} is not a power of two of at least 2`);
+    this.blockSizeBytes = blockSizeBytes;
+    this.blockBits = log2(blockSizeBytes);
+  }
+
+  /** Every kind of access references its blocks alike. */
+  fetch(lo: number, hi: number, sizeBytes: number): void {
+    this.access(lo, hi, sizeBytes);
+  }
+  /** As fetch. */
+  read(lo: number, hi: number, sizeBytes: number): void {
+    this.access(lo, hi, sizeBytes);
+  }
+  /** As fetch. */
+  write(lo: number, hi: number, sizeBytes: number): void {
+    this.access(lo, hi, sizeBytes);
+  }
+
+  /** Touches every block that `sizeBytes` bytes at the address span, in address order. */
+  access(lo: number, hi: number, sizeBytes: number): void {
+    const bits = this.blockBits;
+    let blockLo = (hi << (32 - bits)) | (lo >>> bits);
+    let blockHi = hi >>> bits;
+    const spanned = ((((lo >>> 0) % this.blockSizeBytes) + sizeBytes - 1) >>> bits) + 1;
+    for (let index = 0; index < spanned; index++) {
+      this.touch(blockLo, blockHi);
+      blockLo = (blockLo + 1) | 0;
+      if (blockLo === 0) blockHi++;
+    }
+  }
+
+  /** Misses of a fully associative LRU cache of `blocks` blocks (any size, not only powers of two). */
+  missesAt(blocks: number): number {
+    let misses = this.cold;
+    for (let distance = Math.max(1, Math.floor(blocks) + 1); distance <= this.blocks; distance++) misses += this.distanceCounts[distance];
+    return misses;
+  }
+
+  /** The histogram and miss-ratio curve so far. */
+  report(): ReuseReport {
+    const counts = this.distanceCounts;
+    const histogram: ReuseBucket[] = [];
+    for (let from = 1; from <= Math.max(1, this.blocks); from *= 2) {
+      const to = from * 2 - 1;
+      let count = 0;
+      for (let distance = from; distance <= Math.min(to, this.blocks); distance++) count += counts[distance];
+      histogram.push({ from, to, count });
+    }
+    const missRatioCurve: MissRatioPoint[] = [];
+    // Suffix sums: misses at size C are the cold misses plus the reuses farther than C.
+    let farther = 0;
+    const missesAbove = new Float64Array(this.blocks + 2);
+    for (let distance = this.blocks; distance >= 1; distance--) {
+      missesAbove[distance] = farther;
+      farther += counts[distance];
+    }
+    for (let blocks = 1; ; blocks *= 2) {
+      const misses = this.cold + (blocks <= this.blocks ? missesAbove[blocks] : 0);
+      missRatioCurve.push({ blocks, sizeBytes: blocks * this.blockSizeBytes, misses, missRatio: this.references === 0 ? 0 : misses / this.references });
+      if (blocks >= this.blocks) break;
+    }
+    return {
+      blockSizeBytes: this.blockSizeBytes,
+      references: this.references,
+      footprintBlocks: this.blocks,
+      coldMisses: this.cold,
+      histogram,
+      missRatioCurve,
+    };
+  }
+
+  private touch(blockLo: number, blockHi: number): void {
+    this.references++;
+    const lastId = this.lastId;
+    if (lastId >= 0 && this.blockLo[lastId] === blockLo && this.blockHi[lastId] === blockHi) {
+      // The block used last: distance 1, and its mark may stay where it is.
+      this.distanceCounts[1]++;
+      return;
+    }
+    // Room for one more time first: a compaction renumbers every block's last use.
+    if (this.now === this.owner.length) this.compact();
+    let id = this.find(blockLo, blockHi);
+    if (id === NO_BLOCK) {
+      id = this.add(blockLo, blockHi);
+      this.cold++;
+    } else {
+      const previous = this.lastUse[id];
+      // Blocks whose last use came after this one's previous use: all of them but the prefix.
+      const distance = this.blocks - this.prefix(previous) + 1;
+      this.distanceCounts[distance]++;
+      this.mark(previous, -1);
+    }
+    const time = this.now++;
+    this.lastUse[id] = time;
+    this.owner[time] = id;
+    this.mark(time, 1);
+    this.lastId = id;
+  }
+
+  /** Adds `delta` at time `time`. */
+  private mark(time: number, delta: number): void {
+    const tree = this.tree;
+    const size = tree.length - 1;
+    for (let at = time + 1; at <= size; at += at & -at) tree[at] += delta;
+  }
+
+  /** Marks at times 0..time. */
+  private prefix(time: number): number {
+    const tree = this.tree;
+    let sum = 0;
+    for (let at = time + 1; at > 0; at -= at & -at) sum += tree[at];
+    return sum;
+  }
+
+  /** Renumbers the live times 0..blocks-1 in order, in room for TIME_CAPACITY_PER_BLOCK times the footprint. */
+  private compact(): void {
+    const capacity = Math.max(MIN_TIME_CAPACITY, this.blocks * TIME_CAPACITY_PER_BLOCK);
+    const owner = new Int32Array(capacity);
+    let next = 0;
+    for (let time = 0; time < this.now; time++) {
+      const id = this.owner[time];
+      if (this.lastUse[id] === time) {
+        this.lastUse[id] = next;
+        owner[next++] = id;
+      }
+    }
+    // Every time 0..next-1 holds a mark: build the tree in one pass.
+    const tree = new Int32Array(capacity + 1);
+    for (let at = 1; at <= capacity; at++) {
+      if (at <= next) tree[at] += 1;
+      const parent = at + (at & -at);
+      if (parent <= capacity) tree[parent] += tree[at];
+    }
+    this.owner = owner;
+    this.tree = tree;
+    this.now = next;
+  }
+
+  private slotOf(blockLo: number, blockHi: number): number {
+    return (Math.imul(blockLo ^ Math.imul(blockHi, 0x85ebca6b), 0x9e3779b1) >>> 0) & (this.table.length - 1);
+  }
+
+  private find(blockLo: number, blockHi: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let slot = this.slotOf(blockLo, blockHi); ; slot = (slot + 1) & mask) {
+      const id = table[slot];
+      if (id === NO_BLOCK) return NO_BLOCK;
+      if (this.blockLo[id] === blockLo && this.blockHi[id] === blockHi) return id;
+    }
+  }
+
+  private add(blockLo: number, blockHi: number): number {
+    if (this.blocks === this.blockLo.length) this.grow();
+    const id = this.blocks++;
+    this.blockLo[id] = blockLo;
+    this.blockHi[id] = blockHi;
+    this.insert(id);
+    return id;
+  }
+
+  private insert(id: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let slot = this.slotOf(this.blockLo[id], this.blockHi[id]);
+    while (table[slot] !== NO_BLOCK) slot = (slot + 1) & mask;
+    table[slot] = id;
+  }
+
+  /** Doubles the per-block arrays and the table (kept at most half full). */
+  private grow(): void {
+    const capacity = this.blockLo.length * 2;
+    const widen = (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const wider = new Int32Array(capacity);
+      wider.set(array);
+      return wider;
+    };
+    this.blockLo = widen(this.blockLo);
+    this.blockHi = widen(this.blockHi);
+    this.lastUse = widen(this.lastUse);
+    const counts = new Float64Array(capacity + 1);
+    counts.set(this.distanceCounts);
+    this.distanceCounts = counts;
+    this.table = new Int32Array(capacity * 2).fill(NO_BLOCK);
+    for (let id = 0; id < this.blocks; id++) this.insert(id);
+  }
+}
