@@ -3,7 +3,12 @@
  * hart reaches this only from its default case): loads and stores, moves, and the
  * soft-float operations of ./fpu on the hart's FP registers, with fflags and frm.
  */
+import { add } from "./fpu/add.js";
 import { compare, classify, Comparison, minMax } from "./fpu/compare.js";
+import { convertFormat, fromInteger, toInteger } from "./fpu/convert.js";
+import { divide, squareRoot } from "./fpu/divide.js";
+import { fusedMultiplyAdd } from "./fpu/fused.js";
+import { multiply } from "./fpu/multiply.js";
 import { BOXED_HIGH, fpOut, RoundingMode } from "./fpu/format.js";
 import { signInject, SignMode } from "./fpu/sign.js";
 import { unboxSingle } from "./fpu/special.js";
@@ -72,8 +77,46 @@ function executeFloatOp(hart: Hart, imm: number, rdField: number, rs1: number, r
   const bLo = double ? fregs[2 * rs2] : unboxSingle(fregs[2 * rs2], bHi);
   let flags = 0;
   /** Whether the result is an integer (to x[rd]) rather than FP bits (to f[rd]). */
-  let toInteger = false;
+  let integerResult = false;
   switch (op) {
+    case FloatOp.Add:
+    case FloatOp.Sub:
+      flags = add(double, aLo, aHi, bLo, bHi, rm, op === FloatOp.Sub);
+      break;
+    case FloatOp.Mul:
+      flags = multiply(double, aLo, aHi, bLo, bHi, rm);
+      break;
+    case FloatOp.Div:
+      flags = divide(double, aLo, aHi, bLo, bHi, rm);
+      break;
+    case FloatOp.Sqrt:
+      flags = squareRoot(double, aLo, aHi, rm);
+      break;
+    case FloatOp.MultiplyAdd:
+    case FloatOp.MultiplySubtract:
+    case FloatOp.NegateMultiplySubtract:
+    case FloatOp.NegateMultiplyAdd: {
+      const rs3 = (imm >>> FloatImm.Rs3Shift) & 31;
+      const cHi = fregs[2 * rs3 + 1];
+      const cLo = double ? fregs[2 * rs3] : unboxSingle(fregs[2 * rs3], cHi);
+      const negateProduct = op === FloatOp.NegateMultiplySubtract || op === FloatOp.NegateMultiplyAdd;
+      const negateAddend = op === FloatOp.MultiplySubtract || op === FloatOp.NegateMultiplyAdd;
+      flags = fusedMultiplyAdd(double, aLo, aHi, bLo, bHi, cLo, cHi, rm, negateProduct, negateAddend);
+      break;
+    }
+    case FloatOp.ConvertFormat: {
+      // The source is in the other format: fcvt.d.s unboxes a single, fcvt.s.d reads a double.
+      const sourceLo = double ? unboxSingle(fregs[2 * rs1], aHi) : fregs[2 * rs1];
+      flags = convertFormat(double, sourceLo, aHi, rm);
+      break;
+    }
+    case FloatOp.ToInteger:
+      flags = toInteger(double, aLo, aHi, rs2, rm);
+      integerResult = true;
+      break;
+    case FloatOp.FromInteger:
+      flags = fromInteger(double, regs[2 * rs1], regs[2 * rs1 + 1], rs2, rm);
+      break;
     case FloatOp.SignInject:
       signInject(double, aLo, aHi, bLo, bHi, SignMode.Copy);
       break;
@@ -91,17 +134,17 @@ function executeFloatOp(hart: Hart, imm: number, rdField: number, rs1: number, r
     case FloatOp.Less:
     case FloatOp.LessEqual:
       flags = compare(double, aLo, aHi, bLo, bHi, op === FloatOp.Equal ? Comparison.Equal : op === FloatOp.Less ? Comparison.Less : Comparison.LessEqual);
-      toInteger = true;
+      integerResult = true;
       break;
     case FloatOp.Classify:
       classify(double, aLo, aHi);
-      toInteger = true;
+      integerResult = true;
       break;
     case FloatOp.MoveToInteger:
       // fmv.x.w moves the register's low 32 bits, boxed or not, sign-extended.
       fpOut.lo = fregs[2 * rs1];
       fpOut.hi = double ? aHi : fpOut.lo >> 31;
-      toInteger = true;
+      integerResult = true;
       break;
     case FloatOp.MoveFromInteger:
       fpOut.lo = regs[2 * rs1];
@@ -110,7 +153,7 @@ function executeFloatOp(hart: Hart, imm: number, rdField: number, rs1: number, r
     default:
       return false;
   }
-  if (toInteger) {
+  if (integerResult) {
     regs[2 * rdField] = fpOut.lo;
     regs[2 * rdField + 1] = fpOut.hi;
   } else {

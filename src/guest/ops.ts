@@ -113,9 +113,9 @@ export const enum FloatOp {
   MoveToInteger,
   /** fmv.w.x / fmv.d.x */
   MoveFromInteger,
-  /** fcvt.{w,wu,l,lu}.{s,d}: the integer kind (IntKind) is in rs2. */
+  /** fcvt.{w,wu,l,lu}.{s,d}: the integer kind (fpu IntegerKind) is in rs2. */
   ToInteger,
-  /** fcvt.{s,d}.{w,wu,l,lu}: the integer kind (IntKind) is in rs2. */
+  /** fcvt.{s,d}.{w,wu,l,lu}: the integer kind (fpu IntegerKind) is in rs2. */
   FromInteger,
   MultiplyAdd,
   MultiplySubtract,
@@ -130,14 +130,6 @@ export const enum FloatImm {
   Rs3Shift = 11,
   /** Set for D-format instructions, clear for S. */
   DoubleBit = 1 << 16,
-}
-
-/** The rs2 field of fcvt between FP and integer registers. */
-export const enum IntKind {
-  Word = 0,
-  WordUnsigned = 1,
-  Long = 2,
-  LongUnsigned = 3,
 }
 
 /** AMO funct5 values. */

@@ -4,7 +4,7 @@
  * operand and every flag; the fast paths (plain double arithmetic) only take the common
  * round-to-nearest-even cases they can prove exact. BigInt is confined to this rare path.
  */
-import { Flag, RoundingMode, type Format } from "./format.js";
+import { bitsOf, DOUBLE, Flag, outBits, RoundingMode, SINGLE, type Format } from "./format.js";
 
 export const enum Kind {
   Zero,
@@ -150,4 +150,24 @@ export function addExact(a: Unpacked, b: Unpacked, mode: RoundingMode, format: F
   const sum = aScaled + bScaled;
   if (sum === 0n) return { bits: packZero(cancellationSign(mode), format), flags: 0 };
   return sum < 0n ? roundPack(1, -sum, exponent, mode, format) : roundPack(0, sum, exponent, mode, format);
+}
+
+/** Writes a rounded result and returns its flags. */
+export function outRounded(double: boolean, rounded: Rounded): number {
+  outBits(double, rounded.bits);
+  return rounded.flags;
+}
+
+/** The canonical NaN as a rounded result, with `flags`. */
+export function nanResult(format: Format, flags: number): Rounded {
+  return { bits: format.canonicalNaN, flags };
+}
+
+export function formatOf(double: boolean): Format {
+  return double ? DOUBLE : SINGLE;
+}
+
+/** Unpacks operand bits of either format. */
+export function unpackOperand(double: boolean, lo: number, hi: number): Unpacked {
+  return unpack(bitsOf(double, lo, hi), formatOf(double));
 }
