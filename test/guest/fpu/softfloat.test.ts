@@ -246,7 +246,7 @@ describe("soft-float: the fast paths agree with the exact path (round to nearest
             );
           }
         }),
-        { numRuns: 3000 },
+        { numRuns: 1000 },
       );
     });
   }
