@@ -12,7 +12,7 @@ import { multiply } from "./fpu/multiply.js";
 import { BOXED_HIGH, fpOut, RoundingMode } from "./fpu/format.js";
 import { signInject, SignMode } from "./fpu/sign.js";
 import { unboxSingle } from "./fpu/special.js";
-import type { Hart } from "./hart.js";
+import { addHigh, type Hart } from "./hart.js";
 import { FloatImm, FloatOp, Op, Packed } from "./ops.js";
 
 /** Executes an F/D instruction; false if `packed` is not one (or its rounding mode is reserved): illegal. */
@@ -30,7 +30,7 @@ export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
     case Op.Fld: {
       const fd = (rdField & 31) << 1;
       const addressLo = (regs[2 * rs1] + imm) | 0;
-      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm);
+      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm, imm >> 31);
       if (op === Op.Flw) {
         fregs[fd] = memory.load32(addressLo, addressHi);
         fregs[fd + 1] = BOXED_HIGH;
@@ -44,7 +44,7 @@ export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
     case Op.Fsw:
     case Op.Fsd: {
       const addressLo = (regs[2 * rs1] + imm) | 0;
-      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm);
+      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm, imm >> 31);
       if (op === Op.Fsw) memory.store32(addressLo, addressHi, fregs[2 * rs2]);
       else memory.store64(addressLo, addressHi, fregs[2 * rs2], fregs[2 * rs2 + 1]);
       memory.countAccesses(0, 1);
@@ -55,11 +55,6 @@ export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
     default:
       return false;
   }
-}
-
-/** High half of a 64-bit base plus a sign-extended 32-bit offset. */
-function addHigh(baseLo: number, baseHi: number, offset: number): number {
-  return (baseHi + (offset >> 31) + (((baseLo + offset) | 0) >>> 0 < baseLo >>> 0 ? 1 : 0)) | 0;
 }
 
 function executeFloatOp(hart: Hart, imm: number, rdField: number, rs1: number, rs2: number): boolean {

@@ -70,7 +70,7 @@ const CSR_INSTRET = 0xc02;
  * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
  * below one of them (a u32 comparison, where a sum above 2^32 would be a float).
  */
-function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
+export function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
   return (aHi + bHi + (((aLo + bLo) | 0) >>> 0 < aLo >>> 0 ? 1 : 0)) | 0;
 }
 

@@ -1,13 +1,13 @@
 /** fadd and fsub. */
 import { addExact, formatOf, isNaN, Kind, nanResult, outRounded, packInfinity, signalingFlags, unpackOperand, type Rounded } from "./exact.js";
 import { twoSumError } from "./error-free.js";
-import { doubleOf, Flag, outDouble, outSingle, RoundingMode, singleOf } from "./format.js";
+import { Flag, outDouble, outSingle, RoundingMode, valueOf } from "./format.js";
 
 /** a + b, or a - b when `subtract`; returns the flags, the result is in fpOut. */
 export function add(double: boolean, aLo: number, aHi: number, bLo: number, bHi: number, mode: RoundingMode, subtract: boolean): number {
   if (mode === RoundingMode.NearestEven) {
-    const a = double ? doubleOf(aLo, aHi) : singleOf(aLo);
-    const b = subtract ? -(double ? doubleOf(bLo, bHi) : singleOf(bLo)) : double ? doubleOf(bLo, bHi) : singleOf(bLo);
+    const a = valueOf(double, aLo, aHi);
+    const b = subtract ? -valueOf(double, bLo, bHi) : valueOf(double, bLo, bHi);
     const sum = a + b;
     // A finite sum had finite operands. A sum that is tiny is exact, so never underflows.
     if (sum - sum === 0) {

@@ -1,10 +1,6 @@
 /** Comparisons, fmin/fmax (IEEE 754-2019 minimumNumber/maximumNumber, as ISA 2.2) and fclass. */
-import { BOXED_HIGH, doubleOf, Flag, fpOut, outCanonicalNaN, singleOf } from "./format.js";
+import { BOXED_HIGH, Flag, fpOut, outCanonicalNaN, valueOf } from "./format.js";
 import { isNaNBits, isSignalingBits } from "./special.js";
-
-function valueOf(double: boolean, lo: number, hi: number): number {
-  return double ? doubleOf(lo, hi) : singleOf(lo);
-}
 
 function signalingFlag(double: boolean, aLo: number, aHi: number, bLo: number, bHi: number): number {
   return isSignalingBits(double, aLo, aHi) || isSignalingBits(double, bLo, bHi) ? Flag.Invalid : 0;

@@ -1,14 +1,10 @@
 /** fdiv and fsqrt. */
-import { formatOf, isNaN, Kind, nanResult, outRounded, packInfinity, packZero, roundPack, signalingFlags, unpackOperand, type Rounded } from "./exact.js";
+import { bitLength, formatOf, isNaN, Kind, nanResult, outRounded, packInfinity, packZero, roundPack, signalingFlags, unpackOperand, type Rounded } from "./exact.js";
 import { inErrorFreeRange, twoProductError } from "./error-free.js";
-import { doubleOf, Flag, MIN_NORMAL_SINGLE, outDouble, outSingle, RoundingMode, singleOf } from "./format.js";
+import { doubleOf, Flag, MIN_NORMAL_SINGLE, outDouble, outSingle, RoundingMode, singleOf, valueOf } from "./format.js";
 
 /** Guard bits beyond the precision an exact quotient or root is computed to, plus a sticky bit. */
 const GUARD_BITS = 2;
-
-function bitLength(value: bigint): number {
-  return value.toString(2).length;
-}
 
 export function divide(double: boolean, aLo: number, aHi: number, bLo: number, bHi: number, mode: RoundingMode): number {
   if (mode === RoundingMode.NearestEven) {
@@ -71,7 +67,7 @@ export function divideSlow(double: boolean, aLo: number, aHi: number, bLo: numbe
 
 export function squareRoot(double: boolean, aLo: number, aHi: number, mode: RoundingMode): number {
   if (mode === RoundingMode.NearestEven) {
-    const a = double ? doubleOf(aLo, aHi) : singleOf(aLo);
+    const a = valueOf(double, aLo, aHi);
     if (a === 0) {
       outSingleOrDouble(double, a); // sqrt(-0) is -0
       return 0;

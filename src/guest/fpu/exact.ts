@@ -60,7 +60,7 @@ export function packZero(sign: number, format: Format): bigint {
   return sign ? format.signBit : 0n;
 }
 
-function bitLength(value: bigint): number {
+export function bitLength(value: bigint): number {
   return value.toString(2).length;
 }
 

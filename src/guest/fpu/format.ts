@@ -89,6 +89,11 @@ export function singleOf(bits: number): number {
   return singleView[0];
 }
 
+/** The operand's value: a double from both halves, or a single from `lo`. */
+export function valueOf(double: boolean, lo: number, hi: number): number {
+  return double ? doubleOf(lo, hi) : singleOf(lo);
+}
+
 /** Writes a non-NaN double result (a NaN could lose its payload through a number). */
 export function outDouble(value: number): void {
   doubleView[0] = value;

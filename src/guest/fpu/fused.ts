@@ -1,7 +1,7 @@
 /** fmadd, fmsub, fnmsub, fnmadd: a * b + c with one rounding. */
 import { addExact, formatOf, isNaN, Kind, nanResult, outRounded, packInfinity, signalingFlags, unpackOperand, type Rounded, type Unpacked } from "./exact.js";
 import { inErrorFreeRange, twoProductError, twoSumError } from "./error-free.js";
-import { doubleOf, Flag, MIN_NORMAL_DOUBLE, MIN_NORMAL_SINGLE, outDouble, outSingle, RoundingMode, singleOf } from "./format.js";
+import { Flag, MIN_NORMAL_DOUBLE, MIN_NORMAL_SINGLE, outDouble, outSingle, RoundingMode, valueOf } from "./format.js";
 
 /**
  * (-1)^negateProduct * a * b + (-1)^negateAddend * c, rounded once: fmadd (neither),
@@ -58,10 +58,6 @@ export function fusedMultiplyAdd(
     }
   }
   return outRounded(double, fusedMultiplyAddSlow(double, aLo, aHi, bLo, bHi, cLo, cHi, mode, negateProduct, negateAddend));
-}
-
-function valueOf(double: boolean, lo: number, hi: number): number {
-  return double ? doubleOf(lo, hi) : singleOf(lo);
 }
 
 export function fusedMultiplyAddSlow(
