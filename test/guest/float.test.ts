@@ -129,6 +129,19 @@ describe("fflags, frm and fcsr", () => {
     assert.equal(hart.fflags, 0x1d);
   });
 
+  it("reserved rounding modes are illegal: static rm 5 and 6, and dynamic rm while frm holds 5-7", () => {
+    const faddD = (rm: number) => opFp(0x00, 1, 2, 1, rm, 3);
+    assert.throws(() => execute([faddD(5)], {}), /illegal or unimplemented instruction 0x[0-9a-f]+ \(pc 0x0000000000010000\)/);
+    assert.throws(() => execute([faddD(6)], {}), /illegal/);
+    assert.throws(() => execute([csr(5, 0x002, 5, 0), faddD(7)], {}), /illegal or unimplemented instruction .*\(pc 0x0000000000010004\)/);
+    const hart = execute([csr(5, 0x002, 1, 0), faddD(7), csr(2, 0x001, 0, 5)], {}, 0);
+    setFpRegister(hart, 1, 0x3ff0000000000000n); // 1
+    setFpRegister(hart, 2, 0x3ca0000000000000n); // 2^-53: a tie, rounded toward zero by frm
+    hart.run(3);
+    assert.equal(fpRegister(hart, 3), 0x3ff0000000000000n);
+    assert.equal(hart.register(5), 1n, "fflags: inexact");
+  });
+
   it("any other CSR but the counters is still an illegal instruction", () => {
     assert.throws(() => execute([csr(2, 0x004, 0, 5)], {}), /illegal instruction: CSR 0x4/);
     assert.throws(() => execute([csr(1, 0xc00, 5, 5)], {}), /write to read-only CSR 0xc00/);

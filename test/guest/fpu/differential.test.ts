@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { withTempDir } from "../../helpers.js";
 import { buildHarness, CROSS_GCC, firstDifference, QEMU, Random, randomSequence, runUnderMemspace, runUnderQemu, toolPresent } from "./differential.js";
@@ -23,4 +26,32 @@ describe("F/D instructions against qemu-riscv64", { skip }, () => {
         assert.equal(difference, undefined, difference);
       }));
   }
+});
+
+// A statically linked glibc program: its start-up saves FP registers (c.fsd), printf formats doubles.
+const GLIBC_PROGRAM = `
+#include <math.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  volatile double x = argc * 0.1;
+  volatile float y = (float)argc / 3.0f;
+  double sum = 0;
+  for (int i = 1; i <= 1000; i++) sum += sqrt(x * i) / (i + y);
+  printf("%.17g %a %a %ld %d\\n", sum, fma(x, sum, -y), (double)(y * y), (long)(sum * 1e12), (int)rint(-2.5));
+  return 0;
+}
+`;
+
+describe("a static glibc program against qemu-riscv64", { skip }, () => {
+  it("starts (saving FP registers with c.fsd), computes in floating point and prints what it prints under qemu", () =>
+    withTempDir((dir) => {
+      const source = join(dir, "float.c");
+      const elf = join(dir, "float");
+      writeFileSync(source, GLIBC_PROGRAM);
+      const build = spawnSync(CROSS_GCC, ["-O2", "-static", "-o", elf, source, "-lm"], { encoding: "utf8" });
+      assert.equal(build.status, 0, build.stderr);
+      const expected = runUnderQemu(elf).toString("utf8");
+      assert.match(expected, /^[0-9.]+ /);
+      assert.equal(runUnderMemspace(elf).toString("utf8"), expected);
+    }));
 });
