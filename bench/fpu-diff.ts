@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildHarness, firstDifference, Random, randomSequence, runUnderMemspace, runUnderQemu } from "../test/guest/fpu/differential.js";
+import { buildHarness, firstDifference, Random, randomSequence, runUnderMemspace, runUnderQemu } from "./fpu/differential.js";
 
 const { values } = parseArgs({
   options: {

@@ -12,25 +12,34 @@ import { multiply } from "./fpu/multiply.js";
 import { BOXED_HIGH, fpOut, RoundingMode } from "./fpu/format.js";
 import { signInject, SignMode } from "./fpu/sign.js";
 import { unboxSingle } from "./fpu/special.js";
-import { addHigh, type Hart } from "./hart.js";
+import type { MemoryAccess } from "../space/backend.js";
 import { FloatImm, FloatOp, Op, Packed } from "./ops.js";
 
-/** Executes an F/D instruction; false if `packed` is not one (or its rounding mode is reserved): illegal. */
-export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
+/** What F/D instructions use of the hart (the Hart itself). */
+export interface FloatState {
+  readonly regs: Int32Array;
+  readonly fregs: Int32Array;
+  readonly memory: MemoryAccess;
+  fflags: number;
+  frm: number;
+}
+
+/**
+ * Executes an F/D instruction; false if `packed` is not one (or its rounding mode is
+ * reserved): illegal. `addressLo`/`addressHi` are x[rs1] + imm, the address of a load or store.
+ */
+export function executeFloat(hart: FloatState, packed: number, imm: number, addressLo: number, addressHi: number): boolean {
   const op = packed & 0xff;
   // FP registers have no discard register: rd 32 (x0 to the decoder) is f0.
   const rdField = (packed >>> Packed.RdShift) & 63;
   const rs1 = (packed >>> Packed.Rs1Shift) & 31;
   const rs2 = (packed >>> Packed.Rs2Shift) & 31;
-  const regs = hart.regs;
   const fregs = hart.fregs;
   const memory = hart.memory;
   switch (op) {
     case Op.Flw:
     case Op.Fld: {
       const fd = (rdField & 31) << 1;
-      const addressLo = (regs[2 * rs1] + imm) | 0;
-      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm, imm >> 31);
       if (op === Op.Flw) {
         fregs[fd] = memory.load32(addressLo, addressHi);
         fregs[fd + 1] = BOXED_HIGH;
@@ -43,8 +52,6 @@ export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
     }
     case Op.Fsw:
     case Op.Fsd: {
-      const addressLo = (regs[2 * rs1] + imm) | 0;
-      const addressHi = addHigh(regs[2 * rs1], regs[2 * rs1 + 1], imm, imm >> 31);
       if (op === Op.Fsw) memory.store32(addressLo, addressHi, fregs[2 * rs2]);
       else memory.store64(addressLo, addressHi, fregs[2 * rs2], fregs[2 * rs2 + 1]);
       memory.countAccesses(0, 1);
@@ -57,7 +64,7 @@ export function executeFloat(hart: Hart, packed: number, imm: number): boolean {
   }
 }
 
-function executeFloatOp(hart: Hart, imm: number, rdField: number, rs1: number, rs2: number): boolean {
+function executeFloatOp(hart: FloatState, imm: number, rdField: number, rs1: number, rs2: number): boolean {
   const double = (imm & FloatImm.DoubleBit) !== 0;
   let rm = (imm >>> FloatImm.RmShift) & 7;
   if (rm === RoundingMode.Dynamic) rm = hart.frm;

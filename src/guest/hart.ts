@@ -70,7 +70,7 @@ const CSR_INSTRET = 0xc02;
  * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
  * below one of them (a u32 comparison, where a sum above 2^32 would be a float).
  */
-export function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
+function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
   return (aHi + bHi + (((aLo + bLo) | 0) >>> 0 < aLo >>> 0 ? 1 : 0)) | 0;
 }
 
@@ -577,7 +577,9 @@ export class Hart {
             // F and D (and illegal instructions) leave the integer switch here.
             this.pcLo = pcLo;
             this.pcHi = pcHi;
-            if (!executeFloat(this, packed, imm)) this.illegal(raw, lengthBytes);
+            if (!executeFloat(this, packed, imm, (regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi))) {
+              this.illegal(raw, lengthBytes);
+            }
         }
         pcLo = nextLo;
         pcHi = nextHi;

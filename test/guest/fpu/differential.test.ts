@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { withTempDir } from "../../helpers.js";
-import { buildHarness, CROSS_GCC, firstDifference, QEMU, Random, randomSequence, runUnderMemspace, runUnderQemu, toolPresent } from "./differential.js";
+import { buildHarness, CROSS_GCC, firstDifference, QEMU, Random, randomSequence, runUnderMemspace, runUnderQemu, toolPresent } from "../../../bench/fpu/differential.js";
 
 // Locally the test may skip without the tools; in CI (CI=true) their absence must fail it.
 const missing = [CROSS_GCC, QEMU].filter((tool) => !toolPresent(tool));

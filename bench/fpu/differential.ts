@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runGuest } from "../../../src/guest/run-guest.js";
+import { runGuest } from "../../src/guest/run-guest.js";
 
 export const CROSS_GCC = "riscv64-linux-gnu-gcc";
 export const QEMU = "qemu-riscv64";
