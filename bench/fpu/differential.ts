@@ -57,13 +57,15 @@ const DATA_STRIDE_BYTES = FP_DATA_BYTES + INT_DATA_BYTES + SCRATCH_BYTES;
 /** Per sequence written out: integer registers, FP registers, fcsr. */
 export const RECORD_BYTES = (INT_REGISTERS.length + FP_COUNT + 1) * 8;
 
-function doubleBits(value: number): bigint {
+/** A double's bits. */
+export function doubleBits(value: number): bigint {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, value, true);
   return view.getBigUint64(0, true);
 }
 
-function singleBits(value: number): bigint {
+/** A single's bits. */
+export function singleBits(value: number): bigint {
   const view = new DataView(new ArrayBuffer(4));
   view.setFloat32(0, value, true);
   return BigInt(view.getUint32(0, true));

@@ -9,6 +9,7 @@ import { fusedMultiplyAdd, fusedMultiplyAddSlow } from "../../../src/guest/fpu/f
 import { Flag, fpOut, RoundingMode } from "../../../src/guest/fpu/format.js";
 import { multiply, multiplySlow } from "../../../src/guest/fpu/multiply.js";
 import type { Rounded } from "../../../src/guest/fpu/exact.js";
+import { doubleBits, singleBits } from "../../../bench/fpu/differential.js";
 
 const NX = Flag.Inexact;
 const UF = Flag.Underflow;
@@ -22,19 +23,8 @@ const RUP = RoundingMode.Up;
 const RMM = RoundingMode.NearestMaxMagnitude;
 
 /** A double's bits from its value (non-NaN), or the bits themselves. */
-function d(value: number | bigint): bigint {
-  if (typeof value === "bigint") return value;
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value, true);
-  return view.getBigUint64(0, true);
-}
-
-function s(value: number | bigint): bigint {
-  if (typeof value === "bigint") return value;
-  const view = new DataView(new ArrayBuffer(4));
-  view.setFloat32(0, value, true);
-  return BigInt(view.getUint32(0, true));
-}
+const d = (value: number | bigint): bigint => (typeof value === "bigint" ? value : doubleBits(value));
+const s = (value: number): bigint => singleBits(value);
 
 const lo = (bits: bigint): number => Number(bits & 0xffffffffn) | 0;
 const hi = (bits: bigint): number => Number((bits >> 32n) & 0xffffffffn) | 0;
