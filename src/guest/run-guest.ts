@@ -63,7 +63,7 @@ export interface RunGuestResult {
   initialStackPointer: bigint;
 }
 
-/** Loads a static RV64IMAC ELF into a fresh AddressSpace and runs it to its exit. */
+/** Loads a static RV64IMAFDC ELF into a fresh AddressSpace and runs it to its exit. */
 export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestResult {
   const bytes = readFileSync(file);
   const space = new AddressSpace({ backend: options.backend ?? "paged", strict: options.strict === true });
