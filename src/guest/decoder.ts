@@ -1,4 +1,4 @@
-import { Op, Packed } from "./ops.js";
+import { FloatImm, FloatOp, Op, Packed } from "./ops.js";
 
 /** One decoded instruction: the packed word (see Packed) and its immediate. */
 export interface Decoded {
@@ -124,6 +124,76 @@ function decode32(raw: number, out: Decoded): void {
       if (!AMO_KINDS.has(funct5)) return illegal(out, 4);
       return set(out, word ? Op.AmoW : Op.AmoD, rd, rs1, rs2, funct5, 4);
     }
+    case 0x07:
+    case 0x27: {
+      const load = opcode === 0x07;
+      if (funct3 !== 2 && funct3 !== 3) return illegal(out, 4);
+      const double = funct3 === 3;
+      if (load) return set(out, double ? Op.Fld : Op.Flw, rd, rs1, 0, immI, 4);
+      const imm = ((raw >> 25) << 5) | ((raw >>> 7) & 0x1f);
+      return set(out, double ? Op.Fsd : Op.Fsw, 0, rs1, rs2, imm, 4);
+    }
+    case 0x43:
+    case 0x47:
+    case 0x4b:
+    case 0x4f: {
+      const format = (raw >>> 25) & 3;
+      if (format > 1 || !validStaticRm(funct3)) return illegal(out, 4);
+      const op = FloatOp.MultiplyAdd + ((opcode - 0x43) >>> 2);
+      return setFloat(out, op, format === 1, rd, rs1, rs2, funct3, raw >>> 27);
+    }
+    case 0x53:
+      return decodeOpFp(raw, funct7, funct3, rd, rs1, rs2, out);
+    default:
+      return illegal(out, 4);
+  }
+}
+
+/** Rounding-mode field values 5 and 6 are reserved (7 is dynamic, checked when executed). */
+function validStaticRm(rm: number): boolean {
+  return rm !== 5 && rm !== 6;
+}
+
+function setFloat(out: Decoded, op: FloatOp, double: boolean, rd: number, rs1: number, rs2: number, rm: number, rs3: number): void {
+  const imm = op | (rm << FloatImm.RmShift) | (rs3 << FloatImm.Rs3Shift) | (double ? FloatImm.DoubleBit : 0);
+  set(out, Op.Float, rd, rs1, rs2, imm, 4);
+}
+
+const SIGN_INJECT = [FloatOp.SignInject, FloatOp.SignInjectNegate, FloatOp.SignInjectXor];
+const COMPARE = [FloatOp.LessEqual, FloatOp.Less, FloatOp.Equal];
+
+/** OP-FP (0x53); instructions without a rounding-mode field get rm 0, so they never look at frm. */
+function decodeOpFp(raw: number, funct7: number, funct3: number, rd: number, rs1: number, rs2: number, out: Decoded): void {
+  const format = funct7 & 3;
+  if (format > 1) return illegal(out, 4);
+  const double = format === 1;
+  const funct5 = funct7 >>> 2;
+  const rounded = validStaticRm(funct3);
+  switch (funct5) {
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+      return rounded ? setFloat(out, FloatOp.Add + funct5, double, rd, rs1, rs2, funct3, 0) : illegal(out, 4);
+    case 0x0b:
+      return rounded && rs2 === 0 ? setFloat(out, FloatOp.Sqrt, double, rd, rs1, 0, funct3, 0) : illegal(out, 4);
+    case 0x04:
+      return funct3 < 3 ? setFloat(out, SIGN_INJECT[funct3], double, rd, rs1, rs2, 0, 0) : illegal(out, 4);
+    case 0x05:
+      return funct3 < 2 ? setFloat(out, funct3 === 0 ? FloatOp.Min : FloatOp.Max, double, rd, rs1, rs2, 0, 0) : illegal(out, 4);
+    case 0x08:
+      return rounded && rs2 === (double ? 0 : 1) ? setFloat(out, FloatOp.ConvertFormat, double, rd, rs1, 0, funct3, 0) : illegal(out, 4);
+    case 0x14:
+      return funct3 < 3 ? setFloat(out, COMPARE[funct3], double, rd, rs1, rs2, 0, 0) : illegal(out, 4);
+    case 0x1c:
+      if (rs2 !== 0 || funct3 > 1) return illegal(out, 4);
+      return setFloat(out, funct3 === 0 ? FloatOp.MoveToInteger : FloatOp.Classify, double, rd, rs1, 0, 0, 0);
+    case 0x18:
+      return rounded && rs2 < 4 ? setFloat(out, FloatOp.ToInteger, double, rd, rs1, rs2, funct3, 0) : illegal(out, 4);
+    case 0x1a:
+      return rounded && rs2 < 4 ? setFloat(out, FloatOp.FromInteger, double, rd, rs1, rs2, funct3, 0) : illegal(out, 4);
+    case 0x1e:
+      return rs2 === 0 && funct3 === 0 ? setFloat(out, FloatOp.MoveFromInteger, double, rd, rs1, 0, 0, 0) : illegal(out, 4);
     default:
       return illegal(out, 4);
   }
@@ -152,16 +222,20 @@ function decode16(raw: number, out: Decoded): void {
         const imm = (((raw >>> 7) & 0xf) << 6) | (((raw >>> 11) & 3) << 4) | (((raw >>> 5) & 1) << 3) | (((raw >>> 6) & 1) << 2);
         return imm === 0 ? illegal(out, 2) : set(out, Op.Addi, rdPrime, 2, 0, imm, 2);
       }
+      case 1:
+        return set(out, Op.Fld, rdPrime, rs1Prime, 0, ldImm, 2);
       case 2:
         return set(out, Op.Lw, rdPrime, rs1Prime, 0, lwImm, 2);
       case 3:
         return set(out, Op.Ld, rdPrime, rs1Prime, 0, ldImm, 2);
+      case 5:
+        return set(out, Op.Fsd, 0, rs1Prime, rdPrime, ldImm, 2);
       case 6:
         return set(out, Op.Sw, 0, rs1Prime, rdPrime, lwImm, 2);
       case 7:
         return set(out, Op.Sd, 0, rs1Prime, rdPrime, ldImm, 2);
       default:
-        return illegal(out, 2); // C.FLD, C.FSD and reserved: no F/D here
+        return illegal(out, 2); // reserved
     }
   }
   if (quadrant === 1) {
@@ -230,8 +304,11 @@ function decode16(raw: number, out: Decoded): void {
       const imm = (((raw >>> 12) & 1) << 5) | (((raw >>> 4) & 7) << 2) | (((raw >>> 2) & 3) << 6);
       return rdFull === 0 ? illegal(out, 2) : set(out, Op.Lw, rdFull, 2, 0, imm, 2);
     }
+    case 1:
     case 3: {
       const imm = (((raw >>> 12) & 1) << 5) | (((raw >>> 5) & 3) << 3) | (((raw >>> 2) & 7) << 6);
+      // c.fldsp may load f0; c.ldsp to x0 is reserved.
+      if (funct3 === 1) return set(out, Op.Fld, rdFull, 2, 0, imm, 2);
       return rdFull === 0 ? illegal(out, 2) : set(out, Op.Ld, rdFull, 2, 0, imm, 2);
     }
     case 4: {
@@ -246,11 +323,12 @@ function decode16(raw: number, out: Decoded): void {
       const imm = (((raw >>> 9) & 0xf) << 2) | (((raw >>> 7) & 3) << 6);
       return set(out, Op.Sw, 0, 2, rs2Full, imm, 2);
     }
+    case 5:
     case 7: {
       const imm = (((raw >>> 10) & 7) << 3) | (((raw >>> 7) & 7) << 6);
-      return set(out, Op.Sd, 0, 2, rs2Full, imm, 2);
+      return set(out, funct3 === 5 ? Op.Fsd : Op.Sd, 0, 2, rs2Full, imm, 2);
     }
     default:
-      return illegal(out, 2); // C.FLDSP, C.FSDSP
+      throw new Error("unreachable: quadrant 2 funct3 covers 0-7");
   }
 }

@@ -2,6 +2,7 @@ import { pageNumberOfHalves } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { MemoryFault } from "../space/protection.js";
 import { decode, type Decoded } from "./decoder.js";
+import { executeFloat } from "./float-unit.js";
 import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
 import { Amo, Op, Packed } from "./ops.js";
 
@@ -53,7 +54,14 @@ const RUN_SLICE = 1 << 18;
  * at the end of every slice.
  */
 const WARM_UP_SLICE = 1 << 10;
-/** The user-mode counters, the only CSRs this hart has (read-only; there is no F extension). */
+/** The FP control and status CSRs: the accrued exception flags, the rounding mode, and both as fcsr. */
+const CSR_FFLAGS = 0x001;
+const CSR_FRM = 0x002;
+const CSR_FCSR = 0x003;
+const FFLAGS_MASK = 0x1f;
+const FRM_MASK = 0x7;
+const FRM_SHIFT = 5;
+/** The user-mode counters (read-only). */
 const CSR_CYCLE = 0xc00;
 const CSR_TIME = 0xc01;
 const CSR_INSTRET = 0xc02;
@@ -75,7 +83,7 @@ function lessUnsigned(aLo: number, aHi: number, bLo: number, bHi: number): boole
 }
 
 /**
- * One RV64IMAC hart. Registers are two Int32Arrays of halves (x0 reads as zero; writes to
+ * One RV64IMAFDC hart. Registers are two Int32Arrays of halves (x0 reads as zero; writes to
  * it go to a discard register). Every instruction is fetched through memory as 16-bit
  * parcels (one load for a compressed instruction, two for a 32-bit one), as the reference
  * traces were recorded; decoding is cached per code page and checked against the fetched
@@ -88,6 +96,15 @@ export class Hart {
    * halves the map checks TurboFan repeats on every access.
    */
   readonly regs = new Int32Array(2 * (Packed.DiscardRegister + 1));
+  /**
+   * FP registers as raw bits in int32 halves, like `regs`: f[i] is fregs[2i] (low) and
+   * fregs[2i + 1] (high). A single is NaN-boxed (high half all ones).
+   */
+  readonly fregs = new Int32Array(64);
+  /** Accrued FP exception flags (fflags: NV DZ OF UF NX, bit 4 to bit 0). */
+  fflags = 0;
+  /** The dynamic rounding mode (frm). */
+  frm = 0;
   pcLo = 0;
   pcHi = 0;
   instructions = 0;
@@ -557,9 +574,10 @@ export class Hart {
             this.atomicDouble(rd, rs1, rs2, imm);
             break;
           default:
+            // F and D (and illegal instructions) leave the integer switch here.
             this.pcLo = pcLo;
             this.pcHi = pcHi;
-            this.illegal(raw, lengthBytes);
+            if (!executeFloat(this, packed, imm)) this.illegal(raw, lengthBytes);
         }
         pcLo = nextLo;
         pcHi = nextHi;
@@ -615,8 +633,15 @@ export class Hart {
     this.regs[rd + 1] = result >> 31;
   }
 
-  /** Csrrw, csrrs, csrrc and their immediate forms on the read-only counters; any other CSR is illegal. */
+  /**
+   * Csrrw, csrrs, csrrc and their immediate forms on fflags, frm, fcsr and the read-only
+   * counters; any other CSR is illegal.
+   */
   private csr(op: number, rd: number, rs1: number, csr: number): void {
+    if (csr === CSR_FFLAGS || csr === CSR_FRM || csr === CSR_FCSR) {
+      this.floatCsr(op, rd, rs1, csr);
+      return;
+    }
     if (csr !== CSR_CYCLE && csr !== CSR_TIME && csr !== CSR_INSTRET) {
       throw new GuestError(`illegal instruction: CSR 0x${csr.toString(16)} is not implemented (only cycle, time and instret are)`, this.pc);
     }
@@ -626,6 +651,25 @@ export class Hart {
     }
     // Cycle and time count instructions: deterministic, like the rest of a run.
     this.setRegister(rd === Packed.DiscardRegister ? 0 : rd, BigInt(this.instructions));
+  }
+
+  private floatCsr(op: number, rd: number, rs1: number, csr: number): void {
+    const fcsr = this.fflags | (this.frm << FRM_SHIFT);
+    const old = csr === CSR_FFLAGS ? this.fflags : csr === CSR_FRM ? this.frm : fcsr;
+    const immediate = op === Op.Csrrwi || op === Op.Csrrsi || op === Op.Csrrci;
+    const source = immediate ? rs1 : this.regs[2 * rs1];
+    let next = old;
+    if (op === Op.Csrrw || op === Op.Csrrwi) next = source;
+    else if (op === Op.Csrrs || op === Op.Csrrsi) next = old | source;
+    else next = old & ~source;
+    if (csr === CSR_FFLAGS) this.fflags = next & FFLAGS_MASK;
+    else if (csr === CSR_FRM) this.frm = next & FRM_MASK;
+    else {
+      this.fflags = next & FFLAGS_MASK;
+      this.frm = (next >>> FRM_SHIFT) & FRM_MASK;
+    }
+    this.regs[2 * rd] = old;
+    this.regs[2 * rd + 1] = 0;
   }
 
   private atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {

@@ -82,6 +82,62 @@ export const enum Op {
   /** AMO on a word or doubleword; the AMO kind (funct5) is in the immediate. */
   AmoW,
   AmoD,
+  /** FP loads and stores (F and D): rd/rs2 name FP registers, the immediate is the offset. */
+  Flw,
+  Fld,
+  Fsw,
+  Fsd,
+  /** Any other F/D instruction: the immediate holds its FloatOp, rounding mode, rs3 and format (FloatImm). */
+  Float,
+}
+
+/** F/D operations other than loads and stores, in the low bits of Op.Float's immediate. */
+export const enum FloatOp {
+  Add = 0,
+  Sub,
+  Mul,
+  Div,
+  Sqrt,
+  SignInject,
+  SignInjectNegate,
+  SignInjectXor,
+  Min,
+  Max,
+  /** fcvt.s.d (format single) or fcvt.d.s (format double): to the instruction's format. */
+  ConvertFormat,
+  Equal,
+  Less,
+  LessEqual,
+  Classify,
+  /** fmv.x.w / fmv.x.d */
+  MoveToInteger,
+  /** fmv.w.x / fmv.d.x */
+  MoveFromInteger,
+  /** fcvt.{w,wu,l,lu}.{s,d}: the integer kind (IntKind) is in rs2. */
+  ToInteger,
+  /** fcvt.{s,d}.{w,wu,l,lu}: the integer kind (IntKind) is in rs2. */
+  FromInteger,
+  MultiplyAdd,
+  MultiplySubtract,
+  NegateMultiplySubtract,
+  NegateMultiplyAdd,
+}
+
+/** Field positions in Op.Float's immediate. */
+export const enum FloatImm {
+  OpMask = 0xff,
+  RmShift = 8,
+  Rs3Shift = 11,
+  /** Set for D-format instructions, clear for S. */
+  DoubleBit = 1 << 16,
+}
+
+/** The rs2 field of fcvt between FP and integer registers. */
+export const enum IntKind {
+  Word = 0,
+  WordUnsigned = 1,
+  Long = 2,
+  LongUnsigned = 3,
 }
 
 /** AMO funct5 values. */
