@@ -263,16 +263,27 @@ export class Pipe {
   writers = 1;
 }
 
-/**
- * The read end. The guest is single-threaded: an empty pipe with a writer left would block
- * for ever, so it returns EAGAIN instead (as with O_NONBLOCK); with no writer, end of file.
- */
-export class PipeReader extends OpenFile {
+/** Either end of a pipe: a FIFO to fstat. */
+abstract class PipeEnd extends OpenFile {
   constructor(
     readonly pipe: Pipe,
     statusFlags: number,
   ) {
-    super(O_RDONLY | statusFlags);
+    super(statusFlags);
+  }
+
+  status(): FileStatus {
+    return syntheticStatus(S_IFIFO | 0o600, 0n);
+  }
+}
+
+/**
+ * The read end. The guest is single-threaded: an empty pipe with a writer left would block
+ * for ever, so it returns EAGAIN instead (as with O_NONBLOCK); with no writer, end of file.
+ */
+export class PipeReader extends PipeEnd {
+  constructor(pipe: Pipe, statusFlags: number) {
+    super(pipe, O_RDONLY | statusFlags);
   }
 
   override read(into: Uint8Array, position: bigint | null): number | bigint {
@@ -294,10 +305,6 @@ export class PipeReader extends OpenFile {
     return this.pipe.chunks.length > 0;
   }
 
-  status(): FileStatus {
-    return syntheticStatus(S_IFIFO | 0o600, 0n);
-  }
-
   override release(): void {
     this.pipe.readers--;
   }
@@ -307,12 +314,9 @@ export class PipeReader extends OpenFile {
 const PIPE_CAPACITY_BYTES = 65536;
 
 /** The write end: bytes wait in the pipe (up to its capacity); with no reader left, EPIPE. */
-export class PipeWriter extends OpenFile {
-  constructor(
-    readonly pipe: Pipe,
-    statusFlags: number,
-  ) {
-    super(O_WRONLY | statusFlags);
+export class PipeWriter extends PipeEnd {
+  constructor(pipe: Pipe, statusFlags: number) {
+    super(pipe, O_WRONLY | statusFlags);
   }
 
   override write(from: Uint8Array, position: bigint | null): number | bigint {
@@ -323,10 +327,6 @@ export class PipeWriter extends OpenFile {
     if (count === 0 && from.length > 0) return -EAGAIN;
     this.pipe.chunks.push(from.slice(0, count));
     return count;
-  }
-
-  status(): FileStatus {
-    return syntheticStatus(S_IFIFO | 0o600, 0n);
   }
 
   override release(): void {
