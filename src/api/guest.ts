@@ -1,8 +1,8 @@
 /** The RISC-V guest executor: ELF loading, the hart, Linux system calls, running a program: `memspace/guest`. */
-export { runGuest, type RunGuestOptions, type RunGuestResult } from "../guest/run-guest.js";
+export { DEFAULT_GUEST_ENVIRONMENT, runGuest, type RunGuestOptions, type RunGuestResult } from "../guest/run-guest.js";
 export { Hart, GuestError, type SyscallHandler, type StopReason } from "../guest/hart.js";
 export { GuestLoadError, parseElf, type ElfImage, type LoadSegment } from "../guest/elf.js";
 export { loadProgram, type LoadedProgram } from "../guest/loader.js";
-export { LinuxSyscalls, type GuestIo, type SyscallOptions } from "../guest/syscalls.js";
+export { LinuxSyscalls, type GuestFileSystemOptions, type GuestIo, type SyscallOptions } from "../guest/syscalls.js";
 export { Assembler, buildElf, type ElfOverrides } from "../guest/assembler.js";
 export { buildFibGuest } from "../guest/fib-guest.js";

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { GuestLoadError } from "../guest/elf.js";
 import { GuestError } from "../guest/hart.js";
-import { runGuest, type RunGuestResult } from "../guest/run-guest.js";
+import { DEFAULT_GUEST_ENVIRONMENT, runGuest, type RunGuestResult } from "../guest/run-guest.js";
 import type { BackendKind } from "../space/backend.js";
 import { refuseAliasedOutput } from "../util/output-file.js";
 import { EXIT_GUEST_STOPPED, UsageError } from "./exit-codes.js";
@@ -15,6 +15,12 @@ export interface RunCommandOptions {
   backend: BackendKind;
   /** --stdin: a file the guest reads as standard input. */
   stdin?: string;
+  /** --env: KEY=value entries added to (or replacing) the guest's default environment. */
+  env?: string[];
+  /** --fs: the directory the guest sees as its root (nothing outside it). */
+  fs?: string;
+  /** --fs-write: the guest may change files under --fs. */
+  fsWrite?: boolean;
   /** --trace: where to record the guest's memory traffic. */
   trace?: string;
   /** --stats: print the run's figures on stderr. */
@@ -45,12 +51,16 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
   const inputs = options.stdin === undefined ? [guest] : [guest, options.stdin];
   for (const output of [options.trace, options.json]) if (output !== undefined) refuseAliasedOutput(output, inputs);
   if (options.trace !== undefined && options.trace === options.json) throw new UsageError("run: --trace and --json name the same file");
+  if (options.fsWrite === true && options.fs === undefined) throw new UsageError("run: --fs-write needs --fs DIR");
+  if (options.fs !== undefined && statSync(options.fs, { throwIfNoEntry: false })?.isDirectory() !== true) throw new UsageError(`run: --fs ${options.fs}: not a directory`);
   const wantStats = options.stats === true || options.json !== undefined;
   let result: RunGuestResult;
   try {
     result = runGuest(guest, {
       backend: options.backend,
       args,
+      environment: guestEnvironment(options.env ?? []),
+      fileSystem: options.fs === undefined ? undefined : { root: options.fs, writable: options.fsWrite === true },
       stdin: options.stdin !== undefined ? readFileSync(options.stdin) : undefined,
       tracePath: options.trace,
       collectStats: wantStats,
@@ -77,6 +87,17 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
   const limit = result.stopReason === "timeout" ? `--timeout ${options.timeout} s` : `--max-instructions ${options.maxInstructions}`;
   process.stderr.write(`memspace: ${guest}: stopped by ${limit} after ${formatNumber(result.instructions)} instructions (pc 0x${result.pc.toString(16)})\n`);
   process.exitCode = EXIT_GUEST_STOPPED;
+}
+
+/** The default environment with each --env KEY=value added, or replacing the entry of its KEY. */
+function guestEnvironment(settings: string[]): string[] {
+  const entries = new Map(DEFAULT_GUEST_ENVIRONMENT.map((entry) => [entry.slice(0, entry.indexOf("=")), entry]));
+  for (const setting of settings) {
+    const equals = setting.indexOf("=");
+    if (equals <= 0) throw new UsageError(`run: --env ${setting}: expected KEY=value`);
+    entries.set(setting.slice(0, equals), setting);
+  }
+  return [...entries.values()];
 }
 
 function runFigures(guest: string, result: RunGuestResult, tracePath: string | undefined): object {

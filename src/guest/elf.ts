@@ -10,7 +10,8 @@ const ET_EXEC = 2;
 const ET_DYN = 3;
 const EM_RISCV = 243;
 const EHDR_BYTES = 64;
-const PHDR_BYTES = 56;
+/** Bytes of one ELF64 program header. */
+export const PHDR_BYTES = 56;
 /** Program header type of a loadable segment. */
 export const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -62,6 +63,8 @@ export interface ElfImage {
    * RAM its crt0 and sbrk use that no PT_LOAD segment covers. Absent in Linux-style images.
    */
   bareMetalRam?: { start: bigint; end: bigint };
+  /** Where the program headers lie in the file, and how many there are (for AT_PHDR and AT_PHNUM). */
+  programHeaders: { fileOffset: bigint; count: number };
 }
 
 const SHT_SYMTAB = 2;
@@ -162,5 +165,5 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
   const heapStart = symbols.get("__heap_start");
   const stackTop = symbols.get("__stack");
   const bareMetalRam = heapStart !== undefined && stackTop !== undefined && heapStart < stackTop ? { start: heapStart, end: stackTop } : undefined;
-  return { entry, segments, bareMetalRam };
+  return { entry, segments, bareMetalRam, programHeaders: { fileOffset: phoff, count: phnum } };
 }

@@ -1,7 +1,8 @@
 import { PAGE_SIZE_BYTES } from "../space/address.js";
 import type { AddressSpace } from "../space/address-space.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../space/protection.js";
-import { parseElf, PF_R, PF_W, PF_X, GuestLoadError, type LoadSegment } from "./elf.js";
+import { parseElf, PF_R, PF_W, PF_X, GuestLoadError, type ElfImage, type LoadSegment } from "./elf.js";
+import { writeStartupStack } from "./linux/startup-stack.js";
 
 /** Guest memory layout: the stack ends below 2^38, anonymous mmaps grow up from 2^37. */
 export const STACK_TOP = 0x40_0000_0000n;
@@ -10,8 +11,6 @@ export const STACK_BYTES = 1n << 20n;
 /** Where anonymous mmaps start (2^37); the image must end below it. */
 export const MMAP_BASE = 0x20_0000_0000n;
 const PAGE = BigInt(PAGE_SIZE_BYTES);
-const AT_NULL = 0n;
-const AT_PAGESZ = 6n;
 
 /** Where and how a loaded program starts. */
 export interface LoadedProgram {
@@ -38,9 +37,9 @@ export function pageAlignDown(value: bigint): bigint {
  * (pages shared by two segments get the union), copies the file bytes (the rest of each
  * segment reads as zero: .bss; bare-metal images also get them at their load address, and
  * their heap and stack RAM mapped), maps a 1 MiB stack below STACK_TOP and lays out argc, argv,
- * envp and auxv on it as Linux does. Nothing here goes through the traced hot path.
+ * envp and auxv on it as Linux does (linux/startup-stack.ts). Nothing here goes through the traced hot path.
  */
-export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string, argv: string[]): LoadedProgram {
+export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string, argv: string[], environment: string[] = []): LoadedProgram {
   const image = parseElf(bytes, file);
   const ranges: PageRange[] = [];
   for (const segment of image.segments) {
@@ -65,7 +64,15 @@ export function loadProgram(space: AddressSpace, bytes: Uint8Array, file: string
   }
   for (const run of runs) if ((run.protection & PROT_WRITE) === 0) space.protect(run.start, run.end - run.start, run.protection);
   space.map(STACK_TOP - STACK_BYTES, STACK_BYTES, "rw-");
-  return { entry: image.entry, stackPointer: writeStartupStack(space, argv), breakStart: pageAlignUp(imageEnd) };
+  const stackPointer = writeStartupStack(space, STACK_TOP, {
+    argv,
+    environment,
+    executableName: argv[0] ?? file,
+    entry: image.entry,
+    programHeaderAddress: programHeaderAddress(image),
+    programHeaderCount: image.programHeaders.count,
+  });
+  return { entry: image.entry, stackPointer, breakStart: pageAlignUp(imageEnd) };
 }
 
 interface PageRange {
@@ -119,22 +126,9 @@ function hasLoadCopy(segment: LoadSegment): boolean {
   return segment.physicalAddress !== segment.virtualAddress && segment.fileBytes > 0;
 }
 
-/** Strings at the top of the stack, then (16-byte aligned) argc, argv[], NULL, envp NULL, auxv. */
-function writeStartupStack(space: AddressSpace, argv: string[]): bigint {
-  const encoder = new TextEncoder();
-  let top = STACK_TOP;
-  const pointers: bigint[] = [];
-  for (const argument of argv) {
-    const encoded = encoder.encode(argument + "\0");
-    top -= BigInt(encoded.length);
-    space.write(top, encoded);
-    pointers.push(top);
-  }
-  const words = [BigInt(argv.length), ...pointers, 0n, 0n, AT_PAGESZ, PAGE, AT_NULL, 0n];
-  const stackPointer = (top - BigInt(words.length * 8)) & ~15n;
-  const block = new Uint8Array(words.length * 8);
-  const view = new DataView(block.buffer);
-  words.forEach((word, index) => view.setBigUint64(index * 8, word, true));
-  space.write(stackPointer, block);
-  return stackPointer;
+/** Where the program headers are in memory: in the segment whose file bytes hold them (0 if none does). */
+function programHeaderAddress(image: ElfImage): bigint {
+  const offset = image.programHeaders.fileOffset;
+  const holder = image.segments.find((segment) => offset >= BigInt(segment.fileOffset) && offset < BigInt(segment.fileOffset + segment.fileBytes));
+  return holder === undefined ? 0n : holder.virtualAddress + offset - BigInt(holder.fileOffset);
 }

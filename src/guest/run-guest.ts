@@ -1,5 +1,5 @@
 import { readFileSync, writeSync } from "node:fs";
-import { basename } from "node:path";
+import { resolve } from "node:path";
 import { AddressSpace } from "../space/address-space.js";
 import type { BackendKind, MemoryAccess } from "../space/backend.js";
 import { TeeAccess } from "../space/tee-access.js";
@@ -14,8 +14,13 @@ import { LinuxSyscalls, type GuestIo, type SyscallOptions } from "./syscalls.js"
 export interface RunGuestOptions extends SyscallOptions {
   /** The memory backend (default "paged"). */
   backend?: BackendKind;
-  /** argv[1..]; argv[0] is the file's name. */
+  /** argv[1..]; argv[0] is the file's path as given (as a shell passes it to execve). */
   args?: string[];
+  /**
+   * The guest's environment, "KEY=value" entries; by default DEFAULT_GUEST_ENVIRONMENT (never
+   * this process's own).
+   */
+  environment?: string[];
   /** The guest's standard input (default empty). */
   stdin?: Uint8Array;
   /** Guest output; by default it goes to this process's stdout and stderr. */
@@ -63,11 +68,14 @@ export interface RunGuestResult {
   initialStackPointer: bigint;
 }
 
+/** The environment a guest gets unless told otherwise: small, fixed, nothing of the host's. */
+export const DEFAULT_GUEST_ENVIRONMENT: readonly string[] = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=C"];
+
 /** Loads a static RV64IMAFDC ELF into a fresh AddressSpace and runs it to its exit. */
 export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestResult {
   const bytes = readFileSync(file);
   const space = new AddressSpace({ backend: options.backend ?? "paged", strict: options.strict === true });
-  const program = loadProgram(space, bytes, file, [basename(file), ...(options.args ?? [])]);
+  const program = loadProgram(space, bytes, file, [file, ...(options.args ?? [])], [...(options.environment ?? DEFAULT_GUEST_ENVIRONMENT)]);
   const io: GuestIo = {
     stdin: options.stdin ?? new Uint8Array(0),
     write: options.write ?? ((fd, data) => writeSync(fd, data)),
@@ -77,7 +85,12 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   if (stats) memory = new TeeAccess(memory, stats);
   const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath, { inputPaths: [file] }) : undefined;
   if (writer) memory = new TraceRecorder(memory, writer);
-  const syscalls = new LinuxSyscalls(space, program.breakStart, io, { strictSyscalls: options.strictSyscalls, onUnknownSyscall: options.onUnknownSyscall });
+  const syscalls = new LinuxSyscalls(space, program.breakStart, io, {
+    strictSyscalls: options.strictSyscalls,
+    onUnknownSyscall: options.onUnknownSyscall,
+    fileSystem: options.fileSystem,
+    executablePath: options.executablePath ?? resolve(file),
+  });
   const hart = new Hart(memory, syscalls);
   hart.pc = program.entry;
   hart.setRegister(2, program.stackPointer);
@@ -89,6 +102,8 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
     // A run that failed leaves no trace behind (a partial one would pass for a whole run).
     writer?.discard();
     throw error;
+  } finally {
+    syscalls.close();
   }
   writer?.close();
   return {

@@ -1,8 +1,16 @@
-import { PAGE_SIZE_BYTES } from "../space/address.js";
 import type { AddressSpace } from "../space/address-space.js";
-import { MemoryFault } from "../space/protection.js";
-import { MMAP_BASE, pageAlignDown, pageAlignUp, STACK_TOP, STACK_BYTES } from "./loader.js";
 import { GuestError, type Hart, type SyscallHandler } from "./hart.js";
+import { EBADF, EFAULT, EINVAL, ENOSYS } from "./linux/errno.js";
+import { FdTable, O_CLOEXEC } from "./linux/fd-table.js";
+import { FileIo } from "./linux/file-io.js";
+import { FileSystem } from "./linux/file-system.js";
+import { GuestMemory, STOP, type SyscallResult } from "./linux/guest-memory.js";
+import { MemoryMap } from "./linux/memory-map.js";
+import { InputStream, O_NONBLOCK, OutputStream, Pipe, PipeReader, PipeWriter } from "./linux/open-file.js";
+import { Sandbox } from "./linux/sandbox.js";
+import { Signals } from "./linux/signals.js";
+import { GUEST_PID, SystemInfo } from "./linux/system-info.js";
+import { GuestClock } from "./linux/time.js";
 
 /** Where guest output goes and where its input comes from. */
 export interface GuestIo {
@@ -12,42 +20,13 @@ export interface GuestIo {
   write(fd: 1 | 2, bytes: Uint8Array): void;
 }
 
-const A0 = 10;
-const A7 = 17;
-const SYS_EXIT = 93;
-const SYS_EXIT_GROUP = 94;
-const PAGE = BigInt(PAGE_SIZE_BYTES);
-const EBADF = 9n;
-const ENOTTY = 25n;
-const ESPIPE = 29n;
-const ENOMEM = 12n;
-const EFAULT = 14n;
-const ENODEV = 19n;
-const EINVAL = 22n;
-const ENOSYS = 38n;
-const ADDRESS_LIMIT = 1n << 64n;
-/** Linux's cap on one read or write (and on a writev's total): INT_MAX rounded down to a page. */
-const MAX_RW_COUNT = 0x7ffff000n;
-/** Linux's cap on one getrandom call: INT_MAX >> 6 (25-bit) bytes. */
-const GETRANDOM_MAX_BYTES = 33554431n;
-/** Linux's UIO_MAXIOV: the most iovecs one writev takes. */
-const UIO_MAXIOV = 1024n;
-const IOVEC_BYTES = 16n;
-/**
- * Guest data moves through the host in pieces of at most this size: no host allocation grows
- * with a guest-supplied length, and the run's deadline is checked between pieces.
- */
-const TRANSFER_CHUNK_BYTES = 1 << 16;
-const TIMESPEC_BYTES = 16;
-/** PROT_READ | PROT_WRITE | PROT_EXEC: mprotect's protection bits are the AddressSpace's. */
-const PROT_BITS = 7n;
-const MAP_ANONYMOUS = 0x20n;
-const S_IFCHR = 0x2000;
-const STAT_BYTES = 128;
-/** Guest time advances one nanosecond per instruction: runs stay deterministic. */
-const NANOS_PER_SECOND = 1_000_000_000n;
-/** Largest heap `brk` may grow to. */
-const BREAK_LIMIT_BYTES = 1n << 32n;
+/** The host directory a guest may reach as its file system (see Sandbox). */
+export interface GuestFileSystemOptions {
+  /** Becomes the guest's "/"; nothing outside it is reachable. */
+  root: string;
+  /** Whether the guest may create, write, rename and remove files there (default: read-only). */
+  writable?: boolean;
+}
 
 /** Options of LinuxSyscalls, also taken by `runGuest`. */
 export interface SyscallOptions {
@@ -55,24 +34,33 @@ export interface SyscallOptions {
   strictSyscalls?: boolean;
   /** Called once per distinct unknown system call number (before -ENOSYS or the error). */
   onUnknownSyscall?: (syscallNumber: number) => void;
+  /** The file system the guest sees; without one it has only stdin, stdout and stderr. */
+  fileSystem?: GuestFileSystemOptions;
+  /** What readlink("/proc/self/exe") returns (the host's absolute path of the program, as on Linux). */
+  executablePath?: string;
 }
 
-/** Returned by a system call's implementation when the run must stop there (exit, or time is up). */
-const STOP = null;
+const A0 = 10;
+const A7 = 17;
+const SYS_EXIT = 93;
+const SYS_EXIT_GROUP = 94;
+const PIPE_FLAGS = BigInt(O_CLOEXEC | O_NONBLOCK);
 
 /**
- * Linux system calls (RISC-V numbering) for statically linked newlib, picolibc or musl guests.
- * A guest buffer must lie below 2^64 and in the guest's mappings (`AddressSpace.isMapped`,
- * which tracks the loader's segments, the stack, brk and mmaps in flat and strict spaces
- * alike), or the call returns -EFAULT. Protections are checked only in a strict space (a
- * flat one ignores them everywhere): there, a denied copy also ends in -EFAULT.
+ * Linux system calls (RISC-V numbering) for statically linked glibc, newlib, picolibc or musl
+ * guests, one concern per module under linux/: the memory map, descriptors and their I/O, the
+ * sandboxed file system, clocks, system information, signals and threads. Every guest buffer
+ * is checked (GuestMemory): outside the guest's mappings a call returns -EFAULT.
  */
 export class LinuxSyscalls implements SyscallHandler {
-  private breakEnd: bigint;
-  private mappedBreakEnd: bigint;
-  private mmapNext = MMAP_BASE;
-  private stdinOffset = 0;
-  private randomState = 0x2545f491;
+  private readonly memory: GuestMemory;
+  private readonly fds = new FdTable();
+  private readonly memoryMap: MemoryMap;
+  private readonly io: FileIo;
+  private readonly fileSystem: FileSystem;
+  private readonly clock: GuestClock;
+  private readonly system: SystemInfo;
+  private readonly signals: Signals;
   private readonly unknownSeen = new Set<number>();
 
   /**
@@ -80,13 +68,22 @@ export class LinuxSyscalls implements SyscallHandler {
    * output through `io`.
    */
   constructor(
-    private readonly space: AddressSpace,
-    private readonly breakStart: bigint,
-    private readonly io: GuestIo,
+    space: AddressSpace,
+    breakStart: bigint,
+    guestIo: GuestIo,
     private readonly options: SyscallOptions = {},
   ) {
-    this.breakEnd = breakStart;
-    this.mappedBreakEnd = breakStart;
+    this.memory = new GuestMemory(space);
+    this.fds.install(new InputStream(guestIo.stdin), false);
+    this.fds.install(new OutputStream((bytes) => guestIo.write(1, bytes), 1), false);
+    this.fds.install(new OutputStream((bytes) => guestIo.write(2, bytes), 2), false);
+    this.memoryMap = new MemoryMap(this.memory, this.fds, breakStart);
+    this.io = new FileIo(this.memory, this.fds);
+    const sandbox = options.fileSystem === undefined ? undefined : new Sandbox(options.fileSystem.root, options.fileSystem.writable === true);
+    this.fileSystem = new FileSystem(this.memory, this.fds, sandbox, options.executablePath ?? "/");
+    this.clock = new GuestClock(this.memory);
+    this.system = new SystemInfo(this.memory);
+    this.signals = new Signals(this.memory);
   }
 
   /**
@@ -100,10 +97,17 @@ export class LinuxSyscalls implements SyscallHandler {
     return false;
   }
 
+  /** Releases what the guest left open (host files of the sandbox). */
+  close(): void {
+    this.fds.closeAll();
+  }
+
   /** The call's result for a0, or STOP. */
-  private dispatch(hart: Hart, number: number): bigint | typeof STOP {
+  private dispatch(hart: Hart, number: number): SyscallResult {
     const arg = (index: number): bigint => hart.register(A0 + index);
     const signedArg = (index: number): bigint => BigInt.asIntN(64, arg(index));
+    // An int argument: Linux looks at the low 32 bits only (AT_FDCWD is -100 whatever the high half).
+    const intArg = (index: number): bigint => BigInt.asIntN(32, arg(index));
     if (number === SYS_EXIT || number === SYS_EXIT_GROUP) {
       hart.exitCode = Number(arg(0) & 0xffn);
       return STOP;
@@ -111,46 +115,130 @@ export class LinuxSyscalls implements SyscallHandler {
     // Also here, not only between data chunks: a guest looping on cheap calls stops in time too.
     if (hart.deadlinePassed()) return STOP;
     switch (number) {
+      // Descriptors and their data.
       case 63: // read
-        return this.read(hart, signedArg(0), arg(1), arg(2));
+        return this.io.read(hart, intArg(0), arg(1), arg(2));
       case 64: // write
-        return this.write(hart, signedArg(0), arg(1), arg(2));
+        return this.io.write(hart, intArg(0), arg(1), arg(2));
+      case 65: // readv
+        return this.io.readv(hart, intArg(0), arg(1), signedArg(2));
       case 66: // writev
-        return this.writev(hart, signedArg(0), arg(1), signedArg(2));
-      case 214: // brk
-        return this.brk(arg(0));
-      case 222: // mmap
-        return this.mmap(arg(1), arg(3), signedArg(4));
-      case 215: // munmap
-        return this.munmap(arg(0), arg(1));
-      case 226: // mprotect
-        return this.mprotect(arg(0), arg(1), arg(2));
+        return this.io.writev(hart, intArg(0), arg(1), signedArg(2));
+      case 67: // pread64
+        return this.io.read(hart, intArg(0), arg(1), arg(2), signedArg(3));
+      case 68: // pwrite64
+        return this.io.write(hart, intArg(0), arg(1), arg(2), signedArg(3));
+      case 62: // lseek
+        return this.io.lseek(intArg(0), signedArg(1), arg(2));
+      case 29: // ioctl
+        return this.io.ioctl(intArg(0));
       case 57: // close
-      case 99: // set_robust_list
-      case 134: // rt_sigaction
-      case 135: // rt_sigprocmask
+        return this.fds.close(intArg(0));
+      case 23: // dup
+        return this.fds.dup(intArg(0));
+      case 24: // dup3
+        return this.fds.dup3(intArg(0), intArg(1), arg(2) & 0xffffffffn);
+      case 25: // fcntl
+        return this.fds.fcntl(intArg(0), intArg(1), arg(2));
+      case 59: // pipe2
+        return this.pipe2(arg(0), arg(1) & 0xffffffffn);
+      // Paths, in the sandbox.
+      case 56: // openat
+        return this.fileSystem.openat(intArg(0), arg(1), arg(2));
+      case 80: // fstat
+        return this.fileSystem.fstat(intArg(0), arg(1));
+      case 79: // newfstatat
+        return this.fileSystem.newfstatat(intArg(0), arg(1), arg(2), arg(3) & 0xffffffffn);
+      case 291: // statx
+        return this.fileSystem.statx(intArg(0), arg(1), arg(2) & 0xffffffffn, arg(4));
+      case 61: // getdents64
+        return this.fileSystem.getdents64(intArg(0), arg(1), arg(2) & 0xffffffffn);
+      case 35: // unlinkat
+        return this.fileSystem.unlinkat(intArg(0), arg(1), arg(2) & 0xffffffffn);
+      case 34: // mkdirat
+        return this.fileSystem.mkdirat(intArg(0), arg(1), arg(2));
+      case 38: // renameat
+        return this.fileSystem.renameat2(intArg(0), arg(1), intArg(2), arg(3), 0n);
+      case 276: // renameat2
+        return this.fileSystem.renameat2(intArg(0), arg(1), intArg(2), arg(3), arg(4) & 0xffffffffn);
+      case 78: // readlinkat
+        return this.fileSystem.readlinkat(intArg(0), arg(1), arg(2), arg(3));
+      case 48: // faccessat
+        return this.fileSystem.faccessat(intArg(0), arg(1), arg(2), 0n);
+      case 439: // faccessat2
+        return this.fileSystem.faccessat(intArg(0), arg(1), arg(2), arg(3));
+      case 17: // getcwd
+        return this.fileSystem.getcwd(arg(0), arg(1));
+      case 49: // chdir
+        return this.fileSystem.chdir(arg(0));
+      case 46: // ftruncate
+        return this.ftruncate(intArg(0), signedArg(1));
+      case 82: // fsync
+      case 83: // fdatasync
+        return this.fsync(intArg(0));
+      // Memory.
+      case 214: // brk
+        return this.memoryMap.brk(arg(0));
+      case 222: // mmap
+        return this.memoryMap.mmap(hart, arg(0), arg(1), arg(2), arg(3) & 0xffffffffn, intArg(4), arg(5));
+      case 215: // munmap
+        return this.memoryMap.munmap(arg(0), arg(1));
+      case 226: // mprotect
+        return this.memoryMap.mprotect(arg(0), arg(1), arg(2));
+      case 216: // mremap
+        return this.memoryMap.mremap(arg(0), arg(1), arg(2), arg(3));
+      case 233: // madvise
+        return this.memoryMap.madvise(arg(0), arg(1), intArg(2));
+      // Time.
+      case 113: // clock_gettime
+        return this.clock.clockGettime(hart, arg(0), arg(1));
+      case 114: // clock_getres
+        return this.clock.clockGetres(arg(0), arg(1));
+      case 169: // gettimeofday
+        return this.clock.gettimeofday(hart, arg(0));
+      case 101: // nanosleep
+        return this.clock.nanosleep(hart, arg(0));
+      case 115: // clock_nanosleep
+        return this.clock.clockNanosleep(hart, arg(0), arg(1), arg(2));
+      // The process and its machine.
+      case 172: // getpid
+      case 178: // gettid
+      case 96: // set_tid_address: returns the caller's thread id
+        return GUEST_PID;
+      case 173: // getppid
+        return 0n;
       case 174: // getuid
       case 175: // geteuid
       case 176: // getgid
       case 177: // getegid
         return 0n;
-      case 96: // set_tid_address
-      case 172: // getpid
-      case 178: // gettid
-        return 1n;
-      case 80: // fstat
-        return this.fstat(signedArg(0), arg(1));
-      case 62: // lseek
-        return -ESPIPE;
-      case 29: // ioctl
-        return -ENOTTY;
-      case 113: // clock_gettime
-        return this.writeTime(arg(1), BigInt(hart.instructions), 1n);
-      case 169: // gettimeofday: a null timeval is allowed (only the timezone is asked for)
-        return arg(0) === 0n ? 0n : this.writeTime(arg(0), BigInt(hart.instructions), 1000n);
-      case 278: // getrandom: deterministic bytes
-        return this.getrandom(hart, arg(0), arg(1));
+      case 160: // uname
+        return this.system.uname(arg(0));
+      case 261: // prlimit64
+        return this.system.prlimit64(intArg(0), intArg(1), arg(2), arg(3));
+      case 163: // getrlimit
+        return this.system.prlimit64(0n, intArg(0), 0n, arg(1));
+      case 179: // sysinfo
+        return this.system.sysinfo(hart, arg(0));
+      case 123: // sched_getaffinity
+        return this.system.schedGetaffinity(intArg(0), arg(1), arg(2));
+      case 124: // sched_yield
+        return 0n;
+      case 278: // getrandom
+        return this.system.getrandom(hart, arg(0), arg(1), arg(2) & 0xffffffffn);
+      // Signals and threads.
+      case 134: // rt_sigaction
+        return this.signals.rtSigaction(intArg(0), arg(1), arg(2), arg(3));
+      case 135: // rt_sigprocmask
+        return this.signals.rtSigprocmask(intArg(0), arg(1), arg(2), arg(3));
+      case 132: // sigaltstack
+        return this.signals.sigaltstack(arg(0), arg(1));
+      case 98: // futex
+        return this.signals.futex(hart, arg(0), arg(1) & 0xffffffffn, arg(2), arg(3));
+      case 99: // set_robust_list
+        return this.signals.setRobustList(arg(1));
       default:
+        // rseq (293) among them: glibc goes on without it, as on an older kernel.
         return this.unknown(hart, number);
     }
   }
@@ -165,196 +253,41 @@ export class LinuxSyscalls implements SyscallHandler {
     return -ENOSYS;
   }
 
-  /**
-   * Whether [address, address + lengthBytes) lies in the guest's mappings and below 2^64.
-   * An empty range is always valid: Linux touches no memory for it.
-   */
-  private inGuestMemory(address: bigint, lengthBytes: bigint): boolean {
-    if (lengthBytes === 0n) return true;
-    if (address + lengthBytes > ADDRESS_LIMIT) return false;
-    const pageStart = pageAlignDown(address);
-    return this.space.isMapped(pageStart, address + lengthBytes - pageStart);
-  }
-
-  /**
-   * Moves `lengthBytes` (already checked with inGuestMemory) in chunks: `move(offset, chunkBytes)`
-   * for each. Returns the bytes moved; -EFAULT if a strict space denied the first chunk (the
-   * count so far if a later one); STOP if the deadline passed between chunks.
-   */
-  private transfer(hart: Hart, lengthBytes: bigint, move: (offset: bigint, chunkBytes: number) => void): bigint | typeof STOP {
-    let done = 0n;
-    while (done < lengthBytes) {
-      if (done > 0n && hart.deadlinePassed()) return STOP;
-      const remaining = lengthBytes - done;
-      const chunkBytes = remaining < BigInt(TRANSFER_CHUNK_BYTES) ? Number(remaining) : TRANSFER_CHUNK_BYTES;
-      try {
-        move(done, chunkBytes);
-      } catch (error) {
-        if (error instanceof MemoryFault) return done > 0n ? done : -EFAULT;
-        throw error;
-      }
-      done += BigInt(chunkBytes);
+  /** Two descriptors, read end first, into an int[2]; nothing is installed if the array is bad. */
+  private pipe2(fdsAddress: bigint, flags: bigint): bigint {
+    if ((flags & ~PIPE_FLAGS) !== 0n) return -EINVAL;
+    if (!this.memory.inGuestMemory(fdsAddress, 8n)) return -EFAULT;
+    const pipe = new Pipe();
+    const closeOnExec = (flags & BigInt(O_CLOEXEC)) !== 0n;
+    const statusFlags = Number(flags) & O_NONBLOCK;
+    const reader = this.fds.install(new PipeReader(pipe, statusFlags), closeOnExec);
+    if (reader < 0n) return reader;
+    const writer = this.fds.install(new PipeWriter(pipe, statusFlags), closeOnExec);
+    if (writer < 0n) {
+      this.fds.close(reader);
+      return writer;
     }
-    return done;
-  }
-
-  /**
-   * Linux checks the whole requested range against the top of the address space, then copies
-   * only the bytes there are: an EOF read into any buffer below 2^64 returns 0.
-   */
-  private read(hart: Hart, fd: bigint, buffer: bigint, count: bigint): bigint | typeof STOP {
-    if (fd !== 0n) return -EBADF;
-    if (buffer + count > ADDRESS_LIMIT) return -EFAULT;
-    const available = BigInt(this.io.stdin.length - this.stdinOffset);
-    const capped = count < MAX_RW_COUNT ? count : MAX_RW_COUNT;
-    const lengthBytes = capped < available ? capped : available;
-    if (!this.inGuestMemory(buffer, lengthBytes)) return -EFAULT;
-    const start = this.stdinOffset;
-    const moved = this.transfer(hart, lengthBytes, (offset, chunkBytes) => {
-      const from = start + Number(offset);
-      this.space.write(buffer + offset, this.io.stdin.subarray(from, from + chunkBytes));
-    });
-    if (moved !== STOP && moved > 0n) this.stdinOffset += Number(moved);
-    return moved;
-  }
-
-  private write(hart: Hart, fd: bigint, buffer: bigint, count: bigint): bigint | typeof STOP {
-    if (fd !== 1n && fd !== 2n) return -EBADF;
-    if (buffer + count > ADDRESS_LIMIT) return -EFAULT;
-    const lengthBytes = count < MAX_RW_COUNT ? count : MAX_RW_COUNT;
-    if (!this.inGuestMemory(buffer, lengthBytes)) return -EFAULT;
-    return this.writeChecked(hart, fd === 1n ? 1 : 2, buffer, lengthBytes);
-  }
-
-  private writeChecked(hart: Hart, fd: 1 | 2, buffer: bigint, lengthBytes: bigint): bigint | typeof STOP {
-    return this.transfer(hart, lengthBytes, (offset, chunkBytes) => this.io.write(fd, this.space.read(buffer + offset, chunkBytes)));
-  }
-
-  /**
-   * As Linux: the vector count must be 0..UIO_MAXIOV, a negative length is EINVAL, lengths
-   * past MAX_RW_COUNT in total are cut short, and every (cut) buffer must be valid before
-   * anything is written.
-   */
-  private writev(hart: Hart, fd: bigint, vectors: bigint, vectorCount: bigint): bigint | typeof STOP {
-    if (fd !== 1n && fd !== 2n) return -EBADF;
-    if (vectorCount < 0n || vectorCount > UIO_MAXIOV) return -EINVAL;
-    const tableBytes = vectorCount * IOVEC_BYTES;
-    if (!this.inGuestMemory(vectors, tableBytes)) return -EFAULT;
-    let table: DataView;
-    try {
-      table = new DataView(this.space.read(vectors, Number(tableBytes)).buffer);
-    } catch (error) {
-      if (error instanceof MemoryFault) return -EFAULT;
-      throw error;
+    const bytes = new Uint8Array(8);
+    const view = new DataView(bytes.buffer);
+    view.setInt32(0, Number(reader), true);
+    view.setInt32(4, Number(writer), true);
+    const copied = this.memory.copyOut(fdsAddress, bytes);
+    if (copied < 0n) {
+      this.fds.close(reader);
+      this.fds.close(writer);
     }
-    const pieces: { buffer: bigint; lengthBytes: bigint }[] = [];
-    let total = 0n;
-    for (let index = 0; index < Number(vectorCount); index++) {
-      const buffer = table.getBigUint64(index * Number(IOVEC_BYTES), true);
-      let lengthBytes = table.getBigInt64(index * Number(IOVEC_BYTES) + 8, true);
-      if (lengthBytes < 0n) return -EINVAL;
-      if (lengthBytes > MAX_RW_COUNT - total) lengthBytes = MAX_RW_COUNT - total;
-      if (!this.inGuestMemory(buffer, lengthBytes)) return -EFAULT;
-      pieces.push({ buffer, lengthBytes });
-      total += lengthBytes;
-    }
-    let written = 0n;
-    for (const piece of pieces) {
-      const moved = this.writeChecked(hart, fd === 1n ? 1 : 2, piece.buffer, piece.lengthBytes);
-      if (moved === STOP) return STOP;
-      if (moved < 0n) return written > 0n ? written : moved;
-      written += moved;
-      if (moved < piece.lengthBytes) break;
-    }
-    return written;
+    return copied;
   }
 
-  private brk(requested: bigint): bigint {
-    if (requested < this.breakStart || requested > this.breakStart + BREAK_LIMIT_BYTES) return this.breakEnd;
-    const mappedEnd = pageAlignUp(requested);
-    // The heap must not grow into the mmap area (mapping over a mapping is an error).
-    if (mappedEnd > MMAP_BASE) return this.breakEnd;
-    if (mappedEnd > this.mappedBreakEnd) {
-      this.space.map(this.mappedBreakEnd, mappedEnd - this.mappedBreakEnd, "rw-");
-      this.mappedBreakEnd = mappedEnd;
-    }
-    this.breakEnd = requested;
-    return requested;
+  private ftruncate(fd: bigint, lengthBytes: bigint): bigint {
+    const file = this.fds.get(fd);
+    if (file === undefined) return -EBADF;
+    if (lengthBytes < 0n) return -EINVAL;
+    return file.truncate(lengthBytes);
   }
 
-  private mmap(length: bigint, flags: bigint, fd: bigint): bigint {
-    if ((flags & MAP_ANONYMOUS) === 0n || fd !== -1n) return -ENODEV;
-    const size = pageAlignUp(length);
-    if (size === 0n || this.mmapNext + size > STACK_TOP - STACK_BYTES) return -ENOMEM;
-    const address = this.mmapNext;
-    this.space.map(address, size, "rw-");
-    this.mmapNext += size;
-    return address;
-  }
-
-  /**
-   * Releases the pages of the range (their frames go back; they read as zero, and fault in a
-   * strict space). Like Linux, any page-aligned range may be unmapped, mapped or not; the
-   * bump allocator of mmap does not hand the addresses out again.
-   */
-  private munmap(address: bigint, length: bigint): bigint {
-    const size = pageAlignUp(length);
-    if (address % PAGE !== 0n || size === 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
-    this.space.unmap(address, size);
-    return 0n;
-  }
-
-  /** Sets the protection of mapped pages (it matters in a strict space); ENOMEM if any is unmapped. */
-  private mprotect(address: bigint, length: bigint, protection: bigint): bigint {
-    const size = pageAlignUp(length);
-    if (address % PAGE !== 0n || (protection & ~PROT_BITS) !== 0n || address + size > ADDRESS_LIMIT) return -EINVAL;
-    if (size === 0n) return 0n;
-    if (!this.space.isMapped(address, size)) return -ENOMEM;
-    this.space.protect(address, size, Number(protection));
-    return 0n;
-  }
-
-  private fstat(fd: bigint, buffer: bigint): bigint {
-    if (fd < 0n || fd > 2n) return -EBADF;
-    const stat = new Uint8Array(STAT_BYTES);
-    new DataView(stat.buffer).setUint32(16, S_IFCHR | 0o620, true); // st_mode: a terminal-like device
-    return this.copyOut(buffer, stat);
-  }
-
-  private writeTime(buffer: bigint, nanoseconds: bigint, fractionDivisor: bigint): bigint {
-    const time = new Uint8Array(TIMESPEC_BYTES);
-    const view = new DataView(time.buffer);
-    view.setBigUint64(0, nanoseconds / NANOS_PER_SECOND, true);
-    view.setBigUint64(8, (nanoseconds % NANOS_PER_SECOND) / fractionDivisor, true);
-    return this.copyOut(buffer, time);
-  }
-
-  /** A small fixed-size result into the guest: 0, or -EFAULT. */
-  private copyOut(buffer: bigint, bytes: Uint8Array): bigint {
-    if (!this.inGuestMemory(buffer, BigInt(bytes.length))) return -EFAULT;
-    try {
-      this.space.write(buffer, bytes);
-    } catch (error) {
-      if (error instanceof MemoryFault) return -EFAULT;
-      throw error;
-    }
-    return 0n;
-  }
-
-  /** Unlike read and write, Linux caps the count before checking the range. */
-  private getrandom(hart: Hart, buffer: bigint, count: bigint): bigint | typeof STOP {
-    const lengthBytes = count < GETRANDOM_MAX_BYTES ? count : GETRANDOM_MAX_BYTES;
-    if (!this.inGuestMemory(buffer, lengthBytes)) return -EFAULT;
-    const chunk = new Uint8Array(lengthBytes < BigInt(TRANSFER_CHUNK_BYTES) ? Number(lengthBytes) : TRANSFER_CHUNK_BYTES);
-    return this.transfer(hart, lengthBytes, (offset, chunkBytes) => {
-      const bytes = chunk.subarray(0, chunkBytes);
-      for (let index = 0; index < chunkBytes; index++) {
-        this.randomState ^= this.randomState << 13;
-        this.randomState ^= this.randomState >>> 17;
-        this.randomState ^= this.randomState << 5;
-        bytes[index] = this.randomState & 0xff;
-      }
-      this.space.write(buffer + offset, bytes);
-    });
+  private fsync(fd: bigint): bigint {
+    const file = this.fds.get(fd);
+    return file === undefined ? -EBADF : file.sync();
   }
 }
