@@ -34,9 +34,6 @@ const REQUIRED: Case[] = [
   { name: "strings" },
   { name: "stdin-count", stdin: "one two\nthree\n\n  four  \n" },
   { name: "floats" },
-];
-/** Programs needing floating-point arithmetic the hart does not have yet: built, run, not required. */
-const NEEDS_FPU: Case[] = [
   { name: "scan-floats", stdin: "1.5 2.25 -3e2 0.1\n" },
   { name: "libm" },
 ];
@@ -72,5 +69,4 @@ function compare(test: Case): void {
 
 describe("glibc guests behave as under qemu-riscv64", { skip }, () => {
   for (const test of REQUIRED) it(test.name, () => compare(test));
-  for (const test of NEEDS_FPU) it(test.name, { todo: "needs the F and D arithmetic instructions" }, () => compare(test));
 });
