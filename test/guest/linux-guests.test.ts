@@ -36,6 +36,8 @@ const REQUIRED: Case[] = [
   { name: "floats" },
   { name: "scan-floats", stdin: "1.5 2.25 -3e2 0.1\n" },
   { name: "libm" },
+  { name: "fenv" },
+  { name: "conversions" },
 ];
 
 function compare(test: Case): void {
