@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the RISC-V guests need (Debian's riscv64-unknown-elf-gcc, picolibc, and the
 # Lua 5.4 source package; for the glibc guests riscv64-linux-gnu-gcc and qemu-user to compare
-# with) and builds them into guests/build/ (see guests/build.sh and guests/build-linux.sh).
+# with; valgrind, whose cachegrind and lackey the cache simulator is checked against) and builds them into guests/build/ (see guests/build.sh and guests/build-linux.sh).
 # Needs root for apt-get on a fresh machine; CI runs it from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ command -v riscv64-unknown-elf-gcc > /dev/null || need_install=1
 [ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || need_install=1
 command -v riscv64-linux-gnu-gcc > /dev/null || need_install=1
 command -v qemu-riscv64 > /dev/null || need_install=1
+command -v valgrind > /dev/null || need_install=1
 OWN_SOURCES=/etc/apt/sources.list.d/memspace-deb-src.sources
 other_deb_src=$(grep -lsE '^[[:space:]]*(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -vxF "$OWN_SOURCES" || true)
 if [ -z "$other_deb_src" ]; then
@@ -37,7 +38,7 @@ retry() {
 if [ "$need_install" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   retry apt-get update -qq
-  retry apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu qemu-user > /dev/null
+  retry apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu qemu-user valgrind > /dev/null
 fi
 bash guests/build.sh --native
 bash guests/build-linux.sh
