@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the RISC-V guests need (Debian's riscv64-unknown-elf-gcc, picolibc, and the
-# Lua 5.4 source package; for the glibc guests riscv64-linux-gnu-gcc and qemu-user to compare
-# with; valgrind, whose cachegrind and lackey the cache simulator is checked against) and builds them into guests/build/ (see guests/build.sh and guests/build-linux.sh).
+# Installs what the guests and their oracles need: Debian's riscv64-unknown-elf-gcc, picolibc
+# and the Lua 5.4 source package; riscv64-linux-gnu-gcc for the glibc guests and qemu-user to
+# compare them with; valgrind, whose cachegrind and lackey the cache simulator is checked
+# against. Then builds the guests into guests/build/ (guests/build.sh, guests/build-linux.sh).
 # Needs root for apt-get on a fresh machine; CI runs it from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
