@@ -20,13 +20,16 @@ const NONE = -1;
  * free block it starts (+1) or of the allocation it starts (-(order + 1)).
  */
 export class LockedBuddyAllocator implements PageFrameAllocator {
+  /** The shared state other workers attach to. */
   readonly buffer: SharedArrayBuffer;
+  /** Frames managed (4 KiB each). */
   readonly frameCount: number;
   private readonly words: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly state: Int8Array;
 
+  /** A new allocator of `frameCount` frames, every one free, and a first handle on it. */
   static create(frameCount: number): LockedBuddyAllocator {
     const buffer = new SharedArrayBuffer((Word.Heads + MAX_ORDER + 1) * 4 + frameCount * 9);
     const words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
@@ -45,6 +48,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     return allocator;
   }
 
+  /** Another worker's handle on an allocator's buffer. */
   static attach(buffer: SharedArrayBuffer): LockedBuddyAllocator {
     return new LockedBuddyAllocator(buffer);
   }
@@ -61,6 +65,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     this.state = new Int8Array(buffer, linksByte + this.frameCount * 8, this.frameCount);
   }
 
+  /** First frame of a free run of 2^order frames, now allocated; -1 if there is none. */
   get(order = 0): number {
     checkOrder(order);
     this.lock();
@@ -82,6 +87,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     return frame;
   }
 
+  /** Frees a run that `get(order)` returned; throws (changing nothing) on misuse. */
   put(frame: number, order = 0): void {
     checkOrder(order);
     if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount) throw new FrameAllocatorError(`put of frame ${frame}: outside this allocator`);
@@ -106,10 +112,12 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     this.unlock();
   }
 
+  /** Frames free (exact while no worker is inside get or put). */
   freeFrames(): number {
     return Atomics.load(this.words, Word.Free);
   }
 
+  /** Frames allocated: frameCount less freeFrames(). */
   allocatedFrames(): number {
     return this.frameCount - this.freeFrames();
   }
