@@ -16,11 +16,6 @@ export const enum ChildWord {
   Flags = Huge | Pair,
 }
 
-/** The flags a run of a huge order (9 or 10) sets on each of its children. */
-export function hugeFlags(order: number): number {
-  return order === HUGE_ORDER ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
-}
-
 /** Children a run of a huge order (9 or 10) covers. */
 export function hugeChildCount(order: number): number {
   return 1 << (order - HUGE_ORDER);

@@ -3,7 +3,7 @@ import { CHILD_SHIFT, CHILDREN_PER_TREE, FRAMES_PER_CHILD, HUGE_ORDER, MAX_ORDER
 import { WORD_BYTES } from "../layout.js";
 import { FrameAllocatorError } from "../page-frame-allocator.js";
 import type { SyncHook } from "../sync-hook.js";
-import { ChildWord, hugeChildCount, hugeFlags } from "./child-word.js";
+import { ChildWord, hugeChildCount } from "./child-word.js";
 import { claimRun, FieldWord, finishRelease, NoRun, releaseRun, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
 
 /**
@@ -45,7 +45,7 @@ export function childFrameCount(frameCount: number, child: number): number {
 export function takeFromTree(words: Int32Array, childrenWord: number, blocksWord: number, tree: number, order: number, childHint: number, wordHint: number, sync: SyncHook | null): number {
   const firstChild = tree * CHILDREN_PER_TREE;
   // An order-10 run is an aligned pair of children.
-  const stride = order > HUGE_ORDER ? hugeChildCount(order) : 1;
+  const stride = order > HUGE_ORDER ? 1 << (order - HUGE_ORDER) : 1;
   for (let step = 0; step < CHILDREN_PER_TREE; step += stride) {
     const child = firstChild + ((childHint + step) & (CHILDREN_PER_TREE - stride));
     const frame = order >= HUGE_ORDER ? takeHuge(words, childrenWord, child, order, sync) : takeRun(words, childrenWord, blocksWord, child, order, wordHint, sync);
@@ -76,8 +76,9 @@ function takeRun(words: Int32Array, childrenWord: number, blocksWord: number, ch
 
 /** Order 9 takes one entirely free child, order 10 an aligned pair. */
 function takeHuge(words: Int32Array, childrenWord: number, child: number, order: number, sync: SyncHook | null): number {
-  const count = hugeChildCount(order);
-  const flags = hugeFlags(order);
+  // Spelled out, not helper calls: every call to an imported function costs a module-variable load and check on the hot path.
+  const count = 1 << (order - HUGE_ORDER);
+  const flags = order === HUGE_ORDER ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
   // A plain look first: a failing compareExchange costs as much as a succeeding one.
   for (let c = 0; c < count; c++) if (words[childrenWord + child + c] !== FRAMES_PER_CHILD) return -1;
   let claimed = 0;
@@ -146,8 +147,8 @@ function finishGiveBack(words: Int32Array, bytes: Uint8Array, medium: PersistMed
  */
 export function giveBackHuge(words: Int32Array, bytes: Uint8Array, medium: PersistMedium | null, childrenWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
   const child = frame >>> CHILD_SHIFT;
-  const expected = hugeFlags(order);
-  const last = child + hugeChildCount(order);
+  const expected = order === HUGE_ORDER ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
+  const last = child + (1 << (order - HUGE_ORDER));
   // Order 9 goes straight to the compareExchange, which validates too: a plain read first
   // would fetch the line shared and then upgrade it, two transfers from the core that
   // allocated the frame instead of one (rand order 9 on 2 workers).
