@@ -8,8 +8,8 @@ import * as runField from "../../src/alloc/frames/lower/run-field.js";
 const GUARD_WORDS = 2;
 const GUARD = 0x5a5a5a5a;
 /** run-field.ts: one child, 16 frames a word, runs up to order 4 inside a word. */
-const CHILD_FRAMES = runField.WORDS_PER_CHILD * runField.FRAMES_PER_WORD;
-const RUN_FIELD = { wordCount: runField.WORDS_PER_CHILD, framesPerWord: runField.FRAMES_PER_WORD, wordOrder: 4 };
+const CHILD_FRAMES = runField.FieldWord.WordsPerChild * runField.FieldWord.FramesPerWord;
+const RUN_FIELD = { wordCount: runField.FieldWord.WordsPerChild, framesPerWord: runField.FieldWord.FramesPerWord, wordOrder: 4 };
 /** bitfield.ts: 32 frames a word, runs up to order 5 inside a word; 8 words hold one order-8 run. */
 const BITFIELD = { wordCount: 8, framesPerWord: 32, wordOrder: 5 };
 const MAX_FIELD_ORDER = 8;
@@ -123,7 +123,7 @@ describe("run field (lower/run-field.ts)", () => {
     assert.ok(runField.releaseRun(words, GUARD_WORDS, 0, 7, null));
     // Between the steps the head reads as a run of one word, and a second free is refused.
     assert.equal(runField.runOrderAt(words, GUARD_WORDS, 0), 4);
-    assert.equal(runField.runOrderAt(words, GUARD_WORDS, runField.FRAMES_PER_WORD), runField.NoRun.Free);
+    assert.equal(runField.runOrderAt(words, GUARD_WORDS, runField.FieldWord.FramesPerWord), runField.NoRun.Free);
     assert.equal(runField.releaseRun(words, GUARD_WORDS, 0, 7, null), false);
     runField.finishRelease(words, GUARD_WORDS, 0, null);
     assert.equal(runField.auditChild(words, GUARD_WORDS, CHILD_FRAMES).freeFrames, CHILD_FRAMES);

@@ -1,5 +1,5 @@
 import { BitWord, claimRun, releaseRun } from "./lower/bitfield.js";
-import { checkOrder, MAX_ORDER } from "./geometry.js";
+import { checkOrder, Geometry } from "./geometry.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 
 const enum Word {
@@ -28,7 +28,7 @@ export class BitmapScanAllocator implements PageFrameAllocator {
   /** A new allocator of `frameCount` frames, every one free, and a first handle on it. */
   static create(frameCount: number): BitmapScanAllocator {
     // Whole runs of the largest order, so the last one's words are all there.
-    const maxRunFrames = 1 << MAX_ORDER;
+    const maxRunFrames = 1 << Geometry.MaxOrder;
     const wordCount = (Math.ceil(frameCount / maxRunFrames) * maxRunFrames) / BitWord.Bits;
     const buffer = new SharedArrayBuffer((Word.Bits + wordCount) * Int32Array.BYTES_PER_ELEMENT);
     const words = new Int32Array(buffer);

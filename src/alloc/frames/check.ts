@@ -1,5 +1,5 @@
-import { CHILDREN_PER_TREE, FRAMES_PER_CHILD } from "./geometry.js";
-import { MAX_WORKERS, type FrameLayout } from "./layout.js";
+import { Geometry } from "./geometry.js";
+import { type FrameLayout, MAX_WORKERS } from "./layout.js";
 import { ChildWord, pairPartner } from "./lower/child-word.js";
 import { childFrameCount, corrupt, runFieldWord } from "./lower/children.js";
 import { auditChild } from "./lower/run-field.js";
@@ -15,14 +15,14 @@ import { pendingWordOf, TreeLine, treeLineWord, WorkerLine, workerLineWord } fro
 export function checkAllocator(words: Int32Array, layout: FrameLayout): void {
   for (let tree = 0; tree < layout.treeCount; tree++) {
     let treeFree = 0;
-    for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+    for (let c = tree * Geometry.ChildrenPerTree; c < (tree + 1) * Geometry.ChildrenPerTree; c++) {
       const word = words[layout.childrenWord + c];
-      const firstFrame = c * FRAMES_PER_CHILD;
-      const where = `child ${c} (frames ${firstFrame}-${firstFrame + FRAMES_PER_CHILD - 1})`;
+      const firstFrame = c * Geometry.FramesPerChild;
+      const where = `child ${c} (frames ${firstFrame}-${firstFrame + Geometry.FramesPerChild - 1})`;
       const audit = auditChild(words, runFieldWord(layout.blocksWord, c), childFrameCount(layout.frameCount, c));
       if (audit.problem !== null) corrupt(`${where}: ${audit.problem}`);
       if ((word & ChildWord.Huge) !== 0) {
-        if ((word & ChildWord.FreeMask) !== 0 || audit.freeFrames !== FRAMES_PER_CHILD) corrupt(`${where}: huge, yet counter ${word & ChildWord.FreeMask} and ${FRAMES_PER_CHILD - audit.freeFrames} frames marked`);
+        if ((word & ChildWord.FreeMask) !== 0 || audit.freeFrames !== Geometry.FramesPerChild) corrupt(`${where}: huge, yet counter ${word & ChildWord.FreeMask} and ${Geometry.FramesPerChild - audit.freeFrames} frames marked`);
         if ((word & ChildWord.Pair) !== 0 && words[layout.childrenWord + pairPartner(c)] !== word) corrupt(`${where}: half of an order-10 pair whose other half is not`);
         continue;
       }

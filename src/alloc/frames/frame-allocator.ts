@@ -4,17 +4,17 @@ import { PAGE_SIZE_BYTES } from "../../space/address.js";
 import type { FrameSource } from "../../space/frame-source.js";
 import { DEBUG_CHECKS } from "../../util/debug.js";
 import { checkAllocator } from "./check.js";
-import { checkAfterPut, checkBeforePut, checkGot } from "./debug.js";
-import { checkOrder, CHILD_SHIFT, CHILDREN_PER_TREE, FRAMES_PER_CHILD, HUGE_ORDER, TREE_SHIFT } from "./geometry.js";
-import { Header, HEADER_WORDS, MAX_WORKERS, WORD_BYTES, type FrameLayout } from "./layout.js";
+import { checkAfterPut, checkGot } from "./debug.js";
+import { checkOrder, Geometry } from "./geometry.js";
+import { type FrameLayout, Header, HEADER_WORDS, MAX_WORKERS, WORD_BYTES } from "./layout.js";
 import { attachedMedium, closedCleanly, closeImage, layoutOf, markOpen, newImage, openImageFile, recoverImage } from "./lifecycle.js";
 import { forEachRunIn, giveBackHuge, giveBackRun, orderAt, persistTaken, takeFromTree } from "./lower/children.js";
 import { FieldWord, NoRun } from "./lower/run-field.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 import type { SyncHook } from "./sync-hook.js";
-import { addToTree, claimTree, flushPending, PENDING_FLUSH_FRAMES, PENDING_FLUSH_TREES_SHIFT, releaseTree, takePending, takeTreeCounter } from "./upper/reservation.js";
-import { MAX_AWAY_SEARCHES, homeRange, inSearch, offsetIn, plentyFrames, searchTiers, treeAt, type TreeSearch } from "./upper/search-policy.js";
-import { countFreeFrames, pendingWordOf, TreeLine, treeFrameCount, treeLineWord, WorkerLine, workerLineWord } from "./upper/trees.js";
+import { addToTree, claimTree, flushPending, PendingFlush, releaseTree, takePending, takeTreeCounter } from "./upper/reservation.js";
+import { homeRange, inSearch, MAX_AWAY_SEARCHES, offsetIn, plentyFrames, searchTiers, treeAt, type TreeSearch } from "./upper/search-policy.js";
+import { countFreeFrames, pendingWordOf, treeFrameCount, TreeLine, treeLineWord, WorkerLine, workerLineWord } from "./upper/trees.js";
 
 /** How `FrameAllocator.create` sizes a new allocator. */
 export interface FrameAllocatorOptions {
@@ -248,13 +248,12 @@ export class FrameAllocator implements PageFrameAllocator, FrameSource {
     }
     const frames = 1 << order;
     if (frame % frames !== 0) throw new FrameAllocatorError(`put of frame ${frame} (order ${order}): not aligned to ${frames} frames, so no run of that order starts there`);
-    if (DEBUG_CHECKS) checkBeforePut(this.words, this.layout, frame, order);
     const freed =
-      order >= HUGE_ORDER
+      order >= Geometry.HugeOrder
         ? giveBackHuge(this.words, this.bytes, this.medium, this.childrenWord, frame, order, this.sync)
         : giveBackRun(this.words, this.bytes, this.medium, this.childrenWord, this.blocksWord, frame, order, this.sync);
     if (!freed) this.refusePut(frame, order);
-    const tree = frame >>> TREE_SHIFT;
+    const tree = frame >>> Geometry.TreeShift;
     if (tree === this.preferredTree) {
       this.setBudget(this.budget + frames);
     } else {
@@ -264,7 +263,7 @@ export class FrameAllocator implements PageFrameAllocator, FrameSource {
       // counts this worker's own credits, and flushes them once they lie in half of the
       // trees); the last-resort search reads the children themselves.
       const pending = this.words[this.pendingWord + tree] + frames;
-      if (pending < PENDING_FLUSH_FRAMES) {
+      if (pending < PendingFlush.Frames) {
         this.words[this.pendingWord + tree] = pending;
         if (this.pendingListed[tree] === 0) this.listPending(tree);
       } else {
@@ -351,8 +350,8 @@ export class FrameAllocator implements PageFrameAllocator, FrameSource {
   private getInChildren(tree: number, order: number): number {
     const frame = takeFromTree(this.words, this.childrenWord, this.blocksWord, tree, order, this.childHint, this.wordHint, this.sync);
     if (frame < 0) return -1;
-    this.childHint = (frame >>> CHILD_SHIFT) & (CHILDREN_PER_TREE - 1);
-    if (order < HUGE_ORDER) this.wordHint = (frame & (FRAMES_PER_CHILD - 1)) >>> FieldWord.FrameShift;
+    this.childHint = (frame >>> Geometry.ChildShift) & (Geometry.ChildrenPerTree - 1);
+    if (order < Geometry.HugeOrder) this.wordHint = (frame & (Geometry.FramesPerChild - 1)) >>> FieldWord.FrameShift;
     if (this.medium !== null) persistTaken(this.medium, this.bytes, this.childrenWord, this.blocksWord, frame, order);
     return frame;
   }
@@ -388,7 +387,7 @@ export class FrameAllocator implements PageFrameAllocator, FrameSource {
   private getElsewhere(order: number): number {
     const last = this.preferredTree;
     this.releasePreferredTree();
-    if (this.pendingTreeCount >= this.treeCount >> PENDING_FLUSH_TREES_SHIFT) this.flushPending();
+    if (this.pendingTreeCount >= this.treeCount >> PendingFlush.TreesShift) this.flushPending();
     const plenty = plentyFrames(order);
     const treeCount = this.treeCount;
     const homeCount = this.homeTreeCount;

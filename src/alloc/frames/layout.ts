@@ -1,5 +1,5 @@
-import { CHILDREN_PER_TREE, FRAMES_PER_CHILD, FRAMES_PER_TREE } from "./geometry.js";
-import { WORDS_PER_CHILD } from "./lower/run-field.js";
+import { Geometry } from "./geometry.js";
+import { FieldWord } from "./lower/run-field.js";
 import { FrameAllocatorError } from "./page-frame-allocator.js";
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
@@ -49,7 +49,7 @@ export const MAX_WORKERS = 64;
 /** Frame bytes can be at most what one DataView spans. */
 export const MAX_BACKED_FRAMES = 1 << 20;
 /** Frame numbers are int32; the last child and tree may be partial. */
-export const MAX_FRAMES = 2 ** 31 - FRAMES_PER_TREE;
+export const MAX_FRAMES = 2 ** 31 - Geometry.FramesPerTree;
 
 /** The word (and byte) offsets of every part of a frame allocator's buffer, from `frameLayout`. */
 export interface FrameLayout {
@@ -71,7 +71,7 @@ export interface FrameLayout {
   treesWord: number;
   /** Word of child 0's counter (one word per child). */
   childrenWord: number;
-  /** Child c's run field starts at blocksWord + c * WORDS_PER_CHILD. */
+  /** Child c's run field starts at blocksWord + c * FieldWord.WordsPerChild. */
   blocksWord: number;
   /** Bytes of metadata (everything before the frame bytes). */
   metaBytes: number;
@@ -91,15 +91,15 @@ export function frameLayout(frameCount: number, backed: boolean): FrameLayout {
   if (backed && frameCount > MAX_BACKED_FRAMES) {
     throw new FrameAllocatorError(`a frame allocator that holds its frames' bytes takes at most ${MAX_BACKED_FRAMES} frames (4 GiB), got ${frameCount}`);
   }
-  const childCount = Math.ceil(frameCount / FRAMES_PER_CHILD);
-  const treeCount = Math.ceil(childCount / CHILDREN_PER_TREE);
+  const childCount = Math.ceil(frameCount / Geometry.FramesPerChild);
+  const treeCount = Math.ceil(childCount / Geometry.ChildrenPerTree);
   const workersWord = HEADER_WORDS;
   const pendingWord = workersWord + MAX_WORKERS * WORKER_STRIDE_WORDS;
   const pendingStride = alignUp(treeCount, CACHE_LINE_WORDS);
   const treesWord = pendingWord + MAX_WORKERS * pendingStride;
   const childrenWord = treesWord + treeCount * TREE_STRIDE_WORDS;
-  const blocksWord = alignUp(childrenWord + treeCount * CHILDREN_PER_TREE, WORDS_PER_CHILD);
-  const metaBytes = (blocksWord + treeCount * CHILDREN_PER_TREE * WORDS_PER_CHILD) * WORD_BYTES;
+  const blocksWord = alignUp(childrenWord + treeCount * Geometry.ChildrenPerTree, FieldWord.WordsPerChild);
+  const metaBytes = (blocksWord + treeCount * Geometry.ChildrenPerTree * FieldWord.WordsPerChild) * WORD_BYTES;
   const dataByte = alignUp(metaBytes, PAGE_SIZE_BYTES);
   const totalBytes = backed ? dataByte + frameCount * PAGE_SIZE_BYTES : metaBytes;
   return { frameCount, backed, childCount, treeCount, workersWord, pendingWord, pendingStride, treesWord, childrenWord, blocksWord, metaBytes, dataByte, totalBytes };

@@ -1,7 +1,7 @@
 import { createSharedFile, openSharedFile } from "../../durable/files.js";
-import { FileMedium, type Durability, type PersistMedium } from "../../durable/medium.js";
-import { CHILDREN_PER_TREE, FRAMES_PER_CHILD } from "./geometry.js";
-import { frameLayout, Header, HEADER_BYTES, HEADER_WORDS, LAYOUT_VERSION, MAGIC, MAX_WORKERS, WORD_BYTES, WORKER_STRIDE_WORDS, type FrameLayout } from "./layout.js";
+import { type Durability, FileMedium, type PersistMedium } from "../../durable/medium.js";
+import { Geometry } from "./geometry.js";
+import { frameLayout, type FrameLayout, Header, HEADER_BYTES, HEADER_WORDS, LAYOUT_VERSION, MAGIC, MAX_WORKERS, WORD_BYTES, WORKER_STRIDE_WORDS } from "./layout.js";
 import { ChildWord, pairPartner } from "./lower/child-word.js";
 import { childFrameCount, runFieldWord } from "./lower/children.js";
 import { repairChild, reserveTail } from "./lower/run-field.js";
@@ -31,7 +31,7 @@ export function newImage(frames: number, backed: boolean): SharedArrayBuffer {
   words[Header.Backed] = layout.backed ? 1 : 0;
   for (let tree = 0; tree < layout.treeCount; tree++) {
     let treeFree = 0;
-    for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+    for (let c = tree * Geometry.ChildrenPerTree; c < (tree + 1) * Geometry.ChildrenPerTree; c++) {
       const framesHere = childFrameCount(layout.frameCount, c);
       words[layout.childrenWord + c] = framesHere;
       treeFree += framesHere;
@@ -123,17 +123,17 @@ export function recoverImage(bytes: Uint8Array, words: Int32Array, layout: Frame
   let repaired = 0;
   for (let tree = 0; tree < layout.treeCount; tree++) {
     let treeFree = 0;
-    for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+    for (let c = tree * Geometry.ChildrenPerTree; c < (tree + 1) * Geometry.ChildrenPerTree; c++) {
       const repair = repairChild(words, runFieldWord(layout.blocksWord, c), childFrameCount(layout.frameCount, c));
       if (repair.changedWords.length > 0) repaired++;
       let flags = words[layout.childrenWord + c] & ChildWord.Flags;
-      if (flags !== 0 && repair.freeFrames !== FRAMES_PER_CHILD) flags = 0; // freed, then reused
+      if (flags !== 0 && repair.freeFrames !== Geometry.FramesPerChild) flags = 0; // freed, then reused
       words[layout.childrenWord + c] = flags !== 0 ? flags : repair.freeFrames;
     }
-    for (let c = tree * CHILDREN_PER_TREE; c < (tree + 1) * CHILDREN_PER_TREE; c++) {
+    for (let c = tree * Geometry.ChildrenPerTree; c < (tree + 1) * Geometry.ChildrenPerTree; c++) {
       const word = words[layout.childrenWord + c];
       if ((word & ChildWord.Pair) !== 0 && words[layout.childrenWord + pairPartner(c)] !== word) {
-        words[layout.childrenWord + c] = FRAMES_PER_CHILD; // half of a pair that never (or no longer) was
+        words[layout.childrenWord + c] = Geometry.FramesPerChild; // half of a pair that never (or no longer) was
         repaired++;
       }
       if ((words[layout.childrenWord + c] & ChildWord.Huge) === 0) treeFree += words[layout.childrenWord + c];

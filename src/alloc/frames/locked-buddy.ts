@@ -1,4 +1,4 @@
-import { checkOrder, MAX_ORDER } from "./geometry.js";
+import { checkOrder, Geometry } from "./geometry.js";
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 
@@ -31,15 +31,15 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
 
   /** A new allocator of `frameCount` frames, every one free, and a first handle on it. */
   static create(frameCount: number): LockedBuddyAllocator {
-    const buffer = new SharedArrayBuffer((Word.Heads + MAX_ORDER + 1) * 4 + frameCount * 9);
-    const words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    const buffer = new SharedArrayBuffer((Word.Heads + Geometry.MaxOrder + 1) * 4 + frameCount * 9);
+    const words = new Int32Array(buffer, 0, Word.Heads + Geometry.MaxOrder + 1);
     words[Word.Magic] = MAGIC;
     words[Word.FrameCount] = frameCount;
     words.fill(NONE, Word.Heads);
     const allocator = new LockedBuddyAllocator(buffer);
     // Carve memory into the largest aligned blocks that fit.
     for (let frame = 0; frame < frameCount; ) {
-      let order = MAX_ORDER;
+      let order = Geometry.MaxOrder;
       while (frame % (1 << order) !== 0 || frame + (1 << order) > frameCount) order--;
       allocator.pushFree(frame, order);
       frame += 1 << order;
@@ -58,8 +58,8 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     if (head[Word.Magic] !== MAGIC) throw new FrameAllocatorError("not a buddy allocator buffer");
     this.buffer = buffer;
     this.frameCount = head[Word.FrameCount];
-    const linksByte = (Word.Heads + MAX_ORDER + 1) * 4;
-    this.words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    const linksByte = (Word.Heads + Geometry.MaxOrder + 1) * 4;
+    this.words = new Int32Array(buffer, 0, Word.Heads + Geometry.MaxOrder + 1);
     this.next = new Int32Array(buffer, linksByte, this.frameCount);
     this.prev = new Int32Array(buffer, linksByte + this.frameCount * 4, this.frameCount);
     this.state = new Int8Array(buffer, linksByte + this.frameCount * 8, this.frameCount);
@@ -70,9 +70,9 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     checkOrder(order);
     this.lock();
     let found = order;
-    while (found <= MAX_ORDER && this.words[Word.Heads + found] === NONE) found++;
+    while (found <= Geometry.MaxOrder && this.words[Word.Heads + found] === NONE) found++;
     let frame = NONE;
-    if (found <= MAX_ORDER) {
+    if (found <= Geometry.MaxOrder) {
       frame = this.words[Word.Heads + found];
       this.unlink(frame, found);
       // Split: the upper halves go back on the lists below.
@@ -101,7 +101,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     this.words[Word.Free] += 1 << order;
     let block = frame;
     let blockOrder = order;
-    while (blockOrder < MAX_ORDER) {
+    while (blockOrder < Geometry.MaxOrder) {
       const buddy = block ^ (1 << blockOrder);
       if (buddy + (1 << blockOrder) > this.frameCount || this.state[buddy] !== blockOrder + 1) break;
       this.unlink(buddy, blockOrder);

@@ -1,4 +1,4 @@
-import { HUGE_ORDER } from "../geometry.js";
+import { Geometry } from "../geometry.js";
 
 /**
  * A child's word (one Int32 per 512 frames): its free frames in the low bits; a flag while
@@ -18,7 +18,7 @@ export const enum ChildWord {
 
 /** Children a run of a huge order (9 or 10) covers. */
 export function hugeChildCount(order: number): number {
-  return 1 << (order - HUGE_ORDER);
+  return 1 << (order - Geometry.HugeOrder);
 }
 
 /** The other child of the order-10 pair `child` belongs to. */

@@ -1,10 +1,10 @@
 import type { PersistMedium } from "../../../durable/medium.js";
-import { CHILD_SHIFT, CHILDREN_PER_TREE, FRAMES_PER_CHILD, HUGE_ORDER, MAX_ORDER } from "../geometry.js";
+import { Geometry } from "../geometry.js";
 import { WORD_BYTES } from "../layout.js";
 import { FrameAllocatorError } from "../page-frame-allocator.js";
 import type { SyncHook } from "../sync-hook.js";
 import { ChildWord, hugeChildCount } from "./child-word.js";
-import { claimRun, FieldWord, finishRelease, NoRun, releaseRun, runOrderAt, runWordCount, WORDS_PER_CHILD } from "./run-field.js";
+import { claimRun, FieldWord, finishRelease, NoRun, releaseRun, runOrderAt, runWordCount } from "./run-field.js";
 
 /**
  * LLFree's lower layer: the children (a counter word and a run field per 512 frames) and
@@ -29,12 +29,12 @@ export function corrupt(message: string): never {
 
 /** First run-field word of child `child`. */
 export function runFieldWord(blocksWord: number, child: number): number {
-  return blocksWord + child * WORDS_PER_CHILD;
+  return blocksWord + child * FieldWord.WordsPerChild;
 }
 
 /** Frames of child `child` in a pool of `frameCount` frames (the last may be partial, those past it have none). */
 export function childFrameCount(frameCount: number, child: number): number {
-  return Math.max(0, Math.min(FRAMES_PER_CHILD, frameCount - child * FRAMES_PER_CHILD));
+  return Math.max(0, Math.min(Geometry.FramesPerChild, frameCount - child * Geometry.FramesPerChild));
 }
 
 /**
@@ -43,12 +43,12 @@ export function childFrameCount(frameCount: number, child: number): number {
  * the run's first frame in the pool, or -1 if no child has one.
  */
 export function takeFromTree(words: Int32Array, childrenWord: number, blocksWord: number, tree: number, order: number, childHint: number, wordHint: number, sync: SyncHook | null): number {
-  const firstChild = tree * CHILDREN_PER_TREE;
+  const firstChild = tree * Geometry.ChildrenPerTree;
   // An order-10 run is an aligned pair of children.
-  const stride = order > HUGE_ORDER ? 1 << (order - HUGE_ORDER) : 1;
-  for (let step = 0; step < CHILDREN_PER_TREE; step += stride) {
-    const child = firstChild + ((childHint + step) & (CHILDREN_PER_TREE - stride));
-    const frame = order >= HUGE_ORDER ? takeHuge(words, childrenWord, child, order, sync) : takeRun(words, childrenWord, blocksWord, child, order, wordHint, sync);
+  const stride = order > Geometry.HugeOrder ? 1 << (order - Geometry.HugeOrder) : 1;
+  for (let step = 0; step < Geometry.ChildrenPerTree; step += stride) {
+    const child = firstChild + ((childHint + step) & (Geometry.ChildrenPerTree - stride));
+    const frame = order >= Geometry.HugeOrder ? takeHuge(words, childrenWord, child, order, sync) : takeRun(words, childrenWord, blocksWord, child, order, wordHint, sync);
     if (frame >= 0) return frame;
   }
   return -1;
@@ -67,7 +67,7 @@ function takeRun(words: Int32Array, childrenWord: number, blocksWord: number, ch
     word = seen;
   }
   const frame = claimRun(words, runFieldWord(blocksWord, child), order, wordHint, sync);
-  if (frame >= 0) return child * FRAMES_PER_CHILD + frame;
+  if (frame >= 0) return child * Geometry.FramesPerChild + frame;
   // Fragmented: enough free frames, but no aligned run of this order.
   if (sync !== null) sync.point();
   Atomics.add(words, at, frames);
@@ -77,20 +77,20 @@ function takeRun(words: Int32Array, childrenWord: number, blocksWord: number, ch
 /** Order 9 takes one entirely free child, order 10 an aligned pair. */
 function takeHuge(words: Int32Array, childrenWord: number, child: number, order: number, sync: SyncHook | null): number {
   // Spelled out, not helper calls: every call to an imported function costs a module-variable load and check on the hot path.
-  const count = 1 << (order - HUGE_ORDER);
-  const flags = order === HUGE_ORDER ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
+  const count = 1 << (order - Geometry.HugeOrder);
+  const flags = order === Geometry.HugeOrder ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
   // A plain look first: a failing compareExchange costs as much as a succeeding one.
-  for (let c = 0; c < count; c++) if (words[childrenWord + child + c] !== FRAMES_PER_CHILD) return -1;
+  for (let c = 0; c < count; c++) if (words[childrenWord + child + c] !== Geometry.FramesPerChild) return -1;
   let claimed = 0;
   while (claimed < count) {
     if (sync !== null) sync.point();
-    if (Atomics.compareExchange(words, childrenWord + child + claimed, FRAMES_PER_CHILD, flags) !== FRAMES_PER_CHILD) break;
+    if (Atomics.compareExchange(words, childrenWord + child + claimed, Geometry.FramesPerChild, flags) !== Geometry.FramesPerChild) break;
     claimed++;
   }
-  if (claimed === count) return child * FRAMES_PER_CHILD;
+  if (claimed === count) return child * Geometry.FramesPerChild;
   while (claimed > 0) {
     if (sync !== null) sync.point();
-    Atomics.store(words, childrenWord + child + --claimed, FRAMES_PER_CHILD);
+    Atomics.store(words, childrenWord + child + --claimed, Geometry.FramesPerChild);
   }
   return -1;
 }
@@ -101,13 +101,13 @@ function takeHuge(words: Int32Array, childrenWord: number, child: number, order:
  * orphans recovery clears).
  */
 export function persistTaken(medium: PersistMedium, bytes: Uint8Array, childrenWord: number, blocksWord: number, frame: number, order: number): void {
-  const child = frame >>> CHILD_SHIFT;
-  if (order >= HUGE_ORDER) {
+  const child = frame >>> Geometry.ChildShift;
+  if (order >= Geometry.HugeOrder) {
     persistWords(medium, bytes, childrenWord + child, hugeChildCount(order));
     return;
   }
   const wordCount = runWordCount(order);
-  const firstWord = runFieldWord(blocksWord, child) + ((frame & (FRAMES_PER_CHILD - 1)) >>> FieldWord.FrameShift);
+  const firstWord = runFieldWord(blocksWord, child) + ((frame & (Geometry.FramesPerChild - 1)) >>> FieldWord.FrameShift);
   if (wordCount > 1) persistWords(medium, bytes, firstWord + 1, wordCount - 1);
   persistWords(medium, bytes, firstWord, 1);
 }
@@ -118,8 +118,8 @@ export function persistTaken(medium: PersistMedium, bytes: Uint8Array, childrenW
  * freeing are one compareExchange, so of racing double frees one succeeds.
  */
 export function giveBackRun(words: Int32Array, bytes: Uint8Array, medium: PersistMedium | null, childrenWord: number, blocksWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
-  const child = frame >>> CHILD_SHIFT;
-  const inChild = frame & (FRAMES_PER_CHILD - 1);
+  const child = frame >>> Geometry.ChildShift;
+  const inChild = frame & (Geometry.FramesPerChild - 1);
   const bits = runFieldWord(blocksWord, child);
   if (!releaseRun(words, bits, inChild, order, sync)) return false;
   // The common case (a run inside one word, no medium) is done: the rest stays out of line.
@@ -146,17 +146,17 @@ function finishGiveBack(words: Int32Array, bytes: Uint8Array, medium: PersistMed
  * flagged both. False, changing nothing, if that is not what is allocated at `frame`.
  */
 export function giveBackHuge(words: Int32Array, bytes: Uint8Array, medium: PersistMedium | null, childrenWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
-  const child = frame >>> CHILD_SHIFT;
-  const expected = order === HUGE_ORDER ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
-  const last = child + (1 << (order - HUGE_ORDER));
+  const child = frame >>> Geometry.ChildShift;
+  const expected = order === Geometry.HugeOrder ? ChildWord.Huge : ChildWord.Huge | ChildWord.Pair;
+  const last = child + (1 << (order - Geometry.HugeOrder));
   // Order 9 goes straight to the compareExchange, which validates too: a plain read first
   // would fetch the line shared and then upgrade it, two transfers from the core that
   // allocated the frame instead of one (rand order 9 on 2 workers).
-  if (order !== HUGE_ORDER) for (let c = child; c < last; c++) if (words[childrenWord + c] !== expected) return false;
+  if (order !== Geometry.HugeOrder) for (let c = child; c < last; c++) if (words[childrenWord + c] !== expected) return false;
   // The first child's compareExchange is the claim: of two racing frees, one wins.
   for (let c = child; c < last; c++) {
     if (sync !== null) sync.point();
-    if (Atomics.compareExchange(words, childrenWord + c, expected, FRAMES_PER_CHILD) !== expected) {
+    if (Atomics.compareExchange(words, childrenWord + c, expected, Geometry.FramesPerChild) !== expected) {
       if (c !== child) corrupt(`put of frame ${frame} (order ${order}): child ${c} changed while its pair was being freed`);
       return false;
     }
@@ -169,27 +169,27 @@ export function giveBackHuge(words: Int32Array, bytes: Uint8Array, medium: Persi
 
 /** Order of the allocated run that starts at `frame`, or a NoRun reason (see run-field.ts). */
 export function orderAt(words: Int32Array, childrenWord: number, blocksWord: number, frame: number): number {
-  const child = frame >>> CHILD_SHIFT;
+  const child = frame >>> Geometry.ChildShift;
   const word = words[childrenWord + child];
   if ((word & ChildWord.Huge) !== 0) {
-    if ((word & ChildWord.Pair) === 0) return frame % FRAMES_PER_CHILD === 0 ? HUGE_ORDER : NoRun.Inside;
-    return frame % (FRAMES_PER_CHILD * hugeChildCount(MAX_ORDER)) === 0 ? MAX_ORDER : NoRun.Inside;
+    if ((word & ChildWord.Pair) === 0) return frame % Geometry.FramesPerChild === 0 ? Geometry.HugeOrder : NoRun.Inside;
+    return frame % (Geometry.FramesPerChild * hugeChildCount(Geometry.MaxOrder)) === 0 ? Geometry.MaxOrder : NoRun.Inside;
   }
-  return runOrderAt(words, runFieldWord(blocksWord, child), frame & (FRAMES_PER_CHILD - 1));
+  return runOrderAt(words, runFieldWord(blocksWord, child), frame & (Geometry.FramesPerChild - 1));
 }
 
 /** Visits every allocated run of the first `frameCount` frames (not the frames past the last one). */
 export function forEachRunIn(words: Int32Array, childrenWord: number, blocksWord: number, frameCount: number, visit: (frame: number, order: number) => void): void {
-  const childCount = Math.ceil(frameCount / FRAMES_PER_CHILD);
+  const childCount = Math.ceil(frameCount / Geometry.FramesPerChild);
   for (let c = 0; c < childCount; c++) {
     const word = words[childrenWord + c];
-    const firstFrame = c * FRAMES_PER_CHILD;
+    const firstFrame = c * Geometry.FramesPerChild;
     if ((word & ChildWord.Huge) !== 0) {
-      if ((word & ChildWord.Pair) === 0) visit(firstFrame, HUGE_ORDER);
-      else if (c % hugeChildCount(MAX_ORDER) === 0) visit(firstFrame, MAX_ORDER);
+      if ((word & ChildWord.Pair) === 0) visit(firstFrame, Geometry.HugeOrder);
+      else if (c % hugeChildCount(Geometry.MaxOrder) === 0) visit(firstFrame, Geometry.MaxOrder);
       continue;
     }
-    const framesHere = Math.min(FRAMES_PER_CHILD, frameCount - firstFrame);
+    const framesHere = Math.min(Geometry.FramesPerChild, frameCount - firstFrame);
     for (let frame = 0; frame < framesHere; ) {
       const order = runOrderAt(words, runFieldWord(blocksWord, c), frame);
       if (order >= 0) {

@@ -34,11 +34,9 @@ export const enum FieldWord {
   StateMask = 3,
   /** Largest order within one word. */
   WordOrder = 4,
+  /** Run-field words of a child (512 frames). */
+  WordsPerChild = 32,
 }
-/** Frames in a run-field word. */
-export const FRAMES_PER_WORD = FieldWord.FramesPerWord;
-/** Run-field words of a child (512 frames). */
-export const WORDS_PER_CHILD = 32;
 const WORD_ORDER = FieldWord.WordOrder;
 const ALLOC_BITS = 0x55555555;
 /** First word of a run of whole words: every frame allocated, frame 0 the start. */
@@ -99,8 +97,8 @@ function stateOf(words: Int32Array, firstWord: number, frame: number): FrameStat
 export function claimRun(words: Int32Array, firstWord: number, order: number, startWord: number, sync: SyncHook | null): number {
   if (order > WORD_ORDER) return claimWords(words, firstWord, 1 << (order - WORD_ORDER), startWord, sync);
   const value = runValue(order);
-  for (let step = 0; step < WORDS_PER_CHILD; step++) {
-    const index = (startWord + step) & (WORDS_PER_CHILD - 1);
+  for (let step = 0; step < FieldWord.WordsPerChild; step++) {
+    const index = (startWord + step) & (FieldWord.WordsPerChild - 1);
     const at = firstWord + index;
     let word = words[at];
     for (let retry = 0; retry < MAX_WORD_RETRIES; retry++) {
@@ -109,7 +107,7 @@ export function claimRun(words: Int32Array, firstWord: number, order: number, st
       const bit = lowestBit(starts);
       if (sync !== null) sync.point();
       const seen = Atomics.compareExchange(words, at, word, word | (value << bit));
-      if (seen === word) return index * FRAMES_PER_WORD + (bit >>> FieldWord.BitsShift);
+      if (seen === word) return index * FieldWord.FramesPerWord + (bit >>> FieldWord.BitsShift);
       word = seen;
     }
   }
@@ -118,7 +116,7 @@ export function claimRun(words: Int32Array, firstWord: number, order: number, st
 
 /** Orders 5 to 8: whole words 0 -> allocated, the first first; rolled back on a race. */
 function claimWords(words: Int32Array, firstWord: number, runWords: number, startWord: number, sync: SyncHook | null): number {
-  const groups = WORDS_PER_CHILD / runWords;
+  const groups = FieldWord.WordsPerChild / runWords;
   const startGroup = Math.floor(startWord / runWords);
   for (let step = 0; step < groups; step++) {
     const group = (startGroup + step) % groups;
@@ -130,7 +128,7 @@ function claimWords(words: Int32Array, firstWord: number, runWords: number, star
       if (Atomics.compareExchange(words, first + claimed, 0, claimed === 0 ? FIRST_WORD : ALLOC_BITS) !== 0) break;
       claimed++;
     }
-    if (claimed === runWords) return group * runWords * FRAMES_PER_WORD;
+    if (claimed === runWords) return group * runWords * FieldWord.FramesPerWord;
     // Ours alone since we set them: give them back, the start word last.
     while (claimed > 0) {
       if (sync !== null) sync.point();
@@ -149,7 +147,7 @@ export function runOrderAt(words: Int32Array, firstWord: number, frame: number):
   if (state === FrameState.Free) return NoRun.Free;
   if (state !== FrameState.Start) return NoRun.Inside;
   let length = 1;
-  while (frame + length < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
+  while (frame + length < FieldWord.WordsPerChild * FieldWord.FramesPerWord && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
   const order = floorLog2(length);
   return length === 1 << order && frame % length === 0 ? order : NoRun.Corrupt;
 }
@@ -169,7 +167,7 @@ export function runOrderAt(words: Int32Array, firstWord: number, frame: number):
 export function releaseRun(words: Int32Array, firstWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
   const end = frame + (1 << order);
   // Frame `end` (if in the child) must not be inside the same run: else it is longer.
-  const nextInside = end < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, end) === FrameState.Inside;
+  const nextInside = end < FieldWord.WordsPerChild * FieldWord.FramesPerWord && stateOf(words, firstWord, end) === FrameState.Inside;
   const at = firstWord + (frame >>> FieldWord.FrameShift);
   if (order > WORD_ORDER) {
     const runWords = 1 << (order - WORD_ORDER);
@@ -270,7 +268,7 @@ export function auditChild(words: Int32Array, firstWord: number, frameCount: num
 
 /** Marks frames from `fromFrame` to the child's end as one permanently allocated run each (past the last frame). */
 export function reserveTail(words: Int32Array, firstWord: number, fromFrame: number): void {
-  for (let frame = fromFrame; frame < WORDS_PER_CHILD * FRAMES_PER_WORD; frame++) {
+  for (let frame = fromFrame; frame < FieldWord.WordsPerChild * FieldWord.FramesPerWord; frame++) {
     words[firstWord + (frame >>> FieldWord.FrameShift)] |= FrameState.Start << ((frame & FieldWord.FrameMask) << FieldWord.BitsShift);
   }
 }

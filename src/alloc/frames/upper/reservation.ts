@@ -14,10 +14,13 @@ import { TreeLine, treeLineWord, WorkerLine } from "./trees.js";
  * their counters, which the reserving worker collects when its budget runs short.
  */
 
-/** A worker's pending credits for another tree reach its counter once they add up to this many frames. */
-export const PENDING_FLUSH_FRAMES = 4096;
-/** A search flushes the worker's pending credits once they lie in this share (1 / 2^shift) of the trees. */
-export const PENDING_FLUSH_TREES_SHIFT = 1;
+/** When a worker's pending credits (see FrameAllocator's put) reach the tree counters. A const enum: put sees literals. */
+export const enum PendingFlush {
+  /** A worker's pending credits for another tree reach its counter once they add up to this many frames. */
+  Frames = 4096,
+  /** A search flushes the worker's pending credits once they lie in this share (1 / 2^shift) of the trees. */
+  TreesShift = 1,
+}
 
 /**
  * Reserves `tree` for `worker` if no worker holds it, and names it in the worker's line

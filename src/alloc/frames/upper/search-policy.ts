@@ -1,4 +1,4 @@
-import { FRAMES_PER_TREE, HUGE_ORDER } from "../geometry.js";
+import { Geometry } from "../geometry.js";
 
 /**
  * Which unreserved tree a worker reserves next (see FrameAllocator's getElsewhere for the why
@@ -49,12 +49,12 @@ const HUGE_SEARCH: SearchTiers = [[TreeSearch.Roomy], [TreeSearch.Few]];
 
 /** The search tiers for runs of `order`: small runs want partly used trees first, huge runs any roomy one. */
 export function searchTiers(order: number): SearchTiers {
-  return order >= HUGE_ORDER ? HUGE_SEARCH : SMALL_SEARCH;
+  return order >= Geometry.HugeOrder ? HUGE_SEARCH : SMALL_SEARCH;
 }
 
 /** Free frames that make a partly used tree "plenty" for runs of this order. */
 export function plentyFrames(order: number): number {
-  return Math.max(FRAMES_PER_TREE >> PLENTY_MIN_SHIFT, Math.min((1 << order) * PLENTY_RUNS, FRAMES_PER_TREE >> PLENTY_MAX_SHIFT));
+  return Math.max(Geometry.FramesPerTree >> PLENTY_MIN_SHIFT, Math.min((1 << order) * PLENTY_RUNS, Geometry.FramesPerTree >> PLENTY_MAX_SHIFT));
 }
 
 /** Whether a tree (whole: every frame free; plenty: see plentyFrames) is what `pass` looks for. */

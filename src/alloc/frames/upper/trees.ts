@@ -1,5 +1,5 @@
-import { FRAMES_PER_TREE } from "../geometry.js";
-import { MAX_WORKERS, TREE_STRIDE_WORDS, WORKER_STRIDE_WORDS, type FrameLayout } from "../layout.js";
+import { Geometry } from "../geometry.js";
+import { type FrameLayout, MAX_WORKERS, TREE_STRIDE_WORDS, WORKER_STRIDE_WORDS } from "../layout.js";
 
 /**
  * A tree's cache line: its free counter (signed: a worker that allocates straight from the
@@ -38,7 +38,7 @@ export function pendingWordOf(layout: FrameLayout, worker: number): number {
 
 /** Frames in a tree of a pool of `frameCount` frames (the last tree may be partial). */
 export function treeFrameCount(frameCount: number, tree: number): number {
-  return Math.min(FRAMES_PER_TREE, frameCount - tree * FRAMES_PER_TREE);
+  return Math.min(Geometry.FramesPerTree, frameCount - tree * Geometry.FramesPerTree);
 }
 
 /** Free frames: tree counters plus every worker's pending credits and budget. Exact while no worker is inside get or put. */
