@@ -1,5 +1,5 @@
-import { CHILD_SHIFT, FRAMES_PER_CHILD, HUGE_ORDER } from "./geometry.js";
-import { Header, type FrameLayout } from "./layout.js";
+import { Geometry } from "./geometry.js";
+import { type FrameLayout, Header } from "./layout.js";
 import { hugeChildCount } from "./lower/child-word.js";
 import { orderAt, runFieldWord } from "./lower/children.js";
 import { auditChild, NoRun } from "./lower/run-field.js";
@@ -27,28 +27,29 @@ export function checkGot(words: Int32Array, layout: FrameLayout, frame: number, 
   if (frame % frames !== 0) broken(`${what}: not aligned to ${frames} frames`);
   const actual = orderAt(words, layout.childrenWord, layout.blocksWord, frame);
   if (actual !== order) broken(`${what}: afterwards the frame is not the start of a run of order ${order} (orderOf says ${actual})`);
-  if (order < HUGE_ORDER) return;
-  const firstChild = frame >>> CHILD_SHIFT;
+  if (order < Geometry.HugeOrder) return;
+  const firstChild = frame >>> Geometry.ChildShift;
   for (let c = firstChild; c < firstChild + hugeChildCount(order); c++) {
-    const marked = FRAMES_PER_CHILD - auditChild(words, runFieldWord(layout.blocksWord, c), FRAMES_PER_CHILD).freeFrames;
+    const marked = Geometry.FramesPerChild - auditChild(words, runFieldWord(layout.blocksWord, c), Geometry.FramesPerChild).freeFrames;
     if (marked !== 0) broken(`${what}: child ${c} still has ${marked} frames allocated in its run field, so they were not free`);
   }
 }
 
-/** Before put(frame, order) changes anything: a run of exactly that order is allocated at `frame`. */
-export function checkBeforePut(words: Int32Array, layout: FrameLayout, frame: number, order: number): void {
-  const actual = orderAt(words, layout.childrenWord, layout.blocksWord, frame);
-  if (actual === order) return;
-  const state = actual >= 0 ? `allocated with order ${actual}` : actual === NoRun.Free ? "not allocated" : actual === NoRun.Inside ? "inside another run" : "corrupt";
-  broken(`put(${frame}, ${order}): the frame is ${state}`);
-}
-
 /**
- * After put(frame, order): the frame is free. Only while one handle has ever attached: with
- * other workers about, one may have taken the run again at once.
+ * After put(frame, order): the frame is free and, for a huge run (which put frees by its
+ * children's counters alone), no frame of it is marked allocated in its children's run
+ * fields. Only while one handle has ever attached: with other workers about, one may have
+ * taken the frames again at once. There is no check before put: put itself refuses, changing
+ * nothing, a frame that is not the start of a run of that order.
  */
 export function checkAfterPut(words: Int32Array, layout: FrameLayout, frame: number, order: number): void {
   if (words[Header.Attached] !== 1) return;
   const actual = orderAt(words, layout.childrenWord, layout.blocksWord, frame);
   if (actual !== NoRun.Free) broken(`put(${frame}, ${order}): afterwards the frame is not free (orderOf says ${actual})`);
+  if (order < Geometry.HugeOrder) return;
+  const firstChild = frame >>> Geometry.ChildShift;
+  for (let c = firstChild; c < firstChild + hugeChildCount(order); c++) {
+    const marked = Geometry.FramesPerChild - auditChild(words, runFieldWord(layout.blocksWord, c), Geometry.FramesPerChild).freeFrames;
+    if (marked !== 0) broken(`put(${frame}, ${order}): child ${c} has ${marked} frames allocated in its run field, so the huge run was not whole`);
+  }
 }
