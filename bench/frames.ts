@@ -23,7 +23,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../src/alloc/frames/allocator-kinds.js";
-import { FRAMES_PER_TREE } from "../src/alloc/frames/geometry.js";
+import { Geometry } from "../src/alloc/frames/geometry.js";
 import { PRIVATE_CONTESTANT, type FramesBenchmark, type FramesContestant, type FramesRunTiming, type FramesWorkerInput } from "./frames-protocol.js";
 import { runProcess } from "./harness/child.js";
 import { compileC } from "./harness/native.js";
@@ -120,8 +120,8 @@ function sampleKey(benchmark: FramesBenchmark, order: number, workers: number, a
 
 /** Builds the C model of rand order 9; null (with a message) where gcc fails or the frames are too few. */
 function buildModel(folder: string, options: FramesBenchOptions): ((workers: number, search: ModelSearch) => FramesBenchRecord) | null {
-  if (options.frameCount < FRAMES_PER_TREE * 2 * Math.max(...options.workerCounts)) {
-    reportSkipped("C model of rand order 9", `it takes two trees (${2 * FRAMES_PER_TREE} frames) a worker`);
+  if (options.frameCount < Geometry.FramesPerTree * 2 * Math.max(...options.workerCounts)) {
+    reportSkipped("C model of rand order 9", `it takes two trees (${2 * Geometry.FramesPerTree} frames) a worker`);
     return null;
   }
   const binary = join(folder, "frames-rand-model");

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { FrameAllocator } from "../../src/alloc/frames/frame-allocator.js";
 import { attachFrameAllocator, createFrameAllocator, FRAME_ALLOCATOR_KINDS } from "../../src/alloc/frames/allocator-kinds.js";
 import { FrameAllocatorError } from "../../src/alloc/frames/page-frame-allocator.js";
-import { FRAMES_PER_TREE } from "../../src/alloc/frames/geometry.js";
+import { Geometry } from "../../src/alloc/frames/geometry.js";
 import { coordinate, createControlBuffer } from "../../src/alloc/interleaving.js";
 import { AddressSpace } from "../../src/space/address-space.js";
 import type { FramesWorkerInput, FramesWorkerOutput } from "../workers/frames-worker.js";
@@ -15,7 +15,7 @@ import type { SpaceWorkerInput, SpaceWorkerOutput } from "../workers/space-worke
 const WORKER_URL = new URL("../workers/frames-worker.js", import.meta.url);
 
 /** The tree a frame lies in. */
-const treeOf = (frame: number): number => Math.floor(frame / FRAMES_PER_TREE);
+const treeOf = (frame: number): number => Math.floor(frame / Geometry.FramesPerTree);
 
 /** Marks every frame of every run; fails on a frame held twice. Returns frames held. */
 function assertDisjoint(frameCount: number, runs: Iterable<[number, number]>): number {
@@ -89,16 +89,16 @@ describe("FrameAllocator (LLFree)", () => {
 
   it("reserves a partly used tree for small runs, and the first roomy tree for huge ones", () => {
     // Four workers' home trees are trees 0 to 3; the second worker leaves tree 1 partly used.
-    const allocator = FrameAllocator.create({ frames: 4 * FRAMES_PER_TREE }, { worker: 0, workers: 4 });
+    const allocator = FrameAllocator.create({ frames: 4 * Geometry.FramesPerTree }, { worker: 0, workers: 4 });
     const other = FrameAllocator.attach(allocator.buffer, { worker: 1, workers: 4 });
     const small = Array.from({ length: 100 }, () => other.get(0));
-    assert.ok(small.every((frame) => frame >= FRAMES_PER_TREE && frame < 2 * FRAMES_PER_TREE), "the second worker's home tree serves it");
+    assert.ok(small.every((frame) => frame >= Geometry.FramesPerTree && frame < 2 * Geometry.FramesPerTree), "the second worker's home tree serves it");
     other.releaseReservation();
     const huge = allocator.get(9);
-    assert.ok(huge < FRAMES_PER_TREE, `huge frame ${huge}: the whole home tree was passed over for a partly used one`);
+    assert.ok(huge < Geometry.FramesPerTree, `huge frame ${huge}: the whole home tree was passed over for a partly used one`);
     allocator.releaseReservation();
     const next = allocator.get(0);
-    assert.ok(next < 2 * FRAMES_PER_TREE, `small frame ${next}: a whole tree was broken while trees 0 and 1, partly used, had plenty free`);
+    assert.ok(next < 2 * Geometry.FramesPerTree, `small frame ${next}: a whole tree was broken while trees 0 and 1, partly used, had plenty free`);
     for (const frame of [...small, next]) allocator.put(frame, 0);
     allocator.put(huge, 9);
     assert.equal(allocator.allocatedFrames(), 0);
@@ -107,7 +107,7 @@ describe("FrameAllocator (LLFree)", () => {
 
   it("looks for its next tree in its home range before the other workers' trees", () => {
     // Two workers: trees 0-1 are the first's home range, trees 2-3 the second's.
-    const first = FrameAllocator.create({ frames: 4 * FRAMES_PER_TREE }, { worker: 0, workers: 2 });
+    const first = FrameAllocator.create({ frames: 4 * Geometry.FramesPerTree }, { worker: 0, workers: 2 });
     const second = FrameAllocator.attach(first.buffer, { worker: 1, workers: 2 });
     const held = Array.from({ length: 64 }, () => second.get(9));
     assert.deepEqual([...new Set(held.map(treeOf))], [2, 3], "the second worker fills its home trees in order");
@@ -124,7 +124,7 @@ describe("FrameAllocator (LLFree)", () => {
 
   it("takes a roomy tree outside its home range before a home tree with a few frames", () => {
     // Told of two workers but alone: its home range is trees 0-1, and it frees everywhere.
-    const allocator = FrameAllocator.create({ frames: 4 * FRAMES_PER_TREE }, { worker: 0, workers: 2 });
+    const allocator = FrameAllocator.create({ frames: 4 * Geometry.FramesPerTree }, { worker: 0, workers: 2 });
     const held = Array.from({ length: 128 }, () => allocator.get(9));
     const freed = [...held.filter((f) => treeOf(f) === 0).slice(0, 2), ...held.filter((f) => treeOf(f) === 3).slice(0, 20)];
     for (const frame of freed) allocator.put(frame, 9);
@@ -139,7 +139,7 @@ describe("FrameAllocator (LLFree)", () => {
   it("searches all trees alike once eight searches in a row were served outside its home range", () => {
     // Told of two workers but alone on 16 trees: home range 0-7. Filling them all takes
     // eight searches served at home, then eight served elsewhere (trees 8-15).
-    const allocator = FrameAllocator.create({ frames: 16 * FRAMES_PER_TREE }, { worker: 0, workers: 2 });
+    const allocator = FrameAllocator.create({ frames: 16 * Geometry.FramesPerTree }, { worker: 0, workers: 2 });
     const held = new Set(Array.from({ length: 16 * 32 }, () => allocator.get(9)));
     const freeIn = (tree: number, count: number): void => {
       for (const frame of [...held].filter((f) => treeOf(f) === tree).slice(0, count)) {

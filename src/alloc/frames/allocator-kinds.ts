@@ -5,8 +5,10 @@ import type { PageFrameAllocator } from "./page-frame-allocator.js";
 
 /** LLFree and the baselines beside it, by name, for benchmarks and tests. */
 export const FRAME_ALLOCATOR_KINDS = ["llfree", "bitmap-scan", "locked-buddy"] as const;
+/** One of FRAME_ALLOCATOR_KINDS. */
 export type FrameAllocatorKind = (typeof FRAME_ALLOCATOR_KINDS)[number];
 
+/** A new allocator of `kind` over `frameCount` frames, and worker 0's handle on it. */
 export function createFrameAllocator(kind: FrameAllocatorKind, frameCount: number): PageFrameAllocator {
   switch (kind) {
     case "llfree":

@@ -1,5 +1,5 @@
-import { claimRun, releaseRun } from "./bitfield.js";
-import { checkOrder } from "./geometry.js";
+import { BitWord, claimRun, releaseRun } from "./lower/bitfield.js";
+import { checkOrder, Geometry } from "./geometry.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 
 const enum Word {
@@ -17,25 +17,31 @@ const MAGIC = 0x4d534253; // "MSBS"
  * this. A put checks only that the bits were set (no order map).
  */
 export class BitmapScanAllocator implements PageFrameAllocator {
+  /** The shared state other workers attach to. */
   readonly buffer: SharedArrayBuffer;
+  /** Frames managed (4 KiB each). */
   readonly frameCount: number;
   private readonly words: Int32Array;
   private readonly wordCount: number;
   private nextWord = 0;
 
+  /** A new allocator of `frameCount` frames, every one free, and a first handle on it. */
   static create(frameCount: number): BitmapScanAllocator {
-    const wordCount = Math.ceil(frameCount / 1024) * 32; // whole order-10 runs of words
-    const buffer = new SharedArrayBuffer((Word.Bits + wordCount) * 4);
+    // Whole runs of the largest order, so the last one's words are all there.
+    const maxRunFrames = 1 << Geometry.MaxOrder;
+    const wordCount = (Math.ceil(frameCount / maxRunFrames) * maxRunFrames) / BitWord.Bits;
+    const buffer = new SharedArrayBuffer((Word.Bits + wordCount) * Int32Array.BYTES_PER_ELEMENT);
     const words = new Int32Array(buffer);
     words[Word.Magic] = MAGIC;
     words[Word.FrameCount] = frameCount;
     words[Word.Free] = frameCount;
-    for (let bit = frameCount; bit < wordCount * 32; bit++) words[Word.Bits + (bit >>> 5)] |= 1 << (bit & 31);
+    for (let bit = frameCount; bit < wordCount * BitWord.Bits; bit++) words[Word.Bits + (bit >>> BitWord.Shift)] |= 1 << (bit & BitWord.Mask);
     return new BitmapScanAllocator(buffer, 0);
   }
 
+  /** Worker `worker` of `workers`'s handle on an allocator's buffer: its searches start at its share of the bitmap. */
   static attach(buffer: SharedArrayBuffer, worker: number, workers: number): BitmapScanAllocator {
-    return new BitmapScanAllocator(buffer, Math.floor((worker * new Int32Array(buffer)[Word.FrameCount]) / 32 / Math.max(1, workers)));
+    return new BitmapScanAllocator(buffer, Math.floor((worker * new Int32Array(buffer)[Word.FrameCount]) / BitWord.Bits / Math.max(1, workers)));
   }
 
   private constructor(buffer: SharedArrayBuffer, startWord: number) {
@@ -47,15 +53,17 @@ export class BitmapScanAllocator implements PageFrameAllocator {
     this.nextWord = startWord;
   }
 
+  /** First frame of a free run of 2^order frames, now allocated; -1 if there is none. */
   get(order = 0): number {
     checkOrder(order);
     const bit = claimRun(this.words, Word.Bits, this.wordCount, order, this.nextWord, null);
     if (bit < 0) return -1;
-    this.nextWord = bit >>> 5;
+    this.nextWord = bit >>> BitWord.Shift;
     Atomics.sub(this.words, Word.Free, 1 << order);
     return bit;
   }
 
+  /** Frees a run that `get(order)` returned; throws (changing nothing) on misuse. */
   put(frame: number, order = 0): void {
     checkOrder(order);
     if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount || frame % (1 << order) !== 0) {
@@ -65,10 +73,12 @@ export class BitmapScanAllocator implements PageFrameAllocator {
     Atomics.add(this.words, Word.Free, 1 << order);
   }
 
+  /** Frames free (exact while no worker is inside get or put). */
   freeFrames(): number {
     return Atomics.load(this.words, Word.Free);
   }
 
+  /** Frames allocated: frameCount less freeFrames(). */
   allocatedFrames(): number {
     return this.frameCount - this.freeFrames();
   }

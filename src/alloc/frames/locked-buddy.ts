@@ -1,4 +1,4 @@
-import { checkOrder, MAX_ORDER } from "./geometry.js";
+import { checkOrder, Geometry } from "./geometry.js";
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
 import { FrameAllocatorError, type PageFrameAllocator } from "./page-frame-allocator.js";
 
@@ -20,23 +20,26 @@ const NONE = -1;
  * free block it starts (+1) or of the allocation it starts (-(order + 1)).
  */
 export class LockedBuddyAllocator implements PageFrameAllocator {
+  /** The shared state other workers attach to. */
   readonly buffer: SharedArrayBuffer;
+  /** Frames managed (4 KiB each). */
   readonly frameCount: number;
   private readonly words: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly state: Int8Array;
 
+  /** A new allocator of `frameCount` frames, every one free, and a first handle on it. */
   static create(frameCount: number): LockedBuddyAllocator {
-    const buffer = new SharedArrayBuffer((Word.Heads + MAX_ORDER + 1) * 4 + frameCount * 9);
-    const words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    const buffer = new SharedArrayBuffer((Word.Heads + Geometry.MaxOrder + 1) * 4 + frameCount * 9);
+    const words = new Int32Array(buffer, 0, Word.Heads + Geometry.MaxOrder + 1);
     words[Word.Magic] = MAGIC;
     words[Word.FrameCount] = frameCount;
     words.fill(NONE, Word.Heads);
     const allocator = new LockedBuddyAllocator(buffer);
     // Carve memory into the largest aligned blocks that fit.
     for (let frame = 0; frame < frameCount; ) {
-      let order = MAX_ORDER;
+      let order = Geometry.MaxOrder;
       while (frame % (1 << order) !== 0 || frame + (1 << order) > frameCount) order--;
       allocator.pushFree(frame, order);
       frame += 1 << order;
@@ -45,6 +48,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     return allocator;
   }
 
+  /** Another worker's handle on an allocator's buffer. */
   static attach(buffer: SharedArrayBuffer): LockedBuddyAllocator {
     return new LockedBuddyAllocator(buffer);
   }
@@ -54,20 +58,21 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     if (head[Word.Magic] !== MAGIC) throw new FrameAllocatorError("not a buddy allocator buffer");
     this.buffer = buffer;
     this.frameCount = head[Word.FrameCount];
-    const linksByte = (Word.Heads + MAX_ORDER + 1) * 4;
-    this.words = new Int32Array(buffer, 0, Word.Heads + MAX_ORDER + 1);
+    const linksByte = (Word.Heads + Geometry.MaxOrder + 1) * 4;
+    this.words = new Int32Array(buffer, 0, Word.Heads + Geometry.MaxOrder + 1);
     this.next = new Int32Array(buffer, linksByte, this.frameCount);
     this.prev = new Int32Array(buffer, linksByte + this.frameCount * 4, this.frameCount);
     this.state = new Int8Array(buffer, linksByte + this.frameCount * 8, this.frameCount);
   }
 
+  /** First frame of a free run of 2^order frames, now allocated; -1 if there is none. */
   get(order = 0): number {
     checkOrder(order);
     this.lock();
     let found = order;
-    while (found <= MAX_ORDER && this.words[Word.Heads + found] === NONE) found++;
+    while (found <= Geometry.MaxOrder && this.words[Word.Heads + found] === NONE) found++;
     let frame = NONE;
-    if (found <= MAX_ORDER) {
+    if (found <= Geometry.MaxOrder) {
       frame = this.words[Word.Heads + found];
       this.unlink(frame, found);
       // Split: the upper halves go back on the lists below.
@@ -82,6 +87,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     return frame;
   }
 
+  /** Frees a run that `get(order)` returned; throws (changing nothing) on misuse. */
   put(frame: number, order = 0): void {
     checkOrder(order);
     if (!Number.isInteger(frame) || frame < 0 || frame >= this.frameCount) throw new FrameAllocatorError(`put of frame ${frame}: outside this allocator`);
@@ -95,7 +101,7 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     this.words[Word.Free] += 1 << order;
     let block = frame;
     let blockOrder = order;
-    while (blockOrder < MAX_ORDER) {
+    while (blockOrder < Geometry.MaxOrder) {
       const buddy = block ^ (1 << blockOrder);
       if (buddy + (1 << blockOrder) > this.frameCount || this.state[buddy] !== blockOrder + 1) break;
       this.unlink(buddy, blockOrder);
@@ -106,10 +112,12 @@ export class LockedBuddyAllocator implements PageFrameAllocator {
     this.unlock();
   }
 
+  /** Frames free (exact while no worker is inside get or put). */
   freeFrames(): number {
     return Atomics.load(this.words, Word.Free);
   }
 
+  /** Frames allocated: frameCount less freeFrames(). */
   allocatedFrames(): number {
     return this.frameCount - this.freeFrames();
   }

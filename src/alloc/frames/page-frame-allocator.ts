@@ -4,6 +4,7 @@
  * frames starts at a multiple of 2^order.
  */
 export interface PageFrameAllocator {
+  /** Frames managed (4 KiB each). */
   readonly frameCount: number;
   /** The shared buffer other workers attach to. */
   readonly buffer: SharedArrayBuffer;
@@ -11,10 +12,14 @@ export interface PageFrameAllocator {
   get(order?: number): number;
   /** Frees a run that `get(order)` returned; throws (changing nothing) on misuse. */
   put(frame: number, order?: number): void;
+  /** Frames free (exact while no worker is inside get or put). */
   freeFrames(): number;
+  /** Frames allocated: frameCount less freeFrames(). */
   allocatedFrames(): number;
 }
 
+/** A page-frame allocator refused a call (misuse, a file that is no allocator) or found its state corrupt. */
 export class FrameAllocatorError extends Error {
+  /** The error's name, as stack traces show it. */
   override name = "FrameAllocatorError";
 }

@@ -4,5 +4,6 @@
  * called; the interleaving harness installs one to run workers in a seeded order.
  */
 export interface SyncHook {
+  /** Called before each step another worker could interleave with; may switch to another worker. */
   point(): void;
 }

@@ -1,5 +1,5 @@
-import type { SyncHook } from "./sync-hook.js";
-import { lowestBit } from "../../util/bits.js";
+import type { SyncHook } from "../sync-hook.js";
+import { lowestBit } from "../../../util/bits.js";
 
 /**
  * LLFree's lower layer, with the order of every run kept in the bitfield itself: two bits
@@ -21,13 +21,26 @@ import { lowestBit } from "../../util/bits.js";
  * aligned Int32 read never tears) and only the compareExchange that claims is atomic: a stale
  * read just makes it fail, and the loop goes on with the value it returned.
  */
-export const FRAMES_PER_WORD = 16;
-export const WORDS_PER_CHILD = 32;
-/** Largest order within one word. */
-const WORD_ORDER = 4;
+export const enum FieldWord {
+  /** Frames in a run-field word. */
+  FramesPerWord = 16,
+  /** A frame's word is frame >>> FrameShift; its bits start at (frame & FrameMask) << BitsShift. */
+  FrameShift = 4,
+  /** A frame's position in its word. */
+  FrameMask = FramesPerWord - 1,
+  /** Log2 of the bits per frame (2). */
+  BitsShift = 1,
+  /** A frame's two bits, at bit 0. */
+  StateMask = 3,
+  /** Largest order within one word. */
+  WordOrder = 4,
+  /** Run-field words of a child (512 frames). */
+  WordsPerChild = 32,
+}
+const WORD_ORDER = FieldWord.WordOrder;
 const ALLOC_BITS = 0x55555555;
 /** First word of a run of whole words: every frame allocated, frame 0 the start. */
-const FIRST_WORD = ALLOC_BITS | 2;
+const FIRST_WORD = ALLOC_BITS | FrameState.StartBit;
 /** Bit positions where an aligned run of each order may start (the frame's low bit). */
 const RUN_STARTS = [0x55555555, 0x11111111, 0x01010101, 0x00010001, 0x00000001];
 /** Bounded retries: a word that keeps changing under us is given up on, not spun on. */
@@ -36,7 +49,19 @@ const MAX_WORD_RETRIES = 64;
 const enum FrameState {
   Free = 0,
   Inside = 1,
-  Start = 3,
+  /** The bit that makes an allocated frame a start. */
+  StartBit = 2,
+  Start = Inside | StartBit,
+}
+
+/** Why `runOrderAt` found no run starting at a frame. */
+export const enum NoRun {
+  /** The frame is free. */
+  Free = -1,
+  /** The frame is allocated, inside a run that starts before it. */
+  Inside = -2,
+  /** A start whose run is not a naturally aligned power of two. */
+  Corrupt = -3,
 }
 
 /** Low bits (frame positions) where 2^order frames from there on are all free. */
@@ -53,11 +78,16 @@ function runMask(order: number): number {
 
 /** The bits of an allocated run (order <= 4) at bit 0: all allocated, the first a start. */
 function runValue(order: number): number {
-  return (runMask(order) & ALLOC_BITS) | 2;
+  return (runMask(order) & ALLOC_BITS) | FrameState.StartBit;
+}
+
+/** The order of the largest power of two at most `count` (count >= 1). */
+function floorLog2(count: number): number {
+  return 31 - Math.clz32(count);
 }
 
 function stateOf(words: Int32Array, firstWord: number, frame: number): FrameState {
-  return (words[firstWord + (frame >>> 4)] >>> ((frame & 15) << 1)) & 3;
+  return (words[firstWord + (frame >>> FieldWord.FrameShift)] >>> ((frame & FieldWord.FrameMask) << FieldWord.BitsShift)) & FieldWord.StateMask;
 }
 
 /**
@@ -67,8 +97,8 @@ function stateOf(words: Int32Array, firstWord: number, frame: number): FrameStat
 export function claimRun(words: Int32Array, firstWord: number, order: number, startWord: number, sync: SyncHook | null): number {
   if (order > WORD_ORDER) return claimWords(words, firstWord, 1 << (order - WORD_ORDER), startWord, sync);
   const value = runValue(order);
-  for (let step = 0; step < WORDS_PER_CHILD; step++) {
-    const index = (startWord + step) & (WORDS_PER_CHILD - 1);
+  for (let step = 0; step < FieldWord.WordsPerChild; step++) {
+    const index = (startWord + step) & (FieldWord.WordsPerChild - 1);
     const at = firstWord + index;
     let word = words[at];
     for (let retry = 0; retry < MAX_WORD_RETRIES; retry++) {
@@ -77,7 +107,7 @@ export function claimRun(words: Int32Array, firstWord: number, order: number, st
       const bit = lowestBit(starts);
       if (sync !== null) sync.point();
       const seen = Atomics.compareExchange(words, at, word, word | (value << bit));
-      if (seen === word) return index * FRAMES_PER_WORD + (bit >>> 1);
+      if (seen === word) return index * FieldWord.FramesPerWord + (bit >>> FieldWord.BitsShift);
       word = seen;
     }
   }
@@ -86,7 +116,7 @@ export function claimRun(words: Int32Array, firstWord: number, order: number, st
 
 /** Orders 5 to 8: whole words 0 -> allocated, the first first; rolled back on a race. */
 function claimWords(words: Int32Array, firstWord: number, runWords: number, startWord: number, sync: SyncHook | null): number {
-  const groups = WORDS_PER_CHILD / runWords;
+  const groups = FieldWord.WordsPerChild / runWords;
   const startGroup = Math.floor(startWord / runWords);
   for (let step = 0; step < groups; step++) {
     const group = (startGroup + step) % groups;
@@ -98,7 +128,7 @@ function claimWords(words: Int32Array, firstWord: number, runWords: number, star
       if (Atomics.compareExchange(words, first + claimed, 0, claimed === 0 ? FIRST_WORD : ALLOC_BITS) !== 0) break;
       claimed++;
     }
-    if (claimed === runWords) return group * runWords * FRAMES_PER_WORD;
+    if (claimed === runWords) return group * runWords * FieldWord.FramesPerWord;
     // Ours alone since we set them: give them back, the start word last.
     while (claimed > 0) {
       if (sync !== null) sync.point();
@@ -114,12 +144,12 @@ function claimWords(words: Int32Array, firstWord: number, runWords: number, star
  */
 export function runOrderAt(words: Int32Array, firstWord: number, frame: number): number {
   const state = stateOf(words, firstWord, frame);
-  if (state === FrameState.Free) return -1;
-  if (state !== FrameState.Start) return -2;
+  if (state === FrameState.Free) return NoRun.Free;
+  if (state !== FrameState.Start) return NoRun.Inside;
   let length = 1;
-  while (frame + length < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
-  const order = 31 - Math.clz32(length);
-  return length === 1 << order && frame % length === 0 ? order : -3;
+  while (frame + length < FieldWord.WordsPerChild * FieldWord.FramesPerWord && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
+  const order = floorLog2(length);
+  return length === 1 << order && frame % length === 0 ? order : NoRun.Corrupt;
 }
 
 /**
@@ -137,8 +167,8 @@ export function runOrderAt(words: Int32Array, firstWord: number, frame: number):
 export function releaseRun(words: Int32Array, firstWord: number, frame: number, order: number, sync: SyncHook | null): boolean {
   const end = frame + (1 << order);
   // Frame `end` (if in the child) must not be inside the same run: else it is longer.
-  const nextInside = end < WORDS_PER_CHILD * FRAMES_PER_WORD && stateOf(words, firstWord, end) === FrameState.Inside;
-  const at = firstWord + (frame >>> 4);
+  const nextInside = end < FieldWord.WordsPerChild * FieldWord.FramesPerWord && stateOf(words, firstWord, end) === FrameState.Inside;
+  const at = firstWord + (frame >>> FieldWord.FrameShift);
   if (order > WORD_ORDER) {
     const runWords = 1 << (order - WORD_ORDER);
     if (nextInside || words[at] !== FIRST_WORD) return false;
@@ -153,7 +183,7 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
     return true;
   }
   if (nextInside) return false;
-  const shift = (frame & 15) << 1;
+  const shift = (frame & FieldWord.FrameMask) << FieldWord.BitsShift;
   const mask = runMask(order) << shift;
   const value = runValue(order) << shift;
   let word = words[at];
@@ -171,7 +201,7 @@ export function releaseRun(words: Int32Array, firstWord: number, frame: number, 
 /** Second step of freeing a run of whole words (see releaseRun). */
 export function finishRelease(words: Int32Array, firstWord: number, frame: number, sync: SyncHook | null): void {
   if (sync !== null) sync.point();
-  Atomics.store(words, firstWord + (frame >>> 4), 0);
+  Atomics.store(words, firstWord + (frame >>> FieldWord.FrameShift), 0);
 }
 
 /** Words a run of 2^order frames spans (1 up to order 4). */
@@ -188,8 +218,8 @@ export function runWordCount(order: number): number {
 export function repairChild(words: Int32Array, firstWord: number, frameCount: number): { freeFrames: number; changedWords: number[] } {
   const changed = new Set<number>();
   const clear = (frame: number): void => {
-    words[firstWord + (frame >>> 4)] &= ~(3 << ((frame & 15) << 1));
-    changed.add(frame >>> 4);
+    words[firstWord + (frame >>> FieldWord.FrameShift)] &= ~(FieldWord.StateMask << ((frame & FieldWord.FrameMask) << FieldWord.BitsShift));
+    changed.add(frame >>> FieldWord.FrameShift);
   };
   let freeFrames = 0;
   for (let frame = 0; frame < frameCount; ) {
@@ -203,7 +233,7 @@ export function repairChild(words: Int32Array, firstWord: number, frameCount: nu
     let length = 1;
     while (frame + length < frameCount && stateOf(words, firstWord, frame + length) === FrameState.Inside) length++;
     // The largest naturally aligned power of two that fits: a well-formed run keeps all of it.
-    let order = 31 - Math.clz32(length);
+    let order = floorLog2(length);
     while (frame % (1 << order) !== 0) order--;
     for (let extra = frame + (1 << order); extra < frame + length; extra++) {
       clear(extra);
@@ -238,7 +268,7 @@ export function auditChild(words: Int32Array, firstWord: number, frameCount: num
 
 /** Marks frames from `fromFrame` to the child's end as one permanently allocated run each (past the last frame). */
 export function reserveTail(words: Int32Array, firstWord: number, fromFrame: number): void {
-  for (let frame = fromFrame; frame < WORDS_PER_CHILD * FRAMES_PER_WORD; frame++) {
-    words[firstWord + (frame >>> 4)] |= FrameState.Start << ((frame & 15) << 1);
+  for (let frame = fromFrame; frame < FieldWord.WordsPerChild * FieldWord.FramesPerWord; frame++) {
+    words[firstWord + (frame >>> FieldWord.FrameShift)] |= FrameState.Start << ((frame & FieldWord.FrameMask) << FieldWord.BitsShift);
   }
 }

@@ -1,5 +1,5 @@
-import type { SyncHook } from "./sync-hook.js";
-import { lowestBit } from "../../util/bits.js";
+import type { SyncHook } from "../sync-hook.js";
+import { lowestBit } from "../../../util/bits.js";
 
 /**
  * A flat atomic bitfield of frames (1 = allocated) in Int32Array words, for the bitmap
@@ -9,8 +9,16 @@ import { lowestBit } from "../../util/bits.js";
  * run-field.ts (LLFree's layer) does, for the reason given there.
  */
 
+/** One bit per frame, 32 frames per Int32 word: a const enum, so hot paths see literals. */
+export const enum BitWord {
+  /** Frames (bits) in a word. */
+  Bits = 32,
+  /** A bit's word is bit >>> Shift; its position there is bit & Mask. */
+  Shift = 5,
+  Mask = Bits - 1,
+}
 /** Largest order a single word holds (32 frames). */
-const WORD_ORDER = 5;
+const WORD_ORDER = BitWord.Shift;
 
 /** Bit positions where an aligned run of each order may start. */
 const RUN_STARTS = [-1, 0x55555555, 0x11111111, 0x01010101, 0x00010001, 0x00000001];
@@ -32,7 +40,7 @@ function runMask(order: number): number {
 /**
  * Finds a free aligned run of 2^order bits among `wordCount` words from `firstWord`
  * (searching from `startWord`, relative, onwards and wrapping), marks it allocated and
- * returns its bit index relative to `firstWord * 32`; -1 if none was found.
+ * returns its bit index relative to the first bit of `firstWord`; -1 if none was found.
  */
 export function claimRun(bits: Int32Array, firstWord: number, wordCount: number, order: number, startWord: number, sync: SyncHook | null): number {
   if (order > WORD_ORDER) return claimWords(bits, firstWord, wordCount, 1 << (order - WORD_ORDER), startWord, sync);
@@ -48,7 +56,7 @@ export function claimRun(bits: Int32Array, firstWord: number, wordCount: number,
       const bit = lowestBit(starts);
       if (sync !== null) sync.point();
       const seen = Atomics.compareExchange(bits, at, word, word | (mask << bit));
-      if (seen === word) return index * 32 + bit;
+      if (seen === word) return index * BitWord.Bits + bit;
       word = seen;
     }
   }
@@ -69,7 +77,7 @@ function claimWords(bits: Int32Array, firstWord: number, wordCount: number, runW
       if (Atomics.compareExchange(bits, first + claimed, 0, -1) !== 0) break;
       claimed++;
     }
-    if (claimed === runWords) return group * runWords * 32;
+    if (claimed === runWords) return group * runWords * BitWord.Bits;
     // Ours alone since we set them: plain stores give them back.
     while (claimed > 0) Atomics.store(bits, first + --claimed, 0);
   }
@@ -77,11 +85,11 @@ function claimWords(bits: Int32Array, firstWord: number, wordCount: number, runW
 }
 
 /**
- * Clears an allocated run (bit index relative to `firstWord * 32`). Returns false, changing
+ * Clears an allocated run (bit index relative to the first bit of `firstWord`). Returns false, changing
  * nothing, if any of its bits is already clear.
  */
 export function releaseRun(bits: Int32Array, firstWord: number, bitIndex: number, order: number, sync: SyncHook | null): boolean {
-  const at = firstWord + (bitIndex >>> 5);
+  const at = firstWord + (bitIndex >>> BitWord.Shift);
   if (order > WORD_ORDER) {
     const runWords = 1 << (order - WORD_ORDER);
     for (let i = 0; i < runWords; i++) if (Atomics.load(bits, at + i) !== -1) return false;
@@ -91,7 +99,7 @@ export function releaseRun(bits: Int32Array, firstWord: number, bitIndex: number
     }
     return true;
   }
-  const mask = runMask(order) << (bitIndex & 31);
+  const mask = runMask(order) << (bitIndex & BitWord.Mask);
   let word = bits[at];
   for (;;) {
     if ((word & mask) !== mask) return false;
