@@ -4,10 +4,14 @@
  */
 /** The limits as a const enum, for the fast paths (inlined, not module bindings). */
 export const enum SizeLimit {
+  /** SMALL_LIMIT_BYTES. */
   SmallBytes = 1024,
+  /** MEDIUM_LIMIT_BYTES. */
   MediumBytes = 256 * 1024,
 }
+/** The largest small block (the free-block cache holds small blocks only). */
 export const SMALL_LIMIT_BYTES = SizeLimit.SmallBytes;
+/** The largest block of a size class; larger ones are whole page runs. */
 export const MEDIUM_LIMIT_BYTES = SizeLimit.MediumBytes;
 const LINEAR_CLASSES = 8;
 const STEPS_PER_DOUBLING = 8;
@@ -25,6 +29,7 @@ function buildSizes(): Int32Array {
 
 /** Block size of each class, ascending; the last is MEDIUM_LIMIT_BYTES. */
 export const CLASS_SIZES = buildSizes();
+/** How many size classes there are. */
 export const CLASS_COUNT = CLASS_SIZES.length;
 /** 1 / size of each class: block index of an offset by multiplication (see Heap.validate). */
 export const CLASS_RECIPROCALS = Float64Array.from(CLASS_SIZES, (size) => 1 / size);
