@@ -21,6 +21,9 @@ export const enum Geometry {
   PageShift = 14,
   /** A page's descriptor starts DescriptorWord words after the previous page's: page << DescriptorShift. */
   DescriptorShift = 4,
+  /** Blocks are 8-byte aligned, in 8-byte granules (size classes, the allocation bitmap). */
+  GranuleShift = 3,
+  GranuleBytes = 1 << GranuleShift,
   /** The null address. */
   Null = 0,
 }
@@ -185,7 +188,7 @@ export const enum Bitmap {
   /** address >>> WordShift: the word of the bitmap that holds the address's bit. */
   WordShift = 8,
   /** (address >>> GranuleShift) & 31: the bit in that word (a shift count is taken mod 32). */
-  GranuleShift = 3,
+  GranuleShift = Geometry.GranuleShift,
   /** Bytes of heap one bitmap word describes. */
   BytesPerWord = 1 << WordShift,
   /** Bytes of heap one bitmap byte describes. */

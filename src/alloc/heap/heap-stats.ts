@@ -152,7 +152,7 @@ export function pendingBlocks(core: HeapCore, strict: boolean): number[] {
 
 /** An 8-aligned address inside the heap (a list link worth following). */
 function isBlockAddress(core: HeapCore, address: number): boolean {
-  return address > 0 && address < core.bytes.length && address % 8 === 0;
+  return address > 0 && address < core.bytes.length && address % Geometry.GranuleBytes === 0;
 }
 
 /**

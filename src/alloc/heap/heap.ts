@@ -74,7 +74,7 @@ export class Heap {
     // int32 rather than a tagged value the fast path's address is boxed into and checked.
     if (sizeBytes <= core.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
       if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes)) | 0;
-      const sizeClass = core.smallClassOf[(sizeBytes + 7) >>> 3];
+      const sizeClass = core.smallClassOf[(sizeBytes + (Geometry.GranuleBytes - 1)) >>> Geometry.GranuleShift];
       const words = core.words;
       // `| 0`: word indices are small integers; it spares TurboFan an overflow check per add.
       const headWord = (core.cacheHeadsWord + sizeClass) | 0;
@@ -95,7 +95,7 @@ export class Heap {
     // span of this worker whose bit is set is one of its live blocks: interior pointers,
     // double frees and foreign pointers all fail one of these tests (and take the checked
     // path, which names the error).
-    if ((address >>> 0) === address && (address & 7) === 0 && address < core.fastAddressEnd && address !== 0) {
+    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0 && address < core.fastAddressEnd && address !== 0) {
       const words = core.words;
       const page = address >>> Geometry.PageShift;
       const base = (core.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
@@ -209,7 +209,7 @@ export class Heap {
 
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
   mallocAs<T>(type: TypedArrayConstructor<T>, length: number): T | null {
-    const address = this.alignedAlloc(Math.max(8, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
+    const address = this.alignedAlloc(Math.max(Geometry.GranuleBytes, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
     return address === Geometry.Null ? null : new type(this.core.bytes.buffer, address, length);
   }
 
@@ -358,7 +358,7 @@ export class Heap {
 
   private allocateAligned(alignment: number, sizeBytes: number): number {
     const core = this.core;
-    if (alignment <= 8) return this.allocate(sizeBytes, false);
+    if (alignment <= Geometry.GranuleBytes) return this.allocate(sizeBytes, false);
     // A class whose size is a multiple of the alignment: spans start on page boundaries.
     if (alignment <= HEAP_PAGE_BYTES && sizeBytes <= MEDIUM_LIMIT_BYTES) {
       for (let sizeClass = classOf(Math.max(sizeBytes, alignment)); sizeClass < CLASS_COUNT; sizeClass++) {

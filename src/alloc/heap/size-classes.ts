@@ -2,6 +2,8 @@
  * Size classes for small (<= 1 KiB) and medium (<= 256 KiB) blocks: multiples of 8 up to
  * 64 B, then 8 classes per doubling, so a block wastes at most 12.5% above 64 B.
  */
+import { Geometry } from "./heap-layout.js";
+
 /** The limits as a const enum, for the fast paths (inlined, not module bindings). */
 export const enum SizeLimit {
   /** SMALL_LIMIT_BYTES. */
@@ -36,7 +38,7 @@ export const CLASS_RECIPROCALS = Float64Array.from(CLASS_SIZES, (size) => 1 / si
 
 /** The smallest class whose blocks hold `sizeBytes` (1 .. MEDIUM_LIMIT_BYTES). */
 export function classOf(sizeBytes: number): number {
-  if (sizeBytes <= SMALL_LIMIT_BYTES) return SMALL_CLASS_OF[(sizeBytes + 7) >>> 3];
+  if (sizeBytes <= SMALL_LIMIT_BYTES) return SMALL_CLASS_OF[(sizeBytes + (Geometry.GranuleBytes - 1)) >>> Geometry.GranuleShift];
   return classByArithmetic(sizeBytes);
 }
 
@@ -48,7 +50,7 @@ function classByArithmetic(sizeBytes: number): number {
 }
 
 /** Small sizes by 8-byte granule: one table load on the hot path. */
-export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
+export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> Geometry.GranuleShift) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << Geometry.GranuleShift)));
 
 /** Classes of small blocks (<= SMALL_LIMIT_BYTES): the ones a worker's free-block cache holds. */
 export const SMALL_CLASS_COUNT = classOf(SMALL_LIMIT_BYTES) + 1;
