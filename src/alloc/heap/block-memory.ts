@@ -35,6 +35,11 @@ export interface BlockMemory {
   readonly floats: Float64Array;
   /** Shared between workers (a SharedArrayBuffer): the heap uses atomics and its page-layer mutex. */
   readonly shared: boolean;
+  /**
+   * The blocks live in the views' own buffer (a buffer backing): the heap's fast paths then
+   * read and write a block's link in `words` themselves, without a call to load32/store32.
+   */
+  readonly blocksInViews: boolean;
   /** The most bytes the store can grow to (whole heap pages). */
   readonly maxByteLength: number;
   /** Grows the store to at least `minBytes`, with new views; false if it cannot. */
@@ -71,6 +76,8 @@ export class BufferMemory implements BlockMemory {
   floats!: Float64Array;
   /** A SharedArrayBuffer. */
   readonly shared: boolean;
+  /** True: the blocks are in the buffer. */
+  readonly blocksInViews: boolean = true;
   /** The most bytes of the buffer the heap uses (whole heap pages). */
   readonly maxByteLength: number;
 

@@ -27,6 +27,8 @@ export class HeapState {
   readonly bitmapWord: number;
   /** Shared memory: other workers may be attached (atomics on shared words, the mutex for page-level work). */
   readonly shared: boolean;
+  /** The memory's blocksInViews: block links are words of `words`. */
+  readonly blocksInViews: boolean;
   /** This worker's slot (set once, when the core claims it). */
   workerId!: number;
   /** The first word of this worker's record. */
@@ -55,6 +57,7 @@ export class HeapState {
   constructor(memory: BlockMemory) {
     this.memory = memory;
     this.shared = memory.shared;
+    this.blocksInViews = memory.blocksInViews;
     this.arrayViews();
     const existing = this.words[HeaderWord.Magic] === HEAP_MAGIC;
     if (existing && this.words[HeaderWord.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[HeaderWord.Version]}, expected ${HEAP_LAYOUT_VERSION}`);

@@ -123,12 +123,15 @@ export class HeapWords extends HeapState {
 
   /** The word at `address` inside a block (a free-list link, or debug mode's size record). */
   link(address: number): number {
-    return this.memory.load32(address);
+    // In a buffer backing, the word itself: the fast paths have `words` loaded already, where a
+    // call to the memory costs its field, its class check and its own view's bounds.
+    return this.blocksInViews ? this.words[address >>> 2] : this.memory.load32(address);
   }
 
   /** Sets the word at `address` inside a block. */
   setLink(address: number, value: number): void {
-    this.memory.store32(address, value);
+    if (this.blocksInViews) this.words[address >>> 2] = value;
+    else this.memory.store32(address, value);
   }
 
   /** How errors name an address of this heap. */

@@ -15,6 +15,8 @@ import { BufferMemory, HEAP_PAGE_BYTES } from "./block-memory.js";
 
 /** An AddressSpace region of `sizeBytes` at `base`, as a heap's block memory. */
 export class SpaceMemory extends BufferMemory {
+  /** False: the blocks are in the space, the views hold the metadata only. */
+  override readonly blocksInViews = false;
   private readonly baseLo: number;
   private readonly baseHi: number;
 
