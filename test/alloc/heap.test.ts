@@ -414,6 +414,30 @@ describe("Heap", () => {
     assert.ok(new Uint8Array(buffer, again, MiB).every((byte) => byte === 0));
     heap.check();
   });
+
+  it("keeps a block's links in the memory when its blocks are outside the views; a subclass of Heap is refused such a memory", () => {
+    class OutsideMemory extends BufferMemory {
+      override readonly blocksInViews = false;
+      readonly blockWords = new Int32Array(this.words.length);
+      override load32(address: number): number {
+        return this.blockWords[address >>> 2];
+      }
+      override store32(address: number, value: number): void {
+        this.blockWords[address >>> 2] = value;
+      }
+    }
+    const buffer = new ArrayBuffer(4 * MiB);
+    const memory = new OutsideMemory(buffer, buffer.byteLength);
+    const heap = new Heap(memory);
+    const blocks = Array.from({ length: 100 }, () => heap.mallocOrThrow(64));
+    for (const block of blocks) heap.free(block);
+    assert.ok(blocks.some((block) => memory.blockWords[block >>> 2] !== 0), "the free lists' links are in the memory's blocks");
+    assert.ok(blocks.every((block) => memory.words[block >>> 2] === 0), "and not in its views");
+    assert.deepEqual(Array.from({ length: 100 }, () => heap.mallocOrThrow(64)).sort(), [...blocks].sort());
+    heap.check();
+    class CountingHeap extends Heap {}
+    assert.throws(() => new CountingHeap(new OutsideMemory(new ArrayBuffer(MiB), MiB)), /a subclass of Heap takes only a memory whose blocks are in its views/);
+  });
 });
 
 describe("debug checks (MEMSPACE_DEBUG=1)", () => {

@@ -1,7 +1,7 @@
 /**
- * A heap's core: all its layers (heap-state.ts up to worker-slots.ts) as one object, made
- * here. Construction formats a fresh store (or checks the heap already in it) and claims
- * this worker's slot; the Heap class holds the core and runs its fast paths on its fields.
+ * A heap's core: the top of its layers (heap-state.ts up to worker-slots.ts). Construction
+ * formats a fresh store (or checks the heap already in it) and claims this worker's slot.
+ * The Heap extends it, so its fast paths read the state as fields of the object they run on.
  */
 import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
@@ -9,7 +9,10 @@ import { Bitmap, Geometry, HEAP_LAYOUT_VERSION, HEAP_MAGIC, HeaderWord, Stat, WO
 import type { HeapOptions } from "./heap-options.js";
 import { WorkerSlots } from "./worker-slots.js";
 
-/** A heap's core over `memory`, attached as one worker. */
+/**
+ * A heap's core over `memory`, attached as one worker (the Heap's base class, not an API).
+ * @internal
+ */
 export class HeapCore extends WorkerSlots {
   /** Debug mode (canaries and poisoning), as the heap was created. */
   readonly debug: boolean;

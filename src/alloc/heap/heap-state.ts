@@ -2,8 +2,9 @@
  * The bottom layer of a heap's core: its block memory, the typed views over the metadata,
  * where the descriptors and the bitmap start, which worker this is, the fast paths' limits,
  * and the page-layer mutex. Every layer above (heap-words.ts, page-runs.ts, ... heap-core.ts)
- * extends it, so the whole core is one object with one hidden class: the Heap's fast paths
- * read its fields monomorphically, and TurboFan inlines the layers' methods into them.
+ * extends it, and the Heap extends the top layer, so a heap is one object with one hidden
+ * class: the fast paths read its fields on their own receiver, and TurboFan inlines the
+ * layers' methods into them.
  */
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
 import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
@@ -27,8 +28,6 @@ export class HeapState {
   readonly bitmapWord: number;
   /** Shared memory: other workers may be attached (atomics on shared words, the mutex for page-level work). */
   readonly shared: boolean;
-  /** The memory's blocksInViews: block links are words of `words`. */
-  readonly blocksInViews: boolean;
   /** This worker's slot (set once, when the core claims it). */
   workerId!: number;
   /** The first word of this worker's record. */
@@ -57,7 +56,6 @@ export class HeapState {
   constructor(memory: BlockMemory) {
     this.memory = memory;
     this.shared = memory.shared;
-    this.blocksInViews = memory.blocksInViews;
     this.arrayViews();
     const existing = this.words[HeaderWord.Magic] === HEAP_MAGIC;
     if (existing && this.words[HeaderWord.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[HeaderWord.Version]}, expected ${HEAP_LAYOUT_VERSION}`);

@@ -121,17 +121,19 @@ export class HeapWords extends HeapState {
     return new HeapError(`heap corrupt: ${message}`);
   }
 
-  /** The word at `address` inside a block (a free-list link, or debug mode's size record). */
+  /**
+   * The word at `address` inside a block (a free-list link, or debug mode's size record): a
+   * word of the views, where a buffer memory keeps its blocks. The Heap over a memory whose
+   * blocks live elsewhere overrides this and setLink (heap.ts), so the fast paths carry no
+   * test of where blocks live.
+   */
   link(address: number): number {
-    // In a buffer backing, the word itself: the fast paths have `words` loaded already, where a
-    // call to the memory costs its field, its class check and its own view's bounds.
-    return this.blocksInViews ? this.words[address >>> 2] : this.memory.load32(address);
+    return this.words[address >>> 2];
   }
 
-  /** Sets the word at `address` inside a block. */
+  /** Sets the word at `address` inside a block (see link). */
   setLink(address: number, value: number): void {
-    if (this.blocksInViews) this.words[address >>> 2] = value;
-    else this.memory.store32(address, value);
+    this.words[address >>> 2] = value;
   }
 
   /** How errors name an address of this heap. */

@@ -1,8 +1,9 @@
 /**
  * The Heap: the allocator's public face and its fast paths. The fast paths (a small block
- * from this worker's free-block cache, and its free back) stay in this class, on the
- * fields of its core, so that TurboFan inlines them whole; everything colder lives in the
- * core's layers (heap-core.ts and below) and in heap-stats.ts, heap-check.ts and
+ * from this worker's free-block cache, and its free back) stay in this class, which extends
+ * the heap's core (heap-core.ts and the layers below it): they run on the state as fields
+ * of their own receiver, with no object between, so TurboFan inlines them whole.
+ * Everything colder lives in the layers and in heap-stats.ts, heap-check.ts and
  * debug-guard.ts.
  */
 import { DEBUG_CHECKS } from "../../util/debug.js";
@@ -52,16 +53,20 @@ export type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffse
  * futex mutex in the header guards them (taken only for page-level work, never for a small
  * block's malloc or free). On an ArrayBuffer heap there is one worker and no atomics.
  */
-export class Heap {
-  private readonly core: HeapCore;
+export class Heap extends HeapCore {
   /** This worker's slot (0 on an ArrayBuffer heap). */
-  readonly workerId: number;
+  declare readonly workerId: number;
 
   /** A heap in `backing` (formatted unless it holds one already), attached as a worker. */
   constructor(backing: HeapBacking | BlockMemory, options: HeapOptions = {}) {
     const memory = isHeapBacking(backing) ? memoryOfBacking(backing, options.maxBytes ?? DEFAULT_WASM_MAX_BYTES) : backing;
-    this.core = new HeapCore(memory, options);
-    this.workerId = this.core.workerId;
+    // Blocks outside the memory's views (an AddressSpace region): the Heap whose block links
+    // go through the memory. The class, chosen once, keeps that test out of the fast paths.
+    if (!memory.blocksInViews && new.target !== IndirectBlocksHeap) {
+      if (new.target !== Heap) throw new HeapError("a subclass of Heap takes only a memory whose blocks are in its views (BlockMemory.blocksInViews)");
+      return new IndirectBlocksHeap(memory, options);
+    }
+    super(memory, options);
   }
 
   // The fast paths: a small block from this worker's free-block cache (else its head span for
@@ -69,20 +74,19 @@ export class Heap {
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0 when the heap is full. */
   malloc(sizeBytes: number): number {
-    const core = this.core;
     // `| 0` on the out-of-line results (addresses are 31-bit): the merged result is then an
     // int32 rather than a tagged value the fast path's address is boxed into and checked.
-    if (sizeBytes <= core.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
+    if (sizeBytes <= this.fastSizeLimit && sizeBytes > 0 && (sizeBytes | 0) === sizeBytes) {
       if (sizeBytes > SizeLimit.SmallBytes) return this.mallocFromSpan(classOf(sizeBytes)) | 0;
-      const sizeClass = core.smallClassOf[(sizeBytes + (Geometry.GranuleBytes - 1)) >>> Geometry.GranuleShift];
-      const words = core.words;
+      const sizeClass = this.smallClassOf[(sizeBytes + (Geometry.GranuleBytes - 1)) >>> Geometry.GranuleShift];
+      const words = this.words;
       // `| 0`: word indices are small integers; it spares TurboFan an overflow check per add.
-      const headWord = (core.cacheHeadsWord + sizeClass) | 0;
+      const headWord = (this.cacheHeadsWord + sizeClass) | 0;
       const address = words[headWord];
       if (address === Geometry.Null) return this.mallocFromSpan(sizeClass) | 0;
-      words[headWord] = core.link(address);
+      words[headWord] = this.link(address);
       words[(headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0]++;
-      core.markLive(address, address >>> Geometry.PageShift);
+      this.markLive(address, address >>> Geometry.PageShift);
       return address;
     }
     return this.mallocSlowly(sizeBytes) | 0;
@@ -90,23 +94,22 @@ export class Heap {
 
   /** Frees the block at `address` (0 is ignored); a HeapError, changing nothing, if it is not a live block of this heap. */
   free(address: number): void {
-    const core = this.core;
     // Bits are set only at the starts of live blocks, so an 8-aligned integer address in a
     // span of this worker whose bit is set is one of its live blocks: interior pointers,
     // double frees and foreign pointers all fail one of these tests (and take the checked
     // path, which names the error).
-    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0 && address < core.fastAddressEnd && address !== 0) {
-      const words = core.words;
+    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0 && address < this.fastAddressEnd && address !== 0) {
+      const words = this.words;
       const page = address >>> Geometry.PageShift;
-      const base = (core.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
+      const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
       const kindWord = words[base + DescriptorWord.Kind];
-      if ((kindWord & KindWord.KindOwnerMask) === core.ownSpanTag && core.clearLive(address)) {
-        const headWord = (core.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
+      if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(address)) {
+        const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
         const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
         const room = words[roomWord];
         if (room === 0) return this.freeToSpan(address, page, base, kindWord);
         words[roomWord] = room - 1;
-        core.setLink(address, words[headWord]);
+        this.setLink(address, words[headWord]);
         words[headWord] = address;
         return;
       }
@@ -116,20 +119,18 @@ export class Heap {
 
   /** Malloc's next try, past the free-block cache: the head span of this worker's list for the class. */
   private mallocFromSpan(sizeClass: number): number {
-    const core = this.core;
-    const span = core.words[core.workerWord + WorkerWord.ClassHeads + sizeClass];
-    if (span === 0) return core.allocateSmall(sizeClass, false);
-    if (!core.hasRoom(span)) return this.mallocFromNextSpan(sizeClass, span);
-    return core.carve(span, false);
+    const span = this.words[this.workerWord + WorkerWord.ClassHeads + sizeClass];
+    if (span === 0) return this.allocateSmall(sizeClass, false);
+    if (!this.hasRoom(span)) return this.mallocFromNextSpan(sizeClass, span);
+    return this.carve(span, false);
   }
 
   /** Free's next step when the cache of the block's class is full (or the class is not cached): into its span. */
   private freeToSpan(address: number, page: number, base: number, kindWord: number): void {
-    const core = this.core;
-    const words = core.words;
-    core.setLink(address, words[base + DescriptorWord.Free]);
+    const words = this.words;
+    this.setLink(address, words[base + DescriptorWord.Free]);
     words[base + DescriptorWord.Free] = address;
-    if (--words[base + DescriptorWord.Used] === 0 || (kindWord & SpanBits.Linked) === 0) core.settleOwnSpan(page, base);
+    if (--words[base + DescriptorWord.Used] === 0 || (kindWord & SpanBits.Linked) === 0) this.settleOwnSpan(page, base);
   }
 
   /**
@@ -138,123 +139,118 @@ export class Heap {
    * the free-block cache a third of larson's mallocs land here; with it, about 1%.
    */
   private mallocFromNextSpan(sizeClass: number, full: number): number {
-    const core = this.core;
-    core.unlinkSpan(full, core.workerWord + WorkerWord.ClassHeads + sizeClass);
-    return core.allocateSmall(sizeClass, false);
+    this.unlinkSpan(full, this.workerWord + WorkerWord.ClassHeads + sizeClass);
+    return this.allocateSmall(sizeClass, false);
   }
 
   // The checked paths.
 
   private mallocSlowly(sizeBytes: number): number {
-    this.core.assertAttached("malloc");
+    this.assertAttached("malloc");
     checkSize(sizeBytes, "malloc");
-    if (this.core.debug) return guard(this.core, this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
+    if (this.debug) return guard(this, this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
     return this.allocate(sizeBytes, false);
   }
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
-    const core = this.core;
-    core.assertAttached("free");
-    const page = validate(core, address, "free");
-    if (core.kindOf(page) !== Kind.Span) {
-      core.lock();
+    this.assertAttached("free");
+    const page = validate(this, address, "free");
+    if (this.kindOf(page) !== Kind.Span) {
+      this.lock();
       try {
-        const head = validate(core, address, "free");
-        if (core.debug) poison(core, address, head);
-        core.freeLarge(head);
+        const head = validate(this, address, "free");
+        if (this.debug) poison(this, address, head);
+        this.freeLarge(head);
       } finally {
-        core.unlock();
+        this.unlock();
       }
       return;
     }
-    if (core.debug) poison(core, address, page);
-    if (!core.clearLive(address)) throw new HeapError(`free(${core.hex(address)}): not allocated (a double free, racing with another)`);
-    const owner = core.ownerOf(page);
-    if (owner === core.workerId) core.returnBlock(address, page);
-    else core.pushRemote(address, owner);
+    if (this.debug) poison(this, address, page);
+    if (!this.clearLive(address)) throw new HeapError(`free(${this.hex(address)}): not allocated (a double free, racing with another)`);
+    const owner = this.ownerOf(page);
+    if (owner === this.workerId) this.returnBlock(address, page);
+    else this.pushRemote(address, owner);
   }
 
   /** `malloc` that throws, naming the request, when the heap is full. */
   mallocOrThrow(sizeBytes: number): number {
     const address = this.malloc(sizeBytes);
-    if (address === Geometry.Null) throw new HeapError(`out of memory: malloc(${sizeBytes}) with ${this.stats().liveBytes} bytes live in a ${this.core.memory.bytes.length}-byte heap`);
+    if (address === Geometry.Null) throw new HeapError(`out of memory: malloc(${sizeBytes}) with ${this.stats().liveBytes} bytes live in a ${this.memory.bytes.length}-byte heap`);
     return address;
   }
 
   /** Zeroed memory for `count` elements of `sizeBytes`; the product is overflow-checked. */
   calloc(count: number, sizeBytes: number): number {
-    const core = this.core;
-    core.assertAttached("calloc");
+    this.assertAttached("calloc");
     checkSize(count, "calloc count");
     checkSize(sizeBytes, "calloc");
     const total = count * sizeBytes;
-    const maxBytes = core.memory.maxByteLength;
+    const maxBytes = this.memory.maxByteLength;
     if (!Number.isSafeInteger(total) || total > maxBytes) throw new HeapError(`calloc(${count}, ${sizeBytes}): ${count} x ${sizeBytes} bytes overflows this heap (at most ${maxBytes} bytes)`);
-    if (core.debug) return guard(core, this.allocate(total + GUARD_BYTES, true), total);
+    if (this.debug) return guard(this, this.allocate(total + GUARD_BYTES, true), total);
     return this.allocate(total, true);
   }
 
   /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
   alignedAlloc(alignment: number, sizeBytes: number): number {
-    const core = this.core;
-    core.assertAttached("alignedAlloc");
+    this.assertAttached("alignedAlloc");
     checkSize(sizeBytes, "alignedAlloc");
-    if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > core.memory.maxByteLength) {
+    if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.memory.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
-    if (core.debug) return guard(core, this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
+    if (this.debug) return guard(this, this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
     return this.allocateAligned(alignment, sizeBytes);
   }
 
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
   mallocAs<T>(type: TypedArrayConstructor<T>, length: number): T | null {
     const address = this.alignedAlloc(Math.max(Geometry.GranuleBytes, type.BYTES_PER_ELEMENT), length * type.BYTES_PER_ELEMENT);
-    return address === Geometry.Null ? null : new type(this.core.bytes.buffer, address, length);
+    return address === Geometry.Null ? null : new type(this.bytes.buffer, address, length);
   }
 
   /** Resizes, in place when it can (same class, or a large block with free pages after it). */
   realloc(address: number, sizeBytes: number): number {
-    const core = this.core;
-    core.assertAttached("realloc");
+    this.assertAttached("realloc");
     checkSize(sizeBytes, "realloc");
     if (address === Geometry.Null) return this.malloc(sizeBytes);
-    if (core.debug) {
-      const requested = checkGuard(core, address, validate(core, address, "realloc"), "realloc");
+    if (this.debug) {
+      const requested = checkGuard(this, address, validate(this, address, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
       if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
-      if (fresh !== Geometry.Null) core.memory.copy(fresh, address, Math.min(requested, sizeBytes));
+      if (fresh !== Geometry.Null) this.memory.copy(fresh, address, Math.min(requested, sizeBytes));
       this.free(address);
       return fresh;
     }
-    const page = validate(core, address, "realloc");
+    const page = validate(this, address, "realloc");
     if (sizeBytes === 0) {
       this.free(address);
       return Geometry.Null;
     }
-    const usable = core.rawUsable(page);
-    if (core.kindOf(page) === Kind.Span) {
+    const usable = this.rawUsable(page);
+    if (this.kindOf(page) === Kind.Span) {
       if (sizeBytes <= usable && sizeBytes > usable / 2) return address; // same class, or shrinking a little: keep the block
     } else if (sizeBytes > MEDIUM_LIMIT_BYTES) {
-      core.lock();
+      this.lock();
       try {
-        if (core.resizeLarge(validate(core, address, "realloc"), pagesFor(sizeBytes))) return address;
+        if (this.resizeLarge(validate(this, address, "realloc"), pagesFor(sizeBytes))) return address;
       } finally {
-        core.unlock();
+        this.unlock();
       }
     }
     const fresh = this.malloc(sizeBytes);
     if (fresh === Geometry.Null) return Geometry.Null;
-    core.memory.copy(fresh, address, Math.min(usable, sizeBytes));
+    this.memory.copy(fresh, address, Math.min(usable, sizeBytes));
     this.free(address);
     return fresh;
   }
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
-    const page = validate(this.core, address, "usableSize");
-    if (this.core.debug) return checkGuard(this.core, address, page, "usableSize");
-    return this.core.rawUsable(page);
+    const page = validate(this, address, "usableSize");
+    if (this.debug) return checkGuard(this, address, page, "usableSize");
+    return this.rawUsable(page);
   }
 
   /**
@@ -263,17 +259,16 @@ export class Heap {
    * and handles the inboxes nobody drains.
    */
   trim(): void {
-    const core = this.core;
-    core.assertAttached("trim");
-    core.flushCache();
-    if (core.shared) core.drainOwnInbox();
-    core.lock();
+    this.assertAttached("trim");
+    this.flushCache();
+    if (this.shared) this.drainOwnInbox();
+    this.lock();
     try {
-      core.reclaimLocked();
+      this.reclaimLocked();
       // Postcondition; with other workers at work their spans move under the check.
-      if (DEBUG_CHECKS && !core.shared) checkLocked(core);
+      if (DEBUG_CHECKS && !this.shared) checkLocked(this);
     } finally {
-      core.unlock();
+      this.unlock();
     }
   }
 
@@ -284,47 +279,46 @@ export class Heap {
    * afterwards. A worker that ends without detaching keeps its slot and its spans.
    */
   detach(): void {
-    const core = this.core;
-    if (!core.attached) return;
-    if (core.shared) {
-      core.flushCache();
-      core.drainOwnInbox();
-      core.lock();
+    if (!this.attached) return;
+    if (this.shared) {
+      this.flushCache();
+      this.drainOwnInbox();
+      this.lock();
       try {
-        core.abandonSpans();
-        Atomics.store(core.words, core.workerWord + WorkerWord.Claimed, 0);
+        this.abandonSpans();
+        Atomics.store(this.words, this.workerWord + WorkerWord.Claimed, 0);
       } finally {
-        core.unlock();
+        this.unlock();
       }
     }
-    core.attached = false;
-    core.views();
+    this.attached = false;
+    this.views();
   }
 
   // Introspection.
 
   /** Statistics; exact when no other worker is working on the heap at the same time. */
   stats(): HeapStats {
-    this.core.lock();
+    this.lock();
     try {
-      return statsLocked(this.core);
+      return statsLocked(this);
     } finally {
-      this.core.unlock();
+      this.unlock();
     }
   }
 
   /** Footprint now, in O(1) (stats() also counts blocks). */
   footprintBytes(): number {
-    return footprintOf(this.core, this.core.floats[HeaderWord.Stats + Stat.UsedPages]);
+    return footprintOf(this, this.floats[HeaderWord.Stats + Stat.UsedPages]);
   }
 
   /** Visits every live block: its address and usable size. */
   walk(visit: (address: number, usableBytes: number) => void): void {
-    this.core.lock();
+    this.lock();
     try {
-      walkLocked(this.core, visit);
+      walkLocked(this, visit);
     } finally {
-      this.core.unlock();
+      this.unlock();
     }
   }
 
@@ -335,47 +329,58 @@ export class Heap {
    * working on the heap.
    */
   check(): void {
-    this.core.lock();
+    this.lock();
     try {
-      checkLocked(this.core);
+      checkLocked(this);
     } finally {
-      this.core.unlock();
+      this.unlock();
     }
   }
 
   // Blocks of any size, past the fast paths.
 
   private allocate(sizeBytes: number, zero: boolean): number {
-    const core = this.core;
-    if (sizeBytes <= MEDIUM_LIMIT_BYTES) return core.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
-    core.lock();
+    if (sizeBytes <= MEDIUM_LIMIT_BYTES) return this.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
+    this.lock();
     try {
-      return core.allocateLarge(pagesFor(sizeBytes), zero);
+      return this.allocateLarge(pagesFor(sizeBytes), zero);
     } finally {
-      core.unlock();
+      this.unlock();
     }
   }
 
   private allocateAligned(alignment: number, sizeBytes: number): number {
-    const core = this.core;
     if (alignment <= Geometry.GranuleBytes) return this.allocate(sizeBytes, false);
     // A class whose size is a multiple of the alignment: spans start on page boundaries.
     if (alignment <= HEAP_PAGE_BYTES && sizeBytes <= MEDIUM_LIMIT_BYTES) {
       for (let sizeClass = classOf(Math.max(sizeBytes, alignment)); sizeClass < CLASS_COUNT; sizeClass++) {
-        if (CLASS_SIZES[sizeClass] % alignment === 0) return core.allocateSmall(sizeClass, false);
+        if (CLASS_SIZES[sizeClass] % alignment === 0) return this.allocateSmall(sizeClass, false);
       }
     }
     const pages = pagesFor(Math.max(sizeBytes, 1));
-    core.lock();
+    this.lock();
     try {
-      const first = core.takeRun(pages, Math.max(1, alignment / HEAP_PAGE_BYTES));
-      return first === 0 ? Geometry.Null : core.startLarge(first, pages, false);
+      const first = this.takeRun(pages, Math.max(1, alignment / HEAP_PAGE_BYTES));
+      return first === 0 ? Geometry.Null : this.startLarge(first, pages, false);
     } finally {
-      core.unlock();
+      this.unlock();
     }
   }
 }
 
 function checkSize(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new HeapError(`${what}: size ${value} is not a non-negative integer`);
+}
+
+/** A Heap over a memory whose blocks live outside its views: block links through the memory's calls. */
+class IndirectBlocksHeap extends Heap {
+  /** The word at `address` of a block, from the memory. */
+  override link(address: number): number {
+    return this.memory.load32(address);
+  }
+
+  /** Writes the word at `address` of a block, through the memory. */
+  override setLink(address: number, value: number): void {
+    this.memory.store32(address, value);
+  }
 }
