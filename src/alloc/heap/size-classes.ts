@@ -33,8 +33,6 @@ function buildSizes(): Int32Array {
 export const CLASS_SIZES = buildSizes();
 /** How many size classes there are. */
 export const CLASS_COUNT = CLASS_SIZES.length;
-/** 1 / size of each class: block index of an offset by multiplication (see Heap.validate). */
-export const CLASS_RECIPROCALS = Float64Array.from(CLASS_SIZES, (size) => 1 / size);
 
 /** The smallest class whose blocks hold `sizeBytes` (1 .. MEDIUM_LIMIT_BYTES). */
 export function classOf(sizeBytes: number): number {
