@@ -1,5 +1,6 @@
 /**
- * A heap's core: the top of its layers (heap-state.ts up to worker-slots.ts). Construction
+ * A heap's core: the top of its layers (heap-state.ts up to worker-slots.ts, then heap-stats.ts,
+ * heap-check.ts and debug-guard.ts). Construction
  * formats a fresh store (or checks the heap already in it) and claims this worker's slot.
  * The Heap extends it, so its fast paths read the state as fields of the object they run on.
  */
@@ -7,15 +8,15 @@ import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
 import { Bitmap, Geometry, HEAP_LAYOUT_VERSION, HEAP_MAGIC, HeaderWord, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import type { HeapOptions } from "./heap-options.js";
-import { WorkerSlots } from "./worker-slots.js";
+import { DebugGuards } from "./debug-guard.js";
 
 /**
  * A heap's core over `memory`, attached as one worker (the Heap's base class, not an API).
  * @internal
  */
-export class HeapCore extends WorkerSlots {
+export class HeapCore extends DebugGuards {
   /** Debug mode (canaries and poisoning), as the heap was created. */
-  readonly debug: boolean;
+  protected readonly debug: boolean;
 
   /** Formats `memory` unless it holds a heap already, then claims a worker slot. */
   constructor(memory: BlockMemory, options: HeapOptions) {
@@ -32,7 +33,7 @@ export class HeapCore extends WorkerSlots {
   }
 
   /** Writes a fresh heap's header and metadata: all its pages one free run. */
-  format(debug: boolean, blockCache: boolean): void {
+  protected format(debug: boolean, blockCache: boolean): void {
     const maxBytes = this.memory.maxByteLength;
     const maxPages = maxBytes >>> Geometry.PageShift;
     const metaBytes = (this.bitmapWord + Math.ceil(maxBytes / Bitmap.BytesPerWord)) * Int32Array.BYTES_PER_ELEMENT;

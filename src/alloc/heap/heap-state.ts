@@ -15,42 +15,42 @@ import { MEDIUM_LIMIT_BYTES, SMALL_CLASS_OF } from "./size-classes.js";
 /** A heap core's state: fields and views, shared by every layer. */
 export class HeapState {
   /** Where the heap lives. */
-  readonly memory: BlockMemory;
+  protected readonly memory: BlockMemory;
   /** The memory's metadata words (the memory's own views, held here for the fast paths). */
-  words!: Int32Array;
+  protected words!: Int32Array;
   /** The memory's metadata bytes. */
-  bytes!: Uint8Array;
+  protected bytes!: Uint8Array;
   /** Heap statistics live in the store too (as float64s), so a second worker sees them. */
-  floats!: Float64Array;
+  protected floats!: Float64Array;
   /** The first word of the page descriptors. */
-  readonly descriptorsWord: number;
+  protected readonly descriptorsWord: number;
   /** The first word of the allocation bitmap. */
-  readonly bitmapWord: number;
+  protected readonly bitmapWord: number;
   /** Shared memory: other workers may be attached (atomics on shared words, the mutex for page-level work). */
-  readonly shared: boolean;
+  protected readonly shared: boolean;
   /** This worker's slot (set once, when the core claims it). */
-  workerId!: number;
+  protected workerId!: number;
   /** The first word of this worker's record. */
-  workerWord!: number;
+  protected workerWord!: number;
   /** The first word of this worker's free-block cache heads (a field: the fast paths add one number, not two). */
-  cacheHeadsWord!: number;
+  protected cacheHeadsWord!: number;
   /** The low half of the kind word of this worker's spans (kind and owner): the free fast path's one test. */
-  ownSpanTag!: number;
+  protected ownSpanTag!: number;
   /**
    * The fast paths take requests up to this size and frees below this address; both are 0
    * in debug mode and after detach, which sends every call down the checked path. Set first
    * at the end of the core's constructor and stored again only when they change, so they
    * stay const fields (see views()) that TurboFan folds into the fast paths.
    */
-  fastSizeLimit!: number;
+  protected fastSizeLimit!: number;
   /** See fastSizeLimit. */
-  fastAddressEnd!: number;
+  protected fastAddressEnd!: number;
   /** False after detach. */
-  attached = true;
+  protected attached = true;
   /** How deep this worker holds the page-layer mutex (lock() is re-entrant). */
-  lockDepth = 0;
+  protected lockDepth = 0;
   /** The size-class table of small sizes, held here: a field load is cheaper than a module binding's. */
-  readonly smallClassOf = SMALL_CLASS_OF;
+  protected readonly smallClassOf = SMALL_CLASS_OF;
 
   /** Views over `memory`; the layout of the heap already in it, or of the one the core will format. */
   constructor(memory: BlockMemory) {
@@ -64,24 +64,24 @@ export class HeapState {
   }
 
   /** Pages the heap holds now (it grows with a WebAssembly.Memory). */
-  get pageCount(): number {
+  protected get pageCount(): number {
     return this.words[HeaderWord.PageCount];
   }
 
   /** Takes the page-layer mutex (re-entrant: settling a span under the lock may release its pages). */
-  lock(): void {
+  protected lock(): void {
     if (!this.shared || this.lockDepth++ > 0) return;
     lockMutex(this.words, HeaderWord.Lock);
     this.refreshIfGrown();
   }
 
   /** Releases the page-layer mutex (taken by lock()). */
-  unlock(): void {
+  protected unlock(): void {
     if (this.shared && --this.lockDepth === 0) unlockMutex(this.words, HeaderWord.Lock);
   }
 
   /** Another worker grew the shared memory: views over the bigger buffer. */
-  refreshIfGrown(): void {
+  protected refreshIfGrown(): void {
     if (this.words[HeaderWord.PageCount] * HEAP_PAGE_BYTES > this.bytes.length) {
       this.memory.refresh();
       this.views();
@@ -89,7 +89,7 @@ export class HeapState {
   }
 
   /** The memory's views, and the fast paths' limits that follow from them. */
-  views(): void {
+  protected views(): void {
     this.arrayViews();
     const fast = this.attached && this.words[HeaderWord.Debug] !== 1 && this.words[HeaderWord.Magic] === HEAP_MAGIC;
     const sizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
@@ -99,7 +99,7 @@ export class HeapState {
   }
 
   /** The memory's views, without the fast paths' limits (while the core is still formatting the heap). */
-  arrayViews(): void {
+  protected arrayViews(): void {
     // Stored only when the memory has new views: V8 keeps a field that is never overwritten
     // "const", and TurboFan then embeds the array, its length and its data pointer in the
     // fast paths (a second store, even of the same value, made these fields mutable and cost
@@ -112,7 +112,7 @@ export class HeapState {
   }
 
   /** Throws unless this worker is still attached. */
-  assertAttached(what: string): void {
+  protected assertAttached(what: string): void {
     if (!this.attached) throw new HeapError(`${what}: this worker detached from the heap`);
   }
 }

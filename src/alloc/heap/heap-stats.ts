@@ -6,8 +6,8 @@
  */
 import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { Bitmap, DESCRIPTOR_WORDS, DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
-import type { HeapCore } from "./heap-core.js";
 import { CLASS_COUNT, CLASS_SIZES, SMALL_CLASS_COUNT } from "./size-classes.js";
+import { WorkerSlots } from "./worker-slots.js";
 
 /** Bound on walks of atomic lists (they never hold more blocks than the heap has granules). */
 const MAX_LIST_STEPS = 1 << 28;
@@ -36,133 +36,136 @@ export interface HeapStats {
   attachedWorkers: number;
 }
 
-/** The heap's statistics (the caller holds the lock). */
-export function statsLocked(core: HeapCore): HeapStats {
-  const classes = Array.from({ length: CLASS_COUNT }, (_, i) => ({ sizeBytes: CLASS_SIZES[i], liveBlocks: 0, spans: 0 }));
-  let liveBlocks = 0;
-  let liveBytes = 0;
-  for (let page = core.words[HeaderWord.MetaPages]; page < core.pageCount; ) {
-    const kind = core.kindOf(page);
-    const run = core.runOf(page, kind);
-    if (kind === Kind.Span) {
-      const sizeClass = core.classOfSpan(page);
-      const used = core.descriptor(page, DescriptorWord.Used);
-      classes[sizeClass].spans++;
-      classes[sizeClass].liveBlocks += used;
-      liveBlocks += used;
-      liveBytes += used * CLASS_SIZES[sizeClass];
-    } else if (kind === Kind.Large) {
-      liveBlocks++;
-      liveBytes += run * HEAP_PAGE_BYTES;
+/** The layer of a heap core above its worker slots: what the heap reports about itself. */
+export class HeapCensus extends WorkerSlots {
+  /** The heap's statistics (the caller holds the lock). */
+  protected statsLocked(): HeapStats {
+    const classes = Array.from({ length: CLASS_COUNT }, (_, i) => ({ sizeBytes: CLASS_SIZES[i], liveBlocks: 0, spans: 0 }));
+    let liveBlocks = 0;
+    let liveBytes = 0;
+    for (let page = this.words[HeaderWord.MetaPages]; page < this.pageCount; ) {
+      const kind = this.kindOf(page);
+      const run = this.runOf(page, kind);
+      if (kind === Kind.Span) {
+        const sizeClass = this.classOfSpan(page);
+        const used = this.descriptor(page, DescriptorWord.Used);
+        classes[sizeClass].spans++;
+        classes[sizeClass].liveBlocks += used;
+        liveBlocks += used;
+        liveBytes += used * CLASS_SIZES[sizeClass];
+      } else if (kind === Kind.Large) {
+        liveBlocks++;
+        liveBytes += run * HEAP_PAGE_BYTES;
+      }
+      page += run;
     }
-    page += run;
-  }
-  const pending = pendingBlocks(core, false);
-  for (const address of [...pending, ...cachedBlocks(core, false)]) {
-    const sizeClass = core.classOfSpan(core.blockHead(address));
-    classes[sizeClass].liveBlocks--;
-    liveBlocks--;
-    liveBytes -= CLASS_SIZES[sizeClass];
-  }
-  const f = core.floats;
-  let attachedWorkers = 0;
-  for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) if (core.words[HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Claimed] !== 0) attachedWorkers++;
-  return {
-    liveBytes,
-    liveBlocks,
-    footprintBytes: footprintOf(core, f[HeaderWord.Stats + Stat.UsedPages]),
-    peakFootprintBytes: footprintOf(core, f[HeaderWord.Stats + Stat.PeakUsedPages]),
-    heapBytes: core.bytes.length,
-    classes: classes.filter((c) => c.spans > 0),
-    regionCache: {
-      hits: f[HeaderWord.Stats + Stat.CacheHits],
-      misses: f[HeaderWord.Stats + Stat.CacheMisses],
-      evictions: f[HeaderWord.Stats + Stat.CacheEvictions],
-      cachedBytes: f[HeaderWord.Stats + Stat.CachedPages] * HEAP_PAGE_BYTES,
-    },
-    decommittedBytes: f[HeaderWord.Stats + Stat.DecommittedBytes],
-    pendingRemoteFrees: pending.length,
-    attachedWorkers,
-  };
-}
-
-/** Visits every live block: its address and usable size (the caller holds the lock). */
-export function walkLocked(core: HeapCore, visit: (address: number, usableBytes: number) => void): void {
-  for (let page = core.words[HeaderWord.MetaPages]; page < core.pageCount; ) {
-    const kind = core.kindOf(page);
-    const run = core.runOf(page, kind);
-    if (kind === Kind.Large) visit(page * HEAP_PAGE_BYTES, run * HEAP_PAGE_BYTES);
-    else if (kind === Kind.Span) {
-      const size = core.descriptor(page, DescriptorWord.Size);
-      for (let address = page * HEAP_PAGE_BYTES; address < core.descriptor(page, DescriptorWord.Bump); address += size) if (core.isLive(address)) visit(address, size);
+    const pending = this.pendingBlocks(false);
+    for (const address of [...pending, ...this.cachedBlocks(false)]) {
+      const sizeClass = this.classOfSpan(this.blockHead(address));
+      classes[sizeClass].liveBlocks--;
+      liveBlocks--;
+      liveBytes -= CLASS_SIZES[sizeClass];
     }
-    page += run;
+    const f = this.floats;
+    let attachedWorkers = 0;
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) if (this.words[HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Claimed] !== 0) attachedWorkers++;
+    return {
+      liveBytes,
+      liveBlocks,
+      footprintBytes: this.footprintOf(f[HeaderWord.Stats + Stat.UsedPages]),
+      peakFootprintBytes: this.footprintOf(f[HeaderWord.Stats + Stat.PeakUsedPages]),
+      heapBytes: this.bytes.length,
+      classes: classes.filter((c) => c.spans > 0),
+      regionCache: {
+        hits: f[HeaderWord.Stats + Stat.CacheHits],
+        misses: f[HeaderWord.Stats + Stat.CacheMisses],
+        evictions: f[HeaderWord.Stats + Stat.CacheEvictions],
+        cachedBytes: f[HeaderWord.Stats + Stat.CachedPages] * HEAP_PAGE_BYTES,
+      },
+      decommittedBytes: f[HeaderWord.Stats + Stat.DecommittedBytes],
+      pendingRemoteFrees: pending.length,
+      attachedWorkers,
+    };
   }
-}
 
-/**
- * Blocks in every worker's free-block cache. `strict` (check): each list holds as many
- * blocks as its room says, each a free block of one of the worker's spans of the class.
- */
-export function cachedBlocks(core: HeapCore, strict: boolean): number[] {
-  const cached: number[] = [];
-  // Slots never claimed have no cache (their records are never written).
-  for (let worker = 0; worker < core.words[HeaderWord.WorkerSlotsUsed]; worker++) {
-    const record = HeaderWord.Workers + worker * WORKER_WORDS;
-    for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
-      const count = core.cacheBlocks(sizeClass) - core.words[record + WorkerWord.CacheRoom + sizeClass];
-      const where = `worker ${worker}'s cache of class ${CLASS_SIZES[sizeClass]} B`;
-      if (strict && (count < 0 || count > core.cacheBlocks(sizeClass))) throw core.corrupt(`${where} counts ${count} blocks`);
-      let address = core.words[record + WorkerWord.CacheHeads + sizeClass];
-      for (let held = 0; held < count; held++, address = core.link(address)) {
-        const page = isBlockAddress(core, address) ? address >>> Geometry.PageShift : 0;
-        const block = page !== 0 && core.kindOf(page) === Kind.Span && core.classOfSpan(page) === sizeClass && core.ownerOf(page) === worker;
-        if (!block || (address - page * HEAP_PAGE_BYTES) % CLASS_SIZES[sizeClass] !== 0) {
-          if (!strict) break;
-          throw core.corrupt(`${where} holds ${core.hex(address)} as block ${held + 1} of ${count}, not a block of its spans of that class`);
+  /** Visits every live block: its address and usable size (the caller holds the lock). */
+  protected walkLocked(visit: (address: number, usableBytes: number) => void): void {
+    for (let page = this.words[HeaderWord.MetaPages]; page < this.pageCount; ) {
+      const kind = this.kindOf(page);
+      const run = this.runOf(page, kind);
+      if (kind === Kind.Large) visit(page * HEAP_PAGE_BYTES, run * HEAP_PAGE_BYTES);
+      else if (kind === Kind.Span) {
+        const size = this.descriptor(page, DescriptorWord.Size);
+        for (let address = page * HEAP_PAGE_BYTES; address < this.descriptor(page, DescriptorWord.Bump); address += size) if (this.isLive(address)) visit(address, size);
+      }
+      page += run;
+    }
+  }
+
+  /**
+   * Blocks in every worker's free-block cache. `strict` (check): each list holds as many
+   * blocks as its room says, each a free block of one of the worker's spans of the class.
+   */
+  protected cachedBlocks(strict: boolean): number[] {
+    const cached: number[] = [];
+    // Slots never claimed have no cache (their records are never written).
+    for (let worker = 0; worker < this.words[HeaderWord.WorkerSlotsUsed]; worker++) {
+      const record = HeaderWord.Workers + worker * WORKER_WORDS;
+      for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
+        const count = this.cacheBlocks(sizeClass) - this.words[record + WorkerWord.CacheRoom + sizeClass];
+        const where = `worker ${worker}'s cache of class ${CLASS_SIZES[sizeClass]} B`;
+        if (strict && (count < 0 || count > this.cacheBlocks(sizeClass))) throw this.corrupt(`${where} counts ${count} blocks`);
+        let address = this.words[record + WorkerWord.CacheHeads + sizeClass];
+        for (let held = 0; held < count; held++, address = this.link(address)) {
+          const page = this.isBlockAddress(address) ? address >>> Geometry.PageShift : 0;
+          const block = page !== 0 && this.kindOf(page) === Kind.Span && this.classOfSpan(page) === sizeClass && this.ownerOf(page) === worker;
+          if (!block || (address - page * HEAP_PAGE_BYTES) % CLASS_SIZES[sizeClass] !== 0) {
+            if (!strict) break;
+            throw this.corrupt(`${where} holds ${this.hex(address)} as block ${held + 1} of ${count}, not a block of its spans of that class`);
+          }
+          if (strict && this.isLive(address)) throw this.corrupt(`${where} holds live block ${this.hex(address)}`);
+          cached.push(address);
         }
-        if (strict && core.isLive(address)) throw core.corrupt(`${where} holds live block ${core.hex(address)}`);
-        cached.push(address);
+        // The list ends where the count does: a longer one means a link was overwritten.
+        if (strict && address !== Geometry.Null) throw this.corrupt(`${where} runs on past its ${count} blocks to ${this.hex(address)}`);
       }
-      // The list ends where the count does: a longer one means a link was overwritten.
-      if (strict && address !== Geometry.Null) throw core.corrupt(`${where} runs on past its ${count} blocks to ${core.hex(address)}`);
     }
+    return cached;
   }
-  return cached;
-}
 
-/** Blocks in every inbox (bounded: with other workers at work, the lists move under the walk). */
-export function pendingBlocks(core: HeapCore, strict: boolean): number[] {
-  const pending: number[] = [];
-  if (!core.shared) return pending;
-  const lists = [HeaderWord.OrphanInbox];
-  for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Inbox);
-  for (const listWord of lists) {
-    for (let address = Atomics.load(core.words, listWord), steps = 0; address !== Geometry.Null; address = core.link(address), steps++) {
-      const kind = isBlockAddress(core, address) ? core.kindOf(address >>> Geometry.PageShift) : Kind.Unset;
-      if (steps > MAX_LIST_STEPS || (kind !== Kind.Span && kind !== Kind.SpanTail)) {
-        if (strict) throw core.corrupt(`inbox at word ${listWord} holds ${core.hex(address)}, not a block of a span (or loops)`);
-        break;
+  /** Blocks in every inbox (bounded: with other workers at work, the lists move under the walk). */
+  protected pendingBlocks(strict: boolean): number[] {
+    const pending: number[] = [];
+    if (!this.shared) return pending;
+    const lists = [HeaderWord.OrphanInbox];
+    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Inbox);
+    for (const listWord of lists) {
+      for (let address = Atomics.load(this.words, listWord), steps = 0; address !== Geometry.Null; address = this.link(address), steps++) {
+        const kind = this.isBlockAddress(address) ? this.kindOf(address >>> Geometry.PageShift) : Kind.Unset;
+        if (steps > MAX_LIST_STEPS || (kind !== Kind.Span && kind !== Kind.SpanTail)) {
+          if (strict) throw this.corrupt(`inbox at word ${listWord} holds ${this.hex(address)}, not a block of a span (or loops)`);
+          break;
+        }
+        pending.push(address);
       }
-      pending.push(address);
     }
+    return pending;
   }
-  return pending;
-}
 
-/** An 8-aligned address inside the heap (a list link worth following). */
-function isBlockAddress(core: HeapCore, address: number): boolean {
-  return address > 0 && address < core.bytes.length && address % Geometry.GranuleBytes === 0;
-}
+  /** An 8-aligned address inside the heap (a list link worth following). */
+  protected isBlockAddress(address: number): boolean {
+    return address > 0 && address < this.bytes.length && address % Geometry.GranuleBytes === 0;
+  }
 
-/**
- * Bytes in use for `usedPages` pages: the pages themselves, plus the header, the records
- * of the worker slots ever claimed, and the share of metadata that describes the pages
- * (descriptor and allocation bitmap). Metadata for pages never used, like the records of
- * slots never claimed, is never touched, so (like untouched pages) it costs no memory.
- */
-export function footprintOf(core: HeapCore, usedPages: number): number {
-  const metadataPerPage = DESCRIPTOR_WORDS * Int32Array.BYTES_PER_ELEMENT + HEAP_PAGE_BYTES / Bitmap.BytesPerByte;
-  const headerBytes = (HeaderWord.Workers + core.words[HeaderWord.WorkerSlotsUsed] * WORKER_WORDS) * Int32Array.BYTES_PER_ELEMENT;
-  return (usedPages - core.words[HeaderWord.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + headerBytes;
+  /**
+   * Bytes in use for `usedPages` pages: the pages themselves, plus the header, the records
+   * of the worker slots ever claimed, and the share of metadata that describes the pages
+   * (descriptor and allocation bitmap). Metadata for pages never used, like the records of
+   * slots never claimed, is never touched, so (like untouched pages) it costs no memory.
+   */
+  protected footprintOf(usedPages: number): number {
+    const metadataPerPage = DESCRIPTOR_WORDS * Int32Array.BYTES_PER_ELEMENT + HEAP_PAGE_BYTES / Bitmap.BytesPerByte;
+    const headerBytes = (HeaderWord.Workers + this.words[HeaderWord.WorkerSlotsUsed] * WORKER_WORDS) * Int32Array.BYTES_PER_ELEMENT;
+    return (usedPages - this.words[HeaderWord.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + headerBytes;
+  }
 }

@@ -12,70 +12,70 @@ import { HeapState } from "./heap-state.js";
 /** The second layer of a heap core: word, descriptor and bitmap accessors. */
 export class HeapWords extends HeapState {
   /** The word of `page`'s descriptor at `field`. */
-  descriptor(page: number, field: DescriptorWord): number {
+  protected descriptor(page: number, field: DescriptorWord): number {
     return this.words[this.descriptorsWord + (page << Geometry.DescriptorShift) + field];
   }
 
   /** Sets the word of `page`'s descriptor at `field`. */
-  setDescriptor(page: number, field: DescriptorWord, value: number): void {
+  protected setDescriptor(page: number, field: DescriptorWord, value: number): void {
     this.words[this.descriptorsWord + (page << Geometry.DescriptorShift) + field] = value;
   }
 
   /** The word index of `page`'s descriptor. */
-  descriptorBase(page: number): number {
+  protected descriptorBase(page: number): number {
     return this.descriptorsWord + (page << Geometry.DescriptorShift);
   }
 
   /** What `page` is. */
-  kindOf(page: number): Kind {
+  protected kindOf(page: number): Kind {
     return this.descriptor(page, DescriptorWord.Kind) & KindWord.KindMask;
   }
 
   /** The size class of the span starting at `span`. */
-  classOfSpan(span: number): number {
+  protected classOfSpan(span: number): number {
     return (this.descriptor(span, DescriptorWord.Kind) >>> SpanBits.ClassShift) & SpanBits.ClassMask;
   }
 
   /** The worker owning the span at `span` (NO_OWNER: none). */
-  ownerOf(span: number): number {
+  protected ownerOf(span: number): number {
     return ((this.descriptor(span, DescriptorWord.Kind) & KindWord.OwnerMask) >>> KindWord.OwnerShift) - KindWord.OwnerBias;
   }
 
   /** The low half of the kind word of a span `owner` owns (kind and owner). */
-  spanTag(owner: number): number {
+  protected spanTag(owner: number): number {
     return Kind.Span | ((owner + KindWord.OwnerBias) << KindWord.OwnerShift);
   }
 
   /** Hands a span to `owner` (under the lock): one atomic store, seen whole by a racing free. */
-  setOwner(span: number, owner: number): void {
+  protected setOwner(span: number, owner: number): void {
     const at = this.descriptorBase(span) + DescriptorWord.Kind;
     Atomics.store(this.words, at, (this.words[at] & ~KindWord.OwnerMask) | ((owner + KindWord.OwnerBias) << KindWord.OwnerShift));
   }
 
   /** Bytes the block starting `page`'s run holds: its class size, or a large block's pages. */
-  rawUsable(page: number): number {
+  protected rawUsable(page: number): number {
     return this.kindOf(page) === Kind.Large ? this.descriptor(page, DescriptorWord.Run) * HEAP_PAGE_BYTES : this.descriptor(page, DescriptorWord.Size);
   }
 
   /** Pages of the run starting at `page` (1 for a page that starts none). */
-  runOf(page: number, kind: Kind): number {
+  protected runOf(page: number, kind: Kind): number {
     return kind === Kind.Span || kind === Kind.Large || kind === Kind.Cached || kind === Kind.FreeRun ? this.descriptor(page, DescriptorWord.Run) : 1;
   }
 
   /** The first page of the span or large block holding `address`. */
-  blockHead(address: number): number {
+  protected blockHead(address: number): number {
     const page = address >>> Geometry.PageShift;
     const kind = this.kindOf(page);
     return kind === Kind.SpanTail || kind === Kind.LargeTail ? this.descriptor(page, DescriptorWord.Run) : page;
   }
 
   /** Whether a live block starts at `address`. */
-  isLive(address: number): boolean {
+  protected isLive(address: number): boolean {
     return (this.words[this.bitmapWord + (address >>> Bitmap.WordShift)] & (1 << ((address >>> Bitmap.GranuleShift) & 31))) !== 0;
   }
 
   /** Sets a fresh block's bit; a bit already set means a free list handed out a live block (a write after free). */
-  markLive(address: number, span: number): void {
+  protected markLive(address: number, span: number): void {
     if (this.shared) return this.markLiveShared(address, span);
     const words = this.words;
     const at = (this.bitmapWord + (address >>> Bitmap.WordShift)) | 0;
@@ -86,7 +86,7 @@ export class HeapWords extends HeapState {
   }
 
   /** Clears a block's bit; false if it was clear already (not allocated: the caller reports it). */
-  clearLive(address: number): boolean {
+  protected clearLive(address: number): boolean {
     if (this.shared) return this.clearLiveShared(address);
     const words = this.words;
     const at = (this.bitmapWord + (address >>> Bitmap.WordShift)) | 0;
@@ -100,24 +100,24 @@ export class HeapWords extends HeapState {
   // paths then carry only the plain read-modify-write (callgrind: the bitmap costs about 23
   // host instructions per tiny-churn op either way).
   /** markLive on a shared heap. */
-  markLiveShared(address: number, span: number): void {
+  protected markLiveShared(address: number, span: number): void {
     const bit = 1 << (address >>> Bitmap.GranuleShift);
     if ((Atomics.or(this.words, this.bitmapWord + (address >>> Bitmap.WordShift), bit) & bit) !== 0) this.corruptFreeList(address, span);
   }
 
   /** clearLive on a shared heap. */
-  clearLiveShared(address: number): boolean {
+  protected clearLiveShared(address: number): boolean {
     const bit = 1 << (address >>> Bitmap.GranuleShift);
     return (Atomics.and(this.words, this.bitmapWord + (address >>> Bitmap.WordShift), ~bit) & bit) !== 0;
   }
 
   /** A free list handed out a live block. */
-  corruptFreeList(address: number, span: number): never {
+  protected corruptFreeList(address: number, span: number): never {
     throw this.corrupt(`the span at page ${span} handed out ${this.hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
   }
 
   /** The error for a broken invariant: the heap is corrupt. */
-  corrupt(message: string): HeapError {
+  protected corrupt(message: string): HeapError {
     return new HeapError(`heap corrupt: ${message}`);
   }
 
@@ -127,22 +127,22 @@ export class HeapWords extends HeapState {
    * blocks live elsewhere overrides this and setLink (heap.ts), so the fast paths carry no
    * test of where blocks live.
    */
-  link(address: number): number {
+  protected link(address: number): number {
     return this.words[address >>> 2];
   }
 
   /** Sets the word at `address` inside a block (see link). */
-  setLink(address: number, value: number): void {
+  protected setLink(address: number, value: number): void {
     this.words[address >>> 2] = value;
   }
 
   /** How errors name an address of this heap. */
-  hex(address: number): string {
+  protected hex(address: number): string {
     return this.memory.formatAddress(address);
   }
 
   /** Counts `pages` more pages in use (fewer, if negative), and the peak. */
-  usePages(pages: number): void {
+  protected usePages(pages: number): void {
     const f = this.floats;
     f[HeaderWord.Stats + Stat.UsedPages] += pages;
     if (f[HeaderWord.Stats + Stat.UsedPages] > f[HeaderWord.Stats + Stat.PeakUsedPages]) f[HeaderWord.Stats + Stat.PeakUsedPages] = f[HeaderWord.Stats + Stat.UsedPages];

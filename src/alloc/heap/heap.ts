@@ -8,13 +8,12 @@
  */
 import { DEBUG_CHECKS } from "../../util/debug.js";
 import { HEAP_PAGE_BYTES, isHeapBacking, memoryOfBacking, type BlockMemory, type HeapBacking } from "./block-memory.js";
-import { checkGuard, guard, GUARD_BYTES, poison } from "./debug-guard.js";
-import { checkLocked, validate } from "./heap-check.js";
+import { GUARD_BYTES } from "./debug-guard.js";
 import { HeapCore } from "./heap-core.js";
 import { HeapError } from "./heap-error.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, SpanBits, Stat, WorkerWord } from "./heap-layout.js";
 import { DEFAULT_WASM_MAX_BYTES, type HeapOptions } from "./heap-options.js";
-import { footprintOf, statsLocked, walkLocked, type HeapStats } from "./heap-stats.js";
+import type { HeapStats } from "./heap-stats.js";
 import { pagesFor } from "./page-runs.js";
 import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit } from "./size-classes.js";
 
@@ -148,26 +147,26 @@ export class Heap extends HeapCore {
   private mallocSlowly(sizeBytes: number): number {
     this.assertAttached("malloc");
     checkSize(sizeBytes, "malloc");
-    if (this.debug) return guard(this, this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
+    if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
     return this.allocate(sizeBytes, false);
   }
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
     this.assertAttached("free");
-    const page = validate(this, address, "free");
+    const page = this.validate(address, "free");
     if (this.kindOf(page) !== Kind.Span) {
       this.lock();
       try {
-        const head = validate(this, address, "free");
-        if (this.debug) poison(this, address, head);
+        const head = this.validate(address, "free");
+        if (this.debug) this.poison(address, head);
         this.freeLarge(head);
       } finally {
         this.unlock();
       }
       return;
     }
-    if (this.debug) poison(this, address, page);
+    if (this.debug) this.poison(address, page);
     if (!this.clearLive(address)) throw new HeapError(`free(${this.hex(address)}): not allocated (a double free, racing with another)`);
     const owner = this.ownerOf(page);
     if (owner === this.workerId) this.returnBlock(address, page);
@@ -189,7 +188,7 @@ export class Heap extends HeapCore {
     const total = count * sizeBytes;
     const maxBytes = this.memory.maxByteLength;
     if (!Number.isSafeInteger(total) || total > maxBytes) throw new HeapError(`calloc(${count}, ${sizeBytes}): ${count} x ${sizeBytes} bytes overflows this heap (at most ${maxBytes} bytes)`);
-    if (this.debug) return guard(this, this.allocate(total + GUARD_BYTES, true), total);
+    if (this.debug) return this.guard(this.allocate(total + GUARD_BYTES, true), total);
     return this.allocate(total, true);
   }
 
@@ -200,7 +199,7 @@ export class Heap extends HeapCore {
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.memory.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
-    if (this.debug) return guard(this, this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
+    if (this.debug) return this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
     return this.allocateAligned(alignment, sizeBytes);
   }
 
@@ -216,14 +215,14 @@ export class Heap extends HeapCore {
     checkSize(sizeBytes, "realloc");
     if (address === Geometry.Null) return this.malloc(sizeBytes);
     if (this.debug) {
-      const requested = checkGuard(this, address, validate(this, address, "realloc"), "realloc");
+      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
       if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
       if (fresh !== Geometry.Null) this.memory.copy(fresh, address, Math.min(requested, sizeBytes));
       this.free(address);
       return fresh;
     }
-    const page = validate(this, address, "realloc");
+    const page = this.validate(address, "realloc");
     if (sizeBytes === 0) {
       this.free(address);
       return Geometry.Null;
@@ -234,7 +233,7 @@ export class Heap extends HeapCore {
     } else if (sizeBytes > MEDIUM_LIMIT_BYTES) {
       this.lock();
       try {
-        if (this.resizeLarge(validate(this, address, "realloc"), pagesFor(sizeBytes))) return address;
+        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return address;
       } finally {
         this.unlock();
       }
@@ -248,8 +247,8 @@ export class Heap extends HeapCore {
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
-    const page = validate(this, address, "usableSize");
-    if (this.debug) return checkGuard(this, address, page, "usableSize");
+    const page = this.validate(address, "usableSize");
+    if (this.debug) return this.checkGuard(address, page, "usableSize");
     return this.rawUsable(page);
   }
 
@@ -266,7 +265,7 @@ export class Heap extends HeapCore {
     try {
       this.reclaimLocked();
       // Postcondition; with other workers at work their spans move under the check.
-      if (DEBUG_CHECKS && !this.shared) checkLocked(this);
+      if (DEBUG_CHECKS && !this.shared) this.checkLocked();
     } finally {
       this.unlock();
     }
@@ -301,7 +300,7 @@ export class Heap extends HeapCore {
   stats(): HeapStats {
     this.lock();
     try {
-      return statsLocked(this);
+      return this.statsLocked();
     } finally {
       this.unlock();
     }
@@ -309,14 +308,14 @@ export class Heap extends HeapCore {
 
   /** Footprint now, in O(1) (stats() also counts blocks). */
   footprintBytes(): number {
-    return footprintOf(this, this.floats[HeaderWord.Stats + Stat.UsedPages]);
+    return this.footprintOf(this.floats[HeaderWord.Stats + Stat.UsedPages]);
   }
 
   /** Visits every live block: its address and usable size. */
   walk(visit: (address: number, usableBytes: number) => void): void {
     this.lock();
     try {
-      walkLocked(this, visit);
+      this.walkLocked(visit);
     } finally {
       this.unlock();
     }
@@ -331,7 +330,7 @@ export class Heap extends HeapCore {
   check(): void {
     this.lock();
     try {
-      checkLocked(this);
+      this.checkLocked();
     } finally {
       this.unlock();
     }
@@ -375,12 +374,12 @@ function checkSize(value: number, what: string): void {
 /** A Heap over a memory whose blocks live outside its views: block links through the memory's calls. */
 class IndirectBlocksHeap extends Heap {
   /** The word at `address` of a block, from the memory. */
-  override link(address: number): number {
+  protected override link(address: number): number {
     return this.memory.load32(address);
   }
 
   /** Writes the word at `address` of a block, through the memory. */
-  override setLink(address: number, value: number): void {
+  protected override setLink(address: number, value: number): void {
     this.memory.store32(address, value);
   }
 }

@@ -11,7 +11,7 @@ import { RegionCache } from "./region-cache.js";
 /** The fifth layer of a heap core: large blocks. */
 export abstract class LargeBlocks extends RegionCache {
   /** A large block of `pages` pages (zeroed if `zero`); 0 if the heap is full. */
-  allocateLarge(pages: number, zero: boolean): number {
+  protected allocateLarge(pages: number, zero: boolean): number {
     this.tick();
     const cached = this.takeCached(pages);
     if (cached !== 0) {
@@ -29,7 +29,7 @@ export abstract class LargeBlocks extends RegionCache {
   }
 
   /** Makes the run at `first` (just taken) a live large block; its address. */
-  startLarge(first: number, pages: number, zero: boolean): number {
+  protected startLarge(first: number, pages: number, zero: boolean): number {
     this.setDescriptor(first, DescriptorWord.Kind, Kind.Large);
     this.setDescriptor(first, DescriptorWord.Run, pages);
     this.takeRunPages(first, first, pages, Kind.LargeTail, zero);
@@ -38,7 +38,7 @@ export abstract class LargeBlocks extends RegionCache {
   }
 
   /** Frees the large block at `page`: into the region cache, or back to the free pages. */
-  freeLarge(page: number): void {
+  protected freeLarge(page: number): void {
     this.tick();
     const run = this.descriptor(page, DescriptorWord.Run);
     if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${this.hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
@@ -46,7 +46,7 @@ export abstract class LargeBlocks extends RegionCache {
   }
 
   /** Grows (into free pages after it) or shrinks a large block in place; false if it cannot grow. */
-  resizeLarge(page: number, pages: number): boolean {
+  protected resizeLarge(page: number, pages: number): boolean {
     const run = this.descriptor(page, DescriptorWord.Run);
     if (pages === run) return true;
     if (pages < run) {

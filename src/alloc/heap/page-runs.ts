@@ -13,13 +13,13 @@ const TAKE_RUN_ATTEMPTS = 3;
 /** The third layer of a heap core: the free page runs and their bins. */
 export abstract class PageRuns extends HeapWords {
   /** Gives back all the heap can before it grows (the region cache, empty spans): worker-slots.ts. */
-  abstract reclaimLocked(): void;
+  protected abstract reclaimLocked(): void;
 
   /** Cached large runs (region-cache.ts): reclaiming them is worth a try before growing. */
-  abstract cachedCount(): number;
+  protected abstract cachedCount(): number;
 
   /** Takes a run of `pages` pages starting at a multiple of `alignPages`; 0 if none (after growing the store). */
-  takeRun(pages: number, alignPages: number): number {
+  protected takeRun(pages: number, alignPages: number): number {
     for (let attempt = 0; attempt < TAKE_RUN_ATTEMPTS; attempt++) {
       const found = this.findRun(pages, alignPages);
       if (found !== 0) return found;
@@ -30,7 +30,7 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /** The first fitting run of the smallest bin that may hold one, split around the taken pages. */
-  findRun(pages: number, alignPages: number): number {
+  protected findRun(pages: number, alignPages: number): number {
     for (let bin = binOf(pages); bin < BIN_COUNT; bin++) {
       for (let run = this.words[HeaderWord.Bins + bin]; run !== 0; run = this.descriptor(run, DescriptorWord.Next)) {
         const length = this.descriptor(run, DescriptorWord.Run);
@@ -50,7 +50,7 @@ export abstract class PageRuns extends HeapWords {
    * (but the head) a tail of `tailKind` pointing back to it, taken (zeroed if `zero`) and
    * counted in use.
    */
-  takeRunPages(head: number, first: number, pages: number, tailKind: Kind, zero: boolean): void {
+  protected takeRunPages(head: number, first: number, pages: number, tailKind: Kind, zero: boolean): void {
     for (let tail = Math.max(first, head + 1); tail < first + pages; tail++) {
       this.setDescriptor(tail, DescriptorWord.Kind, tailKind);
       this.setDescriptor(tail, DescriptorWord.Run, head);
@@ -60,21 +60,21 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /** Pages just taken for a span or a large block (zeroed first if `zero`): the caller will write them. */
-  takePages(first: number, pages: number, zero: boolean): void {
+  protected takePages(first: number, pages: number, zero: boolean): void {
     this.memory.mapPages(first, pages);
     if (zero) this.zeroDirty(first, pages);
     for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, DIRTY);
   }
 
   /** calloc of pages: zero those written since they were last zeroed. */
-  zeroDirty(first: number, pages: number): void {
+  protected zeroDirty(first: number, pages: number): void {
     for (let page = first; page < first + pages; page++) {
       if ((this.descriptor(page, DescriptorWord.Flags) & DIRTY) !== 0) this.memory.fill(page * HEAP_PAGE_BYTES, HEAP_PAGE_BYTES, 0);
     }
   }
 
   /** Returns pages to the free runs, merged with free neighbours. */
-  releasePages(first: number, pages: number): void {
+  protected releasePages(first: number, pages: number): void {
     this.usePages(-pages);
     if (this.memory.unmapPages(first, pages)) for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, 0);
     let start = first;
@@ -96,7 +96,7 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /** Marks `[first, first + pages)` a free run and puts it in its bin. */
-  makeFreeRun(first: number, pages: number): void {
+  protected makeFreeRun(first: number, pages: number): void {
     this.setDescriptor(first, DescriptorWord.Kind, Kind.FreeRun);
     this.setDescriptor(first, DescriptorWord.Run, pages);
     if (pages > 1) {
@@ -112,7 +112,7 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /** Takes the free run at `first` out of its bin. */
-  unbin(first: number): void {
+  protected unbin(first: number): void {
     const next = this.descriptor(first, DescriptorWord.Next);
     const previous = this.descriptor(first, DescriptorWord.Prev);
     if (previous === 0) this.words[HeaderWord.Bins + binOf(this.descriptor(first, DescriptorWord.Run))] = next;
@@ -122,7 +122,7 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /** Grows the store (doubling, to at least `minimumPages` more pages); the new pages become a free run. */
-  growPages(minimumPages: number): boolean {
+  protected growPages(minimumPages: number): boolean {
     const pageCount = this.pageCount;
     const wanted = Math.max(pageCount * 2, pageCount + minimumPages);
     const target = Math.min(this.words[HeaderWord.MaxPages], wanted);

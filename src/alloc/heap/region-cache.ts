@@ -16,11 +16,11 @@ const FIT_SLACK_DENOMINATOR = 4;
 /** The fourth layer of a heap core: the region cache of freed large runs. */
 export abstract class RegionCache extends PageRuns {
   /** Runs the cache holds at most. */
-  readonly cacheSlots: number;
+  protected readonly cacheSlots: number;
   /** Bytes it holds at most. */
-  readonly cacheBytes: number;
+  protected readonly cacheBytes: number;
   /** Large-block operations a run waits for reuse before it is evicted. */
-  readonly cacheAgeOps: number;
+  protected readonly cacheAgeOps: number;
 
   /** The cache limits of `options` (defaults: heap-options.ts). */
   constructor(memory: BlockMemory, options: HeapOptions) {
@@ -31,17 +31,17 @@ export abstract class RegionCache extends PageRuns {
   }
 
   /** Runs in the cache now. */
-  cachedCount(): number {
+  protected cachedCount(): number {
     return this.words[HeaderWord.CacheSlots];
   }
 
   /** One more large-block operation: the clock of the cache's age limit. */
-  tick(): void {
+  protected tick(): void {
     this.words[HeaderWord.Operations]++;
   }
 
   /** Caches the freed large run at `page` if it fits the limits (evicting older runs); false if it does not. */
-  cacheRun(page: number, run: number): boolean {
+  protected cacheRun(page: number, run: number): boolean {
     if (run * HEAP_PAGE_BYTES > this.cacheBytes || this.cacheSlots === 0) return false;
     while (this.cachedCount() >= this.cacheSlots || (this.floats[HeaderWord.Stats + Stat.CachedPages] + run) * HEAP_PAGE_BYTES > this.cacheBytes) this.evictCached(0);
     this.setDescriptor(page, DescriptorWord.Kind, Kind.Cached);
@@ -55,7 +55,7 @@ export abstract class RegionCache extends PageRuns {
   }
 
   /** Best fit among cached runs of n to 1.25 n pages (out of the cache); evicts runs past their age first. 0 if none. */
-  takeCached(pages: number): number {
+  protected takeCached(pages: number): number {
     const now = this.words[HeaderWord.Operations];
     for (let i = 0; i < this.cachedCount(); ) {
       if (now - this.words[this.slotWord(i) + CacheSlotWord.CachedAt] > this.cacheAgeOps) this.evictCached(i);
@@ -73,7 +73,7 @@ export abstract class RegionCache extends PageRuns {
   }
 
   /** Decommits a cached run: back to the free pages, zeroed lazily if a calloc gets it. */
-  evictCached(index: number): void {
+  protected evictCached(index: number): void {
     const page = this.words[this.slotWord(index) + CacheSlotWord.Page];
     const run = this.words[this.slotWord(index) + CacheSlotWord.Run];
     this.removeCacheSlot(index);
@@ -84,19 +84,19 @@ export abstract class RegionCache extends PageRuns {
   }
 
   /** Decommits every cached run. */
-  evictAllCached(): void {
+  protected evictAllCached(): void {
     while (this.cachedCount() > 0) this.evictCached(0);
   }
 
   /** The last slot moves into slot `index`. */
-  removeCacheSlot(index: number): void {
+  protected removeCacheSlot(index: number): void {
     const last = this.cachedCount() - 1;
     for (let w = 0; w < CACHE_SLOT_WORDS; w++) this.words[this.slotWord(index) + w] = this.words[this.slotWord(last) + w];
     this.words[HeaderWord.CacheSlots] = last;
   }
 
   /** The first word of slot `index`. */
-  slotWord(index: number): number {
+  protected slotWord(index: number): number {
     return HeaderWord.Cache + index * CACHE_SLOT_WORDS;
   }
 }

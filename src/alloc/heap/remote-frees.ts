@@ -10,12 +10,12 @@ import { Spans } from "./spans.js";
 /** The seventh layer of a heap core: the inboxes of blocks freed by other workers. */
 export abstract class RemoteFrees extends Spans {
   /** A block of another worker's span (or of an unowned one) onto that worker's inbox (or the orphan inbox). */
-  pushRemote(address: number, owner: number): void {
+  protected pushRemote(address: number, owner: number): void {
     this.pushAtomic(owner === NO_OWNER ? HeaderWord.OrphanInbox : HeaderWord.Workers + owner * WORKER_WORDS + WorkerWord.Inbox, address);
   }
 
   /** Pushes a block onto the atomic list at `listWord` (its link in the block's first word). */
-  pushAtomic(listWord: number, address: number): void {
+  protected pushAtomic(listWord: number, address: number): void {
     const words = this.words;
     for (;;) {
       const head = Atomics.load(words, listWord);
@@ -25,7 +25,7 @@ export abstract class RemoteFrees extends Spans {
   }
 
   /** Blocks other workers freed into this worker's spans go back into their free lists (no lock). */
-  drainOwnInbox(): void {
+  protected drainOwnInbox(): void {
     let address = Atomics.exchange(this.words, this.workerWord + WorkerWord.Inbox, Geometry.Null);
     while (address !== Geometry.Null) {
       const next = this.link(address);
@@ -38,7 +38,7 @@ export abstract class RemoteFrees extends Spans {
   }
 
   /** Routes the blocks of a list nobody else drains (the caller holds the lock): into unowned spans, or on to their owner's inbox. */
-  drainLocked(listWord: number): void {
+  protected drainLocked(listWord: number): void {
     let address = Atomics.exchange(this.words, listWord, Geometry.Null);
     while (address !== Geometry.Null) {
       const next = this.link(address);
@@ -51,7 +51,7 @@ export abstract class RemoteFrees extends Spans {
   }
 
   /** Drains the orphan inbox (the caller holds the lock). */
-  drainOrphans(): void {
+  protected drainOrphans(): void {
     if (this.shared && Atomics.load(this.words, HeaderWord.OrphanInbox) !== Geometry.Null) this.drainLocked(HeaderWord.OrphanInbox);
   }
 }

@@ -18,13 +18,13 @@ const SPAN_MIN_BLOCKS = 4;
 /** The sixth layer of a heap core: spans of small and medium blocks. */
 export abstract class Spans extends LargeBlocks {
   /** Blocks other workers freed into this worker's spans go back into their free lists: remote-frees.ts. */
-  abstract drainOwnInbox(): void;
+  protected abstract drainOwnInbox(): void;
 
   /** Blocks freed into spans nobody owns go back into them (the caller holds the lock): remote-frees.ts. */
-  abstract drainOrphans(): void;
+  protected abstract drainOrphans(): void;
 
   /** A block of `sizeClass` from this worker's spans: the first with room, else blocks other workers freed, else an adopted or new span. */
-  allocateSmall(sizeClass: number, zero: boolean): number {
+  protected allocateSmall(sizeClass: number, zero: boolean): number {
     const headWord = this.workerWord + WorkerWord.ClassHeads + sizeClass;
     for (let attempt = 0; ; attempt++) {
       for (let span = this.words[headWord]; span !== 0; span = this.words[headWord]) {
@@ -45,12 +45,12 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** Whether the span has a free or a never-used block. */
-  hasRoom(span: number): boolean {
+  protected hasRoom(span: number): boolean {
     return this.descriptor(span, DescriptorWord.Free) !== Geometry.Null || this.descriptor(span, DescriptorWord.Bump) <= this.descriptor(span, DescriptorWord.Limit);
   }
 
   /** Takes a block from a span with room. */
-  carve(span: number, zero: boolean): number {
+  protected carve(span: number, zero: boolean): number {
     const words = this.words;
     const base = this.descriptorBase(span);
     let address = words[base + DescriptorWord.Free];
@@ -66,7 +66,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** A block back into its span's free list (its bitmap bit already clear); the owner, or the lock holder for an unowned span. */
-  returnBlock(address: number, span: number): void {
+  protected returnBlock(address: number, span: number): void {
     const words = this.words;
     const base = this.descriptorBase(span);
     if (DEBUG_CHECKS && words[base + DescriptorWord.Used] <= 0) throw this.corrupt(`span at page ${span} gets block ${this.hex(address)} back with no block in use`);
@@ -78,7 +78,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** After a free into one of this worker's spans: a full span has room again; an empty one stays as its class's spare, or goes back to the pages. */
-  settleOwnSpan(span: number, base: number): void {
+  protected settleOwnSpan(span: number, base: number): void {
     const words = this.words;
     const sizeClass = (words[base + DescriptorWord.Kind] >>> SpanBits.ClassShift) & SpanBits.ClassMask;
     const headWord = this.workerWord + WorkerWord.ClassHeads + sizeClass;
@@ -91,7 +91,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** An empty span of this worker's out of its list and back to the pages. */
-  releaseOwnSpan(span: number, headWord: number): void {
+  protected releaseOwnSpan(span: number, headWord: number): void {
     this.unlinkSpan(span, headWord);
     this.lock();
     try {
@@ -102,7 +102,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** The same for a span no worker owns (the caller holds the lock): it waits in the abandoned list, or goes back to the pages once empty. */
-  settleUnownedSpan(span: number, base: number): void {
+  protected settleUnownedSpan(span: number, base: number): void {
     const words = this.words;
     const headWord = HeaderWord.Abandoned + ((words[base + DescriptorWord.Kind] >>> SpanBits.ClassShift) & SpanBits.ClassMask);
     if (words[base + DescriptorWord.Used] === 0) {
@@ -112,7 +112,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** Takes an abandoned span of `sizeClass` with room (the caller holds the lock); 0 if none. */
-  adoptSpan(sizeClass: number): number {
+  protected adoptSpan(sizeClass: number): number {
     this.drainOrphans();
     const span = this.words[HeaderWord.Abandoned + sizeClass];
     if (span === 0) return 0;
@@ -123,7 +123,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** A fresh span for `sizeClass`, owned by this worker (the caller holds the lock); 0 if the heap is full. */
-  newSpan(sizeClass: number): number {
+  protected newSpan(sizeClass: number): number {
     const size = CLASS_SIZES[sizeClass];
     const pages = Math.max(1, Math.ceil((size * SPAN_MIN_BLOCKS) / HEAP_PAGE_BYTES));
     const span = this.takeRun(pages, 1);
@@ -143,7 +143,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** Puts a span at the head of the list at `headWord`. */
-  linkSpan(span: number, headWord: number): void {
+  protected linkSpan(span: number, headWord: number): void {
     const words = this.words;
     const base = this.descriptorBase(span);
     const head = words[headWord];
@@ -155,7 +155,7 @@ export abstract class Spans extends LargeBlocks {
   }
 
   /** Takes a span out of the list at `headWord`. */
-  unlinkSpan(span: number, headWord: number): void {
+  protected unlinkSpan(span: number, headWord: number): void {
     const words = this.words;
     const base = this.descriptorBase(span);
     const next = words[base + DescriptorWord.Next];

@@ -13,12 +13,12 @@ import { cacheCapacity, CLASS_COUNT, CLASS_SIZES, SMALL_CLASS_COUNT } from "./si
 /** The eighth layer of a heap core: worker slots, free-block caches and reclaiming. */
 export class WorkerSlots extends RemoteFrees {
   /** How many blocks of `sizeClass` a worker's free-block cache holds (0 with the cache off). */
-  cacheBlocks(sizeClass: number): number {
+  protected cacheBlocks(sizeClass: number): number {
     return this.words[HeaderWord.BlockCache] === 1 ? cacheCapacity(sizeClass) : 0;
   }
 
   /** Every block in this worker's free-block cache goes back into its span (trim, detach). */
-  flushCache(): void {
+  protected flushCache(): void {
     const words = this.words;
     for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) {
       const headWord = this.cacheHeadsWord + sizeClass;
@@ -40,14 +40,14 @@ export class WorkerSlots extends RemoteFrees {
    * First use of a worker slot: its cache rooms, and the slot counts in the footprint. A
    * record is written only then, so slots never claimed cost no memory.
    */
-  openWorkerSlot(worker: number): void {
+  protected openWorkerSlot(worker: number): void {
     const record = HeaderWord.Workers + worker * WORKER_WORDS;
     for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) this.words[record + WorkerWord.CacheRoom + sizeClass] = this.cacheBlocks(sizeClass);
     this.words[HeaderWord.WorkerSlotsUsed] = worker + 1;
   }
 
   /** Claims the first free worker slot (and the frees that reached it since its last worker left); its index. */
-  claimWorker(): number {
+  protected claimWorker(): number {
     this.lock();
     try {
       for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
@@ -65,7 +65,7 @@ export class WorkerSlots extends RemoteFrees {
   }
 
   /** detach(): every span of this worker becomes unowned (the caller holds the lock). */
-  abandonSpans(): void {
+  protected abandonSpans(): void {
     const spans: number[] = [];
     for (let page = this.words[HeaderWord.MetaPages]; page < this.pageCount; page += this.runOf(page, this.kindOf(page))) {
       if (this.kindOf(page) === Kind.Span && this.ownerOf(page) === this.workerId) spans.push(page);
@@ -86,7 +86,7 @@ export class WorkerSlots extends RemoteFrees {
    * Gives back what the heap can (the caller holds the lock): the region cache, the inboxes
    * nobody drains, and this worker's empty spans (its spares too).
    */
-  reclaimLocked(): void {
+  protected reclaimLocked(): void {
     this.evictAllCached();
     if (this.shared) {
       this.drainOrphans();
