@@ -8,7 +8,7 @@ export { Heap, HeapError, type HeapOptions, type HeapStats, type TypedArrayConst
 export type { FrameLayout } from "../alloc/frames/layout.js";
 /** The hook interleaving tests use to pause a frame allocator between its atomic steps. */
 export type { SyncHook } from "../alloc/frames/sync-hook.js";
-export type { HeapBacking } from "../alloc/heap/heap-store.js";
+export type { BlockMemory, HeapBacking } from "../alloc/heap/block-memory.js";
 export { SpaceHeap } from "../alloc/heap/space-heap.js";
 export { MAX_HEAP_WORKERS } from "../alloc/heap/heap-layout.js";
 export { CLASS_SIZES, classOf } from "../alloc/heap/size-classes.js";

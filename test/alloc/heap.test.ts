@@ -6,7 +6,9 @@ import { Worker } from "node:worker_threads";
 import type { HeapWorkerInput } from "../workers/heap-worker.js";
 import { Heap, HeapError } from "../../src/alloc/heap/heap.js";
 import { CLASS_SIZES, classOf } from "../../src/alloc/heap/size-classes.js";
-import { WORKER_WORDS } from "../../src/alloc/heap/heap-layout.js";
+import { DescriptorWord, Geometry, HeaderWord, WORKER_WORDS } from "../../src/alloc/heap/heap-layout.js";
+import { BufferMemory } from "../../src/alloc/heap/block-memory.js";
+import { spawnSync } from "node:child_process";
 import { SpaceHeap } from "../../src/alloc/heap/space-heap.js";
 import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
 import { AddressSpace } from "../../src/space/address-space.js";
@@ -372,5 +374,100 @@ describe("Heap", () => {
     second.free(block);
     assert.throws(() => first.free(block), /not allocated/);
     first.check();
+  });
+
+  it("evicts a cached large block after cacheAgeOps large-block operations without reuse", () => {
+    const evictionsWith = (options: { cacheAgeOps?: number }): number => {
+      const heap = new Heap(new ArrayBuffer(64 * MiB), options);
+      heap.free(heap.mallocOrThrow(MiB)); // cached
+      heap.mallocOrThrow(2 * MiB); // too large for it: a miss, one operation later
+      heap.mallocOrThrow(2 * MiB); // two operations later
+      heap.check();
+      return heap.stats().regionCache.evictions;
+    };
+    assert.equal(evictionsWith({}), 0);
+    assert.equal(evictionsWith({ cacheAgeOps: 1 }), 1);
+  });
+
+  it("runs over any BlockMemory: pages are mapped when blocks take them and unmapped (then read as zero) when they go back", () => {
+    const calls: string[] = [];
+    class RecordingMemory extends BufferMemory {
+      override mapPages(firstPage: number, pageCount: number): void {
+        calls.push(`map ${firstPage}+${pageCount}`);
+      }
+      override unmapPages(firstPage: number, pageCount: number): boolean {
+        calls.push(`unmap ${firstPage}+${pageCount}`);
+        this.fill(firstPage << Geometry.PageShift, pageCount << Geometry.PageShift, 0);
+        return true;
+      }
+    }
+    const buffer = new ArrayBuffer(16 * MiB);
+    const heap = new Heap(new RecordingMemory(buffer, buffer.byteLength), { cacheSlots: 0 });
+    const block = heap.mallocOrThrow(MiB);
+    const page = block >>> Geometry.PageShift;
+    assert.deepEqual(calls, [`map ${page}+64`]);
+    new Uint8Array(buffer, block, MiB).fill(7);
+    heap.free(block);
+    assert.deepEqual(calls, [`map ${page}+64`, `unmap ${page}+64`]);
+    const again = heap.calloc(1, MiB);
+    assert.equal(again, block);
+    assert.ok(new Uint8Array(buffer, again, MiB).every((byte) => byte === 0));
+    heap.check();
+  });
+
+  it("keeps a block's links in the memory when its blocks are outside the views; a subclass of Heap is refused such a memory", () => {
+    class OutsideMemory extends BufferMemory {
+      override readonly blocksInViews = false;
+      readonly blockWords = new Int32Array(this.words.length);
+      override load32(address: number): number {
+        return this.blockWords[address >>> 2];
+      }
+      override store32(address: number, value: number): void {
+        this.blockWords[address >>> 2] = value;
+      }
+    }
+    const buffer = new ArrayBuffer(4 * MiB);
+    const memory = new OutsideMemory(buffer, buffer.byteLength);
+    const heap = new Heap(memory);
+    const blocks = Array.from({ length: 100 }, () => heap.mallocOrThrow(64));
+    for (const block of blocks) heap.free(block);
+    assert.ok(blocks.some((block) => memory.blockWords[block >>> 2] !== 0), "the free lists' links are in the memory's blocks");
+    assert.ok(blocks.every((block) => memory.words[block >>> 2] === 0), "and not in its views");
+    assert.deepEqual(Array.from({ length: 100 }, () => heap.mallocOrThrow(64)).sort(), [...blocks].sort());
+    heap.check();
+    class CountingHeap extends Heap {}
+    assert.throws(() => new CountingHeap(new OutsideMemory(new ArrayBuffer(MiB), MiB)), /a subclass of Heap takes only a memory whose blocks are in its views/);
+  });
+});
+
+describe("debug checks (MEMSPACE_DEBUG=1)", () => {
+  // A child process: the switch is read once, when the module loads.
+  const heapModule = new URL("../../src/alloc/heap/heap.js", import.meta.url).href;
+  const corruptThenTrim = `
+    import { Heap } from ${JSON.stringify(heapModule)};
+    const buffer = new ArrayBuffer(8 << 20);
+    const heap = new Heap(buffer);
+    const address = heap.malloc(64);
+    heap.free(address); // into the free-block cache: its span still counts it used
+    const page = address >>> ${Geometry.PageShift};
+    new Int32Array(buffer)[${HeaderWord.DescriptorsStart} + (page << ${Geometry.DescriptorShift}) + ${DescriptorWord.Used}] = 0;
+    try {
+      heap.trim();
+      console.log("no error");
+    } catch (error) {
+      console.log(error.message);
+    }`;
+  const run = (debug: string): string => {
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", corruptThenTrim], { env: { ...process.env, MEMSPACE_DEBUG: debug }, encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    return child.stdout.trim();
+  };
+
+  it("catch a span whose used count was overwritten when a block goes back to it", () => {
+    assert.match(run("1"), /^heap corrupt: span at page \d+ gets block 0x[0-9a-f]+ back with no block in use$/);
+  });
+
+  it("stay off without the switch: the same corruption goes unnoticed", () => {
+    assert.equal(run("0"), "no error");
   });
 });

@@ -19,16 +19,22 @@
 export const enum Geometry {
   /** Heap pages are 16 KiB: a span of small blocks is one page, so a class in use costs at most one partly filled page. */
   PageShift = 14,
+  /** A page's descriptor starts DescriptorWord words after the previous page's: page << DescriptorShift. */
   DescriptorShift = 4,
+  /** Blocks are 8-byte aligned, in 8-byte granules (size classes, the allocation bitmap). */
+  GranuleShift = 3,
+  GranuleBytes = 1 << GranuleShift,
   /** The null address. */
   Null = 0,
 }
 
-export const HEAP_MAGIC = 0x4d534850; // "MSHP"
+/** The header's first word on a formatted heap: "MSHP". */
+export const HEAP_MAGIC = 0x4d534850;
 /** 3: per-worker span lists, free-block caches and inboxes, 16-word descriptors. */
 export const HEAP_LAYOUT_VERSION = 3;
 
-export const enum H {
+/** Word indices of the heap's header (and of the areas after it). */
+export const enum HeaderWord {
   Magic = 0,
   Version = 1,
   PageCount = 2,
@@ -57,15 +63,28 @@ export const enum H {
   Workers = 1024,
   DescriptorsStart = 9216,
 }
+/** Bins of free page runs: bin k holds runs of 2^k to 2^(k+1) - 1 pages (the last, all longer ones). */
 export const BIN_COUNT = 32;
+/** Region cache slots the header has room for (HeapOptions.cacheSlots is capped at this). */
 export const MAX_CACHE_SLOTS = 64;
+/** Words of one region cache slot (CacheSlotWord). */
 export const CACHE_SLOT_WORDS = 3;
+/** A region cache slot: a cached run of pages and when it was cached. */
+export const enum CacheSlotWord {
+  /** The run's first page. */
+  Page = 0,
+  /** Its length in pages. */
+  Run = 1,
+  /** HeaderWord.Operations when it was cached: its age is counted from there. */
+  CachedAt = 2,
+}
 
 /** Workers that can attach to one heap at once. */
 export const MAX_HEAP_WORKERS = 16;
+/** Words of one worker record (WorkerWord). */
 export const WORKER_WORDS = 512;
-/** A worker record: its span list heads, spare spans and free-block caches (one per size class), its inbox, whether it is claimed. */
-export const enum W {
+/** Word offsets in a worker record: its span list heads, spare spans and free-block caches (one per size class), its inbox, whether it is claimed. */
+export const enum WorkerWord {
   ClassHeads = 0,
   /**
    * The span the worker keeps when it empties rather than give its pages back (one per
@@ -76,6 +95,7 @@ export const enum W {
   SpareSpans = 112,
   /** Blocks of this worker's spans freed by other workers (an atomic intrusive list). */
   Inbox = 224,
+  /** 1 while a worker holds the slot. */
   Claimed = 225,
   /**
    * The free-block cache (glibc's tcache, in the allocator's own memory): per small class a
@@ -92,6 +112,7 @@ export const enum W {
 /** The owner of a span whose worker detached (kept as 0 in the kind word): only the lock holder touches it. */
 export const NO_OWNER = -1;
 
+/** Float64 offsets of the statistics from HeaderWord.Stats. */
 export const enum Stat {
   UsedPages = 0,
   PeakUsedPages = 1,
@@ -104,11 +125,12 @@ export const enum Stat {
 
 /** Page descriptor: 16 words (one 64-byte cache line) per page. */
 export const DESCRIPTOR_WORDS = 1 << Geometry.DescriptorShift;
-export const enum D {
+/** Word offsets in a page descriptor. */
+export const enum DescriptorWord {
   /**
    * Kind in bits 0-7; a span's owner + 1 in bits 8-15 (0: no owner), its size class in bits
-   * 16-23 and SPAN_LINKED. The free fast path tests kind and owner with one compare and
-   * reads the linked bit from the same load.
+   * 16-23 and SpanBits.Linked (KindWord). The free fast path tests kind and owner with one
+   * compare and reads the linked bit from the same load.
    */
   Kind = 0,
   /** Span: its free list (block addresses, the next pointer in each block's first word). */
@@ -119,14 +141,18 @@ export const enum D {
   Bump = 3,
   /** Span: the address of its last block (bump allocation stops past it). */
   Limit = 4,
+  /** The next span (or free run) in its list. */
   Next = 5,
+  /** The previous one (0: the list's head). */
   Prev = 6,
   /** Run length of a run's first page; the first page, in a run's other pages. */
   Run = 7,
+  /** Page flags (DIRTY). */
   Flags = 8,
   /** Span: its block size in bytes. */
   Size = 9,
 }
+/** What a page is (the low byte of its kind word): the first page of a run, or one of its others. */
 export const enum Kind {
   Unset = 0,
   FreeRun = 1,
@@ -137,11 +163,36 @@ export const enum Kind {
   LargeTail = 6,
   Cached = 7,
 }
-/** Kind-word bit of a span in its owner's (or the abandoned) list for its class. */
+/** The fields of a descriptor's kind word (DescriptorWord.Kind). */
+export const enum KindWord {
+  /** The page's Kind. */
+  KindMask = 0xff,
+  /** Kind and owner together: what the free fast path compares with the worker's own span tag. */
+  KindOwnerMask = 0xffff,
+  /** A span's owner + 1 (0: no owner, so that a fresh descriptor is owned by nobody). */
+  OwnerShift = 8,
+  OwnerMask = 0xff00,
+  OwnerBias = 1,
+}
+/** Span fields of the kind word: the size class, and whether it is in its owner's (or the abandoned) list for its class. */
 export const enum SpanBits {
   Linked = 1 << 24,
   ClassShift = 16,
   ClassMask = 0xff,
+}
+/**
+ * The allocation bitmap: a bit per 8-byte granule, 32 granules (256 bytes) per word. The
+ * fast paths index it by shifts of the address.
+ */
+export const enum Bitmap {
+  /** address >>> WordShift: the word of the bitmap that holds the address's bit. */
+  WordShift = 8,
+  /** (address >>> GranuleShift) & 31: the bit in that word (a shift count is taken mod 32). */
+  GranuleShift = Geometry.GranuleShift,
+  /** Bytes of heap one bitmap word describes. */
+  BytesPerWord = 1 << WordShift,
+  /** Bytes of heap one bitmap byte describes. */
+  BytesPerByte = 64,
 }
 /** Page flag: written since it was last zeroed (calloc must clear it). */
 export const DIRTY = 1;

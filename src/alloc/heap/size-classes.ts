@@ -2,12 +2,18 @@
  * Size classes for small (<= 1 KiB) and medium (<= 256 KiB) blocks: multiples of 8 up to
  * 64 B, then 8 classes per doubling, so a block wastes at most 12.5% above 64 B.
  */
+import { Geometry } from "./heap-layout.js";
+
 /** The limits as a const enum, for the fast paths (inlined, not module bindings). */
 export const enum SizeLimit {
+  /** SMALL_LIMIT_BYTES. */
   SmallBytes = 1024,
+  /** MEDIUM_LIMIT_BYTES. */
   MediumBytes = 256 * 1024,
 }
+/** The largest small block (the free-block cache holds small blocks only). */
 export const SMALL_LIMIT_BYTES = SizeLimit.SmallBytes;
+/** The largest block of a size class; larger ones are whole page runs. */
 export const MEDIUM_LIMIT_BYTES = SizeLimit.MediumBytes;
 const LINEAR_CLASSES = 8;
 const STEPS_PER_DOUBLING = 8;
@@ -25,13 +31,12 @@ function buildSizes(): Int32Array {
 
 /** Block size of each class, ascending; the last is MEDIUM_LIMIT_BYTES. */
 export const CLASS_SIZES = buildSizes();
+/** How many size classes there are. */
 export const CLASS_COUNT = CLASS_SIZES.length;
-/** 1 / size of each class: block index of an offset by multiplication (see Heap.validate). */
-export const CLASS_RECIPROCALS = Float64Array.from(CLASS_SIZES, (size) => 1 / size);
 
 /** The smallest class whose blocks hold `sizeBytes` (1 .. MEDIUM_LIMIT_BYTES). */
 export function classOf(sizeBytes: number): number {
-  if (sizeBytes <= SMALL_LIMIT_BYTES) return SMALL_CLASS_OF[(sizeBytes + 7) >>> 3];
+  if (sizeBytes <= SMALL_LIMIT_BYTES) return SMALL_CLASS_OF[(sizeBytes + (Geometry.GranuleBytes - 1)) >>> Geometry.GranuleShift];
   return classByArithmetic(sizeBytes);
 }
 
@@ -43,7 +48,7 @@ function classByArithmetic(sizeBytes: number): number {
 }
 
 /** Small sizes by 8-byte granule: one table load on the hot path. */
-export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> 3) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << 3)));
+export const SMALL_CLASS_OF = Uint8Array.from({ length: (SMALL_LIMIT_BYTES >>> Geometry.GranuleShift) + 1 }, (_, granule) => classByArithmetic(Math.max(1, granule << Geometry.GranuleShift)));
 
 /** Classes of small blocks (<= SMALL_LIMIT_BYTES): the ones a worker's free-block cache holds. */
 export const SMALL_CLASS_COUNT = classOf(SMALL_LIMIT_BYTES) + 1;

@@ -1,26 +1,23 @@
 import type { AddressSpace } from "../../space/address-space.js";
-import { formatBigAddress, MAX_ADDRESS, toBigAddress, TWO_POW_32, type Address } from "../../space/address.js";
+import { formatBigAddress, MAX_ADDRESS, toBigAddress, type Address } from "../../space/address.js";
 import { Heap, HeapError, type HeapOptions, type HeapStats } from "./heap.js";
-import { HEAP_PAGE_BYTES, MAX_HEAP_BYTES } from "./heap-store.js";
+import { HEAP_PAGE_BYTES, MAX_HEAP_BYTES } from "./block-memory.js";
+import { SpaceMemory } from "./space-memory.js";
 
 /**
  * A heap whose blocks live in a region of an AddressSpace (64-bit addresses): the heap of
  * an emulated machine, or any sparse 64-bit memory. The Heap's algorithms run unchanged on
- * offsets into the region; its metadata (descriptors, bitmap, lists) stays in a local
- * buffer reserved at the region's size, of which only the metadata pages are ever touched
- * (the OS commits pages on first write), while every byte of a block (free-list links,
- * calloc zeroing, realloc copies, debug canaries) goes through the space.
- *
- * Pages are mapped read-write in the space when a span or a large block takes them, and
- * unmapped when they go back to the free pages (an emptied span, a large block that skips
- * the region cache, an eviction from the cache): unmapping releases their frames, the
- * MADV_DONTNEED analogue, and in a strict space an access to them faults. The region's
- * first pages hold no blocks (their offsets are the metadata's), so they stay unmapped.
+ * offsets into the region, over a SpaceMemory (space-memory.ts: the metadata in a local
+ * buffer, every byte of a block through the space, pages mapped while they hold blocks).
+ * The region's first pages hold no blocks (their offsets are the metadata's), so they stay
+ * unmapped.
  */
 export class SpaceHeap {
+  /** The region's first address. */
   readonly baseAddress: bigint;
+  /** The region's size. */
   readonly sizeBytes: number;
-  private readonly heap: RegionHeap;
+  private readonly heap: Heap;
 
   /**
    * `baseAddress` a multiple of 16 KiB; `sizeBytes` a multiple of 16 KiB up to 2 GiB. The
@@ -35,7 +32,7 @@ export class SpaceHeap {
     if (base + BigInt(sizeBytes) - 1n > MAX_ADDRESS) throw new HeapError(`heap region at ${formatBigAddress(base)} of ${sizeBytes} bytes runs past the top of the address space`);
     this.baseAddress = base;
     this.sizeBytes = sizeBytes;
-    this.heap = new RegionHeap(space, base, sizeBytes, options);
+    this.heap = new Heap(new SpaceMemory(space, base, sizeBytes), options);
   }
 
   /** A block of at least `sizeBytes` (8-byte aligned); 0n when the region is full. */
@@ -66,10 +63,12 @@ export class SpaceHeap {
     return this.addressOf(this.heap.realloc(this.offsetOf(address, "realloc"), sizeBytes));
   }
 
+  /** Frees the block at `address` (0 is ignored); a HeapError, changing nothing, if it is not a live block of this heap. */
   free(address: Address): void {
     this.heap.free(this.offsetOf(address, "free"));
   }
 
+  /** Bytes the block at `address` can hold. */
   usableSize(address: Address): number {
     return this.heap.usableSize(this.offsetOf(address, "usableSize"));
   }
@@ -79,6 +78,7 @@ export class SpaceHeap {
     return this.heap.malloc(sizeBytes);
   }
 
+  /** `free` of a block offset (mallocOffset's result). */
   freeOffset(offset: number): void {
     this.heap.free(offset);
   }
@@ -88,18 +88,22 @@ export class SpaceHeap {
     return offset === 0 ? 0n : this.baseAddress + BigInt(offset);
   }
 
+  /** Gives back what the heap can (Heap.trim): freed pages are unmapped. */
   trim(): void {
     this.heap.trim();
   }
 
+  /** Verifies every invariant of the heap (Heap.check). */
   check(): void {
     this.heap.check();
   }
 
+  /** The heap's statistics (Heap.stats). */
   stats(): HeapStats {
     return this.heap.stats();
   }
 
+  /** Visits every live block: its 64-bit address and usable size. */
   walk(visit: (address: bigint, usableBytes: number) => void): void {
     this.heap.walk((offset, usableBytes) => visit(this.baseAddress + BigInt(offset), usableBytes));
   }
@@ -113,67 +117,5 @@ export class SpaceHeap {
       throw new HeapError(`${what}(${formatBigAddress(at)}): not in this heap's region ${formatBigAddress(this.baseAddress)} .. ${formatBigAddress(this.baseAddress + BigInt(this.sizeBytes))}`);
     }
     return Number(offset);
-  }
-}
-
-/** The Heap with its block memory and page hooks in an AddressSpace region. */
-class RegionHeap extends Heap {
-  private readonly space: AddressSpace;
-  private readonly base: bigint;
-  private readonly baseLo: number;
-  private readonly baseHi: number;
-
-  constructor(space: AddressSpace, base: bigint, sizeBytes: number, options: HeapOptions) {
-    super(new ArrayBuffer(sizeBytes), options);
-    this.space = space;
-    this.base = base;
-    this.baseLo = Number(base & 0xffffffffn);
-    this.baseHi = Number(base >> 32n);
-  }
-
-  // Offsets are below 2^31 and the base is page aligned: at most one carry into the high half.
-  protected override link(address: number): number {
-    const sum = this.baseLo + address;
-    const access = this.space.access;
-    const value = sum < TWO_POW_32 ? access.load32(sum, this.baseHi) : access.load32(sum - TWO_POW_32, this.baseHi + 1);
-    access.countAccesses(1, 0);
-    return value;
-  }
-
-  protected override setLink(address: number, value: number): void {
-    const sum = this.baseLo + address;
-    const access = this.space.access;
-    if (sum < TWO_POW_32) access.store32(sum, this.baseHi, value >>> 0);
-    else access.store32(sum - TWO_POW_32, this.baseHi + 1, value >>> 0);
-    access.countAccesses(0, 1);
-  }
-
-  protected override readBlockByte(address: number): number {
-    return this.space.load8(this.base + BigInt(address));
-  }
-
-  protected override writeBlockByte(address: number, value: number): void {
-    this.space.store8(this.base + BigInt(address), value);
-  }
-
-  protected override fillBlock(address: number, lengthBytes: number, byte: number): void {
-    this.space.fill(this.base + BigInt(address), lengthBytes, byte);
-  }
-
-  protected override copyBlock(destination: number, source: number, lengthBytes: number): void {
-    this.space.copy(this.base + BigInt(destination), this.base + BigInt(source), lengthBytes);
-  }
-
-  protected override pagesTaken(first: number, pages: number): void {
-    this.space.map(this.base + BigInt(first * HEAP_PAGE_BYTES), pages * HEAP_PAGE_BYTES, "rw-");
-  }
-
-  protected override pagesReleased(first: number, pages: number): boolean {
-    this.space.unmap(this.base + BigInt(first * HEAP_PAGE_BYTES), pages * HEAP_PAGE_BYTES);
-    return true;
-  }
-
-  protected override hex(address: number): string {
-    return formatBigAddress(this.base + BigInt(address));
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * A heap's core: the top of its layers (heap-state.ts up to worker-slots.ts, then heap-stats.ts,
+ * heap-check.ts and debug-guard.ts). Construction
+ * formats a fresh store (or checks the heap already in it) and claims this worker's slot.
+ * The Heap extends it, so its fast paths read the state as fields of the object they run on.
+ */
+import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
+import { HeapError } from "./heap-error.js";
+import { Bitmap, Geometry, HEAP_LAYOUT_VERSION, HEAP_MAGIC, HeaderWord, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import type { HeapOptions } from "./heap-options.js";
+import { DebugGuards } from "./debug-guard.js";
+
+/**
+ * A heap's core over `memory`, attached as one worker (the Heap's base class, not an API).
+ * @internal
+ */
+export class HeapCore extends DebugGuards {
+  /** Debug mode (canaries and poisoning), as the heap was created. */
+  protected readonly debug: boolean;
+
+  /** Formats `memory` unless it holds a heap already, then claims a worker slot. */
+  constructor(memory: BlockMemory, options: HeapOptions) {
+    super(memory, options);
+    if (this.words[HeaderWord.Magic] !== HEAP_MAGIC) this.format(options.debug === true, options.blockCache !== false);
+    this.debug = this.words[HeaderWord.Debug] === 1;
+    // An ArrayBuffer heap has one worker (slot 0): every handle on it is that worker.
+    if (!this.shared) this.words[HeaderWord.Workers + WorkerWord.Claimed] = 1;
+    this.workerId = this.shared ? this.claimWorker() : 0;
+    this.workerWord = HeaderWord.Workers + this.workerId * WORKER_WORDS;
+    this.cacheHeadsWord = this.workerWord + WorkerWord.CacheHeads;
+    this.ownSpanTag = this.spanTag(this.workerId);
+    this.views();
+  }
+
+  /** Writes a fresh heap's header and metadata: all its pages one free run. */
+  protected format(debug: boolean, blockCache: boolean): void {
+    const maxBytes = this.memory.maxByteLength;
+    const maxPages = maxBytes >>> Geometry.PageShift;
+    const metaBytes = (this.bitmapWord + Math.ceil(maxBytes / Bitmap.BytesPerWord)) * Int32Array.BYTES_PER_ELEMENT;
+    const metaPages = Math.ceil(metaBytes / HEAP_PAGE_BYTES);
+    const startBytes = (metaPages + 1) * HEAP_PAGE_BYTES; // the metadata and one page of blocks
+    if (metaPages >= maxPages) throw new HeapError(`a heap needs more than ${metaPages * HEAP_PAGE_BYTES} bytes (its metadata alone takes that much); got ${maxBytes}`);
+    if (this.bytes.length < startBytes && !this.memory.grow(startBytes)) {
+      throw new HeapError(`the backing store holds ${this.bytes.length} bytes; a heap of up to ${maxBytes} bytes needs ${startBytes} to start`);
+    }
+    this.arrayViews(); // the constructor sets the fast paths' limits when it is done
+    // Clear only words that are not zero already: reading a fresh buffer's untouched pages
+    // maps the kernel's zero page, so the metadata of pages never used stays out of memory.
+    const words = this.words;
+    for (let word = 0; word < metaBytes >>> 2; word++) if (words[word] !== 0) words[word] = 0;
+    const pageCount = this.bytes.length >>> Geometry.PageShift;
+    words[HeaderWord.Version] = HEAP_LAYOUT_VERSION;
+    words[HeaderWord.PageCount] = pageCount;
+    words[HeaderWord.MaxPages] = maxPages;
+    words[HeaderWord.MetaPages] = metaPages;
+    words[HeaderWord.DescriptorsWord] = this.descriptorsWord;
+    words[HeaderWord.BitmapWord] = this.bitmapWord;
+    words[HeaderWord.Debug] = debug ? 1 : 0;
+    words[HeaderWord.BlockCache] = blockCache ? 1 : 0;
+    if (!this.shared) this.openWorkerSlot(0);
+    this.floats[HeaderWord.Stats + Stat.UsedPages] = metaPages;
+    this.floats[HeaderWord.Stats + Stat.PeakUsedPages] = metaPages;
+    this.makeFreeRun(metaPages, pageCount - metaPages);
+    words[HeaderWord.Magic] = HEAP_MAGIC;
+  }
+}

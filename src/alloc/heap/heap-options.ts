@@ -1,0 +1,36 @@
+/** What a Heap can be configured with, and each default, named once with its unit. */
+
+/** A WebAssembly.Memory heap grows to at most this many bytes unless HeapOptions.maxBytes says otherwise. */
+export const DEFAULT_WASM_MAX_BYTES = 1 << 30;
+/** Freed large blocks the region cache keeps at most, by default. */
+export const DEFAULT_CACHE_SLOTS = 16;
+/** Bytes the region cache keeps at most, by default. */
+export const DEFAULT_CACHE_BYTES = 64 << 20;
+/** Large-block operations a cached region waits for reuse before it is decommitted, by default. */
+export const DEFAULT_CACHE_AGE_OPS = 100_000;
+
+/** Options of a Heap; the ones fixed when the heap is created are ignored by a worker attaching to it. */
+export interface HeapOptions {
+  /**
+   * Debug mode (chosen when the heap is created): a canary after every block catches
+   * buffer overruns at free, and freed memory is poisoned with 0xDD.
+   */
+  debug?: boolean;
+  /**
+   * The free-block cache (default on; chosen when the heap is created): a freed small block
+   * waits in its worker's cache for the class and the next malloc of the class takes it back
+   * without touching spans (about twice the speed on larson). Off, every free goes back to
+   * its span, and mallocs fill the most recently freed-into span first, which lets the others
+   * drain and go back to the pages: a smaller footprint under random churn, as exact slot
+   * reuse keeps every span's occupancy as it was (figures in docs/design/heap.md).
+   */
+  blockCache?: boolean;
+  /** WebAssembly.Memory: the most it may grow to (default 1 GiB; at most 2 GiB, as for any heap). */
+  maxBytes?: number;
+  /** Region cache: freed large blocks it keeps at most (default 16, at most 64). */
+  cacheSlots?: number;
+  /** Region cache: bytes it keeps at most (default 64 MiB); a larger block is never cached. */
+  cacheBytes?: number;
+  /** Region cache: large-block operations a cached block waits for reuse before it is decommitted (default 100,000). */
+  cacheAgeOps?: number;
+}

@@ -1,0 +1,67 @@
+/**
+ * Large blocks (over 256 KiB, or aligned beyond a page): whole page runs, from the region
+ * cache when it holds one of about the right size, else from the free runs; resized in place
+ * into the free pages after them. The caller holds the lock.
+ */
+import { HEAP_PAGE_BYTES } from "./block-memory.js";
+import { HeapError } from "./heap-error.js";
+import { DescriptorWord, Geometry, HeaderWord, Kind, Stat } from "./heap-layout.js";
+import { RegionCache } from "./region-cache.js";
+
+/** The fifth layer of a heap core: large blocks. */
+export abstract class LargeBlocks extends RegionCache {
+  /** A large block of `pages` pages (zeroed if `zero`); 0 if the heap is full. */
+  protected allocateLarge(pages: number, zero: boolean): number {
+    this.tick();
+    const cached = this.takeCached(pages);
+    if (cached !== 0) {
+      this.floats[HeaderWord.Stats + Stat.CacheHits]++;
+      const run = this.descriptor(cached, DescriptorWord.Run);
+      this.floats[HeaderWord.Stats + Stat.CachedPages] -= run;
+      this.setDescriptor(cached, DescriptorWord.Kind, Kind.Large);
+      this.markLive(cached * HEAP_PAGE_BYTES, cached);
+      if (zero) this.zeroDirty(cached, run);
+      return cached * HEAP_PAGE_BYTES;
+    }
+    this.floats[HeaderWord.Stats + Stat.CacheMisses]++;
+    const first = this.takeRun(pages, 1);
+    return first === 0 ? Geometry.Null : this.startLarge(first, pages, zero);
+  }
+
+  /** Makes the run at `first` (just taken) a live large block; its address. */
+  protected startLarge(first: number, pages: number, zero: boolean): number {
+    this.setDescriptor(first, DescriptorWord.Kind, Kind.Large);
+    this.setDescriptor(first, DescriptorWord.Run, pages);
+    this.takeRunPages(first, first, pages, Kind.LargeTail, zero);
+    this.markLive(first * HEAP_PAGE_BYTES, first);
+    return first * HEAP_PAGE_BYTES;
+  }
+
+  /** Frees the large block at `page`: into the region cache, or back to the free pages. */
+  protected freeLarge(page: number): void {
+    this.tick();
+    const run = this.descriptor(page, DescriptorWord.Run);
+    if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${this.hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
+    if (!this.cacheRun(page, run)) this.releasePages(page, run);
+  }
+
+  /** Grows (into free pages after it) or shrinks a large block in place; false if it cannot grow. */
+  protected resizeLarge(page: number, pages: number): boolean {
+    const run = this.descriptor(page, DescriptorWord.Run);
+    if (pages === run) return true;
+    if (pages < run) {
+      this.setDescriptor(page, DescriptorWord.Run, pages);
+      this.releasePages(page + pages, run - pages);
+      return true;
+    }
+    const next = page + run;
+    if (next >= this.pageCount || this.kindOf(next) !== Kind.FreeRun || this.descriptor(next, DescriptorWord.Run) < pages - run) return false;
+    const extra = pages - run;
+    this.unbin(next);
+    const leftover = this.descriptor(next, DescriptorWord.Run) - extra;
+    if (leftover > 0) this.makeFreeRun(next + extra, leftover);
+    this.takeRunPages(page, next, extra, Kind.LargeTail, false);
+    this.setDescriptor(page, DescriptorWord.Run, pages);
+    return true;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Page runs: the heap's pages as runs, free ones in power-of-two bins (merged with their
+ * free neighbours when pages come back), taken whole for a span or a large block, and the
+ * store grown when no run fits. All of it under the page-layer mutex (the caller holds it).
+ */
+import { HEAP_PAGE_BYTES } from "./block-memory.js";
+import { BIN_COUNT, DescriptorWord, DIRTY, HeaderWord, Kind } from "./heap-layout.js";
+import { HeapWords } from "./heap-words.js";
+
+/** Tries at a run: as the bins are; after reclaiming (when the region cache holds runs) or growing; after growing. */
+const TAKE_RUN_ATTEMPTS = 3;
+
+/** The third layer of a heap core: the free page runs and their bins. */
+export abstract class PageRuns extends HeapWords {
+  /** Gives back all the heap can before it grows (the region cache, empty spans): worker-slots.ts. */
+  protected abstract reclaimLocked(): void;
+
+  /** Cached large runs (region-cache.ts): reclaiming them is worth a try before growing. */
+  protected abstract cachedCount(): number;
+
+  /** Takes a run of `pages` pages starting at a multiple of `alignPages`; 0 if none (after growing the store). */
+  protected takeRun(pages: number, alignPages: number): number {
+    for (let attempt = 0; attempt < TAKE_RUN_ATTEMPTS; attempt++) {
+      const found = this.findRun(pages, alignPages);
+      if (found !== 0) return found;
+      if (attempt === 0 && this.cachedCount() > 0) this.reclaimLocked();
+      else if (!this.growPages(pages + alignPages)) break; // room for the run at any offset its alignment needs
+    }
+    return 0;
+  }
+
+  /** The first fitting run of the smallest bin that may hold one, split around the taken pages. */
+  protected findRun(pages: number, alignPages: number): number {
+    for (let bin = binOf(pages); bin < BIN_COUNT; bin++) {
+      for (let run = this.words[HeaderWord.Bins + bin]; run !== 0; run = this.descriptor(run, DescriptorWord.Next)) {
+        const length = this.descriptor(run, DescriptorWord.Run);
+        const start = Math.ceil(run / alignPages) * alignPages;
+        if (start + pages > run + length) continue;
+        this.unbin(run);
+        if (start > run) this.makeFreeRun(run, start - run);
+        if (start + pages < run + length) this.makeFreeRun(start + pages, run + length - start - pages);
+        return start;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Pages `[first, first + pages)` join the span or large block starting at `head`: each
+   * (but the head) a tail of `tailKind` pointing back to it, taken (zeroed if `zero`) and
+   * counted in use.
+   */
+  protected takeRunPages(head: number, first: number, pages: number, tailKind: Kind, zero: boolean): void {
+    for (let tail = Math.max(first, head + 1); tail < first + pages; tail++) {
+      this.setDescriptor(tail, DescriptorWord.Kind, tailKind);
+      this.setDescriptor(tail, DescriptorWord.Run, head);
+    }
+    this.takePages(first, pages, zero);
+    this.usePages(pages);
+  }
+
+  /** Pages just taken for a span or a large block (zeroed first if `zero`): the caller will write them. */
+  protected takePages(first: number, pages: number, zero: boolean): void {
+    this.memory.mapPages(first, pages);
+    if (zero) this.zeroDirty(first, pages);
+    for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, DIRTY);
+  }
+
+  /** calloc of pages: zero those written since they were last zeroed. */
+  protected zeroDirty(first: number, pages: number): void {
+    for (let page = first; page < first + pages; page++) {
+      if ((this.descriptor(page, DescriptorWord.Flags) & DIRTY) !== 0) this.memory.fill(page * HEAP_PAGE_BYTES, HEAP_PAGE_BYTES, 0);
+    }
+  }
+
+  /** Returns pages to the free runs, merged with free neighbours. */
+  protected releasePages(first: number, pages: number): void {
+    this.usePages(-pages);
+    if (this.memory.unmapPages(first, pages)) for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, 0);
+    let start = first;
+    let end = first + pages;
+    const before = start - 1;
+    if (before >= this.words[HeaderWord.MetaPages]) {
+      const kind = this.kindOf(before);
+      const head = kind === Kind.FreeRun ? before : kind === Kind.FreeLast ? this.descriptor(before, DescriptorWord.Run) : 0;
+      if (head !== 0) {
+        this.unbin(head);
+        start = head;
+      }
+    }
+    if (end < this.pageCount && this.kindOf(end) === Kind.FreeRun) {
+      this.unbin(end);
+      end += this.descriptor(end, DescriptorWord.Run);
+    }
+    this.makeFreeRun(start, end - start);
+  }
+
+  /** Marks `[first, first + pages)` a free run and puts it in its bin. */
+  protected makeFreeRun(first: number, pages: number): void {
+    this.setDescriptor(first, DescriptorWord.Kind, Kind.FreeRun);
+    this.setDescriptor(first, DescriptorWord.Run, pages);
+    if (pages > 1) {
+      this.setDescriptor(first + pages - 1, DescriptorWord.Kind, Kind.FreeLast);
+      this.setDescriptor(first + pages - 1, DescriptorWord.Run, first);
+    }
+    const bin = HeaderWord.Bins + binOf(pages);
+    const head = this.words[bin];
+    this.setDescriptor(first, DescriptorWord.Next, head);
+    this.setDescriptor(first, DescriptorWord.Prev, 0);
+    if (head !== 0) this.setDescriptor(head, DescriptorWord.Prev, first);
+    this.words[bin] = first;
+  }
+
+  /** Takes the free run at `first` out of its bin. */
+  protected unbin(first: number): void {
+    const next = this.descriptor(first, DescriptorWord.Next);
+    const previous = this.descriptor(first, DescriptorWord.Prev);
+    if (previous === 0) this.words[HeaderWord.Bins + binOf(this.descriptor(first, DescriptorWord.Run))] = next;
+    else this.setDescriptor(previous, DescriptorWord.Next, next);
+    if (next !== 0) this.setDescriptor(next, DescriptorWord.Prev, previous);
+    this.setDescriptor(first, DescriptorWord.Kind, Kind.Unset);
+  }
+
+  /** Grows the store (doubling, to at least `minimumPages` more pages); the new pages become a free run. */
+  protected growPages(minimumPages: number): boolean {
+    const pageCount = this.pageCount;
+    const wanted = Math.max(pageCount * 2, pageCount + minimumPages);
+    const target = Math.min(this.words[HeaderWord.MaxPages], wanted);
+    if (target <= pageCount || !this.memory.grow(target * HEAP_PAGE_BYTES)) return false;
+    this.views();
+    this.words[HeaderWord.PageCount] = target;
+    this.releasePages(pageCount, target - pageCount);
+    this.usePages(target - pageCount); // releasePages counted them as returned
+    return true;
+  }
+}
+
+/** The bin of a free run of `pages` pages. */
+export function binOf(pages: number): number {
+  return Math.min(BIN_COUNT - 1, 31 - Math.clz32(pages));
+}
+
+/** Pages a block of `sizeBytes` takes. */
+export function pagesFor(sizeBytes: number): number {
+  return Math.ceil(sizeBytes / HEAP_PAGE_BYTES);
+}
