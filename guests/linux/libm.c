@@ -10,5 +10,6 @@ int main(void) {
   printf("floor %g ceil %g round %g trunc %g fmod %g\n", floor(-2.5), ceil(-2.5), round(-2.5), trunc(-2.5), fmod(10.0, 3.0));
   printf("inf %f nan %f isnan %d isinf %d\n", INFINITY, NAN, isnan(NAN), isinf(-INFINITY));
   printf("lround %ld float sqrt %.9g\n", lround(2.5), (double)sqrtf(2.0f));
+  printf("log %.17g atan2 %.17g %.17g fma %a cbrt %.17g\n", log(10.0), atan2(1.0, -1.0), atan2(-0.0, -1.0), fma(0.1, 10.0, -1.0), cbrt(27.5));
   return 0;
 }
