@@ -4,9 +4,8 @@
  * usableSize); checkLocked() verifies every invariant of the whole heap (Heap.check(), and
  * debug-only postconditions). Neither is on a fast path.
  */
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
-import { BIN_COUNT, DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, NO_OWNER, SpanBits, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import { DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, NO_OWNER, PageTable, SpanBits, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import { HeapCensus } from "./heap-stats.js";
 import { binOf } from "./page-runs.js";
 import { CLASS_COUNT, CLASS_SIZES } from "./size-classes.js";
@@ -23,13 +22,13 @@ export class HeapChecks extends HeapCensus {
     const kind = this.kindOf(page);
     if (kind === Kind.Large || kind === Kind.LargeTail) {
       const head = kind === Kind.Large ? page : this.descriptor(page, DescriptorWord.Run);
-      if (this.kindOf(head) === Kind.Large && address === head * HEAP_PAGE_BYTES && this.isLive(address)) return head;
-      if (this.kindOf(head) === Kind.Large && page < head + this.descriptor(head, DescriptorWord.Run)) throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the large block at ${this.hex(head * HEAP_PAGE_BYTES)}`);
+      if (this.kindOf(head) === Kind.Large && address === head * Geometry.PageBytes && this.isLive(address)) return head;
+      if (this.kindOf(head) === Kind.Large && page < head + this.descriptor(head, DescriptorWord.Run)) throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the large block at ${this.hex(head * Geometry.PageBytes)}`);
     } else if (kind === Kind.Span || kind === Kind.SpanTail) {
       const head = kind === Kind.Span ? page : this.descriptor(page, DescriptorWord.Run);
       if (this.kindOf(head) === Kind.Span && page < head + this.descriptor(head, DescriptorWord.Run)) {
         const size = this.descriptor(head, DescriptorWord.Size);
-        const offset = address - head * HEAP_PAGE_BYTES;
+        const offset = address - head * Geometry.PageBytes;
         if (offset % size !== 0 || address >= this.descriptor(head, DescriptorWord.Bump)) {
           throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the ${size}-byte block at ${this.hex(address - (offset % size))}`);
         }
@@ -50,7 +49,7 @@ export class HeapChecks extends HeapCensus {
       throw this.corrupt(message);
     };
     const binned = new Set<number>();
-    for (let bin = 0; bin < BIN_COUNT; bin++) {
+    for (let bin = 0; bin < PageTable.BinCount; bin++) {
       for (let page = this.words[HeaderWord.Bins + bin], previous = 0; page !== 0; previous = page, page = this.descriptor(page, DescriptorWord.Next)) {
         if (this.kindOf(page) !== Kind.FreeRun) fail(`bin ${bin} holds page ${page}, which is not a free run`);
         if (binOf(this.descriptor(page, DescriptorWord.Run)) !== bin) fail(`free run at page ${page} (${this.descriptor(page, DescriptorWord.Run)} pages) is in bin ${bin}`);
@@ -106,7 +105,7 @@ export class HeapChecks extends HeapCensus {
       } else if (kind === Kind.Span) {
         usedPages += run;
         const size = this.descriptor(page, DescriptorWord.Size);
-        const start = page * HEAP_PAGE_BYTES;
+        const start = page * Geometry.PageBytes;
         const bump = this.descriptor(page, DescriptorWord.Bump);
         const owner = this.ownerOf(page);
         if (size !== CLASS_SIZES[this.classOfSpan(page)]) fail(`span at page ${page}: block size ${size}, its class's is ${CLASS_SIZES[this.classOfSpan(page)]}`);
@@ -128,7 +127,7 @@ export class HeapChecks extends HeapCensus {
         for (let tail = page + 1; tail < page + run; tail++) if (this.kindOf(tail) !== Kind.SpanTail || this.descriptor(tail, DescriptorWord.Run) !== page) fail(`span at page ${page}: page ${tail} is not its tail`);
       } else if (kind === Kind.Large) {
         usedPages += run;
-        if (!this.isLive(page * HEAP_PAGE_BYTES)) fail(`large block at page ${page} is not marked live`);
+        if (!this.isLive(page * Geometry.PageBytes)) fail(`large block at page ${page} is not marked live`);
         liveBlocks++;
       } else if (kind === Kind.Cached) {
         usedPages += run;

@@ -4,9 +4,9 @@
  * formats a fresh store (or checks the heap already in it) and claims this worker's slot.
  * The Heap extends it, so its fast paths read the state as fields of the object they run on.
  */
-import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
+import type { BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
-import { Bitmap, Geometry, HEAP_LAYOUT_VERSION, HEAP_MAGIC, HeaderWord, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import { Bitmap, Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import type { HeapOptions } from "./heap-options.js";
 import { DebugGuards } from "./debug-guard.js";
 
@@ -37,9 +37,9 @@ export class HeapCore extends DebugGuards {
     const maxBytes = this.memory.maxByteLength;
     const maxPages = maxBytes >>> Geometry.PageShift;
     const metaBytes = (this.bitmapWord + Math.ceil(maxBytes / Bitmap.BytesPerWord)) * Int32Array.BYTES_PER_ELEMENT;
-    const metaPages = Math.ceil(metaBytes / HEAP_PAGE_BYTES);
-    const startBytes = (metaPages + 1) * HEAP_PAGE_BYTES; // the metadata and one page of blocks
-    if (metaPages >= maxPages) throw new HeapError(`a heap needs more than ${metaPages * HEAP_PAGE_BYTES} bytes (its metadata alone takes that much); got ${maxBytes}`);
+    const metaPages = Math.ceil(metaBytes / Geometry.PageBytes);
+    const startBytes = (metaPages + 1) * Geometry.PageBytes; // the metadata and one page of blocks
+    if (metaPages >= maxPages) throw new HeapError(`a heap needs more than ${metaPages * Geometry.PageBytes} bytes (its metadata alone takes that much); got ${maxBytes}`);
     if (this.bytes.length < startBytes && !this.memory.grow(startBytes)) {
       throw new HeapError(`the backing store holds ${this.bytes.length} bytes; a heap of up to ${maxBytes} bytes needs ${startBytes} to start`);
     }

@@ -7,9 +7,9 @@
  * layers' methods into them.
  */
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
-import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
+import type { BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
-import { DESCRIPTOR_WORDS, Geometry, HEAP_LAYOUT_VERSION, HEAP_MAGIC, HeaderWord } from "./heap-layout.js";
+import { DESCRIPTOR_WORDS, Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC } from "./heap-layout.js";
 import { MEDIUM_LIMIT_BYTES, SMALL_CLASS_OF } from "./size-classes.js";
 
 /** A heap core's state: fields and views, shared by every layer. */
@@ -82,7 +82,7 @@ export class HeapState {
 
   /** Another worker grew the shared memory: views over the bigger buffer. */
   protected refreshIfGrown(): void {
-    if (this.words[HeaderWord.PageCount] * HEAP_PAGE_BYTES > this.bytes.length) {
+    if (this.words[HeaderWord.PageCount] * Geometry.PageBytes > this.bytes.length) {
       this.memory.refresh();
       this.views();
     }

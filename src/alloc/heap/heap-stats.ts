@@ -4,7 +4,6 @@
  * walk over the live blocks. Readers of the core's state, off every allocation path (the
  * caller holds the lock).
  */
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { Bitmap, DESCRIPTOR_WORDS, DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import { CLASS_COUNT, CLASS_SIZES, SMALL_CLASS_COUNT } from "./size-classes.js";
 import { WorkerSlots } from "./worker-slots.js";
@@ -55,7 +54,7 @@ export class HeapCensus extends WorkerSlots {
         liveBytes += used * CLASS_SIZES[sizeClass];
       } else if (kind === Kind.Large) {
         liveBlocks++;
-        liveBytes += run * HEAP_PAGE_BYTES;
+        liveBytes += run * Geometry.PageBytes;
       }
       page += run;
     }
@@ -80,7 +79,7 @@ export class HeapCensus extends WorkerSlots {
         hits: f[HeaderWord.Stats + Stat.CacheHits],
         misses: f[HeaderWord.Stats + Stat.CacheMisses],
         evictions: f[HeaderWord.Stats + Stat.CacheEvictions],
-        cachedBytes: f[HeaderWord.Stats + Stat.CachedPages] * HEAP_PAGE_BYTES,
+        cachedBytes: f[HeaderWord.Stats + Stat.CachedPages] * Geometry.PageBytes,
       },
       decommittedBytes: f[HeaderWord.Stats + Stat.DecommittedBytes],
       pendingRemoteFrees: pending.length,
@@ -93,10 +92,10 @@ export class HeapCensus extends WorkerSlots {
     for (let page = this.words[HeaderWord.MetaPages]; page < this.pageCount; ) {
       const kind = this.kindOf(page);
       const run = this.runOf(page, kind);
-      if (kind === Kind.Large) visit(page * HEAP_PAGE_BYTES, run * HEAP_PAGE_BYTES);
+      if (kind === Kind.Large) visit(page * Geometry.PageBytes, run * Geometry.PageBytes);
       else if (kind === Kind.Span) {
         const size = this.descriptor(page, DescriptorWord.Size);
-        for (let address = page * HEAP_PAGE_BYTES; address < this.descriptor(page, DescriptorWord.Bump); address += size) if (this.isLive(address)) visit(address, size);
+        for (let address = page * Geometry.PageBytes; address < this.descriptor(page, DescriptorWord.Bump); address += size) if (this.isLive(address)) visit(address, size);
       }
       page += run;
     }
@@ -119,7 +118,7 @@ export class HeapCensus extends WorkerSlots {
         for (let held = 0; held < count; held++, address = this.link(address)) {
           const page = this.isBlockAddress(address) ? address >>> Geometry.PageShift : 0;
           const block = page !== 0 && this.kindOf(page) === Kind.Span && this.classOfSpan(page) === sizeClass && this.ownerOf(page) === worker;
-          if (!block || (address - page * HEAP_PAGE_BYTES) % CLASS_SIZES[sizeClass] !== 0) {
+          if (!block || (address - page * Geometry.PageBytes) % CLASS_SIZES[sizeClass] !== 0) {
             if (!strict) break;
             throw this.corrupt(`${where} holds ${this.hex(address)} as block ${held + 1} of ${count}, not a block of its spans of that class`);
           }
@@ -164,8 +163,8 @@ export class HeapCensus extends WorkerSlots {
    * slots never claimed, is never touched, so (like untouched pages) it costs no memory.
    */
   protected footprintOf(usedPages: number): number {
-    const metadataPerPage = DESCRIPTOR_WORDS * Int32Array.BYTES_PER_ELEMENT + HEAP_PAGE_BYTES / Bitmap.BytesPerByte;
+    const metadataPerPage = DESCRIPTOR_WORDS * Int32Array.BYTES_PER_ELEMENT + Geometry.PageBytes / Bitmap.BytesPerByte;
     const headerBytes = (HeaderWord.Workers + this.words[HeaderWord.WorkerSlotsUsed] * WORKER_WORDS) * Int32Array.BYTES_PER_ELEMENT;
-    return (usedPages - this.words[HeaderWord.MetaPages]) * (HEAP_PAGE_BYTES + metadataPerPage) + headerBytes;
+    return (usedPages - this.words[HeaderWord.MetaPages]) * (Geometry.PageBytes + metadataPerPage) + headerBytes;
   }
 }

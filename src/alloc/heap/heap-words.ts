@@ -4,7 +4,6 @@
  * the header. Every algorithm above reads the heap through these, so the layout's encodings
  * (heap-layout.ts) are spelled out here once.
  */
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
 import { Bitmap, DescriptorWord, Geometry, HeaderWord, Kind, KindWord, SpanBits, Stat } from "./heap-layout.js";
 import { HeapState } from "./heap-state.js";
@@ -54,7 +53,7 @@ export class HeapWords extends HeapState {
 
   /** Bytes the block starting `page`'s run holds: its class size, or a large block's pages. */
   protected rawUsable(page: number): number {
-    return this.kindOf(page) === Kind.Large ? this.descriptor(page, DescriptorWord.Run) * HEAP_PAGE_BYTES : this.descriptor(page, DescriptorWord.Size);
+    return this.kindOf(page) === Kind.Large ? this.descriptor(page, DescriptorWord.Run) * Geometry.PageBytes : this.descriptor(page, DescriptorWord.Size);
   }
 
   /** Pages of the run starting at `page` (1 for a page that starts none). */

@@ -7,7 +7,7 @@
  * debug-guard.ts.
  */
 import { DEBUG_CHECKS } from "../../util/debug.js";
-import { HEAP_PAGE_BYTES, isHeapBacking, memoryOfBacking, type BlockMemory, type HeapBacking } from "./block-memory.js";
+import { isHeapBacking, memoryOfBacking, type BlockMemory, type HeapBacking } from "./block-memory.js";
 import { GUARD_BYTES } from "./debug-guard.js";
 import { HeapCore } from "./heap-core.js";
 import { HeapError } from "./heap-error.js";
@@ -15,7 +15,7 @@ import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, SpanBits, Stat, W
 import { DEFAULT_WASM_MAX_BYTES, type HeapOptions } from "./heap-options.js";
 import type { HeapStats } from "./heap-stats.js";
 import { pagesFor } from "./page-runs.js";
-import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SizeLimit } from "./size-classes.js";
+import { CLASS_COUNT, CLASS_SIZES, classOf, SizeLimit } from "./size-classes.js";
 
 // The error and the option and statistics types, where the Heap's users have always found them.
 export { HeapError } from "./heap-error.js";
@@ -230,7 +230,7 @@ export class Heap extends HeapCore {
     const usable = this.rawUsable(page);
     if (this.kindOf(page) === Kind.Span) {
       if (sizeBytes <= usable && sizeBytes > usable / 2) return address; // same class, or shrinking a little: keep the block
-    } else if (sizeBytes > MEDIUM_LIMIT_BYTES) {
+    } else if (sizeBytes > SizeLimit.MediumBytes) {
       this.lock();
       try {
         if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return address;
@@ -339,7 +339,7 @@ export class Heap extends HeapCore {
   // Blocks of any size, past the fast paths.
 
   private allocate(sizeBytes: number, zero: boolean): number {
-    if (sizeBytes <= MEDIUM_LIMIT_BYTES) return this.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
+    if (sizeBytes <= SizeLimit.MediumBytes) return this.allocateSmall(classOf(Math.max(sizeBytes, 1)), zero);
     this.lock();
     try {
       return this.allocateLarge(pagesFor(sizeBytes), zero);
@@ -351,7 +351,7 @@ export class Heap extends HeapCore {
   private allocateAligned(alignment: number, sizeBytes: number): number {
     if (alignment <= Geometry.GranuleBytes) return this.allocate(sizeBytes, false);
     // A class whose size is a multiple of the alignment: spans start on page boundaries.
-    if (alignment <= HEAP_PAGE_BYTES && sizeBytes <= MEDIUM_LIMIT_BYTES) {
+    if (alignment <= Geometry.PageBytes && sizeBytes <= SizeLimit.MediumBytes) {
       for (let sizeClass = classOf(Math.max(sizeBytes, alignment)); sizeClass < CLASS_COUNT; sizeClass++) {
         if (CLASS_SIZES[sizeClass] % alignment === 0) return this.allocateSmall(sizeClass, false);
       }
@@ -359,7 +359,7 @@ export class Heap extends HeapCore {
     const pages = pagesFor(Math.max(sizeBytes, 1));
     this.lock();
     try {
-      const first = this.takeRun(pages, Math.max(1, alignment / HEAP_PAGE_BYTES));
+      const first = this.takeRun(pages, Math.max(1, alignment / Geometry.PageBytes));
       return first === 0 ? Geometry.Null : this.startLarge(first, pages, false);
     } finally {
       this.unlock();

@@ -3,7 +3,6 @@
  * cache when it holds one of about the right size, else from the free runs; resized in place
  * into the free pages after them. The caller holds the lock.
  */
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, Stat } from "./heap-layout.js";
 import { RegionCache } from "./region-cache.js";
@@ -19,9 +18,9 @@ export abstract class LargeBlocks extends RegionCache {
       const run = this.descriptor(cached, DescriptorWord.Run);
       this.floats[HeaderWord.Stats + Stat.CachedPages] -= run;
       this.setDescriptor(cached, DescriptorWord.Kind, Kind.Large);
-      this.markLive(cached * HEAP_PAGE_BYTES, cached);
+      this.markLive(cached * Geometry.PageBytes, cached);
       if (zero) this.zeroDirty(cached, run);
-      return cached * HEAP_PAGE_BYTES;
+      return cached * Geometry.PageBytes;
     }
     this.floats[HeaderWord.Stats + Stat.CacheMisses]++;
     const first = this.takeRun(pages, 1);
@@ -33,15 +32,15 @@ export abstract class LargeBlocks extends RegionCache {
     this.setDescriptor(first, DescriptorWord.Kind, Kind.Large);
     this.setDescriptor(first, DescriptorWord.Run, pages);
     this.takeRunPages(first, first, pages, Kind.LargeTail, zero);
-    this.markLive(first * HEAP_PAGE_BYTES, first);
-    return first * HEAP_PAGE_BYTES;
+    this.markLive(first * Geometry.PageBytes, first);
+    return first * Geometry.PageBytes;
   }
 
   /** Frees the large block at `page`: into the region cache, or back to the free pages. */
   protected freeLarge(page: number): void {
     this.tick();
     const run = this.descriptor(page, DescriptorWord.Run);
-    if (!this.clearLive(page * HEAP_PAGE_BYTES)) throw new HeapError(`free(${this.hex(page * HEAP_PAGE_BYTES)}): not allocated (a double free, racing with another)`);
+    if (!this.clearLive(page * Geometry.PageBytes)) throw new HeapError(`free(${this.hex(page * Geometry.PageBytes)}): not allocated (a double free, racing with another)`);
     if (!this.cacheRun(page, run)) this.releasePages(page, run);
   }
 

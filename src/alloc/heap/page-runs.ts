@@ -3,8 +3,7 @@
  * free neighbours when pages come back), taken whole for a span or a large block, and the
  * store grown when no run fits. All of it under the page-layer mutex (the caller holds it).
  */
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
-import { BIN_COUNT, DescriptorWord, DIRTY, HeaderWord, Kind } from "./heap-layout.js";
+import { DescriptorWord, Geometry, HeaderWord, Kind, PageFlag, PageTable } from "./heap-layout.js";
 import { HeapWords } from "./heap-words.js";
 
 /** Tries at a run: as the bins are; after reclaiming (when the region cache holds runs) or growing; after growing. */
@@ -31,7 +30,7 @@ export abstract class PageRuns extends HeapWords {
 
   /** The first fitting run of the smallest bin that may hold one, split around the taken pages. */
   protected findRun(pages: number, alignPages: number): number {
-    for (let bin = binOf(pages); bin < BIN_COUNT; bin++) {
+    for (let bin = binOf(pages); bin < PageTable.BinCount; bin++) {
       for (let run = this.words[HeaderWord.Bins + bin]; run !== 0; run = this.descriptor(run, DescriptorWord.Next)) {
         const length = this.descriptor(run, DescriptorWord.Run);
         const start = Math.ceil(run / alignPages) * alignPages;
@@ -63,13 +62,13 @@ export abstract class PageRuns extends HeapWords {
   protected takePages(first: number, pages: number, zero: boolean): void {
     this.memory.mapPages(first, pages);
     if (zero) this.zeroDirty(first, pages);
-    for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, DIRTY);
+    for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, PageFlag.Dirty);
   }
 
   /** calloc of pages: zero those written since they were last zeroed. */
   protected zeroDirty(first: number, pages: number): void {
     for (let page = first; page < first + pages; page++) {
-      if ((this.descriptor(page, DescriptorWord.Flags) & DIRTY) !== 0) this.memory.fill(page * HEAP_PAGE_BYTES, HEAP_PAGE_BYTES, 0);
+      if ((this.descriptor(page, DescriptorWord.Flags) & PageFlag.Dirty) !== 0) this.memory.fill(page * Geometry.PageBytes, Geometry.PageBytes, 0);
     }
   }
 
@@ -126,7 +125,7 @@ export abstract class PageRuns extends HeapWords {
     const pageCount = this.pageCount;
     const wanted = Math.max(pageCount * 2, pageCount + minimumPages);
     const target = Math.min(this.words[HeaderWord.MaxPages], wanted);
-    if (target <= pageCount || !this.memory.grow(target * HEAP_PAGE_BYTES)) return false;
+    if (target <= pageCount || !this.memory.grow(target * Geometry.PageBytes)) return false;
     this.views();
     this.words[HeaderWord.PageCount] = target;
     this.releasePages(pageCount, target - pageCount);
@@ -137,10 +136,10 @@ export abstract class PageRuns extends HeapWords {
 
 /** The bin of a free run of `pages` pages. */
 export function binOf(pages: number): number {
-  return Math.min(BIN_COUNT - 1, 31 - Math.clz32(pages));
+  return Math.min(PageTable.BinCount - 1, 31 - Math.clz32(pages));
 }
 
 /** Pages a block of `sizeBytes` takes. */
 export function pagesFor(sizeBytes: number): number {
-  return Math.ceil(sizeBytes / HEAP_PAGE_BYTES);
+  return Math.ceil(sizeBytes / Geometry.PageBytes);
 }

@@ -4,8 +4,8 @@
  * operations) returns a run to the free pages and counts it decommitted: its pages are zeroed
  * lazily, only if a calloc gets them (the MADV_FREE analogue). The caller holds the lock.
  */
-import { HEAP_PAGE_BYTES, type BlockMemory } from "./block-memory.js";
-import { CACHE_SLOT_WORDS, CacheSlotWord, DescriptorWord, HeaderWord, Kind, MAX_CACHE_SLOTS, Stat } from "./heap-layout.js";
+import type { BlockMemory } from "./block-memory.js";
+import { CacheSlotWord, DescriptorWord, Geometry, HeaderWord, Kind, PageTable, Stat } from "./heap-layout.js";
 import { DEFAULT_CACHE_AGE_OPS, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SLOTS, type HeapOptions } from "./heap-options.js";
 import { PageRuns } from "./page-runs.js";
 
@@ -25,7 +25,7 @@ export abstract class RegionCache extends PageRuns {
   /** The cache limits of `options` (defaults: heap-options.ts). */
   constructor(memory: BlockMemory, options: HeapOptions) {
     super(memory);
-    this.cacheSlots = Math.min(MAX_CACHE_SLOTS, options.cacheSlots ?? DEFAULT_CACHE_SLOTS);
+    this.cacheSlots = Math.min(PageTable.MaxCacheSlots, options.cacheSlots ?? DEFAULT_CACHE_SLOTS);
     this.cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.cacheAgeOps = options.cacheAgeOps ?? DEFAULT_CACHE_AGE_OPS;
   }
@@ -42,8 +42,8 @@ export abstract class RegionCache extends PageRuns {
 
   /** Caches the freed large run at `page` if it fits the limits (evicting older runs); false if it does not. */
   protected cacheRun(page: number, run: number): boolean {
-    if (run * HEAP_PAGE_BYTES > this.cacheBytes || this.cacheSlots === 0) return false;
-    while (this.cachedCount() >= this.cacheSlots || (this.floats[HeaderWord.Stats + Stat.CachedPages] + run) * HEAP_PAGE_BYTES > this.cacheBytes) this.evictCached(0);
+    if (run * Geometry.PageBytes > this.cacheBytes || this.cacheSlots === 0) return false;
+    while (this.cachedCount() >= this.cacheSlots || (this.floats[HeaderWord.Stats + Stat.CachedPages] + run) * Geometry.PageBytes > this.cacheBytes) this.evictCached(0);
     this.setDescriptor(page, DescriptorWord.Kind, Kind.Cached);
     const slot = this.slotWord(this.cachedCount());
     this.words[slot + CacheSlotWord.Page] = page;
@@ -79,7 +79,7 @@ export abstract class RegionCache extends PageRuns {
     this.removeCacheSlot(index);
     this.floats[HeaderWord.Stats + Stat.CachedPages] -= run;
     this.floats[HeaderWord.Stats + Stat.CacheEvictions]++;
-    this.floats[HeaderWord.Stats + Stat.DecommittedBytes] += run * HEAP_PAGE_BYTES;
+    this.floats[HeaderWord.Stats + Stat.DecommittedBytes] += run * Geometry.PageBytes;
     this.releasePages(page, run);
   }
 
@@ -91,12 +91,12 @@ export abstract class RegionCache extends PageRuns {
   /** The last slot moves into slot `index`. */
   protected removeCacheSlot(index: number): void {
     const last = this.cachedCount() - 1;
-    for (let w = 0; w < CACHE_SLOT_WORDS; w++) this.words[this.slotWord(index) + w] = this.words[this.slotWord(last) + w];
+    for (let w = 0; w < PageTable.CacheSlotWords; w++) this.words[this.slotWord(index) + w] = this.words[this.slotWord(last) + w];
     this.words[HeaderWord.CacheSlots] = last;
   }
 
   /** The first word of slot `index`. */
   protected slotWord(index: number): number {
-    return HeaderWord.Cache + index * CACHE_SLOT_WORDS;
+    return HeaderWord.Cache + index * PageTable.CacheSlotWords;
   }
 }

@@ -1,7 +1,8 @@
+import { Geometry } from "./heap-layout.js";
 import type { AddressSpace } from "../../space/address-space.js";
 import { formatBigAddress, MAX_ADDRESS, toBigAddress, type Address } from "../../space/address.js";
 import { Heap, HeapError, type HeapOptions, type HeapStats } from "./heap.js";
-import { HEAP_PAGE_BYTES, MAX_HEAP_BYTES } from "./block-memory.js";
+import { MAX_HEAP_BYTES } from "./block-memory.js";
 import { SpaceMemory } from "./space-memory.js";
 
 /**
@@ -25,9 +26,9 @@ export class SpaceHeap {
    */
   constructor(space: AddressSpace, baseAddress: Address, sizeBytes: number, options: HeapOptions = {}) {
     const base = toBigAddress(baseAddress);
-    if (base % BigInt(HEAP_PAGE_BYTES) !== 0n) throw new HeapError(`heap region at ${formatBigAddress(base)}: not a multiple of ${HEAP_PAGE_BYTES} bytes`);
-    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % HEAP_PAGE_BYTES !== 0 || sizeBytes > MAX_HEAP_BYTES) {
-      throw new HeapError(`heap region of ${sizeBytes} bytes: must be a positive multiple of ${HEAP_PAGE_BYTES} bytes, at most 2 GiB`);
+    if (base % BigInt(Geometry.PageBytes) !== 0n) throw new HeapError(`heap region at ${formatBigAddress(base)}: not a multiple of ${Geometry.PageBytes} bytes`);
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % Geometry.PageBytes !== 0 || sizeBytes > MAX_HEAP_BYTES) {
+      throw new HeapError(`heap region of ${sizeBytes} bytes: must be a positive multiple of ${Geometry.PageBytes} bytes, at most 2 GiB`);
     }
     if (base + BigInt(sizeBytes) - 1n > MAX_ADDRESS) throw new HeapError(`heap region at ${formatBigAddress(base)} of ${sizeBytes} bytes runs past the top of the address space`);
     this.baseAddress = base;

@@ -9,9 +9,10 @@
  * unmapped when they go back to the free pages: unmapping releases their frames, the
  * MADV_DONTNEED analogue, and in a strict space an access to them faults.
  */
+import { Geometry } from "./heap-layout.js";
 import type { AddressSpace } from "../../space/address-space.js";
 import { formatBigAddress, TWO_POW_32 } from "../../space/address.js";
-import { BufferMemory, HEAP_PAGE_BYTES } from "./block-memory.js";
+import { BufferMemory } from "./block-memory.js";
 
 /** An AddressSpace region of `sizeBytes` at `base`, as a heap's block memory. */
 export class SpaceMemory extends BufferMemory {
@@ -72,12 +73,12 @@ export class SpaceMemory extends BufferMemory {
 
   /** Maps the pages read-write in the space. */
   override mapPages(firstPage: number, pageCount: number): void {
-    this.space.map(this.base + BigInt(firstPage * HEAP_PAGE_BYTES), pageCount * HEAP_PAGE_BYTES, "rw-");
+    this.space.map(this.base + BigInt(firstPage * Geometry.PageBytes), pageCount * Geometry.PageBytes, "rw-");
   }
 
   /** Unmaps the pages (their frames are released, so they read as zero when mapped again). */
   override unmapPages(firstPage: number, pageCount: number): boolean {
-    this.space.unmap(this.base + BigInt(firstPage * HEAP_PAGE_BYTES), pageCount * HEAP_PAGE_BYTES);
+    this.space.unmap(this.base + BigInt(firstPage * Geometry.PageBytes), pageCount * Geometry.PageBytes);
     return true;
   }
 

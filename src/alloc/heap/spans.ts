@@ -7,7 +7,6 @@
  * detached workers only the lock holder.
  */
 import { DEBUG_CHECKS } from "../../util/debug.js";
-import { HEAP_PAGE_BYTES } from "./block-memory.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, NO_OWNER, SpanBits, WorkerWord } from "./heap-layout.js";
 import { LargeBlocks } from "./large-blocks.js";
 import { CLASS_SIZES } from "./size-classes.js";
@@ -125,14 +124,14 @@ export abstract class Spans extends LargeBlocks {
   /** A fresh span for `sizeClass`, owned by this worker (the caller holds the lock); 0 if the heap is full. */
   protected newSpan(sizeClass: number): number {
     const size = CLASS_SIZES[sizeClass];
-    const pages = Math.max(1, Math.ceil((size * SPAN_MIN_BLOCKS) / HEAP_PAGE_BYTES));
+    const pages = Math.max(1, Math.ceil((size * SPAN_MIN_BLOCKS) / Geometry.PageBytes));
     const span = this.takeRun(pages, 1);
     if (span === 0) return 0;
-    const start = span * HEAP_PAGE_BYTES;
+    const start = span * Geometry.PageBytes;
     this.setDescriptor(span, DescriptorWord.Free, Geometry.Null);
     this.setDescriptor(span, DescriptorWord.Used, 0);
     this.setDescriptor(span, DescriptorWord.Bump, start);
-    this.setDescriptor(span, DescriptorWord.Limit, start + (Math.floor((pages * HEAP_PAGE_BYTES) / size) - 1) * size);
+    this.setDescriptor(span, DescriptorWord.Limit, start + (Math.floor((pages * Geometry.PageBytes) / size) - 1) * size);
     this.setDescriptor(span, DescriptorWord.Run, pages);
     this.setDescriptor(span, DescriptorWord.Size, size);
     this.takeRunPages(span, span, pages, Kind.SpanTail, false);
