@@ -11,10 +11,6 @@
 import { HeapError } from "./heap-error.js";
 import { Geometry } from "./heap-layout.js";
 
-/** Heap pages are 16 KiB (Geometry.PageShift; 64 KiB pages cost larson 25% of its live bytes). */
-export const HEAP_PAGE_SHIFT = Geometry.PageShift;
-/** Bytes of one heap page. */
-export const HEAP_PAGE_BYTES = 1 << HEAP_PAGE_SHIFT;
 /** Block addresses are byte offsets kept in Int32 words (lists, caches, spans): a heap spans at most 2 GiB. */
 export const MAX_HEAP_BYTES = 2 ** 31;
 const WASM_PAGE_BYTES = 65536;
@@ -195,7 +191,7 @@ export function memoryOfBacking(backing: HeapBacking, maxBytes: number): BlockMe
 
 /** `bytes` rounded down to whole heap pages (arithmetic, not a mask: sizes reach 2^31). */
 function wholePages(bytes: number): number {
-  return Math.floor(bytes / HEAP_PAGE_BYTES) * HEAP_PAGE_BYTES;
+  return Math.floor(bytes / Geometry.PageBytes) * Geometry.PageBytes;
 }
 
 /** Whether `memory` is one of the backings a Heap wraps itself (rather than a BlockMemory). */

@@ -28,7 +28,6 @@ export const ENOTEMPTY = 39n;
 export const ELOOP = 40n;
 export const ETIMEDOUT = 110n;
 
-export const ENOTSOCK = 88n;
 export const EOVERFLOW = 75n;
 
 const BY_NAME: Record<string, bigint> = {

@@ -1,4 +1,5 @@
 import type { BigIntStats } from "node:fs";
+import { PAGE_SIZE_BYTES } from "../../space/address.js";
 
 /** What fstat, newfstatat and statx report about a file, whatever the guest's struct. */
 export interface FileStatus {
@@ -20,10 +21,6 @@ export interface FileStatus {
   birthNs: bigint;
 }
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000;
 export const S_IFIFO = 0o010000;
 /** The asm-generic struct stat RISC-V uses. */
@@ -57,7 +54,7 @@ export function fromHostStats(stats: BigIntStats): FileStatus {
 export function syntheticStatus(mode: number, inode: bigint): FileStatus {
   return {
     device: 0n, inode, mode, links: 1n, uid: 0, gid: 0, rdev: 0n, sizeBytes: 0n,
-    blockSizeBytes: 4096, blocks: 0n, accessNs: 0n, modifyNs: 0n, changeNs: 0n, birthNs: 0n,
+    blockSizeBytes: PAGE_SIZE_BYTES, blocks: 0n, accessNs: 0n, modifyNs: 0n, changeNs: 0n, birthNs: 0n,
   };
 }
 
