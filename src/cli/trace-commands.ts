@@ -94,7 +94,7 @@ export function runImportLackey(input: string, output: string, jsonTarget: strin
   humanOutput(jsonTarget).write(
     `converted ${formatNumber(result.lines)} lines (${formatNumber(result.instructionFetches)} I, ` +
       `${formatNumber(result.loads)} L, ${formatNumber(result.stores)} S, ${formatNumber(result.modifies)} M) ` +
-      `into ${formatNumber(result.ops)} ops -> ${output}\n`,
+      `into ${formatNumber(result.records)} records -> ${output}\n`,
   );
 }
 

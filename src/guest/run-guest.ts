@@ -5,7 +5,8 @@ import type { BackendKind, MemoryAccess } from "../space/backend.js";
 import { TeeAccess } from "../space/tee-access.js";
 import { TraceRecorder } from "../trace/recorder.js";
 import { TraceStats, type TraceStatsReport } from "../trace/stats.js";
-import { TraceWriter } from "../trace/writer.js";
+import { createTraceOutput } from "../trace/open-output.js";
+import type { TraceFileFormat } from "../trace/output.js";
 import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
 import { LinuxSyscalls, type GuestIo, type SyscallOptions } from "./syscalls.js";
@@ -27,6 +28,8 @@ export interface RunGuestOptions extends SyscallOptions {
   write?: GuestIo["write"];
   /** Record the guest's memory traffic (fetches, loads, stores) to this trace file. */
   tracePath?: string;
+  /** The trace file's format (default "seed"; a v2 trace keeps fetches apart from reads). */
+  traceFormat?: TraceFileFormat;
   /** Gather trace statistics of the memory traffic while running. */
   collectStats?: boolean;
   /** Stop after this many instructions (stopReason "instruction-limit"). */
@@ -83,7 +86,7 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
   let memory: MemoryAccess = space.access;
   const stats = options.collectStats ? new TraceStats() : undefined;
   if (stats) memory = new TeeAccess(memory, stats);
-  const writer = options.tracePath !== undefined ? new TraceWriter(options.tracePath, { inputPaths: [file] }) : undefined;
+  const writer = options.tracePath !== undefined ? createTraceOutput(options.tracePath, options.traceFormat ?? "seed", { inputPaths: [file] }) : undefined;
   if (writer) memory = new TraceRecorder(memory, writer);
   const syscalls = new LinuxSyscalls(space, program.breakStart, io, {
     strictSyscalls: options.strictSyscalls,

@@ -1,6 +1,8 @@
 import { STREAM_CHUNK_BYTES } from "./format.js";
+import { createTraceOutput } from "./open-output.js";
+import type { TraceFileFormat } from "./output.js";
 import { InputFile } from "./reader.js";
-import { TraceWriter } from "./writer.js";
+import { derivedValueHi, derivedValueLo } from "./v2/seed-pieces.js";
 
 /** A malformed line of Valgrind lackey output; names the file and the line number. */
 export class LackeyFormatError extends Error {
@@ -29,7 +31,9 @@ export interface LackeyImportResult {
   stores: number;
   /** ` M` lines: modifies, each a read and a write. */
   modifies: number;
-  /** Trace records written (an access is split into records of 8, 4, 2 and 1 bytes). */
+  /** Records written: one an access, two a modify (a seed trace splits them further, see seed-pieces.ts). */
+  records: number;
+  /** Records as the file holds them: seed records (an access split into pieces), or v2 records. */
   ops: number;
 }
 
@@ -78,30 +82,38 @@ export function readLackey(inputPath: string, visit: LackeyAccessVisitor): numbe
 }
 
 /**
- * Converts Valgrind lackey `--trace-mem=yes` output (as readLackey reads it) into the
- * interchange format, streaming: `I` (instruction fetch) and ` L` lines become reads, ` S`
- * writes, ` M` a read then a write. An access of any size is split into 8-, 4-, 2- and 1-byte
- * pieces in address order (x86 instructions are 1-15 bytes; vector accesses 16 or 32).
- * Lackey records no values, so written values are derived from the op index.
+ * Converts Valgrind lackey `--trace-mem=yes` output (as readLackey reads it) into a trace,
+ * streaming: `I` lines become fetches, ` L` reads, ` S` writes, ` M` a read then a write.
+ * A v2 trace keeps each access whole; a seed trace splits it (seed-pieces.ts) and, having no
+ * fetch records, writes fetches as reads. Lackey records no values: a v2 trace stores none,
+ * and a seed trace gets values derived from the record index, as conversion from v2 gives.
  */
-export function importLackey(inputPath: string, outputPath: string): LackeyImportResult {
-  const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, ops: 0 };
-  const writer = new TraceWriter(outputPath, { inputPaths: [inputPath] });
+export function importLackey(inputPath: string, outputPath: string, format: TraceFileFormat = "seed"): LackeyImportResult {
+  const result: LackeyImportResult = { lines: 0, instructionFetches: 0, loads: 0, stores: 0, modifies: 0, records: 0, ops: 0 };
+  const output = createTraceOutput(outputPath, format, { inputPaths: [inputPath], values: false });
   try {
     result.lines = readLackey(inputPath, (kind, lo, hi, sizeBytes) => {
-      if (kind === "I") result.instructionFetches++;
-      else if (kind === "L") result.loads++;
+      if (kind === "I") {
+        result.instructionFetches++;
+        output.fetch(lo, hi, sizeBytes);
+        return;
+      }
+      if (kind === "L") result.loads++;
       else if (kind === "S") result.stores++;
       else result.modifies++;
-      if (kind !== "S") emitPieces(writer, lo, hi, sizeBytes, false);
-      if (kind === "S" || kind === "M") emitPieces(writer, lo, hi, sizeBytes, true);
+      if (kind !== "S") output.read(lo, hi, sizeBytes);
+      if (kind !== "L") {
+        const index = output.recordsWritten;
+        output.write(lo, hi, sizeBytes, derivedValueLo(index), derivedValueHi(index));
+      }
     });
   } catch (error) {
-    writer.discard();
+    output.discard();
     throw error;
   }
-  writer.close();
-  result.ops = writer.opsWritten;
+  output.close();
+  result.records = output.recordsWritten;
+  result.ops = output.opsWritten;
   return result;
 }
 
@@ -118,24 +130,4 @@ function parseLine(line: string, lineNumber: number, file: string, visit: Lackey
     throw new LackeyFormatError(file, lineNumber, `access of ${sizeBytes} bytes at 0x${hex} runs past the top of the 64-bit space`);
   }
   visit(match[1].trim() as LackeyAccessKind, lo, hi, sizeBytes);
-}
-
-/** Splits [address, address + size) into the largest fitting widths, in address order. */
-function emitPieces(writer: TraceWriter, lo: number, hi: number, sizeBytes: number, write: boolean): void {
-  let left = sizeBytes;
-  let pieceLo = lo;
-  let pieceHi = hi;
-  while (left > 0) {
-    const width = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-    if (write) {
-      const index = writer.opsWritten;
-      writer.write(pieceLo, pieceHi, width, Math.imul(index, 0x9e3779b1) >>> 0, Math.floor(index / 0x100000000) >>> 0);
-    } else writer.read(pieceLo, pieceHi, width);
-    left -= width;
-    pieceLo += width;
-    if (pieceLo > 0xffffffff) {
-      pieceLo -= 0x100000000;
-      pieceHi += 1;
-    }
-  }
 }

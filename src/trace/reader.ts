@@ -47,6 +47,8 @@ export class InputFile {
   readonly positioned: boolean;
   /** The size of a regular file; 0 when unknown (a pipe, a device). */
   readonly sizeBytes: number;
+  /** Bytes read in order and handed back (`unread`), served before the input's next bytes. */
+  private pending: Uint8Array | null = null;
 
   private constructor(
     readonly path: string,
@@ -82,12 +84,31 @@ export class InputFile {
    */
   readFully(bytes: Uint8Array, start: number, length: number, position: number | null): number {
     let done = 0;
+    if (position === null && this.pending !== null) {
+      done = Math.min(length, this.pending.length);
+      bytes.set(this.pending.subarray(0, done), start);
+      this.pending = done < this.pending.length ? this.pending.subarray(done) : null;
+    }
     while (done < length) {
       const read = readRetrying(this, bytes, start + done, length - done, position === null ? null : position + done);
       if (read === 0) break;
       done += read;
     }
     return done;
+  }
+
+  /**
+   * Hands back `bytes`, just read in order, so that the next in-order read returns them
+   * first: a reader can look at a pipe's first bytes (to tell the format) and still read
+   * it whole. Reads at a position are not affected.
+   */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const rest = this.pending ?? new Uint8Array(0);
+    const joined = new Uint8Array(bytes.length + rest.length);
+    joined.set(bytes, 0);
+    joined.set(rest, bytes.length);
+    this.pending = joined;
   }
 
   /** Closes the file (standard input stays open). */
@@ -142,8 +163,17 @@ interface ChunkSource {
  * read-ahead. A trailing partial record is an error naming its offset. Returns the bytes read.
  */
 export function streamTrace(path: string, consume: ChunkConsumer, options: StreamOptions = {}): number {
-  const chunkBytes = Math.max(options.chunkBytes ?? READ_CHUNK_BYTES, MAX_RECORD_BYTES);
   const input = InputFile.open(path, "a trace file");
+  try {
+    return streamTraceInput(input, consume, options);
+  } finally {
+    input.close();
+  }
+}
+
+/** `streamTrace` over an input already open (and read no further than bytes it has `unread`). */
+export function streamTraceInput(input: InputFile, consume: ChunkConsumer, options: StreamOptions = {}): number {
+  const chunkBytes = Math.max(options.chunkBytes ?? READ_CHUNK_BYTES, MAX_RECORD_BYTES);
   const name = input.name;
   let source: ChunkSource | undefined;
   try {
@@ -175,7 +205,6 @@ export function streamTrace(path: string, consume: ChunkConsumer, options: Strea
     }
   } finally {
     source?.close();
-    input.close();
   }
 }
 

@@ -1,7 +1,10 @@
 import { TWO_POW_32 } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { headerProblem, TraceFormat, TraceFormatError } from "./format.js";
-import { inputName, streamTrace, type StreamOptions } from "./reader.js";
+import { streamTraceInput, type StreamOptions } from "./reader.js";
+import { openTrace } from "./trace-input.js";
+import { readV2Sequential } from "./v2/reader.js";
+import { replayColumns } from "./v2/replay-columns.js";
 
 
 /** Record heads as one little-endian u16: op in the low byte, width in the high byte. */
@@ -198,15 +201,29 @@ function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, star
   return at;
 }
 
-/** Replays a trace file (`-`: standard input) onto `sink`, streaming in bounded memory. */
+/**
+ * Replays a trace file (`-`: standard input; seed or v2, told by its header) onto `sink`,
+ * streaming in bounded memory. A v2 trace replays as its seed conversion would.
+ */
 export function replayFile(path: string, sink: MemoryAccess, options: StreamOptions = {}): ReplayResult {
-  const tally = new ReplayTally(inputName(path));
   const started = performance.now();
-  const bytes = streamTrace(
-    path,
-    (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally),
-    options,
-  );
+  const { input, format } = openTrace(path);
+  const tally = new ReplayTally(input.name);
+  let bytes: number;
+  try {
+    if (format === "seed") {
+      bytes = streamTraceInput(input, (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally), options);
+    } else {
+      const onProgress = options.onProgress;
+      bytes = readV2Sequential(
+        input,
+        (columns, firstRecord) => replayColumns(sink, columns, firstRecord, tally),
+        onProgress === undefined ? undefined : (done) => onProgress(done, input.sizeBytes),
+      ).bytes;
+    }
+  } finally {
+    input.close();
+  }
   const milliseconds = performance.now() - started;
   return {
     ops: tally.reads + tally.writes,

@@ -1,5 +1,10 @@
+import { secondParcelHigh } from "../space/backend.js";
 import { OutputFile } from "../util/output-file.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
+import type { TraceOutput } from "./output.js";
+import { isValidAccessSize } from "./v2/chunk-encoder.js";
+import { AccessKind } from "./v2/layout.js";
+import { pieceWidth } from "./v2/seed-pieces.js";
 
 /** Options of the TraceWriter constructor. */
 export interface TraceWriterOptions {
@@ -10,20 +15,23 @@ export interface TraceWriterOptions {
 }
 
 /**
- * Writes the interchange format through one multi-MiB buffer (few syscalls). Records are
- * appended with `read` and `write` (which check the width) or, on hot paths whose widths
- * are constants, `appendRead` and `appendWrite`. The file appears at `path` only on
+ * Writes the interchange (seed) format through one multi-MiB buffer (few syscalls). Records
+ * are appended with `fetch`, `read` and `write`, which take any size and split what the
+ * format cannot hold as seed-pieces.ts says, or, on hot paths whose widths are constants,
+ * `appendRead` and `appendWrite`. The file appears at `path` only on
  * `close` (see OutputFile); `discard` drops it, leaving whatever was at `path` untouched.
  * Addresses and values are 32-bit halves, as u32 or int32.
  */
-export class TraceWriter {
+export class TraceWriter implements TraceOutput {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private used = 0;
   private readonly output: OutputFile;
   private bytesFlushed = 0;
-  /** Records appended so far. */
+  /** Seed records written so far. */
   opsWritten = 0;
+  /** Records appended through `fetch`, `read` and `write` (each may be several seed records). */
+  recordsWritten = 0;
 
   /**
    * Starts a trace that appears at `path` on `close`; throws an OutputAliasError if `path` is one of
@@ -43,19 +51,51 @@ export class TraceWriter {
     return this.bytesFlushed + this.used;
   }
 
-  /** Appends a read record; throws a RangeError for a width other than 1, 2, 4 or 8. */
-  read(lo: number, hi: number, widthBytes: number): void {
-    checkWidth(widthBytes);
-    this.appendRead(lo, hi, widthBytes);
+  /** Appends an instruction fetch as 2-byte reads (its parcels); throws a RangeError for a size outside 1..4096. */
+  fetch(lo: number, hi: number, sizeBytes: number): void {
+    if (sizeBytes === 2) this.appendRead(lo, hi, 2);
+    else if (sizeBytes === 4) {
+      // A 32-bit instruction: its two parcels, the second possibly across the 2^32 line.
+      this.appendRead(lo, hi, 2);
+      this.appendRead((lo + 2) | 0, secondParcelHigh(lo, hi), 2);
+    } else this.appendPieces(AccessKind.Fetch, lo, hi, sizeBytes, 0, 0);
+    this.recordsWritten++;
+  }
+
+  /** Appends a read, as one record of 1, 2, 4 or 8 bytes or as pieces; throws a RangeError for a size outside 1..4096. */
+  read(lo: number, hi: number, sizeBytes: number): void {
+    if (isValidWidth(sizeBytes)) this.appendRead(lo, hi, sizeBytes);
+    else this.appendPieces(AccessKind.Read, lo, hi, sizeBytes, 0, 0);
+    this.recordsWritten++;
   }
 
   /**
-   * Appends a write record with the value `(valueLo, valueHi)`; throws a RangeError for a width other than 1,
-   * 2, 4 or 8.
+   * Appends a write with the value `(valueLo, valueHi)`; a size other than 1, 2, 4 or 8 is
+   * written as pieces that each carry the value, cut to their width. Throws a RangeError for
+   * a size outside 1..4096.
    */
-  write(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
-    checkWidth(widthBytes);
-    this.appendWrite(lo, hi, widthBytes, valueLo, valueHi);
+  write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+    if (isValidWidth(sizeBytes)) this.appendWrite(lo, hi, sizeBytes, valueLo, valueHi);
+    else this.appendPieces(AccessKind.Write, lo, hi, sizeBytes, valueLo, valueHi);
+    this.recordsWritten++;
+  }
+
+  /** Splits an access into seed records (seed-pieces.ts), in address order. */
+  private appendPieces(kind: AccessKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+    if (!isValidAccessSize(sizeBytes)) throw new RangeError(`trace writer: bad access size ${sizeBytes} (expected 1..4096)`);
+    let pieceLo = lo >>> 0;
+    let pieceHi = hi | 0;
+    for (let left = sizeBytes; left > 0; ) {
+      const width = pieceWidth(kind, left);
+      if (kind === AccessKind.Write) this.appendWrite(pieceLo, pieceHi, width, valueLo, width === 8 ? valueHi : 0);
+      else this.appendRead(pieceLo, pieceHi, width);
+      left -= width;
+      pieceLo += width;
+      if (pieceLo > 0xffffffff) {
+        pieceLo -= 0x100000000;
+        pieceHi = (pieceHi + 1) | 0;
+      }
+    }
   }
 
   /** `read` without the width check: small enough to inline into a recorder's hot path. */
@@ -112,6 +152,3 @@ export class TraceWriter {
   }
 }
 
-function checkWidth(widthBytes: number): void {
-  if (!isValidWidth(widthBytes)) throw new RangeError(`trace writer: bad width ${widthBytes} (expected 1, 2, 4 or 8)`);
-}

@@ -3,20 +3,13 @@
  * fetches, data reads and data writes, each an address (two u32 halves, as the replay kernel
  * passes them) and a size in bytes. Input adapters turn a trace or a lackey log into calls.
  */
+import type { RecordSink } from "../output.js";
 
 /**
- * A consumer of accesses, one method per kind (fetch, read, write), so that the instruction
- * and data sides stay apart. `lo` and `hi` are the address's low and high 32 bits (int32 or u32
- * both accepted); `sizeBytes` is at least 1. An access ends at or below 2^64 - 1.
+ * A consumer of accesses: the trace's RecordSink (fetch, read, write, each an address as two
+ * u32 halves and a size in bytes); the simulator ignores write values.
  */
-export interface AccessSink {
-  /** An instruction fetch of `sizeBytes` bytes at the address. */
-  fetch(lo: number, hi: number, sizeBytes: number): void;
-  /** A data read. */
-  read(lo: number, hi: number, sizeBytes: number): void;
-  /** A data write. */
-  write(lo: number, hi: number, sizeBytes: number): void;
-}
+export type AccessSink = RecordSink;
 
 /** The inputs an access stream is read from: an interchange trace, or Valgrind lackey output. */
 export type AccessInputFormat = "trace" | "lackey";

@@ -1,12 +1,11 @@
 /**
  * Input adapters: what feeds an AccessSink. A seed-format trace knows only reads and writes
- * (a recorded guest's fetches are among its reads), so all of its reads are data reads; a
- * Valgrind lackey log tells fetches, loads, stores and modifies apart.
+ * (a recorded guest's fetches are among its reads), so all of its reads are data reads; a v2
+ * trace and a Valgrind lackey log tell fetches, loads and stores apart.
  */
-import { fetchByParcels, type MemoryAccess } from "../../space/backend.js";
 import { readLackey } from "../lackey.js";
 import type { StreamOptions } from "../reader.js";
-import { replayFile } from "../replay.js";
+import { feedRecords } from "../records.js";
 import type { AccessInputFormat, AccessSink } from "./access-stream.js";
 
 /** How many accesses of each kind an input delivered. */
@@ -19,49 +18,13 @@ export interface AccessCounts {
   writes: number;
 }
 
-/** Replay's sink interface in front of an AccessSink: loads are data reads, stores data writes. */
-class ReplayToAccesses implements MemoryAccess {
-  loadHigh = 0;
-  constructor(private readonly sink: AccessSink) {}
-  load8(lo: number, hi: number): number {
-    this.sink.read(lo, hi, 1);
-    return 0;
-  }
-  load16(lo: number, hi: number): number {
-    this.sink.read(lo, hi, 2);
-    return 0;
-  }
-  load32(lo: number, hi: number): number {
-    this.sink.read(lo, hi, 4);
-    return 0;
-  }
-  load64(lo: number, hi: number): number {
-    this.sink.read(lo, hi, 8);
-    return 0;
-  }
-  store8(lo: number, hi: number): void {
-    this.sink.write(lo, hi, 1);
-  }
-  store16(lo: number, hi: number): void {
-    this.sink.write(lo, hi, 2);
-  }
-  store32(lo: number, hi: number): void {
-    this.sink.write(lo, hi, 4);
-  }
-  store64(lo: number, hi: number): void {
-    this.sink.write(lo, hi, 8);
-  }
-  /** Replay itself never fetches; a caller that does gets parcel reads, as a trace records them. */
-  fetchInstruction(lo: number, hi: number): number {
-    return fetchByParcels(this, lo, hi);
-  }
-  countAccesses(): void {}
-}
-
-/** Feeds every access of a seed-format trace (`-`: standard input) to `sink`, as data reads and writes. */
+/**
+ * Feeds every access of a trace (`-`: standard input) to `sink`: a seed trace's reads as data
+ * reads (the format cannot tell fetches apart), a v2 trace's records as recorded.
+ */
 export function feedTrace(path: string, sink: AccessSink, options: StreamOptions = {}): AccessCounts {
-  const result = replayFile(path, new ReplayToAccesses(sink), options);
-  return { fetches: 0, reads: result.reads, writes: result.writes };
+  const { fetches, reads, writes } = feedRecords(path, sink, options);
+  return { fetches, reads, writes };
 }
 
 /**
@@ -77,7 +40,7 @@ export function feedLackey(path: string, sink: AccessSink): AccessCounts {
       sink.fetch(lo, hi, sizeBytes);
     } else if (kind === "S") {
       counts.writes++;
-      sink.write(lo, hi, sizeBytes);
+      sink.write(lo, hi, sizeBytes, 0, 0);
     } else {
       counts.reads++;
       sink.read(lo, hi, sizeBytes);

@@ -1,0 +1,39 @@
+/**
+ * Where a trace's records go, whatever the file format: every command that writes a trace
+ * (gen, import-lackey, run --trace, convert) writes through this interface, so `--format`
+ * picks a class and nothing else changes. Addresses and values are 32-bit halves.
+ */
+
+/** The trace file formats: the seed interchange format, and the v2 container. */
+export type TraceFileFormat = "seed" | "v2";
+
+/** The formats `--format` takes, the default first. */
+export const TRACE_FILE_FORMATS: readonly TraceFileFormat[] = ["seed", "v2"];
+
+/**
+ * A consumer of trace records, one method per kind, so instruction and data sides stay
+ * apart: writers, converters, the cache simulator and the analyses all take records this
+ * way. `sizeBytes` is 1 to 4096; an access ends at or below 2^64 - 1.
+ */
+export interface RecordSink {
+  /** An instruction fetch of `sizeBytes` bytes at the address. */
+  fetch(lo: number, hi: number, sizeBytes: number): void;
+  /** A data read. */
+  read(lo: number, hi: number, sizeBytes: number): void;
+  /** A data write and its value, as 32-bit halves (a sink that does not keep values ignores them). */
+  write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void;
+}
+
+/** A trace being written; it appears at its path only on `close` (see OutputFile). */
+export interface TraceOutput extends RecordSink {
+  /** Records appended so far (fetches, reads and writes, each one record). */
+  readonly recordsWritten: number;
+  /** Records as the file holds them: for a seed trace its seed records (a 4-byte fetch is two), for v2 `recordsWritten`. */
+  readonly opsWritten: number;
+  /** Bytes of the file so far (after `close`, its size). */
+  readonly byteLength: number;
+  /** Finishes the file and moves it into place. */
+  close(): void;
+  /** Drops the file; its path keeps what it had. */
+  discard(): void;
+}

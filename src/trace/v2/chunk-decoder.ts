@@ -1,0 +1,183 @@
+import { crc32, inflateRawSync } from "node:zlib";
+import { ChunkColumns } from "./chunk-columns.js";
+import { AccessKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
+import { VarintCursor } from "./varint.js";
+
+/** What a chunk header says. */
+export interface ChunkInfo {
+  /** Records in the chunk. */
+  records: number;
+  /** Payload bytes in the file, after the header. */
+  storedBytes: number;
+  /** Payload bytes once inflated. */
+  rawBytes: number;
+  /** How the payload is stored (V2Codec). */
+  codec: number;
+  /** Bytes of the address, size, value and pc columns (the head column has one byte a record). */
+  addressBytes: number;
+  sizeBytes: number;
+  valueBytes: number;
+  pcBytes: number;
+  /** Records of each kind. */
+  fetches: number;
+  reads: number;
+  writes: number;
+  /** The chunk's size as seed-format records. */
+  seedBytes: number;
+}
+
+/** Something wrong inside one chunk; the reader adds the file, chunk number and offset. */
+export class ChunkProblem extends Error {}
+
+/**
+ * Reads and checks the chunk header at `bytes[at]`: its magic and CRC, then that its column
+ * lengths add up and that it fits the file's limits (at most `maxRecords` records and
+ * `maxSeedBytes` seed bytes, so a decoder's buffers always suffice).
+ */
+export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: number, maxSeedBytes: number): ChunkInfo {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, V2Layout.ChunkHeaderBytes);
+  if (view.getUint32(0, true) !== V2Layout.ChunkMagic) throw new ChunkProblem("no chunk magic (MSCK) here");
+  const headerCrc = crc32(bytes.subarray(at, at + V2Layout.ChunkHeaderCrcAt));
+  if (view.getUint32(V2Layout.ChunkHeaderCrcAt, true) !== headerCrc) throw new ChunkProblem("chunk header CRC mismatch (corrupt header)");
+  const field = (offset: number): number => view.getUint32(offset, true);
+  const info: ChunkInfo = {
+    records: field(V2Layout.ChunkRecordsAt),
+    storedBytes: field(V2Layout.ChunkStoredBytesAt),
+    rawBytes: field(V2Layout.ChunkRawBytesAt),
+    codec: field(V2Layout.ChunkCodecAt),
+    addressBytes: field(V2Layout.ChunkAddressBytesAt),
+    sizeBytes: field(V2Layout.ChunkSizeBytesAt),
+    valueBytes: field(V2Layout.ChunkValueBytesAt),
+    pcBytes: field(V2Layout.ChunkPcBytesAt),
+    fetches: field(V2Layout.ChunkFetchesAt),
+    reads: field(V2Layout.ChunkReadsAt),
+    writes: field(V2Layout.ChunkWritesAt),
+    seedBytes: field(V2Layout.ChunkSeedBytesAt),
+  };
+  if (info.records > maxRecords) throw new ChunkProblem(`${info.records} records, more than the file's limit of ${maxRecords}`);
+  if (info.seedBytes > maxSeedBytes) throw new ChunkProblem(`${info.seedBytes} seed bytes, more than the file's limit of ${maxSeedBytes}`);
+  if (info.fetches + info.reads + info.writes !== info.records) throw new ChunkProblem("kind counts do not add up to the record count");
+  const columnBytes = info.records + info.addressBytes + info.sizeBytes + info.valueBytes + info.pcBytes;
+  if (columnBytes !== info.rawBytes) throw new ChunkProblem(`column lengths add up to ${columnBytes} bytes, the header says ${info.rawBytes}`);
+  if (info.codec === V2Codec.Stored ? info.storedBytes !== info.rawBytes : info.codec !== V2Codec.Deflate) {
+    throw new ChunkProblem(`unknown codec ${info.codec} or stored length ${info.storedBytes} for ${info.rawBytes} raw bytes`);
+  }
+  return info;
+}
+
+/** Checks the stored payload's CRC and inflates it (to at most `info.rawBytes`, so a bad stream cannot balloon). */
+export function unpackPayload(stored: Uint8Array, info: ChunkInfo, payloadCrc: number): Uint8Array {
+  if (crc32(stored) !== payloadCrc) throw new ChunkProblem("payload CRC mismatch (corrupt data)");
+  if (info.codec === V2Codec.Stored) return stored;
+  let raw: Uint8Array;
+  try {
+    raw = inflateRawSync(stored, { maxOutputLength: Math.max(info.rawBytes, 1) });
+  } catch (error) {
+    throw new ChunkProblem(`payload does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (raw.length !== info.rawBytes) throw new ChunkProblem(`payload inflates to ${raw.length} bytes, the header says ${info.rawBytes}`);
+  return raw;
+}
+
+const cursor = new VarintCursor();
+
+/**
+ * Decodes a chunk's raw payload into `columns` (capacity at least `info.records`). Every
+ * column must be used exactly; a bad head, size or varint, or an access past the top of the
+ * 64-bit space, is a ChunkProblem naming the record.
+ */
+export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, columns: ChunkColumns): void {
+  const records = info.records;
+  const rawView = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const { kinds, sizes, addressLo, addressHi, valueLo, valueHi, pcLo, pcHi } = columns;
+  const hasValues = (flags & V2Flag.Values) !== 0;
+  const hasPcs = (flags & V2Flag.Pc) !== 0;
+  let addressAt = records;
+  const addressEnd = addressAt + info.addressBytes;
+  let sizeAt = addressEnd;
+  const sizeEnd = sizeAt + info.sizeBytes;
+  let valueAt = sizeEnd;
+  const valueEnd = valueAt + info.valueBytes;
+  let pcAt = valueEnd;
+  const pcEnd = pcAt + info.pcBytes;
+  // Where the last access of each kind ended, as in the encoder.
+  let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0;
+  let lastPcLo = 0, lastPcHi = 0;
+  let fetches = 0, writes = 0;
+  for (let index = 0; index < records; index++) {
+    const head = raw[index];
+    const kind = head & Head.KindMask;
+    const sizeCode = head >>> Head.SizeShift;
+    if (head > Head.Known || kind === 3) throw new ChunkProblem(`record ${index}: bad head byte 0x${head.toString(16)}`);
+    let sizeBytes = 1 << sizeCode;
+    if (sizeCode === Head.ExplicitSize) {
+      sizeAt = cursor.nextUnsigned(raw, sizeAt, sizeEnd);
+      sizeBytes = cursor.lo;
+      if (sizeAt < 0 || sizeBytes < 1 || sizeBytes > MAX_ACCESS_BYTES) throw new ChunkProblem(`record ${index}: bad size`);
+    }
+    const expectedLo = kind === AccessKind.Fetch ? fetchLo : kind === AccessKind.Read ? readLo : writeLo;
+    const expectedHi = kind === AccessKind.Fetch ? fetchHi : kind === AccessKind.Read ? readHi : writeHi;
+    if (addressAt >= addressEnd) throw new ChunkProblem(`record ${index}: address column ends early`);
+    const first = raw[addressAt];
+    let deltaLo: number;
+    let deltaHi: number;
+    if (first < 0x80) {
+      deltaHi = -(first & 1);
+      deltaLo = (first >>> 1) ^ deltaHi;
+      addressAt++;
+    } else {
+      addressAt = cursor.nextZigzag(raw, addressAt, addressEnd);
+      if (addressAt < 0) throw new ChunkProblem(`record ${index}: bad address varint`);
+      deltaLo = cursor.lo;
+      deltaHi = cursor.hi;
+    }
+    const sumLo = (expectedLo >>> 0) + (deltaLo >>> 0);
+    const lo = sumLo | 0;
+    const hi = (expectedHi + deltaHi + (sumLo > 0xffffffff ? 1 : 0)) | 0;
+    const endLo = (lo >>> 0) + sizeBytes;
+    if (hi === -1 && endLo > 0x100000000) throw new ChunkProblem(`record ${index}: access of ${sizeBytes} bytes runs past the top of the 64-bit space`);
+    const endHi = endLo > 0xffffffff ? (hi + 1) | 0 : hi;
+    if (kind === AccessKind.Fetch) {
+      fetchLo = endLo | 0;
+      fetchHi = endHi;
+      fetches++;
+    } else if (kind === AccessKind.Read) {
+      readLo = endLo | 0;
+      readHi = endHi;
+    } else {
+      writeLo = endLo | 0;
+      writeHi = endHi;
+      writes++;
+      if (hasValues) {
+        if (valueAt + sizeBytes > valueEnd || sizeCode > 3) throw new ChunkProblem(`record ${index}: value column ends early, or a value of ${sizeBytes} bytes`);
+        if (sizeBytes === 8) {
+          valueLo[index] = rawView.getInt32(valueAt, true);
+          valueHi[index] = rawView.getInt32(valueAt + 4, true);
+        } else {
+          valueLo[index] = sizeBytes === 4 ? rawView.getInt32(valueAt, true) : sizeBytes === 2 ? rawView.getUint16(valueAt, true) : raw[valueAt];
+          valueHi[index] = 0;
+        }
+        valueAt += sizeBytes;
+      }
+    }
+    if (hasPcs) {
+      pcAt = pcAt < pcEnd ? cursor.nextZigzag(raw, pcAt, pcEnd) : -1;
+      if (pcAt < 0) throw new ChunkProblem(`record ${index}: bad pc varint`);
+      const pcSumLo = (lastPcLo >>> 0) + (cursor.lo >>> 0);
+      lastPcHi = (lastPcHi + cursor.hi + (pcSumLo > 0xffffffff ? 1 : 0)) | 0;
+      lastPcLo = pcSumLo | 0;
+      pcLo[index] = lastPcLo;
+      pcHi[index] = lastPcHi;
+    }
+    kinds[index] = kind;
+    sizes[index] = sizeBytes;
+    addressLo[index] = lo;
+    addressHi[index] = hi;
+  }
+  if (addressAt !== addressEnd || sizeAt !== sizeEnd || valueAt !== valueEnd || pcAt !== pcEnd) {
+    throw new ChunkProblem("columns hold more bytes than the records use");
+  }
+  if (fetches !== info.fetches || writes !== info.writes) throw new ChunkProblem("record kinds disagree with the header's counts");
+  columns.count = records;
+  columns.flags = flags;
+}

@@ -1,0 +1,165 @@
+import { crc32, deflateRawSync } from "node:zlib";
+import { AccessKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
+import { MAX_VARINT_BYTES, putUnsigned, putZigzag } from "./varint.js";
+import { seedBytesOf } from "./seed-pieces.js";
+
+/** zlib level of chunk payloads: level 1 already takes what the columns leave, several times faster than 6. */
+export const DEFAULT_DEFLATE_LEVEL = 1;
+/** Deflate is kept only if it saves at least this share of the payload (decoding stored is free). */
+const MIN_DEFLATE_SAVING = 1 / 16;
+
+/** A head's size code for 1, 2, 4 or 8 bytes; -1 for a size kept in the sizes column. */
+function sizeCodeOf(sizeBytes: number): number {
+  return sizeBytes === 2 ? 1 : sizeBytes === 4 ? 2 : sizeBytes === 8 ? 3 : sizeBytes === 1 ? 0 : -1;
+}
+
+/**
+ * Collects one chunk's records as columns and seals them into header + payload bytes.
+ * Addresses are stored as the delta from where the previous access of the same kind ended,
+ * so an instruction stream or a sequential sweep costs one byte a record before deflate.
+ * Every chunk starts from zeroed predictions: chunks decode independently.
+ */
+export class ChunkEncoder {
+  /** Records in the open chunk. */
+  records = 0;
+  /** The open chunk's size as seed-format records, in bytes. */
+  seedBytes = 0;
+  private readonly heads: Uint8Array;
+  private readonly addresses: Uint8Array;
+  private addressEnd = 0;
+  private readonly sizes: Uint8Array;
+  private sizeEnd = 0;
+  private readonly values: Uint8Array;
+  private readonly valueView: DataView;
+  private valueEnd = 0;
+  private readonly pcs: Uint8Array;
+  private pcEnd = 0;
+  /** Where the last access of each kind ended: (lo, hi) pairs by kind. */
+  private readonly expected = new Int32Array(6);
+  private lastPcLo = 0;
+  private lastPcHi = 0;
+  private readonly kindCounts = new Uint32Array(3);
+
+  /** A chunk holds at most `maxRecords` records (the chunk's seed-byte limit over 10). */
+  constructor(
+    readonly maxRecords: number,
+    readonly flags: number,
+    private readonly deflateLevel: number = DEFAULT_DEFLATE_LEVEL,
+  ) {
+    this.heads = new Uint8Array(maxRecords);
+    this.addresses = new Uint8Array(maxRecords * MAX_VARINT_BYTES);
+    this.sizes = new Uint8Array(maxRecords * 2);
+    this.values = new Uint8Array((flags & V2Flag.Values) !== 0 ? maxRecords * 8 : 0);
+    this.valueView = new DataView(this.values.buffer);
+    this.pcs = new Uint8Array((flags & V2Flag.Pc) !== 0 ? maxRecords * MAX_VARINT_BYTES : 0);
+  }
+
+  /**
+   * Adds a record (the caller has checked kind and size, and that the chunk has room). A
+   * write's value is stored when the file carries values (then its size is 1, 2, 4 or 8).
+   */
+  add(kind: AccessKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
+    const index = this.records;
+    const sizeCode = sizeCodeOf(sizeBytes);
+    if (sizeCode < 0) {
+      this.heads[index] = kind | (Head.ExplicitSize << Head.SizeShift);
+      this.sizeEnd = putUnsigned(this.sizes, this.sizeEnd, sizeBytes);
+    } else this.heads[index] = kind | (sizeCode << Head.SizeShift);
+    const slot = kind * 2;
+    const expectedLo = this.expected[slot];
+    const expectedHi = this.expected[slot + 1];
+    // The delta as 64-bit two's complement: (lo, hi) - expected.
+    const deltaLo = (lo - expectedLo) | 0;
+    const borrow = (lo >>> 0) < (expectedLo >>> 0) ? 1 : 0;
+    const deltaHi = (hi - expectedHi - borrow) | 0;
+    this.addressEnd = putZigzag(this.addresses, this.addressEnd, deltaLo, deltaHi);
+    const endLo = (lo >>> 0) + sizeBytes;
+    this.expected[slot] = endLo | 0;
+    this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
+    if (kind === AccessKind.Write && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
+    if (this.pcs.length !== 0) {
+      const pcDeltaLo = (pcLo - this.lastPcLo) | 0;
+      const pcBorrow = (pcLo >>> 0) < (this.lastPcLo >>> 0) ? 1 : 0;
+      this.pcEnd = putZigzag(this.pcs, this.pcEnd, pcDeltaLo, (pcHi - this.lastPcHi - pcBorrow) | 0);
+      this.lastPcLo = pcLo | 0;
+      this.lastPcHi = pcHi | 0;
+    }
+    this.kindCounts[kind]++;
+    this.seedBytes += seedBytesOf(kind, sizeBytes);
+    this.records = index + 1;
+  }
+
+  private putValue(sizeBytes: number, valueLo: number, valueHi: number): void {
+    const at = this.valueEnd;
+    if (sizeBytes === 8) {
+      this.valueView.setInt32(at, valueLo, true);
+      this.valueView.setInt32(at + 4, valueHi, true);
+    } else if (sizeBytes === 4) this.valueView.setInt32(at, valueLo, true);
+    else if (sizeBytes === 2) this.valueView.setUint16(at, valueLo & 0xffff, true);
+    else this.values[at] = valueLo & 0xff;
+    this.valueEnd = at + sizeBytes;
+  }
+
+  /** Seals the open chunk: returns its header and payload as one array, and starts a new chunk. */
+  seal(): Uint8Array {
+    const raw = new Uint8Array(this.records + this.addressEnd + this.sizeEnd + this.valueEnd + this.pcEnd);
+    let at = 0;
+    for (const [column, length] of [
+      [this.heads, this.records],
+      [this.addresses, this.addressEnd],
+      [this.sizes, this.sizeEnd],
+      [this.values, this.valueEnd],
+      [this.pcs, this.pcEnd],
+    ] as const) {
+      raw.set(column.subarray(0, length), at);
+      at += length;
+    }
+    let codec = V2Codec.Stored;
+    let payload = raw;
+    if (this.deflateLevel > 0 && raw.length > 0) {
+      const deflated = deflateRawSync(raw, { level: this.deflateLevel });
+      if (deflated.length <= raw.length * (1 - MIN_DEFLATE_SAVING)) {
+        codec = V2Codec.Deflate;
+        payload = deflated;
+      }
+    }
+    const chunk = new Uint8Array(V2Layout.ChunkHeaderBytes + payload.length);
+    const view = new DataView(chunk.buffer);
+    view.setUint32(0, V2Layout.ChunkMagic, true);
+    view.setUint32(V2Layout.ChunkRecordsAt, this.records, true);
+    view.setUint32(V2Layout.ChunkStoredBytesAt, payload.length, true);
+    view.setUint32(V2Layout.ChunkRawBytesAt, raw.length, true);
+    view.setUint32(V2Layout.ChunkCodecAt, codec, true);
+    view.setUint32(V2Layout.ChunkAddressBytesAt, this.addressEnd, true);
+    view.setUint32(V2Layout.ChunkSizeBytesAt, this.sizeEnd, true);
+    view.setUint32(V2Layout.ChunkValueBytesAt, this.valueEnd, true);
+    view.setUint32(V2Layout.ChunkPcBytesAt, this.pcEnd, true);
+    view.setUint32(V2Layout.ChunkFetchesAt, this.kindCounts[AccessKind.Fetch], true);
+    view.setUint32(V2Layout.ChunkReadsAt, this.kindCounts[AccessKind.Read], true);
+    view.setUint32(V2Layout.ChunkWritesAt, this.kindCounts[AccessKind.Write], true);
+    view.setUint32(V2Layout.ChunkSeedBytesAt, this.seedBytes, true);
+    chunk.set(payload, V2Layout.ChunkHeaderBytes);
+    view.setUint32(V2Layout.ChunkPayloadCrcAt, crc32(payload), true);
+    view.setUint32(V2Layout.ChunkHeaderCrcAt, crc32(chunk.subarray(0, V2Layout.ChunkHeaderCrcAt)), true);
+    this.reset();
+    return chunk;
+  }
+
+  private reset(): void {
+    this.records = 0;
+    this.seedBytes = 0;
+    this.addressEnd = 0;
+    this.sizeEnd = 0;
+    this.valueEnd = 0;
+    this.pcEnd = 0;
+    this.expected.fill(0);
+    this.lastPcLo = 0;
+    this.lastPcHi = 0;
+    this.kindCounts.fill(0);
+  }
+}
+
+/** Whether `sizeBytes` is a size a v2 record can have. */
+export function isValidAccessSize(sizeBytes: number): boolean {
+  return Number.isInteger(sizeBytes) && sizeBytes >= 1 && sizeBytes <= MAX_ACCESS_BYTES;
+}

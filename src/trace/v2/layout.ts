@@ -1,0 +1,111 @@
+/**
+ * The v2 trace container's layout, byte for byte (all integers little-endian):
+ *
+ *   file header (32 bytes)   magic, version, flags, chunk limit, header CRC
+ *   chunk*                   chunk header (64 bytes) + payload, each decodable on its own
+ *   index                    "MSIX", chunk count, (file offset, first record) per chunk, CRC
+ *   trailer (16 bytes)       index offset, "MSTE", CRC: a reader that can seek starts here
+ *
+ * A chunk's payload is columns, each a run of one field for all its records: one head byte
+ * per record (kind and size code), the address deltas, explicit sizes, write values and pcs.
+ * The whole payload is then deflated when that pays. docs/design/trace-container.md gives
+ * the reasons.
+ */
+
+/** The file's first eight bytes: PNG's pattern (a high byte, then CR LF, ^Z, LF catch text-mode mangling); 0x89 is no seed op, so the formats never collide. */
+export const V2_MAGIC = Uint8Array.of(0x89, 0x4d, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
+
+/** The container version this code writes and reads. */
+export const V2_VERSION = 2;
+
+/** Fixed sizes and the positions of fields in the headers, in bytes. */
+export const enum V2Layout {
+  FileHeaderBytes = 32,
+  FileVersionAt = 8,
+  FileFlagsAt = 10,
+  FileChunkLimitAt = 12,
+  FileHeaderCrcAt = 28,
+
+  ChunkHeaderBytes = 64,
+  /** "MSCK" as a little-endian u32. */
+  ChunkMagic = 0x4b43534d,
+  ChunkRecordsAt = 4,
+  ChunkStoredBytesAt = 8,
+  ChunkRawBytesAt = 12,
+  ChunkCodecAt = 16,
+  ChunkAddressBytesAt = 20,
+  ChunkSizeBytesAt = 24,
+  ChunkValueBytesAt = 28,
+  ChunkPcBytesAt = 32,
+  ChunkFetchesAt = 36,
+  ChunkReadsAt = 40,
+  ChunkWritesAt = 44,
+  ChunkSeedBytesAt = 48,
+  ChunkPayloadCrcAt = 52,
+  ChunkHeaderCrcAt = 60,
+
+  /** "MSIX". */
+  IndexMagic = 0x5849534d,
+  IndexHeaderBytes = 8,
+  IndexEntryBytes = 16,
+  IndexCrcBytes = 4,
+
+  TrailerBytes = 16,
+  /** "MSTE". */
+  TrailerMagic = 0x4554534d,
+  TrailerMagicAt = 8,
+  TrailerCrcAt = 12,
+}
+
+/** File flags: which optional columns every chunk carries. */
+export const enum V2Flag {
+  /** Writes carry their values (a trace recorded by memspace); lackey logs have none. */
+  Values = 1,
+  /** Every record carries the pc of the instruction that made it. */
+  Pc = 2,
+  Known = Values | Pc,
+}
+
+/** How a chunk's payload is stored. */
+export const enum V2Codec {
+  Stored = 0,
+  /** zlib's raw deflate (RFC 1951). */
+  Deflate = 1,
+}
+
+/** Record kinds: the low two bits of a head byte. */
+export const enum AccessKind {
+  Fetch = 0,
+  Read = 1,
+  Write = 2,
+}
+
+/**
+ * A head byte: kind in bits 0-1, size code in bits 2-4 (0-3: 1, 2, 4 or 8 bytes; 4: the size
+ * is in the sizes column).
+ */
+export const enum Head {
+  KindMask = 3,
+  SizeShift = 2,
+  ExplicitSize = 4,
+  Known = 0x1f,
+}
+
+/** Greatest size of one access, in bytes (lackey's limit: vector accesses, x86 instructions). */
+export const MAX_ACCESS_BYTES = 4096;
+
+/**
+ * A chunk ends before its records would take more than this many bytes as seed-format
+ * records, so any chunk decodes into a fixed buffer; 4 MiB is about 400,000 records.
+ */
+export const DEFAULT_CHUNK_SEED_BYTES = 4 << 20;
+
+/** Bytes of the largest record as seed records: a 4096-byte access as 2-byte reads. */
+export const MAX_RECORD_SEED_BYTES = (MAX_ACCESS_BYTES / 2) * 10;
+
+/** Whether the first bytes of a file are a v2 container's magic. */
+export function hasV2Magic(bytes: Uint8Array, length: number): boolean {
+  if (length < V2_MAGIC.length) return false;
+  for (let i = 0; i < V2_MAGIC.length; i++) if (bytes[i] !== V2_MAGIC[i]) return false;
+  return true;
+}

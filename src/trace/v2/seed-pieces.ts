@@ -1,0 +1,37 @@
+/**
+ * How a record of any kind and size becomes seed-format records, the one rule every
+ * conversion follows (v2 -> seed, lackey -> seed, replay of a v2 trace): a fetch becomes
+ * 2-byte reads, the instruction parcels that memspace's own recorder writes (so a recorded
+ * v2 trace converts to exactly the seed trace the same run records); a read or write
+ * becomes the widest pieces of 8, 4, 2 and 1 bytes, in address order. A write with no
+ * value (a lackey log has none) gets one derived from its record index.
+ */
+import { TraceFormat } from "../format.js";
+import { AccessKind } from "./layout.js";
+
+/** Width of the next seed piece of an access of `kind` with `leftBytes` still to cover. */
+export function pieceWidth(kind: AccessKind, leftBytes: number): number {
+  if (kind === AccessKind.Fetch) return leftBytes >= 2 ? 2 : 1;
+  return leftBytes >= 8 ? 8 : leftBytes >= 4 ? 4 : leftBytes >= 2 ? 2 : 1;
+}
+
+/** Bytes of the seed records a record of `kind` and `sizeBytes` becomes. */
+export function seedBytesOf(kind: AccessKind, sizeBytes: number): number {
+  if (kind === AccessKind.Fetch) return ((sizeBytes + 1) >>> 1) * TraceFormat.HeaderBytes;
+  if (sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8) {
+    return TraceFormat.HeaderBytes + (kind === AccessKind.Write ? sizeBytes : 0);
+  }
+  let pieces = 0;
+  for (let left = sizeBytes; left > 0; left -= pieceWidth(kind, left)) pieces++;
+  return pieces * TraceFormat.HeaderBytes + (kind === AccessKind.Write ? sizeBytes : 0);
+}
+
+/** Low half of the value given to a write that has none: a hash of its record index. */
+export function derivedValueLo(recordIndex: number): number {
+  return Math.imul(recordIndex, 0x9e3779b1) >>> 0;
+}
+
+/** High half of the derived value: the record index's high half. */
+export function derivedValueHi(recordIndex: number): number {
+  return Math.floor(recordIndex / 0x100000000) >>> 0;
+}
