@@ -23,8 +23,9 @@ await build({
   format: "cjs",
   platform: "node",
   target: "node20",
-  // Loaded on demand (createRequire) only when a progress bar is drawn.
-  external: ["cli-progress"],
+  // Loaded on demand (createRequire): cli-progress when a progress bar is drawn, vega and
+  // vega-lite when `trace report` draws its charts.
+  external: ["cli-progress", "vega", "vega-lite"],
   // import.meta does not exist in CommonJS: the bundle's own URL stands in for every module's.
   define: { "import.meta.url": "__memspaceBundleUrl" },
   inject: [fileURLToPath(new URL("./bundle-module-url.mjs", import.meta.url))],

@@ -199,6 +199,21 @@ trace
     runTraceReuse(file, options.format, options.granularity === "page" ? PAGE_SIZE_BYTES : options.lineSize, options.json);
   });
 trace
+  .command("report")
+  .description("one self-contained HTML report: page heat map, working set, kinds and widths, reuse distances, hottest pages and lines")
+  .argument("<trace>", "trace file, or - for standard input")
+  .requiredOption("-o, --output <file>", "the HTML report")
+  .addOption(new Option("--format <format>", "input: an interchange trace or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .option("--top <n>", "rows of the hottest tables and pages of the heat map", parseCount, 32)
+  .option("--time-buckets <n>", "time buckets of the heat map and working set (even; each holds a power-of-two number of ops)", parseCount, 64)
+  .option("--page-size <bytes>", "page size (a power of two)", parseCount, PAGE_SIZE_BYTES)
+  .option("--line-size <bytes>", "cache line size (a power of two)", parseCount, 64)
+  .option("--json <file>", JSON_HELP)
+  .action(async (file: string, options: import("./report-command.js").TraceReportOptions) => {
+    const { runTraceReport } = await import("./report-command.js");
+    await runTraceReport(file, options);
+  });
+trace
   .command("import-lackey")
   .description("convert Valgrind lackey --trace-mem=yes output into the interchange format")
   .argument("<lackey>", "lackey output, or - for standard input (valgrind --tool=lackey --trace-mem=yes --log-fd=3 PROGRAM 3>&1 >/dev/null | memspace trace import-lackey - -o OUT)")

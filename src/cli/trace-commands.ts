@@ -121,7 +121,8 @@ export function runTraceReuse(file: string, format: AccessInputFormat, blockSize
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, format, ...report }, [file]);
 }
 
-function feedWithProgress(what: string, file: string, format: AccessInputFormat, sink: AccessSink): void {
+/** Feeds `file` to `sink` with a progress bar on a terminal. */
+export function feedWithProgress(what: string, file: string, format: AccessInputFormat, sink: AccessSink): void {
   const progress = startProgress(what, "bytes");
   try {
     feedAccesses(file, format, sink, { onProgress: (done, total) => progress.update(done, total) });
