@@ -22,6 +22,11 @@ export interface StreamOptions {
    */
   readAhead?: boolean | "auto";
   /**
+   * v2 traces: worker threads that decode chunks while this thread consumes them (0: decode
+   * here). Default: the cores but one, at least 1, at most 4.
+   */
+  decodeWorkers?: number;
+  /**
    * Called after each chunk with the bytes consumed so far and the input's size, 0 when
    * that is unknown (a pipe).
    */

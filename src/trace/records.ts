@@ -8,8 +8,9 @@ import type { RecordSink, TraceFileFormat } from "./output.js";
 import { streamTraceInput, type StreamOptions } from "./reader.js";
 import { replayChunk, ReplayTally } from "./replay.js";
 import { openTrace, type OpenTrace } from "./trace-input.js";
-import { AccessKind, V2Flag } from "./v2/layout.js";
-import { readV2Sequential } from "./v2/reader.js";
+import { sizeOfRecord } from "./v2/chunk-columns.js";
+import { AccessKind, Head, V2Flag } from "./v2/layout.js";
+import { forEachV2Chunk } from "./v2/chunks.js";
 import { derivedValueHi, derivedValueLo } from "./v2/seed-pieces.js";
 
 /** How many records of each kind a trace delivered, and its format. */
@@ -85,20 +86,23 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
       streamTraceInput(input, (bytes, view, start, end, fileOffset) => replayChunk(adapter, bytes, view, start, end, fileOffset, tally), options);
       return { format, fetches: 0, reads: tally.reads, writes: tally.writes };
     }
-    const result = readV2Sequential(
+    const result = forEachV2Chunk(
       input,
+      trace.v2Header!,
       (columns, firstRecord) => {
-        const { kinds, sizes, addressLo, addressHi, valueLo, valueHi, count } = columns;
+        const { heads, addressLo, addressHi, valueLo, valueHi, count } = columns;
         const hasValues = (columns.flags & V2Flag.Values) !== 0;
         for (let index = 0; index < count; index++) {
-          const kind = kinds[index];
-          if (kind === AccessKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizes[index]);
-          else if (kind === AccessKind.Read) sink.read(addressLo[index], addressHi[index], sizes[index]);
-          else if (hasValues) sink.write(addressLo[index], addressHi[index], sizes[index], valueLo[index], valueHi[index]);
-          else sink.write(addressLo[index], addressHi[index], sizes[index], derivedValueLo(firstRecord + index), derivedValueHi(firstRecord + index));
+          const head = heads[index];
+          const kind = head & Head.KindMask;
+          const sizeBytes = sizeOfRecord(columns, index, head);
+          if (kind === AccessKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
+          else if (kind === AccessKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
+          else if (hasValues) sink.write(addressLo[index], addressHi[index], sizeBytes, valueLo[index], valueHi[index]);
+          else sink.write(addressLo[index], addressHi[index], sizeBytes, derivedValueLo(firstRecord + index), derivedValueHi(firstRecord + index));
         }
       },
-      (bytesDone) => options.onProgress?.(bytesDone, input.sizeBytes),
+      options,
     );
     return { format, fetches: result.fetches, reads: result.reads, writes: result.writes };
   }

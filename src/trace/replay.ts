@@ -3,7 +3,7 @@ import type { MemoryAccess } from "../space/backend.js";
 import { headerProblem, TraceFormat, TraceFormatError } from "./format.js";
 import { streamTraceInput, type StreamOptions } from "./reader.js";
 import { openTrace } from "./trace-input.js";
-import { readV2Sequential } from "./v2/reader.js";
+import { forEachV2Chunk } from "./v2/chunks.js";
 import { replayColumns } from "./v2/replay-columns.js";
 
 
@@ -207,19 +207,14 @@ function replaySlice(sink: MemoryAccess, bytes: Uint8Array, view: DataView, star
  */
 export function replayFile(path: string, sink: MemoryAccess, options: StreamOptions = {}): ReplayResult {
   const started = performance.now();
-  const { input, format } = openTrace(path);
+  const { input, format, v2Header } = openTrace(path);
   const tally = new ReplayTally(input.name);
   let bytes: number;
   try {
     if (format === "seed") {
       bytes = streamTraceInput(input, (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally), options);
     } else {
-      const onProgress = options.onProgress;
-      bytes = readV2Sequential(
-        input,
-        (columns, firstRecord) => replayColumns(sink, columns, firstRecord, tally),
-        onProgress === undefined ? undefined : (done) => onProgress(done, input.sizeBytes),
-      ).bytes;
+      bytes = forEachV2Chunk(input, v2Header!, (columns, firstRecord) => replayColumns(sink, columns, firstRecord, tally), options).bytes;
     }
   } finally {
     input.close();

@@ -1,3 +1,5 @@
+import { Head } from "./layout.js";
+
 /**
  * One decoded chunk as columns of typed arrays: what analyses and the v2 replay kernel read,
  * and what decode workers fill in shared memory. Addresses, values and pcs are 32-bit halves
@@ -8,9 +10,10 @@ export class ChunkColumns {
   count = 0;
   /** The file's V2Flag bits: whether values and pcs are set. */
   flags = 0;
-  /** Record kinds (AccessKind). */
-  readonly kinds: Uint8Array;
-  /** Sizes in bytes. */
+
+  /** Head bytes as stored: kind in bits 0-1, size code in bits 2-4 (Head; `sizeOfRecord` reads both). */
+  readonly heads: Uint8Array;
+  /** Sizes in bytes, set only for records whose head says the size is explicit (not 1, 2, 4 or 8). */
   readonly sizes: Uint16Array;
   /** Address low halves. */
   readonly addressLo: Int32Array;
@@ -45,11 +48,17 @@ export class ChunkColumns {
     this.pcHi = int32s();
     this.sizes = new Uint16Array(buffer, at, capacity);
     at += capacity * 2;
-    this.kinds = new Uint8Array(buffer, at, capacity);
+    this.heads = new Uint8Array(buffer, at, capacity);
   }
 
   /** Bytes of buffer that columns for `capacity` records take (a multiple of 8). */
   static bytesFor(capacity: number): number {
     return Math.ceil((capacity * (6 * 4 + 2 + 1)) / 8) * 8;
   }
+}
+
+/** The size in bytes of record `index` of `columns`, whose head byte is `head`. */
+export function sizeOfRecord(columns: ChunkColumns, index: number, head: number): number {
+  const sizeCode = head >>> Head.SizeShift;
+  return sizeCode < Head.ExplicitSize ? 1 << sizeCode : columns.sizes[index];
 }

@@ -1,8 +1,22 @@
 import { secondParcelHigh, type MemoryAccess } from "../../space/backend.js";
 import type { ReplayTally } from "../replay.js";
-import type { ChunkColumns } from "./chunk-columns.js";
-import { AccessKind, V2Flag } from "./layout.js";
+import { sizeOfRecord, type ChunkColumns } from "./chunk-columns.js";
+import { AccessKind, Head, V2Flag } from "./layout.js";
 import { derivedValueHi, derivedValueLo, pieceWidth } from "./seed-pieces.js";
+
+/** Head bytes (kind | size code << 2) the kernel dispatches on. */
+const enum HeadByte {
+  Fetch2 = AccessKind.Fetch | (1 << Head.SizeShift),
+  Fetch4 = AccessKind.Fetch | (2 << Head.SizeShift),
+  Read1 = AccessKind.Read,
+  Read2 = AccessKind.Read | (1 << Head.SizeShift),
+  Read4 = AccessKind.Read | (2 << Head.SizeShift),
+  Read8 = AccessKind.Read | (3 << Head.SizeShift),
+  Write2 = AccessKind.Write | (1 << Head.SizeShift),
+  Write4 = AccessKind.Write | (2 << Head.SizeShift),
+  Write8 = AccessKind.Write | (3 << Head.SizeShift),
+  WriteExplicit = AccessKind.Write | (Head.ExplicitSize << Head.SizeShift),
+}
 
 /**
  * Records one call of the kernel takes at most: short calls keep V8 on the kernel's
@@ -24,44 +38,52 @@ export function replayColumns(sink: MemoryAccess, columns: ChunkColumns, firstRe
 }
 
 function replaySlice(sink: MemoryAccess, columns: ChunkColumns, start: number, end: number, hasValues: boolean, firstRecord: number, tally: ReplayTally): void {
-  const { kinds, sizes, addressLo, addressHi, valueLo, valueHi } = columns;
+  const { heads, addressLo, addressHi, valueLo, valueHi } = columns;
   let sumLo = 0;
   let sumHi = 0;
   let reads = 0;
   let writes = 0;
   for (let index = start; index < end; index++) {
-    const kind = kinds[index];
-    const sizeBytes = sizes[index];
+    // Dispatch on the whole head byte (kind and size code), the most frequent first, as the
+    // seed kernel dispatches on op and width.
+    const head = heads[index];
     const lo = addressLo[index];
     const hi = addressHi[index];
-    if (kind === AccessKind.Fetch) {
-      if (sizeBytes === 2) {
-        sumLo += sink.load16(lo, hi);
-        reads++;
-      } else if (sizeBytes === 4) {
-        sumLo += sink.load16(lo, hi);
-        sumLo += sink.load16((lo + 2) | 0, secondParcelHigh(lo, hi));
-        reads += 2;
-      } else reads += replayPieces(sink, kind, sizeBytes, lo, hi, 0, 0, tally);
-    } else if (kind === AccessKind.Read) {
-      if (sizeBytes === 8) {
-        sumLo += sink.load64(lo, hi);
-        sumHi += sink.loadHigh;
-      } else if (sizeBytes === 4) sumLo += sink.load32(lo, hi);
-      else if (sizeBytes === 2) sumLo += sink.load16(lo, hi);
-      else if (sizeBytes === 1) sumLo += sink.load8(lo, hi);
-      else reads += replayPieces(sink, kind, sizeBytes, lo, hi, 0, 0, tally) - 1;
+    if (head === HeadByte.Read2 || head === HeadByte.Fetch2) {
+      sumLo += sink.load16(lo, hi);
       reads++;
-    } else {
+    } else if (head === HeadByte.Fetch4) {
+      sumLo += sink.load16(lo, hi);
+      sumLo += sink.load16((lo + 2) | 0, secondParcelHigh(lo, hi));
+      reads += 2;
+    } else if (head === HeadByte.Read8) {
+      sumLo += sink.load64(lo, hi);
+      sumHi += sink.loadHigh;
+      reads++;
+    } else if (head === HeadByte.Read4) {
+      sumLo += sink.load32(lo, hi);
+      reads++;
+    } else if (head === HeadByte.Read1) {
+      sumLo += sink.load8(lo, hi);
+      reads++;
+    } else if ((head & Head.KindMask) === AccessKind.Write && head !== HeadByte.WriteExplicit) {
       const record = firstRecord + index;
       const vLo = hasValues ? valueLo[index] : derivedValueLo(record) | 0;
       const vHi = hasValues ? valueHi[index] : derivedValueHi(record) | 0;
-      if (sizeBytes === 8) sink.store64(lo, hi, vLo, vHi);
-      else if (sizeBytes === 4) sink.store32(lo, hi, vLo);
-      else if (sizeBytes === 2) sink.store16(lo, hi, vLo & 0xffff);
-      else if (sizeBytes === 1) sink.store8(lo, hi, vLo & 0xff);
-      else writes += replayPieces(sink, kind, sizeBytes, lo, hi, vLo, vHi, tally) - 1;
+      if (head === HeadByte.Write8) sink.store64(lo, hi, vLo, vHi);
+      else if (head === HeadByte.Write4) sink.store32(lo, hi, vLo);
+      else if (head === HeadByte.Write2) sink.store16(lo, hi, vLo & 0xffff);
+      else sink.store8(lo, hi, vLo & 0xff);
       writes++;
+    } else {
+      // Fetches other than 2 or 4 bytes, explicit sizes: seed pieces.
+      const kind = head & Head.KindMask;
+      const record = firstRecord + index;
+      const vLo = hasValues ? valueLo[index] : derivedValueLo(record) | 0;
+      const vHi = hasValues ? valueHi[index] : derivedValueHi(record) | 0;
+      const pieces = replayPieces(sink, kind, sizeOfRecord(columns, index, head), lo, hi, vLo, vHi, tally);
+      if (kind === AccessKind.Write) writes += pieces;
+      else reads += pieces;
     }
   }
   sink.countAccesses(reads, writes);

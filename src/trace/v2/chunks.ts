@@ -1,0 +1,30 @@
+import { availableParallelism } from "node:os";
+import type { InputFile } from "../reader.js";
+import { decodeV2Parallel } from "./parallel-decode.js";
+import { readV2Sequential, type ChunkVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
+
+/** Options of `forEachV2Chunk`. */
+export interface ChunkReadOptions {
+  /**
+   * Worker threads that decode chunks while this thread consumes them: 0 decodes here, in
+   * order. Default: the cores but one (at least 1, at most 4). Only files that can be read at
+   * any offset are decoded in parallel; pipes are read in order.
+   */
+  decodeWorkers?: number;
+  /** Called after each chunk with the bytes done and the input's size (0 when unknown). */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+/** Decode workers most machines gain from: the main thread consumes, the others decode. */
+export function defaultDecodeWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/** Hands every chunk of a v2 trace to `visit`, in order, decoded here or on worker threads. */
+export function forEachV2Chunk(input: InputFile, header: V2FileHeader, visit: ChunkVisitor, options: ChunkReadOptions = {}): V2ReadResult {
+  const workers = options.decodeWorkers ?? defaultDecodeWorkers();
+  const onProgress = options.onProgress;
+  const progress = onProgress === undefined ? undefined : (done: number) => onProgress(done, input.sizeBytes);
+  if (workers > 0 && input.positioned) return decodeV2Parallel(input, header, workers, visit, progress);
+  return readV2Sequential(input, visit, progress);
+}

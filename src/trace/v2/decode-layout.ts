@@ -1,0 +1,76 @@
+import type { MessagePort } from "node:worker_threads";
+import { ChunkColumns } from "./chunk-columns.js";
+
+/**
+ * The shared memory of parallel decoding: control words, then one ChunkColumns area per slot.
+ * Chunk c goes to slot c % slotCount. Per slot, `accept` holds the chunk the slot may take
+ * next (the consumer advances it by slotCount when done with a chunk) and `filled` the chunk
+ * it holds decoded (Slot.Empty when none, Slot.Failed after an error). Workers claim chunks
+ * from the next-chunk word, so each chunk is decoded once, by whichever worker is free.
+ */
+export const enum Slot {
+  Empty = -1,
+  Failed = -2,
+}
+
+/** Control words per slot: accept, filled, and the decoded chunk's record, fetch and write counts. */
+const WORDS_PER_SLOT = 5;
+
+/** Control words: those of each slot, then the next-chunk word and the cancel word. */
+export function controlWordCount(slotCount: number): number {
+  return WORDS_PER_SLOT * slotCount + 2;
+}
+
+/** Index of slot `slot`'s accept word. */
+export function acceptWord(slot: number): number {
+  return WORDS_PER_SLOT * slot;
+}
+
+/** Index of slot `slot`'s filled word. */
+export function filledWord(slot: number): number {
+  return WORDS_PER_SLOT * slot + 1;
+}
+
+/** Index of slot `slot`'s first count word: records, then fetches, then writes. */
+export function countWords(slot: number): number {
+  return WORDS_PER_SLOT * slot + 2;
+}
+
+/** Index of the next-chunk word. */
+export function nextChunkWord(slotCount: number): number {
+  return WORDS_PER_SLOT * slotCount;
+}
+
+/** Index of the cancel word: non-zero stops the workers. */
+export function cancelWord(slotCount: number): number {
+  return WORDS_PER_SLOT * slotCount + 1;
+}
+
+/** Where slot `slot`'s columns start in the shared buffer. */
+export function slotByteOffset(slotCount: number, capacity: number, slot: number): number {
+  const controlBytes = Math.ceil((controlWordCount(slotCount) * 4) / 8) * 8;
+  return controlBytes + slot * ChunkColumns.bytesFor(capacity);
+}
+
+/** Bytes of the whole shared buffer. */
+export function sharedBytes(slotCount: number, capacity: number): number {
+  return slotByteOffset(slotCount, capacity, slotCount);
+}
+
+/** What a decode worker is started with. */
+export interface DecodeSetup {
+  /** The v2 trace, and its name for error messages. */
+  path: string;
+  name: string;
+  /** The file header's flags and limits. */
+  flags: number;
+  chunkSeedBytes: number;
+  maxChunkRecords: number;
+  /** File offset of each chunk, and where the chunks end (the index's offset). */
+  chunkOffsets: Float64Array;
+  indexOffset: number;
+  buffer: SharedArrayBuffer;
+  slotCount: number;
+  /** Where the worker posts the message of an error. */
+  errorPort: MessagePort;
+}

@@ -1,0 +1,83 @@
+/**
+ * A decode worker: claims chunks in order from the shared next-chunk word, reads each from the
+ * file at its indexed offset, checks and inflates it, and decodes it into its slot's columns
+ * once the consumer has freed that slot (decode-layout.ts). Stops at the last chunk, on
+ * cancel, or at the first error, which it posts before marking the slot failed.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { workerData } from "node:worker_threads";
+import { TraceFormatError } from "../format.js";
+import { ChunkColumns } from "./chunk-columns.js";
+import { ChunkProblem, decodeColumns, readChunkHeader, unpackPayload } from "./chunk-decoder.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, nextChunkWord, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
+import { V2Layout } from "./layout.js";
+
+const setup = workerData as DecodeSetup;
+const control = new Int32Array(setup.buffer, 0, controlWordCount(setup.slotCount));
+const cancel = cancelWord(setup.slotCount);
+const chunkCount = setup.chunkOffsets.length;
+const columnsBySlot: ChunkColumns[] = [];
+for (let slot = 0; slot < setup.slotCount; slot++) {
+  columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, slotByteOffset(setup.slotCount, setup.maxChunkRecords, slot)));
+}
+const header = new Uint8Array(V2Layout.ChunkHeaderBytes);
+let stored = new Uint8Array(1 << 20);
+
+function readAt(fd: number, bytes: Uint8Array, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, bytes, done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
+}
+
+/** Decodes chunk `chunk` into `columns` and puts its counts in the slot's count words. */
+function decodeChunk(fd: number, chunk: number, slot: number, columns: ChunkColumns): void {
+  const offset = setup.chunkOffsets[chunk];
+  const end = chunk + 1 < chunkCount ? setup.chunkOffsets[chunk + 1] : setup.indexOffset;
+  const where = `chunk ${chunk}`;
+  try {
+    if (readAt(fd, header, V2Layout.ChunkHeaderBytes, offset) < V2Layout.ChunkHeaderBytes) throw new ChunkProblem("header cut off at the end of the file");
+    const info = readChunkHeader(header, 0, setup.maxChunkRecords, setup.chunkSeedBytes);
+    if (offset + V2Layout.ChunkHeaderBytes + info.storedBytes !== end) throw new ChunkProblem("its length disagrees with the index");
+    if (stored.length < info.storedBytes) stored = new Uint8Array(info.storedBytes);
+    const payload = stored.subarray(0, info.storedBytes);
+    if (readAt(fd, payload, info.storedBytes, offset + V2Layout.ChunkHeaderBytes) < info.storedBytes) throw new ChunkProblem("payload cut off at the end of the file");
+    const payloadCrc = new DataView(header.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
+    decodeColumns(unpackPayload(payload, info, payloadCrc), info, setup.flags, columns);
+    const counts = countWords(slot);
+    control[counts] = info.records;
+    control[counts + 1] = info.fetches;
+    control[counts + 2] = info.writes;
+  } catch (error) {
+    throw error instanceof ChunkProblem ? new TraceFormatError(setup.name, offset, `${where}: ${error.message}`) : error;
+  }
+}
+
+let fd = -1;
+let slot = 0;
+try {
+  fd = openSync(setup.path, "r");
+  for (;;) {
+    const chunk = Atomics.add(control, nextChunkWord(setup.slotCount), 1);
+    if (chunk >= chunkCount) break;
+    slot = chunk % setup.slotCount;
+    for (;;) {
+      const accepts = Atomics.load(control, acceptWord(slot));
+      if (accepts === chunk || Atomics.load(control, cancel) !== 0) break;
+      Atomics.wait(control, acceptWord(slot), accepts);
+    }
+    if (Atomics.load(control, cancel) !== 0) break;
+    decodeChunk(fd, chunk, slot, columnsBySlot[slot]);
+    Atomics.store(control, filledWord(slot), chunk);
+    Atomics.notify(control, filledWord(slot));
+  }
+} catch (error) {
+  setup.errorPort.postMessage(error instanceof TraceFormatError ? { file: error.file, byteOffset: error.byteOffset, problem: error.problem } : String(error instanceof Error ? error.message : error));
+  Atomics.store(control, filledWord(slot), Slot.Failed);
+  Atomics.notify(control, filledWord(slot));
+} finally {
+  if (fd >= 0) closeSync(fd);
+}

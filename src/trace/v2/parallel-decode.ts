@@ -1,0 +1,152 @@
+import { crc32 } from "node:zlib";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { TraceFormatError } from "../format.js";
+import type { InputFile } from "../reader.js";
+import { ChunkColumns } from "./chunk-columns.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, sharedBytes, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
+import { V2Layout } from "./layout.js";
+import type { ChunkVisitor, V2FileHeader, V2ReadResult } from "./reader.js";
+import { getUint64 } from "./writer.js";
+
+/** Where a v2 file's chunks are, from its index. */
+export interface V2Index {
+  /** File offset of each chunk. */
+  chunkOffsets: Float64Array;
+  /** Index of the first record of each chunk. */
+  firstRecords: Float64Array;
+  /** Where the index starts (the chunks end there). */
+  indexOffset: number;
+}
+
+/** Reads and checks the trailer and the index of a v2 file that can be read at any offset. */
+export function readV2Index(input: InputFile): V2Index {
+  const name = input.name;
+  const size = input.sizeBytes;
+  const trailerAt = size - V2Layout.TrailerBytes;
+  const trailer = new Uint8Array(V2Layout.TrailerBytes);
+  if (trailerAt < V2Layout.FileHeaderBytes || input.readFully(trailer, 0, trailer.length, trailerAt) < trailer.length) {
+    throw new TraceFormatError(name, Math.max(trailerAt, 0), "truncated: no trailer");
+  }
+  const trailerView = new DataView(trailer.buffer);
+  if (trailerView.getUint32(V2Layout.TrailerMagicAt, true) !== V2Layout.TrailerMagic || trailerView.getUint32(V2Layout.TrailerCrcAt, true) !== crc32(trailer.subarray(0, V2Layout.TrailerCrcAt))) {
+    throw new TraceFormatError(name, trailerAt, "bad trailer (the file is cut short or corrupt)");
+  }
+  const indexOffset = getUint64(trailerView, 0);
+  const indexBytes = trailerAt - indexOffset;
+  if (indexOffset < V2Layout.FileHeaderBytes || indexBytes < V2Layout.IndexHeaderBytes + V2Layout.IndexCrcBytes) throw new TraceFormatError(name, trailerAt, "trailer points outside the file");
+  const index = new Uint8Array(indexBytes);
+  input.readFully(index, 0, indexBytes, indexOffset);
+  const view = new DataView(index.buffer);
+  const chunkCount = view.getUint32(4, true);
+  const crcAt = V2Layout.IndexHeaderBytes + chunkCount * V2Layout.IndexEntryBytes;
+  if (view.getUint32(0, true) !== V2Layout.IndexMagic || crcAt + V2Layout.IndexCrcBytes !== indexBytes || view.getUint32(crcAt, true) !== crc32(index.subarray(0, crcAt))) {
+    throw new TraceFormatError(name, indexOffset, "bad index (corrupt, or not where the trailer points)");
+  }
+  const chunkOffsets = new Float64Array(chunkCount);
+  const firstRecords = new Float64Array(chunkCount);
+  for (let chunk = 0; chunk < chunkCount; chunk++) {
+    const at = V2Layout.IndexHeaderBytes + chunk * V2Layout.IndexEntryBytes;
+    chunkOffsets[chunk] = getUint64(view, at);
+    firstRecords[chunk] = getUint64(view, at + 8);
+    const previous = chunk === 0 ? V2Layout.FileHeaderBytes - 1 : chunkOffsets[chunk - 1];
+    if (chunkOffsets[chunk] <= previous || chunkOffsets[chunk] >= indexOffset || (chunk === 0 && chunkOffsets[0] !== V2Layout.FileHeaderBytes)) {
+      throw new TraceFormatError(name, indexOffset, `index entry ${chunk} is out of order or outside the chunks`);
+    }
+  }
+  return { chunkOffsets, firstRecords, indexOffset };
+}
+
+/** Slots per worker: one being decoded, one decoded and waiting, one being consumed. */
+const SLOTS_PER_WORKER = 2;
+/** A decode worker that delivers nothing for this long is reported, not waited on forever. */
+const STALL_LIMIT_MS = 120_000;
+const STALL_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Decodes a v2 file's chunks on `workers` worker threads, each chunk into a slot of shared
+ * memory, and hands them to `visit` on this thread in file order: decoding (inflate and
+ * varints) overlaps whatever `visit` does. The file must be seekable (it is read by its
+ * index); each chunk is checked as in a sequential read.
+ */
+export function decodeV2Parallel(input: InputFile, header: V2FileHeader, workers: number, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
+  const index = readV2Index(input);
+  const chunkCount = index.chunkOffsets.length;
+  const slotCount = Math.max(2, workers * SLOTS_PER_WORKER);
+  const capacity = header.maxChunkRecords;
+  const buffer = new SharedArrayBuffer(sharedBytes(slotCount, capacity));
+  const control = new Int32Array(buffer, 0, controlWordCount(slotCount));
+  for (let slot = 0; slot < slotCount; slot++) {
+    control[acceptWord(slot)] = slot;
+    control[filledWord(slot)] = Slot.Empty;
+  }
+  const columnsBySlot: ChunkColumns[] = [];
+  for (let slot = 0; slot < slotCount; slot++) columnsBySlot.push(new ChunkColumns(capacity, buffer, slotByteOffset(slotCount, capacity, slot)));
+  // A channel per worker: a port can be handed to one thread only.
+  const errors: MessageChannel[] = [];
+  const threads: Worker[] = [];
+  const result: V2ReadResult = { header, chunks: chunkCount, fetches: 0, reads: 0, writes: 0, bytes: input.sizeBytes };
+  try {
+    for (let worker = 0; worker < Math.min(workers, chunkCount); worker++) {
+      const channel = new MessageChannel();
+      errors.push(channel);
+      const setup: DecodeSetup = {
+        path: input.path,
+        name: input.name,
+        flags: header.flags,
+        chunkSeedBytes: header.chunkSeedBytes,
+        maxChunkRecords: capacity,
+        chunkOffsets: index.chunkOffsets,
+        indexOffset: index.indexOffset,
+        buffer,
+        slotCount,
+        errorPort: channel.port2,
+      };
+      threads.push(startWorker(setup, [channel.port2]));
+    }
+    for (let chunk = 0; chunk < chunkCount; chunk++) {
+      const slot = chunk % slotCount;
+      waitFilled(control, slot, chunk, input.name, errors);
+      const counts = countWords(slot);
+      const columns = columnsBySlot[slot];
+      columns.count = control[counts];
+      columns.flags = header.flags;
+      result.fetches += control[counts + 1];
+      result.writes += control[counts + 2];
+      result.reads += control[counts] - control[counts + 1] - control[counts + 2];
+      visit(columns, index.firstRecords[chunk], chunk);
+      Atomics.store(control, filledWord(slot), Slot.Empty);
+      Atomics.store(control, acceptWord(slot), chunk + slotCount);
+      Atomics.notify(control, acceptWord(slot));
+      onProgress?.(chunk + 1 < chunkCount ? index.chunkOffsets[chunk + 1] : input.sizeBytes);
+    }
+  } finally {
+    Atomics.store(control, cancelWord(slotCount), 1);
+    for (let slot = 0; slot < slotCount; slot++) Atomics.notify(control, acceptWord(slot));
+    for (const channel of errors) channel.port1.close();
+    for (const thread of threads) void thread.terminate();
+  }
+  return result;
+}
+
+function startWorker(setup: DecodeSetup, transfer: import("node:worker_threads").MessagePort[]): Worker {
+  const thread = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: setup, transferList: transfer });
+  thread.unref();
+  return thread;
+}
+
+/** Waits until slot `slot` holds chunk `chunk`; a failed worker's error is rethrown here. */
+function waitFilled(control: Int32Array, slot: number, chunk: number, name: string, errors: readonly MessageChannel[]): void {
+  const started = Date.now();
+  for (;;) {
+    const filled = Atomics.load(control, filledWord(slot));
+    if (filled === chunk) return;
+    if (filled === Slot.Failed) {
+      let message: { file: string; byteOffset: number; problem: string } | string | undefined;
+      for (const channel of errors) message ??= receiveMessageOnPort(channel.port1)?.message as typeof message;
+      if (typeof message === "object") throw new TraceFormatError(message.file, message.byteOffset, message.problem);
+      throw new Error(`${name}: ${message ?? "decode worker failed"}`);
+    }
+    Atomics.wait(control, filledWord(slot), filled, STALL_CHECK_INTERVAL_MS);
+    if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${name}: decode worker stalled at chunk ${chunk}`);
+  }
+}
