@@ -56,28 +56,33 @@ function decodeChunk(fd: number, chunk: number, slot: number, columns: ChunkColu
   }
 }
 
-let fd = -1;
-let slot = 0;
-try {
-  fd = openSync(setup.path, "r");
-  for (;;) {
-    const chunk = Atomics.add(control, nextChunkWord(setup.slotCount), 1);
-    if (chunk >= chunkCount) break;
-    slot = chunk % setup.slotCount;
+/** The worker's loop, in a function so TurboFan optimizes it as a whole (top-level code it only on-stack-replaces). */
+function run(): void {
+  let fd = -1;
+  let slot = 0;
+  try {
+    fd = openSync(setup.path, "r");
     for (;;) {
-      const accepts = Atomics.load(control, acceptWord(slot));
-      if (accepts === chunk || Atomics.load(control, cancel) !== 0) break;
-      Atomics.wait(control, acceptWord(slot), accepts);
+      const chunk = Atomics.add(control, nextChunkWord(setup.slotCount), 1);
+      if (chunk >= chunkCount) break;
+      slot = chunk % setup.slotCount;
+      for (;;) {
+        const accepts = Atomics.load(control, acceptWord(slot));
+        if (accepts === chunk || Atomics.load(control, cancel) !== 0) break;
+        Atomics.wait(control, acceptWord(slot), accepts);
+      }
+      if (Atomics.load(control, cancel) !== 0) break;
+      decodeChunk(fd, chunk, slot, columnsBySlot[slot]);
+      Atomics.store(control, filledWord(slot), chunk);
+      Atomics.notify(control, filledWord(slot));
     }
-    if (Atomics.load(control, cancel) !== 0) break;
-    decodeChunk(fd, chunk, slot, columnsBySlot[slot]);
-    Atomics.store(control, filledWord(slot), chunk);
+  } catch (error) {
+    setup.errorPort.postMessage(error instanceof TraceFormatError ? { file: error.file, byteOffset: error.byteOffset, problem: error.problem } : String(error instanceof Error ? error.message : error));
+    Atomics.store(control, filledWord(slot), Slot.Failed);
     Atomics.notify(control, filledWord(slot));
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-} catch (error) {
-  setup.errorPort.postMessage(error instanceof TraceFormatError ? { file: error.file, byteOffset: error.byteOffset, problem: error.problem } : String(error instanceof Error ? error.message : error));
-  Atomics.store(control, filledWord(slot), Slot.Failed);
-  Atomics.notify(control, filledWord(slot));
-} finally {
-  if (fd >= 0) closeSync(fd);
 }
+
+run();
