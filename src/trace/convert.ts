@@ -17,6 +17,8 @@ export interface ConvertResult {
   writes: number;
   /** Records as the output holds them (seed records, or v2 records). */
   ops: number;
+  /** Bytes of the input read, the whole file. */
+  inputBytes: number;
   /** Bytes of the output. */
   sizeBytes: number;
 }
@@ -35,7 +37,7 @@ export function convertTrace(inputPath: string, outputPath: string, format: Trac
     try {
       const counts = feedOpenTrace(trace, output, options);
       output.close();
-      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, ops: output.opsWritten, sizeBytes: output.byteLength };
+      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, inputBytes: counts.inputBytes, ops: output.opsWritten, sizeBytes: output.byteLength };
     } catch (error) {
       output.discard();
       throw error;
