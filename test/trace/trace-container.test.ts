@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { createBackend } from "../../src/space/create-backend.js";
@@ -300,6 +301,44 @@ describe("v2 trace container: damaged files", () => {
         }),
         { numRuns: 300 },
       );
+    });
+  });
+});
+
+/** Sets a u32 field of the chunk header at `chunkAt` and recomputes the header's CRC, as a writer of a crafted file would. */
+function setChunkField(bytes: Buffer, chunkAt: number, fieldAt: number, value: number): void {
+  bytes.writeUInt32LE(value >>> 0, chunkAt + fieldAt);
+  bytes.writeUInt32LE(crc32(bytes.subarray(chunkAt, chunkAt + V2Layout.ChunkHeaderCrcAt)), chunkAt + V2Layout.ChunkHeaderCrcAt);
+}
+
+describe("v2 trace container: chunk headers with valid CRCs but impossible fields", () => {
+  it("a chunk header claiming a 4 GiB payload is a TraceFormatError naming chunk 0 (not a read error)", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "good.v2");
+      writeV2(path, [[AccessKind.Read, 0, 0, 8, 0, 0]]);
+      const bytes = Buffer.from(readFileSync(path));
+      const chunkAt = V2Layout.FileHeaderBytes;
+      // No records, and one column (addresses) as long as the stored payload: the header's sums add up.
+      for (const field of [V2Layout.ChunkRecordsAt, V2Layout.ChunkCodecAt, V2Layout.ChunkReadsAt, V2Layout.ChunkSeedBytesAt]) setChunkField(bytes, chunkAt, field, 0);
+      for (const field of [V2Layout.ChunkStoredBytesAt, V2Layout.ChunkRawBytesAt, V2Layout.ChunkAddressBytesAt]) setChunkField(bytes, chunkAt, field, 0xfffffff0);
+      const error = formatErrorOf(folder, bytes);
+      assert.equal(error.byteOffset, chunkAt);
+      assert.match(error.message, /chunk 0/);
+    });
+  });
+
+  it("a chunk whose records take more seed bytes than the file's chunk limit is a TraceFormatError, whatever its header says", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "good.v2");
+      const fetchSeedBytes = (4096 / 2) * 10;
+      writeV2(path, Array.from({ length: 100 }, (_, index): Rec => [AccessKind.Fetch, index * 4096, 0, 4096, 0, 0]), { chunkSeedBytes: 100 * fetchSeedBytes });
+      const bytes = Buffer.from(readFileSync(path));
+      // The file's limit lowered to two such fetches, and the chunk's seed size understated to fit it.
+      bytes.writeUInt32LE(2 * fetchSeedBytes, V2Layout.FileChunkLimitAt);
+      bytes.writeUInt32LE(crc32(bytes.subarray(0, V2Layout.FileHeaderCrcAt)), V2Layout.FileHeaderCrcAt);
+      setChunkField(bytes, V2Layout.FileHeaderBytes, V2Layout.ChunkSeedBytesAt, fetchSeedBytes);
+      const error = formatErrorOf(folder, bytes);
+      assert.match(error.message, /chunk 0/);
     });
   });
 });
