@@ -127,11 +127,17 @@ export function runTraceConvert(input: string, output: string, format: TraceFile
           [`records in ${result.to}`, result.ops],
           ["bytes in", result.inputBytes],
           ["bytes out", result.sizeBytes],
-          ["ratio (in / out)", ratio],
+          ["ratio", formatRatio(result.inputBytes, result.sizeBytes)],
         ],
       ) +
       "\n",
   );
+}
+
+/** A size ratio as "5.32 : 1" when `inBytes` is the larger, "1 : 5.32" when `outBytes` is. */
+function formatRatio(inBytes: number, outBytes: number): string {
+  if (inBytes === 0 || outBytes === 0) return "-";
+  return inBytes >= outBytes ? `${(inBytes / outBytes).toFixed(2)} : 1` : `1 : ${(outBytes / inBytes).toFixed(2)}`;
 }
 
 /** `trace cache`'s options as commander parses them (geometry options already checked). */
