@@ -25,9 +25,9 @@ export interface ConvertResult {
 
 /**
  * Converts a trace (`-`: standard input, seed or v2) into `format` at `outputPath`, streaming;
- * the output appears only when whole. v2 -> seed writes fetches as reads (seed-pieces.ts), so
- * seed -> v2 -> seed gives back the same bytes, as does v2 -> seed -> v2 for a v2 trace
- * without fetches, pcs or odd sizes. A v2 trace without values stays without.
+ * the output appears only when whole. Converting v2 to seed writes fetches as reads
+ * (seed-pieces.ts), so seed to v2 and back gives the same bytes, as does v2 to seed and back
+ * for a v2 trace without fetches, pcs or odd sizes. A v2 trace without values stays without.
  */
 export function convertTrace(inputPath: string, outputPath: string, format: TraceFileFormat, options: StreamOptions = {}): ConvertResult {
   const trace = openTrace(inputPath);
