@@ -24,3 +24,11 @@ export { CacheHierarchy, type CacheHierarchyOptions, type CacheSummary, type Lev
 export { formatCachegrindSummary } from "../trace/cache/summary.js";
 export { feedAccesses, feedLackey, feedTrace, type AccessCounts } from "../trace/cache/inputs.js";
 export { ReuseDistance, type ReuseBucket, type MissRatioPoint, type ReuseReport } from "../trace/cache/reuse-distance.js";
+export { TRACE_FILE_FORMATS, type TraceFileFormat, type RecordSink, type TraceOutput } from "../trace/output.js";
+export { createTraceOutput, type TraceOutputOptions } from "../trace/open-output.js";
+export { openTrace, type OpenTrace } from "../trace/trace-input.js";
+export { feedRecords, type RecordCounts } from "../trace/records.js";
+export { convertTrace, type ConvertResult } from "../trace/convert.js";
+export { V2TraceWriter, type V2WriterOptions } from "../trace/v2/writer.js";
+export type { V2FileHeader } from "../trace/v2/reader.js";
+export { InputFile } from "../trace/reader.js";

@@ -13,6 +13,7 @@ import { REPLACEMENT_POLICIES } from "../trace/cache/cache-level.js";
 import { CACHEGRIND_DEFAULT_GEOMETRY, GeometryError, parseCacheGeometry, parseTlbGeometry, type CacheGeometry, type TlbGeometry } from "../trace/cache/geometry.js";
 import { ACCESS_INPUT_FORMATS, type AccessInputFormat } from "../trace/cache/access-stream.js";
 import { TRACE_SHAPES, type TraceShape } from "../trace/generators.js";
+import { TRACE_FILE_FORMATS, type TraceFileFormat } from "../trace/output.js";
 import { parseDecimalInteger, parseDecimalNumber } from "../util/parse-number.js";
 import { BENCHMARKS } from "./bench-list.js";
 import {
@@ -84,6 +85,15 @@ function tlbOption(name: string): (value: string) => TlbGeometry {
   return (value) => asOptionParser(() => parseTlbGeometry(name, value));
 }
 
+/** The option that picks a written trace's file format: the seed interchange format or the v2 container. */
+function traceFormatOption(flags: string, description: string): Option {
+  return new Option(flags, description).choices(TRACE_FILE_FORMATS);
+}
+
+const FORMAT_HELP = "output format: seed, the interchange format, or v2, the chunked, compressed container";
+/** The help of the input `--format` of the commands that read accesses. */
+const ACCESS_FORMAT_HELP = "input: trace is any memspace trace, seed or v2 (told by its header; a seed trace's reads are all data reads), lackey is Valgrind lackey --trace-mem=yes output";
+
 const JSON_HELP = "write the figures as one JSON document to FILE (written whole or not at all), or to stdout for -";
 
 function packageVersion(): string {
@@ -105,7 +115,7 @@ program
 Exit status: 0 on success; 1 when memspace reports an error (a bad trace, a file it cannot read or
 write); 2 for a usage error; ${EXIT_INTERNAL_ERROR} for an internal error. \`run\` exits with the guest's own status, or
 ${EXIT_GUEST_STOPPED} when --max-instructions or --timeout stopped the guest, or ${DEFAULT_ERROR_EXIT_CODE} (--error-exitcode) when the
-emulator could not go on. A path of - reads standard input (replay, trace stats, trace import-lackey).`,
+emulator could not go on. A path of - reads standard input (replay, trace stats, trace convert, trace import-lackey).`,
   );
 
 program
@@ -129,7 +139,8 @@ program
   .option("--env <KEY=value>", "add to (or change) the guest's small default environment; repeatable", (value: string, previous: string[] = []) => [...previous, value])
   .option("--fs <dir>", "let the guest open files under DIR, its \"/\" (read-only); without it the guest has only stdin, stdout and stderr")
   .option("--fs-write", "with --fs: the guest may also create, write, rename and remove files there")
-  .option("--trace <out>", "record the guest's memory traffic in the interchange format")
+  .option("--trace <out>", "record the guest's memory traffic (format: --trace-format)")
+  .addOption(traceFormatOption("--trace-format <format>", "format of the --trace file: seed, the interchange format (default), or v2, the compressed container"))
   .option("--stats", "print instructions, MIPS, pages and memory ops by kind and width (to stderr)")
   .option("--json <file>", "write the --stats figures as one JSON document to FILE (written whole or not at all)")
   .option("--max-instructions <n>", `stop the guest after this many instructions (exit status ${EXIT_GUEST_STOPPED})`, parseCount)
@@ -163,17 +174,29 @@ trace
   .requiredOption("--shape <shape>", `${TRACE_SHAPES.join(" or ")}`, choiceOf("shape", TRACE_SHAPES))
   .requiredOption("--ops <n>", "number of ops", parseCount)
   .requiredOption("-o, --output <file>", "output trace file")
+  .addOption(traceFormatOption("--format <format>", FORMAT_HELP).default("seed"))
   .option("--seed <n>", "random seed (execblock)", parseCount, 1)
   .option("--json <file>", JSON_HELP)
-  .action(async (options: { shape: TraceShape; ops: number; output: string; seed: number; json?: string }) => {
+  .action(async (options: { shape: TraceShape; ops: number; output: string; format: TraceFileFormat; seed: number; json?: string }) => {
     const { runTraceGen } = await import("./trace-commands.js");
-    runTraceGen(options.shape, options.ops, options.output, options.seed, options.json);
+    runTraceGen(options.shape, options.ops, options.output, { seed: options.seed, format: options.format }, options.json);
+  });
+trace
+  .command("convert")
+  .description("convert a trace to the seed interchange format or the v2 container (seed -> v2 -> seed gives back the same bytes)")
+  .argument("<trace>", "trace file, seed or v2 (told by its header), or - for standard input")
+  .requiredOption("-o, --output <file>", "output trace file (never one of the inputs)")
+  .addOption(traceFormatOption("--format <format>", FORMAT_HELP).makeOptionMandatory())
+  .option("--json <file>", JSON_HELP)
+  .action(async (file: string, options: { output: string; format: TraceFileFormat; json?: string }) => {
+    const { runTraceConvert } = await import("./trace-commands.js");
+    runTraceConvert(file, options.output, options.format, options.json);
   });
 trace
   .command("cache")
   .description("simulate I1, D1 and LL caches (and TLBs) as Cachegrind models them; print Cachegrind's summary")
   .argument("<trace>", "trace file, or - for standard input")
-  .addOption(new Option("--format <format>", "input: an interchange trace (all reads are data reads) or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .addOption(new Option("--format <format>", ACCESS_FORMAT_HELP).choices(ACCESS_INPUT_FORMATS).default("trace"))
   .option("--I1 <size,assoc,line>", `I1 cache, as Cachegrind's --I1 (default: ${geometryText("I1")})`, geometryOption("--I1"))
   .option("--D1 <size,assoc,line>", `D1 cache (default: ${geometryText("D1")})`, geometryOption("--D1"))
   .option("--LL <size,assoc,line>", `last-level cache, unified (default: ${geometryText("LL")})`, geometryOption("--LL"))
@@ -190,7 +213,7 @@ trace
   .command("reuse")
   .description("exact LRU stack (reuse) distances and the miss ratio of every fully associative LRU cache size")
   .argument("<trace>", "trace file, or - for standard input")
-  .addOption(new Option("--format <format>", "input: an interchange trace or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .addOption(new Option("--format <format>", ACCESS_FORMAT_HELP).choices(ACCESS_INPUT_FORMATS).default("trace"))
   .addOption(new Option("--granularity <unit>", "block: a page (4096 bytes) or a cache line").choices(["page", "line"]).default("page"))
   .option("--line-size <bytes>", "cache line size for --granularity line (a power of two)", parseCount, 64)
   .option("--json <file>", JSON_HELP)
@@ -203,7 +226,7 @@ trace
   .description("one self-contained HTML report: page heat map, working set, kinds and widths, reuse distances, hottest pages and lines")
   .argument("<trace>", "trace file, or - for standard input")
   .requiredOption("-o, --output <file>", "the HTML report")
-  .addOption(new Option("--format <format>", "input: an interchange trace or Valgrind lackey --trace-mem=yes output").choices(ACCESS_INPUT_FORMATS).default("trace"))
+  .addOption(new Option("--format <format>", ACCESS_FORMAT_HELP).choices(ACCESS_INPUT_FORMATS).default("trace"))
   .option("--top <n>", "rows of the hottest tables and pages of the heat map", parseCount, 32)
   .option("--time-buckets <n>", "time buckets of the heat map and working set (even; each holds a power-of-two number of ops)", parseCount, 64)
   .option("--page-size <bytes>", "page size (a power of two)", parseCount, PAGE_SIZE_BYTES)
@@ -215,13 +238,14 @@ trace
   });
 trace
   .command("import-lackey")
-  .description("convert Valgrind lackey --trace-mem=yes output into the interchange format")
+  .description("convert Valgrind lackey --trace-mem=yes output into a trace (v2 keeps fetches apart from reads, and each access whole)")
   .argument("<lackey>", "lackey output, or - for standard input (valgrind --tool=lackey --trace-mem=yes --log-fd=3 PROGRAM 3>&1 >/dev/null | memspace trace import-lackey - -o OUT)")
   .requiredOption("-o, --output <file>", "output trace file")
+  .addOption(traceFormatOption("--format <format>", FORMAT_HELP).default("seed"))
   .option("--json <file>", JSON_HELP)
-  .action(async (input: string, options: { output: string; json?: string }) => {
+  .action(async (input: string, options: { output: string; format: TraceFileFormat; json?: string }) => {
     const { runImportLackey } = await import("./trace-commands.js");
-    runImportLackey(input, options.output, options.json);
+    runImportLackey(input, options.output, options.format, options.json);
   });
 
 const bench = program

@@ -3,6 +3,7 @@ import { GuestLoadError } from "../guest/elf.js";
 import { GuestError } from "../guest/hart.js";
 import { DEFAULT_GUEST_ENVIRONMENT, runGuest, type RunGuestResult } from "../guest/run-guest.js";
 import type { BackendKind } from "../space/backend.js";
+import type { TraceFileFormat } from "../trace/output.js";
 import { refuseAliasedOutput } from "../util/output-file.js";
 import { EXIT_GUEST_STOPPED, UsageError } from "./exit-codes.js";
 import { JSON_TO_STDOUT, writeJsonReport } from "./report.js";
@@ -23,6 +24,8 @@ export interface RunCommandOptions {
   fsWrite?: boolean;
   /** --trace: where to record the guest's memory traffic. */
   trace?: string;
+  /** --trace-format: the --trace file's format (default seed). */
+  traceFormat?: TraceFileFormat;
   /** --stats: print the run's figures on stderr. */
   stats?: boolean;
   /** --json: where to write the figures as JSON. */
@@ -51,6 +54,7 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
   const inputs = options.stdin === undefined ? [guest] : [guest, options.stdin];
   for (const output of [options.trace, options.json]) if (output !== undefined) refuseAliasedOutput(output, inputs);
   if (options.trace !== undefined && options.trace === options.json) throw new UsageError("run: --trace and --json name the same file");
+  if (options.traceFormat !== undefined && options.trace === undefined) throw new UsageError("run: --trace-format needs --trace FILE");
   if (options.fsWrite === true && options.fs === undefined) throw new UsageError("run: --fs-write needs --fs DIR");
   if (options.fs !== undefined && statSync(options.fs, { throwIfNoEntry: false })?.isDirectory() !== true) throw new UsageError(`run: --fs ${options.fs}: not a directory`);
   const wantStats = options.stats === true || options.json !== undefined;
@@ -63,6 +67,7 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
       fileSystem: options.fs === undefined ? undefined : { root: options.fs, writable: options.fsWrite === true },
       stdin: options.stdin !== undefined ? readFileSync(options.stdin) : undefined,
       tracePath: options.trace,
+      traceFormat: options.traceFormat,
       collectStats: wantStats,
       maxInstructions: options.maxInstructions,
       timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
@@ -79,7 +84,7 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
     throw error;
   }
   if (options.stats) process.stderr.write(formatRunStats(guest, result, options.trace) + "\n");
-  if (options.json !== undefined) writeJsonReport(options.json, runFigures(guest, result, options.trace), inputs);
+  if (options.json !== undefined) writeJsonReport(options.json, runFigures(guest, result, options), inputs);
   if (result.stopReason === "exit") {
     process.exitCode = result.exitCode ?? 0;
     return;
@@ -100,7 +105,7 @@ function guestEnvironment(settings: string[]): string[] {
   return [...entries.values()];
 }
 
-function runFigures(guest: string, result: RunGuestResult, tracePath: string | undefined): object {
+function runFigures(guest: string, result: RunGuestResult, options: RunCommandOptions): object {
   const memory = result.space.stats();
   return {
     guest,
@@ -112,7 +117,7 @@ function runFigures(guest: string, result: RunGuestResult, tracePath: string | u
     touchedPages: memory.touchedPages,
     residentPages: memory.residentPages,
     memoryOps: result.stats,
-    trace: tracePath === undefined ? null : { path: tracePath, ops: result.traceOps, bytes: result.traceBytes },
+    trace: options.trace === undefined ? null : { path: options.trace, format: options.traceFormat ?? "seed", ops: result.traceOps, bytes: result.traceBytes },
   };
 }
 

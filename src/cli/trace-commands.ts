@@ -1,7 +1,9 @@
 import { statSync } from "node:fs";
 import { refuseAliasedOutput } from "../util/output-file.js";
+import { convertTrace } from "../trace/convert.js";
 import { generateTrace, type TraceShape } from "../trace/generators.js";
 import { importLackey } from "../trace/lackey.js";
+import type { TraceFileFormat } from "../trace/output.js";
 import { inputName } from "../trace/reader.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
@@ -71,31 +73,71 @@ export function formatTraceStats(file: string, report: TraceStatsReport): string
   ].join("\n");
 }
 
-/** `memspace trace gen`: writes `ops` records of `shape` to `output` and says what it wrote. */
-export function runTraceGen(shape: TraceShape, ops: number, output: string, seed: number, jsonTarget: string | undefined): void {
+/** `memspace trace gen`: writes `ops` records of `shape` to `output` in `format` and says what it wrote. */
+export function runTraceGen(shape: TraceShape, ops: number, output: string, options: { seed: number; format: TraceFileFormat }, jsonTarget: string | undefined): void {
+  const { seed, format } = options;
   if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [output]);
   const progress = startProgress(`gen ${shape}`, "ops");
   try {
-    generateTrace(shape, ops, output, { seed, onProgress: (done, total) => progress.update(done, total) });
+    generateTrace(shape, ops, output, { seed, format, onProgress: (done, total) => progress.update(done, total) });
   } finally {
     progress.stop();
   }
   const sizeBytes = statSync(output).size;
-  humanOutput(jsonTarget).write(`wrote ${formatNumber(ops)} ops (${formatNumber(sizeBytes)} bytes) to ${output}\n`);
-  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { output, shape, seed, ops, sizeBytes }, [output]);
+  humanOutput(jsonTarget).write(`wrote ${formatNumber(ops)} ops (${formatNumber(sizeBytes)} bytes, ${format}) to ${output}\n`);
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { output, shape, seed, format, ops, sizeBytes }, [output]);
 }
 
-/** `memspace trace import-lackey`: converts `input` into `output` and says what it read and wrote. */
-export function runImportLackey(input: string, output: string, jsonTarget: string | undefined): void {
+/** `memspace trace import-lackey`: converts `input` into `output` in `format` and says what it read and wrote. */
+export function runImportLackey(input: string, output: string, format: TraceFileFormat, jsonTarget: string | undefined): void {
   if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [input, output]);
-  const result = importLackey(input, output);
+  const result = importLackey(input, output, format);
   const sizeBytes = statSync(output).size;
-  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { input, output, ...result, sizeBytes }, [input, output]);
+  if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { input, output, format, ...result, sizeBytes }, [input, output]);
   humanOutput(jsonTarget).write(
     `converted ${formatNumber(result.lines)} lines (${formatNumber(result.instructionFetches)} I, ` +
       `${formatNumber(result.loads)} L, ${formatNumber(result.stores)} S, ${formatNumber(result.modifies)} M) ` +
-      `into ${formatNumber(result.records)} records -> ${output}\n`,
+      `into ${formatNumber(result.records)} records (${formatNumber(sizeBytes)} bytes, ${format}) -> ${output}\n`,
   );
+}
+
+/** `memspace trace convert`: converts `input` (seed or v2) into `output` in `format` and says what it converted. */
+export function runTraceConvert(input: string, output: string, format: TraceFileFormat, jsonTarget: string | undefined): void {
+  if (jsonTarget !== undefined && jsonTarget !== "-") refuseAliasedOutput(jsonTarget, [input, output]);
+  const progress = startProgress(`convert to ${format}`, "bytes");
+  let result: ReturnType<typeof convertTrace>;
+  try {
+    result = convertTrace(input, output, format, { onProgress: (done, total) => progress.update(done, total) });
+  } finally {
+    progress.stop();
+  }
+  const ratio = result.sizeBytes === 0 ? 0 : result.inputBytes / result.sizeBytes;
+  if (jsonTarget !== undefined) {
+    const { from, to, fetches, reads, writes, inputBytes, ops, sizeBytes } = result;
+    writeJsonReport(jsonTarget, { input, output, from, to, fetches, reads, writes, outputRecords: ops, inputBytes, outputBytes: sizeBytes, ratio }, [input, output]);
+  }
+  humanOutput(jsonTarget).write(
+    `converted ${inputName(input)} (${result.from}) -> ${output} (${result.to})\n` +
+      renderTable(
+        ["figure", "value"],
+        [
+          ["fetches", result.fetches],
+          ["reads", result.reads],
+          ["writes", result.writes],
+          [`records in ${result.to}`, result.ops],
+          ["bytes in", result.inputBytes],
+          ["bytes out", result.sizeBytes],
+          ["ratio", formatRatio(result.inputBytes, result.sizeBytes)],
+        ],
+      ) +
+      "\n",
+  );
+}
+
+/** A size ratio as "5.32 : 1" when `inBytes` is the larger, "1 : 5.32" when `outBytes` is. */
+function formatRatio(inBytes: number, outBytes: number): string {
+  if (inBytes === 0 || outBytes === 0) return "-";
+  return inBytes >= outBytes ? `${(inBytes / outBytes).toFixed(2)} : 1` : `1 : ${(outBytes / inBytes).toFixed(2)}`;
 }
 
 /** `trace cache`'s options as commander parses them (geometry options already checked). */

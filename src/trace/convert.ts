@@ -17,15 +17,17 @@ export interface ConvertResult {
   writes: number;
   /** Records as the output holds them (seed records, or v2 records). */
   ops: number;
+  /** Bytes of the input read, the whole file. */
+  inputBytes: number;
   /** Bytes of the output. */
   sizeBytes: number;
 }
 
 /**
  * Converts a trace (`-`: standard input, seed or v2) into `format` at `outputPath`, streaming;
- * the output appears only when whole. v2 -> seed writes fetches as reads (seed-pieces.ts), so
- * seed -> v2 -> seed gives back the same bytes, as does v2 -> seed -> v2 for a v2 trace
- * without fetches, pcs or odd sizes. A v2 trace without values stays without.
+ * the output appears only when whole. Converting v2 to seed writes fetches as reads
+ * (seed-pieces.ts), so seed to v2 and back gives the same bytes, as does v2 to seed and back
+ * for a v2 trace without fetches, pcs or odd sizes. A v2 trace without values stays without.
  */
 export function convertTrace(inputPath: string, outputPath: string, format: TraceFileFormat, options: StreamOptions = {}): ConvertResult {
   const trace = openTrace(inputPath);
@@ -35,7 +37,7 @@ export function convertTrace(inputPath: string, outputPath: string, format: Trac
     try {
       const counts = feedOpenTrace(trace, output, options);
       output.close();
-      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, ops: output.opsWritten, sizeBytes: output.byteLength };
+      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, inputBytes: counts.inputBytes, ops: output.opsWritten, sizeBytes: output.byteLength };
     } catch (error) {
       output.discard();
       throw error;

@@ -1,5 +1,6 @@
 import { PAGE_SIZE_BYTES } from "../space/address.js";
-import { TraceWriter } from "./writer.js";
+import { createTraceOutput } from "./open-output.js";
+import type { TraceFileFormat, TraceOutput } from "./output.js";
 import { Random } from "../util/random.js";
 
 /** The shapes `generateTrace` can write: a tight fib loop, or an interpreter-like block of code and data. */
@@ -11,6 +12,8 @@ export type TraceShape = (typeof TRACE_SHAPES)[number];
 export interface GenerateOptions {
   /** Seed of the execblock shape's random choices (default 1); fib ignores it. */
   seed?: number;
+  /** The file format (default "seed"); a v2 trace holds the same records, fetches as reads. */
+  format?: TraceFileFormat;
   /** Called every ~million ops with the ops written so far. */
   onProgress?: (opsDone: number, opsTotal: number) => void;
 }
@@ -20,7 +23,7 @@ const PROGRESS_EVERY_OPS = 1 << 20;
 /** Writes a synthetic trace of `ops` records shaped like a reference workload. */
 export function generateTrace(shape: TraceShape, ops: number, path: string, options: GenerateOptions = {}): void {
   if (!Number.isSafeInteger(ops) || ops < 0) throw new RangeError(`ops must be a non-negative integer, got ${ops}`);
-  const writer = new TraceWriter(path);
+  const writer = createTraceOutput(path, options.format ?? "seed");
   try {
     if (shape === "fib") generateFib(writer, ops, options);
     else generateExecBlock(writer, ops, options.seed ?? 1, options);
@@ -38,7 +41,7 @@ const FIB_PROLOGUE_READS = 4;
 const FIB_LOOP_PARCELS = 13;
 const FIB_STACK_SLOT = 0x3fffeff8;
 
-function generateFib(writer: TraceWriter, ops: number, options: GenerateOptions): void {
+function generateFib(writer: TraceOutput, ops: number, options: GenerateOptions): void {
   const writeAt = Math.min(FIB_PROLOGUE_READS, ops - 1);
   for (let index = 0; index < ops; index++) {
     if (index === writeAt) {
@@ -73,7 +76,7 @@ const COLD_DATA_SHARE = 0.0175;
 const STACK_DATA_SHARE = 0.5;
 const SAME_DATA_PAGE_SHARE = 0.12;
 
-function generateExecBlock(writer: TraceWriter, ops: number, seed: number, options: GenerateOptions): void {
+function generateExecBlock(writer: TraceOutput, ops: number, seed: number, options: GenerateOptions): void {
   const random = new Random(seed);
   let pc = CODE_BASE;
   let lastDataPage = STACK_TOP / PAGE_SIZE_BYTES - 1;

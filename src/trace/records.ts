@@ -21,6 +21,8 @@ export interface RecordCounts {
   reads: number;
   /** Data writes. */
   writes: number;
+  /** Bytes of the trace read, the whole file. */
+  inputBytes: number;
 }
 
 /** Replay's sink interface in front of a RecordSink: loads are data reads, stores data writes with their values. */
@@ -83,8 +85,8 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
     if (format === "seed") {
       const tally = new ReplayTally(input.name);
       const adapter = new ReplayToRecords(sink);
-      streamTraceInput(input, (bytes, view, start, end, fileOffset) => replayChunk(adapter, bytes, view, start, end, fileOffset, tally), options);
-      return { format, fetches: 0, reads: tally.reads, writes: tally.writes };
+      const inputBytes = streamTraceInput(input, (bytes, view, start, end, fileOffset) => replayChunk(adapter, bytes, view, start, end, fileOffset, tally), options);
+      return { format, fetches: 0, reads: tally.reads, writes: tally.writes, inputBytes };
     }
     const result = forEachV2Chunk(
       input,
@@ -104,6 +106,6 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
       },
       options,
     );
-    return { format, fetches: result.fetches, reads: result.reads, writes: result.writes };
+    return { format, fetches: result.fetches, reads: result.reads, writes: result.writes, inputBytes: result.bytes };
   }
 }

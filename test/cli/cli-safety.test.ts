@@ -102,7 +102,7 @@ describe("memspace's command line", () => {
       const trace = join(folder, "fib.trace");
       const gen = memspace(["trace", "gen", "--shape", "fib", "--ops", "3_000", "-o", trace, "--json", "-"]);
       assert.equal(gen.status, 0, gen.stderr);
-      assert.deepEqual(JSON.parse(gen.stdout), { output: trace, shape: "fib", seed: 1, ops: 3000, sizeBytes: 3000 * 10 + 8 });
+      assert.deepEqual(JSON.parse(gen.stdout), { output: trace, shape: "fib", seed: 1, format: "seed", ops: 3000, sizeBytes: 3000 * 10 + 8 });
       assert.match(gen.stderr, /wrote 3,000 ops/);
 
       const stats = memspace(["trace", "stats", trace, "--json", "-"]);
