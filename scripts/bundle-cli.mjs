@@ -35,6 +35,7 @@ await build({
 /** Workers and children started by a path relative to their parent module. */
 const RELATIVE_ENTRIES = {
   "read-ahead-worker.js": "../trace/read-ahead-worker.js",
+  "decode-worker.js": "../trace/v2/decode-worker.js",
   "crash-child.js": "../crash/crash-child.js",
   "frames-crash-worker.js": "../crash/frames-crash-worker.js",
 };

@@ -6,7 +6,8 @@
 import { fetchByParcels, type MemoryAccess } from "../space/backend.js";
 import type { RecordSink, TraceFileFormat } from "./output.js";
 import { streamTraceInput, type StreamOptions } from "./reader.js";
-import { replayChunk, ReplayTally } from "./replay.js";
+import { replayChunk } from "./replay.js";
+import { ReplayTally } from "./replay-tally.js";
 import { openTrace, type OpenTrace } from "./trace-input.js";
 import { sizeOfRecord } from "./v2/chunk-columns.js";
 import { AccessKind, Head, V2Flag } from "./v2/layout.js";

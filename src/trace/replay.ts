@@ -1,4 +1,5 @@
 import { TWO_POW_32 } from "../space/address.js";
+import { ReplayTally } from "./replay-tally.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { headerProblem, TraceFormat, TraceFormatError } from "./format.js";
 import { streamTraceInput, type StreamOptions } from "./reader.js";
@@ -6,6 +7,8 @@ import { openTrace } from "./trace-input.js";
 import { forEachV2Chunk } from "./v2/chunks.js";
 import { replayColumns } from "./v2/replay-columns.js";
 
+
+export { ReplayTally } from "./replay-tally.js";
 
 /** Record heads as one little-endian u16: op in the low byte, width in the high byte. */
 const enum Head {
@@ -33,46 +36,6 @@ export interface ReplayResult {
   milliseconds: number;
   /** Wrapping u64 sum of every value read: equal across backends that keep state. */
   checksum: bigint;
-}
-
-/**
- * Running totals of one replay; the replay kernel adds to them once per slice. The checksum is
- * kept as two u32 halves in plain numbers: a BigInt here made TurboFan deoptimize the
- * replay loop at every call ("not a BigInt64"), which cost more than the loop itself.
- */
-export class ReplayTally {
-  /** Read records replayed so far. */
-  reads = 0;
-  /** Write records replayed so far. */
-  writes = 0;
-  /**
-   * A slice's sums of value halves, handed over through a Float64Array: a float64 store is
-   * their only use outside the loop, so TurboFan keeps them as doubles in registers. Passed
-   * to a call, they were tagged values that every load converted from and boxed back.
-   */
-  readonly sliceSums = new Float64Array(2);
-  private checksumLo = 0;
-  private checksumHi = 0;
-  /** `file` names the trace in error messages. */
-  constructor(
-    /** The trace, as error messages name it. */
-    readonly file: string,
-  ) {}
-
-  /** Adds the slice sums (each below 2^53) to the wrapping u64 checksum. */
-  addSliceSums(): void {
-    const sumLo = this.sliceSums[0];
-    const sumHi = this.sliceSums[1];
-    const low = this.checksumLo + sumLo;
-    const carry = Math.floor(low / TWO_POW_32);
-    this.checksumLo = low - carry * TWO_POW_32;
-    this.checksumHi = (this.checksumHi + (sumHi % TWO_POW_32) + carry) % TWO_POW_32;
-  }
-
-  /** Wrapping u64 sum of every value read so far. */
-  get checksum(): bigint {
-    return (BigInt(this.checksumHi) << 32n) | BigInt(this.checksumLo);
-  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { crc32, inflateRawSync } from "node:zlib";
 import { ChunkColumns } from "./chunk-columns.js";
 import { AccessKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
-import { VarintCursor } from "./varint.js";
+import { MAX_VARINT_BYTES, VarintCursor } from "./varint.js";
+import { seedBytesOf } from "./seed-pieces.js";
 
 /** What a chunk header says. */
 export interface ChunkInfo {
@@ -25,6 +26,12 @@ export interface ChunkInfo {
   /** The chunk's size as seed-format records. */
   seedBytes: number;
 }
+
+/**
+ * The most column bytes one record takes: head 1, address varint 10, size varint 2 (at most
+ * 4096), value 8, pc varint 10. Bounds what a header may claim before anything is read.
+ */
+const MAX_RECORD_COLUMN_BYTES = 1 + MAX_VARINT_BYTES + 2 + 8 + MAX_VARINT_BYTES;
 
 /** Something wrong inside one chunk; the reader adds the file, chunk number and offset. */
 export class ChunkProblem extends Error {}
@@ -56,7 +63,11 @@ export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: numbe
   };
   if (info.records > maxRecords) throw new ChunkProblem(`${info.records} records, more than the file's limit of ${maxRecords}`);
   if (info.seedBytes > maxSeedBytes) throw new ChunkProblem(`${info.seedBytes} seed bytes, more than the file's limit of ${maxSeedBytes}`);
+  if (info.records === 0) throw new ChunkProblem("an empty chunk (writers never seal one)");
   if (info.fetches + info.reads + info.writes !== info.records) throw new ChunkProblem("kind counts do not add up to the record count");
+  if (info.rawBytes > info.records * MAX_RECORD_COLUMN_BYTES || info.storedBytes > info.rawBytes) {
+    throw new ChunkProblem(`${info.storedBytes} stored and ${info.rawBytes} raw bytes are more than ${info.records} records can take`);
+  }
   const columnBytes = info.records + info.addressBytes + info.sizeBytes + info.valueBytes + info.pcBytes;
   if (columnBytes !== info.rawBytes) throw new ChunkProblem(`column lengths add up to ${columnBytes} bytes, the header says ${info.rawBytes}`);
   if (info.codec === V2Codec.Stored ? info.storedBytes !== info.rawBytes : info.codec !== V2Codec.Deflate) {
@@ -80,6 +91,14 @@ export function unpackPayload(stored: Uint8Array, info: ChunkInfo, payloadCrc: n
 }
 
 const cursor = new VarintCursor();
+
+/** Seed bytes of a record by head byte, for sizes the head holds (explicit sizes: 0, added apart). */
+const SEED_BYTES_OF_HEAD = new Uint16Array(Head.Known + 1);
+for (let head = 0; head <= Head.Known; head++) {
+  const kind = head & Head.KindMask;
+  const sizeCode = head >>> Head.SizeShift;
+  if (kind !== 3 && sizeCode < Head.ExplicitSize) SEED_BYTES_OF_HEAD[head] = seedBytesOf(kind, 1 << sizeCode);
+}
 
 /** What is wrong with a record; the message is built outside the loop (a template literal there tripled its cost). */
 const enum Fault {
@@ -132,8 +151,11 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
   let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0;
   let lastPcLo = 0, lastPcHi = 0;
   let fetches = 0, writes = 0;
+  let seedBytes = 0;
+  const seedBytesOfHead = SEED_BYTES_OF_HEAD; // a local: a module binding is reloaded on every use
   for (let index = 0; index < records; index++) {
     const head = raw[index];
+    seedBytes += seedBytesOfHead[head & Head.Known];
     const kind = head & Head.KindMask;
     const sizeCode = head >>> Head.SizeShift;
     if (head > Head.Known || kind === 3) throw badRecord(index, Fault.Head);
@@ -143,6 +165,7 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
       sizeBytes = cursor.lo;
       if (sizeAt < 0 || sizeBytes < 1 || sizeBytes > MAX_ACCESS_BYTES) throw badRecord(index, Fault.Size);
       sizes[index] = sizeBytes;
+      seedBytes += seedBytesOf(kind, sizeBytes);
     }
     const expectedLo = kind === AccessKind.Fetch ? fetchLo : kind === AccessKind.Read ? readLo : writeLo;
     const expectedHi = kind === AccessKind.Fetch ? fetchHi : kind === AccessKind.Read ? readHi : writeHi;
@@ -205,6 +228,8 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     throw new ChunkProblem("columns hold more bytes than the records use");
   }
   if (fetches !== info.fetches || writes !== info.writes) throw new ChunkProblem("record kinds disagree with the header's counts");
+  // The limit every decoder's buffers rely on is checked against the records themselves.
+  if (seedBytes !== info.seedBytes) throw new ChunkProblem(`records come to ${seedBytes} seed bytes, the header says ${info.seedBytes}`);
   columns.count = records;
   columns.flags = flags;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { InputFile } from "../reader.js";
-import { decodeV2Parallel } from "./parallel-decode.js";
+import { TraceFormatError } from "../format.js";
+import { decodeV2Parallel, readV2Index, type V2Index } from "./parallel-decode.js";
 import { readV2Sequential, type ChunkVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 
 /** Options of `forEachV2Chunk`. */
@@ -25,6 +26,15 @@ export function forEachV2Chunk(input: InputFile, header: V2FileHeader, visit: Ch
   const workers = options.decodeWorkers ?? defaultDecodeWorkers();
   const onProgress = options.onProgress;
   const progress = onProgress === undefined ? undefined : (done: number) => onProgress(done, input.sizeBytes);
-  if (workers > 0 && input.positioned) return decodeV2Parallel(input, header, workers, visit, progress);
+  if (workers > 0 && input.positioned) {
+    let index: V2Index | null = null;
+    try {
+      index = readV2Index(input);
+    } catch (error) {
+      // A damaged or cut-off end: the sequential read below finds and names the first fault.
+      if (!(error instanceof TraceFormatError)) throw error;
+    }
+    if (index !== null) return decodeV2Parallel(input, header, index, workers, visit, progress);
+  }
   return readV2Sequential(input, visit, progress);
 }

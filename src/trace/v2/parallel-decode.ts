@@ -66,10 +66,9 @@ const STALL_CHECK_INTERVAL_MS = 1000;
  * Decodes a v2 file's chunks on `workers` worker threads, each chunk into a slot of shared
  * memory, and hands them to `visit` on this thread in file order: decoding (inflate and
  * varints) overlaps whatever `visit` does. The file must be seekable (it is read by its
- * index); each chunk is checked as in a sequential read.
+ * `index`, from readV2Index); each chunk is checked as in a sequential read.
  */
-export function decodeV2Parallel(input: InputFile, header: V2FileHeader, workers: number, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
-  const index = readV2Index(input);
+export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: V2Index, workers: number, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
   const chunkCount = index.chunkOffsets.length;
   const slotCount = Math.max(2, workers * SLOTS_PER_WORKER);
   const capacity = header.maxChunkRecords;

@@ -1,5 +1,5 @@
 import { secondParcelHigh, type MemoryAccess } from "../../space/backend.js";
-import type { ReplayTally } from "../replay.js";
+import type { ReplayTally } from "../replay-tally.js";
 import { sizeOfRecord, type ChunkColumns } from "./chunk-columns.js";
 import { AccessKind, Head, V2Flag } from "./layout.js";
 import { derivedValueHi, derivedValueLo, pieceWidth } from "./seed-pieces.js";
