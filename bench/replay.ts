@@ -5,6 +5,11 @@
  * paged, and on the native reference replayer (../shared/anchors/seed_replay.rs, built
  * with rustc -O) when rustc is on the machine, all on the same files in the same run.
  *
+ * Each trace is also converted to the v2 container and replayed from it onto paged, with 1
+ * and with 2 decode workers (`--v2-workers`), beside the seed file; `--cold` adds runs of
+ * paged from the seed and from the v2 file with each file's pages dropped from the page
+ * cache first (posix_fadvise DONTNEED, through dd), as a trace too big to cache is read.
+ *
  * Each measurement runs in a fresh process (so one backend's JIT feedback cannot slow
  * another), contestants are interleaved within each round (so machine noise spreads over
  * all of them), a warm-up round reads every trace into the page cache first, and the table
@@ -19,9 +24,11 @@ import { replayInFreshProcess } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
+import { convertTrace } from "../src/trace/convert.js";
+import { spawnSync } from "node:child_process";
 import { runProcess } from "./harness/child.js";
 import { compileRust, hasRustc } from "./harness/native.js";
-import { benchCommand, jsonOption, nonNegativeIntegerOption, positiveIntegerOption, quickOption, benchMain } from "./harness/options.js";
+import { benchCommand, jsonOption, nonNegativeInteger, nonNegativeIntegerOption, positiveIntegerOption, quickOption, benchMain, valueOption } from "./harness/options.js";
 import { report, reportSkipped, reportTable, writeJsonDocument } from "./harness/output.js";
 import { formatRoundRatios, median, ratioFigures, RoundSamples, roundRatios, roundSchedule, type RoundRatioFigures } from "./harness/rounds.js";
 
@@ -38,6 +45,10 @@ export interface ReplayBenchOptions {
   rounds: number;
   folder?: string;
   keep: boolean;
+  /** Decode-worker counts to replay the v2 file with; empty leaves v2 out. */
+  v2Workers: number[];
+  /** Also replay with the files dropped from the page cache. */
+  cold: boolean;
   json?: string;
 }
 
@@ -54,6 +65,8 @@ export interface ReplayBenchRow {
   timeOverNoop: RoundRatioFigures | null;
   /** native paged's time over the replayer's (its throughput over native paged's), per round; null without the native reference. */
   throughputOverNativePaged: RoundRatioFigures | null;
+  /** The replayer's time over paged's from the seed file (cold over cold), per round; null for the native ones. */
+  timeOverSeedPaged: RoundRatioFigures | null;
 }
 
 interface Measurement {
@@ -63,23 +76,62 @@ interface Measurement {
   checksum: string;
 }
 
-type Contestant = { name: string; run: (trace: string) => Measurement };
+/** A trace in both formats. */
+interface TraceFiles {
+  seed: string;
+  v2: string;
+}
+
+type Contestant = { name: string; run: (files: TraceFiles) => Measurement };
 
 function jsContestant(backend: BackendKind): Contestant {
   return {
     name: backend,
-    run(trace) {
-      const row = replayInFreshProcess(trace, backend);
+    run(files) {
+      const row = replayInFreshProcess(files.seed, backend);
       return { contestant: backend, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
     },
   };
+}
+
+/** paged from the v2 file with `workers` decode workers; cold: the file's pages dropped from the page cache first. */
+function v2Contestant(workers: number, cold: boolean): Contestant {
+  const name = `paged v2, ${workers} decode worker${workers === 1 ? "" : "s"}${cold ? ", cold" : ""}`;
+  return {
+    name,
+    run(files) {
+      if (cold) dropFromPageCache(files.v2);
+      const row = replayInFreshProcess(files.v2, "paged", { decodeWorkers: workers });
+      return { contestant: name, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+    },
+  };
+}
+
+/** paged from the seed file, read from storage rather than the page cache. */
+function coldSeedContestant(): Contestant {
+  const name = "paged, cold";
+  return {
+    name,
+    run(files) {
+      dropFromPageCache(files.seed);
+      const row = replayInFreshProcess(files.seed, "paged");
+      return { contestant: name, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+    },
+  };
+}
+
+/** Drops a file's pages from the page cache: GNU dd's nocache flag is posix_fadvise(DONTNEED) over the whole file. */
+function dropFromPageCache(path: string): void {
+  const result = spawnSync("dd", [`if=${path}`, "iflag=nocache", "count=0", "status=none"], { stdio: "ignore" });
+  if (result.status !== 0) throw new Error(`dd could not drop ${path} from the page cache`);
 }
 
 function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
   const name = `native ${mode}`;
   return {
     name,
-    run(trace) {
+    run(files) {
+      const trace = files.seed;
       // Prints "<mode> <ms> ms <Mops/s> Mops/s ops=<n> pages=<p> checksum=<c>".
       const output = runProcess(binary, [trace, mode]);
       const match = /^\S+ (\d+(?:\.\d+)?) ms .* ops=(\d+) pages=\d+ checksum=(\d+)/.exec(output.trim());
@@ -112,6 +164,11 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
     const anchor = buildAnchor(folder);
     const contestants: Contestant[] = BACKEND_KINDS.map(jsContestant);
     if (anchor !== null) contestants.push(nativeContestant(anchor, "noop"), nativeContestant(anchor, "paged"));
+    for (const workers of options.v2Workers) contestants.push(v2Contestant(workers, false));
+    if (options.cold) {
+      contestants.push(coldSeedContestant());
+      for (const workers of options.v2Workers) contestants.push(v2Contestant(workers, true));
+    }
     const rows: ReplayBenchRow[] = [];
     const tableRows: (string | number)[][] = [];
     for (const source of traces) {
@@ -120,11 +177,14 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
         report.write(`making the ${source.name} trace...\n`);
         source.make(trace);
       }
-      const sizeMiB = statSync(trace).size / (1 << 20);
-      report.write(`${source.name}: ${sizeMiB.toFixed(0)} MiB; warm-up round, then ${options.rounds} timed rounds\n`);
+      const files: TraceFiles = { seed: trace, v2: join(folder, `${source.name}.v2`) };
+      if (options.v2Workers.length > 0 && (!existsSync(files.v2) || statSync(files.v2).size === 0)) convertTrace(files.seed, files.v2, "v2");
+      const seedBytes = statSync(trace).size;
+      const v2Text = options.v2Workers.length > 0 ? `, v2 ${(statSync(files.v2).size / (1 << 20)).toFixed(1)} MiB (${(seedBytes / statSync(files.v2).size).toFixed(1)}x smaller)` : "";
+      report.write(`${source.name}: ${(seedBytes / (1 << 20)).toFixed(0)} MiB${v2Text}; warm-up round, then ${options.rounds} timed rounds\n`);
       const samples = new RoundSamples<Measurement>();
       for (const { contestant, timed } of roundSchedule(contestants, { rounds: options.rounds, warmUp: true, alternate: true })) {
-        const measurement = contestant.run(trace);
+        const measurement = contestant.run(files);
         const expected = samples.get("noop")[0]?.ops ?? measurement.ops;
         if (measurement.ops !== expected) throw new Error(`${contestant.name} replayed ${measurement.ops} ops, expected ${expected}`);
         if (timed) samples.add(contestant.name, measurement);
@@ -134,14 +194,21 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
       if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
         throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
       }
+      for (const contestant of contestants) {
+        if (contestant.name.startsWith("paged") && checksumOf(contestant.name) !== checksumOf("paged")) {
+          throw new Error(`${contestant.name} checksum ${checksumOf(contestant.name)} differs from paged's ${checksumOf("paged")}`);
+        }
+      }
       const ops = samples.get("noop")[0].ops;
       const hasNative = samples.has("native paged");
       for (const contestant of contestants) {
         const ms = median(milliseconds(contestant.name));
         const overNoop = contestant.name.startsWith("native") ? null : roundRatios(milliseconds(contestant.name), milliseconds("noop"));
         const overNative = hasNative ? roundRatios(milliseconds("native paged"), milliseconds(contestant.name)) : null;
+        const seedPaged = contestant.name.endsWith(", cold") ? "paged, cold" : "paged";
+        const overSeed = contestant.name.startsWith("paged") && contestant.name !== seedPaged ? roundRatios(milliseconds(contestant.name), milliseconds(seedPaged)) : null;
         const shown = (ratios: number[] | null): string => (ratios === null ? "-" : formatRoundRatios(ratios));
-        tableRows.push([source.name, contestant.name, Math.round(ms), ops / ms / 1e3, shown(overNoop), shown(overNative)]);
+        tableRows.push([source.name, contestant.name, Math.round(ms), ops / ms / 1e3, shown(overNoop), shown(overNative), shown(overSeed)]);
         rows.push({
           trace: source.name,
           replayer: contestant.name,
@@ -150,14 +217,15 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
           mopsPerSec: ops / ms / 1e3,
           timeOverNoop: ratioFigures(overNoop),
           throughputOverNativePaged: ratioFigures(overNative),
+          timeOverSeedPaged: ratioFigures(overSeed),
         });
       }
     }
     report.write("\n");
     reportTable(
-      ["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged"],
+      ["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged", "time / paged from seed"],
       tableRows,
-      "\n(time / noop, throughput / native paged: the median over rounds of each round's ratio, their range in brackets)\n",
+      "\n(ratios: the median over rounds of each round's ratio, their range in brackets; a cold run is compared with the cold seed run)\n",
     );
     if (options.json !== undefined) writeJsonDocument(options.json, { rounds: options.rounds, rows });
     return rows;
@@ -206,10 +274,18 @@ const command = benchCommand("replay")
   .addOption(nonNegativeIntegerOption("execblock-ops", "ops of the ExecBlock-shaped trace; 0 leaves it out", { normal: EXECBLOCK_DEFAULT_OPS, quick: 10_000_000 }))
   .addOption(nonNegativeIntegerOption("vm-iterations", "iterations of the vm guest for its recorded trace (about 7,200 ops each); 0 leaves it out", { normal: 130_000, quick: 2_000 }))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 5, quick: 1 }))
+  .addOption(valueOption("--v2-workers <list>", "decode-worker counts to replay the v2 conversion with, comma-separated; none leaves v2 out", parseCountList, { normal: [1, 2], quick: [1] }))
+  .option("--cold", "also replay paged from the seed and the v2 file with each dropped from the page cache first")
   .option("--dir <dir>", "keep the traces in DIR (and reuse those already there) (default: a temporary folder)")
   .option("--keep", "keep the temporary folder")
   .addOption(jsonOption());
 
-await benchMain(import.meta.url, command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean }) =>
-  runReplayBench({ ...options, folder: options.dir, keep: options.keep === true }),
+/** "1,2" -> [1, 2]; "none" or "" -> []. */
+function parseCountList(text: string): number[] {
+  if (text === "" || text === "none") return [];
+  return text.split(",").map((part) => nonNegativeInteger("--v2-workers", part, 0));
+}
+
+await benchMain(import.meta.url, command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean; cold?: boolean }) =>
+  runReplayBench({ ...options, folder: options.dir, keep: options.keep === true, cold: options.cold === true }),
 );

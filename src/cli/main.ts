@@ -123,10 +123,11 @@ program
   .description("replay a trace onto one or more backends and report ops, time and a checksum of the values read")
   .argument("<trace>", "trace file, or - for standard input")
   .option("-b, --backend <names>", `backend: ${BACKEND_KINDS.join(", ")}, a comma list, or all (each in a process of its own)`, parseBackends, ["paged"] as BackendKind[])
+  .option("--decode-workers <n>", "v2 traces: worker threads decoding chunks while the replay runs; 0 decodes on the replaying thread (default: the cores but one, at most 4)", parseCount)
   .option("--json <file>", JSON_HELP)
-  .action(async (trace: string, options: { backend: BackendKind[]; json?: string }) => {
+  .action(async (trace: string, options: { backend: BackendKind[]; decodeWorkers?: number; json?: string }) => {
     const { runReplay } = await import("./replay-command.js");
-    runReplay(trace, options.backend, options.json);
+    runReplay(trace, options.backend, options.json, { decodeWorkers: options.decodeWorkers });
   });
 
 program

@@ -24,12 +24,18 @@ export interface ReplayRow {
   checksum: string;
 }
 
+/** Options of `memspace replay` beyond the backends. */
+export interface ReplayCommandOptions {
+  /** v2 traces: worker threads decoding chunks (0: decode on the replaying thread); default: the cores but one. */
+  decodeWorkers?: number;
+}
+
 /** Replays `trace` onto a fresh backend of `kind` and reports what it measured. */
-export function replayOnBackend(trace: string, kind: BackendKind): ReplayRow {
+export function replayOnBackend(trace: string, kind: BackendKind, options: ReplayCommandOptions = {}): ReplayRow {
   const backend = createBackend(kind);
   const progress = startProgress(`replay ${kind}`, "bytes");
   try {
-    const result = replayFile(trace, backend, { onProgress: (done, total) => progress.update(done, total) });
+    const result = replayFile(trace, backend, { decodeWorkers: options.decodeWorkers, onProgress: (done, total) => progress.update(done, total) });
     return {
       backend: kind,
       ops: result.ops,
@@ -61,8 +67,9 @@ const CHILD_OUTPUT_LIMIT_BYTES = 1 << 20;
  * measure the order of the runs rather than the backends. The child's own report (its
  * stderr, with --json on stdout) is passed on only if it fails.
  */
-export function replayInFreshProcess(trace: string, kind: BackendKind): ReplayRow {
-  const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, "--json", JSON_TO_STDOUT], {
+export function replayInFreshProcess(trace: string, kind: BackendKind, options: ReplayCommandOptions = {}): ReplayRow {
+  const workerArgs = options.decodeWorkers === undefined ? [] : ["--decode-workers", String(options.decodeWorkers)];
+  const child = spawnSync(process.execPath, [MAIN_SCRIPT, "replay", trace, "--backend", kind, ...workerArgs, "--json", JSON_TO_STDOUT], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: CHILD_OUTPUT_LIMIT_BYTES,
@@ -86,9 +93,9 @@ export function replayTable(rows: ReplayRow[]): string {
  * `memspace replay TRACE --backend ...`: one backend in this process, several each in a fresh one; prints the
  * table and writes `jsonTarget` if given.
  */
-export function runReplay(trace: string, backends: BackendKind[], jsonTarget: string | undefined): void {
+export function runReplay(trace: string, backends: BackendKind[], jsonTarget: string | undefined, options: ReplayCommandOptions = {}): void {
   if (backends.length > 1 && trace === "-") throw new Error("-: standard input can be replayed onto one backend only (each backend replays in a process of its own); save the trace to a file first");
-  const rows = backends.map((kind) => (backends.length === 1 ? replayOnBackend(trace, kind) : replayInFreshProcess(trace, kind)));
+  const rows = backends.map((kind) => (backends.length === 1 ? replayOnBackend(trace, kind, options) : replayInFreshProcess(trace, kind, options)));
   humanOutput(jsonTarget).write(replayTable(rows) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace, backends: rows } satisfies ReplayReport, [trace]);
 }
