@@ -159,15 +159,18 @@ program
     runRunCommand(guest, args, options);
   });
 
+const WORKERS_HELP = "v2 traces: worker threads that decode chunks while the analysis runs on this one (0: none; default: the cores but one, at most 4)";
+
 const trace = program.command("trace").description("inspect, generate and import traces");
 trace
   .command("stats")
   .description("ops by kind and width, pages, page transitions, crossings, reuse distance")
   .argument("<trace>", "trace file, or - for standard input")
+  .option("--workers <n>", WORKERS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
-  .action(async (file: string, options: { json?: string }) => {
+  .action(async (file: string, options: { workers?: number; json?: string }) => {
     const { runTraceStats } = await import("./trace-commands.js");
-    runTraceStats(file, options.json);
+    runTraceStats(file, options.json, options.workers);
   });
 trace
   .command("gen")
@@ -205,6 +208,7 @@ trace
   .option("--dtlb <entries,assoc,page>", "also simulate a data TLB", tlbOption("--dtlb"))
   .addOption(new Option("--policy <policy>", "replacement policy of every level").choices(REPLACEMENT_POLICIES).default("lru"))
   .option("--seed <n>", "random seed of --policy random", parseCount, 1)
+  .option("--workers <n>", WORKERS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: import("./trace-commands.js").TraceCacheOptions) => {
     const { runTraceCache } = await import("./trace-commands.js");
@@ -217,10 +221,11 @@ trace
   .addOption(new Option("--format <format>", ACCESS_FORMAT_HELP).choices(ACCESS_INPUT_FORMATS).default("trace"))
   .addOption(new Option("--granularity <unit>", "block: a page (4096 bytes) or a cache line").choices(["page", "line"]).default("page"))
   .option("--line-size <bytes>", "cache line size for --granularity line (a power of two)", parseCount, 64)
+  .option("--workers <n>", WORKERS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
-  .action(async (file: string, options: { format: AccessInputFormat; granularity: "page" | "line"; lineSize: number; json?: string }) => {
+  .action(async (file: string, options: { format: AccessInputFormat; granularity: "page" | "line"; lineSize: number; workers?: number; json?: string }) => {
     const { runTraceReuse } = await import("./trace-commands.js");
-    runTraceReuse(file, options.format, options.granularity === "page" ? PAGE_SIZE_BYTES : options.lineSize, options.json);
+    runTraceReuse(file, options.format, options.granularity === "page" ? PAGE_SIZE_BYTES : options.lineSize, options.json, options.workers);
   });
 trace
   .command("report")
@@ -232,6 +237,7 @@ trace
   .option("--time-buckets <n>", "time buckets of the heat map and working set (even; each holds a power-of-two number of ops)", parseCount, 64)
   .option("--page-size <bytes>", "page size (a power of two)", parseCount, PAGE_SIZE_BYTES)
   .option("--line-size <bytes>", "cache line size (a power of two)", parseCount, 64)
+  .option("--workers <n>", WORKERS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: import("./report-command.js").TraceReportOptions) => {
     const { runTraceReport } = await import("./report-command.js");

@@ -23,6 +23,8 @@ export interface TraceReportOptions {
   timeBuckets: number;
   pageSize: number;
   lineSize: number;
+  /** v2 traces: decode workers (default: the cores but one). */
+  workers?: number;
   json?: string;
 }
 
@@ -43,7 +45,7 @@ export async function runTraceReport(file: string, options: TraceReportOptions):
   refuseAliasedOutput(options.output, [file]);
   if (options.json !== undefined && options.json !== JSON_TO_STDOUT) refuseAliasedOutput(options.json, [file, options.output]);
   const collector = new ReportCollector({ pageSizeBytes: options.pageSize, lineSizeBytes: options.lineSize, timeBuckets: options.timeBuckets });
-  feedWithProgress("report", file, options.format, collector);
+  feedWithProgress("report", file, options.format, collector, options.workers);
   const figures = reportFigures(collector, { trace: inputName(file), format: options.format }, options.top);
   const html = renderReportHtml(figures, await renderChartSvgs(figures));
   writeFileAtomic(options.output, html, [file]);

@@ -17,11 +17,11 @@ import { humanOutput, writeJsonReport } from "./report.js";
 import { formatNumber, formatPercent, renderTable } from "./table.js";
 
 /** Replays `file` onto a TraceStats sink, with a progress bar, and returns its report. */
-export function collectTraceStats(file: string): TraceStatsReport {
+export function collectTraceStats(file: string, workers?: number): TraceStatsReport {
   const stats = new TraceStats();
   const progress = startProgress("stats", "bytes");
   try {
-    replayFile(file, stats, { onProgress: (done, total) => progress.update(done, total) });
+    replayFile(file, stats, { decodeWorkers: workers, onProgress: (done, total) => progress.update(done, total) });
   } finally {
     progress.stop();
   }
@@ -29,8 +29,8 @@ export function collectTraceStats(file: string): TraceStatsReport {
 }
 
 /** `memspace trace stats FILE`: prints the statistics, and writes them to `jsonTarget` if given. */
-export function runTraceStats(file: string, jsonTarget: string | undefined): void {
-  const report = collectTraceStats(file);
+export function runTraceStats(file: string, jsonTarget: string | undefined, workers?: number): void {
+  const report = collectTraceStats(file, workers);
   humanOutput(jsonTarget).write(formatTraceStats(inputName(file), report) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, ...report }, [file]);
 }
@@ -143,31 +143,33 @@ function formatRatio(inBytes: number, outBytes: number): string {
 /** `trace cache`'s options as commander parses them (geometry options already checked). */
 export interface TraceCacheOptions extends CacheHierarchyOptions {
   format: AccessInputFormat;
+  /** v2 traces: decode workers (default: the cores but one). */
+  workers?: number;
   json?: string;
 }
 
 export function runTraceCache(file: string, options: TraceCacheOptions): void {
-  const { format, json, ...shape } = options;
+  const { format, json, workers, ...shape } = options;
   const hierarchy = new CacheHierarchy(shape);
-  feedWithProgress("cache", file, format, hierarchy);
+  feedWithProgress("cache", file, format, hierarchy, workers);
   const summary = hierarchy.summary();
   humanOutput(json).write(formatCachegrindSummary(summary) + "\n");
   if (json !== undefined) writeJsonReport(json, { trace: file, format, ...summary }, [file]);
 }
 
-export function runTraceReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, jsonTarget: string | undefined): void {
+export function runTraceReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, jsonTarget: string | undefined, workers?: number): void {
   const reuse = new ReuseDistance(blockSizeBytes);
-  feedWithProgress("reuse", file, format, reuse);
+  feedWithProgress("reuse", file, format, reuse, workers);
   const report = reuse.report();
   humanOutput(jsonTarget).write(formatReuseReport(inputName(file), report) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, format, ...report }, [file]);
 }
 
 /** Feeds `file` to `sink` with a progress bar on a terminal. */
-export function feedWithProgress(what: string, file: string, format: AccessInputFormat, sink: AccessSink): void {
+export function feedWithProgress(what: string, file: string, format: AccessInputFormat, sink: AccessSink, workers?: number): void {
   const progress = startProgress(what, "bytes");
   try {
-    feedAccesses(file, format, sink, { onProgress: (done, total) => progress.update(done, total) });
+    feedAccesses(file, format, sink, { decodeWorkers: workers, onProgress: (done, total) => progress.update(done, total) });
   } finally {
     progress.stop();
   }
