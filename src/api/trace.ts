@@ -30,5 +30,6 @@ export { openTrace, type OpenTrace } from "../trace/trace-input.js";
 export { feedRecords, type RecordCounts } from "../trace/records.js";
 export { convertTrace, type ConvertResult } from "../trace/convert.js";
 export { V2TraceWriter, type V2WriterOptions } from "../trace/v2/writer.js";
+export { RECORD_KINDS, type RecordKindCode } from "../trace/v2/layout.js";
 export type { V2FileHeader } from "../trace/v2/reader.js";
 export { InputFile } from "../trace/reader.js";

@@ -10,7 +10,7 @@ import { replayChunk } from "./replay.js";
 import { ReplayTally } from "./replay-tally.js";
 import { openTrace, type OpenTrace } from "./trace-input.js";
 import { sizeOfRecord } from "./v2/chunk-columns.js";
-import { AccessKind, Head, V2Flag } from "./v2/layout.js";
+import { RecordKind, Head, V2Flag } from "./v2/layout.js";
 import { forEachV2Chunk } from "./v2/chunks.js";
 import { derivedValueHi, derivedValueLo } from "./v2/seed-pieces.js";
 
@@ -99,8 +99,8 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
           const head = heads[index];
           const kind = head & Head.KindMask;
           const sizeBytes = sizeOfRecord(columns, index, head);
-          if (kind === AccessKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
-          else if (kind === AccessKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
+          if (kind === RecordKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
+          else if (kind === RecordKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
           else if (hasValues) sink.write(addressLo[index], addressHi[index], sizeBytes, valueLo[index], valueHi[index]);
           else sink.write(addressLo[index], addressHi[index], sizeBytes, derivedValueLo(firstRecord + index), derivedValueHi(firstRecord + index));
         }

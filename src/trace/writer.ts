@@ -3,7 +3,7 @@ import { OutputFile } from "../util/output-file.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
 import type { TraceOutput } from "./output.js";
 import { isValidAccessSize } from "./v2/chunk-encoder.js";
-import { AccessKind } from "./v2/layout.js";
+import { RecordKind } from "./v2/layout.js";
 import { pieceWidth } from "./v2/seed-pieces.js";
 
 /** Options of the TraceWriter constructor. */
@@ -58,14 +58,14 @@ export class TraceWriter implements TraceOutput {
       // A 32-bit instruction: its two parcels, the second possibly across the 2^32 line.
       this.appendRead(lo, hi, 2);
       this.appendRead((lo + 2) | 0, secondParcelHigh(lo, hi), 2);
-    } else this.appendPieces(AccessKind.Fetch, lo, hi, sizeBytes, 0, 0);
+    } else this.appendPieces(RecordKind.Fetch, lo, hi, sizeBytes, 0, 0);
     this.recordsWritten++;
   }
 
   /** Appends a read, as one record of 1, 2, 4 or 8 bytes or as pieces; throws a RangeError for a size outside 1..4096. */
   read(lo: number, hi: number, sizeBytes: number): void {
     if (isValidWidth(sizeBytes)) this.appendRead(lo, hi, sizeBytes);
-    else this.appendPieces(AccessKind.Read, lo, hi, sizeBytes, 0, 0);
+    else this.appendPieces(RecordKind.Read, lo, hi, sizeBytes, 0, 0);
     this.recordsWritten++;
   }
 
@@ -76,18 +76,18 @@ export class TraceWriter implements TraceOutput {
    */
   write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
     if (isValidWidth(sizeBytes)) this.appendWrite(lo, hi, sizeBytes, valueLo, valueHi);
-    else this.appendPieces(AccessKind.Write, lo, hi, sizeBytes, valueLo, valueHi);
+    else this.appendPieces(RecordKind.Write, lo, hi, sizeBytes, valueLo, valueHi);
     this.recordsWritten++;
   }
 
   /** Splits an access into seed records (seed-pieces.ts), in address order. */
-  private appendPieces(kind: AccessKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+  private appendPieces(kind: RecordKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
     if (!isValidAccessSize(sizeBytes)) throw new RangeError(`trace writer: bad access size ${sizeBytes} (expected 1..4096)`);
     let pieceLo = lo >>> 0;
     let pieceHi = hi | 0;
     for (let left = sizeBytes; left > 0; ) {
       const width = pieceWidth(kind, left);
-      if (kind === AccessKind.Write) this.appendWrite(pieceLo, pieceHi, width, valueLo, width === 8 ? valueHi : 0);
+      if (kind === RecordKind.Write) this.appendWrite(pieceLo, pieceHi, width, valueLo, width === 8 ? valueHi : 0);
       else this.appendRead(pieceLo, pieceHi, width);
       left -= width;
       pieceLo += width;

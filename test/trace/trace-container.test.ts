@@ -11,24 +11,24 @@ import { generateTrace } from "../../src/trace/generators.js";
 import type { RecordSink } from "../../src/trace/output.js";
 import { feedRecords } from "../../src/trace/records.js";
 import { replayFile } from "../../src/trace/replay.js";
-import { AccessKind, V2Layout } from "../../src/trace/v2/layout.js";
+import { RecordKind, V2Layout } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter, type V2WriterOptions } from "../../src/trace/v2/writer.js";
 import { withTempDir } from "../helpers.js";
 
 /** One record as a RecordSink sees it: kind, address halves (unsigned), size, value halves (unsigned; 0 for reads and fetches). */
-type Rec = [kind: AccessKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number];
+type Rec = [kind: RecordKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number];
 
 /** A RecordSink that keeps every record it is given. */
 class CollectingSink implements RecordSink {
   readonly records: Rec[] = [];
   fetch(lo: number, hi: number, sizeBytes: number): void {
-    this.records.push([AccessKind.Fetch, lo >>> 0, hi >>> 0, sizeBytes, 0, 0]);
+    this.records.push([RecordKind.Fetch, lo >>> 0, hi >>> 0, sizeBytes, 0, 0]);
   }
   read(lo: number, hi: number, sizeBytes: number): void {
-    this.records.push([AccessKind.Read, lo >>> 0, hi >>> 0, sizeBytes, 0, 0]);
+    this.records.push([RecordKind.Read, lo >>> 0, hi >>> 0, sizeBytes, 0, 0]);
   }
   write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
-    this.records.push([AccessKind.Write, lo >>> 0, hi >>> 0, sizeBytes, valueLo >>> 0, valueHi >>> 0]);
+    this.records.push([RecordKind.Write, lo >>> 0, hi >>> 0, sizeBytes, valueLo >>> 0, valueHi >>> 0]);
   }
 }
 
@@ -52,20 +52,20 @@ function writeV2(path: string, records: readonly Rec[], options: V2WriterOptions
 const TOP_HI = 0xffffffff;
 /** Records that use every corner: fetches of 2, 4 and odd sizes, sizes 3, 16 and 4096, the 2^32 line and the top of the space. */
 const CORNER_RECORDS: Rec[] = [
-  [AccessKind.Fetch, 0x100b0, 0, 4, 0, 0],
-  [AccessKind.Fetch, 0x100b4, 0, 2, 0, 0],
-  [AccessKind.Fetch, 0xfffffffe, 0, 4, 0, 0], // crosses the 2^32 line
-  [AccessKind.Fetch, 0x1001, 0, 3, 0, 0],
-  [AccessKind.Read, 0xfffffffd, 0, 3, 0, 0],
-  [AccessKind.Read, 0x10, 1, 16, 0, 0],
-  [AccessKind.Read, 0xfffff000, TOP_HI, 4096, 0, 0], // ends at the last byte of the space
-  [AccessKind.Read, 0xfffffff8, TOP_HI, 8, 0, 0],
-  [AccessKind.Write, 0xffffffff, TOP_HI, 1, 0xab, 0],
-  [AccessKind.Write, 0xfffffffc, 0, 8, 0xdeadbeef, 0xfeedface], // crosses the 2^32 line
-  [AccessKind.Write, 0x20, 0, 2, 0xbeef, 0],
-  [AccessKind.Write, 0x7ffffffc, 0x7fffffff, 4, 0x80000000, 0],
-  [AccessKind.Read, 0, 0, 1, 0, 0],
-  [AccessKind.Fetch, 0xfffffffc, TOP_HI, 4, 0, 0],
+  [RecordKind.Fetch, 0x100b0, 0, 4, 0, 0],
+  [RecordKind.Fetch, 0x100b4, 0, 2, 0, 0],
+  [RecordKind.Fetch, 0xfffffffe, 0, 4, 0, 0], // crosses the 2^32 line
+  [RecordKind.Fetch, 0x1001, 0, 3, 0, 0],
+  [RecordKind.Read, 0xfffffffd, 0, 3, 0, 0],
+  [RecordKind.Read, 0x10, 1, 16, 0, 0],
+  [RecordKind.Read, 0xfffff000, TOP_HI, 4096, 0, 0], // ends at the last byte of the space
+  [RecordKind.Read, 0xfffffff8, TOP_HI, 8, 0, 0],
+  [RecordKind.Write, 0xffffffff, TOP_HI, 1, 0xab, 0],
+  [RecordKind.Write, 0xfffffffc, 0, 8, 0xdeadbeef, 0xfeedface], // crosses the 2^32 line
+  [RecordKind.Write, 0x20, 0, 2, 0xbeef, 0],
+  [RecordKind.Write, 0x7ffffffc, 0x7fffffff, 4, 0x80000000, 0],
+  [RecordKind.Read, 0, 0, 1, 0, 0],
+  [RecordKind.Fetch, 0xfffffffc, TOP_HI, 4, 0, 0],
 ];
 
 describe("v2 trace container: conversions", () => {
@@ -146,7 +146,7 @@ describe("v2 trace container: conversions", () => {
       assert.deepEqual([counts.format, counts.fetches, counts.reads, counts.writes], ["v2", 5, 5, 4]);
       // Odd-sized writes fit a trace without values; a reader gives them their derived values, as seed conversion does.
       const noValues = join(folder, "nv.v2");
-      const records: Rec[] = [...CORNER_RECORDS, [AccessKind.Write, 0x1000, 0, 4096, 0, 0], [AccessKind.Write, 3, 0, 3, 0, 0]];
+      const records: Rec[] = [...CORNER_RECORDS, [RecordKind.Write, 0x1000, 0, 4096, 0, 0], [RecordKind.Write, 3, 0, 3, 0, 0]];
       writeV2(noValues, records, { values: false });
       const read = recordsOf(noValues);
       assert.deepEqual(
@@ -155,16 +155,16 @@ describe("v2 trace container: conversions", () => {
       );
       const seed = join(folder, "nv.trace");
       convertTrace(noValues, seed, "seed");
-      const seedWrites = recordsOf(seed).filter(([kind]) => kind === AccessKind.Write);
+      const seedWrites = recordsOf(seed).filter(([kind]) => kind === RecordKind.Write);
       // The 1-byte write at the top of the space is seed write 0: its value is the derived one, as the v2 reader gave it.
-      const firstV2Write = read.find(([kind]) => kind === AccessKind.Write)!;
-      assert.deepEqual(seedWrites[0], [AccessKind.Write, firstV2Write[1], firstV2Write[2], 1, firstV2Write[4] & 0xff, 0]);
+      const firstV2Write = read.find(([kind]) => kind === RecordKind.Write)!;
+      assert.deepEqual(seedWrites[0], [RecordKind.Write, firstV2Write[1], firstV2Write[2], 1, firstV2Write[4] & 0xff, 0]);
     });
   });
 
   it("random record sequences round-trip through v2 (many chunks, pcs or not, values or not)", () => {
     const recordArb = fc
-      .tuple(fc.constantFrom(AccessKind.Fetch, AccessKind.Read, AccessKind.Write), fc.oneof(fc.constantFrom(1, 2, 4, 8), fc.integer({ min: 1, max: 4096 })), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer(), fc.integer())
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Read, RecordKind.Write), fc.oneof(fc.constantFrom(1, 2, 4, 8), fc.integer({ min: 1, max: 4096 })), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer(), fc.integer())
       .map(([kind, size, address, valueLo, valueHi]): Rec => {
         const start = address > (1n << 64n) - BigInt(size) ? (1n << 64n) - BigInt(size) : address;
         return [kind, Number(start & 0xffffffffn), Number(start >> 32n), size, valueLo >>> 0, valueHi >>> 0];
@@ -175,7 +175,7 @@ describe("v2 trace container: conversions", () => {
         fc.property(fc.array(recordArb, { maxLength: 400 }), fc.boolean(), fc.boolean(), (records, values, pcs) => {
           // A write carries a value only at 1, 2, 4 or 8 bytes: narrow the others to the widest that fits.
           const written: Rec[] = records.map(([kind, lo, hi, size, valueLo, valueHi]) => {
-            if (kind !== AccessKind.Write || !values) return [kind, lo, hi, size, 0, 0];
+            if (kind !== RecordKind.Write || !values) return [kind, lo, hi, size, 0, 0];
             const width = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
             const low = width >= 4 ? valueLo : valueLo & ((1 << (8 * width)) - 1);
             return [kind, lo, hi, width, low >>> 0, width === 8 ? valueHi : 0];
@@ -183,7 +183,7 @@ describe("v2 trace container: conversions", () => {
           writeV2(path, written, { values, pcs, chunkSeedBytes: 20_480 }, written.map((_, index) => [index * 977, index]));
           const read = recordsOf(path);
           assert.deepEqual(
-            read.map(([kind, lo, hi, size, valueLo, valueHi]) => (kind === AccessKind.Write && !values ? [kind, lo, hi, size, 0, 0] : [kind, lo, hi, size, valueLo, valueHi])),
+            read.map(([kind, lo, hi, size, valueLo, valueHi]) => (kind === RecordKind.Write && !values ? [kind, lo, hi, size, 0, 0] : [kind, lo, hi, size, valueLo, valueHi])),
             written,
           );
         }),
@@ -315,7 +315,7 @@ describe("v2 trace container: chunk headers with valid CRCs but impossible field
   it("a chunk header claiming a 4 GiB payload is a TraceFormatError naming chunk 0 (not a read error)", () => {
     withTempDir((folder) => {
       const path = join(folder, "good.v2");
-      writeV2(path, [[AccessKind.Read, 0, 0, 8, 0, 0]]);
+      writeV2(path, [[RecordKind.Read, 0, 0, 8, 0, 0]]);
       const bytes = Buffer.from(readFileSync(path));
       const chunkAt = V2Layout.FileHeaderBytes;
       // No records, and one column (addresses) as long as the stored payload: the header's sums add up.
@@ -331,7 +331,7 @@ describe("v2 trace container: chunk headers with valid CRCs but impossible field
     withTempDir((folder) => {
       const path = join(folder, "good.v2");
       const fetchSeedBytes = (4096 / 2) * 10;
-      writeV2(path, Array.from({ length: 100 }, (_, index): Rec => [AccessKind.Fetch, index * 4096, 0, 4096, 0, 0]), { chunkSeedBytes: 100 * fetchSeedBytes });
+      writeV2(path, Array.from({ length: 100 }, (_, index): Rec => [RecordKind.Fetch, index * 4096, 0, 4096, 0, 0]), { chunkSeedBytes: 100 * fetchSeedBytes });
       const bytes = Buffer.from(readFileSync(path));
       // The file's limit lowered to two such fetches, and the chunk's seed size understated to fit it.
       bytes.writeUInt32LE(2 * fetchSeedBytes, V2Layout.FileChunkLimitAt);

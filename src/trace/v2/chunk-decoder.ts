@@ -1,6 +1,6 @@
 import { crc32, inflateRawSync } from "node:zlib";
 import { ChunkColumns } from "./chunk-columns.js";
-import { AccessKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
+import { RecordKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
 import { MAX_VARINT_BYTES, VarintCursor } from "./varint.js";
 import { seedBytesOf } from "./seed-pieces.js";
 
@@ -167,8 +167,8 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
       sizes[index] = sizeBytes;
       seedBytes += seedBytesOf(kind, sizeBytes);
     }
-    const expectedLo = kind === AccessKind.Fetch ? fetchLo : kind === AccessKind.Read ? readLo : writeLo;
-    const expectedHi = kind === AccessKind.Fetch ? fetchHi : kind === AccessKind.Read ? readHi : writeHi;
+    const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : writeLo;
+    const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : writeHi;
     if (addressAt >= addressEnd) throw badRecord(index, Fault.AddressEnd);
     const first = raw[addressAt];
     let deltaLo: number;
@@ -189,11 +189,11 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     const endLo = (lo >>> 0) + sizeBytes;
     if (hi === -1 && endLo > 0x100000000) throw badRecord(index, Fault.PastTop);
     const endHi = endLo > 0xffffffff ? (hi + 1) | 0 : hi;
-    if (kind === AccessKind.Fetch) {
+    if (kind === RecordKind.Fetch) {
       fetchLo = endLo | 0;
       fetchHi = endHi;
       fetches++;
-    } else if (kind === AccessKind.Read) {
+    } else if (kind === RecordKind.Read) {
       readLo = endLo | 0;
       readHi = endHi;
     } else {

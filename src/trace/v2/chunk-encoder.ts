@@ -1,5 +1,5 @@
 import { crc32, deflateRawSync } from "node:zlib";
-import { AccessKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
+import { RecordKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
 import { MAX_VARINT_BYTES, putUnsigned, putZigzag } from "./varint.js";
 import { seedBytesOf } from "./seed-pieces.js";
 
@@ -58,7 +58,7 @@ export class ChunkEncoder {
    * Adds a record (the caller has checked kind and size, and that the chunk has room). A
    * write's value is stored when the file carries values (then its size is 1, 2, 4 or 8).
    */
-  add(kind: AccessKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
+  add(kind: RecordKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
     const index = this.records;
     const sizeCode = sizeCodeOf(sizeBytes);
     if (sizeCode < 0) {
@@ -76,7 +76,7 @@ export class ChunkEncoder {
     const endLo = (lo >>> 0) + sizeBytes;
     this.expected[slot] = endLo | 0;
     this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
-    if (kind === AccessKind.Write && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
+    if (kind === RecordKind.Write && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
     if (this.pcs.length !== 0) {
       const pcDeltaLo = (pcLo - this.lastPcLo) | 0;
       const pcBorrow = (pcLo >>> 0) < (this.lastPcLo >>> 0) ? 1 : 0;
@@ -134,9 +134,9 @@ export class ChunkEncoder {
     view.setUint32(V2Layout.ChunkSizeBytesAt, this.sizeEnd, true);
     view.setUint32(V2Layout.ChunkValueBytesAt, this.valueEnd, true);
     view.setUint32(V2Layout.ChunkPcBytesAt, this.pcEnd, true);
-    view.setUint32(V2Layout.ChunkFetchesAt, this.kindCounts[AccessKind.Fetch], true);
-    view.setUint32(V2Layout.ChunkReadsAt, this.kindCounts[AccessKind.Read], true);
-    view.setUint32(V2Layout.ChunkWritesAt, this.kindCounts[AccessKind.Write], true);
+    view.setUint32(V2Layout.ChunkFetchesAt, this.kindCounts[RecordKind.Fetch], true);
+    view.setUint32(V2Layout.ChunkReadsAt, this.kindCounts[RecordKind.Read], true);
+    view.setUint32(V2Layout.ChunkWritesAt, this.kindCounts[RecordKind.Write], true);
     view.setUint32(V2Layout.ChunkSeedBytesAt, this.seedBytes, true);
     chunk.set(payload, V2Layout.ChunkHeaderBytes);
     view.setUint32(V2Layout.ChunkPayloadCrcAt, crc32(payload), true);

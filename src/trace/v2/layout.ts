@@ -74,11 +74,17 @@ export const enum V2Codec {
 }
 
 /** Record kinds: the low two bits of a head byte. */
-export const enum AccessKind {
+export const enum RecordKind {
   Fetch = 0,
   Read = 1,
   Write = 2,
 }
+
+/** A record kind as the public API takes it: 0 fetch, 1 read, 2 write (RECORD_KINDS names them). */
+export type RecordKindCode = 0 | 1 | 2;
+
+/** The record kinds by name, for JavaScript callers of V2TraceWriter.append. */
+export const RECORD_KINDS = { fetch: 0, read: 1, write: 2 } as const;
 
 /**
  * A head byte: kind in bits 0-1, size code in bits 2-4 (0-3: 1, 2, 4 or 8 bytes; 4: the size

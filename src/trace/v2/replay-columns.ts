@@ -1,21 +1,21 @@
 import { secondParcelHigh, type MemoryAccess } from "../../space/backend.js";
 import type { ReplayTally } from "../replay-tally.js";
 import { sizeOfRecord, type ChunkColumns } from "./chunk-columns.js";
-import { AccessKind, Head, V2Flag } from "./layout.js";
+import { RecordKind, Head, V2Flag } from "./layout.js";
 import { derivedValueHi, derivedValueLo, pieceWidth } from "./seed-pieces.js";
 
 /** Head bytes (kind | size code << 2) the kernel dispatches on. */
 const enum HeadByte {
-  Fetch2 = AccessKind.Fetch | (1 << Head.SizeShift),
-  Fetch4 = AccessKind.Fetch | (2 << Head.SizeShift),
-  Read1 = AccessKind.Read,
-  Read2 = AccessKind.Read | (1 << Head.SizeShift),
-  Read4 = AccessKind.Read | (2 << Head.SizeShift),
-  Read8 = AccessKind.Read | (3 << Head.SizeShift),
-  Write2 = AccessKind.Write | (1 << Head.SizeShift),
-  Write4 = AccessKind.Write | (2 << Head.SizeShift),
-  Write8 = AccessKind.Write | (3 << Head.SizeShift),
-  WriteExplicit = AccessKind.Write | (Head.ExplicitSize << Head.SizeShift),
+  Fetch2 = RecordKind.Fetch | (1 << Head.SizeShift),
+  Fetch4 = RecordKind.Fetch | (2 << Head.SizeShift),
+  Read1 = RecordKind.Read,
+  Read2 = RecordKind.Read | (1 << Head.SizeShift),
+  Read4 = RecordKind.Read | (2 << Head.SizeShift),
+  Read8 = RecordKind.Read | (3 << Head.SizeShift),
+  Write2 = RecordKind.Write | (1 << Head.SizeShift),
+  Write4 = RecordKind.Write | (2 << Head.SizeShift),
+  Write8 = RecordKind.Write | (3 << Head.SizeShift),
+  WriteExplicit = RecordKind.Write | (Head.ExplicitSize << Head.SizeShift),
 }
 
 /**
@@ -66,7 +66,7 @@ function replaySlice(sink: MemoryAccess, columns: ChunkColumns, start: number, e
     } else if (head === HeadByte.Read1) {
       sumLo += sink.load8(lo, hi);
       reads++;
-    } else if ((head & Head.KindMask) === AccessKind.Write && head !== HeadByte.WriteExplicit) {
+    } else if ((head & Head.KindMask) === RecordKind.Write && head !== HeadByte.WriteExplicit) {
       const record = firstRecord + index;
       const vLo = hasValues ? valueLo[index] : derivedValueLo(record) | 0;
       const vHi = hasValues ? valueHi[index] : derivedValueHi(record) | 0;
@@ -82,7 +82,7 @@ function replaySlice(sink: MemoryAccess, columns: ChunkColumns, start: number, e
       const vLo = hasValues ? valueLo[index] : derivedValueLo(record) | 0;
       const vHi = hasValues ? valueHi[index] : derivedValueHi(record) | 0;
       const pieces = replayPieces(sink, kind, sizeOfRecord(columns, index, head), lo, hi, vLo, vHi, tally);
-      if (kind === AccessKind.Write) writes += pieces;
+      if (kind === RecordKind.Write) writes += pieces;
       else reads += pieces;
     }
   }
@@ -98,7 +98,7 @@ function replaySlice(sink: MemoryAccess, columns: ChunkColumns, start: number, e
  * The rare path: an access of a size the seed format cannot hold, replayed as its seed
  * pieces (seed-pieces.ts); the loads' sums go straight into the tally. Returns the pieces.
  */
-function replayPieces(sink: MemoryAccess, kind: AccessKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, tally: ReplayTally): number {
+function replayPieces(sink: MemoryAccess, kind: RecordKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, tally: ReplayTally): number {
   let sumLo = 0;
   let sumHi = 0;
   let pieces = 0;
@@ -106,7 +106,7 @@ function replayPieces(sink: MemoryAccess, kind: AccessKind, sizeBytes: number, l
   let pieceHi = hi | 0;
   for (let left = sizeBytes; left > 0; pieces++) {
     const width = pieceWidth(kind, left);
-    if (kind === AccessKind.Write) {
+    if (kind === RecordKind.Write) {
       if (width === 8) sink.store64(pieceLo, pieceHi, valueLo, valueHi);
       else if (width === 4) sink.store32(pieceLo, pieceHi, valueLo);
       else if (width === 2) sink.store16(pieceLo, pieceHi, valueLo & 0xffff);

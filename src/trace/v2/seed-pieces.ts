@@ -7,23 +7,23 @@
  * value (a lackey log has none) gets one derived from its record index.
  */
 import { TraceFormat } from "../format.js";
-import { AccessKind } from "./layout.js";
+import { RecordKind } from "./layout.js";
 
 /** Width of the next seed piece of an access of `kind` with `leftBytes` still to cover. */
-export function pieceWidth(kind: AccessKind, leftBytes: number): number {
-  if (kind === AccessKind.Fetch) return leftBytes >= 2 ? 2 : 1;
+export function pieceWidth(kind: RecordKind, leftBytes: number): number {
+  if (kind === RecordKind.Fetch) return leftBytes >= 2 ? 2 : 1;
   return leftBytes >= 8 ? 8 : leftBytes >= 4 ? 4 : leftBytes >= 2 ? 2 : 1;
 }
 
 /** Bytes of the seed records a record of `kind` and `sizeBytes` becomes. */
-export function seedBytesOf(kind: AccessKind, sizeBytes: number): number {
-  if (kind === AccessKind.Fetch) return ((sizeBytes + 1) >>> 1) * TraceFormat.HeaderBytes;
+export function seedBytesOf(kind: RecordKind, sizeBytes: number): number {
+  if (kind === RecordKind.Fetch) return ((sizeBytes + 1) >>> 1) * TraceFormat.HeaderBytes;
   if (sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8) {
-    return TraceFormat.HeaderBytes + (kind === AccessKind.Write ? sizeBytes : 0);
+    return TraceFormat.HeaderBytes + (kind === RecordKind.Write ? sizeBytes : 0);
   }
   let pieces = 0;
   for (let left = sizeBytes; left > 0; left -= pieceWidth(kind, left)) pieces++;
-  return pieces * TraceFormat.HeaderBytes + (kind === AccessKind.Write ? sizeBytes : 0);
+  return pieces * TraceFormat.HeaderBytes + (kind === RecordKind.Write ? sizeBytes : 0);
 }
 
 /** Low half of the value given to a write that has none: a hash of its record index. */

@@ -2,7 +2,7 @@ import { crc32 } from "node:zlib";
 import { OutputFile } from "../../util/output-file.js";
 import type { TraceOutput } from "../output.js";
 import { ChunkEncoder, DEFAULT_DEFLATE_LEVEL, isValidAccessSize } from "./chunk-encoder.js";
-import { AccessKind, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout } from "./layout.js";
+import { RecordKind, type RecordKindCode, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout } from "./layout.js";
 import { seedBytesOf } from "./seed-pieces.js";
 import { TraceFormat } from "../format.js";
 
@@ -70,17 +70,17 @@ export class V2TraceWriter implements TraceOutput {
 
   /** Appends an instruction fetch. */
   fetch(lo: number, hi: number, sizeBytes: number): void {
-    this.append(AccessKind.Fetch, sizeBytes, lo, hi, 0, 0, 0, 0);
+    this.append(RecordKind.Fetch, sizeBytes, lo, hi, 0, 0, 0, 0);
   }
 
   /** Appends a data read. */
   read(lo: number, hi: number, sizeBytes: number): void {
-    this.append(AccessKind.Read, sizeBytes, lo, hi, 0, 0, 0, 0);
+    this.append(RecordKind.Read, sizeBytes, lo, hi, 0, 0, 0, 0);
   }
 
   /** Appends a data write and its value. */
   write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
-    this.append(AccessKind.Write, sizeBytes, lo, hi, valueLo, valueHi, 0, 0);
+    this.append(RecordKind.Write, sizeBytes, lo, hi, valueLo, valueHi, 0, 0);
   }
 
   /**
@@ -88,9 +88,9 @@ export class V2TraceWriter implements TraceOutput {
    * Throws a RangeError for a size outside 1..4096, a write with a value of another size
    * than 1, 2, 4 or 8, or an access past the top of the 64-bit space.
    */
-  append(kind: AccessKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
+  append(kind: RecordKindCode, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
     if (!isValidAccessSize(sizeBytes)) throw new RangeError(`v2 trace writer: bad access size ${sizeBytes} (expected 1..4096)`);
-    if (kind === AccessKind.Write && this.hasValues && !(sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8)) {
+    if (kind === RecordKind.Write && this.hasValues && !(sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8)) {
       throw new RangeError(`v2 trace writer: a write of ${sizeBytes} bytes cannot carry a value (1, 2, 4 or 8 bytes)`);
     }
     if ((hi | 0) === -1 && (lo >>> 0) + sizeBytes > 0x100000000) throw new RangeError(`v2 trace writer: access of ${sizeBytes} bytes runs past the top of the 64-bit space`);
