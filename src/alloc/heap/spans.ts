@@ -136,7 +136,7 @@ export abstract class Spans extends LargeBlocks {
     this.setDescriptor(span, DescriptorWord.Size, size);
     this.takeRunPages(span, span, pages, Kind.SpanTail, false);
     // Published last: a racing free of a stale pointer into this page sees a whole span or none.
-    Atomics.store(this.words, this.descriptorBase(span) + DescriptorWord.Kind, this.spanTag(this.workerId) | (sizeClass << SpanBits.ClassShift));
+    Atomics.store(this.words, this.descriptorBase(span) + DescriptorWord.Kind, this.ownSpanTag | (sizeClass << SpanBits.ClassShift));
     this.linkSpan(span, this.workerWord + WorkerWord.ClassHeads + sizeClass);
     return span;
   }
