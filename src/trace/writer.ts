@@ -136,14 +136,7 @@ export class TraceWriter implements TraceOutput {
 
   /** Writes what is buffered and moves the finished trace to `path`. */
   close(): void {
-    if (!this.output.isOpen) return;
-    try {
-      this.flush();
-    } catch (error) {
-      this.output.discard();
-      throw error;
-    }
-    this.output.commit();
+    this.output.finish(() => this.flush());
   }
 
   /** Drops the trace written so far; `path` keeps what it had. */

@@ -116,6 +116,21 @@ export class OutputFile {
     while (done < end) done += writeSync(this.fd, bytes, done, end - done);
   }
 
+  /**
+   * Runs `writeRest` (the last writes) and commits; if it throws, discards instead and
+   * rethrows. Does nothing once committed or discarded.
+   */
+  finish(writeRest: () => void): void {
+    if (!this.isOpen) return;
+    try {
+      writeRest();
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+    this.commit();
+  }
+
   /** Closes the temporary file and renames it over the target. */
   commit(): void {
     const fd = this.fd;

@@ -10,6 +10,7 @@
  */
 import { PAGE_SHIFT } from "../../space/address.js";
 import type { AccessSink } from "./access-stream.js";
+import { BlockIds, NO_BLOCK, widen } from "../block-ids.js";
 import { isPowerOfTwo, log2 } from "./geometry.js";
 
 /** A power-of-two bucket of the distance histogram: distances from..to and how many. */
@@ -55,8 +56,6 @@ const MIN_TIME_CAPACITY = 1 << 16;
 /** Room for this many times the footprint after a compaction: a compaction per footprint-many accesses at most. */
 const TIME_CAPACITY_PER_BLOCK = 4;
 const INITIAL_BLOCKS = 1 << 10;
-/** Empty slot of the block hash table. */
-const NO_BLOCK = -1;
 
 /** Exact reuse distances of the blocks (`blockSizeBytes`, a power of two) that an access stream touches. */
 export class ReuseDistance implements AccessSink {
@@ -67,13 +66,9 @@ export class ReuseDistance implements AccessSink {
   private distanceCounts = new Float64Array(INITIAL_BLOCKS + 1);
   private cold = 0;
   private references = 0;
-  /** Blocks seen: each one's number (two words) and time of last use, by dense id. */
-  private blockLo = new Int32Array(INITIAL_BLOCKS);
-  private blockHi = new Int32Array(INITIAL_BLOCKS);
+  /** Blocks seen, by dense id, and each one's time of last use. */
+  private readonly ids = new BlockIds();
   private lastUse = new Int32Array(INITIAL_BLOCKS);
-  private blocks = 0;
-  /** Open addressing from block number to id. */
-  private table = new Int32Array(INITIAL_BLOCKS * 2).fill(NO_BLOCK);
   /** Fenwick tree (1-based) over times; `owner[t]` is the block last used at time t. */
   private tree = new Int32Array(MIN_TIME_CAPACITY + 1);
   private owner = new Int32Array(MIN_TIME_CAPACITY);
@@ -117,7 +112,7 @@ export class ReuseDistance implements AccessSink {
   /** Misses of a fully associative LRU cache of `blocks` blocks (any size, not only powers of two). */
   missesAt(blocks: number): number {
     let misses = this.cold;
-    for (let distance = Math.max(1, Math.floor(blocks) + 1); distance <= this.blocks; distance++) misses += this.distanceCounts[distance];
+    for (let distance = Math.max(1, Math.floor(blocks) + 1); distance <= this.ids.size; distance++) misses += this.distanceCounts[distance];
     return misses;
   }
 
@@ -125,29 +120,29 @@ export class ReuseDistance implements AccessSink {
   report(): ReuseReport {
     const counts = this.distanceCounts;
     const histogram: ReuseBucket[] = [];
-    for (let from = 1; from <= Math.max(1, this.blocks); from *= 2) {
+    for (let from = 1; from <= Math.max(1, this.ids.size); from *= 2) {
       const to = from * 2 - 1;
       let count = 0;
-      for (let distance = from; distance <= Math.min(to, this.blocks); distance++) count += counts[distance];
+      for (let distance = from; distance <= Math.min(to, this.ids.size); distance++) count += counts[distance];
       histogram.push({ from, to, count });
     }
     const missRatioCurve: MissRatioPoint[] = [];
     // Suffix sums: misses at size C are the cold misses plus the reuses farther than C.
     let farther = 0;
-    const missesAbove = new Float64Array(this.blocks + 2);
-    for (let distance = this.blocks; distance >= 1; distance--) {
+    const missesAbove = new Float64Array(this.ids.size + 2);
+    for (let distance = this.ids.size; distance >= 1; distance--) {
       missesAbove[distance] = farther;
       farther += counts[distance];
     }
     for (let blocks = 1; ; blocks *= 2) {
-      const misses = this.cold + (blocks <= this.blocks ? missesAbove[blocks] : 0);
+      const misses = this.cold + (blocks <= this.ids.size ? missesAbove[blocks] : 0);
       missRatioCurve.push({ blocks, sizeBytes: blocks * this.blockSizeBytes, misses, missRatio: this.references === 0 ? 0 : misses / this.references });
-      if (blocks >= this.blocks) break;
+      if (blocks >= this.ids.size) break;
     }
     return {
       blockSizeBytes: this.blockSizeBytes,
       references: this.references,
-      footprintBlocks: this.blocks,
+      footprintBlocks: this.ids.size,
       coldMisses: this.cold,
       histogram,
       missRatioCurve,
@@ -157,21 +152,23 @@ export class ReuseDistance implements AccessSink {
   private touch(blockLo: number, blockHi: number): void {
     this.references++;
     const lastId = this.lastId;
-    if (lastId >= 0 && this.blockLo[lastId] === blockLo && this.blockHi[lastId] === blockHi) {
+    const ids = this.ids;
+    if (lastId >= 0 && ids.blockLo[lastId] === blockLo && ids.blockHi[lastId] === blockHi) {
       // The block used last: distance 1, and its mark may stay where it is.
       this.distanceCounts[1]++;
       return;
     }
     // Room for one more time first: a compaction renumbers every block's last use.
     if (this.now === this.owner.length) this.compact();
-    let id = this.find(blockLo, blockHi);
+    let id = ids.find(blockLo, blockHi);
     if (id === NO_BLOCK) {
-      id = this.add(blockLo, blockHi);
+      id = ids.add(blockLo, blockHi);
+      if (ids.capacity !== this.lastUse.length) this.grow();
       this.cold++;
     } else {
       const previous = this.lastUse[id];
       // Blocks whose last use came after this one's previous use: all of them but the prefix.
-      const distance = this.blocks - this.prefix(previous) + 1;
+      const distance = this.ids.size - this.prefix(previous) + 1;
       this.distanceCounts[distance]++;
       this.mark(previous, -1);
     }
@@ -199,7 +196,7 @@ export class ReuseDistance implements AccessSink {
 
   /** Renumbers the live times 0..blocks-1 in order, in room for TIME_CAPACITY_PER_BLOCK times the footprint. */
   private compact(): void {
-    const capacity = Math.max(MIN_TIME_CAPACITY, this.blocks * TIME_CAPACITY_PER_BLOCK);
+    const capacity = Math.max(MIN_TIME_CAPACITY, this.ids.size * TIME_CAPACITY_PER_BLOCK);
     const owner = new Int32Array(capacity);
     let next = 0;
     for (let time = 0; time < this.now; time++) {
@@ -221,52 +218,10 @@ export class ReuseDistance implements AccessSink {
     this.now = next;
   }
 
-  private slotOf(blockLo: number, blockHi: number): number {
-    return (Math.imul(blockLo ^ Math.imul(blockHi, 0x85ebca6b), 0x9e3779b1) >>> 0) & (this.table.length - 1);
-  }
-
-  private find(blockLo: number, blockHi: number): number {
-    const table = this.table;
-    const mask = table.length - 1;
-    for (let slot = this.slotOf(blockLo, blockHi); ; slot = (slot + 1) & mask) {
-      const id = table[slot];
-      if (id === NO_BLOCK) return NO_BLOCK;
-      if (this.blockLo[id] === blockLo && this.blockHi[id] === blockHi) return id;
-    }
-  }
-
-  private add(blockLo: number, blockHi: number): number {
-    if (this.blocks === this.blockLo.length) this.grow();
-    const id = this.blocks++;
-    this.blockLo[id] = blockLo;
-    this.blockHi[id] = blockHi;
-    this.insert(id);
-    return id;
-  }
-
-  private insert(id: number): void {
-    const table = this.table;
-    const mask = table.length - 1;
-    let slot = this.slotOf(this.blockLo[id], this.blockHi[id]);
-    while (table[slot] !== NO_BLOCK) slot = (slot + 1) & mask;
-    table[slot] = id;
-  }
-
-  /** Doubles the per-block arrays and the table (kept at most half full). */
+  /** Widens the per-block arrays to the ids' capacity. */
   private grow(): void {
-    const capacity = this.blockLo.length * 2;
-    const widen = (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const wider = new Int32Array(capacity);
-      wider.set(array);
-      return wider;
-    };
-    this.blockLo = widen(this.blockLo);
-    this.blockHi = widen(this.blockHi);
-    this.lastUse = widen(this.lastUse);
-    const counts = new Float64Array(capacity + 1);
-    counts.set(this.distanceCounts);
-    this.distanceCounts = counts;
-    this.table = new Int32Array(capacity * 2).fill(NO_BLOCK);
-    for (let id = 0; id < this.blocks; id++) this.insert(id);
+    const capacity = this.ids.capacity;
+    this.lastUse = widen(this.lastUse, capacity);
+    this.distanceCounts = widen(this.distanceCounts, capacity + 1);
   }
 }

@@ -114,17 +114,12 @@ export class V2TraceWriter implements TraceOutput {
 
   /** Seals the last chunk, writes the index and trailer, and moves the finished trace to `path`. */
   close(): void {
-    if (!this.output.isOpen) return;
-    try {
+    this.output.finish(() => {
       this.sealChunk();
       const indexOffset = this.bytesWritten;
       this.emit(indexBlock(this.chunkOffsets, this.chunkFirstRecords));
       this.emit(trailer(indexOffset));
-    } catch (error) {
-      this.output.discard();
-      throw error;
-    }
-    this.output.commit();
+    });
   }
 
   /** Drops the trace written so far; `path` keeps what it had. */
