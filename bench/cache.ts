@@ -1,8 +1,10 @@
 /**
  * Cache simulation speed (`memspace bench cache`): accesses per second of the three-level
  * simulation (I1, D1, LL as Cachegrind models them) over a Fib-shaped trace of the full 100M
- * ops, next to a noop replay of the same trace (the cost of decoding it), and Cachegrind's own
- * rate on a real program (a column walk of a matrix), where valgrind and gcc are here.
+ * ops, next to a noop replay of the same trace (the cost of decoding it), the same simulation
+ * from the trace's v2 conversion with its chunks decoded on 0, 1 and 2 worker threads while the
+ * simulation runs (`--workers`), and Cachegrind's own rate on a real program (a column walk
+ * of a matrix), where valgrind and gcc are here.
  *
  * Each measurement is a fresh process; contestants are interleaved within each round after a
  * warm-up round, and the table shows the median of the timed rounds. Cachegrind's time is its
@@ -16,9 +18,10 @@ import { formatNumber } from "../src/cli/table.js";
 import { CacheHierarchy } from "../src/trace/cache/hierarchy.js";
 import { feedTrace } from "../src/trace/cache/inputs.js";
 import { generateTrace } from "../src/trace/generators.js";
+import { convertTrace } from "../src/trace/convert.js";
 import { childJob, runChild, writeChildResult } from "./harness/child.js";
 import { compileC } from "./harness/native.js";
-import { benchCommand, jsonOption, positiveIntegerOption, quickOption, runBenchMain } from "./harness/options.js";
+import { benchCommand, countList, jsonOption, positiveIntegerOption, quickOption, runBenchMain, valueOption } from "./harness/options.js";
 import { report, reportSkipped, reportTable, writeJsonDocument } from "./harness/output.js";
 import { median, RoundSamples, roundSchedule } from "./harness/rounds.js";
 import { withScratchFolder } from "./harness/scratch.js";
@@ -49,6 +52,8 @@ export interface CacheBenchOptions {
   /** Column-walk rounds of Cachegrind's program (a 512 x 512 matrix, about 4M references a round). */
   cachegrindRounds: number;
   rounds: number;
+  /** Decode-worker counts for the v2 input; empty leaves it out. */
+  workers: number[];
   json?: string;
 }
 
@@ -68,14 +73,16 @@ interface Sample {
 
 interface ChildJob {
   trace: string;
+  /** v2 input: decode workers. */
+  decodeWorkers?: number;
 }
 
 /** Child mode: simulate the trace once, print a sample. */
-function simulateOnce({ trace }: ChildJob): void {
+function simulateOnce({ trace, decodeWorkers }: ChildJob): void {
   const caches = new CacheHierarchy();
   const started = performance.now();
-  const counts = feedTrace(trace, caches, { readAhead: "auto" });
-  writeChildResult({ accesses: counts.reads + counts.writes, milliseconds: performance.now() - started } satisfies Sample);
+  const counts = feedTrace(trace, caches, { readAhead: "auto", decodeWorkers });
+  writeChildResult({ accesses: counts.fetches + counts.reads + counts.writes, milliseconds: performance.now() - started } satisfies Sample);
 }
 
 type Contestant = { name: string; input: string; run: () => Sample };
@@ -128,6 +135,15 @@ export function runCacheBench(options: CacheBenchOptions): CacheBenchRow[] {
         },
       },
     ];
+    const v2Trace = join(folder, "fib.v2");
+    convertTrace(trace, v2Trace, "v2");
+    for (const decodeWorkers of options.workers) {
+      contestants.push({
+        name: `memspace cache, v2 input, ${decodeWorkers} decode worker${decodeWorkers === 1 ? "" : "s"}`,
+        input: `fib-shaped v2 ${(statSync(v2Trace).size / (1 << 20)).toFixed(1)} MiB`,
+        run: () => runChild<ChildJob, Sample>(import.meta.url, { trace: v2Trace, decodeWorkers }),
+      });
+    }
     const cachegrind = cachegrindContestant(folder, options.cachegrindRounds);
     if (cachegrind !== null) contestants.push(cachegrind);
     const samples = new RoundSamples<Sample>();
@@ -156,6 +172,7 @@ const command = benchCommand("cache")
   .addOption(positiveIntegerOption("fib-ops", "ops of the Fib-shaped trace", { normal: FIB_OPS, quick: 2_000_000 }))
   .addOption(positiveIntegerOption("cachegrind-rounds", "column-walk rounds of Cachegrind's program (about 4M references each)", { normal: 16, quick: 1 }))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 3, quick: 1 }))
+  .addOption(valueOption("--workers <list>", "decode-worker counts of the v2 input, comma-separated; none leaves it out", (text) => countList("--workers", text), { normal: [0, 1, 2], quick: [1] }))
   .addOption(jsonOption());
 
 const job = childJob<ChildJob>();

@@ -28,7 +28,7 @@ import { convertTrace } from "../src/trace/convert.js";
 import { spawnSync } from "node:child_process";
 import { runProcess } from "./harness/child.js";
 import { compileRust, hasRustc } from "./harness/native.js";
-import { benchCommand, jsonOption, nonNegativeInteger, nonNegativeIntegerOption, positiveIntegerOption, quickOption, benchMain, valueOption } from "./harness/options.js";
+import { benchCommand, countList, jsonOption, nonNegativeIntegerOption, positiveIntegerOption, quickOption, benchMain, valueOption } from "./harness/options.js";
 import { report, reportSkipped, reportTable, writeJsonDocument } from "./harness/output.js";
 import { formatRoundRatios, median, ratioFigures, RoundSamples, roundRatios, roundSchedule, type RoundRatioFigures } from "./harness/rounds.js";
 
@@ -274,17 +274,11 @@ const command = benchCommand("replay")
   .addOption(nonNegativeIntegerOption("execblock-ops", "ops of the ExecBlock-shaped trace; 0 leaves it out", { normal: EXECBLOCK_DEFAULT_OPS, quick: 10_000_000 }))
   .addOption(nonNegativeIntegerOption("vm-iterations", "iterations of the vm guest for its recorded trace (about 7,200 ops each); 0 leaves it out", { normal: 130_000, quick: 2_000 }))
   .addOption(positiveIntegerOption("rounds", "timed rounds, after a warm-up round", { normal: 5, quick: 1 }))
-  .addOption(valueOption("--v2-workers <list>", "decode-worker counts to replay the v2 conversion with, comma-separated; none leaves v2 out", parseCountList, { normal: [1, 2], quick: [1] }))
+  .addOption(valueOption("--v2-workers <list>", "decode-worker counts to replay the v2 conversion with, comma-separated; none leaves v2 out", (text) => countList("--v2-workers", text), { normal: [1, 2], quick: [1] }))
   .option("--cold", "also replay paged from the seed and the v2 file with each dropped from the page cache first")
   .option("--dir <dir>", "keep the traces in DIR (and reuse those already there) (default: a temporary folder)")
   .option("--keep", "keep the temporary folder")
   .addOption(jsonOption());
-
-/** "1,2" -> [1, 2]; "none" or "" -> []. */
-function parseCountList(text: string): number[] {
-  if (text === "" || text === "none") return [];
-  return text.split(",").map((part) => nonNegativeInteger("--v2-workers", part, 0));
-}
 
 await benchMain(import.meta.url, command, (options: ReplayBenchOptions & { dir?: string; keep?: boolean; cold?: boolean }) =>
   runReplayBench({ ...options, folder: options.dir, keep: options.keep === true, cold: options.cold === true }),

@@ -64,6 +64,12 @@ function showValue(value: unknown): string {
   return Array.isArray(value) ? value.join(",") : String(value);
 }
 
+/** A comma-separated list of non-negative integers for `option` ("1,2" -> [1, 2]); "none" or "" is the empty list. */
+export function countList(option: string, text: string): number[] {
+  if (text === "" || text === "none") return [];
+  return text.split(",").map((part) => nonNegativeInteger(option, part, 0));
+}
+
 /** `--NAME <n>`: a positive integer. */
 export function positiveIntegerOption(name: string, description: string, fallback?: BenchDefault<number>): Option {
   return valueOption(`--${name} <n>`, description, (text) => positiveInteger(name, text, 0), fallback);
