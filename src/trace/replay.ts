@@ -4,8 +4,8 @@ import type { MemoryAccess } from "../space/backend.js";
 import { headerProblem, TraceFormat, TraceFormatError } from "./format.js";
 import { streamTraceInput, type StreamOptions } from "./reader.js";
 import { openTrace } from "./trace-input.js";
-import { forEachV2Chunk } from "./v2/chunks.js";
-import { replayColumns } from "./v2/replay-columns.js";
+import { forEachV2Payload } from "./v2/chunks.js";
+import { replayPayload } from "./v2/replay-payload.js";
 
 
 export { ReplayTally } from "./replay-tally.js";
@@ -177,7 +177,8 @@ export function replayFile(path: string, sink: MemoryAccess, options: StreamOpti
     if (format === "seed") {
       bytes = streamTraceInput(input, (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally), options);
     } else {
-      bytes = forEachV2Chunk(input, v2Header!, (columns, firstRecord) => replayColumns(sink, columns, firstRecord, tally), options).bytes;
+      const flags = v2Header!.flags;
+      bytes = forEachV2Payload(input, v2Header!, (raw, info, firstRecord) => replayPayload(sink, raw, info, flags, firstRecord, tally), options).bytes;
     }
   } finally {
     input.close();

@@ -11,6 +11,8 @@ import { generateTrace } from "../../src/trace/generators.js";
 import type { RecordSink } from "../../src/trace/output.js";
 import { feedRecords } from "../../src/trace/records.js";
 import { replayFile } from "../../src/trace/replay.js";
+import { openTrace } from "../../src/trace/trace-input.js";
+import { forEachV2Payload } from "../../src/trace/v2/chunks.js";
 import { RecordKind, V2Layout } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter, type V2WriterOptions } from "../../src/trace/v2/writer.js";
 import { withTempDir } from "../helpers.js";
@@ -339,6 +341,113 @@ describe("v2 trace container: chunk headers with valid CRCs but impossible field
       setChunkField(bytes, V2Layout.FileHeaderBytes, V2Layout.ChunkSeedBytesAt, fetchSeedBytes);
       const error = formatErrorOf(folder, bytes);
       assert.match(error.message, /chunk 0/);
+    });
+  });
+});
+
+describe("v2 replay straight from chunk payloads", () => {
+  /** What replayFile reports that must not depend on how the chunks are read. */
+  const outcome = (path: string, decodeWorkers: number): [number, number, number, bigint] => {
+    const result = replayFile(path, createBackend("paged"), { decodeWorkers });
+    return [result.ops, result.reads, result.writes, result.checksum];
+  };
+
+  it("forEachV2Payload hands over every chunk's raw payload, header and first record, in order, in this thread and from workers", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "a.v2");
+      const records: Rec[] = [];
+      for (let index = 0; index < 5000; index++) records.push([index % 3, index * 16, 0, 2 << index % 3, index, 0]);
+      writeV2(path, records, { chunkSeedBytes: 20_480 });
+      const seen = (decodeWorkers: number): string[] => {
+        const trace = openTrace(path);
+        const chunks: string[] = [];
+        try {
+          forEachV2Payload(trace.input, trace.v2Header!, (raw, info, firstRecord, chunkNumber) => chunks.push(`${chunkNumber}:${firstRecord}:${info.records}:${raw.length}:${crc32(raw)}`), { decodeWorkers });
+        } finally {
+          trace.input.close();
+        }
+        return chunks;
+      };
+      const inThread = seen(0);
+      assert.ok(inThread.length >= 3, `${inThread.length} chunks`);
+      assert.equal(inThread.map((chunk) => Number(chunk.split(":")[2])).reduce((a, b) => a + b), records.length);
+      assert.deepEqual(seen(1), inThread);
+      assert.deepEqual(seen(2), inThread);
+    });
+  });
+
+  it("random traces (fetch runs, deltas of every length, odd sizes, the top of the space) replay as their seed conversion, on 0, 1 and 2 workers", () => {
+    // Addresses near a few bases, so deltas take one byte as often as ten.
+    const bases = [0x10000n, 0x7fff0000n, 0xfffffff0n, (1n << 64n) - 0x100n, 0x123456789an];
+    const recordArb = fc
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Fetch, RecordKind.Read, RecordKind.Read, RecordKind.Write), fc.oneof(fc.constantFrom(2, 2, 4, 1, 8), fc.integer({ min: 1, max: 40 })), fc.constantFrom(...bases), fc.integer({ min: 0, max: 200 }), fc.integer(), fc.boolean())
+      .map(([kind, size, base, offset, value, sequential]): [RecordKind, number, bigint, number, boolean] => [kind, size, base + BigInt(offset), value >>> 0, sequential]);
+    withTempDir((folder) => {
+      const v2 = join(folder, "r.v2");
+      const seed = join(folder, "r.trace");
+      fc.assert(
+        fc.property(fc.array(recordArb, { maxLength: 4000 }), fc.boolean(), (draws, values) => {
+          const ends = new Map<RecordKind, bigint>();
+          const records: Rec[] = draws.map(([kind, drawnSize, drawnAddress, value, sequential]) => {
+            // A write with a value is 1, 2, 4 or 8 bytes; a sequential record continues its kind's stream (a zero delta).
+            const size = kind === RecordKind.Write && values ? [1, 2, 4, 8].find((width) => width >= drawnSize) ?? 8 : drawnSize;
+            let address = sequential && ends.has(kind) ? ends.get(kind)! : drawnAddress;
+            if (address > (1n << 64n) - BigInt(size)) address = (1n << 64n) - BigInt(size);
+            ends.set(kind, (address + BigInt(size)) % (1n << 64n));
+            const valueLo = kind === RecordKind.Write && values ? (size >= 4 ? value : value & ((1 << (8 * size)) - 1)) >>> 0 : 0;
+            return [kind, Number(address & 0xffffffffn), Number(address >> 32n), size, valueLo, kind === RecordKind.Write && values && size === 8 ? value ^ 0x5a5a5a5a : 0];
+          });
+          writeV2(v2, records, { values, chunkSeedBytes: 20_480 });
+          convertTrace(v2, seed, "seed");
+          const expected = outcome(seed, 0);
+          for (const workers of [0, 1, 2]) assert.deepEqual(outcome(v2, workers), expected, `${workers} workers`);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+
+  it("a chunk with valid CRCs but a bad head, a bad varint, an access past the top or a wrong seed size fails replay as the analyses' decoder names it, on 0 and 1 workers", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "good.v2");
+      const records: Rec[] = [];
+      for (let index = 0; index < 40; index++) records.push([RecordKind.Read, 0x1000 + index * 2, 0, 2, 0, 0]);
+      records.push([RecordKind.Write, 0x2000, 0, 4, 0xabcd, 0], [RecordKind.Read, 0xfffffffc, TOP_HI, 4, 0, 0], [RecordKind.Read, 0x1050, 0, 2, 0, 0]);
+      // Level 0: deflate saves nothing, so the payload is stored and can be edited in place.
+      writeV2(path, records, { deflateLevel: 0 });
+      const good = readFileSync(path);
+      const chunkAt = V2Layout.FileHeaderBytes;
+      const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
+      assert.equal(good.readUInt32LE(chunkAt + V2Layout.ChunkCodecAt), 0, "stored");
+      const edited = (edit: (bytes: Buffer) => void): Buffer => {
+        const bytes = Buffer.from(good);
+        edit(bytes);
+        const storedBytes = bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt);
+        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + storedBytes)));
+        return bytes;
+      };
+      const addressAt = payloadAt + records.length;
+      const cases: [Buffer, RegExp][] = [
+        [edited((bytes) => (bytes[payloadAt + 5] = 0x03)), /chunk 0: record 5: bad head byte/],
+        [edited((bytes) => bytes.fill(0xff, addressAt + 3, addressAt + 14)), /chunk 0: record 2: bad address varint/],
+        // The 4-byte read that ends at the top of the space made an 8-byte one.
+        [edited((bytes) => (bytes[payloadAt + 41] = RecordKind.Read | (3 << 2))), /chunk 0: record 41: access runs past the top/],
+        [edited((bytes) => setChunkField(bytes, chunkAt, V2Layout.ChunkSeedBytesAt, bytes.readUInt32LE(chunkAt + V2Layout.ChunkSeedBytesAt) - 2)), /chunk 0: records come to \d+ seed bytes/],
+        // A read made a fetch: the header's kind counts no longer match.
+        [edited((bytes) => (bytes[payloadAt + 2] = RecordKind.Fetch | (1 << 2))), /chunk 0: record kinds disagree/],
+      ];
+      for (const [bytes, message] of cases) {
+        const decoded = formatErrorOf(folder, bytes);
+        assert.match(decoded.message, message);
+        assert.equal(decoded.byteOffset, chunkAt);
+        for (const decodeWorkers of [0, 1]) {
+          assert.throws(
+            () => replayFile(join(folder, "bad.v2"), createBackend("paged"), { decodeWorkers }),
+            (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
+            `${decodeWorkers} workers: ${decoded.message}`,
+          );
+        }
+      }
     });
   });
 });

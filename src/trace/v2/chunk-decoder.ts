@@ -33,6 +33,11 @@ export interface ChunkInfo {
  */
 const MAX_RECORD_COLUMN_BYTES = 1 + MAX_VARINT_BYTES + 2 + 8 + MAX_VARINT_BYTES;
 
+/** The most raw payload bytes a chunk of `records` records can have (readChunkHeader refuses more). */
+export function maxRawBytes(records: number): number {
+  return records * MAX_RECORD_COLUMN_BYTES;
+}
+
 /** Something wrong inside one chunk; the reader adds the file, chunk number and offset. */
 export class ChunkProblem extends Error {}
 
@@ -65,7 +70,7 @@ export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: numbe
   if (info.seedBytes > maxSeedBytes) throw new ChunkProblem(`${info.seedBytes} seed bytes, more than the file's limit of ${maxSeedBytes}`);
   if (info.records === 0) throw new ChunkProblem("an empty chunk (writers never seal one)");
   if (info.fetches + info.reads + info.writes !== info.records) throw new ChunkProblem("kind counts do not add up to the record count");
-  if (info.rawBytes > info.records * MAX_RECORD_COLUMN_BYTES || info.storedBytes > info.rawBytes) {
+  if (info.rawBytes > maxRawBytes(info.records) || info.storedBytes > info.rawBytes) {
     throw new ChunkProblem(`${info.storedBytes} stored and ${info.rawBytes} raw bytes are more than ${info.records} records can take`);
   }
   const columnBytes = info.records + info.addressBytes + info.sizeBytes + info.valueBytes + info.pcBytes;
@@ -90,7 +95,8 @@ export function unpackPayload(stored: Uint8Array, info: ChunkInfo, payloadCrc: n
   return raw;
 }
 
-const cursor = new VarintCursor();
+/** The varint reader of the records' cold paths (long deltas, explicit sizes); its results are read at once. */
+export const cursor = new VarintCursor();
 
 /** Seed bytes of a record by head byte, for sizes the head holds (explicit sizes: 0, added apart). */
 const SEED_BYTES_OF_HEAD = new Uint16Array(Head.Known + 1);
@@ -101,7 +107,7 @@ for (let head = 0; head <= Head.Known; head++) {
 }
 
 /** What is wrong with a record; the message is built outside the loop (a template literal there tripled its cost). */
-const enum Fault {
+export const enum Fault {
   Head,
   Size,
   AddressEnd,
@@ -121,8 +127,64 @@ const FAULT_TEXT = [
   "bad pc varint",
 ];
 
-function badRecord(index: number, fault: Fault): ChunkProblem {
+/** The error of record `index` (of its chunk) with `fault`. */
+export function badRecord(index: number, fault: Fault): ChunkProblem {
   return new ChunkProblem(`record ${index}: ${FAULT_TEXT[fault]}`);
+}
+
+/** Where each column of a chunk's raw payload starts and ends. */
+export interface ColumnBounds {
+  addressAt: number;
+  addressEnd: number;
+  sizeAt: number;
+  sizeEnd: number;
+  valueAt: number;
+  valueEnd: number;
+  pcAt: number;
+  pcEnd: number;
+}
+
+/** The columns' places in the raw payload, from the header's lengths. */
+export function columnBounds(info: ChunkInfo): ColumnBounds {
+  const addressAt = info.records;
+  const addressEnd = addressAt + info.addressBytes;
+  const sizeEnd = addressEnd + info.sizeBytes;
+  const valueEnd = sizeEnd + info.valueBytes;
+  return { addressAt, addressEnd, sizeAt: addressEnd, sizeEnd, valueAt: sizeEnd, valueEnd, pcAt: valueEnd, pcEnd: valueEnd + info.pcBytes };
+}
+
+/**
+ * Reads the explicit size of record `index` at `raw[at]` into `cursor.lo`; returns the index
+ * after it. A size outside 1..4096 or a varint running past `end` is a ChunkProblem.
+ */
+export function nextExplicitSize(raw: Uint8Array, at: number, end: number, index: number): number {
+  const next = cursor.nextUnsigned(raw, at, end);
+  if (next < 0 || cursor.lo < 1 || cursor.lo > MAX_ACCESS_BYTES) throw badRecord(index, Fault.Size);
+  return next;
+}
+
+/**
+ * The address delta of record `index` at `raw[at]`, any length (callers take a one-byte
+ * delta inline): into `cursor.lo`/`cursor.hi`; returns the index after it.
+ */
+export function nextAddressDelta(raw: Uint8Array, at: number, end: number, index: number): number {
+  if (at >= end) throw badRecord(index, Fault.AddressEnd);
+  const next = cursor.nextZigzag(raw, at, end);
+  if (next < 0) throw badRecord(index, Fault.AddressVarint);
+  return next;
+}
+
+/**
+ * The checks after a chunk's last record: every column used exactly, the kind counts and
+ * the seed bytes as the header says (the limit every decoder's buffers rely on is checked
+ * against the records themselves).
+ */
+export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: ColumnBounds, fetches: number, writes: number, seedBytes: number): void {
+  if (used.addressAt !== bounds.addressEnd || used.sizeAt !== bounds.sizeEnd || used.valueAt !== bounds.valueEnd || used.pcAt !== bounds.pcEnd) {
+    throw new ChunkProblem("columns hold more bytes than the records use");
+  }
+  if (fetches !== info.fetches || writes !== info.writes) throw new ChunkProblem("record kinds disagree with the header's counts");
+  if (seedBytes !== info.seedBytes) throw new ChunkProblem(`records come to ${seedBytes} seed bytes, the header says ${info.seedBytes}`);
 }
 
 /**
@@ -139,14 +201,15 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
   columns.heads.set(raw.subarray(0, records));
   const hasValues = (flags & V2Flag.Values) !== 0;
   const hasPcs = (flags & V2Flag.Pc) !== 0;
-  let addressAt = records;
-  const addressEnd = addressAt + info.addressBytes;
-  let sizeAt = addressEnd;
-  const sizeEnd = sizeAt + info.sizeBytes;
-  let valueAt = sizeEnd;
-  const valueEnd = valueAt + info.valueBytes;
-  let pcAt = valueEnd;
-  const pcEnd = pcAt + info.pcBytes;
+  const bounds = columnBounds(info);
+  let addressAt = bounds.addressAt;
+  const addressEnd = bounds.addressEnd;
+  let sizeAt = bounds.sizeAt;
+  const sizeEnd = bounds.sizeEnd;
+  let valueAt = bounds.valueAt;
+  const valueEnd = bounds.valueEnd;
+  let pcAt = bounds.pcAt;
+  const pcEnd = bounds.pcEnd;
   // Where the last access of each kind ended, as in the encoder.
   let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0;
   let lastPcLo = 0, lastPcHi = 0;
@@ -161,16 +224,14 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     if (head > Head.Known || kind === 3) throw badRecord(index, Fault.Head);
     let sizeBytes = 1 << sizeCode;
     if (sizeCode === Head.ExplicitSize) {
-      sizeAt = cursor.nextUnsigned(raw, sizeAt, sizeEnd);
+      sizeAt = nextExplicitSize(raw, sizeAt, sizeEnd, index);
       sizeBytes = cursor.lo;
-      if (sizeAt < 0 || sizeBytes < 1 || sizeBytes > MAX_ACCESS_BYTES) throw badRecord(index, Fault.Size);
       sizes[index] = sizeBytes;
       seedBytes += seedBytesOf(kind, sizeBytes);
     }
     const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : writeLo;
     const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : writeHi;
-    if (addressAt >= addressEnd) throw badRecord(index, Fault.AddressEnd);
-    const first = raw[addressAt];
+    const first = addressAt < addressEnd ? raw[addressAt] : 0x80;
     let deltaLo: number;
     let deltaHi: number;
     if (first < 0x80) {
@@ -178,8 +239,7 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
       deltaLo = (first >>> 1) ^ deltaHi;
       addressAt++;
     } else {
-      addressAt = cursor.nextZigzag(raw, addressAt, addressEnd);
-      if (addressAt < 0) throw badRecord(index, Fault.AddressVarint);
+      addressAt = nextAddressDelta(raw, addressAt, addressEnd, index);
       deltaLo = cursor.lo;
       deltaHi = cursor.hi;
     }
@@ -224,12 +284,20 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     addressLo[index] = lo;
     addressHi[index] = hi;
   }
-  if (addressAt !== addressEnd || sizeAt !== sizeEnd || valueAt !== valueEnd || pcAt !== pcEnd) {
-    throw new ChunkProblem("columns hold more bytes than the records use");
-  }
-  if (fetches !== info.fetches || writes !== info.writes) throw new ChunkProblem("record kinds disagree with the header's counts");
-  // The limit every decoder's buffers rely on is checked against the records themselves.
-  if (seedBytes !== info.seedBytes) throw new ChunkProblem(`records come to ${seedBytes} seed bytes, the header says ${info.seedBytes}`);
+  checkChunkEnd(info, bounds, { addressAt, addressEnd, sizeAt, sizeEnd, valueAt, valueEnd, pcAt, pcEnd }, fetches, writes, seedBytes);
   columns.count = records;
   columns.flags = flags;
+}
+
+/**
+ * Checks a chunk's pc column apart from its records (replay has no use for pcs): one valid
+ * varint per record, the column used exactly.
+ */
+export function checkPcColumn(raw: Uint8Array, info: ChunkInfo, bounds: ColumnBounds): void {
+  let at = bounds.pcAt;
+  for (let index = 0; index < info.records; index++) {
+    at = at < bounds.pcEnd ? cursor.nextZigzag(raw, at, bounds.pcEnd) : -1;
+    if (at < 0) throw badRecord(index, Fault.PcVarint);
+  }
+  if (at !== bounds.pcEnd) throw new ChunkProblem("columns hold more bytes than the records use");
 }

@@ -1,8 +1,8 @@
 import { availableParallelism } from "node:os";
 import type { InputFile } from "../reader.js";
 import { TraceFormatError } from "../format.js";
-import { decodeV2Parallel, readV2Index, type V2Index } from "./parallel-decode.js";
-import { readV2Sequential, type ChunkVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
+import { decodeV2Parallel, readV2Index, type ChunkConsumer, type V2Index } from "./parallel-decode.js";
+import { readV2Payloads, readV2Sequential, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 
 /** Options of `forEachV2Chunk`. */
 export interface ChunkReadOptions {
@@ -23,6 +23,18 @@ export function defaultDecodeWorkers(): number {
 
 /** Hands every chunk of a v2 trace to `visit`, in order, decoded here or on worker threads. */
 export function forEachV2Chunk(input: InputFile, header: V2FileHeader, visit: ChunkVisitor, options: ChunkReadOptions = {}): V2ReadResult {
+  return readChunks(input, header, { payloads: false, visit }, options);
+}
+
+/**
+ * Hands every chunk's raw payload to `visit`, in order, inflated here or on worker threads:
+ * for a consumer that reads the columns straight from the payload (the replay kernel).
+ */
+export function forEachV2Payload(input: InputFile, header: V2FileHeader, visit: PayloadVisitor, options: ChunkReadOptions = {}): V2ReadResult {
+  return readChunks(input, header, { payloads: true, visit }, options);
+}
+
+function readChunks(input: InputFile, header: V2FileHeader, consumer: ChunkConsumer, options: ChunkReadOptions): V2ReadResult {
   const workers = options.decodeWorkers ?? defaultDecodeWorkers();
   const onProgress = options.onProgress;
   const progress = onProgress === undefined ? undefined : (done: number) => onProgress(done, input.sizeBytes);
@@ -34,7 +46,7 @@ export function forEachV2Chunk(input: InputFile, header: V2FileHeader, visit: Ch
       // A damaged or cut-off end: the sequential read below finds and names the first fault.
       if (!(error instanceof TraceFormatError)) throw error;
     }
-    if (index !== null) return decodeV2Parallel(input, header, index, workers, visit, progress);
+    if (index !== null) return decodeV2Parallel(input, header, index, workers, consumer, progress);
   }
-  return readV2Sequential(input, visit, progress);
+  return consumer.payloads ? readV2Payloads(input, () => consumer.visit, progress) : readV2Sequential(input, consumer.visit, progress);
 }

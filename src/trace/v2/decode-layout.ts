@@ -1,8 +1,11 @@
 import type { MessagePort } from "node:worker_threads";
 import { ChunkColumns } from "./chunk-columns.js";
+import { maxRawBytes } from "./chunk-decoder.js";
+import { V2Layout } from "./layout.js";
 
 /**
- * The shared memory of parallel decoding: control words, then one ChunkColumns area per slot.
+ * The shared memory of parallel decoding: control words, then one area per slot, holding a
+ * chunk decoded into ChunkColumns or, for a consumer of payloads, its header and raw payload.
  * Chunk c goes to slot c % slotCount. Per slot, `accept` holds the chunk the slot may take
  * next (the consumer advances it by slotCount when done with a chunk) and `filled` the chunk
  * it holds decoded (Slot.Empty when none, Slot.Failed after an error). Workers claim chunks
@@ -46,15 +49,20 @@ export function cancelWord(slotCount: number): number {
   return WORDS_PER_SLOT * slotCount + 1;
 }
 
-/** Where slot `slot`'s columns start in the shared buffer. */
-export function slotByteOffset(slotCount: number, capacity: number, slot: number): number {
+/** Bytes of one slot: columns for `capacity` records, or the most a chunk header and raw payload of that many records take. */
+export function slotBytesFor(payloads: boolean, capacity: number): number {
+  return payloads ? Math.ceil((V2Layout.ChunkHeaderBytes + maxRawBytes(capacity)) / 8) * 8 : ChunkColumns.bytesFor(capacity);
+}
+
+/** Where slot `slot` starts in the shared buffer (`slotBytes` from slotBytesFor). */
+export function slotByteOffset(slotCount: number, slotBytes: number, slot: number): number {
   const controlBytes = Math.ceil((controlWordCount(slotCount) * 4) / 8) * 8;
-  return controlBytes + slot * ChunkColumns.bytesFor(capacity);
+  return controlBytes + slot * slotBytes;
 }
 
 /** Bytes of the whole shared buffer. */
-export function sharedBytes(slotCount: number, capacity: number): number {
-  return slotByteOffset(slotCount, capacity, slotCount);
+export function sharedBytes(slotCount: number, slotBytes: number): number {
+  return slotByteOffset(slotCount, slotBytes, slotCount);
 }
 
 /** What a decode worker is started with. */
@@ -71,6 +79,10 @@ export interface DecodeSetup {
   indexOffset: number;
   buffer: SharedArrayBuffer;
   slotCount: number;
+  /** Whether slots take raw payloads (header, then payload) rather than decoded columns. */
+  payloads: boolean;
+  /** Bytes of a slot (slotBytesFor). */
+  slotBytes: number;
   /** Where the worker posts the message of an error. */
   errorPort: MessagePort;
 }

@@ -1,8 +1,9 @@
 /**
  * A decode worker: claims chunks in order from the shared next-chunk word, reads each from the
  * file at its indexed offset, checks and inflates it, and decodes it into its slot's columns
- * once the consumer has freed that slot (decode-layout.ts). Stops at the last chunk, on
- * cancel, or at the first error, which it posts before marking the slot failed.
+ * (or copies the raw payload there, for a consumer of payloads) once the consumer has freed
+ * that slot (decode-layout.ts). Stops at the last chunk, on cancel, or at the first error,
+ * which it posts before marking the slot failed.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { workerData } from "node:worker_threads";
@@ -17,8 +18,11 @@ const control = new Int32Array(setup.buffer, 0, controlWordCount(setup.slotCount
 const cancel = cancelWord(setup.slotCount);
 const chunkCount = setup.chunkOffsets.length;
 const columnsBySlot: ChunkColumns[] = [];
+const bytesBySlot: Uint8Array[] = [];
 for (let slot = 0; slot < setup.slotCount; slot++) {
-  columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, slotByteOffset(setup.slotCount, setup.maxChunkRecords, slot)));
+  const offset = slotByteOffset(setup.slotCount, setup.slotBytes, slot);
+  if (setup.payloads) bytesBySlot.push(new Uint8Array(setup.buffer, offset, setup.slotBytes));
+  else columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, offset));
 }
 const header = new Uint8Array(V2Layout.ChunkHeaderBytes);
 let stored = new Uint8Array(1 << 20);
@@ -33,8 +37,11 @@ function readAt(fd: number, bytes: Uint8Array, length: number, position: number)
   return done;
 }
 
-/** Decodes chunk `chunk` into `columns` and puts its counts in the slot's count words. */
-function decodeChunk(fd: number, chunk: number, slot: number, columns: ChunkColumns): void {
+/**
+ * Decodes chunk `chunk` into its slot's columns, or copies its header and raw payload there,
+ * and puts its counts in the slot's count words.
+ */
+function decodeChunk(fd: number, chunk: number, slot: number): void {
   const offset = setup.chunkOffsets[chunk];
   const end = chunk + 1 < chunkCount ? setup.chunkOffsets[chunk + 1] : setup.indexOffset;
   const where = `chunk ${chunk}`;
@@ -46,7 +53,11 @@ function decodeChunk(fd: number, chunk: number, slot: number, columns: ChunkColu
     const payload = stored.subarray(0, info.storedBytes);
     if (readAt(fd, payload, info.storedBytes, offset + V2Layout.ChunkHeaderBytes) < info.storedBytes) throw new ChunkProblem("payload cut off at the end of the file");
     const payloadCrc = new DataView(header.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
-    decodeColumns(unpackPayload(payload, info, payloadCrc), info, setup.flags, columns);
+    const raw = unpackPayload(payload, info, payloadCrc);
+    if (setup.payloads) {
+      bytesBySlot[slot].set(header, 0);
+      bytesBySlot[slot].set(raw, V2Layout.ChunkHeaderBytes);
+    } else decodeColumns(raw, info, setup.flags, columnsBySlot[slot]);
     const counts = countWords(slot);
     control[counts] = info.records;
     control[counts + 1] = info.fetches;
@@ -72,7 +83,7 @@ function run(): void {
         Atomics.wait(control, acceptWord(slot), accepts);
       }
       if (Atomics.load(control, cancel) !== 0) break;
-      decodeChunk(fd, chunk, slot, columnsBySlot[slot]);
+      decodeChunk(fd, chunk, slot);
       Atomics.store(control, filledWord(slot), chunk);
       Atomics.notify(control, filledWord(slot));
     }

@@ -3,9 +3,10 @@ import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_thread
 import { TraceFormatError } from "../format.js";
 import type { InputFile } from "../reader.js";
 import { ChunkColumns } from "./chunk-columns.js";
-import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, sharedBytes, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
+import { chunkError, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
+import { readChunkHeader } from "./chunk-decoder.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup } from "./decode-layout.js";
 import { V2Layout } from "./layout.js";
-import type { ChunkVisitor, V2FileHeader, V2ReadResult } from "./reader.js";
 import { getUint64 } from "./writer.js";
 
 /** Where a v2 file's chunks are, from its index. */
@@ -62,24 +63,33 @@ const SLOTS_PER_WORKER = 2;
 const STALL_LIMIT_MS = 120_000;
 const STALL_CHECK_INTERVAL_MS = 1000;
 
+/** What the consumer of a parallel decode takes: decoded columns, or raw payloads (the workers only read, check and inflate). */
+export type ChunkConsumer = { payloads: false; visit: ChunkVisitor } | { payloads: true; visit: PayloadVisitor };
+
 /**
  * Decodes a v2 file's chunks on `workers` worker threads, each chunk into a slot of shared
- * memory, and hands them to `visit` on this thread in file order: decoding (inflate and
- * varints) overlaps whatever `visit` does. The file must be seekable (it is read by its
- * `index`, from readV2Index); each chunk is checked as in a sequential read.
+ * memory, and hands them to the consumer on this thread in file order: decoding (inflate,
+ * and varints for columns) overlaps whatever the consumer does. The file must be seekable
+ * (it is read by its `index`, from readV2Index); each chunk is checked as in a sequential read.
  */
-export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: V2Index, workers: number, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
+export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: V2Index, workers: number, consumer: ChunkConsumer, onProgress?: (bytesDone: number) => void): V2ReadResult {
   const chunkCount = index.chunkOffsets.length;
   const slotCount = Math.max(2, workers * SLOTS_PER_WORKER);
   const capacity = header.maxChunkRecords;
-  const buffer = new SharedArrayBuffer(sharedBytes(slotCount, capacity));
+  const slotBytes = slotBytesFor(consumer.payloads, capacity);
+  const buffer = new SharedArrayBuffer(sharedBytes(slotCount, slotBytes));
   const control = new Int32Array(buffer, 0, controlWordCount(slotCount));
   for (let slot = 0; slot < slotCount; slot++) {
     control[acceptWord(slot)] = slot;
     control[filledWord(slot)] = Slot.Empty;
   }
   const columnsBySlot: ChunkColumns[] = [];
-  for (let slot = 0; slot < slotCount; slot++) columnsBySlot.push(new ChunkColumns(capacity, buffer, slotByteOffset(slotCount, capacity, slot)));
+  const bytesBySlot: Uint8Array[] = [];
+  for (let slot = 0; slot < slotCount; slot++) {
+    const offset = slotByteOffset(slotCount, slotBytes, slot);
+    if (consumer.payloads) bytesBySlot.push(new Uint8Array(buffer, offset, slotBytes));
+    else columnsBySlot.push(new ChunkColumns(capacity, buffer, offset));
+  }
   // A channel per worker: a port can be handed to one thread only.
   const errors: MessageChannel[] = [];
   const threads: Worker[] = [];
@@ -98,6 +108,8 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
         indexOffset: index.indexOffset,
         buffer,
         slotCount,
+        payloads: consumer.payloads,
+        slotBytes,
         errorPort: channel.port2,
       };
       threads.push(startWorker(setup, [channel.port2]));
@@ -106,13 +118,24 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
       const slot = chunk % slotCount;
       waitFilled(control, slot, chunk, input.name, errors);
       const counts = countWords(slot);
-      const columns = columnsBySlot[slot];
-      columns.count = control[counts];
-      columns.flags = header.flags;
       result.fetches += control[counts + 1];
       result.writes += control[counts + 2];
       result.reads += control[counts] - control[counts + 1] - control[counts + 2];
-      visit(columns, index.firstRecords[chunk], chunk);
+      if (consumer.payloads) {
+        const bytes = bytesBySlot[slot];
+        try {
+          // The worker checked the header; read again here, it costs a 60-byte CRC.
+          const info = readChunkHeader(bytes, 0, capacity, header.chunkSeedBytes);
+          consumer.visit(bytes.subarray(V2Layout.ChunkHeaderBytes, V2Layout.ChunkHeaderBytes + info.rawBytes), info, index.firstRecords[chunk], chunk);
+        } catch (error) {
+          throw chunkError(error, input.name, index.chunkOffsets[chunk], `chunk ${chunk}`);
+        }
+      } else {
+        const columns = columnsBySlot[slot];
+        columns.count = control[counts];
+        columns.flags = header.flags;
+        consumer.visit(columns, index.firstRecords[chunk], chunk);
+      }
       Atomics.store(control, filledWord(slot), Slot.Empty);
       Atomics.store(control, acceptWord(slot), chunk + slotCount);
       Atomics.notify(control, acceptWord(slot));

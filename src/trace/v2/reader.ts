@@ -37,6 +37,13 @@ export function parseV2FileHeader(bytes: Uint8Array, length: number, name: strin
 /** Called with each decoded chunk: its columns (reused between calls), first record index and chunk number. */
 export type ChunkVisitor = (columns: ChunkColumns, firstRecord: number, chunkNumber: number) => void;
 
+/**
+ * Called with each chunk's raw (inflated, CRC-checked) payload and header, its first record
+ * index and chunk number; a ChunkProblem it throws becomes a TraceFormatError naming the chunk.
+ * The payload's bytes are valid only during the call.
+ */
+export type PayloadVisitor = (raw: Uint8Array, info: ChunkInfo, firstRecord: number, chunkNumber: number) => void;
+
 /** What a sequential read of a v2 file found. */
 export interface V2ReadResult {
   header: V2FileHeader;
@@ -50,18 +57,33 @@ export interface V2ReadResult {
   bytes: number;
 }
 
+/** Decodes each payload into columns (one set, reused) and hands them to `visit`. */
+export function columnsVisitor(header: V2FileHeader, visit: ChunkVisitor): PayloadVisitor {
+  const columns = new ChunkColumns(header.maxChunkRecords);
+  return (raw, info, firstRecord, chunkNumber) => {
+    decodeColumns(raw, info, header.flags, columns);
+    visit(columns, firstRecord, chunkNumber);
+  };
+}
+
+/** `readV2Payloads` with every chunk decoded into columns. */
+export function readV2Sequential(input: InputFile, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
+  return readV2Payloads(input, (header) => columnsVisitor(header, visit), onProgress);
+}
+
 /**
  * Reads a v2 trace from `input` in order (from where it stands: its start, or bytes handed
- * back with `unread`), chunk by chunk, so pipes work, and hands each decoded chunk to
- * `visit`. Checks every CRC, then that the index lists exactly the chunks read and that the
- * trailer ends the file: a file cut short is an error, never a shorter trace.
+ * back with `unread`), chunk by chunk, so pipes work, and hands each chunk's payload to the
+ * visitor `visitorFor` makes once the file header is read. Checks every CRC, then that the
+ * index lists exactly the chunks read and that the trailer ends the file: a file cut short
+ * is an error, never a shorter trace.
  */
-export function readV2Sequential(input: InputFile, visit: ChunkVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
+export function readV2Payloads(input: InputFile, visitorFor: (header: V2FileHeader) => PayloadVisitor, onProgress?: (bytesDone: number) => void): V2ReadResult {
   const name = input.name;
   const reader = new SequentialBytes(input);
   const headerBytes = reader.take(V2Layout.FileHeaderBytes);
   const header = parseV2FileHeader(headerBytes, headerBytes.length, name);
-  const columns = new ChunkColumns(header.maxChunkRecords);
+  const visit = visitorFor(header);
   const result: V2ReadResult = { header, chunks: 0, fetches: 0, reads: 0, writes: 0, bytes: 0 };
   const offsets: number[] = [];
   let firstRecord = 0;
@@ -88,11 +110,10 @@ export function readV2Sequential(input: InputFile, visit: ChunkVisitor, onProgre
     if (stored.length < info.storedBytes) throw new TraceFormatError(name, offset, `truncated: ${where} needs ${info.storedBytes} payload bytes, the file has ${stored.length}`);
     try {
       const payloadCrc = new DataView(headerCopy.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
-      decodeColumns(unpackPayload(stored, info, payloadCrc), info, header.flags, columns);
+      visit(unpackPayload(stored, info, payloadCrc), info, firstRecord, result.chunks);
     } catch (error) {
       throw chunkError(error, name, offset, where);
     }
-    visit(columns, firstRecord, result.chunks);
     offsets.push(offset);
     firstRecord += info.records;
     result.chunks++;
@@ -105,7 +126,8 @@ export function readV2Sequential(input: InputFile, visit: ChunkVisitor, onProgre
   return result;
 }
 
-function chunkError(error: unknown, name: string, offset: number, where: string): Error {
+/** `error` as a TraceFormatError naming the chunk, when it is a ChunkProblem. */
+export function chunkError(error: unknown, name: string, offset: number, where: string): Error {
   return error instanceof ChunkProblem ? new TraceFormatError(name, offset, `${where}: ${error.message}`) : (error as Error);
 }
 
