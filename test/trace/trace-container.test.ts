@@ -412,7 +412,7 @@ describe("v2 replay straight from chunk payloads", () => {
       const path = join(folder, "good.v2");
       const records: Rec[] = [];
       for (let index = 0; index < 40; index++) records.push([RecordKind.Read, 0x1000 + index * 2, 0, 2, 0, 0]);
-      records.push([RecordKind.Write, 0x2000, 0, 4, 0xabcd, 0], [RecordKind.Read, 0xfffffffc, TOP_HI, 4, 0, 0], [RecordKind.Read, 0x1050, 0, 2, 0, 0]);
+      records.push([RecordKind.Write, 0x2000, 0, 4, 0xabcd, 0], [RecordKind.Read, 0xfffffffc, TOP_HI, 4, 0, 0], [RecordKind.Read, 0x1050, 0, 2, 0, 0], [RecordKind.Read, 0x1152, 0, 2, 0, 0]);
       // Level 0: deflate saves nothing, so the payload is stored and can be edited in place.
       writeV2(path, records, { deflateLevel: 0 });
       const good = readFileSync(path);
@@ -430,6 +430,8 @@ describe("v2 replay straight from chunk payloads", () => {
       const cases: [Buffer, RegExp][] = [
         [edited((bytes) => (bytes[payloadAt + 5] = 0x03)), /chunk 0: record 5: bad head byte/],
         [edited((bytes) => bytes.fill(0xff, addressAt + 3, addressAt + 14)), /chunk 0: record 2: bad address varint/],
+        // The last delta (2 bytes) made to continue past the address column's end.
+        [edited((bytes) => (bytes[addressAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkAddressBytesAt) - 1] |= 0x80)), /chunk 0: record 43: bad address varint/],
         // The 4-byte read that ends at the top of the space made an 8-byte one.
         [edited((bytes) => (bytes[payloadAt + 41] = RecordKind.Read | (3 << 2))), /chunk 0: record 41: access runs past the top/],
         [edited((bytes) => setChunkField(bytes, chunkAt, V2Layout.ChunkSeedBytesAt, bytes.readUInt32LE(chunkAt + V2Layout.ChunkSeedBytesAt) - 2)), /chunk 0: records come to \d+ seed bytes/],

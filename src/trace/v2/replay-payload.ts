@@ -79,8 +79,8 @@ export function replayPayload(sink: MemoryAccess, raw: Uint8Array, info: ChunkIn
 }
 
 /**
- * The fused hot loop over records [start, end) of a chunk: head, address delta (one byte
- * inline), the sink's call. Offsets are int32 (`| 0`), nothing is allocated; errors leave
+ * The fused hot loop over records [start, end) of a chunk: head, address delta (up to five
+ * bytes inline), the sink's call. Offsets are int32 (`| 0`), nothing is allocated; errors leave
  * through badRecord, built outside the loop. Only what the frequent records use is in
  * locals; what writes and rare records use stays in `kernel` and the tally's slice sums:
  * fewer values live across the loop, fewer spilled at its head (callgrind: 6 instructions
@@ -180,9 +180,31 @@ function replaySlice(
       deltaLo = (first >>> 1) ^ deltaHi;
       addressAt = (addressAt + 1) | 0;
     } else {
-      addressAt = nextAddressDelta(raw, addressAt, addressEnd, index) | 0;
-      deltaLo = cursor.lo | 0;
-      deltaHi = cursor.hi | 0;
+      // Varints of up to 5 bytes (35 bits) inline, in int32 halves; a longer one, or a column
+      // end within it, is left to nextAddressDelta and its checks.
+      let zigzagLo = first & 0x7f;
+      let shift = 7;
+      let byteAt = (addressAt + 1) | 0;
+      let byte = 0x80;
+      while (shift < 35 && byteAt < addressEnd) {
+        byte = raw[byteAt];
+        zigzagLo |= (byte & 0x7f) << shift;
+        byteAt = (byteAt + 1) | 0;
+        shift = (shift + 7) | 0;
+        if (byte < 0x80) break;
+      }
+      if (byte < 0x80) {
+        // The fifth byte's top 3 bits are the high half's.
+        const zigzagHi = shift === 35 ? byte >>> 4 : 0;
+        deltaHi = 0 - (zigzagLo & 1);
+        deltaLo = ((zigzagLo >>> 1) | (zigzagHi << 31)) ^ deltaHi;
+        deltaHi = (zigzagHi >>> 1) ^ deltaHi;
+        addressAt = byteAt;
+      } else {
+        addressAt = nextAddressDelta(raw, addressAt, addressEnd, index) | 0;
+        deltaLo = cursor.lo | 0;
+        deltaHi = cursor.hi | 0;
+      }
     }
     const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : kernel[At.WriteLo];
     const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : kernel[At.WriteHi];
