@@ -12,7 +12,7 @@ import { GUARD_BYTES } from "./debug-guard.js";
 import { HeapCore } from "./heap-core.js";
 import { HeapError } from "./heap-error.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, SpanBits, Stat, WorkerWord } from "./heap-layout.js";
-import { DEFAULT_WASM_MAX_BYTES, type HeapOptions } from "./heap-options.js";
+import type { HeapOptions } from "./heap-options.js";
 import type { HeapStats } from "./heap-stats.js";
 import { pagesFor } from "./page-runs.js";
 import { CLASS_COUNT, CLASS_SIZES, classOf, SizeLimit } from "./size-classes.js";
@@ -58,7 +58,7 @@ export class Heap extends HeapCore {
 
   /** A heap in `backing` (formatted unless it holds one already), attached as a worker. */
   constructor(backing: HeapBacking | BlockMemory, options: HeapOptions = {}) {
-    const memory = isHeapBacking(backing) ? memoryOfBacking(backing, options.maxBytes ?? DEFAULT_WASM_MAX_BYTES) : backing;
+    const memory = isHeapBacking(backing) ? memoryOfBacking(backing, options) : backing;
     // Blocks outside the memory's views (an AddressSpace region): the Heap whose block links
     // go through the memory. The class, chosen once, keeps that test out of the fast paths.
     if (!memory.blocksInViews && new.target !== IndirectBlocksHeap) {
@@ -85,8 +85,8 @@ export class Heap extends HeapCore {
       if (address === Geometry.Null) return this.mallocFromSpan(sizeClass) | 0;
       words[headWord] = this.link(address);
       words[(headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0]++;
-      this.markLive(address, address >>> Geometry.PageShift);
-      return address;
+      this.markLive(address);
+      return (address + this.startAddress) | 0;
     }
     return this.mallocSlowly(sizeBytes) | 0;
   }
@@ -96,32 +96,40 @@ export class Heap extends HeapCore {
     // Bits are set only at the starts of live blocks, so an 8-aligned integer address in a
     // span of this worker whose bit is set is one of its live blocks: interior pointers,
     // double frees and foreign pointers all fail one of these tests (and take the checked
-    // path, which names the error).
-    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0 && address < this.fastAddressEnd && address !== 0) {
-      const words = this.words;
-      const page = address >>> Geometry.PageShift;
-      const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
-      const kindWord = words[base + DescriptorWord.Kind];
-      if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(address)) {
-        const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
-        const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
-        const room = words[roomWord];
-        if (room === 0) return this.freeToSpan(address, page, base, kindWord);
-        words[roomWord] = room - 1;
-        this.setLink(address, words[headWord]);
-        words[headWord] = address;
-        return;
+    // path, which names the error). The region's start is a multiple of a page, so the
+    // offset is 8-aligned when the address is.
+    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0) {
+      const offset = address - this.startAddress;
+      if (offset < this.fastAddressEnd && offset > 0) {
+        const words = this.words;
+        const page = offset >>> Geometry.PageShift;
+        const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
+        const kindWord = words[base + DescriptorWord.Kind];
+        if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(offset)) {
+          const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
+          const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
+          const room = words[roomWord];
+          if (room === 0) return this.freeToSpan(offset, page, base, kindWord);
+          words[roomWord] = room - 1;
+          this.setLink(offset, words[headWord]);
+          words[headWord] = offset;
+          return;
+        }
       }
     }
     this.freeSlowly(address);
   }
 
-  /** Malloc's next try, past the free-block cache: the head span of this worker's list for the class. */
+  /**
+   * Malloc's next try, past the free-block cache: the head span of this worker's list for the
+   * class. Like every path malloc returns from, it returns the caller's address (the region's
+   * start added here, not in malloc, whose bytecode size decides whether TurboFan inlines it).
+   */
   private mallocFromSpan(sizeClass: number): number {
     const span = this.words[this.workerWord + WorkerWord.ClassHeads + sizeClass];
-    if (span === 0) return this.allocateSmall(sizeClass, false);
+    if (span === 0) return this.addressOf(this.allocateSmall(sizeClass, false));
     if (!this.hasRoom(span)) return this.mallocFromNextSpan(sizeClass, span);
-    return this.carve(span, false);
+    return (this.carve(span, false) + this.startAddress) | 0;
   }
 
   /** Free's next step when the cache of the block's class is full (or the class is not cached): into its span. */
@@ -139,7 +147,7 @@ export class Heap extends HeapCore {
    */
   private mallocFromNextSpan(sizeClass: number, full: number): number {
     this.unlinkSpan(full, this.workerWord + WorkerWord.ClassHeads + sizeClass);
-    return this.allocateSmall(sizeClass, false);
+    return this.addressOf(this.allocateSmall(sizeClass, false));
   }
 
   // The checked paths.
@@ -147,12 +155,13 @@ export class Heap extends HeapCore {
   private mallocSlowly(sizeBytes: number): number {
     this.assertAttached("malloc");
     checkSize(sizeBytes, "malloc");
-    if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
-    return this.allocate(sizeBytes, false);
+    if (this.debug) return this.addressOf(this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes));
+    return this.addressOf(this.allocate(sizeBytes, false));
   }
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
+    address = this.offsetOf(address);
     this.assertAttached("free");
     const page = this.validate(address, "free");
     if (this.kindOf(page) !== Kind.Span) {
@@ -188,8 +197,8 @@ export class Heap extends HeapCore {
     const total = count * sizeBytes;
     const maxBytes = this.memory.maxByteLength;
     if (!Number.isSafeInteger(total) || total > maxBytes) throw new HeapError(`calloc(${count}, ${sizeBytes}): ${count} x ${sizeBytes} bytes overflows this heap (at most ${maxBytes} bytes)`);
-    if (this.debug) return this.guard(this.allocate(total + GUARD_BYTES, true), total);
-    return this.allocate(total, true);
+    if (this.debug) return this.addressOf(this.guard(this.allocate(total + GUARD_BYTES, true), total));
+    return this.addressOf(this.allocate(total, true));
   }
 
   /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
@@ -199,8 +208,10 @@ export class Heap extends HeapCore {
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.memory.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
-    if (this.debug) return this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
-    return this.allocateAligned(alignment, sizeBytes);
+    // The heap aligns its offsets: an address is as aligned only if the region's start is.
+    if (this.startAddress % alignment !== 0) throw new HeapError(`alignedAlloc: alignment ${alignment} is finer than this heap's region start ${this.hex(0)} can give`);
+    if (this.debug) return this.addressOf(this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes));
+    return this.addressOf(this.allocateAligned(alignment, sizeBytes));
   }
 
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
@@ -214,39 +225,42 @@ export class Heap extends HeapCore {
     this.assertAttached("realloc");
     checkSize(sizeBytes, "realloc");
     if (address === Geometry.Null) return this.malloc(sizeBytes);
+    const blockAddress = address;
+    address = this.offsetOf(address);
     if (this.debug) {
       const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
       if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
-      if (fresh !== Geometry.Null) this.memory.copy(fresh, address, Math.min(requested, sizeBytes));
-      this.free(address);
+      if (fresh !== Geometry.Null) this.memory.copy(this.offsetOf(fresh), address, Math.min(requested, sizeBytes));
+      this.free(blockAddress);
       return fresh;
     }
     const page = this.validate(address, "realloc");
     if (sizeBytes === 0) {
-      this.free(address);
+      this.free(blockAddress);
       return Geometry.Null;
     }
     const usable = this.rawUsable(page);
     if (this.kindOf(page) === Kind.Span) {
-      if (sizeBytes <= usable && sizeBytes > usable / 2) return address; // same class, or shrinking a little: keep the block
+      if (sizeBytes <= usable && sizeBytes > usable / 2) return blockAddress; // same class, or shrinking a little: keep the block
     } else if (sizeBytes > SizeLimit.MediumBytes) {
       this.lock();
       try {
-        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return address;
+        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return blockAddress;
       } finally {
         this.unlock();
       }
     }
     const fresh = this.malloc(sizeBytes);
     if (fresh === Geometry.Null) return Geometry.Null;
-    this.memory.copy(fresh, address, Math.min(usable, sizeBytes));
-    this.free(address);
+    this.memory.copy(this.offsetOf(fresh), address, Math.min(usable, sizeBytes));
+    this.free(blockAddress);
     return fresh;
   }
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
+    address = this.offsetOf(address);
     const page = this.validate(address, "usableSize");
     if (this.debug) return this.checkGuard(address, page, "usableSize");
     return this.rawUsable(page);
@@ -313,9 +327,10 @@ export class Heap extends HeapCore {
 
   /** Visits every live block: its address and usable size. */
   walk(visit: (address: number, usableBytes: number) => void): void {
+    const startAddress = this.startAddress;
     this.lock();
     try {
-      this.walkLocked(visit);
+      this.walkLocked((offset, usableBytes) => visit(offset + startAddress, usableBytes));
     } finally {
       this.unlock();
     }
@@ -334,6 +349,18 @@ export class Heap extends HeapCore {
     } finally {
       this.unlock();
     }
+  }
+
+  // Addresses the callers see and the heap's offsets.
+
+  /** The address of the heap's block `offset` (0 stays null). */
+  private addressOf(offset: number): number {
+    return offset === Geometry.Null ? Geometry.Null : (offset + this.startAddress) | 0;
+  }
+
+  /** The heap's offset of a caller's non-null `address` (a value that is no integer stays as given, for validate to name). */
+  private offsetOf(address: number): number {
+    return Number.isInteger(address) ? address - this.startAddress : address;
   }
 
   // Blocks of any size, past the fast paths.
