@@ -127,7 +127,7 @@ export class Heap extends HeapCore {
    */
   private mallocFromSpan(sizeClass: number): number {
     const span = this.words[this.workerWord + WorkerWord.ClassHeads + sizeClass];
-    if (span === 0) return this.addressOf(this.allocateSmall(sizeClass, false));
+    if (span === 0) return this.mallocFromNewSpan(sizeClass);
     if (!this.hasRoom(span)) return this.mallocFromNextSpan(sizeClass, span);
     return (this.carve(span, false) + this.startAddress) | 0;
   }
@@ -147,6 +147,11 @@ export class Heap extends HeapCore {
    */
   private mallocFromNextSpan(sizeClass: number, full: number): number {
     this.unlinkSpan(full, this.workerWord + WorkerWord.ClassHeads + sizeClass);
+    return this.mallocFromNewSpan(sizeClass);
+  }
+
+  /** The search for a span with room, out of line (it may find none: the null test stays out of malloc's inlined code). */
+  private mallocFromNewSpan(sizeClass: number): number {
     return this.addressOf(this.allocateSmall(sizeClass, false));
   }
 
