@@ -166,25 +166,25 @@ export class Heap extends HeapCore {
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
-    address = this.offsetOf(address);
+    const offset = this.offsetOf(address);
     this.assertAttached("free");
-    const page = this.validate(address, "free");
+    const page = this.validate(offset, "free");
     if (this.kindOf(page) !== Kind.Span) {
       this.lock();
       try {
-        const head = this.validate(address, "free");
-        if (this.debug) this.poison(address, head);
+        const head = this.validate(offset, "free");
+        if (this.debug) this.poison(offset, head);
         this.freeLarge(head);
       } finally {
         this.unlock();
       }
       return;
     }
-    if (this.debug) this.poison(address, page);
-    if (!this.clearLive(address)) throw new HeapError(`free(${this.hex(address)}): not allocated (a double free, racing with another)`);
+    if (this.debug) this.poison(offset, page);
+    if (!this.clearLive(offset)) throw new HeapError(`free(${this.hex(offset)}): not allocated (a double free, racing with another)`);
     const owner = this.ownerOf(page);
-    if (owner === this.workerId) this.returnBlock(address, page);
-    else this.pushRemote(address, owner);
+    if (owner === this.workerId) this.returnBlock(offset, page);
+    else this.pushRemote(offset, owner);
   }
 
   /** `malloc` that throws, naming the request, when the heap is full. */
@@ -214,7 +214,7 @@ export class Heap extends HeapCore {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
     // The heap aligns its offsets: an address is as aligned only if the region's start is.
-    if (this.startAddress % alignment !== 0) throw new HeapError(`alignedAlloc: alignment ${alignment} is finer than this heap's region start ${this.hex(0)} can give`);
+    if (this.startAddress % alignment !== 0) throw new HeapError(`alignedAlloc: alignment ${alignment}: this heap's region starts at ${this.hex(0)}, not a multiple of it`);
     if (this.debug) return this.addressOf(this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes));
     return this.addressOf(this.allocateAligned(alignment, sizeBytes));
   }
@@ -230,44 +230,43 @@ export class Heap extends HeapCore {
     this.assertAttached("realloc");
     checkSize(sizeBytes, "realloc");
     if (address === Geometry.Null) return this.malloc(sizeBytes);
-    const blockAddress = address;
-    address = this.offsetOf(address);
+    const offset = this.offsetOf(address);
     if (this.debug) {
-      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
+      const requested = this.checkGuard(offset, this.validate(offset, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
       if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
-      if (fresh !== Geometry.Null) this.memory.copy(this.offsetOf(fresh), address, Math.min(requested, sizeBytes));
-      this.free(blockAddress);
+      if (fresh !== Geometry.Null) this.memory.copy(this.offsetOf(fresh), offset, Math.min(requested, sizeBytes));
+      this.free(address);
       return fresh;
     }
-    const page = this.validate(address, "realloc");
+    const page = this.validate(offset, "realloc");
     if (sizeBytes === 0) {
-      this.free(blockAddress);
+      this.free(address);
       return Geometry.Null;
     }
     const usable = this.rawUsable(page);
     if (this.kindOf(page) === Kind.Span) {
-      if (sizeBytes <= usable && sizeBytes > usable / 2) return blockAddress; // same class, or shrinking a little: keep the block
+      if (sizeBytes <= usable && sizeBytes > usable / 2) return address; // same class, or shrinking a little: keep the block
     } else if (sizeBytes > SizeLimit.MediumBytes) {
       this.lock();
       try {
-        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return blockAddress;
+        if (this.resizeLarge(this.validate(offset, "realloc"), pagesFor(sizeBytes))) return address;
       } finally {
         this.unlock();
       }
     }
     const fresh = this.malloc(sizeBytes);
     if (fresh === Geometry.Null) return Geometry.Null;
-    this.memory.copy(this.offsetOf(fresh), address, Math.min(usable, sizeBytes));
-    this.free(blockAddress);
+    this.memory.copy(this.offsetOf(fresh), offset, Math.min(usable, sizeBytes));
+    this.free(address);
     return fresh;
   }
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
-    address = this.offsetOf(address);
-    const page = this.validate(address, "usableSize");
-    if (this.debug) return this.checkGuard(address, page, "usableSize");
+    const offset = this.offsetOf(address);
+    const page = this.validate(offset, "usableSize");
+    if (this.debug) return this.checkGuard(offset, page, "usableSize");
     return this.rawUsable(page);
   }
 
