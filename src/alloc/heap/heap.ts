@@ -27,8 +27,10 @@ export type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffse
 
 /**
  * A tiered heap inside memory JavaScript manages itself (ArrayBuffer, SharedArrayBuffer,
- * WebAssembly.Memory, or any BlockMemory). Every piece of allocator state lives in that
- * memory (heap-layout.ts); addresses are byte offsets into it (0 is null).
+ * WebAssembly.Memory, or any BlockMemory), whole or a region `[start, end)` of it
+ * (HeapOptions.start and end: above a WebAssembly module's data and stack, say). Every
+ * piece of allocator state lives in that memory or region (heap-layout.ts); addresses are
+ * byte offsets into the whole memory (0 is null).
  *
  * - Small and medium blocks (up to 256 KiB): 104 size classes; each class carves spans (one
  *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
