@@ -6,10 +6,12 @@
  *
  * Here the buffer backings, whose blocks live in the same store as the metadata: an
  * ArrayBuffer or SharedArrayBuffer (fixed size) and a WebAssembly.Memory (grown when the
- * heap is full). An AddressSpace region is another (space-memory.ts).
+ * heap is full), whole or a region `[start, end)` of them (the views start at `start`, so
+ * the heap's offsets are relative to it). An AddressSpace region is another (space-memory.ts).
  */
 import { HeapError } from "./heap-error.js";
 import { Geometry } from "./heap-layout.js";
+import { DEFAULT_WASM_MAX_BYTES, type HeapOptions } from "./heap-options.js";
 
 /** Block addresses are byte offsets kept in Int32 words (lists, caches, spans): a heap spans at most 2 GiB. */
 export const MAX_HEAP_BYTES = 2 ** 31;
@@ -19,10 +21,17 @@ const WASM_PAGE_BYTES = 65536;
 export type HeapBacking = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
 
 /**
- * A heap's memory. The metadata views cover the store from offset 0 (whole heap pages,
- * at most MAX_HEAP_BYTES); grow() and refresh() replace them.
+ * A heap's memory. The metadata views cover the heap's store from its offset 0 (whole heap
+ * pages, at most MAX_HEAP_BYTES); grow() and refresh() replace them. Every address the
+ * interface takes is such an offset.
  */
 export interface BlockMemory {
+  /**
+   * Where the views' offset 0 lies in the buffer under them (a heap over a region of a
+   * buffer starts there): the Heap adds it to the blocks' offsets it returns and subtracts
+   * it from the addresses it is given. Absent: 0.
+   */
+  readonly startAddress?: number;
   /** Bytes of the metadata store (for a buffer backing, the blocks' bytes too). */
   readonly bytes: Uint8Array;
   /** The same store as Int32 words: the heap's header, descriptors, lists and bitmap. */
@@ -76,12 +85,18 @@ export class BufferMemory implements BlockMemory {
   readonly blocksInViews: boolean = true;
   /** The most bytes of the buffer the heap uses (whole heap pages). */
   readonly maxByteLength: number;
+  /** The region's first byte in the buffer (a multiple of the heap page). */
+  readonly startAddress: number;
+  /** The byte past the most the region may reach in the buffer (its end, or a growable memory's limit). */
+  protected readonly endAddress: number;
 
-  /** A heap over `buffer` that may reach `maxBytes` (a buffer's own size, unless it can grow). */
-  constructor(buffer: ArrayBuffer | SharedArrayBuffer, maxBytes: number) {
+  /** A heap over bytes `[startAddress, endAddress)` of `buffer` (the end may lie past a growable buffer's current size). */
+  constructor(buffer: ArrayBuffer | SharedArrayBuffer, endAddress: number, startAddress = 0) {
     this.shared = buffer instanceof SharedArrayBuffer;
+    this.startAddress = startAddress;
+    this.endAddress = endAddress;
     this.views(buffer);
-    this.maxByteLength = wholePages(maxBytes);
+    this.maxByteLength = wholePages(endAddress - startAddress);
   }
 
   /** A fixed buffer does not grow. */
@@ -136,35 +151,41 @@ export class BufferMemory implements BlockMemory {
     return false;
   }
 
-  /** An address as the offset it is, in hex. */
+  /** An address as the byte offset in the buffer it is, in hex. */
   formatAddress(address: number): string {
-    return `0x${address.toString(16)}`;
+    return `0x${(address + this.startAddress).toString(16)}`;
   }
 
-  /** Views over `buffer`'s whole heap pages. */
+  /** Views over the region's whole heap pages that `buffer` holds now. */
   protected views(buffer: ArrayBuffer | SharedArrayBuffer): void {
-    const usable = wholePages(Math.min(buffer.byteLength, MAX_HEAP_BYTES));
-    this.bytes = new Uint8Array(buffer, 0, usable);
-    this.words = new Int32Array(buffer, 0, usable >>> 2);
-    this.floats = new Float64Array(buffer, 0, usable >>> 3);
+    const usable = wholePages(Math.max(0, Math.min(buffer.byteLength, this.endAddress) - this.startAddress));
+    this.bytes = new Uint8Array(buffer, this.startAddress, usable);
+    this.words = new Int32Array(buffer, this.startAddress, usable >>> 2);
+    this.floats = new Float64Array(buffer, this.startAddress, usable >>> 3);
   }
 }
 
-/** A WebAssembly.Memory: a buffer memory that grows (by whole WebAssembly pages) up to `maxBytes`. */
+/**
+ * A WebAssembly.Memory: a buffer memory over `[startAddress, endAddress)`. When the region
+ * is the memory's tail (`growable`), the heap grows the memory (by whole WebAssembly pages)
+ * up to `endAddress`; a region with an end of its own never grows it.
+ */
 export class WasmMemory extends BufferMemory {
-  /** A heap over `memory` that may grow it to `maxBytes` (at most MAX_HEAP_BYTES). */
+  /** A heap over bytes `[startAddress, endAddress)` of `memory` (endAddress at most MAX_HEAP_BYTES). */
   constructor(
     private readonly memory: WebAssembly.Memory,
-    maxBytes: number,
+    startAddress: number,
+    endAddress: number,
+    private readonly growable: boolean,
   ) {
-    super(memory.buffer, maxBytes);
+    super(memory.buffer, endAddress, startAddress);
   }
 
-  /** Grows the memory by whole WebAssembly pages, up to maxByteLength. */
+  /** Grows the memory by whole WebAssembly pages, up to maxByteLength; a region with an end of its own, never. */
   override grow(minBytes: number): boolean {
-    if (minBytes > this.maxByteLength) return false;
+    if (!this.growable || minBytes > this.maxByteLength) return false;
     try {
-      this.memory.grow(Math.ceil((minBytes - this.bytes.length) / WASM_PAGE_BYTES));
+      this.memory.grow(Math.ceil((this.startAddress + minBytes - this.memory.buffer.byteLength) / WASM_PAGE_BYTES));
     } catch {
       return false;
     }
@@ -178,15 +199,33 @@ export class WasmMemory extends BufferMemory {
   }
 }
 
-/** The block memory of a backing: `maxBytes` bounds a WebAssembly.Memory's growth. */
-export function memoryOfBacking(backing: HeapBacking, maxBytes: number): BlockMemory {
+/**
+ * The block memory of a backing, over the region `options.start` .. `options.end` (default:
+ * all of it); `options.maxBytes` bounds the growth of a WebAssembly.Memory whose tail the
+ * region is. Throws a HeapError naming a region that is unaligned or outside the backing.
+ */
+export function memoryOfBacking(backing: HeapBacking, options: HeapOptions): BlockMemory {
   const wasm = backing instanceof WebAssembly.Memory;
-  const limit = wasm ? maxBytes : backing.byteLength;
-  if (limit > MAX_HEAP_BYTES) {
-    const what = wasm ? `maxBytes ${limit}` : `a buffer of ${limit} bytes`;
+  const byteLength = wasm ? backing.buffer.byteLength : backing.byteLength;
+  const start = options.start ?? 0;
+  const growable = wasm && options.end === undefined;
+  const end = options.end ?? (wasm ? (options.maxBytes ?? DEFAULT_WASM_MAX_BYTES) : byteLength);
+  const region = `heap region [${start}, ${options.end ?? "end"})`;
+  checkRegionBound(region, "start", start);
+  if (options.end !== undefined) checkRegionBound(region, "end", end);
+  if (end > MAX_HEAP_BYTES) {
+    const what = options.end !== undefined ? `end ${end}` : wasm ? `maxBytes ${end}` : `a buffer of ${end} bytes`;
     throw new HeapError(`${what}: a heap spans at most 2 GiB (${MAX_HEAP_BYTES} bytes; its block addresses are 31-bit offsets)`);
   }
-  return wasm ? new WasmMemory(backing, maxBytes) : new BufferMemory(backing, backing.byteLength);
+  if (options.end !== undefined && end > byteLength) throw new HeapError(`${region}: end ${end} is past the ${wasm ? "memory" : "buffer"}'s ${byteLength} bytes`);
+  if (!growable && start >= byteLength) throw new HeapError(`${region}: start ${start} is past the ${wasm ? "memory" : "buffer"}'s ${byteLength} bytes`);
+  if (start >= end) throw new HeapError(`${region}: start ${start} is not below ${growable ? `the memory's limit (maxBytes) ${end}` : `end ${end}`}`);
+  return wasm ? new WasmMemory(backing, start, end, growable) : new BufferMemory(backing, end, start);
+}
+
+/** A region's bound must be a byte offset on a heap page boundary (so a page of the heap is a page of the buffer). */
+function checkRegionBound(region: string, name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value % Geometry.PageBytes !== 0) throw new HeapError(`${region}: ${name} ${value} is not a multiple of ${Geometry.PageBytes} bytes (the heap's page)`);
 }
 
 /** `bytes` rounded down to whole heap pages (arithmetic, not a mask: sizes reach 2^31). */

@@ -14,7 +14,7 @@ import { CLASS_COUNT, CLASS_SIZES } from "./size-classes.js";
 export class HeapChecks extends HeapCensus {
   /** The first page of the live block at `address` (its span's or its large run's), or a HeapError naming what is wrong. */
   protected validate(address: number, what: string): number {
-    if (!Number.isInteger(address) || address < 0 || address >= this.memory.maxByteLength) throw new HeapError(`${what}(${this.hexOrValue(address)}): not an address in this heap (0 .. ${this.hex(this.memory.maxByteLength)})`);
+    if (!Number.isInteger(address) || address < 0 || address >= this.memory.maxByteLength) throw new HeapError(`${what}(${this.hexOrValue(address)}): not an address in this heap (${this.startAddress === 0 ? "0" : this.hex(0)} .. ${this.hex(this.memory.maxByteLength)})`);
     if (address >= this.bytes.length) this.refreshIfGrown();
     if (address >= this.bytes.length) throw new HeapError(`${what}(${this.hex(address)}): past the end of this heap (${this.hex(this.bytes.length)})`);
     const page = address >>> Geometry.PageShift;
@@ -148,6 +148,6 @@ export class HeapChecks extends HeapCensus {
 
   /** An address for an error message: hex if it is one, else the value as given. */
   protected hexOrValue(value: number): string {
-    return Number.isInteger(value) && value >= 0 ? this.hex(value) : String(value);
+    return Number.isInteger(value) && value + this.startAddress >= 0 ? this.hex(value) : String(value);
   }
 }

@@ -25,8 +25,29 @@ export interface HeapOptions {
    * reuse keeps every span's occupancy as it was (figures in docs/design/heap.md).
    */
   blockCache?: boolean;
-  /** WebAssembly.Memory: the most it may grow to (default 1 GiB; at most 2 GiB, as for any heap). */
+  /**
+   * WebAssembly.Memory: the most bytes the heap may grow the memory to (default 1 GiB; at
+   * most 2 GiB, as for any heap), when the heap's region is the memory's tail (no `end`).
+   * The heap's metadata is sized for this limit (about 1/50 of it), so keep it near the use.
+   */
   maxBytes?: number;
+  /**
+   * The byte offset in the backing where the heap's region starts (default 0): the heap
+   * reads and writes only bytes from here to `end`, its header and metadata included, so
+   * the bytes below (a WebAssembly module's data and stack) are never touched. A multiple
+   * of 16 KiB (the heap's page). Block addresses stay byte offsets into the whole backing
+   * (a wasm module can use them as pointers); an `alignedAlloc` alignment above 16 KiB
+   * needs a start that is a multiple of it. Every worker attaching to a heap passes the
+   * same region.
+   */
+  start?: number;
+  /**
+   * The byte offset where the heap's region ends (exclusive; a multiple of 16 KiB, within
+   * the backing). Omitted: the backing's end, and for a WebAssembly.Memory the region is
+   * its tail, which the heap grows the memory for (up to `maxBytes`). Given, the heap never
+   * grows the memory: a full region makes malloc return 0.
+   */
+  end?: number;
   /** Region cache: freed large blocks it keeps at most (default 16, at most 64). */
   cacheSlots?: number;
   /** Region cache: bytes it keeps at most (default 64 MiB); a larger block is never cached. */

@@ -16,6 +16,12 @@ import { MEDIUM_LIMIT_BYTES, SMALL_CLASS_OF } from "./size-classes.js";
 export class HeapState {
   /** Where the heap lives. */
   protected readonly memory: BlockMemory;
+  /**
+   * The heap's offset 0 in its backing (its region's start): the public API adds it to the
+   * offsets it returns and subtracts it from the addresses it is given, so every layer
+   * works on offsets from 0. A field set once, so TurboFan folds it (0: no arithmetic).
+   */
+  protected readonly startAddress: number;
   /** The memory's metadata words (the memory's own views, held here for the fast paths). */
   protected words!: Int32Array;
   /** The memory's metadata bytes. */
@@ -55,6 +61,7 @@ export class HeapState {
   /** Views over `memory`; the layout of the heap already in it, or of the one the core will format. */
   constructor(memory: BlockMemory) {
     this.memory = memory;
+    this.startAddress = memory.startAddress ?? 0;
     this.shared = memory.shared;
     this.arrayViews();
     const existing = this.words[HeaderWord.Magic] === HEAP_MAGIC;

@@ -74,14 +74,14 @@ export class HeapWords extends HeapState {
   }
 
   /** Sets a fresh block's bit; a bit already set means a free list handed out a live block (a write after free). */
-  protected markLive(address: number, span: number): void {
-    if (this.shared) return this.markLiveShared(address, span);
+  protected markLive(address: number): void {
+    if (this.shared) return this.markLiveShared(address);
     const words = this.words;
     const at = (this.bitmapWord + (address >>> Bitmap.WordShift)) | 0;
     const bit = 1 << (address >>> Bitmap.GranuleShift);
     const old = words[at];
     words[at] = old | bit;
-    if ((old & bit) !== 0) this.corruptFreeList(address, span);
+    if ((old & bit) !== 0) this.corruptFreeList(address);
   }
 
   /** Clears a block's bit; false if it was clear already (not allocated: the caller reports it). */
@@ -99,9 +99,9 @@ export class HeapWords extends HeapState {
   // paths then carry only the plain read-modify-write (callgrind: the bitmap costs about 23
   // host instructions per tiny-churn op either way).
   /** markLive on a shared heap. */
-  protected markLiveShared(address: number, span: number): void {
+  protected markLiveShared(address: number): void {
     const bit = 1 << (address >>> Bitmap.GranuleShift);
-    if ((Atomics.or(this.words, this.bitmapWord + (address >>> Bitmap.WordShift), bit) & bit) !== 0) this.corruptFreeList(address, span);
+    if ((Atomics.or(this.words, this.bitmapWord + (address >>> Bitmap.WordShift), bit) & bit) !== 0) this.corruptFreeList(address);
   }
 
   /** clearLive on a shared heap. */
@@ -111,8 +111,8 @@ export class HeapWords extends HeapState {
   }
 
   /** A free list handed out a live block. */
-  protected corruptFreeList(address: number, span: number): never {
-    throw this.corrupt(`the span at page ${span} handed out ${this.hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
+  protected corruptFreeList(address: number): never {
+    throw this.corrupt(`the span at page ${this.blockHead(address)} handed out ${this.hex(address)}, a block that is still live (its free list was overwritten: a write after free?)`);
   }
 
   /** The error for a broken invariant: the heap is corrupt. */

@@ -12,7 +12,7 @@ import { GUARD_BYTES } from "./debug-guard.js";
 import { HeapCore } from "./heap-core.js";
 import { HeapError } from "./heap-error.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, SpanBits, Stat, WorkerWord } from "./heap-layout.js";
-import { DEFAULT_WASM_MAX_BYTES, type HeapOptions } from "./heap-options.js";
+import type { HeapOptions } from "./heap-options.js";
 import type { HeapStats } from "./heap-stats.js";
 import { pagesFor } from "./page-runs.js";
 import { CLASS_COUNT, CLASS_SIZES, classOf, SizeLimit } from "./size-classes.js";
@@ -27,8 +27,10 @@ export type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffse
 
 /**
  * A tiered heap inside memory JavaScript manages itself (ArrayBuffer, SharedArrayBuffer,
- * WebAssembly.Memory, or any BlockMemory). Every piece of allocator state lives in that
- * memory (heap-layout.ts); addresses are byte offsets into it (0 is null).
+ * WebAssembly.Memory, or any BlockMemory), whole or a region `[start, end)` of it
+ * (HeapOptions.start and end: above a WebAssembly module's data and stack, say). Every
+ * piece of allocator state lives in that memory or region (heap-layout.ts); addresses are
+ * byte offsets into the whole memory (0 is null).
  *
  * - Small and medium blocks (up to 256 KiB): 104 size classes; each class carves spans (one
  *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
@@ -58,7 +60,7 @@ export class Heap extends HeapCore {
 
   /** A heap in `backing` (formatted unless it holds one already), attached as a worker. */
   constructor(backing: HeapBacking | BlockMemory, options: HeapOptions = {}) {
-    const memory = isHeapBacking(backing) ? memoryOfBacking(backing, options.maxBytes ?? DEFAULT_WASM_MAX_BYTES) : backing;
+    const memory = isHeapBacking(backing) ? memoryOfBacking(backing, options) : backing;
     // Blocks outside the memory's views (an AddressSpace region): the Heap whose block links
     // go through the memory. The class, chosen once, keeps that test out of the fast paths.
     if (!memory.blocksInViews && new.target !== IndirectBlocksHeap) {
@@ -85,8 +87,8 @@ export class Heap extends HeapCore {
       if (address === Geometry.Null) return this.mallocFromSpan(sizeClass) | 0;
       words[headWord] = this.link(address);
       words[(headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0]++;
-      this.markLive(address, address >>> Geometry.PageShift);
-      return address;
+      this.markLive(address);
+      return (address + this.startAddress) | 0;
     }
     return this.mallocSlowly(sizeBytes) | 0;
   }
@@ -96,32 +98,40 @@ export class Heap extends HeapCore {
     // Bits are set only at the starts of live blocks, so an 8-aligned integer address in a
     // span of this worker whose bit is set is one of its live blocks: interior pointers,
     // double frees and foreign pointers all fail one of these tests (and take the checked
-    // path, which names the error).
-    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0 && address < this.fastAddressEnd && address !== 0) {
-      const words = this.words;
-      const page = address >>> Geometry.PageShift;
-      const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
-      const kindWord = words[base + DescriptorWord.Kind];
-      if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(address)) {
-        const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
-        const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
-        const room = words[roomWord];
-        if (room === 0) return this.freeToSpan(address, page, base, kindWord);
-        words[roomWord] = room - 1;
-        this.setLink(address, words[headWord]);
-        words[headWord] = address;
-        return;
+    // path, which names the error). The region's start is a multiple of a page, so the
+    // offset is 8-aligned when the address is.
+    if ((address >>> 0) === address && (address & (Geometry.GranuleBytes - 1)) === 0) {
+      const offset = address - this.startAddress;
+      if (offset < this.fastAddressEnd && offset > 0) {
+        const words = this.words;
+        const page = offset >>> Geometry.PageShift;
+        const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
+        const kindWord = words[base + DescriptorWord.Kind];
+        if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(offset)) {
+          const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
+          const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
+          const room = words[roomWord];
+          if (room === 0) return this.freeToSpan(offset, page, base, kindWord);
+          words[roomWord] = room - 1;
+          this.setLink(offset, words[headWord]);
+          words[headWord] = offset;
+          return;
+        }
       }
     }
     this.freeSlowly(address);
   }
 
-  /** Malloc's next try, past the free-block cache: the head span of this worker's list for the class. */
+  /**
+   * Malloc's next try, past the free-block cache: the head span of this worker's list for the
+   * class. Like every path malloc returns from, it returns the caller's address (the region's
+   * start added here, not in malloc, whose bytecode size decides whether TurboFan inlines it).
+   */
   private mallocFromSpan(sizeClass: number): number {
     const span = this.words[this.workerWord + WorkerWord.ClassHeads + sizeClass];
-    if (span === 0) return this.allocateSmall(sizeClass, false);
+    if (span === 0) return this.mallocFromNewSpan(sizeClass);
     if (!this.hasRoom(span)) return this.mallocFromNextSpan(sizeClass, span);
-    return this.carve(span, false);
+    return (this.carve(span, false) + this.startAddress) | 0;
   }
 
   /** Free's next step when the cache of the block's class is full (or the class is not cached): into its span. */
@@ -139,7 +149,12 @@ export class Heap extends HeapCore {
    */
   private mallocFromNextSpan(sizeClass: number, full: number): number {
     this.unlinkSpan(full, this.workerWord + WorkerWord.ClassHeads + sizeClass);
-    return this.allocateSmall(sizeClass, false);
+    return this.mallocFromNewSpan(sizeClass);
+  }
+
+  /** The search for a span with room, out of line (it may find none: the null test stays out of malloc's inlined code). */
+  private mallocFromNewSpan(sizeClass: number): number {
+    return this.addressOf(this.allocateSmall(sizeClass, false));
   }
 
   // The checked paths.
@@ -147,30 +162,31 @@ export class Heap extends HeapCore {
   private mallocSlowly(sizeBytes: number): number {
     this.assertAttached("malloc");
     checkSize(sizeBytes, "malloc");
-    if (this.debug) return this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes);
-    return this.allocate(sizeBytes, false);
+    if (this.debug) return this.addressOf(this.guard(this.allocate(sizeBytes + GUARD_BYTES, false), sizeBytes));
+    return this.addressOf(this.allocate(sizeBytes, false));
   }
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
+    const offset = this.offsetOf(address);
     this.assertAttached("free");
-    const page = this.validate(address, "free");
+    const page = this.validate(offset, "free");
     if (this.kindOf(page) !== Kind.Span) {
       this.lock();
       try {
-        const head = this.validate(address, "free");
-        if (this.debug) this.poison(address, head);
+        const head = this.validate(offset, "free");
+        if (this.debug) this.poison(offset, head);
         this.freeLarge(head);
       } finally {
         this.unlock();
       }
       return;
     }
-    if (this.debug) this.poison(address, page);
-    if (!this.clearLive(address)) throw new HeapError(`free(${this.hex(address)}): not allocated (a double free, racing with another)`);
+    if (this.debug) this.poison(offset, page);
+    if (!this.clearLive(offset)) throw new HeapError(`free(${this.hex(offset)}): not allocated (a double free, racing with another)`);
     const owner = this.ownerOf(page);
-    if (owner === this.workerId) this.returnBlock(address, page);
-    else this.pushRemote(address, owner);
+    if (owner === this.workerId) this.returnBlock(offset, page);
+    else this.pushRemote(offset, owner);
   }
 
   /** `malloc` that throws, naming the request, when the heap is full. */
@@ -188,8 +204,8 @@ export class Heap extends HeapCore {
     const total = count * sizeBytes;
     const maxBytes = this.memory.maxByteLength;
     if (!Number.isSafeInteger(total) || total > maxBytes) throw new HeapError(`calloc(${count}, ${sizeBytes}): ${count} x ${sizeBytes} bytes overflows this heap (at most ${maxBytes} bytes)`);
-    if (this.debug) return this.guard(this.allocate(total + GUARD_BYTES, true), total);
-    return this.allocate(total, true);
+    if (this.debug) return this.addressOf(this.guard(this.allocate(total + GUARD_BYTES, true), total));
+    return this.addressOf(this.allocate(total, true));
   }
 
   /** A block of at least `sizeBytes` whose address is a multiple of `alignment` (a power of two). */
@@ -199,8 +215,10 @@ export class Heap extends HeapCore {
     if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0 || alignment > this.memory.maxByteLength) {
       throw new HeapError(`alignedAlloc: alignment ${alignment} is not a power of two (up to the heap size)`);
     }
-    if (this.debug) return this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes);
-    return this.allocateAligned(alignment, sizeBytes);
+    // The heap aligns its offsets: an address is as aligned only if the region's start is.
+    if (this.startAddress % alignment !== 0) throw new HeapError(`alignedAlloc: alignment ${alignment}: this heap's region starts at ${this.hex(0)}, not a multiple of it`);
+    if (this.debug) return this.addressOf(this.guard(this.allocateAligned(alignment, sizeBytes + GUARD_BYTES), sizeBytes));
+    return this.addressOf(this.allocateAligned(alignment, sizeBytes));
   }
 
   /** A typed array of `length` elements in a fresh block (free it with `free(array.byteOffset)`). */
@@ -214,15 +232,16 @@ export class Heap extends HeapCore {
     this.assertAttached("realloc");
     checkSize(sizeBytes, "realloc");
     if (address === Geometry.Null) return this.malloc(sizeBytes);
+    const offset = this.offsetOf(address);
     if (this.debug) {
-      const requested = this.checkGuard(address, this.validate(address, "realloc"), "realloc");
+      const requested = this.checkGuard(offset, this.validate(offset, "realloc"), "realloc");
       const fresh = sizeBytes === 0 ? Geometry.Null : this.malloc(sizeBytes);
       if (fresh === Geometry.Null && sizeBytes > 0) return Geometry.Null;
-      if (fresh !== Geometry.Null) this.memory.copy(fresh, address, Math.min(requested, sizeBytes));
+      if (fresh !== Geometry.Null) this.memory.copy(this.offsetOf(fresh), offset, Math.min(requested, sizeBytes));
       this.free(address);
       return fresh;
     }
-    const page = this.validate(address, "realloc");
+    const page = this.validate(offset, "realloc");
     if (sizeBytes === 0) {
       this.free(address);
       return Geometry.Null;
@@ -233,22 +252,23 @@ export class Heap extends HeapCore {
     } else if (sizeBytes > SizeLimit.MediumBytes) {
       this.lock();
       try {
-        if (this.resizeLarge(this.validate(address, "realloc"), pagesFor(sizeBytes))) return address;
+        if (this.resizeLarge(this.validate(offset, "realloc"), pagesFor(sizeBytes))) return address;
       } finally {
         this.unlock();
       }
     }
     const fresh = this.malloc(sizeBytes);
     if (fresh === Geometry.Null) return Geometry.Null;
-    this.memory.copy(fresh, address, Math.min(usable, sizeBytes));
+    this.memory.copy(this.offsetOf(fresh), offset, Math.min(usable, sizeBytes));
     this.free(address);
     return fresh;
   }
 
   /** Bytes the block at `address` can hold (its class size, or its pages; in debug mode, the size asked for). */
   usableSize(address: number): number {
-    const page = this.validate(address, "usableSize");
-    if (this.debug) return this.checkGuard(address, page, "usableSize");
+    const offset = this.offsetOf(address);
+    const page = this.validate(offset, "usableSize");
+    if (this.debug) return this.checkGuard(offset, page, "usableSize");
     return this.rawUsable(page);
   }
 
@@ -313,9 +333,10 @@ export class Heap extends HeapCore {
 
   /** Visits every live block: its address and usable size. */
   walk(visit: (address: number, usableBytes: number) => void): void {
+    const startAddress = this.startAddress;
     this.lock();
     try {
-      this.walkLocked(visit);
+      this.walkLocked((offset, usableBytes) => visit(offset + startAddress, usableBytes));
     } finally {
       this.unlock();
     }
@@ -334,6 +355,18 @@ export class Heap extends HeapCore {
     } finally {
       this.unlock();
     }
+  }
+
+  // Addresses the callers see and the heap's offsets.
+
+  /** The address of the heap's block `offset` (0 stays null). */
+  private addressOf(offset: number): number {
+    return offset === Geometry.Null ? Geometry.Null : (offset + this.startAddress) | 0;
+  }
+
+  /** The heap's offset of a caller's non-null `address` (a value that is no integer stays as given, for validate to name). */
+  private offsetOf(address: number): number {
+    return Number.isInteger(address) ? address - this.startAddress : address;
   }
 
   // Blocks of any size, past the fast paths.

@@ -18,7 +18,7 @@ export abstract class LargeBlocks extends RegionCache {
       const run = this.descriptor(cached, DescriptorWord.Run);
       this.floats[HeaderWord.Stats + Stat.CachedPages] -= run;
       this.setDescriptor(cached, DescriptorWord.Kind, Kind.Large);
-      this.markLive(cached * Geometry.PageBytes, cached);
+      this.markLive(cached * Geometry.PageBytes);
       if (zero) this.zeroDirty(cached, run);
       return cached * Geometry.PageBytes;
     }
@@ -32,7 +32,7 @@ export abstract class LargeBlocks extends RegionCache {
     this.setDescriptor(first, DescriptorWord.Kind, Kind.Large);
     this.setDescriptor(first, DescriptorWord.Run, pages);
     this.takeRunPages(first, first, pages, Kind.LargeTail, zero);
-    this.markLive(first * Geometry.PageBytes, first);
+    this.markLive(first * Geometry.PageBytes);
     return first * Geometry.PageBytes;
   }
 
