@@ -11,12 +11,14 @@ import type { OpSequence } from "./workloads.js";
 
 /**
  * Ops per timed batch (LATENCY_BATCH_OPS in the C driver too). Batches, not single ops: a
- * clock read (performance.now() about 30 ns, clock_gettime about 20) costs more than a
- * small malloc (5-20 ns), so timing each op would measure the clock. A batch's time over its
- * ops is each of its ops' latency: a slow op shows as its excess over the batch, diluted
- * 64-fold, so the percentiles are of batch means, a lower bound on the single-op tail.
+ * clock read (performance.now() about 75 ns here, clock_gettime about 20) costs more than a
+ * small malloc (5-20 ns), so timing each op would measure the clock. At 256 ops a batch the
+ * clock adds about 0.3 ns an op in JS (at 64, 1.2: a sixth of memspace's tiny-churn op). A
+ * batch's time over its ops is each of its ops' latency: a slow op shows as its excess over
+ * the batch, diluted 256-fold, so the percentiles are of batch means, a lower bound on the
+ * single-op tail.
  */
-export const LATENCY_BATCH_OPS = 64;
+export const LATENCY_BATCH_OPS = 256;
 
 /** Nearest-rank percentile of sorted values; `fraction` in (0, 1]. */
 function percentile(sorted: Float64Array, fraction: number): number {
@@ -40,9 +42,17 @@ export function latencyFigures(perOpNs: Float64Array): LatencyFigures {
 /**
  * One run of the sequence in batches of LATENCY_BATCH_OPS, each timed: apart from the timed
  * runs, so that the clock reads do not count in ops/s. One clock read a batch boundary (the
- * end of one batch starts the next).
+ * end of one batch starts the next). Twice, the first not kept: the timed runs called replay
+ * a few times only, each for the whole sequence (it runs on-stack-replaced code), so its
+ * first thousands of short calls run baseline code, 2-3x slower.
  */
 export function latencyRun(allocator: JsAllocator, memory: LoopMemory, sequence: OpSequence): LatencyFigures {
+  batchLatencies(allocator, memory, sequence);
+  return latencyFigures(batchLatencies(allocator, memory, sequence));
+}
+
+/** Each batch's time over its ops, in ns. */
+function batchLatencies(allocator: JsAllocator, memory: LoopMemory, sequence: OpSequence): Float64Array {
   const batchInts = LATENCY_BATCH_OPS * 3;
   const batches = Math.ceil(sequence.opCount / LATENCY_BATCH_OPS);
   const perOpNs = new Float64Array(batches);
@@ -55,7 +65,7 @@ export function latencyRun(allocator: JsAllocator, memory: LoopMemory, sequence:
     perOpNs[batch] = ((after - before) * 1e6) / ((to - from) / 3);
     before = after;
   }
-  return latencyFigures(perOpNs);
+  return perOpNs;
 }
 
 /** The minor page faults this process has taken so far. */

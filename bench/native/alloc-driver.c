@@ -19,10 +19,10 @@
 
 enum { OP_MALLOC = 1, OP_FREE = 2, OP_REALLOC = 3, OP_TOUCH = 4 };
 
-/* Ops per timed batch of the latency run, as LATENCY_BATCH_OPS in bench/alloc/latency.ts:
- * a clock_gettime (about 20 ns) costs more than a small malloc, so each batch is timed, not
- * each op, and a batch's time over its ops is each op's latency. */
-enum { LATENCY_BATCH_OPS = 64 };
+/* Ops per timed batch of the latency run, as LATENCY_BATCH_OPS in bench/alloc/latency.ts
+ * (which says why): a clock_gettime (about 20 ns) costs more than a small malloc, so each
+ * batch is timed, not each op, and a batch's time over its ops is each op's latency. */
+enum { LATENCY_BATCH_OPS = 256 };
 
 #ifdef LOOP_ONLY
 /* Out of line, as a library's malloc is: the loop keeps its calls. Big enough for the
