@@ -81,7 +81,7 @@ describe("memspace bench smoke tests", () => {
       const bench = memspaceBench("alloc", "--scale", "2000", "--runs", "1", "--rounds", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number | null; accountedFootprintBytes: number; peakLiveBytes: number; netNsPerOp?: number }>;
-      for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"]) {
+      for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed", "cycle-1k", "cycle-16k", "cycle-1m"]) {
         const ours = records.find((r) => r.workload === workload && r.allocator === "memspace");
         // The heap's own count covers its live bytes; what is resident can be less (mixed
         // touches only the first byte of its blocks of up to 4 MiB), but never nothing.
