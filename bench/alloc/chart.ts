@@ -1,6 +1,6 @@
 /**
- * The allocator benchmark's chart: ops/s (log scale) and peak footprint / peak live bytes,
- * per workload and allocator, as one SVG (vega-lite compiled to vega, rendered headless).
+ * The allocator benchmark's chart: ops/s and p99 per-op latency (both log scale) side by side,
+ * and peak footprint / peak live bytes below, per workload and allocator, as one SVG (vega-lite compiled to vega, rendered headless).
  */
 import { writeFileSync } from "node:fs";
 import type * as Vega from "vega";
@@ -23,7 +23,7 @@ export async function loadChartPackages(): Promise<ChartPackages | null> {
 export async function writeAllocChart({ vega, vegaLite }: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
   const values = records
     .filter((r) => r.failure === undefined && r.opsPerSec > 0)
-    .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, footprintPerLive: r.peakFootprintBytes === null ? null : r.peakFootprintBytes / r.peakLiveBytes }));
+    .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, p99Ns: r.p99Ns ?? null, footprintPerLive: r.peakFootprintBytes === null ? null : r.peakFootprintBytes / r.peakLiveBytes }));
   const bars = (field: string, title: string, log: boolean) => ({
     mark: "bar" as const,
     width: 90,
@@ -39,7 +39,7 @@ export async function writeAllocChart({ vega, vegaLite }: ChartPackages, records
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: "memspace bench alloc",
     data: { values },
-    vconcat: [bars("opsPerSec", "ops/s (log)", true), bars("footprintPerLive", "peak footprint / peak live", false)],
+    vconcat: [{ hconcat: [bars("opsPerSec", "ops/s (log)", true), bars("p99Ns", "p99 ns per op (log)", true)] }, bars("footprintPerLive", "peak footprint / peak live", false)],
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
   writeFileSync(path, await view.toSVG());

@@ -21,8 +21,24 @@ export interface ChildJob {
   slowBudgetSeconds: number;
 }
 
+/** Per-op latency in ns, from timed batches of ops (bench/alloc/latency.ts). */
+export interface LatencyFigures {
+  p50Ns: number;
+  p99Ns: number;
+  p999Ns: number;
+  maxNs: number;
+}
+
+/** What users feel beside throughput; absent for a run cut at its time budget (no latency run). */
+export interface FeltFigures extends Partial<LatencyFigures> {
+  /** Minor page faults during the timed runs, per run. */
+  minorFaults?: number;
+  /** The process's peak resident set (VmHWM), its own code and runtime included. */
+  peakRssBytes?: number;
+}
+
 /** One measurement of one allocator on one workload (a child's result line, or the C driver's). */
-export interface Sample {
+export interface Sample extends FeltFigures {
   opsPerSec: number;
   peakFootprintBytes: number | null;
   accountedFootprintBytes?: number;

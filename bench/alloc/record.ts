@@ -1,7 +1,8 @@
+import type { FeltFigures } from "./job.js";
 import type { Workload } from "./workloads.js";
 
 /** One allocator on one workload: a row of the allocator benchmark, and a point of its chart. */
-export interface AllocBenchRecord {
+export interface AllocBenchRecord extends FeltFigures {
   workload: Workload;
   allocator: string;
   opsPerSec: number;

@@ -13,7 +13,7 @@ import { report, reportSkipped } from "../harness/output.js";
 import { median, RoundSamples, roundRatios, roundSchedule } from "../harness/rounds.js";
 import { withScratchFolder } from "../harness/scratch.js";
 import { ALLOCATORS, C_LOOP, JS_ALLOCATORS, JS_LOOP, loadThingMalloc, NATIVE, THING, THING_PACKAGE, type JsAllocatorName } from "./contestants.js";
-import { SLOW_RUN_BUDGET_SECONDS, type ChildJob, type Sample } from "./job.js";
+import { SLOW_RUN_BUDGET_SECONDS, type ChildJob, type FeltFigures, type Sample } from "./job.js";
 import type { AllocBenchRecord } from "./record.js";
 import { buildWorkload, WORKLOADS, type Workload } from "./workloads.js";
 
@@ -47,6 +47,9 @@ export interface AllocMeasurements {
   ratios: Map<string, number[]>;
 }
 
+/** The figures of FeltFigures, each a median over rounds as the others. */
+const FELT_FIGURES = ["p50Ns", "p99Ns", "p999Ns", "maxNs", "minorFaults", "peakRssBytes"] as const satisfies ReadonlyArray<keyof FeltFigures>;
+
 /** The median of each figure over rounds; a failure in any round stands. */
 function medianSample(list: Sample[]): Sample {
   const failure = list.find((sample) => sample.failure !== undefined);
@@ -63,6 +66,10 @@ function medianSample(list: Sample[]): Sample {
   const accounted = middle(list.map((s) => s.accountedFootprintBytes));
   if (typeof accounted === "number") sample.accountedFootprintBytes = accounted;
   if (list[0].completedOps !== undefined) sample.completedOps = list[0].completedOps;
+  for (const figure of FELT_FIGURES) {
+    const value = middle(list.map((s) => s[figure]));
+    if (typeof value === "number") sample[figure] = value;
+  }
   return sample;
 }
 

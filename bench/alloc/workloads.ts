@@ -13,7 +13,7 @@ export const enum AllocOp {
   Touch = 4,
 }
 
-export const WORKLOADS = ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"] as const;
+export const WORKLOADS = ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed", "cycle-1k", "cycle-16k", "cycle-1m"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface OpSequence {
@@ -88,6 +88,17 @@ function replacement(builder: Builder, random: Random, steps: number, size: () =
 }
 
 /**
+ * The Heap's own tiers, one a workload: each cycle allocates `blocks` blocks of `sizeBytes`,
+ * then frees them in the order they came; cycles enough for about `steps` mallocs.
+ */
+function cycles(builder: Builder, steps: number, sizeBytes: number): void {
+  for (let cycle = 0; cycle < Math.max(1, Math.round(steps / builder.slots)); cycle++) {
+    for (let slot = 0; slot < builder.slots; slot++) builder.malloc(slot, sizeBytes);
+    for (let slot = 0; slot < builder.slots; slot++) builder.free(slot);
+  }
+}
+
+/**
  * `liveSlots` overrides the size of the live set of the random-replacement workloads (larson:
  * 10,000 blocks, as in mimalloc-bench; alloc-test: 2^18, as the original alloc-test run by
  * mimalloc-bench keeps on one thread). Footprint/live depends on it: a small live set is
@@ -140,6 +151,24 @@ export function buildWorkload(workload: Workload, scale: number, liveSlots?: num
         else if (builder.sizeOf(slot) > 1 << 20) builder.free(slot);
         else builder.realloc(slot, Math.ceil(builder.sizeOf(slot) * 1.5));
       }
+      return builder.finish();
+    }
+    case "cycle-1k": {
+      // 100 x 1 KiB: a small size class, its blocks from one span.
+      const builder = new Builder(100);
+      cycles(builder, steps, 1 << 10);
+      return builder.finish();
+    }
+    case "cycle-16k": {
+      // 100 x 16 KiB: a medium class, a page a block.
+      const builder = new Builder(100);
+      cycles(builder, steps, 16 << 10);
+      return builder.finish();
+    }
+    case "cycle-1m": {
+      // 10 x 1 MiB: large blocks, runs of pages (the region cache's reuse).
+      const builder = new Builder(10);
+      cycles(builder, steps, 1 << 20);
       return builder.finish();
     }
     case "mixed": {

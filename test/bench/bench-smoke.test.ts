@@ -2,8 +2,23 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { AllocBenchRecord } from "../../bench/alloc/record.js";
 import { memspaceBench } from "./bench-run.js";
 import { withTempDir } from "../helpers.js";
+
+/** What users feel, as a record carries it: ordered, positive latency percentiles, faults and peak RSS. */
+function assertFeltFigures(record: AllocBenchRecord | undefined, what: string): void {
+  assert.ok(record !== undefined, `${what}: no record`);
+  const { p50Ns, p99Ns, p999Ns, maxNs, minorFaults, peakRssBytes } = record;
+  const detail = `${what}: ${JSON.stringify(record)}`;
+  for (const ns of [p50Ns, p99Ns, p999Ns, maxNs]) assert.ok(typeof ns === "number" && ns > 0, detail);
+  assert.ok(p50Ns! <= p99Ns! && p99Ns! <= p999Ns! && p999Ns! <= maxNs!, detail);
+  // A latency is of one op, though timed in batches: well below a millisecond at the median.
+  assert.ok(p50Ns! < 1e6, detail);
+  assert.ok(Number.isInteger(minorFaults) && minorFaults! >= 0, detail);
+  // The process's own resident set: more than a few pages, less than the machine.
+  assert.ok(typeof peakRssBytes === "number" && peakRssBytes > 1 << 20 && peakRssBytes < 2 ** 40, detail);
+}
 
 describe("memspace bench smoke tests", () => {
   it("bench frames runs every allocator, benchmark, order and worker count and writes JSON", () => {
@@ -66,7 +81,7 @@ describe("memspace bench smoke tests", () => {
       const bench = memspaceBench("alloc", "--scale", "2000", "--runs", "1", "--rounds", "1", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
       const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; opsPerSec: number; peakFootprintBytes: number | null; accountedFootprintBytes: number; peakLiveBytes: number; netNsPerOp?: number }>;
-      for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed"]) {
+      for (const workload of ["larson", "tiny-churn", "alloc-test", "vm", "realloc-grow", "mixed", "cycle-1k", "cycle-16k", "cycle-1m"]) {
         const ours = records.find((r) => r.workload === workload && r.allocator === "memspace");
         // The heap's own count covers its live bytes; what is resident can be less (mixed
         // touches only the first byte of its blocks of up to 4 MiB), but never nothing.
@@ -75,10 +90,30 @@ describe("memspace bench smoke tests", () => {
         const loop = records.find((r) => r.workload === workload && r.allocator === "loop-js");
         assert.ok(loop !== undefined && loop.opsPerSec > 0 && loop.peakFootprintBytes === null, `${workload}: ${JSON.stringify(loop)}`);
         assert.equal(typeof ours.netNsPerOp, "number", `${workload}: no net ns/op for memspace`);
+        assertFeltFigures(ours as AllocBenchRecord, `${workload}/memspace`);
+        assertFeltFigures(loop as AllocBenchRecord, `${workload}/loop-js`);
       }
+      assert.match(bench.stdout, /p50 ns\s+p99 ns/);
       const svg = readFileSync(join(folder, "alloc.svg"), "utf8");
       assert.match(svg, /^<svg/);
       assert.match(svg, /larson/);
+    });
+  });
+
+  it("bench alloc gives glibc, through the C driver, the latency, fault and RSS figures memspace has", () => {
+    withTempDir((folder) => {
+      const json = join(folder, "alloc.json");
+      const bench = memspaceBench("alloc", "--workloads", "larson,vm", "--allocators", "glibc,loop-c", "--scale", "5000", "--runs", "1", "--rounds", "1", "--json", json);
+      assert.equal(bench.status, 0, bench.stderr);
+      const records = JSON.parse(readFileSync(json, "utf8")) as AllocBenchRecord[];
+      for (const allocator of ["memspace", "glibc", "loop-c"]) {
+        for (const workload of ["larson", "vm"]) assertFeltFigures(records.find((r) => r.workload === workload && r.allocator === allocator), `${workload}/${allocator}`);
+      }
+      // vm maps and touches a fresh 2 MiB block each step: glibc (mmap for blocks this large)
+      // faults its pages in on every run, the do-nothing loop on none after its first.
+      const vm = (allocator: string) => records.find((r) => r.workload === "vm" && r.allocator === allocator)!;
+      assert.ok(vm("glibc").minorFaults! > 100 && vm("glibc").minorFaults! > 10 * vm("loop-c").minorFaults!, `${vm("glibc").minorFaults} vs ${vm("loop-c").minorFaults}`);
+      assert.ok(vm("glibc").peakRssBytes! >= 2 << 20, JSON.stringify(vm("glibc")));
     });
   });
 
