@@ -31,7 +31,7 @@ export interface LackeyImportResult {
   stores: number;
   /** ` M` lines: modifies, each a read and a write. */
   modifies: number;
-  /** Records written: one an access, two a modify (a seed trace splits them further, see seed-pieces.ts). */
+  /** Records written: one an access (a seed trace splits them further, see seed-pieces.ts). */
   records: number;
   /** Records as the file holds them: seed records (an access split into pieces), or v2 records. */
   ops: number;
@@ -83,7 +83,8 @@ export function readLackey(inputPath: string, visit: LackeyAccessVisitor): numbe
 
 /**
  * Converts Valgrind lackey `--trace-mem=yes` output (as readLackey reads it) into a trace,
- * streaming: `I` lines become fetches, ` L` reads, ` S` writes, ` M` a read then a write.
+ * streaming: `I` lines become fetches, ` L` reads, ` S` writes, ` M` modifies (in seed: a read
+ * then a write).
  * A v2 trace keeps each access whole; a seed trace splits it (seed-pieces.ts) and, having no
  * fetch records, writes fetches as reads. Lackey records no values: a v2 trace stores none,
  * and a seed trace gets values derived from the record index, as conversion from v2 gives.
@@ -98,13 +99,16 @@ export function importLackey(inputPath: string, outputPath: string, format: Trac
         output.fetch(lo, hi, sizeBytes);
         return;
       }
-      if (kind === "L") result.loads++;
-      else if (kind === "S") result.stores++;
-      else result.modifies++;
-      if (kind !== "S") output.read(lo, hi, sizeBytes);
-      if (kind !== "L") {
-        const index = output.recordsWritten;
+      const index = output.recordsWritten;
+      if (kind === "L") {
+        result.loads++;
+        output.read(lo, hi, sizeBytes);
+      } else if (kind === "S") {
+        result.stores++;
         output.write(lo, hi, sizeBytes, derivedValueLo(index), derivedValueHi(index));
+      } else {
+        result.modifies++;
+        output.modify(lo, hi, sizeBytes, derivedValueLo(index), derivedValueHi(index));
       }
     });
   } catch (error) {

@@ -22,6 +22,11 @@ export interface RecordSink {
   read(lo: number, hi: number, sizeBytes: number): void;
   /** A data write and its value, as 32-bit halves (a sink that does not keep values ignores them). */
   write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void;
+  /**
+   * A read then a write of the same bytes by one instruction (lackey's ` M`), with the value
+   * written. The cache simulator counts it as Cachegrind does, as one data read.
+   */
+  modify(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void;
 }
 
 /** A trace being written; it appears at its path only on `close` (see OutputFile). */

@@ -101,8 +101,12 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
           const sizeBytes = sizeOfRecord(columns, index, head);
           if (kind === RecordKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
           else if (kind === RecordKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
-          else if (hasValues) sink.write(addressLo[index], addressHi[index], sizeBytes, valueLo[index], valueHi[index]);
-          else sink.write(addressLo[index], addressHi[index], sizeBytes, derivedValueLo(firstRecord + index), derivedValueHi(firstRecord + index));
+          else {
+            const vLo = hasValues ? valueLo[index] : derivedValueLo(firstRecord + index);
+            const vHi = hasValues ? valueHi[index] : derivedValueHi(firstRecord + index);
+            if (kind === RecordKind.Write) sink.write(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
+            else sink.modify(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
+          }
         }
       },
       options,

@@ -80,6 +80,18 @@ export class TraceWriter implements TraceOutput {
     this.recordsWritten++;
   }
 
+  /** Appends a modify as its seed records: the read, then the write of the value (each as pieces if need be). */
+  modify(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+    if (isValidWidth(sizeBytes)) {
+      this.appendRead(lo, hi, sizeBytes);
+      this.appendWrite(lo, hi, sizeBytes, valueLo, valueHi);
+    } else {
+      this.appendPieces(RecordKind.Read, lo, hi, sizeBytes, 0, 0);
+      this.appendPieces(RecordKind.Write, lo, hi, sizeBytes, valueLo, valueHi);
+    }
+    this.recordsWritten++;
+  }
+
   /** Splits an access into seed records (seed-pieces.ts), in address order. */
   private appendPieces(kind: RecordKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
     if (!isValidAccessSize(sizeBytes)) throw new RangeError(`trace writer: bad access size ${sizeBytes} (expected 1..4096)`);

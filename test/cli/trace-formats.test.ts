@@ -173,7 +173,7 @@ describe("trace formats on the command line", () => {
     });
   });
 
-  it("a real program's lackey log and its v2 import give the same cache summary, but for each modify's write", { skip: valgrindSkip }, () => {
+  it("a real program's lackey log and its v2 import give the same cache summary, modifies included", { skip: valgrindSkip }, () => {
     assert.ok(hasValgrind, "valgrind is required in CI");
     withTempDir((folder) => {
       const source = join(folder, "small.c");
@@ -190,11 +190,8 @@ describe("trace formats on the command line", () => {
       const fromLog = memspaceJson(["trace", "cache", log, "--format", "lackey"]) as unknown as Summary;
       const fromV2 = memspaceJson(["trace", "cache", v2]) as unknown as Summary;
       assert.equal(fromV2.I1.refs, imported.instructionFetches);
-      // Cachegrind counts a modify as one data read; the import keeps its write too, which always hits.
-      assert.equal(fromV2.D1.writes.refs - fromLog.D1.writes.refs, modifies);
-      assert.equal(fromV2.D1.refs - fromLog.D1.refs, modifies);
-      fromV2.D1.writes.refs = fromLog.D1.writes.refs;
-      fromV2.D1.refs = fromLog.D1.refs;
+      // v2 keeps a modify as one record, which the simulator counts as Cachegrind does: one data read.
+      assert.equal(fromV2.D1.refs, fromLog.D1.refs);
       assert.deepEqual(cacheFigures(fromV2 as unknown as Record<string, unknown>), cacheFigures(fromLog as unknown as Record<string, unknown>));
     });
   });

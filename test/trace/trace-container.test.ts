@@ -32,6 +32,9 @@ class CollectingSink implements RecordSink {
   write(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
     this.records.push([RecordKind.Write, lo >>> 0, hi >>> 0, sizeBytes, valueLo >>> 0, valueHi >>> 0]);
   }
+  modify(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+    this.records.push([RecordKind.Modify, lo >>> 0, hi >>> 0, sizeBytes, valueLo >>> 0, valueHi >>> 0]);
+  }
 }
 
 /** The records `path` delivers through feedRecords. */
@@ -166,7 +169,7 @@ describe("v2 trace container: conversions", () => {
 
   it("random record sequences round-trip through v2 (many chunks, pcs or not, values or not)", () => {
     const recordArb = fc
-      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Read, RecordKind.Write), fc.oneof(fc.constantFrom(1, 2, 4, 8), fc.integer({ min: 1, max: 4096 })), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer(), fc.integer())
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Read, RecordKind.Write, RecordKind.Modify), fc.oneof(fc.constantFrom(1, 2, 4, 8), fc.integer({ min: 1, max: 4096 })), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer(), fc.integer())
       .map(([kind, size, address, valueLo, valueHi]): Rec => {
         const start = address > (1n << 64n) - BigInt(size) ? (1n << 64n) - BigInt(size) : address;
         return [kind, Number(start & 0xffffffffn), Number(start >> 32n), size, valueLo >>> 0, valueHi >>> 0];
@@ -175,9 +178,9 @@ describe("v2 trace container: conversions", () => {
       const path = join(folder, "random.v2");
       fc.assert(
         fc.property(fc.array(recordArb, { maxLength: 400 }), fc.boolean(), fc.boolean(), (records, values, pcs) => {
-          // A write carries a value only at 1, 2, 4 or 8 bytes: narrow the others to the widest that fits.
+          // A write or modify carries a value only at 1, 2, 4 or 8 bytes: narrow the others to the widest that fits.
           const written: Rec[] = records.map(([kind, lo, hi, size, valueLo, valueHi]) => {
-            if (kind !== RecordKind.Write || !values) return [kind, lo, hi, size, 0, 0];
+            if ((kind !== RecordKind.Write && kind !== RecordKind.Modify) || !values) return [kind, lo, hi, size, 0, 0];
             const width = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
             const low = width >= 4 ? valueLo : valueLo & ((1 << (8 * width)) - 1);
             return [kind, lo, hi, width, low >>> 0, width === 8 ? valueHi : 0];
@@ -185,7 +188,7 @@ describe("v2 trace container: conversions", () => {
           writeV2(path, written, { values, pcs, chunkSeedBytes: 20_480 }, written.map((_, index) => [index * 977, index]));
           const read = recordsOf(path);
           assert.deepEqual(
-            read.map(([kind, lo, hi, size, valueLo, valueHi]) => (kind === RecordKind.Write && !values ? [kind, lo, hi, size, 0, 0] : [kind, lo, hi, size, valueLo, valueHi])),
+            read.map(([kind, lo, hi, size, valueLo, valueHi]) => ((kind === RecordKind.Write || kind === RecordKind.Modify) && !values ? [kind, lo, hi, size, 0, 0] : [kind, lo, hi, size, valueLo, valueHi])),
             written,
           );
         }),
@@ -380,7 +383,7 @@ describe("v2 replay straight from chunk payloads", () => {
     // Addresses near a few bases, so deltas take one byte as often as ten.
     const bases = [0x10000n, 0x7fff0000n, 0xfffffff0n, (1n << 64n) - 0x100n, 0x123456789an];
     const recordArb = fc
-      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Fetch, RecordKind.Read, RecordKind.Read, RecordKind.Write), fc.oneof(fc.constantFrom(2, 2, 4, 1, 8), fc.integer({ min: 1, max: 40 })), fc.constantFrom(...bases), fc.integer({ min: 0, max: 200 }), fc.integer(), fc.boolean())
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Fetch, RecordKind.Read, RecordKind.Read, RecordKind.Write, RecordKind.Modify), fc.oneof(fc.constantFrom(2, 2, 4, 1, 8), fc.integer({ min: 1, max: 40 })), fc.constantFrom(...bases), fc.integer({ min: 0, max: 200 }), fc.integer(), fc.boolean())
       .map(([kind, size, base, offset, value, sequential]): [RecordKind, number, bigint, number, boolean] => [kind, size, base + BigInt(offset), value >>> 0, sequential]);
     withTempDir((folder) => {
       const v2 = join(folder, "r.v2");
@@ -390,12 +393,13 @@ describe("v2 replay straight from chunk payloads", () => {
           const ends = new Map<RecordKind, bigint>();
           const records: Rec[] = draws.map(([kind, drawnSize, drawnAddress, value, sequential]) => {
             // A write with a value is 1, 2, 4 or 8 bytes; a sequential record continues its kind's stream (a zero delta).
-            const size = kind === RecordKind.Write && values ? [1, 2, 4, 8].find((width) => width >= drawnSize) ?? 8 : drawnSize;
+            const carriesValue = (kind === RecordKind.Write || kind === RecordKind.Modify) && values;
+            const size = carriesValue ? [1, 2, 4, 8].find((width) => width >= drawnSize) ?? 8 : drawnSize;
             let address = sequential && ends.has(kind) ? ends.get(kind)! : drawnAddress;
             if (address > (1n << 64n) - BigInt(size)) address = (1n << 64n) - BigInt(size);
             ends.set(kind, (address + BigInt(size)) % (1n << 64n));
-            const valueLo = kind === RecordKind.Write && values ? (size >= 4 ? value : value & ((1 << (8 * size)) - 1)) >>> 0 : 0;
-            return [kind, Number(address & 0xffffffffn), Number(address >> 32n), size, valueLo, kind === RecordKind.Write && values && size === 8 ? value ^ 0x5a5a5a5a : 0];
+            const valueLo = carriesValue ? (size >= 4 ? value : value & ((1 << (8 * size)) - 1)) >>> 0 : 0;
+            return [kind, Number(address & 0xffffffffn), Number(address >> 32n), size, valueLo, carriesValue && size === 8 ? value ^ 0x5a5a5a5a : 0];
           });
           writeV2(v2, records, { values, chunkSeedBytes: 20_480 });
           convertTrace(v2, seed, "seed");
@@ -428,7 +432,7 @@ describe("v2 replay straight from chunk payloads", () => {
       };
       const addressAt = payloadAt + records.length;
       const cases: [Buffer, RegExp][] = [
-        [edited((bytes) => (bytes[payloadAt + 5] = 0x03)), /chunk 0: record 5: bad head byte/],
+        [edited((bytes) => (bytes[payloadAt + 5] = 0x20)), /chunk 0: record 5: bad head byte/],
         [edited((bytes) => bytes.fill(0xff, addressAt + 3, addressAt + 14)), /chunk 0: record 2: bad address varint/],
         // The last delta (2 bytes) made to continue past the address column's end.
         [edited((bytes) => (bytes[addressAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkAddressBytesAt) - 1] |= 0x80)), /chunk 0: record 43: bad address varint/],

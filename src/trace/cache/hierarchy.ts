@@ -139,6 +139,10 @@ export class CacheHierarchy implements AccessSink {
   write(lo: number, hi: number, sizeBytes: number): void {
     this.lookUp(this.d1, Count.Dw, this.dtlb, this.dtlbPageBytes, Count.DtlbMisses, lo, hi, sizeBytes);
   }
+  /** A modify, as Cachegrind counts it: one data read (its write cannot miss: the read has just brought the line in). */
+  modify(lo: number, hi: number, sizeBytes: number): void {
+    this.read(lo, hi, sizeBytes);
+  }
 
   /**
    * One access: `first` (I1 or D1), LL on its miss, and the TLB if any. `refSlot` counts the

@@ -95,6 +95,10 @@ export class ReuseDistance implements AccessSink {
   write(lo: number, hi: number, sizeBytes: number): void {
     this.access(lo, hi, sizeBytes);
   }
+  /** As fetch: one reference to the blocks it spans. */
+  modify(lo: number, hi: number, sizeBytes: number): void {
+    this.access(lo, hi, sizeBytes);
+  }
 
   /** Touches every block that `sizeBytes` bytes at the address span, in address order. */
   access(lo: number, hi: number, sizeBytes: number): void {

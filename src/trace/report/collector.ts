@@ -102,6 +102,11 @@ export class ReportCollector implements AccessSink {
   write(lo: number, hi: number, sizeBytes: number): void {
     this.count(WRITE, lo, hi, sizeBytes);
   }
+  /** A modify counts as what its seed conversion holds: a read, then a write. */
+  modify(lo: number, hi: number, sizeBytes: number): void {
+    this.count(READ, lo, hi, sizeBytes);
+    this.count(WRITE, lo, hi, sizeBytes);
+  }
 
   /** Ops of `kind` (all widths). */
   opsOfKind(kind: AccessKind): number {

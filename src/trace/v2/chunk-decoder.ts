@@ -23,6 +23,7 @@ export interface ChunkInfo {
   fetches: number;
   reads: number;
   writes: number;
+  modifies: number;
   /** The chunk's size as seed-format records. */
   seedBytes: number;
 }
@@ -64,12 +65,13 @@ export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: numbe
     fetches: field(V2Layout.ChunkFetchesAt),
     reads: field(V2Layout.ChunkReadsAt),
     writes: field(V2Layout.ChunkWritesAt),
+    modifies: field(V2Layout.ChunkModifiesAt),
     seedBytes: field(V2Layout.ChunkSeedBytesAt),
   };
   if (info.records > maxRecords) throw new ChunkProblem(`${info.records} records, more than the file's limit of ${maxRecords}`);
   if (info.seedBytes > maxSeedBytes) throw new ChunkProblem(`${info.seedBytes} seed bytes, more than the file's limit of ${maxSeedBytes}`);
   if (info.records === 0) throw new ChunkProblem("an empty chunk (writers never seal one)");
-  if (info.fetches + info.reads + info.writes !== info.records) throw new ChunkProblem("kind counts do not add up to the record count");
+  if (info.fetches + info.reads + info.writes + info.modifies !== info.records) throw new ChunkProblem("kind counts do not add up to the record count");
   if (info.rawBytes > maxRawBytes(info.records) || info.storedBytes > info.rawBytes) {
     throw new ChunkProblem(`${info.storedBytes} stored and ${info.rawBytes} raw bytes are more than ${info.records} records can take`);
   }
@@ -103,7 +105,7 @@ const SEED_BYTES_OF_HEAD = new Uint16Array(Head.Known + 1);
 for (let head = 0; head <= Head.Known; head++) {
   const kind = head & Head.KindMask;
   const sizeCode = head >>> Head.SizeShift;
-  if (kind !== 3 && sizeCode < Head.ExplicitSize) SEED_BYTES_OF_HEAD[head] = seedBytesOf(kind, 1 << sizeCode);
+  if (sizeCode < Head.ExplicitSize) SEED_BYTES_OF_HEAD[head] = seedBytesOf(kind, 1 << sizeCode);
 }
 
 /** What is wrong with a record; the message is built outside the loop (a template literal there tripled its cost). */
@@ -179,11 +181,11 @@ export function nextAddressDelta(raw: Uint8Array, at: number, end: number, index
  * the seed bytes as the header says (the limit every decoder's buffers rely on is checked
  * against the records themselves).
  */
-export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: ColumnBounds, fetches: number, writes: number, seedBytes: number): void {
+export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: ColumnBounds, fetches: number, writes: number, modifies: number, seedBytes: number): void {
   if (used.addressAt !== bounds.addressEnd || used.sizeAt !== bounds.sizeEnd || used.valueAt !== bounds.valueEnd || used.pcAt !== bounds.pcEnd) {
     throw new ChunkProblem("columns hold more bytes than the records use");
   }
-  if (fetches !== info.fetches || writes !== info.writes) throw new ChunkProblem("record kinds disagree with the header's counts");
+  if (fetches !== info.fetches || writes !== info.writes || modifies !== info.modifies) throw new ChunkProblem("record kinds disagree with the header's counts");
   if (seedBytes !== info.seedBytes) throw new ChunkProblem(`records come to ${seedBytes} seed bytes, the header says ${info.seedBytes}`);
 }
 
@@ -211,9 +213,9 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
   let pcAt = bounds.pcAt;
   const pcEnd = bounds.pcEnd;
   // Where the last access of each kind ended, as in the encoder.
-  let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0;
+  let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0, modifyLo = 0, modifyHi = 0;
   let lastPcLo = 0, lastPcHi = 0;
-  let fetches = 0, writes = 0;
+  let fetches = 0, writes = 0, modifies = 0;
   let seedBytes = 0;
   const seedBytesOfHead = SEED_BYTES_OF_HEAD; // a local: a module binding is reloaded on every use
   for (let index = 0; index < records; index++) {
@@ -221,7 +223,7 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     seedBytes += seedBytesOfHead[head & Head.Known];
     const kind = head & Head.KindMask;
     const sizeCode = head >>> Head.SizeShift;
-    if (head > Head.Known || kind === 3) throw badRecord(index, Fault.Head);
+    if (head > Head.Known) throw badRecord(index, Fault.Head);
     let sizeBytes = 1 << sizeCode;
     if (sizeCode === Head.ExplicitSize) {
       sizeAt = nextExplicitSize(raw, sizeAt, sizeEnd, index);
@@ -229,8 +231,8 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
       sizes[index] = sizeBytes;
       seedBytes += seedBytesOf(kind, sizeBytes);
     }
-    const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : writeLo;
-    const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : writeHi;
+    const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : kind === RecordKind.Write ? writeLo : modifyLo;
+    const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : kind === RecordKind.Write ? writeHi : modifyHi;
     const first = addressAt < addressEnd ? raw[addressAt] : 0x80;
     let deltaLo: number;
     let deltaHi: number;
@@ -257,9 +259,15 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
       readLo = endLo | 0;
       readHi = endHi;
     } else {
-      writeLo = endLo | 0;
-      writeHi = endHi;
-      writes++;
+      if (kind === RecordKind.Write) {
+        writeLo = endLo | 0;
+        writeHi = endHi;
+        writes++;
+      } else {
+        modifyLo = endLo | 0;
+        modifyHi = endHi;
+        modifies++;
+      }
       if (hasValues) {
         if (valueAt + sizeBytes > valueEnd || sizeCode > 3) throw badRecord(index, Fault.Value);
         if (sizeBytes === 8) {
@@ -284,7 +292,7 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     addressLo[index] = lo;
     addressHi[index] = hi;
   }
-  checkChunkEnd(info, bounds, { addressAt, addressEnd, sizeAt, sizeEnd, valueAt, valueEnd, pcAt, pcEnd }, fetches, writes, seedBytes);
+  checkChunkEnd(info, bounds, { addressAt, addressEnd, sizeAt, sizeEnd, valueAt, valueEnd, pcAt, pcEnd }, fetches, writes, modifies, seedBytes);
   columns.count = records;
   columns.flags = flags;
 }

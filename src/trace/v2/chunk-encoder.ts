@@ -35,10 +35,10 @@ export class ChunkEncoder {
   private readonly pcs: Uint8Array;
   private pcEnd = 0;
   /** Where the last access of each kind ended: (lo, hi) pairs by kind. */
-  private readonly expected = new Int32Array(6);
+  private readonly expected = new Int32Array(8);
   private lastPcLo = 0;
   private lastPcHi = 0;
-  private readonly kindCounts = new Uint32Array(3);
+  private readonly kindCounts = new Uint32Array(4);
 
   /** A chunk holds at most `maxRecords` records (the chunk's seed-byte limit over 10). */
   constructor(
@@ -76,7 +76,7 @@ export class ChunkEncoder {
     const endLo = (lo >>> 0) + sizeBytes;
     this.expected[slot] = endLo | 0;
     this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
-    if (kind === RecordKind.Write && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
+    if ((kind === RecordKind.Write || kind === RecordKind.Modify) && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
     if (this.pcs.length !== 0) {
       const pcDeltaLo = (pcLo - this.lastPcLo) | 0;
       const pcBorrow = (pcLo >>> 0) < (this.lastPcLo >>> 0) ? 1 : 0;
@@ -137,6 +137,7 @@ export class ChunkEncoder {
     view.setUint32(V2Layout.ChunkFetchesAt, this.kindCounts[RecordKind.Fetch], true);
     view.setUint32(V2Layout.ChunkReadsAt, this.kindCounts[RecordKind.Read], true);
     view.setUint32(V2Layout.ChunkWritesAt, this.kindCounts[RecordKind.Write], true);
+    view.setUint32(V2Layout.ChunkModifiesAt, this.kindCounts[RecordKind.Modify], true);
     view.setUint32(V2Layout.ChunkSeedBytesAt, this.seedBytes, true);
     chunk.set(payload, V2Layout.ChunkHeaderBytes);
     view.setUint32(V2Layout.ChunkPayloadCrcAt, crc32(payload), true);

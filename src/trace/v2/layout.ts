@@ -42,6 +42,7 @@ export const enum V2Layout {
   ChunkWritesAt = 44,
   ChunkSeedBytesAt = 48,
   ChunkPayloadCrcAt = 52,
+  ChunkModifiesAt = 56,
   ChunkHeaderCrcAt = 60,
 
   /** "MSIX". */
@@ -78,13 +79,15 @@ export const enum RecordKind {
   Fetch = 0,
   Read = 1,
   Write = 2,
+  /** A read then a write of the same bytes (lackey's ` M`); its value is the written one. */
+  Modify = 3,
 }
 
-/** A record kind as the public API takes it: 0 fetch, 1 read, 2 write (RECORD_KINDS names them). */
-export type RecordKindCode = 0 | 1 | 2;
+/** A record kind as the public API takes it: 0 fetch, 1 read, 2 write, 3 modify (RECORD_KINDS names them). */
+export type RecordKindCode = 0 | 1 | 2 | 3;
 
 /** The record kinds by name, for JavaScript callers of V2TraceWriter.append. */
-export const RECORD_KINDS = { fetch: 0, read: 1, write: 2 } as const;
+export const RECORD_KINDS = { fetch: 0, read: 1, write: 2, modify: 3 } as const;
 
 /**
  * A head byte: kind in bits 0-1, size code in bits 2-4 (0-3: 1, 2, 4 or 8 bytes; 4: the size

@@ -46,6 +46,9 @@ const enum At {
   WriteBytes,
   /** Write pieces of the slice being replayed. */
   SliceWritePieces,
+  ModifyLo,
+  ModifyHi,
+  Modifies,
   Words,
 }
 
@@ -75,7 +78,7 @@ export function replayPayload(sink: MemoryAccess, raw: Uint8Array, info: ChunkIn
   }
   const used = { ...bounds, addressAt: state[At.Address], sizeAt: state[At.Size], valueAt: state[At.Value], pcAt: bounds.pcEnd };
   const seedBytes = state[At.Pieces] * TraceFormat.HeaderBytes + state[At.WriteBytes];
-  checkChunkEnd(info, bounds, used, state[At.Fetches], state[At.Writes], seedBytes);
+  checkChunkEnd(info, bounds, used, state[At.Fetches], state[At.Writes], state[At.Modifies], seedBytes);
 }
 
 /**
@@ -165,7 +168,7 @@ function replaySlice(
     }
     const kind = head & Head.KindMask;
     const sizeCode = head >>> Head.SizeShift;
-    if (head > Head.Known || kind === 3) throw badRecord(index, Fault.Head);
+    if (head > Head.Known) throw badRecord(index, Fault.Head);
     let sizeBytes = 1 << sizeCode;
     if (sizeCode === Head.ExplicitSize) {
       // Call results `| 0`: untyped, they made the offsets tagged values (a Smi check and
@@ -206,8 +209,8 @@ function replaySlice(
         deltaHi = cursor.hi | 0;
       }
     }
-    const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : kernel[At.WriteLo];
-    const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : kernel[At.WriteHi];
+    const expectedLo = kind === RecordKind.Fetch ? fetchLo : kind === RecordKind.Read ? readLo : kernel[kind === RecordKind.Write ? At.WriteLo : At.ModifyLo];
+    const expectedHi = kind === RecordKind.Fetch ? fetchHi : kind === RecordKind.Read ? readHi : kernel[kind === RecordKind.Write ? At.WriteHi : At.ModifyHi];
     // 64-bit addition on halves: the low half carried when it came out below where it began.
     const lo = (expectedLo + deltaLo) | 0;
     const hi = (expectedHi + deltaHi + ((lo >>> 0) < (expectedLo >>> 0) ? 1 : 0)) | 0;
@@ -215,7 +218,7 @@ function replaySlice(
     const endLo = (lo + sizeBytes) | 0;
     const endHi = (endLo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
     // Dispatch on the whole head byte, the most frequent first, as the seed kernel does.
-    if (kind === RecordKind.Write) {
+    if (kind === RecordKind.Write || kind === RecordKind.Modify) {
       let valueLo: number;
       let valueHi = 0;
       if (hasValues) {
@@ -229,6 +232,16 @@ function replaySlice(
       } else {
         valueLo = derivedValueLo(firstRecord + index) | 0;
         valueHi = derivedValueHi(firstRecord + index) | 0;
+      }
+      if (kind === RecordKind.Modify) {
+        // A read of the bytes, then the write of the value: as its seed pieces (rare: lackey's ` M`).
+        readPieces = (readPieces + replayPieces(sink, RecordKind.Read, sizeBytes, lo, hi, 0, 0, sums)) | 0;
+        kernel[At.SliceWritePieces] += replayPieces(sink, RecordKind.Write, sizeBytes, lo, hi, valueLo, valueHi, sums);
+        kernel[At.Modifies]++;
+        kernel[At.WriteBytes] += sizeBytes;
+        kernel[At.ModifyLo] = endLo;
+        kernel[At.ModifyHi] = endHi;
+        continue;
       }
       let pieces = 1;
       if (head === HeadByte.Write8) sink.store64(lo, hi, valueLo, valueHi);

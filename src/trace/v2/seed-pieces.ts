@@ -3,8 +3,9 @@
  * conversion follows (v2 -> seed, lackey -> seed, replay of a v2 trace): a fetch becomes
  * 2-byte reads, the instruction parcels that memspace's own recorder writes (so a recorded
  * v2 trace converts to exactly the seed trace the same run records); a read or write
- * becomes the widest pieces of 8, 4, 2 and 1 bytes, in address order. A write with no
- * value (a lackey log has none) gets one derived from its record index.
+ * becomes the widest pieces of 8, 4, 2 and 1 bytes, in address order; a modify, the read's
+ * pieces and then the write's. A write or modify with no value (a lackey log has none) gets
+ * one derived from its record index.
  */
 import { TraceFormat } from "../format.js";
 import { RecordKind } from "./layout.js";
@@ -18,6 +19,7 @@ export function pieceWidth(kind: RecordKind, leftBytes: number): number {
 /** Bytes of the seed records a record of `kind` and `sizeBytes` becomes. */
 export function seedBytesOf(kind: RecordKind, sizeBytes: number): number {
   if (kind === RecordKind.Fetch) return ((sizeBytes + 1) >>> 1) * TraceFormat.HeaderBytes;
+  if (kind === RecordKind.Modify) return seedBytesOf(RecordKind.Read, sizeBytes) + seedBytesOf(RecordKind.Write, sizeBytes);
   if (sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8) {
     return TraceFormat.HeaderBytes + (kind === RecordKind.Write ? sizeBytes : 0);
   }

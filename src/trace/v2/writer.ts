@@ -83,6 +83,11 @@ export class V2TraceWriter implements TraceOutput {
     this.append(RecordKind.Write, sizeBytes, lo, hi, valueLo, valueHi, 0, 0);
   }
 
+  /** Appends a modify (a read, then a write of the value) as one record. */
+  modify(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
+    this.append(RecordKind.Modify, sizeBytes, lo, hi, valueLo, valueHi, 0, 0);
+  }
+
   /**
    * Appends a record of any kind, with its pc (kept only in a trace opened with `pcs`).
    * Throws a RangeError for a size outside 1..4096, a write with a value of another size
@@ -90,7 +95,7 @@ export class V2TraceWriter implements TraceOutput {
    */
   append(kind: RecordKindCode, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
     if (!isValidAccessSize(sizeBytes)) throw new RangeError(`v2 trace writer: bad access size ${sizeBytes} (expected 1..4096)`);
-    if (kind === RecordKind.Write && this.hasValues && !(sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8)) {
+    if ((kind === RecordKind.Write || kind === RecordKind.Modify) && this.hasValues && !(sizeBytes === 1 || sizeBytes === 2 || sizeBytes === 4 || sizeBytes === 8)) {
       throw new RangeError(`v2 trace writer: a write of ${sizeBytes} bytes cannot carry a value (1, 2, 4 or 8 bytes)`);
     }
     if ((hi | 0) === -1 && (lo >>> 0) + sizeBytes > 0x100000000) throw new RangeError(`v2 trace writer: access of ${sizeBytes} bytes runs past the top of the 64-bit space`);
