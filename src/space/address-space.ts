@@ -237,6 +237,17 @@ export class AddressSpace {
     this.regionsChanged();
   }
 
+  /**
+   * Backs each 2 MiB-aligned run of 512 pages inside the range (page aligned) with one huge frame, mapped by one
+   * page-table entry, where the backend can: on the paged backend, when its frame source has a free order-9
+   * run and no page of the run holds data yet. The other pages keep taking 4 KiB frames on first write, so
+   * contents never depend on it. Returns the number of huge leaves made; 0 on other backends.
+   */
+  mapHuge(address: Address, sizeBytes: number | bigint): number {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "mapHuge");
+    return this.backend.mapHuge?.(firstPage, endPage - firstPage) ?? 0;
+  }
+
   /** Unmaps the pages of the range; their contents are released and read as zero again. */
   unmap(address: Address, sizeBytes: number | bigint): void {
     const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "unmap");

@@ -19,6 +19,8 @@ export interface BackendCounters {
   cacheHits: number;
   /** Accesses that missed the page caches and went to the page table. */
   cacheMisses: number;
+  /** 2 MiB runs of pages mapped by one page-table entry to one huge frame (0 for a backend without them). */
+  hugeLeaves: number;
 }
 
 /**
@@ -113,6 +115,11 @@ export interface MemoryBackend extends MemoryAccess {
   takeDirtyPages(): number[] | null;
   /** The backend's counters now: accesses, touched and resident pages, cache hits and misses. */
   counters(): BackendCounters;
+  /**
+   * Backs the 2 MiB-aligned runs of 512 pages inside [firstPage, firstPage + pageCount) with huge frames where
+   * it can; returns how many. Absent: the backend has no huge frames.
+   */
+  mapHuge?(firstPage: number, pageCount: number): number;
 }
 
 /** The backend names `createBackend` accepts. */

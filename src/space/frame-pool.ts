@@ -22,7 +22,20 @@ export class FramePool {
 
   /** A zeroed frame with reference count 1. */
   allocate(): number {
-    const frame = this.store.allocate();
+    return this.counted(this.store.allocate());
+  }
+
+  /**
+   * A zeroed run of 2^order frames with consecutive numbers and contiguous bytes, or -1 when the store has
+   * none. The run counts its references as one: on its first frame, so `retain`, `isShared` and
+   * `release(frame, order)` take that frame.
+   */
+  allocateRun(order: number): number {
+    const frame = this.store.allocateRun(order);
+    return frame < 0 ? -1 : this.counted(frame);
+  }
+
+  private counted(frame: number): number {
     if (frame >= this.refCounts.length) {
       const grown = new Int32Array(Math.max(frame + 1, this.refCounts.length * 2));
       grown.set(this.refCounts);
@@ -41,19 +54,19 @@ export class FramePool {
   }
 
   /**
-   * Drops a reference; at the last one the frame is zeroed and returned to the store. Throws an Error if the
-   * frame is free.
+   * Drops a reference to a frame, or to the run of 2^order frames from `allocateRun(order)` that starts there;
+   * at the last one it is zeroed and returned to the store. Throws an Error if the frame is free.
    */
-  release(frame: number): void {
+  release(frame: number, order = 0): void {
     if (frame === ZERO_FRAME) return;
     const count = this.refCounts[frame];
     if (count <= 0) throw new Error(`frame pool: release of free frame ${frame}`);
     this.refCounts[frame] = count - 1;
-    if (count === 1) {
-      // Zero on release, so allocate() hands out clean frames without a check.
-      this.bytesOf(frame).fill(0, this.baseOf(frame), this.baseOf(frame) + PAGE_SIZE_BYTES);
-      this.store.free(frame);
-    }
+    if (count !== 1) return;
+    // Zero on release, so allocate() hands out clean frames without a check.
+    this.bytesOf(frame).fill(0, this.baseOf(frame), this.baseOf(frame) + (PAGE_SIZE_BYTES << order));
+    if (order === 0) this.store.free(frame);
+    else this.store.freeRun(frame, order);
   }
 
   /** Whether more than one page table holds the frame, so a write must copy it first. */

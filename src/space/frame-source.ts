@@ -8,6 +8,8 @@ export interface FrameSource {
   readonly frameBytes: Uint8Array | null;
   /** The same bytes as `frameBytes`, for multi-byte loads and stores. */
   readonly frameView: DataView | null;
+  /** First frame of a free run of 2^order frames, now allocated, or -1 when none is free (huge frames fall back on it). */
+  get(order?: number): number;
   /** First frame of a free run of 2^order frames, now allocated; throws when there is none. */
   getOrThrow(order?: number): number;
   /** Frees a run that `getOrThrow(order)` returned. Spaces zero a frame before they put it, so the frames they get are zeroed. */

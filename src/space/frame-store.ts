@@ -10,6 +10,13 @@ export interface FrameStore {
   allocate(): number;
   /** Takes back a frame the caller has zeroed. */
   free(frame: number): void;
+  /**
+   * First of 2^order zeroed frames with consecutive numbers whose bytes are contiguous in one buffer (a huge
+   * frame), or -1 when the store has no such run free or cannot make one.
+   */
+  allocateRun(order: number): number;
+  /** Takes back a run from `allocateRun(order)` that the caller has zeroed. */
+  freeRun(frame: number, order: number): void;
   /** A DataView over the buffer holding the frame; the frame starts at `baseOf(frame)`. */
   viewOf(frame: number): DataView;
   /** The bytes of the buffer holding the frame; the frame starts at `baseOf(frame)`. */
@@ -81,6 +88,16 @@ export class ChunkedFrameStore implements FrameStore {
     this.freeFrames[this.freeCount++] = frame;
   }
 
+  /** -1: chunks are not aligned to huge runs, so huge frames come only from a shared source. */
+  allocateRun(_order: number): number {
+    return -1;
+  }
+
+  /** Never called: `allocateRun` hands out no run. */
+  freeRun(frame: number, order: number): void {
+    throw new Error(`frame store: free of run ${frame} (order ${order}) that was never handed out`);
+  }
+
   /** The DataView of the chunk holding the frame. */
   viewOf(frame: number): DataView {
     return this.chunkViews[chunkOf(frame)];
@@ -138,6 +155,17 @@ export class AllocatorFrameStore implements FrameStore {
   /** Returns a zeroed frame to the shared source. */
   free(frame: number): void {
     this.allocator.put(frame - 1, 0);
+  }
+
+  /** A run of 2^order frames from the shared source (contiguous bytes in its one buffer), or -1 when none is free. */
+  allocateRun(order: number): number {
+    const frame = this.allocator.get(order);
+    return frame < 0 ? -1 : frame + 1;
+  }
+
+  /** Returns a zeroed run to the shared source. */
+  freeRun(frame: number, order: number): void {
+    this.allocator.put(frame - 1, order);
   }
 
   /** The private zero page for the zero frame, else the source's view of all its frames. */

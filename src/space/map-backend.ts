@@ -133,6 +133,7 @@ export class MapBackend implements MemoryBackend {
       residentBytes: this.pages.size * PAGE_SIZE_BYTES,
       cacheHits: 0,
       cacheMisses: 0,
+      hugeLeaves: 0,
     };
   }
 

@@ -61,6 +61,6 @@ export class NoopBackend implements MemoryBackend {
   }
   /** All zeros. */
   counters(): BackendCounters {
-    return { loads: 0, stores: 0, touchedPages: 0, residentPages: 0, residentBytes: 0, cacheHits: 0, cacheMisses: 0 };
+    return { loads: 0, stores: 0, touchedPages: 0, residentPages: 0, residentBytes: 0, cacheHits: 0, cacheMisses: 0, hugeLeaves: 0 };
   }
 }

@@ -21,6 +21,11 @@ const enum Paging {
  * and a 32-entry direct-mapped cache hits 99.5%.
  */
 const CACHE_SLOTS = 32;
+/** A huge frame is 2^HUGE_ORDER page frames: 2 MiB, the x86-64 and RISC-V Sv39/48 megapage. */
+export const HUGE_ORDER = 9;
+/** Pages of a huge frame. */
+export const HUGE_PAGES = 1 << HUGE_ORDER;
+const HUGE_PAGE_MASK = HUGE_PAGES - 1;
 const CACHE_MASK = CACHE_SLOTS - 1;
 /** Tag of an empty slot or register: page-low tags are 20-bit, so -1 never matches. */
 const NO_TAG = -1;
@@ -64,12 +69,17 @@ export class PagedBackend implements MemoryBackend {
   private readonly writeViews: DataView[];
 
   /**
-   * A backend on `pool` (by default a private one) and `table`; a fork passes its parent's pool and a copy of
-   * its table.
+   * A backend on `pool` (by default a private one), `table` and `hugeTable`; a fork passes its parent's pool
+   * and copies of its tables.
    */
   constructor(
     private readonly pool: FramePool = new FramePool(),
     private readonly table: PageTable = new PageTable(),
+    /**
+     * The huge leaves: one entry per 2 MiB-aligned run of 512 pages backed by one huge frame, keyed by the
+     * page number shifted right by HUGE_ORDER, giving the run's first frame. A page is in at most one table.
+     */
+    private readonly hugeTable: PageTable = new PageTable(),
   ) {
     const zeroView = pool.viewOf(ZERO_FRAME);
     this.readViews = new Array<DataView>(CACHE_SLOTS).fill(zeroView);
@@ -78,6 +88,7 @@ export class PagedBackend implements MemoryBackend {
     table.forEach((_page, frame) => {
       if (frame !== ZERO_FRAME) this.privatePages++;
     });
+    this.privatePages += hugeTable.size * HUGE_PAGES;
   }
 
   // Hot path. A 2-byte load compares its page with the fetch register; other accesses look
@@ -223,7 +234,7 @@ export class PagedBackend implements MemoryBackend {
 
   /** Copies out of the page's frame, or zeros for a page with none. */
   readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
-    const frame = this.table.get(pageNumber % TWO_POW_32, Math.floor(pageNumber / TWO_POW_32));
+    const frame = this.frameOf(pageNumber % TWO_POW_32, Math.floor(pageNumber / TWO_POW_32));
     if (frame < 0) {
       dst.fill(0, dstOffset, dstOffset + lengthBytes);
       return;
@@ -238,9 +249,40 @@ export class PagedBackend implements MemoryBackend {
     this.pool.bytesOf(frame).set(src.subarray(srcOffset, srcOffset + lengthBytes), this.pool.baseOf(frame) + offset);
   }
 
+  /**
+   * Backs each 2 MiB-aligned run of 512 pages inside the range with one huge frame, when the pool has one free
+   * and no page of the run has a frame of its own yet; the others keep taking 4 KiB frames on first write.
+   * Returns the number of huge leaves made.
+   */
+  mapHuge(firstPage: number, pageCount: number): number {
+    let made = 0;
+    const endRun = Math.floor((firstPage + pageCount) / HUGE_PAGES);
+    for (let run = Math.ceil(firstPage / HUGE_PAGES); run < endRun; run++) {
+      const runLo = run % TWO_POW_32;
+      const runHi = Math.floor(run / TWO_POW_32);
+      if (this.hugeTable.get(runLo, runHi) >= 0 || this.runHasFrames(run * HUGE_PAGES)) continue;
+      const head = this.pool.allocateRun(HUGE_ORDER);
+      // No free huge frame now: the pool is fragmented or full, and the next run would fare no better.
+      if (head < 0) break;
+      for (let page = run * HUGE_PAGES; page < (run + 1) * HUGE_PAGES; page++) this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32));
+      this.hugeTable.set(runLo, runHi, head);
+      this.privatePages += HUGE_PAGES;
+      made++;
+    }
+    // Load-cache slots may map pages of the new leaves to the zero frame.
+    if (made > 0) this.invalidateCaches();
+    return made;
+  }
+
+  /** Number of huge leaves: 2 MiB runs of pages mapped by one entry to one huge frame. */
+  get hugeLeaves(): number {
+    return this.hugeTable.size;
+  }
+
   /** Releases the frames of the range's pages: they read as zero again, and count as dirty. */
   discardPages(firstPage: number, pageCount: number): void {
     this.invalidateCaches();
+    if (this.hugeTable.size > 0) this.discardHuge(firstPage, pageCount);
     if (pageCount <= this.table.size) {
       for (let page = firstPage; page < firstPage + pageCount; page++) {
         const frame = this.table.delete(page % TWO_POW_32, Math.floor(page / TWO_POW_32));
@@ -261,10 +303,13 @@ export class PagedBackend implements MemoryBackend {
     }
   }
 
-  /** Visits every page with a frame of its own (not the zero frame). */
+  /** Visits every page with a frame of its own (not the zero frame), the pages of huge leaves included. */
   forEachResidentPage(visit: (pageNumber: number) => void): void {
     this.table.forEach((pageNumber, frame) => {
       if (frame !== ZERO_FRAME) visit(pageNumber);
+    });
+    this.hugeTable.forEach((run) => {
+      for (let page = run * HUGE_PAGES; page < (run + 1) * HUGE_PAGES; page++) visit(page);
     });
   }
 
@@ -280,9 +325,10 @@ export class PagedBackend implements MemoryBackend {
   /** A copy-on-write fork sharing every frame; the first store to a shared frame, on either side, copies it. */
   fork(): PagedBackend {
     this.table.forEach((_page, frame) => this.pool.retain(frame));
+    this.hugeTable.forEach((_run, head) => this.pool.retain(head));
     // Every private frame is shared now: stores must copy first, on both sides.
     this.invalidateCaches();
-    return new PagedBackend(this.pool, this.table.clone());
+    return new PagedBackend(this.pool, this.table.clone(), this.hugeTable.clone());
   }
 
   /** The counters now, with the page-cache hits and misses. */
@@ -291,11 +337,12 @@ export class PagedBackend implements MemoryBackend {
     return {
       loads: this.loads,
       stores: this.stores,
-      touchedPages: this.table.size,
+      touchedPages: this.table.size + this.hugeTable.size * HUGE_PAGES,
       residentPages: this.privatePages,
       residentBytes: this.privatePages * PAGE_SIZE_BYTES,
       cacheHits: accesses - this.cacheMisses,
       cacheMisses: this.cacheMisses,
+      hugeLeaves: this.hugeTable.size,
     };
   }
 
@@ -304,7 +351,7 @@ export class PagedBackend implements MemoryBackend {
     this.cacheMisses++;
     const keyLo = (hi << (32 - PAGE_SHIFT)) | pageLo;
     const keyHi = hi >>> PAGE_SHIFT;
-    let frame = this.table.get(keyLo, keyHi);
+    let frame = this.frameOf(keyLo, keyHi);
     if (frame < 0) {
       frame = ZERO_FRAME;
       this.table.set(keyLo, keyHi, ZERO_FRAME);
@@ -338,7 +385,16 @@ export class PagedBackend implements MemoryBackend {
   /** The page's frame, made private first (allocated, or copied if shared). */
   private ownFrame(keyLo: number, keyHi: number): number {
     if (this.dirtyPages !== null) this.dirtyPages.add(keyHi * 2 ** 32 + (keyLo >>> 0));
-    const frame = this.table.get(keyLo, keyHi);
+    let frame = this.table.get(keyLo, keyHi);
+    if (frame < 0 && this.hugeTable.size > 0) {
+      const head = this.hugeTable.get(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER);
+      if (head >= 0) {
+        if (!this.pool.isShared(head)) return head + (keyLo & HUGE_PAGE_MASK);
+        // Shared since a fork: copy-on-write a page at a time, so the leaf becomes 512 private pages.
+        this.splitHuge(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER, head);
+        frame = this.table.get(keyLo, keyHi);
+      }
+    }
     if (frame >= 0 && !this.pool.isShared(frame)) return frame;
     const fresh = this.pool.allocate();
     if (frame > ZERO_FRAME) {
@@ -354,6 +410,70 @@ export class PagedBackend implements MemoryBackend {
     return fresh;
   }
 
+  /** The page's frame: its own, or its place in a huge leaf; -1 if it has none. */
+  private frameOf(keyLo: number, keyHi: number): number {
+    const frame = this.table.get(keyLo, keyHi);
+    if (frame >= 0 || this.hugeTable.size === 0) return frame;
+    const head = this.hugeTable.get(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER);
+    return head < 0 ? -1 : head + (keyLo & HUGE_PAGE_MASK);
+  }
+
+  /** Whether any of the 512 pages from `firstPage` has a frame of its own. */
+  private runHasFrames(firstPage: number): boolean {
+    for (let page = firstPage; page < firstPage + HUGE_PAGES; page++) {
+      if (this.table.get(page % TWO_POW_32, Math.floor(page / TWO_POW_32)) > ZERO_FRAME) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Turns the huge leaf of run `(runLo, runHi)` into 512 entries with private 4 KiB copies of its pages, and
+   * drops this space's reference to the huge frame. A huge frame cannot be given back in parts (the frame
+   * allocator frees a run whole), so the pages are copied rather than split in place.
+   */
+  private splitHuge(runLo: number, runHi: number, head: number): void {
+    const firstLo = (runLo << HUGE_ORDER) | 0;
+    const keyHi = (runHi << HUGE_ORDER) | (runLo >>> (32 - HUGE_ORDER));
+    for (let index = 0; index < HUGE_PAGES; index++) {
+      const fresh = this.pool.allocate();
+      this.pool.copyFrame(head + index, fresh);
+      this.table.set(firstLo | index, keyHi, fresh);
+    }
+    this.hugeTable.delete(runLo, runHi);
+    this.pool.release(head, HUGE_ORDER);
+    // Cache slots and the fetch register may point into the huge frame.
+    this.invalidateCaches();
+  }
+
+  /** Drops the huge leaves the range covers whole and splits those it covers in part. */
+  private discardHuge(firstPage: number, pageCount: number): void {
+    const endPage = firstPage + pageCount;
+    const runs: number[] = [];
+    const firstRun = Math.floor(firstPage / HUGE_PAGES);
+    const endRun = Math.ceil(endPage / HUGE_PAGES);
+    if (endRun - firstRun <= this.hugeTable.size) {
+      for (let run = firstRun; run < endRun; run++) if (this.hugeTable.get(run % TWO_POW_32, Math.floor(run / TWO_POW_32)) >= 0) runs.push(run);
+    } else {
+      this.hugeTable.forEach((run) => {
+        if (run >= firstRun && run < endRun) runs.push(run);
+      });
+    }
+    for (const run of runs) {
+      const runLo = run % TWO_POW_32;
+      const runHi = Math.floor(run / TWO_POW_32);
+      const runFirstPage = run * HUGE_PAGES;
+      if (runFirstPage >= firstPage && runFirstPage + HUGE_PAGES <= endPage) {
+        const head = this.hugeTable.delete(runLo, runHi);
+        this.pool.release(head, HUGE_ORDER);
+        this.privatePages -= HUGE_PAGES;
+        if (this.dirtyPages !== null) for (let page = runFirstPage; page < runFirstPage + HUGE_PAGES; page++) this.dirtyPages.add(page);
+      } else {
+        // The 4 KiB pages then go the usual way.
+        this.splitHuge(runLo, runHi, this.hugeTable.get(runLo, runHi));
+      }
+    }
+  }
+
   private dropFrame(frame: number): void {
     if (frame < 0) return;
     if (frame !== ZERO_FRAME) this.privatePages--;
@@ -365,4 +485,9 @@ export class PagedBackend implements MemoryBackend {
     this.readTagLo.fill(NO_TAG);
     this.writeTagLo.fill(NO_TAG);
   }
+}
+
+/** Low 32 bits of the huge run holding the page `(keyLo, keyHi)`: its page number shifted right by HUGE_ORDER. */
+function hugeRunLo(keyLo: number, keyHi: number): number {
+  return (keyLo >>> HUGE_ORDER) | (keyHi << (32 - HUGE_ORDER));
 }

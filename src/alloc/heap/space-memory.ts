@@ -11,8 +11,12 @@
  */
 import { Geometry } from "./heap-layout.js";
 import type { AddressSpace } from "../../space/address-space.js";
-import { formatBigAddress, TWO_POW_32 } from "../../space/address.js";
+import { formatBigAddress, PAGE_SIZE_BYTES, TWO_POW_32 } from "../../space/address.js";
 import { BufferMemory } from "./block-memory.js";
+import { HUGE_PAGES } from "../../space/paged-backend.js";
+
+/** Bytes of a huge frame: a mapping smaller than this cannot hold one. */
+const HUGE_FRAME_BYTES = HUGE_PAGES * PAGE_SIZE_BYTES;
 
 /** An AddressSpace region of `sizeBytes` at `base`, as a heap's block memory. */
 export class SpaceMemory extends BufferMemory {
@@ -71,9 +75,15 @@ export class SpaceMemory extends BufferMemory {
     this.space.copy(this.base + BigInt(destination), this.base + BigInt(source), lengthBytes);
   }
 
-  /** Maps the pages read-write in the space. */
+  /**
+   * Maps the pages read-write in the space; the 2 MiB-aligned runs of a large block's pages get huge frames
+   * where the space has them free (one page-table entry each), the rest 4 KiB frames on first write.
+   */
   override mapPages(firstPage: number, pageCount: number): void {
-    this.space.map(this.base + BigInt(firstPage * Geometry.PageBytes), pageCount * Geometry.PageBytes, "rw-");
+    const address = this.base + BigInt(firstPage * Geometry.PageBytes);
+    const sizeBytes = pageCount * Geometry.PageBytes;
+    this.space.map(address, sizeBytes, "rw-");
+    if (sizeBytes >= HUGE_FRAME_BYTES) this.space.mapHuge(address, sizeBytes);
   }
 
   /** Unmaps the pages (their frames are released, so they read as zero when mapped again). */
