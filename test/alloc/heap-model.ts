@@ -37,6 +37,17 @@ export interface ModelHeap<A extends number | bigint> {
   zeroed(address: A, sizeBytes: number): boolean;
 }
 
+/** The model's block operations over a heap whose blocks are bytes of `bytes` at their addresses. */
+export function byteBlockChecks(bytes: Uint8Array): Pick<ModelHeap<number>, "offset" | "stamp" | "holds" | "keeps" | "zeroed"> {
+  return {
+    offset: (address, n) => address + n,
+    stamp: (address, sizeBytes, tag) => void bytes.fill(tag, address, address + sizeBytes),
+    holds: (address, sizeBytes, tag) => bytes.subarray(address, address + sizeBytes).every((b) => b === tag),
+    keeps: (address, oldSize, newSize, tag) => bytes.subarray(address, address + Math.min(oldSize, newSize)).every((b) => b === tag),
+    zeroed: (address, sizeBytes) => bytes.subarray(address, address + sizeBytes).every((b) => b === 0),
+  };
+}
+
 /** A Heap's or SpaceHeap's own calls, as the model drives them (both share these names). */
 export function allocationCalls<A extends number | bigint>(heap: {
   malloc(sizeBytes: number): A;

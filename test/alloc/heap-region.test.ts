@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Heap, HeapError } from "../../src/alloc/heap/heap.js";
 import { Geometry } from "../../src/alloc/heap/heap-layout.js";
-import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
+import { allocationCalls, modelSteps, replayAgainstModel, byteBlockChecks } from "./heap-model.js";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
@@ -45,11 +45,7 @@ describe("a Heap over a region [start, end) of a buffer", () => {
               assert.ok(address === 0 || (address >= start && address + sizeBytes <= end), `block ${address} of ${sizeBytes} bytes is inside the region`);
               return address;
             },
-            offset: (address, n) => address + n,
-            stamp: (address, sizeBytes, tag) => void bytes.fill(tag, address, address + sizeBytes),
-            holds: (address, sizeBytes, tag) => bytes.subarray(address, address + sizeBytes).every((b) => b === tag),
-            keeps: (address, oldSize, newSize, tag) => bytes.subarray(address, address + Math.min(oldSize, newSize)).every((b) => b === tag),
-            zeroed: (address, sizeBytes) => bytes.subarray(address, address + sizeBytes).every((b) => b === 0),
+            ...byteBlockChecks(bytes),
           },
           steps,
         );

@@ -10,7 +10,7 @@ import { DescriptorWord, Geometry, HeaderWord, WORKER_WORDS } from "../../src/al
 import { BufferMemory } from "../../src/alloc/heap/block-memory.js";
 import { spawnSync } from "node:child_process";
 import { SpaceHeap } from "../../src/alloc/heap/space-heap.js";
-import { allocationCalls, modelSteps, replayAgainstModel } from "./heap-model.js";
+import { allocationCalls, modelSteps, replayAgainstModel, byteBlockChecks } from "./heap-model.js";
 import { AddressSpace } from "../../src/space/address-space.js";
 
 const MiB = 1 << 20;
@@ -242,11 +242,7 @@ describe("Heap", () => {
           {
             null: 0,
             ...allocationCalls(heap),
-            offset: (address, n) => address + n,
-            stamp: (address, sizeBytes, tag) => void bytes.fill(tag, address, address + sizeBytes),
-            holds: (address, sizeBytes, tag) => bytes.subarray(address, address + sizeBytes).every((b) => b === tag),
-            keeps: (address, oldSize, newSize, tag) => bytes.subarray(address, address + Math.min(oldSize, newSize)).every((b) => b === tag),
-            zeroed: (address, sizeBytes) => bytes.subarray(address, address + sizeBytes).every((b) => b === 0),
+            ...byteBlockChecks(bytes),
           },
           steps,
         );
