@@ -24,7 +24,6 @@
  */
 import { BenchOptionError, benchCommand, jsonOption, knownNames, positiveInteger, positiveIntegerOption, positiveNumber, quickOption, benchMain, valueOption } from "./harness/options.js";
 import { report, JSON_TO_STDOUT, writeJsonDocument } from "./harness/output.js";
-import { loadChartPackages } from "./alloc/chart.js";
 import { ALLOCATORS } from "./alloc/contestants.js";
 import { SLOW_RUN_BUDGET_SECONDS } from "./alloc/job.js";
 import type { AllocBenchRecord } from "./alloc/record.js";
@@ -38,16 +37,10 @@ export async function runAllocBench(options: AllocBenchOptions): Promise<AllocBe
   const chosen = (name: string): boolean => name === "memspace" || options.allocators === undefined || options.allocators.includes(name);
   const jsAllocators = await availableJsAllocators(chosen, options.allocators !== undefined);
   const chart = options.chart ?? (options.json === undefined || options.json === JSON_TO_STDOUT ? undefined : options.json.replace(/(\.json)?$/, ".svg"));
-  // Checked before the runs, so that a chart asked for cannot fail after minutes of them.
-  const chartPackages = chart === undefined ? null : await loadChartPackages();
-  if (chart !== undefined && chartPackages === null) {
-    if (options.chart !== undefined) throw new BenchOptionError("--chart needs vega and vega-lite, which are not installed");
-    report.write(`bench alloc: no chart (${chart}): it needs vega and vega-lite, which are not installed\n`);
-  }
   const measurements = measureAllocators(options, jsAllocators, chosen);
   reportAllocTable(measurements);
   if (options.json !== undefined) writeJsonDocument(options.json, measurements.records);
-  if (chart !== undefined && chartPackages !== null) await writeChartAtomic(chartPackages, measurements.records, chart);
+  if (chart !== undefined) await writeChartAtomic(measurements.records, chart);
   return measurements.records;
 }
 

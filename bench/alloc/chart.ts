@@ -1,26 +1,14 @@
 /**
  * The allocator benchmark's chart: ops/s and p99 per-op latency (both log scale) side by side,
- * and peak footprint / peak live bytes below, per workload and allocator, as one SVG (vega-lite compiled to vega, rendered headless).
+ * and peak footprint / peak live bytes below, per workload and allocator, as one SVG (rendered
+ * as the trace report renders its charts).
  */
-import { writeFileSync } from "node:fs";
-import type * as Vega from "vega";
 import type * as VegaLite from "vega-lite";
+import { renderVegaLiteSvg } from "../../src/trace/report/charts.js";
 import type { AllocBenchRecord } from "./record.js";
-import { importOptional } from "../harness/optional-package.js";
 
-/** vega and vega-lite: devDependencies, so an installed memspace draws no chart until they are installed. */
-export interface ChartPackages {
-  vega: typeof Vega;
-  vegaLite: typeof VegaLite;
-}
-
-/** What the chart needs, or null when either package is not installed. */
-export async function loadChartPackages(): Promise<ChartPackages | null> {
-  const [vega, vegaLite] = await Promise.all([importOptional<typeof Vega>("vega"), importOptional<typeof VegaLite>("vega-lite")]);
-  return vega === null || vegaLite === null ? null : { vega, vegaLite };
-}
-
-export async function writeAllocChart({ vega, vegaLite }: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
+/** The chart of `records` as an SVG document. */
+export async function allocChartSvg(records: AllocBenchRecord[]): Promise<string> {
   const values = records
     .filter((r) => r.failure === undefined && r.opsPerSec > 0)
     .map((r) => ({ workload: r.workload, allocator: r.allocator, opsPerSec: r.opsPerSec, p99Ns: r.p99Ns ?? null, footprintPerLive: r.peakFootprintBytes === null ? null : r.peakFootprintBytes / r.peakLiveBytes }));
@@ -41,6 +29,5 @@ export async function writeAllocChart({ vega, vegaLite }: ChartPackages, records
     data: { values },
     vconcat: [{ hconcat: [bars("opsPerSec", "ops/s (log)", true), bars("p99Ns", "p99 ns per op (log)", true)] }, bars("footprintPerLive", "peak footprint / peak live", false)],
   };
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
-  writeFileSync(path, await view.toSVG());
+  return renderVegaLiteSvg(spec);
 }

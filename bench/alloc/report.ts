@@ -1,8 +1,8 @@
 /** bench alloc's table, notes and chart. */
-import { OutputFile } from "../../src/util/output-file.js";
+import { writeFileAtomic } from "../../src/util/output-file.js";
 import { dash, report, reportTable } from "../harness/output.js";
 import { formatRoundRatios } from "../harness/rounds.js";
-import { writeAllocChart, type ChartPackages } from "./chart.js";
+import { allocChartSvg } from "./chart.js";
 import { LATENCY_BATCH_OPS } from "./latency.js";
 import type { AllocMeasurements } from "./run.js";
 import type { AllocBenchRecord } from "./record.js";
@@ -29,18 +29,8 @@ export function reportAllocTable({ records, ratios }: AllocMeasurements): void {
   report.write("(memspace/this > 1: memspace is faster; the median over rounds of each round's ratio, their range in brackets (thi.ng: round 1's). Targets: >= 10x thi.ng on larson and alloc-test; >= glibc on tiny-churn and larson; footprint/live <= 1.25 on alloc-test and larson)\n");
 }
 
-/**
- * The chart, written as every output is (OutputFile): writeAllocChart writes the temporary
- * file beside `path`, which replaces `path` only once the whole SVG is there.
- */
-export async function writeChartAtomic(packages: ChartPackages, records: AllocBenchRecord[], path: string): Promise<void> {
-  const output = OutputFile.create(path);
-  try {
-    await writeAllocChart(packages, records, output.temporaryPath);
-    output.commit();
-  } catch (error) {
-    output.discard();
-    throw error;
-  }
+/** The chart, written as every output is: whole or not at all (writeFileAtomic). */
+export async function writeChartAtomic(records: AllocBenchRecord[], path: string): Promise<void> {
+  writeFileAtomic(path, await allocChartSvg(records));
   report.write(`wrote ${path}\n`);
 }

@@ -141,13 +141,19 @@ export function chartSpecs(figures: ReportFigures): Record<ChartName, Spec> {
 
 /** Each chart as an SVG document (without an XML declaration, for inlining in HTML). */
 export async function renderChartSvgs(figures: ReportFigures): Promise<Record<ChartName, string>> {
-  const { vega, vegaLite } = loadChartPackages();
   const specs = chartSpecs(figures);
   const svgs = {} as Record<ChartName, string>;
-  for (const name of CHART_NAMES) {
-    const view = new vega.View(vega.parse(vegaLite.compile(specs[name]).spec), { renderer: "none" });
-    svgs[name] = await view.toSVG();
+  for (const name of CHART_NAMES) svgs[name] = await renderVegaLiteSvg(specs[name]);
+  return svgs;
+}
+
+/** A vega-lite spec compiled and rendered to an SVG document by vega's headless renderer. */
+export async function renderVegaLiteSvg(spec: Spec): Promise<string> {
+  const { vega, vegaLite } = loadChartPackages();
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
     view.finalize();
   }
-  return svgs;
 }
