@@ -379,6 +379,28 @@ describe("v2 replay straight from chunk payloads", () => {
     });
   });
 
+  it("modifies of 2, 4 and 8 bytes replay their stored values, as their seed conversion does", () => {
+    withTempDir((folder) => {
+      const v2 = join(folder, "m.v2");
+      const seed = join(folder, "m.trace");
+      // The later loads read what the modifies wrote, so a wrong value changes the checksum.
+      const records: Rec[] = [
+        [RecordKind.Fetch, 0xfffffff0, 0, 2, 0, 0],
+        [RecordKind.Modify, 0xfffffff1, 0, 2, 0x100, 0],
+        [RecordKind.Fetch, 0xfffffff2, 0, 1, 0, 0],
+        [RecordKind.Modify, 0x2000, 0, 4, 0x11223344, 0],
+        [RecordKind.Read, 0x2000, 0, 4, 0, 0],
+        [RecordKind.Modify, 0x3000, 0, 8, 0x55667788, 0x99aabbcc],
+        [RecordKind.Read, 0x3000, 0, 8, 0, 0],
+      ];
+      writeV2(v2, records, { values: true });
+      convertTrace(v2, seed, "seed");
+      const expected = outcome(seed, 0);
+      assert.notEqual(expected[3], 0n);
+      for (const workers of [0, 1]) assert.deepEqual(outcome(v2, workers), expected, `${workers} workers`);
+    });
+  });
+
   it("random traces (fetch runs, deltas of every length, odd sizes, the top of the space) replay as their seed conversion, on 0, 1 and 2 workers", () => {
     // Addresses near a few bases, so deltas take one byte as often as ten.
     const bases = [0x10000n, 0x7fff0000n, 0xfffffff0n, (1n << 64n) - 0x100n, 0x123456789an];

@@ -224,10 +224,11 @@ function replaySlice(
       if (hasValues) {
         const valueAt = kernel[At.Value];
         if (sizeCode > 3 || valueAt + sizeBytes > valueEnd) throw badRecord(index, Fault.Value);
-        if (head === HeadByte.Write8) {
+        // By size, not head: a modify's value is laid out as a write's.
+        if (sizeBytes === 8) {
           valueLo = view.getInt32(valueAt, true);
           valueHi = view.getInt32(valueAt + 4, true);
-        } else valueLo = head === HeadByte.Write4 ? view.getInt32(valueAt, true) : head === HeadByte.Write2 ? view.getUint16(valueAt, true) : raw[valueAt];
+        } else valueLo = sizeBytes === 4 ? view.getInt32(valueAt, true) : sizeBytes === 2 ? view.getUint16(valueAt, true) : raw[valueAt];
         kernel[At.Value] = valueAt + sizeBytes;
       } else {
         valueLo = derivedValueLo(firstRecord + index) | 0;
