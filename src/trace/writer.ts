@@ -4,7 +4,7 @@ import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
 import type { TraceOutput } from "./output.js";
 import { isValidAccessSize } from "./v2/chunk-encoder.js";
 import { RecordKind } from "./v2/layout.js";
-import { pieceWidth } from "./v2/seed-pieces.js";
+import { forEachPiece } from "./v2/seed-pieces.js";
 
 /** Options of the TraceWriter constructor. */
 export interface TraceWriterOptions {
@@ -95,19 +95,10 @@ export class TraceWriter implements TraceOutput {
   /** Splits an access into seed records (seed-pieces.ts), in address order. */
   private appendPieces(kind: RecordKind, lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void {
     if (!isValidAccessSize(sizeBytes)) throw new RangeError(`trace writer: bad access size ${sizeBytes} (expected 1..4096)`);
-    let pieceLo = lo >>> 0;
-    let pieceHi = hi | 0;
-    for (let left = sizeBytes; left > 0; ) {
-      const width = pieceWidth(kind, left);
+    forEachPiece(kind, sizeBytes, lo, hi, (width, pieceLo, pieceHi) => {
       if (kind === RecordKind.Write) this.appendWrite(pieceLo, pieceHi, width, valueLo, width === 8 ? valueHi : 0);
       else this.appendRead(pieceLo, pieceHi, width);
-      left -= width;
-      pieceLo += width;
-      if (pieceLo > 0xffffffff) {
-        pieceLo -= 0x100000000;
-        pieceHi = (pieceHi + 1) | 0;
-      }
-    }
+    });
   }
 
   /** `read` without the width check: small enough to inline into a recorder's hot path. */

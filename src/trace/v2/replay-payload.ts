@@ -4,7 +4,7 @@ import { TraceFormat } from "../format.js";
 import type { ReplayTally } from "../replay-tally.js";
 import { badRecord, checkChunkEnd, checkPcColumn, columnBounds, cursor, Fault, nextAddressDelta, nextExplicitSize, type ChunkInfo } from "./chunk-decoder.js";
 import { RecordKind, Head, V2Flag } from "./layout.js";
-import { derivedValueHi, derivedValueLo, pieceWidth } from "./seed-pieces.js";
+import { derivedValueHi, derivedValueLo, forEachPiece } from "./seed-pieces.js";
 
 /** Head bytes (kind | size code << 2) the kernel dispatches on. */
 const enum HeadByte {
@@ -310,11 +310,7 @@ function replaySlice(
  * pieces (seed-pieces.ts); the loads' value halves are added to `sums`. Returns the pieces.
  */
 function replayPieces(sink: MemoryAccess, kind: RecordKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, sums: Float64Array): number {
-  let pieces = 0;
-  let pieceLo = lo >>> 0;
-  let pieceHi = hi | 0;
-  for (let left = sizeBytes; left > 0; pieces++) {
-    const width = pieceWidth(kind, left);
+  return forEachPiece(kind, sizeBytes, lo, hi, (width, pieceLo, pieceHi) => {
     if (kind === RecordKind.Write) {
       if (width === 8) sink.store64(pieceLo, pieceHi, valueLo, valueHi);
       else if (width === 4) sink.store32(pieceLo, pieceHi, valueLo);
@@ -326,12 +322,5 @@ function replayPieces(sink: MemoryAccess, kind: RecordKind, sizeBytes: number, l
     } else if (width === 4) sums[0] += sink.load32(pieceLo, pieceHi);
     else if (width === 2) sums[0] += sink.load16(pieceLo, pieceHi);
     else sums[0] += sink.load8(pieceLo, pieceHi);
-    left -= width;
-    pieceLo += width;
-    if (pieceLo > 0xffffffff) {
-      pieceLo -= 0x100000000;
-      pieceHi = (pieceHi + 1) | 0;
-    }
-  }
-  return pieces;
+  });
 }

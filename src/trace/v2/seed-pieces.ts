@@ -16,6 +16,28 @@ export function pieceWidth(kind: RecordKind, leftBytes: number): number {
   return leftBytes >= 8 ? 8 : leftBytes >= 4 ? 4 : leftBytes >= 2 ? 2 : 1;
 }
 
+/**
+ * Calls `visit` with each seed piece of an access of `kind` and `sizeBytes` at (lo, hi), in
+ * address order: its width and address halves (the low half as u32). Returns the pieces. For
+ * the rare sizes the seed format cannot hold in one record; a closure per call is fine there.
+ */
+export function forEachPiece(kind: RecordKind, sizeBytes: number, lo: number, hi: number, visit: (widthBytes: number, pieceLo: number, pieceHi: number) => void): number {
+  let pieces = 0;
+  let pieceLo = lo >>> 0;
+  let pieceHi = hi | 0;
+  for (let left = sizeBytes; left > 0; pieces++) {
+    const width = pieceWidth(kind, left);
+    visit(width, pieceLo, pieceHi);
+    left -= width;
+    pieceLo += width;
+    if (pieceLo > 0xffffffff) {
+      pieceLo -= 0x100000000;
+      pieceHi = (pieceHi + 1) | 0;
+    }
+  }
+  return pieces;
+}
+
 /** Bytes of the seed records a record of `kind` and `sizeBytes` becomes. */
 export function seedBytesOf(kind: RecordKind, sizeBytes: number): number {
   if (kind === RecordKind.Fetch) return ((sizeBytes + 1) >>> 1) * TraceFormat.HeaderBytes;
