@@ -11,6 +11,7 @@
  * The whole payload is then deflated when that pays. docs/design/trace-container.md gives
  * the reasons.
  */
+import { TraceFormat } from "../format.js";
 
 /** The file's first eight bytes: PNG's pattern (a high byte, then CR LF, ^Z, LF catch text-mode mangling); 0x89 is no seed op, so the formats never collide. */
 export const V2_MAGIC = Uint8Array.of(0x89, 0x4d, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -109,12 +110,31 @@ export const MAX_ACCESS_BYTES = 4096;
  */
 export const DEFAULT_CHUNK_SEED_BYTES = 4 << 20;
 
+/** Decoders size their buffers from the chunk limit, so a reader refuses limits above this. */
+export const MAX_CHUNK_SEED_BYTES = 64 << 20;
+
+/** Records a chunk of `chunkSeedBytes` can hold: every record is at least one seed header. */
+export function maxChunkRecords(chunkSeedBytes: number): number {
+  return Math.floor(chunkSeedBytes / TraceFormat.HeaderBytes);
+}
+
 /** Bytes of the largest record as seed records: a 4096-byte access as 2-byte reads. */
-export const MAX_RECORD_SEED_BYTES = (MAX_ACCESS_BYTES / 2) * 10;
+export const MAX_RECORD_SEED_BYTES = (MAX_ACCESS_BYTES / 2) * TraceFormat.HeaderBytes;
 
 /** Whether the first bytes of a file are a v2 container's magic. */
 export function hasV2Magic(bytes: Uint8Array, length: number): boolean {
   if (length < V2_MAGIC.length) return false;
   for (let i = 0; i < V2_MAGIC.length; i++) if (bytes[i] !== V2_MAGIC[i]) return false;
   return true;
+}
+
+/** Writes a safe integer as a little-endian u64. */
+export function setUint64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value % 0x100000000, true);
+  view.setUint32(at + 4, Math.floor(value / 0x100000000), true);
+}
+
+/** Reads a little-endian u64 as a number (exact up to 2^53). */
+export function getUint64(view: DataView, at: number): number {
+  return view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x100000000;
 }

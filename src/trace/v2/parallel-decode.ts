@@ -6,8 +6,7 @@ import { ChunkColumns } from "./chunk-columns.js";
 import { chunkError, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 import { readChunkHeader } from "./chunk-decoder.js";
 import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup } from "./decode-layout.js";
-import { V2Layout } from "./layout.js";
-import { getUint64 } from "./writer.js";
+import { getUint64, V2Layout } from "./layout.js";
 
 /** Where a v2 file's chunks are, from its index. */
 export interface V2Index {

@@ -3,8 +3,7 @@ import { TraceFormatError } from "../format.js";
 import type { InputFile } from "../reader.js";
 import { ChunkColumns } from "./chunk-columns.js";
 import { ChunkProblem, decodeColumns, readChunkHeader, unpackPayload, type ChunkInfo } from "./chunk-decoder.js";
-import { hasV2Magic, V2_VERSION, V2Flag, V2Layout } from "./layout.js";
-import { getUint64, MAX_CHUNK_SEED_BYTES, maxChunkRecords } from "./writer.js";
+import { getUint64, hasV2Magic, MAX_CHUNK_SEED_BYTES, maxChunkRecords, V2_VERSION, V2Flag, V2Layout } from "./layout.js";
 
 /** What a v2 file header says. */
 export interface V2FileHeader {

@@ -2,9 +2,8 @@ import { crc32 } from "node:zlib";
 import { OutputFile } from "../../util/output-file.js";
 import type { TraceOutput } from "../output.js";
 import { ChunkEncoder, DEFAULT_DEFLATE_LEVEL, isValidAccessSize } from "./chunk-encoder.js";
-import { RecordKind, type RecordKindCode, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout } from "./layout.js";
+import { RecordKind, type RecordKindCode, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout, MAX_CHUNK_SEED_BYTES, maxChunkRecords, setUint64 } from "./layout.js";
 import { seedBytesOf } from "./seed-pieces.js";
-import { TraceFormat } from "../format.js";
 
 /** Options of the V2TraceWriter constructor. */
 export interface V2WriterOptions {
@@ -22,8 +21,6 @@ export interface V2WriterOptions {
 
 /** Bounds of the chunk limit: room for the largest record, and decode buffers of sane size. */
 const MIN_CHUNK_SEED_BYTES = MAX_RECORD_SEED_BYTES;
-/** Decoders size their buffers from the chunk limit, so a reader refuses limits above this. */
-export const MAX_CHUNK_SEED_BYTES = 64 << 20;
 
 /**
  * Writes the v2 trace container (layout.ts): records are collected into chunks, each sealed
@@ -133,11 +130,6 @@ export class V2TraceWriter implements TraceOutput {
   }
 }
 
-/** Records a chunk of `chunkSeedBytes` can hold: every record is at least one seed header. */
-export function maxChunkRecords(chunkSeedBytes: number): number {
-  return Math.floor(chunkSeedBytes / TraceFormat.HeaderBytes);
-}
-
 function fileHeader(flags: number, chunkSeedBytes: number): Uint8Array {
   const header = new Uint8Array(V2Layout.FileHeaderBytes);
   const view = new DataView(header.buffer);
@@ -173,13 +165,3 @@ function trailer(indexOffset: number): Uint8Array {
   return block;
 }
 
-/** Writes a safe integer as a little-endian u64. */
-export function setUint64(view: DataView, at: number, value: number): void {
-  view.setUint32(at, value % 0x100000000, true);
-  view.setUint32(at + 4, Math.floor(value / 0x100000000), true);
-}
-
-/** Reads a little-endian u64 as a number (exact up to 2^53). */
-export function getUint64(view: DataView, at: number): number {
-  return view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x100000000;
-}
