@@ -113,8 +113,8 @@ export function runTraceConvert(input: string, output: string, format: TraceFile
   }
   const ratio = result.sizeBytes === 0 ? 0 : result.inputBytes / result.sizeBytes;
   if (jsonTarget !== undefined) {
-    const { from, to, fetches, reads, writes, inputBytes, ops, sizeBytes } = result;
-    writeJsonReport(jsonTarget, { input, output, from, to, fetches, reads, writes, outputRecords: ops, inputBytes, outputBytes: sizeBytes, ratio }, [input, output]);
+    const { from, to, fetches, reads, writes, modifies, inputBytes, ops, sizeBytes } = result;
+    writeJsonReport(jsonTarget, { input, output, from, to, fetches, reads, writes, modifies, outputRecords: ops, inputBytes, outputBytes: sizeBytes, ratio }, [input, output]);
   }
   humanOutput(jsonTarget).write(
     `converted ${inputName(input)} (${result.from}) -> ${output} (${result.to})\n` +
@@ -123,6 +123,7 @@ export function runTraceConvert(input: string, output: string, format: TraceFile
         [
           ["fetches", result.fetches],
           ["reads", result.reads],
+          ["modifies", result.modifies],
           ["writes", result.writes],
           [`records in ${result.to}`, result.ops],
           ["bytes in", result.inputBytes],

@@ -15,6 +15,7 @@ export interface ConvertResult {
   fetches: number;
   reads: number;
   writes: number;
+  modifies: number;
   /** Records as the output holds them (seed records, or v2 records). */
   ops: number;
   /** Bytes of the input read, the whole file. */
@@ -37,7 +38,7 @@ export function convertTrace(inputPath: string, outputPath: string, format: Trac
     try {
       const counts = feedOpenTrace(trace, output, options);
       output.close();
-      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, inputBytes: counts.inputBytes, ops: output.opsWritten, sizeBytes: output.byteLength };
+      return { from: trace.format, to: format, fetches: counts.fetches, reads: counts.reads, writes: counts.writes, modifies: counts.modifies, inputBytes: counts.inputBytes, ops: output.opsWritten, sizeBytes: output.byteLength };
     } catch (error) {
       output.discard();
       throw error;

@@ -22,6 +22,8 @@ export interface RecordCounts {
   reads: number;
   /** Data writes. */
   writes: number;
+  /** Modifies, a read and a write each (always 0 for a seed trace). */
+  modifies: number;
   /** Bytes of the trace read, the whole file. */
   inputBytes: number;
 }
@@ -87,7 +89,7 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
       const tally = new ReplayTally(input.name);
       const adapter = new ReplayToRecords(sink);
       const inputBytes = streamTraceInput(input, (bytes, view, start, end, fileOffset) => replayChunk(adapter, bytes, view, start, end, fileOffset, tally), options);
-      return { format, fetches: 0, reads: tally.reads, writes: tally.writes, inputBytes };
+      return { format, fetches: 0, reads: tally.reads, writes: tally.writes, modifies: 0, inputBytes };
     }
     const result = forEachV2Chunk(
       input,
@@ -111,6 +113,6 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
       },
       options,
     );
-    return { format, fetches: result.fetches, reads: result.reads, writes: result.writes, inputBytes: result.bytes };
+    return { format, fetches: result.fetches, reads: result.reads, writes: result.writes, modifies: result.modifies, inputBytes: result.bytes };
   }
 }

@@ -20,11 +20,12 @@ export interface AccessCounts {
 
 /**
  * Feeds every access of a trace (`-`: standard input) to `sink`: a seed trace's reads as data
- * reads (the format cannot tell fetches apart), a v2 trace's records as recorded.
+ * reads (the format cannot tell fetches apart), a v2 trace's records as recorded. A modify
+ * counts among the reads, as the lackey reader and Cachegrind count it.
  */
 export function feedTrace(path: string, sink: AccessSink, options: StreamOptions = {}): AccessCounts {
-  const { fetches, reads, writes } = feedRecords(path, sink, options);
-  return { fetches, reads, writes };
+  const { fetches, reads, writes, modifies } = feedRecords(path, sink, options);
+  return { fetches, reads: reads + modifies, writes };
 }
 
 /**

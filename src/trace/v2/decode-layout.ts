@@ -16,8 +16,8 @@ export const enum Slot {
   Failed = -2,
 }
 
-/** Control words per slot: accept, filled, and the decoded chunk's record, fetch and write counts. */
-const WORDS_PER_SLOT = 5;
+/** Control words per slot: accept, filled, and the decoded chunk's record, fetch, write and modify counts. */
+const WORDS_PER_SLOT = 6;
 
 /** Control words: those of each slot, then the next-chunk word and the cancel word. */
 export function controlWordCount(slotCount: number): number {
@@ -34,7 +34,7 @@ export function filledWord(slot: number): number {
   return WORDS_PER_SLOT * slot + 1;
 }
 
-/** Index of slot `slot`'s first count word: records, then fetches, then writes. */
+/** Index of slot `slot`'s first count word: records, then fetches, writes and modifies. */
 export function countWords(slot: number): number {
   return WORDS_PER_SLOT * slot + 2;
 }

@@ -62,6 +62,7 @@ function decodeChunk(fd: number, chunk: number, slot: number): void {
     control[counts] = info.records;
     control[counts + 1] = info.fetches;
     control[counts + 2] = info.writes;
+    control[counts + 3] = info.modifies;
   } catch (error) {
     throw error instanceof ChunkProblem ? new TraceFormatError(setup.name, offset, `${where}: ${error.message}`) : error;
   }

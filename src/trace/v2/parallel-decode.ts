@@ -92,7 +92,7 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
   // A channel per worker: a port can be handed to one thread only.
   const errors: MessageChannel[] = [];
   const threads: Worker[] = [];
-  const result: V2ReadResult = { header, chunks: chunkCount, fetches: 0, reads: 0, writes: 0, bytes: input.sizeBytes };
+  const result: V2ReadResult = { header, chunks: chunkCount, fetches: 0, reads: 0, writes: 0, modifies: 0, bytes: input.sizeBytes };
   try {
     for (let worker = 0; worker < Math.min(workers, chunkCount); worker++) {
       const channel = new MessageChannel();
@@ -119,7 +119,8 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
       const counts = countWords(slot);
       result.fetches += control[counts + 1];
       result.writes += control[counts + 2];
-      result.reads += control[counts] - control[counts + 1] - control[counts + 2];
+      result.modifies += control[counts + 3];
+      result.reads += control[counts] - control[counts + 1] - control[counts + 2] - control[counts + 3];
       if (consumer.payloads) {
         const bytes = bytesBySlot[slot];
         try {

@@ -52,6 +52,7 @@ export interface V2ReadResult {
   fetches: number;
   reads: number;
   writes: number;
+  modifies: number;
   /** Bytes read, the whole file. */
   bytes: number;
 }
@@ -83,7 +84,7 @@ export function readV2Payloads(input: InputFile, visitorFor: (header: V2FileHead
   const headerBytes = reader.take(V2Layout.FileHeaderBytes);
   const header = parseV2FileHeader(headerBytes, headerBytes.length, name);
   const visit = visitorFor(header);
-  const result: V2ReadResult = { header, chunks: 0, fetches: 0, reads: 0, writes: 0, bytes: 0 };
+  const result: V2ReadResult = { header, chunks: 0, fetches: 0, reads: 0, writes: 0, modifies: 0, bytes: 0 };
   const offsets: number[] = [];
   let firstRecord = 0;
   for (;;) {
@@ -119,6 +120,7 @@ export function readV2Payloads(input: InputFile, visitorFor: (header: V2FileHead
     result.fetches += info.fetches;
     result.reads += info.reads;
     result.writes += info.writes;
+    result.modifies += info.modifies;
     onProgress?.(reader.offset);
   }
   result.bytes = reader.offset;
