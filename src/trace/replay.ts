@@ -6,6 +6,8 @@ import { streamTraceInput, type StreamOptions } from "./reader.js";
 import { openTrace } from "./trace-input.js";
 import { forEachV2Payload } from "./v2/chunks.js";
 import { replayPayload } from "./v2/replay-payload.js";
+import { replayAccessRuns } from "./v2/replay-runs.js";
+import type { ChunkInfo } from "./v2/chunk-decoder.js";
 
 
 export { ReplayTally } from "./replay-tally.js";
@@ -178,7 +180,9 @@ export function replayFile(path: string, sink: MemoryAccess, options: StreamOpti
       bytes = streamTraceInput(input, (chunk, view, start, end, fileOffset) => replayChunk(sink, chunk, view, start, end, fileOffset, tally), options);
     } else {
       const flags = v2Header!.flags;
-      bytes = forEachV2Payload(input, v2Header!, (raw, info, firstRecord) => replayPayload(sink, raw, info, flags, firstRecord, tally), options).bytes;
+      const visitPayload = (raw: Uint8Array, info: ChunkInfo, firstRecord: number): void => replayPayload(sink, raw, info, flags, firstRecord, tally);
+      const visitRuns = (words: Int32Array, wordCount: number): void => replayAccessRuns(sink, words, wordCount, tally);
+      bytes = forEachV2Payload(input, v2Header!, visitPayload, options, visitRuns).bytes;
     }
   } finally {
     input.close();

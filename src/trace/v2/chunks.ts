@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { InputFile } from "../reader.js";
 import { TraceFormatError } from "../format.js";
-import { decodeV2Parallel, readV2Index, type ChunkConsumer, type V2Index } from "./parallel-decode.js";
+import { decodeV2Parallel, readV2Index, type ChunkConsumer, type RunsVisitor, type V2Index } from "./parallel-decode.js";
 import { readV2Payloads, readV2Sequential, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 
 /** Options of `forEachV2Chunk`. */
@@ -28,10 +28,12 @@ export function forEachV2Chunk(input: InputFile, header: V2FileHeader, visit: Ch
 
 /**
  * Hands every chunk's raw payload to `visit`, in order, inflated here or on worker threads:
- * for a consumer that reads the columns straight from the payload (the replay kernel).
+ * for a consumer that reads the columns straight from the payload (the replay kernel). With
+ * `visitRuns`, decode workers build a chunk's access runs where they can (access-runs.ts)
+ * and hand those instead; chunks read on this thread always come as payloads.
  */
-export function forEachV2Payload(input: InputFile, header: V2FileHeader, visit: PayloadVisitor, options: ChunkReadOptions = {}): V2ReadResult {
-  return readChunks(input, header, { payloads: true, visit }, options);
+export function forEachV2Payload(input: InputFile, header: V2FileHeader, visit: PayloadVisitor, options: ChunkReadOptions = {}, visitRuns?: RunsVisitor): V2ReadResult {
+  return readChunks(input, header, { payloads: true, visit, visitRuns }, options);
 }
 
 function readChunks(input: InputFile, header: V2FileHeader, consumer: ChunkConsumer, options: ChunkReadOptions): V2ReadResult {

@@ -2,6 +2,7 @@ import type { MessagePort } from "node:worker_threads";
 import { ChunkColumns } from "./chunk-columns.js";
 import { maxRawBytes } from "./chunk-decoder.js";
 import { V2Layout } from "./layout.js";
+import { maxRunWords } from "./access-runs.js";
 
 /**
  * The shared memory of parallel decoding: control words, then one area per slot, holding a
@@ -16,8 +17,11 @@ export const enum Slot {
   Failed = -2,
 }
 
-/** Control words per slot: accept, filled, and the decoded chunk's record, fetch, write and modify counts. */
-const WORDS_PER_SLOT = 6;
+/**
+ * Control words per slot: accept, filled, the decoded chunk's record, fetch, write and modify
+ * counts, and the words of its access runs (-1: the slot holds the raw payload instead).
+ */
+const WORDS_PER_SLOT = 7;
 
 /** Control words: those of each slot, then the next-chunk word and the cancel word. */
 export function controlWordCount(slotCount: number): number {
@@ -39,6 +43,11 @@ export function countWords(slot: number): number {
   return WORDS_PER_SLOT * slot + 2;
 }
 
+/** Index of slot `slot`'s run-words word: how many words of access runs follow the chunk header, or -1. */
+export function runWordsWord(slot: number): number {
+  return WORDS_PER_SLOT * slot + 6;
+}
+
 /** Index of the next-chunk word. */
 export function nextChunkWord(slotCount: number): number {
   return WORDS_PER_SLOT * slotCount;
@@ -49,9 +58,14 @@ export function cancelWord(slotCount: number): number {
   return WORDS_PER_SLOT * slotCount + 1;
 }
 
-/** Bytes of one slot: columns for `capacity` records, or the most a chunk header and raw payload of that many records take. */
-export function slotBytesFor(payloads: boolean, capacity: number): number {
-  return payloads ? Math.ceil((V2Layout.ChunkHeaderBytes + maxRawBytes(capacity)) / 8) * 8 : ChunkColumns.bytesFor(capacity);
+/**
+ * Bytes of one slot: columns for `capacity` records, or the most a chunk header and then its
+ * raw payload or its access runs take (`runs`: whether workers build runs).
+ */
+export function slotBytesFor(payloads: boolean, runs: boolean, capacity: number): number {
+  if (!payloads) return ChunkColumns.bytesFor(capacity);
+  const body = Math.max(maxRawBytes(capacity), runs ? maxRunWords(capacity) * 4 : 0);
+  return Math.ceil((V2Layout.ChunkHeaderBytes + body) / 8) * 8;
 }
 
 /** Where slot `slot` starts in the shared buffer (`slotBytes` from slotBytesFor). */
@@ -81,6 +95,8 @@ export interface DecodeSetup {
   slotCount: number;
   /** Whether slots take raw payloads (header, then payload) rather than decoded columns. */
   payloads: boolean;
+  /** Whether, for payloads, workers build access runs where the chunk allows (header, then runs). */
+  runs: boolean;
   /** Bytes of a slot (slotBytesFor). */
   slotBytes: number;
   /** Where the worker posts the message of an error. */

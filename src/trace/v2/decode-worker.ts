@@ -1,7 +1,7 @@
 /**
  * A decode worker: claims chunks in order from the shared next-chunk word, reads each from the
  * file at its indexed offset, checks and inflates it, and decodes it into its slot's columns
- * (or copies the raw payload there, for a consumer of payloads) once the consumer has freed
+ * (or, for a consumer of payloads, builds its access runs there or copies its raw payload) once the consumer has freed
  * that slot (decode-layout.ts). Stops at the last chunk, on cancel, or at the first error,
  * which it posts before marking the slot failed.
  */
@@ -10,7 +10,8 @@ import { workerData } from "node:worker_threads";
 import { TraceFormatError } from "../format.js";
 import { ChunkColumns } from "./chunk-columns.js";
 import { ChunkProblem, decodeColumns, readChunkHeader, unpackPayload } from "./chunk-decoder.js";
-import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, nextChunkWord, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, nextChunkWord, runWordsWord, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
+import { buildAccessRuns } from "./access-runs.js";
 import { V2Layout } from "./layout.js";
 
 const setup = workerData as DecodeSetup;
@@ -19,13 +20,34 @@ const cancel = cancelWord(setup.slotCount);
 const chunkCount = setup.chunkOffsets.length;
 const columnsBySlot: ChunkColumns[] = [];
 const bytesBySlot: Uint8Array[] = [];
+const runsBySlot: Int32Array[] = [];
 for (let slot = 0; slot < setup.slotCount; slot++) {
   const offset = slotByteOffset(setup.slotCount, setup.slotBytes, slot);
-  if (setup.payloads) bytesBySlot.push(new Uint8Array(setup.buffer, offset, setup.slotBytes));
-  else columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, offset));
+  if (setup.payloads) {
+    bytesBySlot.push(new Uint8Array(setup.buffer, offset, setup.slotBytes));
+    runsBySlot.push(new Int32Array(setup.buffer, offset + V2Layout.ChunkHeaderBytes, (setup.slotBytes - V2Layout.ChunkHeaderBytes) >>> 2));
+  } else columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, offset));
 }
 const header = new Uint8Array(V2Layout.ChunkHeaderBytes);
 let stored = new Uint8Array(1 << 20);
+
+/**
+ * Access runs pay when loads come in runs (instruction parcels, sweeps): there the consumer
+ * replays them faster than it reads a seed file, and building them costs this thread less
+ * than the consumer saves. Where fetches and data accesses interleave, runs are a load or
+ * two long, building them costs more than the payload kernel on the consumer, and this
+ * worker becomes the bottleneck. So a worker sends payloads while the last chunk it built
+ * came to more than this many words a record (about one entry in three records), and tries
+ * runs again every RUN_RETRY_CHUNKS chunks.
+ */
+const RUN_WORDS_PAID_PER_RECORD = 1;
+const RUN_RETRY_CHUNKS = 16;
+let lastRunsPaid = true;
+let lastRunsTried = 0;
+
+function runsPay(chunk: number): boolean {
+  return lastRunsPaid || chunk - lastRunsTried >= RUN_RETRY_CHUNKS;
+}
 
 function readAt(fd: number, bytes: Uint8Array, length: number, position: number): number {
   let done = 0;
@@ -54,9 +76,13 @@ function decodeChunk(fd: number, chunk: number, slot: number): void {
     if (readAt(fd, payload, info.storedBytes, offset + V2Layout.ChunkHeaderBytes) < info.storedBytes) throw new ChunkProblem("payload cut off at the end of the file");
     const payloadCrc = new DataView(header.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
     const raw = unpackPayload(payload, info, payloadCrc);
+    const runWords = setup.runs && runsPay(chunk) ? buildAccessRuns(raw, info, setup.flags, runsBySlot[slot]) : -1;
+    if (runWords >= 0) lastRunsPaid = runWords <= info.records * RUN_WORDS_PAID_PER_RECORD;
+    if (runWords >= 0 && !lastRunsPaid) lastRunsTried = chunk;
+    control[runWordsWord(slot)] = runWords;
     if (setup.payloads) {
       bytesBySlot[slot].set(header, 0);
-      bytesBySlot[slot].set(raw, V2Layout.ChunkHeaderBytes);
+      if (runWords < 0) bytesBySlot[slot].set(raw, V2Layout.ChunkHeaderBytes);
     } else decodeColumns(raw, info, setup.flags, columnsBySlot[slot]);
     const counts = countWords(slot);
     control[counts] = info.records;

@@ -5,7 +5,7 @@ import type { InputFile } from "../reader.js";
 import { ChunkColumns } from "./chunk-columns.js";
 import { chunkError, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 import { readChunkHeader } from "./chunk-decoder.js";
-import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup } from "./decode-layout.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, runWordsWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup } from "./decode-layout.js";
 import { getUint64, V2Layout } from "./layout.js";
 
 /** Where a v2 file's chunks are, from its index. */
@@ -62,8 +62,15 @@ const SLOTS_PER_WORKER = 2;
 const STALL_LIMIT_MS = 120_000;
 const STALL_CHECK_INTERVAL_MS = 1000;
 
-/** What the consumer of a parallel decode takes: decoded columns, or raw payloads (the workers only read, check and inflate). */
-export type ChunkConsumer = { payloads: false; visit: ChunkVisitor } | { payloads: true; visit: PayloadVisitor };
+/**
+ * What the consumer of a parallel decode takes: decoded columns, or raw payloads (the workers
+ * only read, check and inflate), or, with `visitRuns`, access runs wherever a chunk allows
+ * (access-runs.ts) and raw payloads for the other chunks.
+ */
+export type ChunkConsumer = { payloads: false; visit: ChunkVisitor } | { payloads: true; visit: PayloadVisitor; visitRuns?: RunsVisitor };
+
+/** Called with a chunk's access runs (`wordCount` words, valid only during the call), its first record index and chunk number. */
+export type RunsVisitor = (words: Int32Array, wordCount: number, firstRecord: number, chunkNumber: number) => void;
 
 /**
  * Decodes a v2 file's chunks on `workers` worker threads, each chunk into a slot of shared
@@ -75,7 +82,8 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
   const chunkCount = index.chunkOffsets.length;
   const slotCount = Math.max(2, workers * SLOTS_PER_WORKER);
   const capacity = header.maxChunkRecords;
-  const slotBytes = slotBytesFor(consumer.payloads, capacity);
+  const runs = consumer.payloads && consumer.visitRuns !== undefined;
+  const slotBytes = slotBytesFor(consumer.payloads, runs, capacity);
   const buffer = new SharedArrayBuffer(sharedBytes(slotCount, slotBytes));
   const control = new Int32Array(buffer, 0, controlWordCount(slotCount));
   for (let slot = 0; slot < slotCount; slot++) {
@@ -84,10 +92,13 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
   }
   const columnsBySlot: ChunkColumns[] = [];
   const bytesBySlot: Uint8Array[] = [];
+  const runsBySlot: Int32Array[] = [];
   for (let slot = 0; slot < slotCount; slot++) {
     const offset = slotByteOffset(slotCount, slotBytes, slot);
-    if (consumer.payloads) bytesBySlot.push(new Uint8Array(buffer, offset, slotBytes));
-    else columnsBySlot.push(new ChunkColumns(capacity, buffer, offset));
+    if (consumer.payloads) {
+      bytesBySlot.push(new Uint8Array(buffer, offset, slotBytes));
+      runsBySlot.push(new Int32Array(buffer, offset + V2Layout.ChunkHeaderBytes, (slotBytes - V2Layout.ChunkHeaderBytes) >>> 2));
+    } else columnsBySlot.push(new ChunkColumns(capacity, buffer, offset));
   }
   // A channel per worker: a port can be handed to one thread only.
   const errors: MessageChannel[] = [];
@@ -108,6 +119,7 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
         buffer,
         slotCount,
         payloads: consumer.payloads,
+        runs,
         slotBytes,
         errorPort: channel.port2,
       };
@@ -121,7 +133,10 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
       result.writes += control[counts + 2];
       result.modifies += control[counts + 3];
       result.reads += control[counts] - control[counts + 1] - control[counts + 2] - control[counts + 3];
-      if (consumer.payloads) {
+      const runWords = control[runWordsWord(slot)];
+      if (consumer.payloads && runWords >= 0) {
+        consumer.visitRuns!(runsBySlot[slot], runWords, index.firstRecords[chunk], chunk);
+      } else if (consumer.payloads) {
         const bytes = bytesBySlot[slot];
         try {
           // The worker checked the header; read again here, it costs a 60-byte CRC.

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import type { MemoryAccess } from "../../src/space/backend.js";
+import { ReplayTally } from "../../src/trace/replay-tally.js";
+import { openTrace } from "../../src/trace/trace-input.js";
+import { buildAccessRuns, maxRunWords } from "../../src/trace/v2/access-runs.js";
+import { readV2Payloads } from "../../src/trace/v2/reader.js";
+import { replayAccessRuns } from "../../src/trace/v2/replay-runs.js";
+import { replayPayload } from "../../src/trace/v2/replay-payload.js";
+import { RecordKind, V2Flag } from "../../src/trace/v2/layout.js";
+import { V2TraceWriter } from "../../src/trace/v2/writer.js";
+import { withTempDir } from "../helpers.js";
+
+/** A sink that writes down every call, in order; loads return a value derived from the address. */
+class CallLog implements MemoryAccess {
+  readonly calls: string[] = [];
+  loadHigh = 0;
+  loads = 0;
+  stores = 0;
+  private value(lo: number, hi: number): number {
+    return (Math.imul(lo, 0x9e3779b1) ^ hi) >>> 0;
+  }
+  load8(lo: number, hi: number): number {
+    this.calls.push(`l1 ${lo >>> 0} ${hi >>> 0}`);
+    return this.value(lo, hi) & 0xff;
+  }
+  load16(lo: number, hi: number): number {
+    this.calls.push(`l2 ${lo >>> 0} ${hi >>> 0}`);
+    return this.value(lo, hi) & 0xffff;
+  }
+  load32(lo: number, hi: number): number {
+    this.calls.push(`l4 ${lo >>> 0} ${hi >>> 0}`);
+    return this.value(lo, hi);
+  }
+  load64(lo: number, hi: number): number {
+    this.calls.push(`l8 ${lo >>> 0} ${hi >>> 0}`);
+    this.loadHigh = this.value(hi, lo);
+    return this.value(lo, hi);
+  }
+  store8(lo: number, hi: number, value: number): void {
+    this.calls.push(`s1 ${lo >>> 0} ${hi >>> 0} ${value & 0xff}`);
+  }
+  store16(lo: number, hi: number, value: number): void {
+    this.calls.push(`s2 ${lo >>> 0} ${hi >>> 0} ${value & 0xffff}`);
+  }
+  store32(lo: number, hi: number, value: number): void {
+    this.calls.push(`s4 ${lo >>> 0} ${hi >>> 0} ${value >>> 0}`);
+  }
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.calls.push(`s8 ${lo >>> 0} ${hi >>> 0} ${valueLo >>> 0} ${valueHi >>> 0}`);
+  }
+  fetchInstruction(): number {
+    throw new Error("replay never fetches through fetchInstruction");
+  }
+  countAccesses(loads: number, stores: number): void {
+    this.loads += loads;
+    this.stores += stores;
+  }
+}
+
+type Draw = [kind: RecordKind, sizeBytes: number, address: bigint, value: number];
+
+/** Writes `draws` as a v2 trace with values and small chunks; for each chunk, the payload kernel's calls and the access runs' calls. */
+function replayBothWays(path: string, draws: readonly Draw[]): { payload: CallLog; runs: CallLog; payloadTally: ReplayTally; runsTally: ReplayTally; chunksAsRuns: number } {
+  const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480 });
+  for (const [kind, sizeBytes, address, value] of draws) {
+    writer.append(kind, sizeBytes, Number(address & 0xffffffffn), Number(address >> 32n), sizeBytes >= 4 ? value : value & ((1 << (8 * sizeBytes)) - 1), sizeBytes === 8 ? value ^ 0x5a5a5a5a : 0, 0, 0);
+  }
+  writer.close();
+  const payload = new CallLog();
+  const runs = new CallLog();
+  const payloadTally = new ReplayTally(path);
+  const runsTally = new ReplayTally(path);
+  let chunksAsRuns = 0;
+  const trace = openTrace(path);
+  try {
+    const words = new Int32Array(maxRunWords(trace.v2Header!.maxChunkRecords));
+    readV2Payloads(trace.input, (header) => (raw, info, firstRecord) => {
+      replayPayload(payload, raw, info, header.flags, firstRecord, payloadTally);
+      const wordCount = buildAccessRuns(raw, info, header.flags, words);
+      assert.ok(wordCount >= 0, "a chunk of fetches, reads and writes with values is built as runs");
+      assert.ok(wordCount <= maxRunWords(info.records));
+      replayAccessRuns(runs, words, wordCount, runsTally);
+      chunksAsRuns++;
+    });
+  } finally {
+    trace.input.close();
+  }
+  return { payload, runs, payloadTally, runsTally, chunksAsRuns };
+}
+
+function assertSameReplay(path: string, draws: readonly Draw[]): number {
+  const { payload, runs, payloadTally, runsTally, chunksAsRuns } = replayBothWays(path, draws);
+  assert.deepEqual(runs.calls, payload.calls);
+  assert.deepEqual([runs.loads, runs.stores], [payload.loads, payload.stores]);
+  assert.deepEqual([runsTally.reads, runsTally.writes, runsTally.checksum], [payloadTally.reads, payloadTally.writes, payloadTally.checksum]);
+  return chunksAsRuns;
+}
+
+describe("access runs (what decode workers hand the replay)", () => {
+  it("replay the same calls, in the same order, as the payload kernel: runs longer than a run holds, runs at the 2^32 line and the top of the space, mixed parcels, stores between loads", () => {
+    withTempDir((folder) => {
+      const draws: Draw[] = [];
+      // 2500 fetches in a row (more than one run's 255 loads), then a short branch back.
+      for (let parcel = 0; parcel < 2500; parcel++) draws.push([RecordKind.Fetch, parcel % 3 === 0 ? 4 : 2, 0x10000n + BigInt(draws.length * 3), 0]);
+      // Reads sweeping across the 2^32 line, then across the top of the space's last 4 GiB.
+      for (let element = 0; element < 40; element++) draws.push([RecordKind.Read, 4, 0xffffffc0n + BigInt(element * 4), 0]);
+      for (let element = 0; element < 16; element++) draws.push([RecordKind.Read, 8, (1n << 64n) - 128n + BigInt(element * 8), 0]);
+      // A sweep with stores in it: a load after a store must not join the run before the store.
+      for (let element = 0; element < 30; element++) {
+        draws.push([RecordKind.Read, 2, 0x5000n + BigInt(element * 2), 0]);
+        if (element % 7 === 3) draws.push([RecordKind.Write, 2, 0x5000n + BigInt(element * 2 + 2), element]);
+      }
+      // Fetches of 1 and 8 bytes, and an 8-byte fetch that straddles the 2^32 line.
+      draws.push([RecordKind.Fetch, 1, 0x7000n, 0], [RecordKind.Fetch, 8, 0x7001n, 0], [RecordKind.Fetch, 8, 0xfffffffcn, 0], [RecordKind.Fetch, 2, 0x100000004n, 0]);
+      draws.push([RecordKind.Write, 8, (1n << 64n) - 8n, 0x12345678], [RecordKind.Write, 1, 0n, 0xab]);
+      // The writer puts fetches in program order, so recompute fetch addresses as a stream with one branch.
+      let pc = 0x10000n;
+      for (let index = 0; index < 2500; index++) {
+        draws[index][2] = index === 1200 ? 0x10000n : pc;
+        pc = draws[index][2] + BigInt(draws[index][1]);
+      }
+      const chunks = assertSameReplay(join(folder, "corners.v2"), draws);
+      assert.ok(chunks >= 2, `${chunks} chunks`);
+    });
+  });
+
+  it("random streams of fetches, reads and writes replay the same calls as the payload kernel (fast-check)", () => {
+    const bases = [0x10000n, 0xffffff00n, (1n << 64n) - 0x200n, 0x123456789an];
+    const drawArb = fc
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Fetch, RecordKind.Read, RecordKind.Read, RecordKind.Write), fc.constantFrom(1, 2, 2, 4, 4, 8), fc.constantFrom(...bases), fc.integer({ min: 0, max: 300 }), fc.integer(), fc.integer({ min: 0, max: 3 }))
+      .map(([kind, size, base, offset, value, sequential]) => ({ kind, size, address: base + BigInt(offset), value: value >>> 0, sequential: sequential > 0 }));
+    withTempDir((folder) => {
+      fc.assert(
+        fc.property(fc.array(drawArb, { maxLength: 3000 }), (picks) => {
+          const ends = new Map<RecordKind, bigint>();
+          const draws: Draw[] = picks.map(({ kind, size, address, value, sequential }) => {
+            let at = sequential && ends.has(kind) ? ends.get(kind)! : address;
+            if (at > (1n << 64n) - BigInt(size)) at = (1n << 64n) - BigInt(size);
+            ends.set(kind, (at + BigInt(size)) % (1n << 64n));
+            return [kind, size, at, value];
+          });
+          assertSameReplay(join(folder, "r.v2"), draws);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+
+  it("leaves chunks with modifies, explicit sizes or no values to the payload kernel", () => {
+    withTempDir((folder) => {
+      const cases: [string, (writer: V2TraceWriter) => void, boolean][] = [
+        ["modify", (writer) => writer.append(RecordKind.Modify, 4, 0x100, 0, 1, 0, 0, 0), true],
+        ["odd size", (writer) => writer.append(RecordKind.Read, 3, 0x100, 0, 0, 0, 0, 0), true],
+        ["no values", (writer) => writer.append(RecordKind.Write, 4, 0x100, 0, 0, 0, 0, 0), false],
+      ];
+      for (const [name, append, values] of cases) {
+        const path = join(folder, `${name}.v2`);
+        const writer = new V2TraceWriter(path, { values });
+        writer.append(RecordKind.Read, 2, 0x10, 0, 0, 0, 0, 0);
+        append(writer);
+        writer.close();
+        const trace = openTrace(path);
+        try {
+          const words = new Int32Array(maxRunWords(trace.v2Header!.maxChunkRecords));
+          readV2Payloads(trace.input, (header) => (raw, info) => {
+            assert.equal(header.flags & V2Flag.Values, values ? V2Flag.Values : 0);
+            assert.equal(buildAccessRuns(raw, info, header.flags, words), -1, name);
+          });
+        } finally {
+          trace.input.close();
+        }
+      }
+    });
+  });
+});
