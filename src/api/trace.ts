@@ -4,7 +4,9 @@ export { streamTrace, type ChunkConsumer, type StreamOptions } from "../trace/re
 export { TraceWriter, type TraceWriterOptions } from "../trace/writer.js";
 export { TraceRecorder } from "../trace/recorder.js";
 export { replayFile, replayChunk, ReplayTally, type ReplayResult } from "../trace/replay.js";
-export { TraceStats, REUSE_BUCKETS, type TraceStatsReport } from "../trace/stats.js";
+export { TraceStats, REUSE_BUCKETS, type TraceStatsReport, type StatsPartState } from "../trace/stats.js";
+export { mergeStatsParts } from "../trace/stats-parts.js";
+export { collectStatsInParts } from "../trace/stats-parallel.js";
 export { generateTrace, TRACE_SHAPES, type TraceShape, type GenerateOptions } from "../trace/generators.js";
 export { importLackey, LackeyFormatError, type LackeyImportResult } from "../trace/lackey.js";
 export { readLackey, type LackeyAccessKind, type LackeyAccessVisitor } from "../trace/lackey.js";

@@ -166,7 +166,7 @@ trace
   .command("stats")
   .description("ops by kind and width, pages, page transitions, crossings, reuse distance")
   .argument("<trace>", "trace file, or - for standard input")
-  .option("--workers <n>", WORKERS_HELP, parseCount)
+  .option("--workers <n>", "v2 files: threads that each take a range of chunks, merged into exactly what one pass gives (default: the cores); 1: one pass with a worker decoding; 0: one pass on this thread. Seed traces and pipes are read in one pass", parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: { workers?: number; json?: string }) => {
     const { runTraceStats } = await import("./trace-commands.js");

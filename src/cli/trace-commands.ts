@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { refuseAliasedOutput } from "../util/output-file.js";
 import { convertTrace } from "../trace/convert.js";
 import { generateTrace, type TraceShape } from "../trace/generators.js";
@@ -7,6 +8,7 @@ import type { TraceFileFormat } from "../trace/output.js";
 import { inputName } from "../trace/reader.js";
 import { replayFile } from "../trace/replay.js";
 import { REUSE_BUCKETS, TraceStats, type TraceStatsReport } from "../trace/stats.js";
+import { collectStatsInParts } from "../trace/stats-parallel.js";
 import type { AccessInputFormat, AccessSink } from "../trace/cache/access-stream.js";
 import { CacheHierarchy, type CacheHierarchyOptions } from "../trace/cache/hierarchy.js";
 import { feedAccesses } from "../trace/cache/inputs.js";
@@ -16,16 +18,23 @@ import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
 import { formatNumber, formatPercent, renderTable } from "./table.js";
 
-/** Replays `file` onto a TraceStats sink, with a progress bar, and returns its report. */
-export function collectTraceStats(file: string, workers?: number): TraceStatsReport {
-  const stats = new TraceStats();
+/**
+ * The statistics of `file`, with a progress bar: on `workers` threads over ranges of chunks
+ * (merged exactly) for a v2 file read at any offset, else in one pass (`workers` 1: one
+ * decode worker beside it; 0: all on this thread). Default: the cores.
+ */
+export function collectTraceStats(file: string, workers = availableParallelism()): TraceStatsReport {
   const progress = startProgress("stats", "bytes");
   try {
-    replayFile(file, stats, { decodeWorkers: workers, onProgress: (done, total) => progress.update(done, total) });
+    const onProgress = (done: number, total: number): void => progress.update(done, total);
+    const parts = workers >= 2 ? collectStatsInParts(file, workers, onProgress) : null;
+    if (parts !== null) return parts;
+    const stats = new TraceStats();
+    replayFile(file, stats, { decodeWorkers: Math.min(workers, 1), onProgress });
+    return stats.report();
   } finally {
     progress.stop();
   }
-  return stats.report();
 }
 
 /** `memspace trace stats FILE`: prints the statistics, and writes them to `jsonTarget` if given. */

@@ -4,10 +4,10 @@ import { PageTable } from "../space/page-table.js";
 
 /** Reuse-distance buckets: distance 1, 2, 3, 4-7, 8-31, 32+, and first touches. */
 export const REUSE_BUCKETS = ["1", "2", "3", "4-7", "8-31", "32+", "first touch"] as const;
-const BUCKET_32_PLUS = 5;
-const BUCKET_FIRST_TOUCH = 6;
+export const BUCKET_32_PLUS = 5;
+export const BUCKET_FIRST_TOUCH = 6;
 /** Pages tracked exactly by the LRU stack; deeper reuse lands in the 32+ bucket. */
-const LRU_DEPTH = 32;
+export const LRU_DEPTH = 32;
 const WIDTHS = [1, 2, 4, 8] as const;
 
 /** What `TraceStats.report()` returns. */
@@ -49,6 +49,16 @@ export class TraceStats implements MemoryAccess {
   private readonly lruLo = new Int32Array(LRU_DEPTH).fill(-1);
   private readonly lruHi = new Int32Array(LRU_DEPTH).fill(-1);
   private lruSize = 0;
+  /** For a part of a trace (stats-ranges.ts): the touches whose bucket depends on what came before it. */
+  private readonly pending: PendingTouches | null;
+
+  /**
+   * `part`: these statistics cover a part of a trace that does not start at its beginning
+   * (a range of chunks); `partState()` then gives what mergeStatsParts needs.
+   */
+  constructor(options: { part?: boolean } = {}) {
+    this.pending = options.part === true ? new PendingTouches() : null;
+  }
 
   /** Counts a 1-byte read; returns 0. */
   load8(lo: number, hi: number): number {
@@ -103,28 +113,25 @@ export class TraceStats implements MemoryAccess {
 
   /** The figures gathered so far. */
   report(): TraceStatsReport {
-    const readsByWidth: Record<string, number> = {};
-    const writesByWidth: Record<string, number> = {};
-    let reads = 0;
-    let writes = 0;
-    for (const width of WIDTHS) {
-      readsByWidth[width] = this.readCounts[width];
-      writesByWidth[width] = this.writeCounts[width];
-      reads += this.readCounts[width];
-      writes += this.writeCounts[width];
-    }
-    const reuseDistance: Record<string, number> = {};
-    REUSE_BUCKETS.forEach((bucket, index) => (reuseDistance[bucket] = this.reuseCounts[index]));
+    return statsReport(this.readCounts, this.writeCounts, this.reuseCounts, this.seenPages.size, this.transitions, this.crossings);
+  }
+
+  /** What a part's statistics hand to mergeStatsParts (constructed with `part`). */
+  partState(): StatsPartState {
+    if (this.pending === null) throw new Error("partState: these statistics were not made for a part");
+    const seenPages = new Float64Array(this.seenPages.size);
+    let index = 0;
+    this.seenPages.forEach((pageNumber) => (seenPages[index++] = pageNumber));
     return {
-      ops: reads + writes,
-      reads,
-      writes,
-      readsByWidth,
-      writesByWidth,
-      distinctPages: this.seenPages.size,
-      pageTransitions: this.transitions,
-      pageCrossings: this.crossings,
-      reuseDistance,
+      readCounts: this.readCounts.slice(),
+      writeCounts: this.writeCounts.slice(),
+      transitions: this.transitions,
+      crossings: this.crossings,
+      reuseCounts: this.reuseCounts.slice(),
+      seenPages,
+      lruLo: this.lruLo.slice(0, this.lruSize),
+      lruHi: this.lruHi.slice(0, this.lruSize),
+      pending: this.pending.take(),
     };
   }
 
@@ -150,7 +157,10 @@ export class TraceStats implements MemoryAccess {
     } else {
       const isNew = this.seenPages.get(pageLo, pageHi) < 0;
       if (isNew) this.seenPages.set(pageLo, pageHi, 0);
-      this.reuseCounts[isNew ? BUCKET_FIRST_TOUCH : BUCKET_32_PLUS]++;
+      // In a part, a page not in the part's own stack may be in the earlier parts' stack
+      // (while this one holds fewer than LRU_DEPTH pages) or their pages: decided at merge.
+      if (this.pending !== null && (isNew || this.lruSize < LRU_DEPTH)) this.pending.add(pageLo, pageHi, this.lruSize, !isNew);
+      else this.reuseCounts[isNew ? BUCKET_FIRST_TOUCH : BUCKET_32_PLUS]++;
       if (this.lruSize < LRU_DEPTH) this.lruSize++;
       depth = this.lruSize - 1;
     }
@@ -167,7 +177,81 @@ export class TraceStats implements MemoryAccess {
   }
 }
 
-function bucketOf(distance: number): number {
+/** The report of counts by width (index: bytes), reuse buckets and page figures. */
+export function statsReport(readCounts: Float64Array, writeCounts: Float64Array, reuseCounts: Float64Array, distinctPages: number, pageTransitions: number, pageCrossings: number): TraceStatsReport {
+  const readsByWidth: Record<string, number> = {};
+  const writesByWidth: Record<string, number> = {};
+  let reads = 0;
+  let writes = 0;
+  for (const width of WIDTHS) {
+    readsByWidth[width] = readCounts[width];
+    writesByWidth[width] = writeCounts[width];
+    reads += readCounts[width];
+    writes += writeCounts[width];
+  }
+  const reuseDistance: Record<string, number> = {};
+  REUSE_BUCKETS.forEach((bucket, index) => (reuseDistance[bucket] = reuseCounts[index]));
+  return { ops: reads + writes, reads, writes, readsByWidth, writesByWidth, distinctPages, pageTransitions, pageCrossings, reuseDistance };
+}
+
+/** What the statistics of one part of a trace hold for the merge (structured-clonable). */
+export interface StatsPartState {
+  /** Reads and writes by width (index: bytes). */
+  readCounts: Float64Array;
+  /** Writes by width (index: bytes). */
+  writeCounts: Float64Array;
+  /** Page transitions, counting the part's first access as one. */
+  transitions: number;
+  /** Accesses that cross a page boundary. */
+  crossings: number;
+  /** Buckets of the touches decided within the part. */
+  reuseCounts: Float64Array;
+  /** Page numbers the part touched (crossings' second pages too). */
+  seenPages: Float64Array;
+  /** The part's LRU stack at its end, most recent first: page numbers' low and high halves. */
+  lruLo: Int32Array;
+  /** High halves of lruLo's pages. */
+  lruHi: Int32Array;
+  /**
+   * The touches left to the merge, in order: page halves, and `info`: the part's stack depth
+   * before the touch (bits 0-7) and 256 when the part had seen the page (a crossing's second page).
+   */
+  pending: { pageLo: Int32Array; pageHi: Int32Array; info: Int32Array };
+}
+
+/** A growing list of pending touches. */
+class PendingTouches {
+  private pageLo: Int32Array = new Int32Array(256);
+  private pageHi: Int32Array = new Int32Array(256);
+  private info: Int32Array = new Int32Array(256);
+  private count = 0;
+
+  add(pageLo: number, pageHi: number, depthBefore: number, seenBefore: boolean): void {
+    if (this.count === this.info.length) {
+      const grown = (array: Int32Array): Int32Array => {
+        const bigger = new Int32Array(array.length * 2);
+        bigger.set(array);
+        return bigger;
+      };
+      this.pageLo = grown(this.pageLo);
+      this.pageHi = grown(this.pageHi);
+      this.info = grown(this.info);
+    }
+    this.pageLo[this.count] = pageLo;
+    this.pageHi[this.count] = pageHi;
+    this.info[this.count] = depthBefore | (seenBefore ? PENDING_SEEN : 0);
+    this.count++;
+  }
+
+  take(): StatsPartState["pending"] {
+    return { pageLo: this.pageLo.slice(0, this.count), pageHi: this.pageHi.slice(0, this.count), info: this.info.slice(0, this.count) };
+  }
+}
+
+/** The `info` bit of a pending touch whose page the part had seen before. */
+export const PENDING_SEEN = 256;
+
+export function bucketOf(distance: number): number {
   if (distance <= 3) return distance - 1;
   if (distance <= 7) return 3;
   if (distance <= 31) return 4;

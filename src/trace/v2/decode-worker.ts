@@ -5,11 +5,12 @@
  * that slot (decode-layout.ts). Stops at the last chunk, on cancel, or at the first error,
  * which it posts before marking the slot failed.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { workerData } from "node:worker_threads";
 import { TraceFormatError } from "../format.js";
 import { ChunkColumns } from "./chunk-columns.js";
-import { ChunkProblem, decodeColumns, readChunkHeader, unpackPayload } from "./chunk-decoder.js";
+import { ChunkProblem, decodeColumns } from "./chunk-decoder.js";
+import { ChunkFile } from "./chunk-file.js";
 import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, nextChunkWord, runWordsWord, Slot, slotByteOffset, type DecodeSetup } from "./decode-layout.js";
 import { buildAccessRuns } from "./access-runs.js";
 import { V2Layout } from "./layout.js";
@@ -28,8 +29,7 @@ for (let slot = 0; slot < setup.slotCount; slot++) {
     runsBySlot.push(new Int32Array(setup.buffer, offset + V2Layout.ChunkHeaderBytes, (setup.slotBytes - V2Layout.ChunkHeaderBytes) >>> 2));
   } else columnsBySlot.push(new ChunkColumns(setup.maxChunkRecords, setup.buffer, offset));
 }
-const header = new Uint8Array(V2Layout.ChunkHeaderBytes);
-let stored = new Uint8Array(1 << 20);
+let chunks: ChunkFile;
 
 /**
  * Access runs pay when loads come in runs (instruction parcels, sweeps): there the consumer
@@ -49,39 +49,22 @@ function runsPay(chunk: number): boolean {
   return lastRunsPaid || chunk - lastRunsTried >= RUN_RETRY_CHUNKS;
 }
 
-function readAt(fd: number, bytes: Uint8Array, length: number, position: number): number {
-  let done = 0;
-  while (done < length) {
-    const read = readSync(fd, bytes, done, length - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return done;
-}
-
 /**
  * Decodes chunk `chunk` into its slot's columns, or copies its header and raw payload there,
  * and puts its counts in the slot's count words.
  */
-function decodeChunk(fd: number, chunk: number, slot: number): void {
+function decodeChunk(chunk: number, slot: number): void {
   const offset = setup.chunkOffsets[chunk];
   const end = chunk + 1 < chunkCount ? setup.chunkOffsets[chunk + 1] : setup.indexOffset;
   const where = `chunk ${chunk}`;
   try {
-    if (readAt(fd, header, V2Layout.ChunkHeaderBytes, offset) < V2Layout.ChunkHeaderBytes) throw new ChunkProblem("header cut off at the end of the file");
-    const info = readChunkHeader(header, 0, setup.maxChunkRecords, setup.chunkSeedBytes);
-    if (offset + V2Layout.ChunkHeaderBytes + info.storedBytes !== end) throw new ChunkProblem("its length disagrees with the index");
-    if (stored.length < info.storedBytes) stored = new Uint8Array(info.storedBytes);
-    const payload = stored.subarray(0, info.storedBytes);
-    if (readAt(fd, payload, info.storedBytes, offset + V2Layout.ChunkHeaderBytes) < info.storedBytes) throw new ChunkProblem("payload cut off at the end of the file");
-    const payloadCrc = new DataView(header.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
-    const raw = unpackPayload(payload, info, payloadCrc);
+    const { raw, info } = chunks.load(offset, end);
     const runWords = setup.runs && runsPay(chunk) ? buildAccessRuns(raw, info, setup.flags, runsBySlot[slot]) : -1;
     if (runWords >= 0) lastRunsPaid = runWords <= info.records * RUN_WORDS_PAID_PER_RECORD;
     if (runWords >= 0 && !lastRunsPaid) lastRunsTried = chunk;
     control[runWordsWord(slot)] = runWords;
     if (setup.payloads) {
-      bytesBySlot[slot].set(header, 0);
+      bytesBySlot[slot].set(chunks.headerBytes, 0);
       if (runWords < 0) bytesBySlot[slot].set(raw, V2Layout.ChunkHeaderBytes);
     } else decodeColumns(raw, info, setup.flags, columnsBySlot[slot]);
     const counts = countWords(slot);
@@ -100,6 +83,7 @@ function run(): void {
   let slot = 0;
   try {
     fd = openSync(setup.path, "r");
+    chunks = new ChunkFile(fd, setup.maxChunkRecords, setup.chunkSeedBytes);
     for (;;) {
       const chunk = Atomics.add(control, nextChunkWord(setup.slotCount), 1);
       if (chunk >= chunkCount) break;
@@ -110,7 +94,7 @@ function run(): void {
         Atomics.wait(control, acceptWord(slot), accepts);
       }
       if (Atomics.load(control, cancel) !== 0) break;
-      decodeChunk(fd, chunk, slot);
+      decodeChunk(chunk, slot);
       Atomics.store(control, filledWord(slot), chunk);
       Atomics.notify(control, filledWord(slot));
     }
