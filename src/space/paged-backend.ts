@@ -366,8 +366,9 @@ export class PagedBackend implements MemoryBackend {
 
   /** Fills the store-cache slot (and the load-cache slot) with a frame this space owns. */
   private writeMiss(pageLo: number, hi: number): number {
-    this.cacheMisses++;
     const frame = this.ownFrame((hi << (32 - PAGE_SHIFT)) | pageLo, hi >>> PAGE_SHIFT);
+    // Counted once the frame is had: a store that fails (no frame free) is no access.
+    this.cacheMisses++;
     const slot = pageLo & CACHE_MASK;
     const view = this.pool.viewOf(frame);
     const base = this.pool.baseOf(frame);
@@ -434,10 +435,19 @@ export class PagedBackend implements MemoryBackend {
   private splitHuge(runLo: number, runHi: number, head: number): void {
     const firstLo = (runLo << HUGE_ORDER) | 0;
     const keyHi = (runHi << HUGE_ORDER) | (runLo >>> (32 - HUGE_ORDER));
+    // All 512 frames first: when the source runs out midway, they go back and the leaf stays
+    // whole (a half-split leaf would have pages the next attempt overwrites, leaking frames).
+    const fresh = SPLIT_FRAMES;
+    let taken = 0;
+    try {
+      for (; taken < HUGE_PAGES; taken++) fresh[taken] = this.pool.allocate();
+    } catch (error) {
+      for (let index = 0; index < taken; index++) this.pool.release(fresh[index]);
+      throw error;
+    }
     for (let index = 0; index < HUGE_PAGES; index++) {
-      const fresh = this.pool.allocate();
-      this.pool.copyFrame(head + index, fresh);
-      this.table.set(firstLo | index, keyHi, fresh);
+      this.pool.copyFrame(head + index, fresh[index]);
+      this.table.set(firstLo | index, keyHi, fresh[index]);
     }
     this.hugeTable.delete(runLo, runHi);
     this.pool.release(head, HUGE_ORDER);
@@ -486,6 +496,9 @@ export class PagedBackend implements MemoryBackend {
     this.writeTagLo.fill(NO_TAG);
   }
 }
+
+/** The frames a split takes, gathered before any is used (splitHuge; not reentrant). */
+const SPLIT_FRAMES = new Int32Array(HUGE_PAGES);
 
 /** Low 32 bits of the huge run holding the page `(keyLo, keyHi)`: its page number shifted right by HUGE_ORDER. */
 function hugeRunLo(keyLo: number, keyHi: number): number {

@@ -80,6 +80,28 @@ describe("huge frames on the paged backend", () => {
     assert.equal(space.load32(BASE + 0x1f_f000n), 0x22222222);
   });
 
+  it("leaves a shared leaf, the counts and the free frames as they were when a split finds too few frames", () => {
+    // One leaf and 100 frames more: the copy-on-write split after the snapshot needs 512.
+    const { space, allocator } = backedSpace(HUGE_PAGES * 2);
+    space.mapHuge(BASE, HUGE_BYTES);
+    space.store32(BASE + 0x2000n, 0x55555555);
+    const hold: number[] = [];
+    while (allocator.freeFrames() > 100) hold.push(allocator.get(0));
+    const snapshot = space.snapshot();
+    const before = { free: allocator.freeFrames(), stats: space.stats() };
+    for (let attempt = 0; attempt < 3; attempt++) assert.throws(() => space.store32(BASE + 0x2000n, 0x66666666));
+    assert.equal(allocator.freeFrames(), before.free, "no frame leaked by the failed splits");
+    assert.deepEqual(space.stats(), before.stats);
+    assert.equal(space.load32(BASE + 0x2000n), 0x55555555);
+    // With the frames back, the same write splits the leaf.
+    for (const frame of hold) allocator.put(frame, 0);
+    space.store32(BASE + 0x2000n, 0x66666666);
+    assert.equal(space.load32(BASE + 0x2000n), 0x66666666);
+    assert.equal(snapshot.load32(BASE + 0x2000n), 0x55555555);
+    assert.equal(space.stats().hugeLeaves, 0);
+    assert.equal(space.stats().touchedPages, HUGE_PAGES);
+  });
+
   it("splits a leaf on a partial discard and gives a whole discarded leaf back as one run", () => {
     const { space, allocator } = backedSpace();
     const freeBefore = allocator.freeFrames();
