@@ -151,4 +151,35 @@ describe("a Heap over a region of a WebAssembly.Memory", () => {
     heap.check();
     assert.ok(holdsGuard(bytes, 0, start) && holdsGuard(bytes, end, memory.buffer.byteLength), "the bytes outside the region are untouched");
   });
+
+  it("keeps working after the memory is grown under it (a module's own memory.grow), once refreshed", () => {
+    const memory = new WebAssembly.Memory({ initial: 40, maximum: 512 });
+    const start = MiB;
+    const end = 2 * MiB;
+    const heap = new Heap(memory, { start, end });
+    const blocks: [block: number, size: number, fill: number][] = [];
+    for (let index = 0; index < 200; index++) {
+      const size = 16 + ((index * 37) % 3000);
+      const block = heap.malloc(size);
+      new Uint8Array(memory.buffer, block, size).fill(index & 0xff);
+      blocks.push([block, size, index & 0xff]);
+    }
+    // The module grows the memory for its own use: the heap's views were of the old buffer.
+    memory.grow(8);
+    assert.throws(() => heap.free(blocks[0][0]), (error: unknown) => error instanceof HeapError && /grew under the heap\): call refresh\(\)/.test(error.message));
+    heap.refresh();
+    heap.check();
+    for (const [block] of blocks.splice(0, 100)) heap.free(block);
+    for (let index = 200; index < 300; index++) {
+      const block = heap.malloc(64);
+      new Uint8Array(memory.buffer, block, 64).fill(index & 0xff);
+      blocks.push([block, 64, index & 0xff]);
+    }
+    heap.check();
+    for (const [block, size, fill] of blocks) {
+      assert.ok(heap.usableSize(block) >= size);
+      assert.ok(new Uint8Array(memory.buffer, block, size).every((byte) => byte === fill), `block ${block}`);
+    }
+    assert.equal(memory.buffer.byteLength, 48 * WASM_PAGE_BYTES);
+  });
 });

@@ -121,5 +121,7 @@ export class HeapState {
   /** Throws unless this worker is still attached. */
   protected assertAttached(what: string): void {
     if (!this.attached) throw new HeapError(`${what}: this worker detached from the heap`);
+    // A view of a detached buffer has no bytes: the memory grew under the heap.
+    if (this.bytes.length === 0) throw new HeapError(`${what}: the memory's buffer was replaced (it grew under the heap): call refresh() after growing it`);
   }
 }

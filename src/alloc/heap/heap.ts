@@ -168,8 +168,8 @@ export class Heap extends HeapCore {
 
   private freeSlowly(address: number): void {
     if (address === Geometry.Null) return;
-    const offset = this.offsetOf(address);
     this.assertAttached("free");
+    const offset = this.offsetOf(address);
     const page = this.validate(offset, "free");
     if (this.kindOf(page) !== Kind.Span) {
       this.lock();
@@ -289,6 +289,19 @@ export class Heap extends HeapCore {
     } finally {
       this.unlock();
     }
+  }
+
+  /**
+   * Takes new views of a WebAssembly.Memory that code other than this heap grew (a module's
+   * own `memory.grow`): growing a memory replaces its buffer, and the heap's views would be
+   * of the old, detached one. Call it before the heap's next call: until then the fast paths
+   * see no blocks (malloc may return 0) and the checked paths throw a HeapError saying so.
+   * Only a region with an `end` may be grown under the heap; a tail region grows with the
+   * heap alone (the bytes past it are the heap's to take).
+   */
+  refresh(): void {
+    this.memory.refresh();
+    this.views();
   }
 
   /**
