@@ -37,6 +37,7 @@ const RELATIVE_ENTRIES = {
   "read-ahead-worker.js": "../trace/read-ahead-worker.js",
   "decode-worker.js": "../trace/v2/decode-worker.js",
   "stats-worker.js": "../trace/stats-worker.js",
+  "report-worker.js": "../trace/report/report-worker.js",
   "crash-child.js": "../crash/crash-child.js",
   "frames-crash-worker.js": "../crash/frames-crash-worker.js",
 };

@@ -25,7 +25,7 @@ export { CacheLevel, REPLACEMENT_POLICIES, type ReplacementPolicy } from "../tra
 export { CacheHierarchy, type CacheHierarchyOptions, type CacheSummary, type LevelFigures, type SplitLevelFigures } from "../trace/cache/hierarchy.js";
 export { formatCachegrindSummary } from "../trace/cache/summary.js";
 export { feedAccesses, feedLackey, feedTrace, type AccessCounts } from "../trace/cache/inputs.js";
-export { ReuseDistance, type ReuseBucket, type MissRatioPoint, type ReuseReport } from "../trace/cache/reuse-distance.js";
+export { ReuseDistance, type ReuseBucket, type MissRatioPoint, type ReuseReport, type ReusePartState } from "../trace/cache/reuse-distance.js";
 export { TRACE_FILE_FORMATS, type TraceFileFormat, type RecordSink, type TraceOutput } from "../trace/output.js";
 export { createTraceOutput, type TraceOutputOptions } from "../trace/open-output.js";
 export { openTrace, type OpenTrace } from "../trace/trace-input.js";

@@ -159,6 +159,7 @@ program
     runRunCommand(guest, args, options);
   });
 
+const PARTS_HELP = "v2 files: threads that each take a range of chunks, merged into exactly what one pass gives (default: the cores); 1: one pass with a worker decoding; 0: one pass on this thread. Seed traces, lackey logs and pipes are read in one pass";
 const WORKERS_HELP = "v2 traces: worker threads that decode chunks while the analysis runs on this one (0: none; default: the cores but one, at most 4)";
 
 const trace = program.command("trace").description("inspect, generate and import traces");
@@ -166,7 +167,7 @@ trace
   .command("stats")
   .description("ops by kind and width, pages, page transitions, crossings, reuse distance")
   .argument("<trace>", "trace file, or - for standard input")
-  .option("--workers <n>", "v2 files: threads that each take a range of chunks, merged into exactly what one pass gives (default: the cores); 1: one pass with a worker decoding; 0: one pass on this thread. Seed traces and pipes are read in one pass", parseCount)
+  .option("--workers <n>", PARTS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: { workers?: number; json?: string }) => {
     const { runTraceStats } = await import("./trace-commands.js");
@@ -237,7 +238,7 @@ trace
   .option("--time-buckets <n>", "time buckets of the heat map and working set (even; each holds a power-of-two number of ops)", parseCount, 64)
   .option("--page-size <bytes>", "page size (a power of two)", parseCount, PAGE_SIZE_BYTES)
   .option("--line-size <bytes>", "cache line size (a power of two)", parseCount, 64)
-  .option("--workers <n>", WORKERS_HELP, parseCount)
+  .option("--workers <n>", PARTS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: import("./report-command.js").TraceReportOptions) => {
     const { runTraceReport } = await import("./report-command.js");

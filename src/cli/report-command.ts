@@ -1,15 +1,18 @@
-/** `memspace trace report`: one pass over a trace, then a self-contained HTML report (and the same figures as JSON). */
+/** `memspace trace report`: a pass over a trace (in parts, for a v2 file), then a self-contained HTML report (and the same figures as JSON). */
+import { availableParallelism } from "node:os";
 import { refuseAliasedOutput, writeFileAtomic } from "../util/output-file.js";
 import type { AccessInputFormat } from "../trace/cache/access-stream.js";
 import { isPowerOfTwo } from "../trace/cache/geometry.js";
 import { inputName } from "../trace/reader.js";
-import { ReportCollector } from "../trace/report/collector.js";
+import { ReportCollector, type ReportCollectorOptions } from "../trace/report/collector.js";
+import { collectReportInParts } from "../trace/report/report-parts.js";
 import { reportFigures } from "../trace/report/figures.js";
 import { renderChartSvgs } from "../trace/report/charts.js";
 import { renderReportHtml } from "../trace/report/html.js";
 import { UsageError } from "./exit-codes.js";
 import { humanOutput, JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { formatNumber } from "./table.js";
+import { startProgress } from "./progress.js";
 import { feedWithProgress } from "./trace-commands.js";
 
 /** Block sizes a block number's two words can shift by (see BlockCounter). */
@@ -23,7 +26,7 @@ export interface TraceReportOptions {
   timeBuckets: number;
   pageSize: number;
   lineSize: number;
-  /** v2 traces: decode workers (default: the cores but one). */
+  /** v2 files: threads over ranges of chunks (default: the cores); 1: one pass with a decode worker; 0: one pass here. */
   workers?: number;
   json?: string;
 }
@@ -39,13 +42,33 @@ function checkOptions(options: TraceReportOptions): void {
   if (options.timeBuckets < 2 || options.timeBuckets % 2 !== 0) throw new UsageError(`--time-buckets ${options.timeBuckets}: not an even number of at least 2`);
 }
 
+/**
+ * The report's figures: on `--workers` threads over ranges of chunks (default: the cores) for
+ * a v2 file read at any offset, else in one pass (`--workers` 1: a decode worker beside it).
+ */
+function collectReport(file: string, options: TraceReportOptions, collectorOptions: ReportCollectorOptions): ReportCollector {
+  const workers = options.workers ?? availableParallelism();
+  if (options.format === "trace" && workers >= 2) {
+    const progress = startProgress("report", "bytes");
+    try {
+      const collector = collectReportInParts(file, workers, collectorOptions, (done, total) => progress.update(done, total));
+      if (collector !== null) return collector;
+    } finally {
+      progress.stop();
+    }
+  }
+  const collector = new ReportCollector(collectorOptions);
+  feedWithProgress("report", file, options.format, collector, Math.min(workers, 1));
+  return collector;
+}
+
 export async function runTraceReport(file: string, options: TraceReportOptions): Promise<void> {
   checkOptions(options);
   // Refused before the pass over the trace, which may take minutes.
   refuseAliasedOutput(options.output, [file]);
   if (options.json !== undefined && options.json !== JSON_TO_STDOUT) refuseAliasedOutput(options.json, [file, options.output]);
-  const collector = new ReportCollector({ pageSizeBytes: options.pageSize, lineSizeBytes: options.lineSize, timeBuckets: options.timeBuckets });
-  feedWithProgress("report", file, options.format, collector, options.workers);
+  const collectorOptions = { pageSizeBytes: options.pageSize, lineSizeBytes: options.lineSize, timeBuckets: options.timeBuckets };
+  const collector = collectReport(file, options, collectorOptions);
   const figures = reportFigures(collector, { trace: inputName(file), format: options.format }, options.top);
   const html = renderReportHtml(figures, await renderChartSvgs(figures));
   writeFileAtomic(options.output, html, [file]);

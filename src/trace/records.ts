@@ -9,7 +9,7 @@ import { streamTraceInput, type StreamOptions } from "./reader.js";
 import { replayChunk } from "./replay.js";
 import { ReplayTally } from "./replay-tally.js";
 import { openTrace, type OpenTrace } from "./trace-input.js";
-import { sizeOfRecord } from "./v2/chunk-columns.js";
+import { sizeOfRecord, type ChunkColumns } from "./v2/chunk-columns.js";
 import { RecordKind, Head, V2Flag } from "./v2/layout.js";
 import { forEachV2Chunk } from "./v2/chunks.js";
 import { derivedValueHi, derivedValueLo } from "./v2/seed-pieces.js";
@@ -91,28 +91,26 @@ export function feedOpenTrace(trace: OpenTrace, sink: RecordSink, options: Strea
       const inputBytes = streamTraceInput(input, (bytes, view, start, end, fileOffset) => replayChunk(adapter, bytes, view, start, end, fileOffset, tally), options);
       return { format, fetches: 0, reads: tally.reads, writes: tally.writes, modifies: 0, inputBytes };
     }
-    const result = forEachV2Chunk(
-      input,
-      trace.v2Header!,
-      (columns, firstRecord) => {
-        const { heads, addressLo, addressHi, valueLo, valueHi, count } = columns;
-        const hasValues = (columns.flags & V2Flag.Values) !== 0;
-        for (let index = 0; index < count; index++) {
-          const head = heads[index];
-          const kind = head & Head.KindMask;
-          const sizeBytes = sizeOfRecord(columns, index, head);
-          if (kind === RecordKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
-          else if (kind === RecordKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
-          else {
-            const vLo = hasValues ? valueLo[index] : derivedValueLo(firstRecord + index);
-            const vHi = hasValues ? valueHi[index] : derivedValueHi(firstRecord + index);
-            if (kind === RecordKind.Write) sink.write(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
-            else sink.modify(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
-          }
-        }
-      },
-      options,
-    );
+    const result = forEachV2Chunk(input, trace.v2Header!, (columns, firstRecord) => feedColumns(columns, firstRecord, sink), options);
     return { format, fetches: result.fetches, reads: result.reads, writes: result.writes, modifies: result.modifies, inputBytes: result.bytes };
+  }
+}
+
+/** Feeds a decoded chunk's records (the first of them record `firstRecord` of the trace) to `sink`, in order. */
+export function feedColumns(columns: ChunkColumns, firstRecord: number, sink: RecordSink): void {
+  const { heads, addressLo, addressHi, valueLo, valueHi, count } = columns;
+  const hasValues = (columns.flags & V2Flag.Values) !== 0;
+  for (let index = 0; index < count; index++) {
+    const head = heads[index];
+    const kind = head & Head.KindMask;
+    const sizeBytes = sizeOfRecord(columns, index, head);
+    if (kind === RecordKind.Fetch) sink.fetch(addressLo[index], addressHi[index], sizeBytes);
+    else if (kind === RecordKind.Read) sink.read(addressLo[index], addressHi[index], sizeBytes);
+    else {
+      const vLo = hasValues ? valueLo[index] : derivedValueLo(firstRecord + index);
+      const vHi = hasValues ? valueHi[index] : derivedValueHi(firstRecord + index);
+      if (kind === RecordKind.Write) sink.write(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
+      else sink.modify(addressLo[index], addressHi[index], sizeBytes, vLo, vHi);
+    }
   }
 }

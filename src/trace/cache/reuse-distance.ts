@@ -51,6 +51,47 @@ export interface ReuseReport {
   missRatioCurve: MissRatioPoint[];
 }
 
+/** What a part's distances hold for the merge (structured-clonable). */
+export interface ReusePartState {
+  /** The granularity. */
+  blockSizeBytes: number;
+  /** Block references in the part. */
+  references: number;
+  /** Reuses inside the part by exact distance (index = distance). */
+  distanceCounts: Float64Array;
+  /** The part's first touch of each block, in order, and the distinct blocks it had touched before. */
+  firstTouches: { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array };
+  /** The part's blocks from least to most recently used. */
+  byRecency: { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array };
+}
+
+/** A growing list of blocks, each with a number beside it. */
+class BlockList {
+  private blockLo: Int32Array = new Int32Array(256);
+  private blockHi: Int32Array = new Int32Array(256);
+  private depth: Int32Array = new Int32Array(256);
+  private count = 0;
+
+  add(blockLo: number, blockHi: number, depth: number): void {
+    if (this.count === this.depth.length) {
+      this.blockLo = widen(this.blockLo as Int32Array<ArrayBuffer>, this.count * 2);
+      this.blockHi = widen(this.blockHi as Int32Array<ArrayBuffer>, this.count * 2);
+      this.depth = widen(this.depth as Int32Array<ArrayBuffer>, this.count * 2);
+    }
+    this.blockLo[this.count] = blockLo;
+    this.blockHi[this.count] = blockHi;
+    this.depth[this.count] = depth;
+    this.count++;
+  }
+
+  take(): { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array } {
+    return { blockLo: this.blockLo.slice(0, this.count), blockHi: this.blockHi.slice(0, this.count), depth: this.depth.slice(0, this.count) };
+  }
+}
+
+/** A block's last use while a merge has taken its mark away. */
+const NO_TIME = -1;
+
 /** Times before the first compaction, and the least after one. */
 const MIN_TIME_CAPACITY = 1 << 16;
 /** Room for this many times the footprint after a compaction: a compaction per footprint-many accesses at most. */
@@ -75,12 +116,22 @@ export class ReuseDistance implements AccessSink {
   private now = 0;
   /** The block touched last, to answer a repeat (distance 1) without a lookup. */
   private lastId = -1;
+  /**
+   * For a part of a trace (reuse-parts.ts): its first touch of each block, in order, with the
+   * distinct blocks it had touched before (the block's depth in the part's own stack).
+   */
+  private readonly firstTouches: BlockList | null;
 
-  /** Distances between references to blocks of `blockSizeBytes` (default: a page). */
-  constructor(blockSizeBytes: number = 1 << PAGE_SHIFT) {
+  /**
+   * Distances between references to blocks of `blockSizeBytes` (default: a page). `part`:
+   * these are the distances of a part of a trace that does not start at its beginning; a
+   * first touch in the part is then left to `mergePart` instead of counted cold.
+   */
+  constructor(blockSizeBytes: number = 1 << PAGE_SHIFT, options: { part?: boolean } = {}) {
     if (!isPowerOfTwo(blockSizeBytes) || blockSizeBytes < 2) throw new RangeError(`block size ${blockSizeBytes} is not a power of two of at least 2`);
     this.blockSizeBytes = blockSizeBytes;
     this.blockBits = log2(blockSizeBytes);
+    this.firstTouches = options.part === true ? new BlockList() : null;
   }
 
   /** Every kind of access references its blocks alike. */
@@ -168,7 +219,8 @@ export class ReuseDistance implements AccessSink {
     if (id === NO_BLOCK) {
       id = ids.add(blockLo, blockHi);
       if (ids.capacity !== this.lastUse.length) this.grow();
-      this.cold++;
+      if (this.firstTouches === null) this.cold++;
+      else this.firstTouches.add(blockLo, blockHi, id);
     } else {
       const previous = this.lastUse[id];
       // Blocks whose last use came after this one's previous use: all of them but the prefix.
@@ -181,6 +233,67 @@ export class ReuseDistance implements AccessSink {
     this.owner[time] = id;
     this.mark(time, 1);
     this.lastId = id;
+  }
+
+  /** What a part's distances hand to `mergePart` (constructed with `part`). */
+  partState(): ReusePartState {
+    if (this.firstTouches === null) throw new Error("partState: these distances were not made for a part");
+    // The part's blocks from least to most recently used: live times in order.
+    const byRecency = new BlockList();
+    for (let time = 0; time < this.now; time++) {
+      const id = this.owner[time];
+      if (this.lastUse[id] === time) byRecency.add(this.ids.blockLo[id], this.ids.blockHi[id], 0);
+    }
+    return {
+      blockSizeBytes: this.blockSizeBytes,
+      references: this.references,
+      distanceCounts: this.distanceCounts.slice(0, this.ids.size + 1),
+      firstTouches: this.firstTouches.take(),
+      byRecency: byRecency.take(),
+    };
+  }
+
+  /**
+   * Adds the distances of a part that follows everything counted here: its own reuses as
+   * they are, and each of its first touches resolved against this stack (a block it had
+   * touched `depth` distinct blocks into the part lies that much deeper than here, less the
+   * blocks the part had already moved up); then its blocks go on top in its recency order.
+   */
+  mergePart(part: ReusePartState): void {
+    if (part.blockSizeBytes !== this.blockSizeBytes) throw new RangeError(`cannot merge ${part.blockSizeBytes}-byte blocks into ${this.blockSizeBytes}-byte blocks`);
+    const ids = this.ids;
+    const most = ids.size + part.byRecency.blockLo.length + 2;
+    if (this.distanceCounts.length < most) this.distanceCounts = widen(this.distanceCounts, most);
+    for (let distance = 1; distance < part.distanceCounts.length; distance++) this.distanceCounts[distance] += part.distanceCounts[distance];
+    this.references += part.references;
+    // Blocks with a mark here: every block but those the part has taken up so far.
+    let marked = ids.size;
+    const { blockLo, blockHi, depth } = part.firstTouches;
+    for (let index = 0; index < blockLo.length; index++) {
+      const id = ids.find(blockLo[index], blockHi[index]);
+      if (id === NO_BLOCK) {
+        this.cold++;
+        continue;
+      }
+      const previous = this.lastUse[id];
+      this.distanceCounts[depth[index] + marked - this.prefix(previous) + 1]++;
+      this.mark(previous, -1);
+      this.lastUse[id] = NO_TIME;
+      marked--;
+    }
+    for (let index = 0; index < part.byRecency.blockLo.length; index++) {
+      if (this.now === this.owner.length) this.compact();
+      let id = ids.find(part.byRecency.blockLo[index], part.byRecency.blockHi[index]);
+      if (id === NO_BLOCK) {
+        id = ids.add(part.byRecency.blockLo[index], part.byRecency.blockHi[index]);
+        if (ids.capacity !== this.lastUse.length) this.grow();
+      }
+      const time = this.now++;
+      this.lastUse[id] = time;
+      this.owner[time] = id;
+      this.mark(time, 1);
+      this.lastId = id;
+    }
   }
 
   /** Adds `delta` at time `time`. */
@@ -226,6 +339,6 @@ export class ReuseDistance implements AccessSink {
   private grow(): void {
     const capacity = this.ids.capacity;
     this.lastUse = widen(this.lastUse, capacity);
-    this.distanceCounts = widen(this.distanceCounts, capacity + 1);
+    if (this.distanceCounts.length < capacity + 1) this.distanceCounts = widen(this.distanceCounts, capacity + 1);
   }
 }

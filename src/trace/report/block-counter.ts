@@ -7,6 +7,14 @@
 import { BlockIds, NO_BLOCK, widen } from "../block-ids.js";
 import { isPowerOfTwo, log2 } from "../cache/geometry.js";
 
+/** A BlockCounter's counts as plain arrays, by id. */
+export interface BlockCounterState {
+  blockSizeBytes: number;
+  blockLo: Int32Array;
+  blockHi: Int32Array;
+  counts: Float64Array;
+}
+
 /** Reference counts of the blocks of one size that a trace touches. */
 export class BlockCounter {
   /** log2 of the block size. */
@@ -70,11 +78,17 @@ export class BlockCounter {
     return ((BigInt(this.ids.blockHi[id] >>> 0) << 32n) | BigInt(this.ids.blockLo[id] >>> 0)) << BigInt(this.blockBits);
   }
 
-  /** Adds every count of `other` (same block size); returns, by `other`'s id, the id here. */
-  merge(other: BlockCounter): Int32Array {
+  /** The counts as plain arrays, by id (structured-clonable: a worker posts them). */
+  state(): BlockCounterState {
+    const size = this.ids.size;
+    return { blockSizeBytes: this.blockSizeBytes, blockLo: this.ids.blockLo.slice(0, size), blockHi: this.ids.blockHi.slice(0, size), counts: this.counts.slice(0, size) };
+  }
+
+  /** Adds every count of another counter's state (same block size); returns, by its id, the id here. */
+  merge(other: BlockCounterState): Int32Array {
     if (other.blockSizeBytes !== this.blockSizeBytes) throw new RangeError(`cannot merge ${other.blockSizeBytes}-byte blocks into ${this.blockSizeBytes}-byte blocks`);
-    const here = new Int32Array(other.ids.size);
-    for (let id = 0; id < other.ids.size; id++) here[id] = this.add(other.ids.blockLo[id], other.ids.blockHi[id], other.counts[id]);
+    const here = new Int32Array(other.counts.length);
+    for (let id = 0; id < other.counts.length; id++) here[id] = this.add(other.blockLo[id], other.blockHi[id], other.counts[id]);
     return here;
   }
 

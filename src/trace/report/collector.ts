@@ -2,13 +2,14 @@
  * The report's one pass over an access stream: ops by kind and width, references per page
  * and per line, page heat by time bucket, and exact reuse distances at page and line
  * granularity. Everything it keeps grows with the footprint (distinct pages and lines), not
- * with the trace's length. Counts and heat of disjoint op ranges merge (`merge`); reuse
- * distances need the whole stream in order, so a merged collector has none of its own.
+ * with the trace's length. Counts and heat of disjoint op ranges merge (`mergePart`), and so
+ * do reuse distances of consecutive parts measured as parts (their first touches resolved
+ * against what came before).
  */
 import type { AccessSink } from "../cache/access-stream.js";
-import { ReuseDistance } from "../cache/reuse-distance.js";
-import { BlockCounter } from "./block-counter.js";
-import { PageHeat } from "./page-heat.js";
+import { ReuseDistance, type ReusePartState } from "../cache/reuse-distance.js";
+import { BlockCounter, type BlockCounterState } from "./block-counter.js";
+import { PageHeat, type PageHeatState } from "./page-heat.js";
 
 /** The kinds of access, in the order of `ReportCollector.kindWidthOps`. */
 export const ACCESS_KINDS = ["fetch", "read", "write"] as const;
@@ -59,6 +60,21 @@ export interface ReportCollectorOptions {
   firstOp?: number;
   /** Whether to measure reuse distances (they need the whole stream in order); default true. */
   reuseDistances?: boolean;
+  /** The stream is a part of a trace (a range of chunks) whose reuse distances `mergePart` completes; default false. */
+  part?: boolean;
+}
+
+/** What a collector of a part of a trace hands to `mergePart` (structured-clonable: a worker posts it). */
+export interface ReportPartState {
+  pageSizeBytes: number;
+  lineSizeBytes: number;
+  kindWidthOps: Float64Array;
+  ops: number;
+  heat: PageHeatState;
+  lines: BlockCounterState;
+  /** The part's reuse distances, when it measured them as a part. */
+  pageReuse: ReusePartState | null;
+  lineReuse: ReusePartState | null;
 }
 
 /** An AccessSink that gathers every figure of the trace report. */
@@ -77,6 +93,7 @@ export class ReportCollector implements AccessSink {
   /** Ops seen (after a merge: of both). */
   ops = 0;
   private readonly firstOp: number;
+  private readonly part: boolean;
   private readonly pageBits: number;
   private readonly lineBits: number;
 
@@ -89,8 +106,9 @@ export class ReportCollector implements AccessSink {
     this.pageBits = this.heat.pages.blockBits;
     this.lineBits = this.lines.blockBits;
     const reuse = options.reuseDistances ?? true;
-    this.pageReuse = reuse ? new ReuseDistance(options.pageSizeBytes) : null;
-    this.lineReuse = reuse ? new ReuseDistance(options.lineSizeBytes) : null;
+    this.part = options.part === true;
+    this.pageReuse = reuse ? new ReuseDistance(options.pageSizeBytes, { part: this.part }) : null;
+    this.lineReuse = reuse ? new ReuseDistance(options.lineSizeBytes, { part: this.part }) : null;
   }
 
   fetch(lo: number, hi: number, sizeBytes: number): void {
@@ -116,16 +134,38 @@ export class ReportCollector implements AccessSink {
     return sum;
   }
 
+  /** This collector's figures as plain arrays, for `mergePart` (reuse distances only from a collector made as a part). */
+  partState(): ReportPartState {
+    return {
+      pageSizeBytes: this.pageSizeBytes,
+      lineSizeBytes: this.lineSizeBytes,
+      kindWidthOps: this.kindWidthOps.slice(),
+      ops: this.ops,
+      heat: this.heat.state(),
+      lines: this.lines.state(),
+      pageReuse: this.part ? (this.pageReuse?.partState() ?? null) : null,
+      lineReuse: this.part ? (this.lineReuse?.partState() ?? null) : null,
+    };
+  }
+
   /**
-   * Adds the counts and heat of `other`, which saw a disjoint range of ops of the same trace
-   * with the same options. Reuse distances do not merge: this collector's stay as they were.
+   * Adds the figures of a part: counts and heat of any disjoint range of ops of the same
+   * trace (same options), in any order; its reuse distances, when it has them, only from the
+   * part that follows everything merged so far (reuse-distance.ts, `mergePart`).
    */
-  merge(other: ReportCollector): void {
+  mergePart(other: ReportPartState): void {
     if (other.pageSizeBytes !== this.pageSizeBytes || other.lineSizeBytes !== this.lineSizeBytes) throw new RangeError("cannot merge report collectors of different page or line sizes");
     for (let index = 0; index < this.kindWidthOps.length; index++) this.kindWidthOps[index] += other.kindWidthOps[index];
     this.heat.merge(other.heat);
     this.lines.merge(other.lines);
     this.ops += other.ops;
+    if (other.pageReuse !== null) this.pageReuse?.mergePart(other.pageReuse);
+    if (other.lineReuse !== null) this.lineReuse?.mergePart(other.lineReuse);
+  }
+
+  /** Adds the counts and heat of `other`, which saw a disjoint range of ops of the same trace with the same options. */
+  merge(other: ReportCollector): void {
+    this.mergePart(other.partState());
   }
 
   private count(kind: number, lo: number, hi: number, sizeBytes: number): void {

@@ -9,7 +9,17 @@
  * Buckets are numbered from op 0 of the whole trace, so the heat of disjoint op ranges (chunks
  * analysed apart) merges by bringing both to the coarser bucket width and adding cells.
  */
-import { BlockCounter } from "./block-counter.js";
+import { BlockCounter, type BlockCounterState } from "./block-counter.js";
+
+/** A PageHeat as plain arrays: cells row by page id, `buckets` a row. */
+export interface PageHeatState {
+  buckets: number;
+  opsPerBucket: number;
+  bucket: number;
+  bucketOps: Float64Array;
+  pages: BlockCounterState;
+  cells: Float64Array;
+}
 
 /** Page references by time bucket, for every page touched. */
 export class PageHeat {
@@ -72,18 +82,22 @@ export class PageHeat {
     return distinct;
   }
 
-  /** Adds the heat of `other` (same page size and bucket count, a disjoint range of ops). */
-  merge(other: PageHeat): void {
+  /** The heat as plain arrays (structured-clonable: a worker posts it). */
+  state(): PageHeatState {
+    return { buckets: this.buckets, opsPerBucket: this.opsPerBucket, bucket: this.bucket, bucketOps: this.bucketOps.slice(), pages: this.pages.state(), cells: this.cells.slice(0, this.pages.size * this.buckets) };
+  }
+
+  /** Adds the heat of another's state (same page size and bucket count, a disjoint range of ops). */
+  merge(other: PageHeatState): void {
     if (other.buckets !== this.buckets) throw new RangeError(`cannot merge ${other.buckets} time buckets into ${this.buckets}`);
     while (this.opsPerBucket < other.opsPerBucket) this.coarsen();
-    // Buckets of `other` that fall into one of ours: a power of two, as both widths are.
     const ratio = this.opsPerBucket / other.opsPerBucket;
     const ids = this.pages.merge(other.pages);
     if (this.pages.size > this.cells.length / this.buckets) this.widen();
     for (let bucket = 0; bucket < other.buckets; bucket++) this.bucketOps[Math.floor(bucket / ratio)] += other.bucketOps[bucket];
     for (let id = 0; id < ids.length; id++) {
       const row = ids[id] * this.buckets;
-      for (let bucket = 0; bucket < other.buckets; bucket++) this.cells[row + Math.floor(bucket / ratio)] += other.cell(id, bucket);
+      for (let bucket = 0; bucket < other.buckets; bucket++) this.cells[row + Math.floor(bucket / ratio)] += other.cells[id * other.buckets + bucket];
     }
     const otherBucketOp = other.bucket * other.opsPerBucket;
     if (otherBucketOp > this.bucket * this.opsPerBucket) this.moveTo(otherBucketOp);

@@ -24,14 +24,19 @@ export class ChunkFile {
 
   /** Reads, checks and inflates the chunk at `offset` whose bytes end at `end`: its raw payload (valid until the next call) and header. */
   load(offset: number, end: number): { raw: Uint8Array; info: ChunkInfo } {
-    if (this.readAt(this.header, V2Layout.ChunkHeaderBytes, offset) < V2Layout.ChunkHeaderBytes) throw new ChunkProblem("header cut off at the end of the file");
-    const info = readChunkHeader(this.header, 0, this.maxChunkRecords, this.chunkSeedBytes);
+    const info = this.readHeader(offset);
     if (offset + V2Layout.ChunkHeaderBytes + info.storedBytes !== end) throw new ChunkProblem("its length disagrees with the index");
     if (this.stored.length < info.storedBytes) this.stored = new Uint8Array(info.storedBytes);
     const payload = this.stored.subarray(0, info.storedBytes);
     if (this.readAt(payload, info.storedBytes, offset + V2Layout.ChunkHeaderBytes) < info.storedBytes) throw new ChunkProblem("payload cut off at the end of the file");
     const payloadCrc = new DataView(this.header.buffer).getUint32(V2Layout.ChunkPayloadCrcAt, true);
     return { raw: unpackPayload(payload, info, payloadCrc), info };
+  }
+
+  /** Reads and checks the header of the chunk at `offset`. */
+  readHeader(offset: number): ChunkInfo {
+    if (this.readAt(this.header, V2Layout.ChunkHeaderBytes, offset) < V2Layout.ChunkHeaderBytes) throw new ChunkProblem("header cut off at the end of the file");
+    return readChunkHeader(this.header, 0, this.maxChunkRecords, this.chunkSeedBytes);
   }
 
   private readAt(bytes: Uint8Array, length: number, position: number): number {
