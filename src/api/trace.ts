@@ -6,6 +6,7 @@ export { TraceRecorder } from "../trace/recorder.js";
 export { replayFile, replayChunk, ReplayTally, type ReplayResult } from "../trace/replay.js";
 export { TraceStats, REUSE_BUCKETS, type TraceStatsReport, type StatsPartState } from "../trace/stats.js";
 export { mergeStatsParts } from "../trace/stats-parts.js";
+export type { BlockListState } from "../trace/block-list.js";
 export { collectStatsInParts } from "../trace/stats-parallel.js";
 export { generateTrace, TRACE_SHAPES, type TraceShape, type GenerateOptions } from "../trace/generators.js";
 export { importLackey, LackeyFormatError, type LackeyImportResult } from "../trace/lackey.js";

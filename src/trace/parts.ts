@@ -10,18 +10,13 @@ import { TraceFormatError } from "./format.js";
 import { openTrace } from "./trace-input.js";
 import { ChunkProblem, type ChunkInfo } from "./v2/chunk-decoder.js";
 import { ChunkFile } from "./v2/chunk-file.js";
+import type { ChunkReaderSetup } from "./v2/decode-layout.js";
 import { readV2Index } from "./v2/parallel-decode.js";
 
 /** What a part worker is started with. */
-export interface PartSetup {
-  path: string;
-  name: string;
-  flags: number;
-  chunkSeedBytes: number;
-  maxChunkRecords: number;
-  chunkOffsets: Float64Array;
+export interface PartSetup extends ChunkReaderSetup {
+  /** The index of each chunk's first record. */
   firstRecords: Float64Array;
-  indexOffset: number;
   /** The chunks [firstChunk, endChunk) this worker takes. */
   firstChunk: number;
   endChunk: number;

@@ -1,4 +1,5 @@
 import { TWO_POW_32 } from "../space/address.js";
+import type { MemoryAccess } from "../space/backend.js";
 
 /**
  * Running totals of one replay; the replay kernel adds to them once per slice. The checksum is
@@ -32,6 +33,20 @@ export class ReplayTally {
     const carry = Math.floor(low / TWO_POW_32);
     this.checksumLo = low - carry * TWO_POW_32;
     this.checksumHi = (this.checksumHi + (sumHi % TWO_POW_32) + carry) % TWO_POW_32;
+  }
+
+  /**
+   * A v2 kernel's slice is done: its loads and stores go to the sink's counters and the
+   * totals, its low value sum (the high one is in sliceSums[1] already) to the checksum.
+   */
+  closeSlice(sink: MemoryAccess, loads: number, stores: number, sumLo: number): void {
+    sink.countAccesses(loads, stores);
+    this.reads += loads;
+    this.writes += stores;
+    this.sliceSums[0] += sumLo;
+    this.addSliceSums();
+    this.sliceSums[0] = 0;
+    this.sliceSums[1] = 0;
   }
 
   /** Wrapping u64 sum of every value read so far. */

@@ -30,7 +30,7 @@ export function mergeStatsParts(parts: readonly StatsPartState[]): TraceStatsRep
     for (let bucket = 0; bucket < REUSE_BUCKETS.length; bucket++) reuseCounts[bucket] += part.reuseCounts[bucket];
     transitions += part.transitions;
     crossings += part.crossings;
-    const { pageLo, pageHi, info } = part.pending;
+    const { blockLo: pageLo, blockHi: pageHi, values: info } = part.pending;
     for (let index = 0; index < info.length; index++) {
       const lo = pageLo[index];
       const hi = pageHi[index];

@@ -1,6 +1,7 @@
 import { PAGE_OFFSET_MASK, PAGE_SHIFT, PAGE_SIZE_BYTES } from "../space/address.js";
 import { fetchByParcels, type MemoryAccess } from "../space/backend.js";
 import { PageTable } from "../space/page-table.js";
+import { BlockList, type BlockListState } from "./block-list.js";
 
 /** Reuse-distance buckets: distance 1, 2, 3, 4-7, 8-31, 32+, and first touches. */
 export const REUSE_BUCKETS = ["1", "2", "3", "4-7", "8-31", "32+", "first touch"] as const;
@@ -50,14 +51,14 @@ export class TraceStats implements MemoryAccess {
   private readonly lruHi = new Int32Array(LRU_DEPTH).fill(-1);
   private lruSize = 0;
   /** For a part of a trace (stats-ranges.ts): the touches whose bucket depends on what came before it. */
-  private readonly pending: PendingTouches | null;
+  private readonly pending: BlockList | null;
 
   /**
    * `part`: these statistics cover a part of a trace that does not start at its beginning
    * (a range of chunks); `partState()` then gives what mergeStatsParts needs.
    */
   constructor(options: { part?: boolean } = {}) {
-    this.pending = options.part === true ? new PendingTouches() : null;
+    this.pending = options.part === true ? new BlockList() : null;
   }
 
   /** Counts a 1-byte read; returns 0. */
@@ -159,7 +160,7 @@ export class TraceStats implements MemoryAccess {
       if (isNew) this.seenPages.set(pageLo, pageHi, 0);
       // In a part, a page not in the part's own stack may be in the earlier parts' stack
       // (while this one holds fewer than LRU_DEPTH pages) or their pages: decided at merge.
-      if (this.pending !== null && (isNew || this.lruSize < LRU_DEPTH)) this.pending.add(pageLo, pageHi, this.lruSize, !isNew);
+      if (this.pending !== null && (isNew || this.lruSize < LRU_DEPTH)) this.pending.add(pageLo, pageHi, this.lruSize | (isNew ? 0 : PENDING_SEEN));
       else this.reuseCounts[isNew ? BUCKET_FIRST_TOUCH : BUCKET_32_PLUS]++;
       if (this.lruSize < LRU_DEPTH) this.lruSize++;
       depth = this.lruSize - 1;
@@ -213,39 +214,11 @@ export interface StatsPartState {
   /** High halves of lruLo's pages. */
   lruHi: Int32Array;
   /**
-   * The touches left to the merge, in order: page halves, and `info`: the part's stack depth
-   * before the touch (bits 0-7) and 256 when the part had seen the page (a crossing's second page).
+   * The touches left to the merge, in order: page halves, and `values`: the part's stack
+   * depth before the touch (bits 0-7), plus PENDING_SEEN when the part had seen the page (a
+   * crossing's second page).
    */
-  pending: { pageLo: Int32Array; pageHi: Int32Array; info: Int32Array };
-}
-
-/** A growing list of pending touches. */
-class PendingTouches {
-  private pageLo: Int32Array = new Int32Array(256);
-  private pageHi: Int32Array = new Int32Array(256);
-  private info: Int32Array = new Int32Array(256);
-  private count = 0;
-
-  add(pageLo: number, pageHi: number, depthBefore: number, seenBefore: boolean): void {
-    if (this.count === this.info.length) {
-      const grown = (array: Int32Array): Int32Array => {
-        const bigger = new Int32Array(array.length * 2);
-        bigger.set(array);
-        return bigger;
-      };
-      this.pageLo = grown(this.pageLo);
-      this.pageHi = grown(this.pageHi);
-      this.info = grown(this.info);
-    }
-    this.pageLo[this.count] = pageLo;
-    this.pageHi[this.count] = pageHi;
-    this.info[this.count] = depthBefore | (seenBefore ? PENDING_SEEN : 0);
-    this.count++;
-  }
-
-  take(): StatsPartState["pending"] {
-    return { pageLo: this.pageLo.slice(0, this.count), pageHi: this.pageHi.slice(0, this.count), info: this.info.slice(0, this.count) };
-  }
+  pending: BlockListState;
 }
 
 /** The `info` bit of a pending touch whose page the part had seen before. */

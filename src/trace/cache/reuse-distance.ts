@@ -11,6 +11,7 @@
 import { PAGE_SHIFT } from "../../space/address.js";
 import type { AccessSink } from "./access-stream.js";
 import { BlockIds, NO_BLOCK, widen } from "../block-ids.js";
+import { BlockList, type BlockListState } from "../block-list.js";
 import { isPowerOfTwo, log2 } from "./geometry.js";
 
 /** A power-of-two bucket of the distance histogram: distances from..to and how many. */
@@ -59,34 +60,10 @@ export interface ReusePartState {
   references: number;
   /** Reuses inside the part by exact distance (index = distance). */
   distanceCounts: Float64Array;
-  /** The part's first touch of each block, in order, and the distinct blocks it had touched before. */
-  firstTouches: { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array };
+  /** The part's first touch of each block, in order, and (`values`) the distinct blocks it had touched before. */
+  firstTouches: BlockListState;
   /** The part's blocks from least to most recently used. */
-  byRecency: { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array };
-}
-
-/** A growing list of blocks, each with a number beside it. */
-class BlockList {
-  private blockLo: Int32Array = new Int32Array(256);
-  private blockHi: Int32Array = new Int32Array(256);
-  private depth: Int32Array = new Int32Array(256);
-  private count = 0;
-
-  add(blockLo: number, blockHi: number, depth: number): void {
-    if (this.count === this.depth.length) {
-      this.blockLo = widen(this.blockLo as Int32Array<ArrayBuffer>, this.count * 2);
-      this.blockHi = widen(this.blockHi as Int32Array<ArrayBuffer>, this.count * 2);
-      this.depth = widen(this.depth as Int32Array<ArrayBuffer>, this.count * 2);
-    }
-    this.blockLo[this.count] = blockLo;
-    this.blockHi[this.count] = blockHi;
-    this.depth[this.count] = depth;
-    this.count++;
-  }
-
-  take(): { blockLo: Int32Array; blockHi: Int32Array; depth: Int32Array } {
-    return { blockLo: this.blockLo.slice(0, this.count), blockHi: this.blockHi.slice(0, this.count), depth: this.depth.slice(0, this.count) };
-  }
+  byRecency: BlockListState;
 }
 
 /** A block's last use while a merge has taken its mark away. */
@@ -268,7 +245,7 @@ export class ReuseDistance implements AccessSink {
     this.references += part.references;
     // Blocks with a mark here: every block but those the part has taken up so far.
     let marked = ids.size;
-    const { blockLo, blockHi, depth } = part.firstTouches;
+    const { blockLo, blockHi, values: depth } = part.firstTouches;
     for (let index = 0; index < blockLo.length; index++) {
       const id = ids.find(blockLo[index], blockHi[index]);
       if (id === NO_BLOCK) {

@@ -79,8 +79,8 @@ export function sharedBytes(slotCount: number, slotBytes: number): number {
   return slotByteOffset(slotCount, slotBytes, slotCount);
 }
 
-/** What a decode worker is started with. */
-export interface DecodeSetup {
+/** What a worker that reads a v2 file's chunks by their indexed offsets is started with. */
+export interface ChunkReaderSetup {
   /** The v2 trace, and its name for error messages. */
   path: string;
   name: string;
@@ -91,6 +91,10 @@ export interface DecodeSetup {
   /** File offset of each chunk, and where the chunks end (the index's offset). */
   chunkOffsets: Float64Array;
   indexOffset: number;
+}
+
+/** What a decode worker is started with. */
+export interface DecodeSetup extends ChunkReaderSetup {
   buffer: SharedArrayBuffer;
   slotCount: number;
   /** Whether slots take raw payloads (header, then payload) rather than decoded columns. */

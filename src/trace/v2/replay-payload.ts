@@ -296,13 +296,7 @@ function replaySlice(
   const writePieces = kernel[At.SliceWritePieces];
   kernel[At.Pieces] += readPieces + writePieces;
   // Reported once a slice (a slice whose replay throws midway reports nothing).
-  sink.countAccesses(readPieces, writePieces);
-  tally.reads += readPieces;
-  tally.writes += writePieces;
-  sums[0] += sumLo;
-  tally.addSliceSums();
-  sums[0] = 0;
-  sums[1] = 0;
+  tally.closeSlice(sink, readPieces, writePieces, sumLo);
 }
 
 /**

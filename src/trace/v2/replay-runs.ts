@@ -71,12 +71,6 @@ function replayRunSlice(sink: MemoryAccess, words: Int32Array, start: number, en
     }
   }
   // Reported once a slice, as the other kernels do.
-  sink.countAccesses(loads, stores);
-  tally.reads += loads;
-  tally.writes += stores;
-  sums[0] += sumLo;
-  tally.addSliceSums();
-  sums[0] = 0;
-  sums[1] = 0;
+  tally.closeSlice(sink, loads, stores, sumLo);
   return at;
 }
