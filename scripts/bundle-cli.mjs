@@ -38,6 +38,7 @@ const RELATIVE_ENTRIES = {
   "decode-worker.js": "../trace/v2/decode-worker.js",
   "stats-worker.js": "../trace/stats-worker.js",
   "report-worker.js": "../trace/report/report-worker.js",
+  "reuse-worker.js": "../trace/cache/reuse-worker.js",
   "crash-child.js": "../crash/crash-child.js",
   "frames-crash-worker.js": "../crash/frames-crash-worker.js",
 };

@@ -222,7 +222,7 @@ trace
   .addOption(new Option("--format <format>", ACCESS_FORMAT_HELP).choices(ACCESS_INPUT_FORMATS).default("trace"))
   .addOption(new Option("--granularity <unit>", "block: a page (4096 bytes) or a cache line").choices(["page", "line"]).default("page"))
   .option("--line-size <bytes>", "cache line size for --granularity line (a power of two)", parseCount, 64)
-  .option("--workers <n>", WORKERS_HELP, parseCount)
+  .option("--workers <n>", PARTS_HELP, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: { format: AccessInputFormat; granularity: "page" | "line"; lineSize: number; workers?: number; json?: string }) => {
     const { runTraceReuse } = await import("./trace-commands.js");

@@ -13,6 +13,7 @@ import type { AccessInputFormat, AccessSink } from "../trace/cache/access-stream
 import { CacheHierarchy, type CacheHierarchyOptions } from "../trace/cache/hierarchy.js";
 import { feedAccesses } from "../trace/cache/inputs.js";
 import { ReuseDistance, type ReuseReport } from "../trace/cache/reuse-distance.js";
+import { collectReuseInParts } from "../trace/cache/reuse-parts.js";
 import { formatCachegrindSummary } from "../trace/cache/summary.js";
 import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
@@ -167,12 +168,26 @@ export function runTraceCache(file: string, options: TraceCacheOptions): void {
   if (json !== undefined) writeJsonReport(json, { trace: file, format, ...summary }, [file]);
 }
 
-export function runTraceReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, jsonTarget: string | undefined, workers?: number): void {
-  const reuse = new ReuseDistance(blockSizeBytes);
-  feedWithProgress("reuse", file, format, reuse, workers);
-  const report = reuse.report();
+export function runTraceReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, jsonTarget: string | undefined, workers = availableParallelism()): void {
+  const report = collectReuse(file, format, blockSizeBytes, workers).report();
   humanOutput(jsonTarget).write(formatReuseReport(inputName(file), report) + "\n");
   if (jsonTarget !== undefined) writeJsonReport(jsonTarget, { trace: file, format, ...report }, [file]);
+}
+
+/** Reuse distances: on `workers` threads over ranges of chunks for a v2 file read at any offset, else in one pass. */
+function collectReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, workers: number): ReuseDistance {
+  if (format === "trace" && workers >= 2) {
+    const progress = startProgress("reuse", "bytes");
+    try {
+      const reuse = collectReuseInParts(file, workers, blockSizeBytes, (done, total) => progress.update(done, total));
+      if (reuse !== null) return reuse;
+    } finally {
+      progress.stop();
+    }
+  }
+  const reuse = new ReuseDistance(blockSizeBytes);
+  feedWithProgress("reuse", file, format, reuse, Math.min(workers, 1));
+  return reuse;
 }
 
 /** Feeds `file` to `sink` with a progress bar on a terminal. */

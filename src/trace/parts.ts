@@ -10,6 +10,10 @@ import { TraceFormatError } from "./format.js";
 import { openTrace } from "./trace-input.js";
 import { ChunkProblem, type ChunkInfo } from "./v2/chunk-decoder.js";
 import { ChunkFile } from "./v2/chunk-file.js";
+import type { RecordSink } from "./output.js";
+import { feedColumns } from "./records.js";
+import { ChunkColumns } from "./v2/chunk-columns.js";
+import { decodeColumns } from "./v2/chunk-decoder.js";
 import type { ChunkReaderSetup } from "./v2/decode-layout.js";
 import { readV2Index } from "./v2/parallel-decode.js";
 
@@ -171,4 +175,17 @@ export function forEachPartChunk<State>(setup: PartSetup, visit: (raw: Uint8Arra
     Atomics.add(setup.done, 0, 1);
     Atomics.notify(setup.done, 0);
   }
+}
+
+/** A part worker's loop for an analysis that takes records: each chunk decoded and fed to `sink` in order, then `state()` posted. */
+export function feedPartRecords<State>(setup: PartSetup, sink: RecordSink, state: () => State): void {
+  const columns = new ChunkColumns(setup.maxChunkRecords);
+  forEachPartChunk(
+    setup,
+    (raw, info, firstRecord) => {
+      decodeColumns(raw, info, setup.flags, columns);
+      feedColumns(columns, firstRecord, sink);
+    },
+    state,
+  );
 }

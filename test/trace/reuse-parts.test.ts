@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { join } from "node:path";
 import { ReuseDistance } from "../../src/trace/cache/reuse-distance.js";
+import { collectReuseInParts } from "../../src/trace/cache/reuse-parts.js";
+import { feedRecords } from "../../src/trace/records.js";
+import { RecordKind } from "../../src/trace/v2/layout.js";
+import { V2TraceWriter } from "../../src/trace/v2/writer.js";
+import { withTempDir } from "../helpers.js";
 
 describe("reuse distances in parts", () => {
   it("merging the parts of any cut gives exactly the one-pass distances, histogram and miss-ratio curve (fast-check)", () => {
@@ -41,5 +47,25 @@ describe("reuse distances in parts", () => {
       merged.mergePart(distances.partState());
     }
     assert.deepEqual(merged.report(), whole.report());
+  });
+
+  it("part workers over chunk ranges of a v2 file give the one-pass distances, at page and line granularity, on 2 and 3 workers", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "t.v2");
+      const writer = new V2TraceWriter(path, { values: false, chunkSeedBytes: 20_480 });
+      let state = 5;
+      for (let index = 0; index < 30_000; index++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const kind = index % 4 === 0 ? RecordKind.Fetch : state % 9 === 0 ? RecordKind.Modify : state % 5 === 0 ? RecordKind.Write : RecordKind.Read;
+        const block = index % 6 === 0 ? state % 5000 : (state >>> 7) % 90;
+        writer.append(kind, kind === RecordKind.Fetch ? 4 : 8, block * 48 + (state % 40), 0, 0, 0, 0, 0);
+      }
+      writer.close();
+      for (const blockSizeBytes of [4096, 64]) {
+        const whole = new ReuseDistance(blockSizeBytes);
+        feedRecords(path, whole, { decodeWorkers: 0 });
+        for (const workers of [2, 3]) assert.deepEqual(collectReuseInParts(path, workers, blockSizeBytes)?.report(), whole.report(), `${blockSizeBytes}-byte blocks, ${workers} workers`);
+      }
+    });
   });
 });
