@@ -1,4 +1,5 @@
 import { crc32, inflateRawSync } from "node:zlib";
+import { TWO_POW_32 } from "../../space/address.js";
 import { ChunkColumns } from "./chunk-columns.js";
 import { RecordKind, Head, MAX_ACCESS_BYTES, V2Codec, V2Flag, V2Layout } from "./layout.js";
 import { MAX_VARINT_BYTES, VarintCursor } from "./varint.js";
@@ -237,34 +238,36 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     let deltaLo: number;
     let deltaHi: number;
     if (first < 0x80) {
-      deltaHi = -(first & 1);
+      // `0 - x`, not `-x`: `-(0)` is -0, a double, and TurboFan then computes in doubles.
+      deltaHi = 0 - (first & 1);
       deltaLo = (first >>> 1) ^ deltaHi;
-      addressAt++;
+      addressAt = (addressAt + 1) | 0;
     } else {
-      addressAt = nextAddressDelta(raw, addressAt, addressEnd, index);
-      deltaLo = cursor.lo;
-      deltaHi = cursor.hi;
+      // Call results `| 0`, so the offsets stay int32 (replay-payload.ts measured why).
+      addressAt = nextAddressDelta(raw, addressAt, addressEnd, index) | 0;
+      deltaLo = cursor.lo | 0;
+      deltaHi = cursor.hi | 0;
     }
-    const sumLo = (expectedLo >>> 0) + (deltaLo >>> 0);
-    const lo = sumLo | 0;
-    const hi = (expectedHi + deltaHi + (sumLo > 0xffffffff ? 1 : 0)) | 0;
-    const endLo = (lo >>> 0) + sizeBytes;
-    if (hi === -1 && endLo > 0x100000000) throw badRecord(index, Fault.PastTop);
-    const endHi = endLo > 0xffffffff ? (hi + 1) | 0 : hi;
+    // 64-bit addition on int32 halves: the low half carried when it came out below where it began.
+    const lo = (expectedLo + deltaLo) | 0;
+    const hi = (expectedHi + deltaHi + ((lo >>> 0) < (expectedLo >>> 0) ? 1 : 0)) | 0;
+    if (hi === -1 && (lo >>> 0) > TWO_POW_32 - sizeBytes) throw badRecord(index, Fault.PastTop);
+    const endLo = (lo + sizeBytes) | 0;
+    const endHi = (endLo >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
     if (kind === RecordKind.Fetch) {
-      fetchLo = endLo | 0;
+      fetchLo = endLo;
       fetchHi = endHi;
       fetches++;
     } else if (kind === RecordKind.Read) {
-      readLo = endLo | 0;
+      readLo = endLo;
       readHi = endHi;
     } else {
       if (kind === RecordKind.Write) {
-        writeLo = endLo | 0;
+        writeLo = endLo;
         writeHi = endHi;
         writes++;
       } else {
-        modifyLo = endLo | 0;
+        modifyLo = endLo;
         modifyHi = endHi;
         modifies++;
       }
