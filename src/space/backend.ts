@@ -83,9 +83,12 @@ export function fetchByParcels(access: ParcelReader, lo: number, hi: number): nu
   return parcel | (access.load16((lo + 2) | 0, secondParcelHigh(lo, hi)) << 16);
 }
 
-/** High half of the address of the parcel after the one at (lo, hi): carries out of lo. */
+/**
+ * High half of the address of the parcel after the one at (lo, hi): carries out of lo when
+ * lo + 2 passes the 2^32 line, from an odd address too (a trace may hold one; a hart's pc is even).
+ */
 export function secondParcelHigh(lo: number, hi: number): number {
-  return (lo | 0) === -2 ? (hi + 1) | 0 : hi;
+  return ((lo + 2) & -2) === 0 ? (hi + 1) | 0 : hi;
 }
 
 /**

@@ -127,6 +127,19 @@ describe("access runs (what decode workers hand the replay)", () => {
     });
   });
 
+  it("takes a 4-byte fetch at an odd address across the 2^32 line as its seed pieces: the second parcel in the next 4 GiB", () => {
+    withTempDir((folder) => {
+      // fast-check found it: the payload kernel gave the second parcel the first one's high half.
+      const { payload, runs } = replayBothWays(join(folder, "odd.v2"), [
+        [RecordKind.Fetch, 4, 0xfffffffbn, 0],
+        [RecordKind.Fetch, 4, 0xffffffffn, 0],
+      ]);
+      const expected = [`l2 ${0xfffffffb} 0`, `l2 ${0xfffffffd} 0`, `l2 ${0xffffffff} 0`, "l2 1 1"];
+      assert.deepEqual(payload.calls, expected);
+      assert.deepEqual(runs.calls, expected);
+    });
+  });
+
   it("random streams of fetches, reads and writes replay the same calls as the payload kernel (fast-check)", () => {
     const bases = [0x10000n, 0xffffff00n, (1n << 64n) - 0x200n, 0x123456789an];
     const drawArb = fc
