@@ -200,26 +200,76 @@ export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: Colum
 export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, columns: ChunkColumns): void {
   const records = info.records;
   const rawView = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const { sizes, addressLo, addressHi, valueLo, valueHi, pcLo, pcHi } = columns;
   columns.heads.set(raw.subarray(0, records));
+  const bounds = columnBounds(info);
+  const state = decodeState;
+  state.fill(0);
+  state[Decode.Address] = bounds.addressAt;
+  state[Decode.Size] = bounds.sizeAt;
+  state[Decode.Value] = bounds.valueAt;
+  state[Decode.Pc] = bounds.pcAt;
+  for (let start = 0; start < records; start += DECODE_SLICE_RECORDS) {
+    decodeSlice(raw, rawView, columns, state, start, Math.min(records, start + DECODE_SLICE_RECORDS), bounds, flags);
+  }
+  const used = { ...bounds, addressAt: state[Decode.Address], sizeAt: state[Decode.Size], valueAt: state[Decode.Value], pcAt: state[Decode.Pc] };
+  checkChunkEnd(info, bounds, used, state[Decode.Fetches], state[Decode.Writes], state[Decode.Modifies], state[Decode.SeedBytes]);
+  columns.count = records;
+  columns.flags = flags;
+}
+
+/**
+ * Records one call of decodeSlice takes: calls of a whole chunk ran V8's on-stack-replaced
+ * code (callgrind: about 17% more per record).
+ */
+const DECODE_SLICE_RECORDS = 4096;
+
+/** What decodeColumns carries from one slice to the next, as int32 words of `decodeState`. */
+const enum Decode {
+  Address,
+  Size,
+  Value,
+  Pc,
+  FetchLo,
+  FetchHi,
+  ReadLo,
+  ReadHi,
+  WriteLo,
+  WriteHi,
+  ModifyLo,
+  ModifyHi,
+  PcLo,
+  PcHi,
+  Fetches,
+  Writes,
+  Modifies,
+  SeedBytes,
+  Words,
+}
+
+const decodeState = new Int32Array(Decode.Words);
+
+/** Records [start, end) of decodeColumns, with its checks; `state` in and out. */
+function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, state: Int32Array, start: number, end: number, bounds: ColumnBounds, flags: number): void {
+  const { sizes, addressLo, addressHi, valueLo, valueHi, pcLo, pcHi } = columns;
   const hasValues = (flags & V2Flag.Values) !== 0;
   const hasPcs = (flags & V2Flag.Pc) !== 0;
-  const bounds = columnBounds(info);
-  let addressAt = bounds.addressAt;
-  const addressEnd = bounds.addressEnd;
-  let sizeAt = bounds.sizeAt;
-  const sizeEnd = bounds.sizeEnd;
-  let valueAt = bounds.valueAt;
-  const valueEnd = bounds.valueEnd;
-  let pcAt = bounds.pcAt;
-  const pcEnd = bounds.pcEnd;
+  const addressEnd = bounds.addressEnd | 0;
+  const sizeEnd = bounds.sizeEnd | 0;
+  const valueEnd = bounds.valueEnd | 0;
+  const pcEnd = bounds.pcEnd | 0;
+  let addressAt = state[Decode.Address];
+  let sizeAt = state[Decode.Size];
+  let valueAt = state[Decode.Value];
+  let pcAt = state[Decode.Pc];
   // Where the last access of each kind ended, as in the encoder.
-  let fetchLo = 0, fetchHi = 0, readLo = 0, readHi = 0, writeLo = 0, writeHi = 0, modifyLo = 0, modifyHi = 0;
-  let lastPcLo = 0, lastPcHi = 0;
+  let fetchLo = state[Decode.FetchLo], fetchHi = state[Decode.FetchHi], readLo = state[Decode.ReadLo], readHi = state[Decode.ReadHi];
+  let writeLo = state[Decode.WriteLo], writeHi = state[Decode.WriteHi], modifyLo = state[Decode.ModifyLo], modifyHi = state[Decode.ModifyHi];
+  let lastPcLo = state[Decode.PcLo], lastPcHi = state[Decode.PcHi];
   let fetches = 0, writes = 0, modifies = 0;
-  let seedBytes = 0;
+  let seedBytes = state[Decode.SeedBytes];
   const seedBytesOfHead = SEED_BYTES_OF_HEAD; // a local: a module binding is reloaded on every use
-  for (let index = 0; index < records; index++) {
+  const endIndex = end | 0;
+  for (let index = start | 0; index < endIndex; index++) {
     const head = raw[index];
     seedBytes += seedBytesOfHead[head & Head.Known];
     const kind = head & Head.KindMask;
@@ -295,9 +345,24 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
     addressLo[index] = lo;
     addressHi[index] = hi;
   }
-  checkChunkEnd(info, bounds, { addressAt, addressEnd, sizeAt, sizeEnd, valueAt, valueEnd, pcAt, pcEnd }, fetches, writes, modifies, seedBytes);
-  columns.count = records;
-  columns.flags = flags;
+  state[Decode.Address] = addressAt;
+  state[Decode.Size] = sizeAt;
+  state[Decode.Value] = valueAt;
+  state[Decode.Pc] = pcAt;
+  state[Decode.FetchLo] = fetchLo;
+  state[Decode.FetchHi] = fetchHi;
+  state[Decode.ReadLo] = readLo;
+  state[Decode.ReadHi] = readHi;
+  state[Decode.WriteLo] = writeLo;
+  state[Decode.WriteHi] = writeHi;
+  state[Decode.ModifyLo] = modifyLo;
+  state[Decode.ModifyHi] = modifyHi;
+  state[Decode.PcLo] = lastPcLo;
+  state[Decode.PcHi] = lastPcHi;
+  state[Decode.Fetches] += fetches;
+  state[Decode.Writes] += writes;
+  state[Decode.Modifies] += modifies;
+  state[Decode.SeedBytes] = seedBytes;
 }
 
 /**
