@@ -12,8 +12,7 @@ import { renderReportHtml } from "../trace/report/html.js";
 import { UsageError } from "./exit-codes.js";
 import { humanOutput, JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { formatNumber } from "./table.js";
-import { startProgress } from "./progress.js";
-import { feedWithProgress } from "./trace-commands.js";
+import { collectAccesses } from "./trace-commands.js";
 
 /** Block sizes a block number's two words can shift by (see BlockCounter). */
 const MAX_BLOCK_SIZE_BYTES = 2 ** 30;
@@ -48,18 +47,7 @@ function checkOptions(options: TraceReportOptions): void {
  */
 function collectReport(file: string, options: TraceReportOptions, collectorOptions: ReportCollectorOptions): ReportCollector {
   const workers = options.workers ?? availableParallelism();
-  if (options.format === "trace" && workers >= 2) {
-    const progress = startProgress("report", "bytes");
-    try {
-      const collector = collectReportInParts(file, workers, collectorOptions, (done, total) => progress.update(done, total));
-      if (collector !== null) return collector;
-    } finally {
-      progress.stop();
-    }
-  }
-  const collector = new ReportCollector(collectorOptions);
-  feedWithProgress("report", file, options.format, collector, Math.min(workers, 1));
-  return collector;
+  return collectAccesses("report", file, options.format, workers, (onProgress) => collectReportInParts(file, workers, collectorOptions, onProgress), () => new ReportCollector(collectorOptions));
 }
 
 export async function runTraceReport(file: string, options: TraceReportOptions): Promise<void> {

@@ -176,18 +176,27 @@ export function runTraceReuse(file: string, format: AccessInputFormat, blockSize
 
 /** Reuse distances: on `workers` threads over ranges of chunks for a v2 file read at any offset, else in one pass. */
 function collectReuse(file: string, format: AccessInputFormat, blockSizeBytes: number, workers: number): ReuseDistance {
+  return collectAccesses("reuse", file, format, workers, (onProgress) => collectReuseInParts(file, workers, blockSizeBytes, onProgress), () => new ReuseDistance(blockSizeBytes));
+}
+
+/**
+ * An analysis of the accesses of `file`, with a progress bar: `inParts` on `workers` threads
+ * over ranges of chunks (it returns null for a trace it cannot split: seed, a pipe, a damaged
+ * end), else one pass into `fresh()` (`workers` 1: a decode worker beside it; 0: none).
+ */
+export function collectAccesses<Sink extends AccessSink>(what: string, file: string, format: AccessInputFormat, workers: number, inParts: (onProgress: (done: number, total: number) => void) => Sink | null, fresh: () => Sink): Sink {
   if (format === "trace" && workers >= 2) {
-    const progress = startProgress("reuse", "bytes");
+    const progress = startProgress(what, "bytes");
     try {
-      const reuse = collectReuseInParts(file, workers, blockSizeBytes, (done, total) => progress.update(done, total));
-      if (reuse !== null) return reuse;
+      const sink = inParts((done, total) => progress.update(done, total));
+      if (sink !== null) return sink;
     } finally {
       progress.stop();
     }
   }
-  const reuse = new ReuseDistance(blockSizeBytes);
-  feedWithProgress("reuse", file, format, reuse, Math.min(workers, 1));
-  return reuse;
+  const sink = fresh();
+  feedWithProgress(what, file, format, sink, Math.min(workers, 1));
+  return sink;
 }
 
 /** Feeds `file` to `sink` with a progress bar on a terminal. */
