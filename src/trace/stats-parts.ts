@@ -6,10 +6,9 @@
  * shorter than LRU_DEPTH, and a page the part had not seen. The merge walks the parts in
  * order with the stack and the page set of everything before, and decides them.
  */
+import { TWO_POW_32 } from "../space/address.js";
 import { PageTable } from "../space/page-table.js";
 import { BUCKET_32_PLUS, BUCKET_FIRST_TOUCH, bucketOf, LRU_DEPTH, PENDING_SEEN, REUSE_BUCKETS, statsReport, type StatsPartState, type TraceStatsReport } from "./stats.js";
-
-const TWO_POW_32 = 0x100000000;
 
 /** Merges the states of consecutive parts, first part first. */
 export function mergeStatsParts(parts: readonly StatsPartState[]): TraceStatsReport {

@@ -50,11 +50,6 @@ const enum Limit {
   FetchTwoParcels = RecordKind.Fetch | (2 << Head.SizeShift),
 }
 
-/** Words an entry of `op` takes. */
-export function entryWords(op: RunOp): number {
-  return op === RunOp.Store64 ? 5 : op >= RunOp.StoreBit ? 4 : 3;
-}
-
 /**
  * The most words a chunk of `records` records can take: a store of 8 bytes is 5; an 8-byte
  * fetch is four parcels, at most two runs (6 words) when it straddles a 2^32 line.
@@ -263,8 +258,7 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
       loads = (loads + next - index - 1) | 0;
       readLo = runEndLo;
     }
-    const stop = next;
-    index = (stop - 1) | 0;
+    index = (next - 1) | 0;
   }
   if (runOp >= 0) words[runWord] = runOp | (runCount << RunOp.CountShift);
   build[At.Address] = addressAt;
