@@ -7,6 +7,10 @@ import { replayFile } from "../../src/trace/replay.js";
 import { TraceStats } from "../../src/trace/stats.js";
 import { collectStatsInParts } from "../../src/trace/stats-parallel.js";
 import { mergeStatsParts } from "../../src/trace/stats-parts.js";
+import { TraceFormatError } from "../../src/trace/format.js";
+import { collectReportInParts } from "../../src/trace/report/report-parts.js";
+import { collectReuseInParts } from "../../src/trace/cache/reuse-parts.js";
+import { readFileSync } from "node:fs";
 import { RecordKind } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
 import { withTempDir } from "../helpers.js";
@@ -86,6 +90,25 @@ describe("trace stats in parts", () => {
       // An empty file is an empty seed trace.
       writeFileSync(path, new Uint8Array(0));
       assert.equal(collectStatsInParts(path, 2), null);
+    });
+  });
+
+  it("names the file, offset and chunk of a corrupt chunk in a part, for stats, report and reuse", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "t.v2");
+      const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480, deflateLevel: 0 });
+      for (let index = 0; index < 20_000; index++) writer.append(RecordKind.Read, 4, (index * 4104) % 900_000, 0, 0, 0, 0, 0);
+      writer.close();
+      const bytes = readFileSync(path);
+      // A byte in the middle of the file: inside a chunk that the second part reads.
+      const at = Math.floor(bytes.length * 0.75);
+      bytes[at] ^= 0xff;
+      const bad = join(folder, "bad.v2");
+      writeFileSync(bad, bytes);
+      const named = (error: unknown): boolean => error instanceof TraceFormatError && error.file === bad && /chunk \d+: /.test(error.problem) && error.byteOffset <= at;
+      assert.throws(() => collectStatsInParts(bad, 2), named);
+      assert.throws(() => collectReportInParts(bad, 2, { pageSizeBytes: 4096, lineSizeBytes: 64, timeBuckets: 16 }), named);
+      assert.throws(() => collectReuseInParts(bad, 2, 4096), named);
     });
   });
 });
