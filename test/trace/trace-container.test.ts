@@ -13,6 +13,7 @@ import { feedRecords } from "../../src/trace/records.js";
 import { replayFile } from "../../src/trace/replay.js";
 import { openTrace } from "../../src/trace/trace-input.js";
 import { forEachV2Payload } from "../../src/trace/v2/chunks.js";
+import { decodeV2Parallel, readV2Index } from "../../src/trace/v2/parallel-decode.js";
 import { RecordKind, V2Layout } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter, type V2WriterOptions } from "../../src/trace/v2/writer.js";
 import { withTempDir } from "../helpers.js";
@@ -348,6 +349,32 @@ describe("v2 trace container: chunk headers with valid CRCs but impossible field
   });
 });
 
+/** Each chunk's number, first record, records, raw length and CRC, from decodeV2Parallel with `workers` workers. */
+function payloadsInParallel(path: string, workers: number, consumerDecodes: boolean): string[] {
+  const trace = openTrace(path);
+  const chunks: string[] = [];
+  try {
+    const visit = (raw: Uint8Array, info: { records: number }, firstRecord: number, chunkNumber: number): number => chunks.push(`${chunkNumber}:${firstRecord}:${info.records}:${raw.length}:${crc32(raw)}`);
+    decodeV2Parallel(trace.input, trace.v2Header!, readV2Index(trace.input), workers, { payloads: true, visit }, undefined, consumerDecodes);
+  } finally {
+    trace.input.close();
+  }
+  return chunks;
+}
+
+/** Each chunk's number, first record and records, decoded into columns by decodeV2Parallel with `workers` workers. */
+function columnsInParallel(path: string, workers: number, consumerDecodes: boolean): string[] {
+  const trace = openTrace(path);
+  const chunks: string[] = [];
+  try {
+    const visit = (columns: { count: number }, firstRecord: number, chunkNumber: number): number => chunks.push(`${chunkNumber}:${firstRecord}:${columns.count}`);
+    decodeV2Parallel(trace.input, trace.v2Header!, readV2Index(trace.input), workers, { payloads: false, visit }, undefined, consumerDecodes);
+  } finally {
+    trace.input.close();
+  }
+  return chunks;
+}
+
 describe("v2 replay straight from chunk payloads", () => {
   /** What replayFile reports that must not depend on how the chunks are read. */
   const outcome = (path: string, decodeWorkers: number): [number, number, number, bigint] => {
@@ -376,6 +403,8 @@ describe("v2 replay straight from chunk payloads", () => {
       assert.equal(inThread.map((chunk) => Number(chunk.split(":")[2])).reduce((a, b) => a + b), records.length);
       assert.deepEqual(seen(1), inThread);
       assert.deepEqual(seen(2), inThread);
+      assert.deepEqual(payloadsInParallel(path, 0, true), inThread, "every chunk decoded by the consuming thread");
+      assert.deepEqual(payloadsInParallel(path, 1, false), inThread, "every chunk decoded by the worker");
     });
   });
 
@@ -473,6 +502,13 @@ describe("v2 replay straight from chunk payloads", () => {
             () => replayFile(join(folder, "bad.v2"), createBackend("paged"), { decodeWorkers }),
             (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
             `${decodeWorkers} workers: ${decoded.message}`,
+          );
+        }
+        for (const [workers, consumerDecodes] of [[0, true], [1, false]] as const) {
+          assert.throws(
+            () => columnsInParallel(join(folder, "bad.v2"), workers, consumerDecodes),
+            (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
+            `decoded by ${consumerDecodes ? "the consumer" : "a worker"}: ${decoded.message}`,
           );
         }
       }

@@ -93,8 +93,8 @@ export interface ChunkReaderSetup {
   indexOffset: number;
 }
 
-/** What a decode worker is started with. */
-export interface DecodeSetup extends ChunkReaderSetup {
+/** What a decoder of chunks into slots needs (slot-decoder.ts). */
+export interface SlotSetup extends ChunkReaderSetup {
   buffer: SharedArrayBuffer;
   slotCount: number;
   /** Whether slots take raw payloads (header, then payload) rather than decoded columns. */
@@ -103,6 +103,10 @@ export interface DecodeSetup extends ChunkReaderSetup {
   runs: boolean;
   /** Bytes of a slot (slotBytesFor). */
   slotBytes: number;
+}
+
+/** What a decode worker is started with. */
+export interface DecodeSetup extends SlotSetup {
   /** Where the worker posts the message of an error. */
   errorPort: MessagePort;
 }

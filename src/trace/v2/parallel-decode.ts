@@ -1,3 +1,4 @@
+import { closeSync, openSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { TraceFormatError } from "../format.js";
@@ -5,7 +6,8 @@ import type { InputFile } from "../reader.js";
 import { ChunkColumns } from "./chunk-columns.js";
 import { chunkError, type ChunkVisitor, type PayloadVisitor, type V2FileHeader, type V2ReadResult } from "./reader.js";
 import { readChunkHeader } from "./chunk-decoder.js";
-import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, runWordsWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup } from "./decode-layout.js";
+import { acceptWord, cancelWord, controlWordCount, countWords, filledWord, nextChunkWord, runWordsWord, sharedBytes, Slot, slotByteOffset, slotBytesFor, type DecodeSetup, type SlotSetup } from "./decode-layout.js";
+import { SlotDecoder } from "./slot-decoder.js";
 import { getUint64, V2Layout } from "./layout.js";
 
 /** Where a v2 file's chunks are, from its index. */
@@ -56,8 +58,12 @@ export function readV2Index(input: InputFile): V2Index {
   return { chunkOffsets, firstRecords, indexOffset };
 }
 
-/** Slots per worker: one being decoded, one decoded and waiting, one being consumed. */
+/**
+ * Slots: per worker, one being decoded and one decoded and waiting; then some the consumer
+ * can decode into when it would otherwise wait (decodeV2Parallel).
+ */
 const SLOTS_PER_WORKER = 2;
+const CONSUMER_SLOTS = 2;
 /** A decode worker that delivers nothing for this long is reported, not waited on forever. */
 const STALL_LIMIT_MS = 120_000;
 const STALL_CHECK_INTERVAL_MS = 1000;
@@ -75,12 +81,18 @@ export type RunsVisitor = (words: Int32Array, wordCount: number, firstRecord: nu
 /**
  * Decodes a v2 file's chunks on `workers` worker threads, each chunk into a slot of shared
  * memory, and hands them to the consumer on this thread in file order: decoding (inflate,
- * and varints for columns) overlaps whatever the consumer does. The file must be seekable
- * (it is read by its `index`, from readV2Index); each chunk is checked as in a sequential read.
+ * and varints for columns) overlaps whatever the consumer does. When the next chunk is not
+ * decoded yet, this thread does not wait while a chunk within the slots is unclaimed: it
+ * claims and decodes it itself, so the work balances between the threads whichever side is
+ * slower, and the first chunk starts while the workers are still starting. The file must be
+ * seekable (it is read by its `index`, from readV2Index); each chunk is checked as in a
+ * sequential read. `consumerDecodes` false leaves all decoding to the workers (for tests of
+ * the workers' own paths).
  */
-export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: V2Index, workers: number, consumer: ChunkConsumer, onProgress?: (bytesDone: number) => void): V2ReadResult {
+export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: V2Index, workers: number, consumer: ChunkConsumer, onProgress?: (bytesDone: number) => void, consumerDecodes = true): V2ReadResult {
+  if (workers < 1 && !consumerDecodes) throw new RangeError("no thread to decode: 0 workers and the consumer decodes nothing");
   const chunkCount = index.chunkOffsets.length;
-  const slotCount = Math.max(2, workers * SLOTS_PER_WORKER);
+  const slotCount = workers * SLOTS_PER_WORKER + CONSUMER_SLOTS;
   const capacity = header.maxChunkRecords;
   const runs = consumer.payloads && consumer.visitRuns !== undefined;
   const slotBytes = slotBytesFor(consumer.payloads, runs, capacity);
@@ -104,30 +116,33 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
   const errors: MessageChannel[] = [];
   const threads: Worker[] = [];
   const result: V2ReadResult = { header, chunks: chunkCount, fetches: 0, reads: 0, writes: 0, modifies: 0, bytes: input.sizeBytes };
+  const slotSetup: SlotSetup = {
+    path: input.path,
+    name: input.name,
+    flags: header.flags,
+    chunkSeedBytes: header.chunkSeedBytes,
+    maxChunkRecords: capacity,
+    chunkOffsets: index.chunkOffsets,
+    indexOffset: index.indexOffset,
+    buffer,
+    slotCount,
+    payloads: consumer.payloads,
+    runs,
+    slotBytes,
+  };
+  let fd = -1;
   try {
     for (let worker = 0; worker < Math.min(workers, chunkCount); worker++) {
       const channel = new MessageChannel();
       errors.push(channel);
-      const setup: DecodeSetup = {
-        path: input.path,
-        name: input.name,
-        flags: header.flags,
-        chunkSeedBytes: header.chunkSeedBytes,
-        maxChunkRecords: capacity,
-        chunkOffsets: index.chunkOffsets,
-        indexOffset: index.indexOffset,
-        buffer,
-        slotCount,
-        payloads: consumer.payloads,
-        runs,
-        slotBytes,
-        errorPort: channel.port2,
-      };
+      const setup: DecodeSetup = { ...slotSetup, errorPort: channel.port2 };
       threads.push(startWorker(setup, [channel.port2]));
     }
+    if (consumerDecodes) fd = openSync(input.path, "r");
+    const stealer = consumerDecodes ? new ChunkStealer(new SlotDecoder(slotSetup, control, fd), control, slotCount, chunkCount) : null;
     for (let chunk = 0; chunk < chunkCount; chunk++) {
       const slot = chunk % slotCount;
-      waitFilled(control, slot, chunk, input.name, errors);
+      waitFilled(control, slot, chunk, input.name, errors, stealer);
       const counts = countWords(slot);
       result.fetches += control[counts + 1];
       result.writes += control[counts + 2];
@@ -157,6 +172,7 @@ export function decodeV2Parallel(input: InputFile, header: V2FileHeader, index: 
       onProgress?.(chunk + 1 < chunkCount ? index.chunkOffsets[chunk + 1] : input.sizeBytes);
     }
   } finally {
+    if (fd >= 0) closeSync(fd);
     Atomics.store(control, cancelWord(slotCount), 1);
     for (let slot = 0; slot < slotCount; slot++) Atomics.notify(control, acceptWord(slot));
     for (const channel of errors) channel.port1.close();
@@ -171,12 +187,46 @@ function startWorker(setup: DecodeSetup, transfer: import("node:worker_threads")
   return thread;
 }
 
-/** Waits until slot `slot` holds chunk `chunk`; a failed worker's error is rethrown here. */
-function waitFilled(control: Int32Array, slot: number, chunk: number, name: string, errors: readonly MessageChannel[]): void {
+/** The consumer's side of decoding: it takes unclaimed chunks on itself rather than wait. */
+class ChunkStealer {
+  private readonly nextWord: number;
+
+  constructor(
+    private readonly decoder: SlotDecoder,
+    private readonly control: Int32Array,
+    private readonly slotCount: number,
+    private readonly chunkCount: number,
+  ) {
+    this.nextWord = nextChunkWord(slotCount);
+  }
+
+  /**
+   * Claims and decodes the next unclaimed chunk if its slot is free (the consumer, at chunk
+   * `consuming`, is done with the chunk the slot held); false when there is none to take.
+   */
+  tryDecode(consuming: number): boolean {
+    const control = this.control;
+    const next = Atomics.load(control, this.nextWord);
+    if (next >= this.chunkCount || next >= consuming + this.slotCount) return false;
+    if (Atomics.compareExchange(control, this.nextWord, next, next + 1) !== next) return true;
+    const slot = next % this.slotCount;
+    if (control[acceptWord(slot)] !== next) throw new Error(`slot ${slot} is not free for chunk ${next}`);
+    this.decoder.decode(next, slot);
+    Atomics.store(control, filledWord(slot), next);
+    return true;
+  }
+}
+
+/**
+ * Waits until slot `slot` holds chunk `chunk`, decoding unclaimed chunks meanwhile; a failed
+ * worker's error is rethrown here.
+ */
+function waitFilled(control: Int32Array, slot: number, chunk: number, name: string, errors: readonly MessageChannel[], stealer: ChunkStealer | null): void {
   const started = Date.now();
   for (;;) {
     const filled = Atomics.load(control, filledWord(slot));
     if (filled === chunk) return;
+    if (filled !== Slot.Failed && stealer !== null && stealer.tryDecode(chunk)) continue;
     if (filled === Slot.Failed) {
       let message: { file: string; byteOffset: number; problem: string } | string | undefined;
       for (const channel of errors) message ??= receiveMessageOnPort(channel.port1)?.message as typeof message;
