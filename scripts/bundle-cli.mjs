@@ -39,6 +39,7 @@ const RELATIVE_ENTRIES = {
   "stats-worker.js": "../trace/stats-worker.js",
   "report-worker.js": "../trace/report/report-worker.js",
   "reuse-worker.js": "../trace/cache/reuse-worker.js",
+  "cache-worker.js": "../trace/cache/cache-worker.js",
   "crash-child.js": "../crash/crash-child.js",
   "frames-crash-worker.js": "../crash/frames-crash-worker.js",
 };

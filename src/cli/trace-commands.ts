@@ -14,6 +14,7 @@ import { CacheHierarchy, type CacheHierarchyOptions } from "../trace/cache/hiera
 import { feedAccesses } from "../trace/cache/inputs.js";
 import { ReuseDistance, type ReuseReport } from "../trace/cache/reuse-distance.js";
 import { collectReuseInParts } from "../trace/cache/reuse-parts.js";
+import { simulateCacheInParts } from "../trace/cache/cache-parts.js";
 import { formatCachegrindSummary } from "../trace/cache/summary.js";
 import { startProgress } from "./progress.js";
 import { humanOutput, writeJsonReport } from "./report.js";
@@ -154,15 +155,14 @@ function formatRatio(inBytes: number, outBytes: number): string {
 /** `trace cache`'s options as commander parses them (geometry options already checked). */
 export interface TraceCacheOptions extends CacheHierarchyOptions {
   format: AccessInputFormat;
-  /** v2 traces: decode workers (default: the cores but one). */
+  /** v2 traces: threads over ranges of chunks, as for `trace stats` (default: the cores). */
   workers?: number;
   json?: string;
 }
 
 export function runTraceCache(file: string, options: TraceCacheOptions): void {
-  const { format, json, workers, ...shape } = options;
-  const hierarchy = new CacheHierarchy(shape);
-  feedWithProgress("cache", file, format, hierarchy, workers);
+  const { format, json, workers = availableParallelism(), ...shape } = options;
+  const hierarchy = collectAccesses("cache", file, format, workers, (onProgress) => simulateCacheInParts(file, workers, shape, onProgress), () => new CacheHierarchy(shape));
   const summary = hierarchy.summary();
   humanOutput(json).write(formatCachegrindSummary(summary) + "\n");
   if (json !== undefined) writeJsonReport(json, { trace: file, format, ...summary }, [file]);

@@ -367,6 +367,13 @@ describe("memspace trace cache and trace reuse", () => {
       assert.equal(typeof figures.LL.misses, "number");
       assert.equal(figures.dtlb.refs, 5000);
       assert.deepEqual(figures.geometry.D1, { sizeBytes: 1024, assoc: 2, lineSizeBytes: 64 });
+      // A v2 file in parts prints what one pass on this thread prints.
+      const v2 = join(folder, "fib.v2");
+      assert.equal(memspace("trace", "gen", "--shape", "execblock", "--ops", "600000", "--format", "v2", "-o", v2).status, 0);
+      const [inParts, onePass] = ["3", "0"].map((workers) => memspace("trace", "cache", v2, "--D1", "1024,2,64", "--dtlb", "16,4,4096", "--workers", workers));
+      assert.equal(inParts.status, 0, inParts.stderr);
+      assert.equal(inParts.stdout, onePass.stdout);
+      assert.match(inParts.stdout, /D1  misses: +[1-9]/);
       const reuse = memspace("trace", "reuse", trace, "--granularity", "line", "--json", "-");
       assert.equal(reuse.status, 0, reuse.stderr);
       const report = JSON.parse(reuse.stdout);

@@ -21,7 +21,8 @@ const enum Policy {
  * An empty way's high tag word. A block number's high word is the address's high word shifted
  * right by the line bits (at least one), so it is never all ones.
  */
-const EMPTY = -1;
+export const EMPTY_TAG_HI = -1;
+const EMPTY = EMPTY_TAG_HI;
 
 /**
  * A set-associative cache level. Way 0 of a set is its most recently used line (LRU) or its
@@ -52,6 +53,12 @@ export class CacheLevel {
    */
   private lastLo = 0;
   private lastHi = EMPTY;
+  /**
+   * Whether the last lookup that missed found its set not yet full: in a cache that started
+   * empty at a cut in the trace, such a miss depends on what was cached before the cut
+   * (cache-parts.ts).
+   */
+  lastMissWasCold = false;
 
   /**
    * `sets` and `lineSizeBytes` powers of two (a line of at least 2 bytes), `assoc` at least 1;
@@ -126,12 +133,45 @@ export class CacheLevel {
         return false;
       }
     }
+    this.lastMissWasCold = tagHi[end - 1] === EMPTY;
     if (this.policy === Policy.Random && tagHi[end - 1] !== EMPTY) {
       const victim = base + this.nextRandom(this.assoc);
       tagLo[victim] = blockLo;
       tagHi[victim] = blockHi;
     } else this.moveToFront(base, end - 1, blockLo, blockHi);
     return true;
+  }
+
+  /**
+   * Copies set `set`'s blocks, way 0 first, into `lo` and `hi` (at least `assoc` long);
+   * returns how many ways hold one.
+   */
+  readSet(set: number, lo: Int32Array, hi: Int32Array): number {
+    const base = set * this.assoc;
+    let ways = 0;
+    while (ways < this.assoc && this.tagHi[base + ways] !== EMPTY) {
+      lo[ways] = this.tagLo[base + ways];
+      hi[ways] = this.tagHi[base + ways];
+      ways++;
+    }
+    return ways;
+  }
+
+  /** Copies of every set's blocks (low and high words), set after set, way 0 first; an empty way's high word is EMPTY_TAG_HI. */
+  tagState(): { tagLo: Int32Array; tagHi: Int32Array } {
+    return { tagLo: this.tagLo.slice(), tagHi: this.tagHi.slice() };
+  }
+
+  /** Makes set `set` hold the `ways` blocks of `lo` and `hi`, way 0 first, and empties its other ways. */
+  writeSet(set: number, lo: Int32Array, hi: Int32Array, ways: number): void {
+    if (ways > this.assoc) throw new RangeError(`${ways} blocks for a set of ${this.assoc} ways`);
+    const base = set * this.assoc;
+    for (let way = 0; way < this.assoc; way++) {
+      this.tagLo[base + way] = way < ways ? lo[way] : 0;
+      this.tagHi[base + way] = way < ways ? hi[way] : EMPTY;
+    }
+    // The block looked up last may be gone.
+    this.lastHi = EMPTY;
   }
 
   /** Shifts ways [base, at) down one and puts the block at `base`. */

@@ -63,7 +63,7 @@ export interface CacheSummary {
 }
 
 /** Slots of the counter array: each kind's references, then its first-level and LL misses. */
-const enum Count {
+export const enum Count {
   Ir = 0,
   I1mr = 1,
   ILmr = 2,
@@ -157,6 +157,16 @@ export class CacheHierarchy implements AccessSink {
       if (this.ll.accessIsMiss(lo, hi, size)) counts[refSlot + 2]++;
     }
     if (tlb !== null && tlb.accessIsMiss(lo, hi, size > pageBytes ? pageBytes : size)) counts[tlbMissSlot]++;
+  }
+
+  /** The longest access looked up whole: the smallest line of the three caches. */
+  get maxAccessSizeBytes(): number {
+    return this.maxAccessBytes;
+  }
+
+  /** Adds counts, slot by slot (`Count`): a part's, merged in order (cache-parts.ts). */
+  addCounts(counts: Float64Array): void {
+    for (let slot = 0; slot < Count.Slots; slot++) this.counts[slot] += counts[slot];
   }
 
   /** The figures so far. */

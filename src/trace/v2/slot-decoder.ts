@@ -6,16 +6,6 @@ import { ChunkFile } from "./chunk-file.js";
 import { countWords, runWordsWord, slotByteOffset, type SlotSetup } from "./decode-layout.js";
 import { V2Layout } from "./layout.js";
 
-/**
- * Access runs pay when loads come in runs (instruction parcels, sweeps): there the consumer
- * replays them faster than it reads a seed file. Where fetches and data accesses interleave,
- * runs are a load or two long and building them costs more than the payload kernel on the
- * consumer. So a decoder sends payloads while the last chunk it built came to more than
- * this many words a record (about one entry in three records), and tries runs again every
- * RUN_RETRY_CHUNKS chunks.
- */
-const RUN_WORDS_PAID_PER_RECORD = 1;
-const RUN_RETRY_CHUNKS = 16;
 
 /**
  * Decodes chunks of a v2 file into the slots of a parallel decode's shared memory
@@ -29,8 +19,6 @@ export class SlotDecoder {
   private readonly columnsBySlot: ChunkColumns[] = [];
   private readonly bytesBySlot: Uint8Array[] = [];
   private readonly runsBySlot: Int32Array[] = [];
-  private lastRunsPaid = true;
-  private lastRunsTried = 0;
 
   constructor(
     private readonly setup: SlotSetup,
@@ -57,11 +45,10 @@ export class SlotDecoder {
     const end = chunk + 1 < setup.chunkOffsets.length ? setup.chunkOffsets[chunk + 1] : setup.indexOffset;
     try {
       const { raw, info } = this.chunks.load(offset, end);
-      const runWords = setup.runs && this.runsPay(chunk) ? buildAccessRuns(raw, info, setup.flags, this.runsBySlot[slot]) : -1;
-      if (runWords >= 0) {
-        this.lastRunsPaid = runWords <= info.records * RUN_WORDS_PAID_PER_RECORD;
-        if (!this.lastRunsPaid) this.lastRunsTried = chunk;
-      }
+      // Runs even where loads hardly come in runs (fetches interleaved with data, about two
+      // words a record): they move the parsing off the consuming thread, which decodes chunks
+      // itself whenever it would wait, so the two threads share the work either way.
+      const runWords = setup.runs ? buildAccessRuns(raw, info, setup.flags, this.runsBySlot[slot]) : -1;
       const control = this.control;
       control[runWordsWord(slot)] = runWords;
       if (setup.payloads) {
@@ -76,9 +63,5 @@ export class SlotDecoder {
     } catch (error) {
       throw error instanceof ChunkProblem ? new TraceFormatError(setup.name, offset, `chunk ${chunk}: ${error.message}`) : error;
     }
-  }
-
-  private runsPay(chunk: number): boolean {
-    return this.lastRunsPaid || chunk - this.lastRunsTried >= RUN_RETRY_CHUNKS;
   }
 }

@@ -1,0 +1,368 @@
+/**
+ * Cache simulation in parts, exact: a v2 file's chunks cut into ranges, each simulated on its
+ * own thread from empty caches, then merged in order into what one pass gives (LRU only).
+ *
+ * Why it can be exact: under LRU every lookup puts its block on top of its set, hit or miss.
+ * So a part's own lookups decide every outcome but those of a block's first lookup in a set
+ * the part has not yet filled: that one hits if the block was cached at the cut and the
+ * part's blocks above it have not pushed it out. The part leaves those lookups pending, in
+ * order, and the merge decides them against the state the earlier parts left, then takes the
+ * part's blocks on top of that state as the set's new state.
+ *
+ * The levels are resolved one after the other: whether a first-level lookup missed decides
+ * whether LL is looked up at all, so a part does not simulate LL. It records the LL stream
+ * instead, every access that missed in I1 or D1 or may have, and the merge replays it on the
+ * one LL once the first level is decided. LL sees only first-level misses: a few percent of
+ * the accesses in most programs. The TLBs are decided as the first level is; nothing depends
+ * on them.
+ */
+import { runParts } from "../parts.js";
+import type { AccessSink } from "./access-stream.js";
+import { EMPTY_TAG_HI, type CacheLevel } from "./cache-level.js";
+import { CacheHierarchy, Count, type CacheHierarchyOptions } from "./hierarchy.js";
+
+/** A lookup's outcome in a part. */
+const enum Outcome {
+  Hit = 0,
+  Miss = 1,
+  /** Decided by the state at the cut: the merge decides it. */
+  Pending = 2,
+}
+
+/** Kinds in the LL stream, bits 16 and up of an entry's second word after the address. */
+const enum LlKind {
+  Fetch = 0,
+  Read = 1,
+  Write = 2,
+  Shift = 16,
+  SizeMask = 0xffff,
+}
+
+/** Words of an LL stream entry: address low and high, size | kind << 16, and the access it waits on (-1: a known miss). */
+const LL_ENTRY_WORDS = 4;
+/** Words of a pending lookup: block low and high, and its access (-1: the access missed anyway). */
+const PENDING_WORDS = 3;
+
+/** Part counts: references by kind, then the TLB misses the part decided itself. */
+const enum PartCount {
+  Fetches = 0,
+  Reads = 1,
+  Writes = 2,
+  ItlbMisses = 3,
+  DtlbMisses = 4,
+  Slots = 5,
+}
+
+/** One level's side of a part: its pending lookups in order, and its sets as the part left them. */
+export interface LevelPartState {
+  pending: Int32Array;
+  tagLo: Int32Array;
+  tagHi: Int32Array;
+}
+
+/** What a part posts for the merge (`mergeCachePart`). */
+export interface CachePartState {
+  counts: Float64Array;
+  /** The LL stream (LL_ENTRY_WORDS a first-level access that missed or may have). */
+  ll: Int32Array;
+  /** Accesses whose first-level outcome waits on the merge (the LL stream's entries name them). */
+  pendingAccesses: number;
+  i1: LevelPartState;
+  d1: LevelPartState;
+  /** TLBs, where simulated, with the number of their accesses that wait on the merge. */
+  itlb: (LevelPartState & { pendingAccesses: number }) | null;
+  dtlb: (LevelPartState & { pendingAccesses: number }) | null;
+}
+
+/** Whether a hierarchy of these options can be simulated in parts (LRU only: other policies' state depends on every outcome). */
+export function simulatesInParts(options: CacheHierarchyOptions): boolean {
+  return (options.policy ?? "lru") === "lru";
+}
+
+/** A growable run of int32 words. */
+class Words {
+  words = new Int32Array(1 << 12);
+  length = 0;
+
+  push3(a: number, b: number, c: number): void {
+    if (this.length + 3 > this.words.length) this.grow();
+    const words = this.words;
+    words[this.length] = a;
+    words[this.length + 1] = b;
+    words[this.length + 2] = c;
+    this.length += 3;
+  }
+
+  push4(a: number, b: number, c: number, d: number): void {
+    if (this.length + 4 > this.words.length) this.grow();
+    const words = this.words;
+    words[this.length] = a;
+    words[this.length + 1] = b;
+    words[this.length + 2] = c;
+    words[this.length + 3] = d;
+    this.length += 4;
+  }
+
+  /** The words pushed, as their own array. */
+  take(): Int32Array {
+    return this.words.slice(0, this.length);
+  }
+
+  private grow(): void {
+    const bigger = new Int32Array(this.words.length * 2);
+    bigger.set(this.words);
+    this.words = bigger;
+  }
+}
+
+/**
+ * One part's simulation: I1, D1 and the TLBs from empty, with first lookups into unfilled sets
+ * left pending, and the LL stream recorded rather than simulated.
+ */
+export class CachePart implements AccessSink {
+  private readonly i1: CacheLevel;
+  private readonly d1: CacheLevel;
+  private readonly itlb: CacheLevel | null;
+  private readonly dtlb: CacheLevel | null;
+  private readonly maxAccessBytes: number;
+  private readonly counts = new Float64Array(PartCount.Slots);
+  private readonly ll = new Words();
+  private readonly pendingI1 = new Words();
+  private readonly pendingD1 = new Words();
+  private readonly pendingItlb = new Words();
+  private readonly pendingDtlb = new Words();
+  private pendingAccesses = 0;
+  private pendingItlbAccesses = 0;
+  private pendingDtlbAccesses = 0;
+  /** The outcomes of an access's one or two block lookups. */
+  private firstOutcome = Outcome.Hit;
+  private secondOutcome = Outcome.Hit;
+
+  constructor(options: CacheHierarchyOptions) {
+    if (!simulatesInParts(options)) throw new RangeError(`the ${options.policy} policy cannot be simulated in parts`);
+    const shape = new CacheHierarchy(options);
+    this.i1 = shape.i1;
+    this.d1 = shape.d1;
+    this.itlb = shape.itlb;
+    this.dtlb = shape.dtlb;
+    this.maxAccessBytes = shape.maxAccessSizeBytes;
+  }
+
+  fetch(lo: number, hi: number, sizeBytes: number): void {
+    this.counts[PartCount.Fetches]++;
+    this.lookUp(this.i1, this.pendingI1, LlKind.Fetch, lo, hi, sizeBytes);
+    if (this.itlb !== null) this.pendingItlbAccesses = this.lookUpTlb(this.itlb, this.pendingItlb, PartCount.ItlbMisses, this.pendingItlbAccesses, lo, hi, sizeBytes);
+  }
+
+  read(lo: number, hi: number, sizeBytes: number): void {
+    this.counts[PartCount.Reads]++;
+    this.lookUp(this.d1, this.pendingD1, LlKind.Read, lo, hi, sizeBytes);
+    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, PartCount.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
+  }
+
+  write(lo: number, hi: number, sizeBytes: number): void {
+    this.counts[PartCount.Writes]++;
+    this.lookUp(this.d1, this.pendingD1, LlKind.Write, lo, hi, sizeBytes);
+    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, PartCount.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
+  }
+
+  /** One data read, as CacheHierarchy counts a modify. */
+  modify(lo: number, hi: number, sizeBytes: number): void {
+    this.read(lo, hi, sizeBytes);
+  }
+
+  /** The part's state for the merge. */
+  partState(): CachePartState {
+    const level = (cache: CacheLevel, pending: Words): LevelPartState => ({ pending: pending.take(), ...cache.tagState() });
+    return {
+      counts: this.counts.slice(),
+      ll: this.ll.take(),
+      pendingAccesses: this.pendingAccesses,
+      i1: level(this.i1, this.pendingI1),
+      d1: level(this.d1, this.pendingD1),
+      itlb: this.itlb === null ? null : { ...level(this.itlb, this.pendingItlb), pendingAccesses: this.pendingItlbAccesses },
+      dtlb: this.dtlb === null ? null : { ...level(this.dtlb, this.pendingDtlb), pendingAccesses: this.pendingDtlbAccesses },
+    };
+  }
+
+  /** A first-level lookup: a known miss goes to the LL stream, a pending one too, naming the access it waits on. */
+  private lookUp(level: CacheLevel, pending: Words, kind: LlKind, lo: number, hi: number, sizeBytes: number): void {
+    const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
+    this.lookUpBlocks(level, lo, hi, size);
+    const first = this.firstOutcome;
+    const second = this.secondOutcome;
+    if (first === Outcome.Hit && second === Outcome.Hit) return;
+    const access = first === Outcome.Miss || second === Outcome.Miss ? -1 : this.pendingAccesses++;
+    this.ll.push4(lo, hi, size | (kind << LlKind.Shift), access);
+    this.recordPending(level, pending, lo, hi, size, access);
+  }
+
+  /** A TLB lookup: counts a known miss, records pending lookups; returns the TLB's pending-access count. */
+  private lookUpTlb(tlb: CacheLevel, pending: Words, missSlot: number, pendingAccesses: number, lo: number, hi: number, sizeBytes: number): number {
+    // Cut as CacheHierarchy cuts it: to the smallest line, then to the page.
+    const lineCut = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
+    const size = lineCut > tlb.lineSizeBytes ? tlb.lineSizeBytes : lineCut;
+    this.lookUpBlocks(tlb, lo, hi, size);
+    const first = this.firstOutcome;
+    const second = this.secondOutcome;
+    if (first === Outcome.Hit && second === Outcome.Hit) return pendingAccesses;
+    let access = -1;
+    if (first === Outcome.Miss || second === Outcome.Miss) this.counts[missSlot]++;
+    else access = pendingAccesses++;
+    this.recordPending(tlb, pending, lo, hi, size, access);
+    return pendingAccesses;
+  }
+
+  /** Looks up the access's block, and the next when it straddles two, into firstOutcome and secondOutcome. */
+  private lookUpBlocks(level: CacheLevel, lo: number, hi: number, size: number): void {
+    const bits = level.lineBits;
+    const blockLo = (hi << (32 - bits)) | (lo >>> bits);
+    const blockHi = hi >>> bits;
+    this.firstOutcome = outcomeOf(level, blockLo, blockHi);
+    if ((lo & (level.lineSizeBytes - 1)) + size <= level.lineSizeBytes) {
+      this.secondOutcome = Outcome.Hit;
+      return;
+    }
+    const nextLo = (blockLo + 1) | 0;
+    this.secondOutcome = outcomeOf(level, nextLo, nextLo === 0 ? blockHi + 1 : blockHi);
+  }
+
+  /** Records the access's pending block lookups, in lookup order; `access` -1 when its outcome is known. */
+  private recordPending(level: CacheLevel, pending: Words, lo: number, hi: number, size: number, access: number): void {
+    const bits = level.lineBits;
+    const blockLo = (hi << (32 - bits)) | (lo >>> bits);
+    const blockHi = hi >>> bits;
+    if (this.firstOutcome === Outcome.Pending) pending.push3(blockLo, blockHi, access);
+    if (this.secondOutcome === Outcome.Pending) {
+      const nextLo = (blockLo + 1) | 0;
+      pending.push3(nextLo, nextLo === 0 ? blockHi + 1 : blockHi, access);
+    }
+  }
+}
+
+function outcomeOf(level: CacheLevel, blockLo: number, blockHi: number): Outcome {
+  if (!level.blockIsMiss(blockLo, blockHi)) return Outcome.Hit;
+  return level.lastMissWasCold ? Outcome.Pending : Outcome.Miss;
+}
+
+/**
+ * Merges the next part, in trace order, into `hierarchy`: decides its pending lookups against
+ * the hierarchy's state, takes its sets' blocks on top, then replays its LL stream on LL.
+ */
+export function mergeCachePart(hierarchy: CacheHierarchy, part: CachePartState): void {
+  const counts = new Float64Array(Count.Slots);
+  counts[Count.Ir] = part.counts[PartCount.Fetches];
+  counts[Count.Dr] = part.counts[PartCount.Reads];
+  counts[Count.Dw] = part.counts[PartCount.Writes];
+  const missed = new Uint8Array(part.pendingAccesses);
+  mergeLevel(hierarchy.i1, part.i1, missed);
+  mergeLevel(hierarchy.d1, part.d1, missed);
+  if (hierarchy.itlb !== null && part.itlb !== null) counts[Count.ItlbMisses] = part.counts[PartCount.ItlbMisses] + mergeTlb(hierarchy.itlb, part.itlb);
+  if (hierarchy.dtlb !== null && part.dtlb !== null) counts[Count.DtlbMisses] = part.counts[PartCount.DtlbMisses] + mergeTlb(hierarchy.dtlb, part.dtlb);
+  const ll = part.ll;
+  const llLevel = hierarchy.ll;
+  for (let at = 0; at < ll.length; at += LL_ENTRY_WORDS) {
+    const access = ll[at + 3];
+    if (access >= 0 && missed[access] === 0) continue;
+    const kind = ll[at + 2] >>> LlKind.Shift;
+    const slot = kind === LlKind.Fetch ? Count.Ir : kind === LlKind.Read ? Count.Dr : Count.Dw;
+    counts[slot + 1]++;
+    if (llLevel.accessIsMiss(ll[at], ll[at + 1], ll[at + 2] & LlKind.SizeMask)) counts[slot + 2]++;
+  }
+  hierarchy.addCounts(counts);
+}
+
+/** Decides a TLB's pending lookups and merges its sets; returns how many pending accesses missed. */
+function mergeTlb(tlb: CacheLevel, part: LevelPartState & { pendingAccesses: number }): number {
+  const missed = new Uint8Array(part.pendingAccesses);
+  mergeLevel(tlb, part, missed);
+  let misses = 0;
+  for (let access = 0; access < missed.length; access++) misses += missed[access];
+  return misses;
+}
+
+/**
+ * Decides a level's pending lookups (marking their accesses in `missed`) against the level's
+ * state at the cut, then makes each set the part's blocks, most recent first, over the blocks
+ * it held that the part did not touch.
+ */
+function mergeLevel(level: CacheLevel, part: LevelPartState, missed: Uint8Array): void {
+  const assoc = level.assoc;
+  const setMask = level.sets - 1;
+  // A set's pending lookups are the part's first lookups of its blocks there, while it had
+  // fewer than `assoc`: the part's blocks above a pending one are the set's earlier pending ones.
+  const aboveCount = new Int32Array(level.sets);
+  const aboveLo = new Int32Array(level.sets * assoc);
+  const aboveHi = new Int32Array(level.sets * assoc);
+  const priorLo = new Int32Array(assoc);
+  const priorHi = new Int32Array(assoc);
+  const pending = part.pending;
+  for (let at = 0; at < pending.length; at += PENDING_WORDS) {
+    const blockLo = pending[at];
+    const blockHi = pending[at + 1];
+    const access = pending[at + 2];
+    const set = blockLo & setMask;
+    const above = aboveCount[set];
+    if (above >= assoc) throw new Error(`set ${set}: more pending lookups than ways`);
+    if (access >= 0 && missed[access] === 0) {
+      const priorWays = level.readSet(set, priorLo, priorHi);
+      // The block's depth: the part's blocks above it, then the prior blocks above it that the part has not touched.
+      let depth = above;
+      let hit = false;
+      for (let way = 0; way < priorWays && depth < assoc; way++) {
+        if (priorLo[way] === blockLo && priorHi[way] === blockHi) {
+          hit = true;
+          break;
+        }
+        if (!contains(aboveLo, aboveHi, set * assoc, above, priorLo[way], priorHi[way])) depth++;
+      }
+      if (!hit) missed[access] = 1;
+    }
+    aboveLo[set * assoc + above] = blockLo;
+    aboveHi[set * assoc + above] = blockHi;
+    aboveCount[set] = above + 1;
+  }
+  const mergedLo = new Int32Array(assoc);
+  const mergedHi = new Int32Array(assoc);
+  for (let set = 0; set < level.sets; set++) {
+    const base = set * assoc;
+    let ways = 0;
+    while (ways < assoc && part.tagHi[base + ways] !== EMPTY_TAG_HI) {
+      mergedLo[ways] = part.tagLo[base + ways];
+      mergedHi[ways] = part.tagHi[base + ways];
+      ways++;
+    }
+    if (ways === assoc) {
+      level.writeSet(set, mergedLo, mergedHi, ways);
+      continue;
+    }
+    const partWays = ways;
+    const priorWays = level.readSet(set, priorLo, priorHi);
+    for (let way = 0; way < priorWays && ways < assoc; way++) {
+      if (contains(mergedLo, mergedHi, 0, partWays, priorLo[way], priorHi[way])) continue;
+      mergedLo[ways] = priorLo[way];
+      mergedHi[ways] = priorHi[way];
+      ways++;
+    }
+    level.writeSet(set, mergedLo, mergedHi, ways);
+  }
+}
+
+function contains(lo: Int32Array, hi: Int32Array, start: number, count: number, blockLo: number, blockHi: number): boolean {
+  for (let at = start; at < start + count; at++) if (lo[at] === blockLo && hi[at] === blockHi) return true;
+  return false;
+}
+
+/**
+ * Simulates `options`' hierarchy over a v2 file on `workers` threads, each over a range of
+ * chunks, merged in order into what one pass gives. Null when the trace is not a v2 regular
+ * file with an intact index, or the policy is not LRU: the caller simulates in one pass.
+ */
+export function simulateCacheInParts(path: string, workers: number, options: CacheHierarchyOptions, onProgress?: (bytesDone: number, bytesTotal: number) => void): CacheHierarchy | null {
+  if (!simulatesInParts(options)) return null;
+  const hierarchy = new CacheHierarchy(options);
+  const states = runParts<CachePartState>(path, workers, new URL("./cache-worker.js", import.meta.url), options, onProgress);
+  if (states === null) return null;
+  for (const state of states) mergeCachePart(hierarchy, state);
+  return hierarchy;
+}
