@@ -159,7 +159,9 @@ program
     runRunCommand(guest, args, options);
   });
 
-const PARTS_HELP = "v2 files: threads that each take a range of chunks, merged into exactly what one pass gives (default: the cores); 1: one pass with a worker decoding; 0: one pass on this thread. Seed traces, lackey logs and pipes are read in one pass";
+const partsHelp = (byDefault: string): string =>
+  `v2 files: threads that each take a range of chunks, merged into exactly what one pass gives (default: ${byDefault}); 1: one pass with a worker decoding; 0: one pass on this thread. Seed traces, lackey logs and pipes are read in one pass`;
+const PARTS_HELP = partsHelp("the cores");
 
 const trace = program.command("trace").description("inspect, generate and import traces");
 trace
@@ -208,7 +210,7 @@ trace
   .option("--dtlb <entries,assoc,page>", "also simulate a data TLB", tlbOption("--dtlb"))
   .addOption(new Option("--policy <policy>", "replacement policy of every level").choices(REPLACEMENT_POLICIES).default("lru"))
   .option("--seed <n>", "random seed of --policy random", parseCount, 1)
-  .option("--workers <n>", `${PARTS_HELP}. In parts with --policy lru only: the other policies run in one pass`, parseCount)
+  .option("--workers <n>", `${partsHelp("the cores where there are more than 2, else 1")}. In parts with --policy lru only: the other policies run in one pass`, parseCount)
   .option("--json <file>", JSON_HELP)
   .action(async (file: string, options: import("./trace-commands.js").TraceCacheOptions) => {
     const { runTraceCache } = await import("./trace-commands.js");

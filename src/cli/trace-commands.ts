@@ -155,13 +155,23 @@ function formatRatio(inBytes: number, outBytes: number): string {
 /** `trace cache`'s options as commander parses them (geometry options already checked). */
 export interface TraceCacheOptions extends CacheHierarchyOptions {
   format: AccessInputFormat;
-  /** v2 traces: threads over ranges of chunks, as for `trace stats` (default: the cores). */
+  /** v2 traces: threads over ranges of chunks, as for `trace stats` (default: defaultCacheWorkers()). */
   workers?: number;
   json?: string;
 }
 
+/**
+ * Parts pay for the simulator only beyond two cores: decoding a v2 chunk costs about what
+ * simulating it does, so one pass with a decode worker already keeps two cores busy, and
+ * parts add their merge (docs/design/cache-simulator.md).
+ */
+export function defaultCacheWorkers(): number {
+  const cores = availableParallelism();
+  return cores > 2 ? cores : 1;
+}
+
 export function runTraceCache(file: string, options: TraceCacheOptions): void {
-  const { format, json, workers = availableParallelism(), ...shape } = options;
+  const { format, json, workers = defaultCacheWorkers(), ...shape } = options;
   const hierarchy = collectAccesses("cache", file, format, workers, (onProgress) => simulateCacheInParts(file, workers, shape, onProgress), () => new CacheHierarchy(shape));
   const summary = hierarchy.summary();
   humanOutput(json).write(formatCachegrindSummary(summary) + "\n");
