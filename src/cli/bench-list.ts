@@ -6,6 +6,7 @@ export const BENCHMARKS = [
   { name: "alloc", description: "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc, jemalloc" },
   { name: "alloc-threads", description: "one SharedArrayBuffer heap on 1 and 2 worker threads with remote frees, against the same heap under one lock" },
   { name: "cache", description: "three-level cache simulation (I1, D1, LL) in accesses per second on a 100M-op trace, beside Cachegrind's own rate" },
+  { name: "parts", description: "trace stats, report, reuse and cache on a 200M-op v2 trace: one thread, one pass with a decode worker, and exact parts on 2 workers" },
   { name: "huge-frames", description: "2 MiB huge frames behind a SpaceHeap's large blocks against 4 KiB frames and the fallback: time per phase, page-table entries" },
   { name: "fpu-diff", description: "a long differential run of the F and D extensions against qemu-riscv64: a correctness soak, not a timing" },
   { name: "startup", description: "the command line's fixed cost (memspace --help, replay of an empty trace) against node -e 0" },

@@ -33,6 +33,7 @@ const HELP: Record<string, { options: string[]; defaults: string[] }> = {
   },
   cache: { options: ["--quick", "--fib-ops <n>", "--cachegrind-rounds <n>", "--rounds <n>", "--json <file>"], defaults: ["(default: 100_000_000; 2_000_000 with --quick)", "(default: 3; 1 with --quick)"] },
   startup: { options: ["--quick", "--rounds <n>", "--json <file>"], defaults: ["(default: 30; 5 with --quick)"] },
+  parts: { options: ["--quick", "--execblock-ops <n>", "--rounds <n>", "--workers <list>", "--analyses <names>", "--json <file>"], defaults: ["(default: 200_000_000; 2_000_000 with --quick)", "(default: 3; 1 with --quick)"] },
 };
 
 describe("bench command lines", () => {
@@ -104,6 +105,15 @@ describe("bench command lines", () => {
     const records = JSON.parse(run.stdout) as Array<{ heap: string; workers: number; opsPerSec: number }>;
     assert.deepEqual(records.map((r) => `${r.heap}/${r.workers}`), ["per-worker spans/1", "per-worker spans/2", "one lock/1", "one lock/2"]);
     assert.match(run.stderr, /^per-worker spans\s+1\s/m);
+  });
+
+  it("bench parts times each analysis on 0, 1 and 2 workers, with the same figures from each", () => {
+    const run = bench("parts", ["--execblock-ops", "600000", "--rounds", "1", "--analyses", "stats,cache", "--json", "-"]);
+    assert.equal(run.status, 0, run.stderr);
+    const document = JSON.parse(run.stdout) as { rows: Array<{ analysis: string; workers: number; medianMs: number; overOnePassWithDecoder: { median: number } | null }> };
+    assert.deepEqual(document.rows.map((row) => `${row.analysis}/${row.workers}`), ["stats/0", "stats/1", "stats/2", "cache/0", "cache/1", "cache/2"]);
+    for (const row of document.rows) assert.ok(row.medianMs > 0 && (row.workers === 1) === (row.overOnePassWithDecoder === null), JSON.stringify(row));
+    assert.match(run.stderr, /every run's figures equal the first run's/);
   });
 
   it("bench frames --json FILE writes the file whole and says so; --json - keeps stdout to the document", () => {
