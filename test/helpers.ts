@@ -6,6 +6,8 @@ import { Hart } from "../src/guest/hart.js";
 import { LinuxSyscalls } from "../src/guest/syscalls.js";
 import { AddressSpace } from "../src/space/address-space.js";
 import { fetchByParcels, type MemoryAccess } from "../src/space/backend.js";
+import type { RecordKind } from "../src/trace/v2/layout.js";
+import { V2TraceWriter, type V2WriterOptions } from "../src/trace/v2/writer.js";
 
 /** A decoded trace op, for tests: value is the written value (0n for reads). */
 export interface TestOp {
@@ -93,4 +95,20 @@ export function syscallHarness(options: { stdin?: Uint8Array; backend?: "noop" |
     return BigInt.asIntN(64, hart.register(Reg.a0));
   };
   return { space, written, call };
+}
+
+/**
+ * Writes a v2 trace of `count` records in small chunks (20 KB as seed), so that part workers
+ * get several: record `index` is `record(index, draw)` as [kind, size in bytes, address
+ * below 2^32], `draw` a fresh 32-bit pseudo-random number (a seeded LCG), also its value.
+ */
+export function writeDrawnV2(path: string, count: number, options: Pick<V2WriterOptions, "values" | "deflateLevel">, record: (index: number, draw: number) => [RecordKind, number, number]): void {
+  const writer = new V2TraceWriter(path, { ...options, chunkSeedBytes: 20_480 });
+  let draw = 12345;
+  for (let index = 0; index < count; index++) {
+    draw = (Math.imul(draw, 1103515245) + 12345) >>> 0;
+    const [kind, sizeBytes, address] = record(index, draw);
+    writer.append(kind, sizeBytes, address, 0, draw, 0, 0, 0);
+  }
+  writer.close();
 }

@@ -7,7 +7,7 @@ import { collectReuseInParts } from "../../src/trace/cache/reuse-parts.js";
 import { feedRecords } from "../../src/trace/records.js";
 import { RecordKind } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
-import { withTempDir } from "../helpers.js";
+import { withTempDir, writeDrawnV2 } from "../helpers.js";
 
 describe("reuse distances in parts", () => {
   it("merging the parts of any cut gives exactly the one-pass distances, histogram and miss-ratio curve (fast-check)", () => {
@@ -52,15 +52,11 @@ describe("reuse distances in parts", () => {
   it("part workers over chunk ranges of a v2 file give the one-pass distances, at page and line granularity, on 2 and 3 workers", () => {
     withTempDir((folder) => {
       const path = join(folder, "t.v2");
-      const writer = new V2TraceWriter(path, { values: false, chunkSeedBytes: 20_480 });
-      let state = 5;
-      for (let index = 0; index < 30_000; index++) {
-        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-        const kind = index % 4 === 0 ? RecordKind.Fetch : state % 9 === 0 ? RecordKind.Modify : state % 5 === 0 ? RecordKind.Write : RecordKind.Read;
-        const block = index % 6 === 0 ? state % 5000 : (state >>> 7) % 90;
-        writer.append(kind, kind === RecordKind.Fetch ? 4 : 8, block * 48 + (state % 40), 0, 0, 0, 0, 0);
-      }
-      writer.close();
+      writeDrawnV2(path, 30_000, { values: false }, (index, draw) => {
+        const kind = index % 4 === 0 ? RecordKind.Fetch : draw % 9 === 0 ? RecordKind.Modify : draw % 5 === 0 ? RecordKind.Write : RecordKind.Read;
+        const block = index % 6 === 0 ? draw % 5000 : (draw >>> 7) % 90;
+        return [kind, kind === RecordKind.Fetch ? 4 : 8, block * 48 + (draw % 40)];
+      });
       for (const blockSizeBytes of [4096, 64]) {
         const whole = new ReuseDistance(blockSizeBytes);
         feedRecords(path, whole, { decodeWorkers: 0 });

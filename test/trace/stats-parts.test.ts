@@ -13,7 +13,7 @@ import { collectReuseInParts } from "../../src/trace/cache/reuse-parts.js";
 import { readFileSync } from "node:fs";
 import { RecordKind } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
-import { withTempDir } from "../helpers.js";
+import { withTempDir, writeDrawnV2 } from "../helpers.js";
 
 /** An access: load or store, width, page number (small, so pages repeat at every LRU depth), offset in the page. */
 type Access = { store: boolean; width: 1 | 2 | 4 | 8; page: number; offset: number };
@@ -66,15 +66,11 @@ describe("trace stats in parts", () => {
   it("part workers over chunk ranges of a v2 file give what one pass gives, on 2 and 3 workers", () => {
     withTempDir((folder) => {
       const path = join(folder, "t.v2");
-      const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480 });
-      let state = 12345;
-      for (let index = 0; index < 40_000; index++) {
-        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-        const page = index % 7 === 0 ? state % 200 : (index >> 6) % 40;
-        const kind = state % 5 === 0 ? RecordKind.Write : index % 3 === 0 ? RecordKind.Fetch : RecordKind.Read;
-        writer.append(kind, kind === RecordKind.Fetch ? 2 : 4, page * 4096 + (state % 4093), 0, state, 0, 0, 0);
-      }
-      writer.close();
+      writeDrawnV2(path, 40_000, { values: true }, (index, draw) => {
+        const page = index % 7 === 0 ? draw % 200 : (index >> 6) % 40;
+        const kind = draw % 5 === 0 ? RecordKind.Write : index % 3 === 0 ? RecordKind.Fetch : RecordKind.Read;
+        return [kind, kind === RecordKind.Fetch ? 2 : 4, page * 4096 + (draw % 4093)];
+      });
       const whole = new TraceStats();
       replayFile(path, whole, { decodeWorkers: 0 });
       for (const workers of [2, 3]) assert.deepEqual(collectStatsInParts(path, workers), whole.report(), `${workers} workers`);

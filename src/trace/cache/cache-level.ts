@@ -5,6 +5,12 @@
  */
 import { isPowerOfTwo, log2, setCount, type CacheGeometry } from "./geometry.js";
 
+/** Every set's blocks as two words each, set after set, way 0 first (CacheLevel.tagState). */
+export interface TagState {
+  tagLo: Int32Array;
+  tagHi: Int32Array;
+}
+
 /** Which way a miss evicts: least recently used, oldest installed, or a seeded random one. */
 export type ReplacementPolicy = "lru" | "fifo" | "random";
 
@@ -158,8 +164,16 @@ export class CacheLevel {
   }
 
   /** Copies of every set's blocks (low and high words), set after set, way 0 first; an empty way's high word is EMPTY_TAG_HI. */
-  tagState(): { tagLo: Int32Array; tagHi: Int32Array } {
+  tagState(): TagState {
     return { tagLo: this.tagLo.slice(), tagHi: this.tagHi.slice() };
+  }
+
+  /** Takes on the blocks of `tagState()` of a level of the same shape. */
+  loadTagState(state: TagState): void {
+    if (state.tagLo.length !== this.tagLo.length || state.tagHi.length !== this.tagHi.length) throw new RangeError("a tag state of another shape");
+    this.tagLo.set(state.tagLo);
+    this.tagHi.set(state.tagHi);
+    this.lastHi = EMPTY;
   }
 
   /** Makes set `set` hold the `ways` blocks of `lo` and `hi`, way 0 first, and empties its other ways. */

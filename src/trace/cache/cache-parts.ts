@@ -14,12 +14,12 @@
  * instead, every access that missed in I1 or D1 or may have, and the merge replays it on the
  * one LL once the first level is decided. LL sees only first-level misses: a few percent of
  * the accesses in most programs. The TLBs are decided as the first level is; nothing depends
- * on them.
+ * on them. The first part starts where the trace does: it simulates the whole hierarchy.
  */
 import { runParts } from "../parts.js";
 import type { AccessSink } from "./access-stream.js";
-import { EMPTY_TAG_HI, type CacheLevel } from "./cache-level.js";
-import { CacheHierarchy, Count, type CacheHierarchyOptions } from "./hierarchy.js";
+import { EMPTY_TAG_HI, type CacheLevel, type TagState } from "./cache-level.js";
+import { CacheHierarchy, Count, type CacheHierarchyOptions, type HierarchyState } from "./hierarchy.js";
 
 /** A lookup's outcome in a part. */
 const enum Outcome {
@@ -54,10 +54,8 @@ const enum PartCount {
 }
 
 /** One level's side of a part: its pending lookups in order, and its sets as the part left them. */
-export interface LevelPartState {
+export interface LevelPartState extends TagState {
   pending: Int32Array;
-  tagLo: Int32Array;
-  tagHi: Int32Array;
 }
 
 /** What a part posts for the merge (`mergeCachePart`). */
@@ -246,6 +244,19 @@ function outcomeOf(level: CacheLevel, blockLo: number, blockHi: number): Outcome
 }
 
 /**
+ * What a part worker posts: the first part starts where the trace does, so it simulates the
+ * whole hierarchy and posts its state (no pending lookups, no LL stream to replay); the
+ * others post a CachePart's state.
+ */
+export type CachePartResult = { whole: HierarchyState } | { part: CachePartState };
+
+/** Merges a part worker's result, in trace order (a whole state first). */
+export function mergeCachePartResult(hierarchy: CacheHierarchy, result: CachePartResult): void {
+  if ("whole" in result) hierarchy.loadState(result.whole);
+  else mergeCachePart(hierarchy, result.part);
+}
+
+/**
  * Merges the next part, in trace order, into `hierarchy`: decides its pending lookups against
  * the hierarchy's state, takes its sets' blocks on top, then replays its LL stream on LL.
  */
@@ -361,8 +372,8 @@ function contains(lo: Int32Array, hi: Int32Array, start: number, count: number, 
 export function simulateCacheInParts(path: string, workers: number, options: CacheHierarchyOptions, onProgress?: (bytesDone: number, bytesTotal: number) => void): CacheHierarchy | null {
   if (!simulatesInParts(options)) return null;
   const hierarchy = new CacheHierarchy(options);
-  const states = runParts<CachePartState>(path, workers, new URL("./cache-worker.js", import.meta.url), options, onProgress);
-  if (states === null) return null;
-  for (const state of states) mergeCachePart(hierarchy, state);
+  const results = runParts<CachePartResult>(path, workers, new URL("./cache-worker.js", import.meta.url), options, onProgress);
+  if (results === null) return null;
+  for (const result of results) mergeCachePartResult(hierarchy, result);
   return hierarchy;
 }

@@ -1,12 +1,19 @@
 /**
- * A part worker of `trace cache`: feeds a range of a v2 file's chunks to a CachePart and posts
- * its state for the merge in order (cache-parts.ts).
+ * A part worker of `trace cache`: feeds a range of a v2 file's chunks to a CachePart (or, for
+ * the range at the trace's start, to a whole CacheHierarchy) and posts its result for the
+ * merge in order (cache-parts.ts).
  */
 import { workerData } from "node:worker_threads";
 import { feedPartRecords, type PartSetup } from "../parts.js";
-import { CachePart } from "./cache-parts.js";
-import type { CacheHierarchyOptions } from "./hierarchy.js";
+import { CachePart, type CachePartResult } from "./cache-parts.js";
+import { CacheHierarchy, type CacheHierarchyOptions } from "./hierarchy.js";
 
 const setup = workerData as PartSetup;
-const part = new CachePart(setup.options as CacheHierarchyOptions);
-feedPartRecords(setup, part, () => part.partState());
+const options = setup.options as CacheHierarchyOptions;
+if (setup.firstChunk === 0) {
+  const whole = new CacheHierarchy(options);
+  feedPartRecords(setup, whole, (): CachePartResult => ({ whole: whole.state() }));
+} else {
+  const part = new CachePart(options);
+  feedPartRecords(setup, part, (): CachePartResult => ({ part: part.partState() }));
+}

@@ -4,7 +4,7 @@
  * instruction and data TLBs looked up on every access.
  */
 import type { AccessSink } from "./access-stream.js";
-import { CacheLevel, type ReplacementPolicy } from "./cache-level.js";
+import { CacheLevel, type ReplacementPolicy, type TagState } from "./cache-level.js";
 import { CACHEGRIND_DEFAULT_GEOMETRY, cacheGeometryProblem, type CacheGeometry, type TlbGeometry } from "./geometry.js";
 
 /** The shape of a hierarchy; absent caches take Cachegrind's defaults, absent TLBs are not simulated. */
@@ -60,6 +60,16 @@ export interface CacheSummary {
   itlb: LevelFigures | null;
   /** Data TLB lookups (one per read or write) and misses; null when not simulated. */
   dtlb: LevelFigures | null;
+}
+
+/** Every level's blocks and the counts (`CacheHierarchy.state`). */
+export interface HierarchyState {
+  counts: Float64Array;
+  i1: TagState;
+  d1: TagState;
+  ll: TagState;
+  itlb: TagState | null;
+  dtlb: TagState | null;
 }
 
 /** Slots of the counter array: each kind's references, then its first-level and LL misses. */
@@ -167,6 +177,29 @@ export class CacheHierarchy implements AccessSink {
   /** Adds counts, slot by slot (`Count`): a part's, merged in order (cache-parts.ts). */
   addCounts(counts: Float64Array): void {
     for (let slot = 0; slot < Count.Slots; slot++) this.counts[slot] += counts[slot];
+  }
+
+  /** The counts and every level's blocks: all that a simulation so far leaves (to post from a worker). */
+  state(): HierarchyState {
+    return {
+      counts: this.counts.slice(),
+      i1: this.i1.tagState(),
+      d1: this.d1.tagState(),
+      ll: this.ll.tagState(),
+      itlb: this.itlb === null ? null : this.itlb.tagState(),
+      dtlb: this.dtlb === null ? null : this.dtlb.tagState(),
+    };
+  }
+
+  /** Takes on a state from `state()` of a hierarchy of the same shape; this one must not have simulated anything yet. */
+  loadState(state: HierarchyState): void {
+    if (this.counts.some((count) => count !== 0)) throw new Error("a hierarchy takes on a state only before it simulates anything");
+    this.counts.set(state.counts);
+    this.i1.loadTagState(state.i1);
+    this.d1.loadTagState(state.d1);
+    this.ll.loadTagState(state.ll);
+    if (this.itlb !== null && state.itlb !== null) this.itlb.loadTagState(state.itlb);
+    if (this.dtlb !== null && state.dtlb !== null) this.dtlb.loadTagState(state.dtlb);
   }
 
   /** The figures so far. */
