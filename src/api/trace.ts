@@ -22,9 +22,9 @@ export {
   type CacheGeometry,
   type TlbGeometry,
 } from "../trace/cache/geometry.js";
-export { CacheLevel, REPLACEMENT_POLICIES, type ReplacementPolicy } from "../trace/cache/cache-level.js";
-export { CacheHierarchy, type CacheHierarchyOptions, type CacheSummary, type LevelFigures, type SplitLevelFigures } from "../trace/cache/hierarchy.js";
-export { CachePart, mergeCachePart, simulateCacheInParts, type CachePartState, type LevelPartState } from "../trace/cache/cache-parts.js";
+export { CacheLevel, REPLACEMENT_POLICIES, type ReplacementPolicy, type TagState } from "../trace/cache/cache-level.js";
+export { CacheHierarchy, type CacheHierarchyOptions, type HierarchyState, type CacheSummary, type LevelFigures, type SplitLevelFigures } from "../trace/cache/hierarchy.js";
+export { CachePart, mergeCachePart, mergeCachePartResult, simulateCacheInParts, type CachePartResult, type CachePartState, type LevelPartState } from "../trace/cache/cache-parts.js";
 export { formatCachegrindSummary } from "../trace/cache/summary.js";
 export { feedAccesses, feedLackey, feedTrace, type AccessCounts } from "../trace/cache/inputs.js";
 export { ReuseDistance, type ReuseBucket, type MissRatioPoint, type ReuseReport, type ReusePartState } from "../trace/cache/reuse-distance.js";
