@@ -30,8 +30,21 @@ export interface PartSetup extends ChunkReaderSetup {
   options: unknown;
   /** Where the worker posts its state or error. */
   port: MessagePort;
-  /** Word 0 counts the workers that have posted; word 1 the chunks done, for progress. */
+  /** Word 0 counts the workers that have posted; word 1 the chunks done, for progress; word 2 is set when a part gives up. */
   done: Int32Array;
+}
+
+/**
+ * Thrown by a part's analysis that cannot finish in parts (it would hold more than its
+ * memory limit): every part stops, and runParts returns null, so the caller runs one pass.
+ */
+export class PartGaveUp extends Error {}
+
+const enum DoneWord {
+  Posted = 0,
+  Chunks = 1,
+  GaveUp = 2,
+  Count = 3,
 }
 
 /** A part worker that has posted nothing for this long is reported, not waited on forever. */
@@ -75,7 +88,7 @@ export function runParts<State>(path: string, workers: number, workerUrl: URL, o
     cuts.push(chunk);
   }
   cuts.push(chunkCount);
-  const done = new Int32Array(new SharedArrayBuffer(8));
+  const done = new Int32Array(new SharedArrayBuffer(DoneWord.Count * 4));
   const channels: MessageChannel[] = [];
   const threads: Worker[] = [];
   try {
@@ -103,11 +116,12 @@ export function runParts<State>(path: string, workers: number, workerUrl: URL, o
       threads.push(thread);
     }
     const started = Date.now();
-    while (Atomics.load(done, 0) < parts) {
-      Atomics.wait(done, 0, Atomics.load(done, 0), PROGRESS_INTERVAL_MS);
-      onProgress?.(chunkCount === 0 ? 0 : Math.round((Atomics.load(done, 1) / chunkCount) * trace.input.sizeBytes), trace.input.sizeBytes);
+    while (Atomics.load(done, DoneWord.Posted) < parts) {
+      Atomics.wait(done, DoneWord.Posted, Atomics.load(done, DoneWord.Posted), PROGRESS_INTERVAL_MS);
+      onProgress?.(chunkCount === 0 ? 0 : Math.round((Atomics.load(done, DoneWord.Chunks) / chunkCount) * trace.input.sizeBytes), trace.input.sizeBytes);
       if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${trace.input.name}: a part worker stalled`);
     }
+    if (Atomics.load(done, DoneWord.GaveUp) !== 0) return null;
     const states: State[] = [];
     for (const channel of channels) {
       const message = receiveMessageOnPort(channel.port1)?.message as { state?: State; error?: { file: string; byteOffset: number; problem: string } | string } | undefined;
@@ -161,19 +175,25 @@ export function forEachPartChunk<State>(setup: PartSetup, visit: (raw: Uint8Arra
   try {
     const chunks = new ChunkFile(fd, setup.maxChunkRecords, setup.chunkSeedBytes);
     for (; chunk < setup.endChunk; chunk++) {
+      // Another part gave up: this one's state would not be merged.
+      if (Atomics.load(setup.done, DoneWord.GaveUp) !== 0) return;
       const end = chunk + 1 < setup.chunkOffsets.length ? setup.chunkOffsets[chunk + 1] : setup.indexOffset;
       const { raw, info } = chunks.load(setup.chunkOffsets[chunk], end);
       visit(raw, info, setup.firstRecords[chunk]);
-      Atomics.add(setup.done, 1, 1);
+      Atomics.add(setup.done, DoneWord.Chunks, 1);
     }
     setup.port.postMessage({ state: state() });
   } catch (error) {
+    if (error instanceof PartGaveUp) {
+      Atomics.store(setup.done, DoneWord.GaveUp, 1);
+      return;
+    }
     const problem = error instanceof ChunkProblem ? new TraceFormatError(setup.name, setup.chunkOffsets[chunk], `chunk ${chunk}: ${error.message}`) : error;
     setup.port.postMessage({ error: problem instanceof TraceFormatError ? { file: problem.file, byteOffset: problem.byteOffset, problem: problem.problem } : String(problem instanceof Error ? problem.message : problem) });
   } finally {
     closeSync(fd);
-    Atomics.add(setup.done, 0, 1);
-    Atomics.notify(setup.done, 0);
+    Atomics.add(setup.done, DoneWord.Posted, 1);
+    Atomics.notify(setup.done, DoneWord.Posted);
   }
 }
 

@@ -8,6 +8,7 @@ import { CacheHierarchy, type CacheHierarchyOptions } from "../../src/trace/cach
 import { feedTrace } from "../../src/trace/cache/inputs.js";
 import type { AccessSink } from "../../src/trace/cache/access-stream.js";
 import { TraceFormatError } from "../../src/trace/format.js";
+import { PartGaveUp } from "../../src/trace/parts.js";
 import { RecordKind } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
 import { withTempDir, writeDrawnV2 } from "../helpers.js";
@@ -124,6 +125,12 @@ describe("trace cache in parts", () => {
       assert.ok(expected.D1.misses > 1000 && expected.LL.misses > 100, `misses: D1 ${expected.D1.misses}, LL ${expected.LL.misses}`);
       for (const workers of [2, 3]) assert.deepEqual(simulateCacheInParts(path, workers, options)?.summary(), expected, `${workers} workers`);
       assert.equal(simulateCacheInParts(path, 2, { ...options, policy: "fifo" }), null);
+      // A part whose LL stream outgrows its limit gives up, and so do the others: one pass instead.
+      assert.equal(simulateCacheInParts(path, 3, options, undefined, 1 << 13), null);
+      assert.throws(() => {
+        const part = new CachePart(options, 1 << 13);
+        for (let line = 0; line < 4096; line++) part.read(line * 64, 0, 8);
+      }, PartGaveUp);
     });
   });
 

@@ -16,7 +16,7 @@
  * the accesses in most programs. The TLBs are decided as the first level is; nothing depends
  * on them. The first part starts where the trace does: it simulates the whole hierarchy.
  */
-import { runParts } from "../parts.js";
+import { PartGaveUp, runParts } from "../parts.js";
 import type { AccessSink } from "./access-stream.js";
 import { EMPTY_TAG_HI, type CacheLevel, type TagState } from "./cache-level.js";
 import { CacheHierarchy, Count, type CacheHierarchyOptions, type HierarchyState } from "./hierarchy.js";
@@ -77,10 +77,19 @@ export function simulatesInParts(options: CacheHierarchyOptions): boolean {
   return (options.policy ?? "lru") === "lru";
 }
 
-/** A growable run of int32 words. */
+/**
+ * The most words a part's LL stream holds (256 MiB): 16 million first-level misses. A part
+ * holds its range's LL stream until the merge, so past this it gives up and the trace is
+ * simulated in one pass instead (a part's memory must not grow with the trace).
+ */
+export const LL_STREAM_LIMIT_WORDS = 64 << 20;
+
+/** A growable run of int32 words, up to `limitWords`: past that, PartGaveUp. */
 class Words {
   words = new Int32Array(1 << 12);
   length = 0;
+
+  constructor(private readonly limitWords = Number.POSITIVE_INFINITY) {}
 
   push3(a: number, b: number, c: number): void {
     if (this.length + 3 > this.words.length) this.grow();
@@ -107,6 +116,7 @@ class Words {
   }
 
   private grow(): void {
+    if (this.words.length * 2 > this.limitWords) throw new PartGaveUp(`more than ${this.limitWords} words to hold`);
     const bigger = new Int32Array(this.words.length * 2);
     bigger.set(this.words);
     this.words = bigger;
@@ -124,7 +134,7 @@ export class CachePart implements AccessSink {
   private readonly dtlb: CacheLevel | null;
   private readonly maxAccessBytes: number;
   private readonly counts = new Float64Array(PartCount.Slots);
-  private readonly ll = new Words();
+  private readonly ll: Words;
   private readonly pendingI1 = new Words();
   private readonly pendingD1 = new Words();
   private readonly pendingItlb = new Words();
@@ -136,8 +146,10 @@ export class CachePart implements AccessSink {
   private firstOutcome = Outcome.Hit;
   private secondOutcome = Outcome.Hit;
 
-  constructor(options: CacheHierarchyOptions) {
+  /** `llStreamLimitWords`: the LL stream's limit (LL_STREAM_LIMIT_WORDS; a test sets it lower). */
+  constructor(options: CacheHierarchyOptions, llStreamLimitWords = LL_STREAM_LIMIT_WORDS) {
     if (!simulatesInParts(options)) throw new RangeError(`the ${options.policy} policy cannot be simulated in parts`);
+    this.ll = new Words(llStreamLimitWords);
     const shape = new CacheHierarchy(options);
     this.i1 = shape.i1;
     this.d1 = shape.d1;
@@ -364,15 +376,23 @@ function contains(lo: Int32Array, hi: Int32Array, start: number, count: number, 
   return false;
 }
 
+/** What a cache part worker is given. */
+export interface CachePartOptions {
+  shape: CacheHierarchyOptions;
+  llStreamLimitWords: number;
+}
+
 /**
  * Simulates `options`' hierarchy over a v2 file on `workers` threads, each over a range of
  * chunks, merged in order into what one pass gives. Null when the trace is not a v2 regular
- * file with an intact index, or the policy is not LRU: the caller simulates in one pass.
+ * file with an intact index, the policy is not LRU, or a part's LL stream outgrew
+ * `llStreamLimitWords`: the caller simulates in one pass.
  */
-export function simulateCacheInParts(path: string, workers: number, options: CacheHierarchyOptions, onProgress?: (bytesDone: number, bytesTotal: number) => void): CacheHierarchy | null {
+export function simulateCacheInParts(path: string, workers: number, options: CacheHierarchyOptions, onProgress?: (bytesDone: number, bytesTotal: number) => void, llStreamLimitWords = LL_STREAM_LIMIT_WORDS): CacheHierarchy | null {
   if (!simulatesInParts(options)) return null;
   const hierarchy = new CacheHierarchy(options);
-  const results = runParts<CachePartResult>(path, workers, new URL("./cache-worker.js", import.meta.url), options, onProgress);
+  const partOptions: CachePartOptions = { shape: options, llStreamLimitWords };
+  const results = runParts<CachePartResult>(path, workers, new URL("./cache-worker.js", import.meta.url), partOptions, onProgress);
   if (results === null) return null;
   for (const result of results) mergeCachePartResult(hierarchy, result);
   return hierarchy;

@@ -5,15 +5,15 @@
  */
 import { workerData } from "node:worker_threads";
 import { feedPartRecords, type PartSetup } from "../parts.js";
-import { CachePart, type CachePartResult } from "./cache-parts.js";
-import { CacheHierarchy, type CacheHierarchyOptions } from "./hierarchy.js";
+import { CachePart, type CachePartOptions, type CachePartResult } from "./cache-parts.js";
+import { CacheHierarchy } from "./hierarchy.js";
 
 const setup = workerData as PartSetup;
-const options = setup.options as CacheHierarchyOptions;
+const options = setup.options as CachePartOptions;
 if (setup.firstChunk === 0) {
-  const whole = new CacheHierarchy(options);
+  const whole = new CacheHierarchy(options.shape);
   feedPartRecords(setup, whole, (): CachePartResult => ({ whole: whole.state() }));
 } else {
-  const part = new CachePart(options);
+  const part = new CachePart(options.shape, options.llStreamLimitWords);
   feedPartRecords(setup, part, (): CachePartResult => ({ part: part.partState() }));
 }
