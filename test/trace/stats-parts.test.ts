@@ -10,6 +10,7 @@ import { mergeStatsParts } from "../../src/trace/stats-parts.js";
 import { TraceFormatError } from "../../src/trace/format.js";
 import { collectReportInParts } from "../../src/trace/report/report-parts.js";
 import { collectReuseInParts } from "../../src/trace/cache/reuse-parts.js";
+import { simulateCacheInParts } from "../../src/trace/cache/cache-parts.js";
 import { readFileSync } from "node:fs";
 import { RecordKind } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
@@ -89,7 +90,7 @@ describe("trace stats in parts", () => {
     });
   });
 
-  it("names the file, offset and chunk of a corrupt chunk in a part, for stats, report and reuse", () => {
+  it("names the file, offset and chunk of a corrupt chunk in a part, for stats, report, reuse and cache", () => {
     withTempDir((folder) => {
       const path = join(folder, "t.v2");
       const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480, deflateLevel: 0 });
@@ -105,6 +106,7 @@ describe("trace stats in parts", () => {
       assert.throws(() => collectStatsInParts(bad, 2), named);
       assert.throws(() => collectReportInParts(bad, 2, { pageSizeBytes: 4096, lineSizeBytes: 64, timeBuckets: 16 }), named);
       assert.throws(() => collectReuseInParts(bad, 2, 4096), named);
+      assert.throws(() => simulateCacheInParts(bad, 2, {}), named);
     });
   });
 });
