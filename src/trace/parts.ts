@@ -165,15 +165,31 @@ function isRegularFile(path: string): boolean {
   }
 }
 
+/** Chunks a part reads just before its range, to warm an analysis's state up (its figures do not count them). */
+export interface PartWarmUp {
+  chunks: number;
+  /** Called before the first warm-up chunk, if there is one. */
+  start: () => void;
+  /** Called when the range starts. */
+  end: () => void;
+}
+
 /**
- * A part worker's loop: reads, checks and inflates each chunk of its range and hands it to
- * `visit`, then posts `state()`; an error is posted instead, naming the file, chunk and offset.
+ * A part worker's loop: reads, checks and inflates each chunk of its range (after those of
+ * `warmUp`) and hands it to `visit`, then posts `state()`; an error is posted instead, naming
+ * the file, chunk and offset.
  */
-export function forEachPartChunk<State>(setup: PartSetup, visit: (raw: Uint8Array, info: ChunkInfo, firstRecord: number) => void, state: () => State): void {
+export function forEachPartChunk<State>(setup: PartSetup, visit: (raw: Uint8Array, info: ChunkInfo, firstRecord: number) => void, state: () => State, warmUp?: PartWarmUp): void {
   const fd = openSync(setup.path, "r");
-  let chunk = setup.firstChunk;
+  let chunk = warmUp === undefined ? setup.firstChunk : Math.max(0, setup.firstChunk - warmUp.chunks);
   try {
     const chunks = new ChunkFile(fd, setup.maxChunkRecords, setup.chunkSeedBytes);
+    if (chunk < setup.firstChunk) warmUp!.start();
+    for (; chunk < setup.firstChunk; chunk++) {
+      const { raw, info } = chunks.load(setup.chunkOffsets[chunk], setup.chunkOffsets[chunk + 1]);
+      visit(raw, info, setup.firstRecords[chunk]);
+    }
+    warmUp?.end();
     for (; chunk < setup.endChunk; chunk++) {
       // Another part gave up: this one's state would not be merged.
       if (Atomics.load(setup.done, DoneWord.GaveUp) !== 0) return;
@@ -198,7 +214,7 @@ export function forEachPartChunk<State>(setup: PartSetup, visit: (raw: Uint8Arra
 }
 
 /** A part worker's loop for an analysis that takes records: each chunk decoded and fed to `sink` in order, then `state()` posted. */
-export function feedPartRecords<State>(setup: PartSetup, sink: RecordSink, state: () => State): void {
+export function feedPartRecords<State>(setup: PartSetup, sink: RecordSink, state: () => State, warmUp?: PartWarmUp): void {
   const columns = new ChunkColumns(setup.maxChunkRecords);
   forEachPartChunk(
     setup,
@@ -207,5 +223,6 @@ export function feedPartRecords<State>(setup: PartSetup, sink: RecordSink, state
       feedColumns(columns, firstRecord, sink);
     },
     state,
+    warmUp,
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Cache simulation in parts, exact: a v2 file's chunks cut into ranges, each simulated on its
- * own thread from empty caches, then merged in order into what one pass gives (LRU only).
+ * own thread, then merged in order into what one pass gives (LRU only).
  *
  * Why it can be exact: under LRU every lookup puts its block on top of its set, hit or miss.
  * So a part's own lookups decide every outcome but those of a block's first lookup in a set
@@ -9,12 +9,18 @@
  * order, and the merge decides them against the state the earlier parts left, then takes the
  * part's blocks on top of that state as the set's new state.
  *
- * The levels are resolved one after the other: whether a first-level lookup missed decides
- * whether LL is looked up at all, so a part does not simulate LL. It records the LL stream
- * instead, every access that missed in I1 or D1 or may have, and the merge replays it on the
- * one LL once the first level is decided. LL sees only first-level misses: a few percent of
- * the accesses in most programs. The TLBs are decided as the first level is; nothing depends
- * on them. The first part starts where the trace does: it simulates the whole hierarchy.
+ * A part first warms I1, D1 and the TLBs on the chunk before its range: their sets then
+ * hold the blocks most recently used before the cut, which are the top of the true state
+ * whatever came earlier, so a set the warm-up filled has no pending lookups at all, and the
+ * merge needs nothing from the warm-up.
+ *
+ * LL is looked up only on a first-level miss, so LL's stream is exact only while every
+ * first-level outcome is. A part simulates LL itself (from empty, with its own pending
+ * lookups) until its first pending first-level access; from there it records the LL stream
+ * instead (every access that missed in I1 or D1 or may have), and the merge replays that on
+ * the one LL once the first level is decided. The TLBs are decided as the first level is;
+ * nothing depends on them. The first part starts where the trace does: it simulates the
+ * whole hierarchy.
  */
 import { PartGaveUp, runParts } from "../parts.js";
 import type { AccessSink } from "./access-stream.js";
@@ -29,29 +35,16 @@ const enum Outcome {
   Pending = 2,
 }
 
-/** Kinds in the LL stream, bits 16 and up of an entry's second word after the address. */
-const enum LlKind {
-  Fetch = 0,
-  Read = 1,
-  Write = 2,
-  Shift = 16,
+/** An LL stream entry's third word: size | the kind's first count slot (Count.Ir, Dr or Dw) << 16. */
+const enum LlEntry {
+  SlotShift = 16,
   SizeMask = 0xffff,
 }
 
-/** Words of an LL stream entry: address low and high, size | kind << 16, and the access it waits on (-1: a known miss). */
+/** Words of an LL stream entry: address low and high, size and kind, and the access it waits on (-1: a known miss). */
 const LL_ENTRY_WORDS = 4;
 /** Words of a pending lookup: block low and high, and its access (-1: the access missed anyway). */
 const PENDING_WORDS = 3;
-
-/** Part counts: references by kind, then the TLB misses the part decided itself. */
-const enum PartCount {
-  Fetches = 0,
-  Reads = 1,
-  Writes = 2,
-  ItlbMisses = 3,
-  DtlbMisses = 4,
-  Slots = 5,
-}
 
 /** One level's side of a part: its pending lookups in order, and its sets as the part left them. */
 export interface LevelPartState extends TagState {
@@ -60,9 +53,8 @@ export interface LevelPartState extends TagState {
 
 /** What a part posts for the merge (`mergeCachePart`). */
 export interface CachePartState {
+  /** What the part decided itself, in CacheHierarchy's count slots (`Count`). */
   counts: Float64Array;
-  /** The LL stream (LL_ENTRY_WORDS a first-level access that missed or may have). */
-  ll: Int32Array;
   /** Accesses whose first-level outcome waits on the merge (the LL stream's entries name them). */
   pendingAccesses: number;
   i1: LevelPartState;
@@ -70,6 +62,13 @@ export interface CachePartState {
   /** TLBs, where simulated, with the number of their accesses that wait on the merge. */
   itlb: (LevelPartState & { pendingAccesses: number }) | null;
   dtlb: (LevelPartState & { pendingAccesses: number }) | null;
+  /**
+   * LL as the part simulated it, up to its first pending first-level access; `accessSlots`
+   * gives the count slot of each LL access that waits on the merge.
+   */
+  ll: LevelPartState & { accessSlots: Int32Array };
+  /** From that access on, the LL stream (LL_ENTRY_WORDS an entry). */
+  llStream: Int32Array;
 }
 
 /** Whether a hierarchy of these options can be simulated in parts (LRU only: other policies' state depends on every outcome). */
@@ -79,8 +78,8 @@ export function simulatesInParts(options: CacheHierarchyOptions): boolean {
 
 /**
  * The most words a part's LL stream holds (256 MiB): 16 million first-level misses. A part
- * holds its range's LL stream until the merge, so past this it gives up and the trace is
- * simulated in one pass instead (a part's memory must not grow with the trace).
+ * holds its LL stream until the merge, so past this it gives up and the trace is simulated
+ * in one pass instead (a part's memory must not grow with the trace).
  */
 export const LL_STREAM_LIMIT_WORDS = 64 << 20;
 
@@ -90,6 +89,11 @@ class Words {
   length = 0;
 
   constructor(private readonly limitWords = Number.POSITIVE_INFINITY) {}
+
+  push1(a: number): void {
+    if (this.length + 1 > this.words.length) this.grow();
+    this.words[this.length++] = a;
+  }
 
   push3(a: number, b: number, c: number): void {
     if (this.length + 3 > this.words.length) this.grow();
@@ -124,24 +128,32 @@ class Words {
 }
 
 /**
- * One part's simulation: I1, D1 and the TLBs from empty, with first lookups into unfilled sets
- * left pending, and the LL stream recorded rather than simulated.
+ * One part's simulation: I1, D1 and the TLBs from their warm-up (or empty), with first lookups
+ * into unfilled sets left pending; LL simulated alike until the first pending first-level
+ * access, and its stream recorded from there.
  */
 export class CachePart implements AccessSink {
   private readonly i1: CacheLevel;
   private readonly d1: CacheLevel;
+  private readonly ll: CacheLevel;
   private readonly itlb: CacheLevel | null;
   private readonly dtlb: CacheLevel | null;
   private readonly maxAccessBytes: number;
-  private readonly counts = new Float64Array(PartCount.Slots);
-  private readonly ll: Words;
+  private readonly counts = new Float64Array(Count.Slots);
+  private readonly llStream: Words;
   private readonly pendingI1 = new Words();
   private readonly pendingD1 = new Words();
   private readonly pendingItlb = new Words();
   private readonly pendingDtlb = new Words();
+  private readonly pendingLl = new Words();
+  private readonly llAccessSlots = new Words();
   private pendingAccesses = 0;
   private pendingItlbAccesses = 0;
   private pendingDtlbAccesses = 0;
+  /** Whether lookups only warm the first level and the TLBs (before `startRange`). */
+  private warming = false;
+  /** LL's sets when the part stopped simulating LL (its first pending first-level access); null while it simulates. */
+  private llAtSwitch: TagState | null = null;
   /** The outcomes of an access's one or two block lookups. */
   private firstOutcome = Outcome.Hit;
   private secondOutcome = Outcome.Hit;
@@ -149,31 +161,40 @@ export class CachePart implements AccessSink {
   /** `llStreamLimitWords`: the LL stream's limit (LL_STREAM_LIMIT_WORDS; a test sets it lower). */
   constructor(options: CacheHierarchyOptions, llStreamLimitWords = LL_STREAM_LIMIT_WORDS) {
     if (!simulatesInParts(options)) throw new RangeError(`the ${options.policy} policy cannot be simulated in parts`);
-    this.ll = new Words(llStreamLimitWords);
+    this.llStream = new Words(llStreamLimitWords);
     const shape = new CacheHierarchy(options);
     this.i1 = shape.i1;
     this.d1 = shape.d1;
+    this.ll = shape.ll;
     this.itlb = shape.itlb;
     this.dtlb = shape.dtlb;
     this.maxAccessBytes = shape.maxAccessSizeBytes;
   }
 
+  /** From here until `startRange`, accesses (those just before the part's range) only warm the first level and the TLBs. */
+  startWarmUp(): void {
+    if (this.counts.some((count) => count !== 0)) throw new Error("a part warms up before its range");
+    this.warming = true;
+  }
+
+  /** The part's range starts: what the warm-up left in a set is the top of the set's state at the cut. */
+  startRange(): void {
+    this.warming = false;
+  }
+
   fetch(lo: number, hi: number, sizeBytes: number): void {
-    this.counts[PartCount.Fetches]++;
-    this.lookUp(this.i1, this.pendingI1, LlKind.Fetch, lo, hi, sizeBytes);
-    if (this.itlb !== null) this.pendingItlbAccesses = this.lookUpTlb(this.itlb, this.pendingItlb, PartCount.ItlbMisses, this.pendingItlbAccesses, lo, hi, sizeBytes);
+    this.lookUp(this.i1, this.pendingI1, Count.Ir, lo, hi, sizeBytes);
+    if (this.itlb !== null) this.pendingItlbAccesses = this.lookUpTlb(this.itlb, this.pendingItlb, Count.ItlbMisses, this.pendingItlbAccesses, lo, hi, sizeBytes);
   }
 
   read(lo: number, hi: number, sizeBytes: number): void {
-    this.counts[PartCount.Reads]++;
-    this.lookUp(this.d1, this.pendingD1, LlKind.Read, lo, hi, sizeBytes);
-    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, PartCount.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
+    this.lookUp(this.d1, this.pendingD1, Count.Dr, lo, hi, sizeBytes);
+    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, Count.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
   }
 
   write(lo: number, hi: number, sizeBytes: number): void {
-    this.counts[PartCount.Writes]++;
-    this.lookUp(this.d1, this.pendingD1, LlKind.Write, lo, hi, sizeBytes);
-    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, PartCount.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
+    this.lookUp(this.d1, this.pendingD1, Count.Dw, lo, hi, sizeBytes);
+    if (this.dtlb !== null) this.pendingDtlbAccesses = this.lookUpTlb(this.dtlb, this.pendingDtlb, Count.DtlbMisses, this.pendingDtlbAccesses, lo, hi, sizeBytes);
   }
 
   /** One data read, as CacheHierarchy counts a modify. */
@@ -186,25 +207,54 @@ export class CachePart implements AccessSink {
     const level = (cache: CacheLevel, pending: Words): LevelPartState => ({ pending: pending.take(), ...cache.tagState() });
     return {
       counts: this.counts.slice(),
-      ll: this.ll.take(),
       pendingAccesses: this.pendingAccesses,
       i1: level(this.i1, this.pendingI1),
       d1: level(this.d1, this.pendingD1),
       itlb: this.itlb === null ? null : { ...level(this.itlb, this.pendingItlb), pendingAccesses: this.pendingItlbAccesses },
       dtlb: this.dtlb === null ? null : { ...level(this.dtlb, this.pendingDtlb), pendingAccesses: this.pendingDtlbAccesses },
+      ll: { pending: this.pendingLl.take(), ...(this.llAtSwitch ?? this.ll.tagState()), accessSlots: this.llAccessSlots.take() },
+      llStream: this.llStream.take(),
     };
   }
 
-  /** A first-level lookup: a known miss goes to the LL stream, a pending one too, naming the access it waits on. */
-  private lookUp(level: CacheLevel, pending: Words, kind: LlKind, lo: number, hi: number, sizeBytes: number): void {
+  /**
+   * A first-level lookup (`slot`: the kind's reference count slot). A known miss goes to LL
+   * while the part simulates it, else to the LL stream; a pending one ends LL's simulation
+   * and goes to the stream, naming the access it waits on.
+   */
+  private lookUp(level: CacheLevel, pending: Words, slot: number, lo: number, hi: number, sizeBytes: number): void {
     const size = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
     this.lookUpBlocks(level, lo, hi, size);
+    if (this.warming) return;
+    this.counts[slot]++;
     const first = this.firstOutcome;
     const second = this.secondOutcome;
     if (first === Outcome.Hit && second === Outcome.Hit) return;
-    const access = first === Outcome.Miss || second === Outcome.Miss ? -1 : this.pendingAccesses++;
-    this.ll.push4(lo, hi, size | (kind << LlKind.Shift), access);
+    const known = first === Outcome.Miss || second === Outcome.Miss;
+    const access = known ? -1 : this.pendingAccesses++;
     this.recordPending(level, pending, lo, hi, size, access);
+    if (!known && this.llAtSwitch === null) this.llAtSwitch = this.ll.tagState();
+    if (this.llAtSwitch !== null) {
+      this.llStream.push4(lo, hi, size | (slot << LlEntry.SlotShift), access);
+      return;
+    }
+    this.counts[slot + 1]++;
+    this.lookUpLl(slot, lo, hi, size);
+  }
+
+  /** An LL lookup while the part simulates LL: counts a known miss, records pending lookups. */
+  private lookUpLl(slot: number, lo: number, hi: number, size: number): void {
+    this.lookUpBlocks(this.ll, lo, hi, size);
+    const first = this.firstOutcome;
+    const second = this.secondOutcome;
+    if (first === Outcome.Hit && second === Outcome.Hit) return;
+    let access = -1;
+    if (first === Outcome.Miss || second === Outcome.Miss) this.counts[slot + 2]++;
+    else {
+      access = this.llAccessSlots.length;
+      this.llAccessSlots.push1(slot);
+    }
+    this.recordPending(this.ll, this.pendingLl, lo, hi, size, access);
   }
 
   /** A TLB lookup: counts a known miss, records pending lookups; returns the TLB's pending-access count. */
@@ -213,6 +263,7 @@ export class CachePart implements AccessSink {
     const lineCut = sizeBytes > this.maxAccessBytes ? this.maxAccessBytes : sizeBytes;
     const size = lineCut > tlb.lineSizeBytes ? tlb.lineSizeBytes : lineCut;
     this.lookUpBlocks(tlb, lo, hi, size);
+    if (this.warming) return pendingAccesses;
     const first = this.firstOutcome;
     const second = this.secondOutcome;
     if (first === Outcome.Hit && second === Outcome.Hit) return pendingAccesses;
@@ -222,7 +273,6 @@ export class CachePart implements AccessSink {
     this.recordPending(tlb, pending, lo, hi, size, access);
     return pendingAccesses;
   }
-
   /** Looks up the access's block, and the next when it straddles two, into firstOutcome and secondOutcome. */
   private lookUpBlocks(level: CacheLevel, lo: number, hi: number, size: number): void {
     const bits = level.lineBits;
@@ -270,27 +320,28 @@ export function mergeCachePartResult(hierarchy: CacheHierarchy, result: CachePar
 
 /**
  * Merges the next part, in trace order, into `hierarchy`: decides its pending lookups against
- * the hierarchy's state, takes its sets' blocks on top, then replays its LL stream on LL.
+ * the hierarchy's state and takes its sets' blocks on top, level by level, then replays its
+ * LL stream on LL.
  */
 export function mergeCachePart(hierarchy: CacheHierarchy, part: CachePartState): void {
-  const counts = new Float64Array(Count.Slots);
-  counts[Count.Ir] = part.counts[PartCount.Fetches];
-  counts[Count.Dr] = part.counts[PartCount.Reads];
-  counts[Count.Dw] = part.counts[PartCount.Writes];
+  const counts = part.counts.slice();
   const missed = new Uint8Array(part.pendingAccesses);
   mergeLevel(hierarchy.i1, part.i1, missed);
   mergeLevel(hierarchy.d1, part.d1, missed);
-  if (hierarchy.itlb !== null && part.itlb !== null) counts[Count.ItlbMisses] = part.counts[PartCount.ItlbMisses] + mergeTlb(hierarchy.itlb, part.itlb);
-  if (hierarchy.dtlb !== null && part.dtlb !== null) counts[Count.DtlbMisses] = part.counts[PartCount.DtlbMisses] + mergeTlb(hierarchy.dtlb, part.dtlb);
-  const ll = part.ll;
-  const llLevel = hierarchy.ll;
-  for (let at = 0; at < ll.length; at += LL_ENTRY_WORDS) {
-    const access = ll[at + 3];
+  if (hierarchy.itlb !== null && part.itlb !== null) counts[Count.ItlbMisses] += mergeTlb(hierarchy.itlb, part.itlb);
+  if (hierarchy.dtlb !== null && part.dtlb !== null) counts[Count.DtlbMisses] += mergeTlb(hierarchy.dtlb, part.dtlb);
+  const slots = part.ll.accessSlots;
+  const llMissed = new Uint8Array(slots.length);
+  mergeLevel(hierarchy.ll, part.ll, llMissed);
+  for (let access = 0; access < slots.length; access++) if (llMissed[access] !== 0) counts[slots[access] + 2]++;
+  const stream = part.llStream;
+  const ll = hierarchy.ll;
+  for (let at = 0; at < stream.length; at += LL_ENTRY_WORDS) {
+    const access = stream[at + 3];
     if (access >= 0 && missed[access] === 0) continue;
-    const kind = ll[at + 2] >>> LlKind.Shift;
-    const slot = kind === LlKind.Fetch ? Count.Ir : kind === LlKind.Read ? Count.Dr : Count.Dw;
+    const slot = stream[at + 2] >>> LlEntry.SlotShift;
     counts[slot + 1]++;
-    if (llLevel.accessIsMiss(ll[at], ll[at + 1], ll[at + 2] & LlKind.SizeMask)) counts[slot + 2]++;
+    if (ll.accessIsMiss(stream[at], stream[at + 1], stream[at + 2] & LlEntry.SizeMask)) counts[slot + 2]++;
   }
   hierarchy.addCounts(counts);
 }
@@ -312,8 +363,10 @@ function mergeTlb(tlb: CacheLevel, part: LevelPartState & { pendingAccesses: num
 function mergeLevel(level: CacheLevel, part: LevelPartState, missed: Uint8Array): void {
   const assoc = level.assoc;
   const setMask = level.sets - 1;
-  // A set's pending lookups are the part's first lookups of its blocks there, while it had
-  // fewer than `assoc`: the part's blocks above a pending one are the set's earlier pending ones.
+  // A set's pending lookups are the part's first lookups of its blocks there, while it held
+  // fewer than `assoc`: the part's blocks above a pending one are the set's earlier pending
+  // ones, and those a warm-up left there, which are the top of the state at the cut and so
+  // are counted as its blocks are.
   const aboveCount = new Int32Array(level.sets);
   const aboveLo = new Int32Array(level.sets * assoc);
   const aboveHi = new Int32Array(level.sets * assoc);
