@@ -215,7 +215,7 @@ describe("Heap", () => {
       [() => heap.free(100), /inside the heap's own metadata/],
       [() => heap.free(16 * MiB), /not an address in this heap/],
       [() => heap.free(-8), /not an address in this heap/],
-      [() => heap.free(12 * MiB), /not allocated \(a double free, or a pointer this heap never returned\)/],
+      [() => heap.free(12 * MiB), /free\(0xc00000\): not allocated \(a page this heap has never used\)/],
       [() => heap.realloc(freed, 100), /realloc\(0x[0-9a-f]+\): not allocated/],
       [() => heap.malloc(-1), /malloc: size -1 is not a non-negative integer/],
       [() => heap.malloc(1.5), /not a non-negative integer/],
@@ -224,6 +224,34 @@ describe("Heap", () => {
       assert.throws(misuse, (error: unknown) => error instanceof HeapError && message.test(error.message), String(message));
       assert.deepEqual(snapshotOf(heap, buffer), before, `state changed by ${message}`);
     }
+  });
+
+  it("clears a page's metadata when it first takes the page: a backing full of old bytes works, and the metadata of pages never used is never touched", () => {
+    const buffer = new ArrayBuffer(64 * MiB);
+    new Uint8Array(buffer).fill(0xa5); // what an earlier user of the memory left
+    const heap = new Heap(buffer);
+    const words = new Int32Array(buffer);
+    const blocks = Array.from({ length: 2000 }, (_, i) => heap.malloc(16 + (i % 97) * 8));
+    const large = heap.malloc(3 * MiB);
+    heap.check();
+    const cleared = words[HeaderWord.ClearedPages];
+    const pageCount = words[HeaderWord.PageCount];
+    assert.ok(cleared > words[HeaderWord.MetaPages] && cleared < pageCount / 4, `cleared ${cleared} of ${pageCount} pages`);
+    // The descriptor of the heap's last page but one, and the bitmap of its last pages: untouched.
+    const descriptorsWord = words[HeaderWord.DescriptorsWord];
+    assert.equal(words[descriptorsWord + (pageCount - 2) * 16], 0xa5a5a5a5 | 0);
+    assert.equal(words[words[HeaderWord.BitmapWord] + (pageCount - 1) * 64], 0xa5a5a5a5 | 0);
+    // A pointer into a never-used page, whatever its old descriptor said, is refused.
+    const unused = (pageCount - 2) * Geometry.PageBytes;
+    assert.throws(() => heap.free(unused), /not allocated \(a page this heap has never used\)/);
+    for (const block of blocks) heap.free(block);
+    heap.free(large);
+    // Growing past the cleared pages, in doublings: a large block near the end still works.
+    const big = heap.malloc(40 * MiB);
+    assert.notEqual(big, 0);
+    assert.ok(words[HeaderWord.ClearedPages] >= (big + 40 * MiB) / Geometry.PageBytes);
+    heap.free(big);
+    heap.check();
   });
 
   for (const debug of [false, true]) it(`agrees with a model under random malloc/calloc/realloc/alignedAlloc/free${debug ? " (debug mode)" : ""} (fast-check)`, () => {

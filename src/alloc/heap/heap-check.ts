@@ -19,6 +19,9 @@ export class HeapChecks extends HeapCensus {
     if (address >= this.bytes.length) throw new HeapError(`${what}(${this.hex(address)}): past the end of this heap (${this.hex(this.bytes.length)})`);
     const page = address >>> Geometry.PageShift;
     if (page < this.words[HeaderWord.MetaPages]) throw new HeapError(`${what}(${this.hex(address)}): inside the heap's own metadata, never returned by malloc`);
+    if (page >= this.clearedPages()) throw new HeapError(`${what}(${this.hex(address)}): not allocated (a page this heap has never used)`);
+    // Another worker cleared more pages since this one's fast paths took their limits.
+    if (address >= this.fastAddressEnd) this.views();
     const kind = this.kindOf(page);
     if (kind === Kind.Large || kind === Kind.LargeTail) {
       const head = kind === Kind.Large ? page : this.descriptor(page, DescriptorWord.Run);
@@ -93,12 +96,16 @@ export class HeapChecks extends HeapCensus {
       pendingBySpan.set(span, (pendingBySpan.get(span) ?? 0) + 1);
     }
     let liveBlocks = 0;
+    const cleared = this.clearedPages();
+    if (cleared < this.words[HeaderWord.MetaPages] || cleared > this.pageCount) fail(`${cleared} pages cleared, outside the metadata's ${this.words[HeaderWord.MetaPages]} and the heap's ${this.pageCount} pages`);
     let usedPages = this.words[HeaderWord.MetaPages];
     let cachedPages = 0;
     for (let page = this.words[HeaderWord.MetaPages]; page < this.pageCount; ) {
       const kind = this.kindOf(page);
       const run = this.runOf(page, kind);
       if (run < 1 || page + run > this.pageCount) fail(`page ${page} (kind ${kind}) claims ${run} pages`);
+      const reachesEnd = kind === Kind.FreeRun && page + run === this.pageCount;
+      if (reachesEnd ? page > cleared : page + run > cleared) fail(`run at page ${page} (kind ${kind}, ${run} pages) lies past the ${cleared} pages whose metadata is cleared`);
       if (kind === Kind.FreeRun) {
         if (!binned.delete(page)) fail(`free run at page ${page} is in no bin`);
         if (run > 1 && (this.kindOf(page + run - 1) !== Kind.FreeLast || this.descriptor(page + run - 1, DescriptorWord.Run) !== page)) fail(`free run at page ${page}: its last page does not point back`);

@@ -44,10 +44,10 @@ export class HeapCore extends DebugGuards {
       throw new HeapError(`the backing store holds ${this.bytes.length} bytes; a heap of up to ${maxBytes} bytes needs ${startBytes} to start`);
     }
     this.arrayViews(); // the constructor sets the fast paths' limits when it is done
-    // Clear only words that are not zero already: reading a fresh buffer's untouched pages
-    // maps the kernel's zero page, so the metadata of pages never used stays out of memory.
+    // The header, bins, cache and worker records now; the descriptors and bitmap of a page
+    // when the heap first takes it (clearMetadata). Only words not zero already are written.
     const words = this.words;
-    for (let word = 0; word < metaBytes >>> 2; word++) if (words[word] !== 0) words[word] = 0;
+    for (let word = 0; word < HeaderWord.DescriptorsStart; word++) if (words[word] !== 0) words[word] = 0;
     const pageCount = this.bytes.length >>> Geometry.PageShift;
     words[HeaderWord.Version] = HEAP_LAYOUT_VERSION;
     words[HeaderWord.PageCount] = pageCount;
@@ -60,6 +60,8 @@ export class HeapCore extends DebugGuards {
     if (!this.shared) this.openWorkerSlot(0);
     this.floats[HeaderWord.Stats + Stat.UsedPages] = metaPages;
     this.floats[HeaderWord.Stats + Stat.PeakUsedPages] = metaPages;
+    words[HeaderWord.ClearedPages] = metaPages;
+    this.extendClearedPages(metaPages + 1); // the first free run's own descriptor
     this.makeFreeRun(metaPages, pageCount - metaPages);
     words[HeaderWord.Magic] = HEAP_MAGIC;
   }

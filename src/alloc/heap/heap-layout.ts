@@ -32,8 +32,8 @@ export const enum Geometry {
 
 /** The header's first word on a formatted heap: "MSHP". */
 export const HEAP_MAGIC = 0x4d534850;
-/** 3: per-worker span lists, free-block caches and inboxes, 16-word descriptors. */
-export const HEAP_LAYOUT_VERSION = 3;
+/** 4: per-worker span lists, free-block caches and inboxes, 16-word descriptors, metadata cleared up to HeaderWord.ClearedPages. */
+export const HEAP_LAYOUT_VERSION = 4;
 
 /** Word indices of the heap's header (and of the areas after it). */
 export const enum HeaderWord {
@@ -57,6 +57,14 @@ export const enum HeaderWord {
   WorkerSlotsUsed = 12,
   /** 1: freed small blocks wait in their worker's free-block cache (HeapOptions.blockCache), fixed when the heap is created. */
   BlockCache = 13,
+  /**
+   * Pages whose descriptors and bitmap words have been cleared: the pages below it; every
+   * page at or above it is in the one free run that reaches the heap's end, never used.
+   * Metadata is cleared as the heap first uses pages (page-runs.ts), not when it is
+   * formatted: a heap of up to 4 GiB has 80 MiB of metadata, and touching it all up front
+   * made it resident (read or written) for a heap that may use a few pages.
+   */
+  ClearedPages = 14,
   Bins = 64,
   Cache = 96,
   Abandoned = 288,
@@ -202,6 +210,8 @@ export const enum Bitmap {
   BytesPerWord = 1 << WordShift,
   /** Bytes of heap one bitmap byte describes. */
   BytesPerByte = 64,
+  /** Bitmap words of one heap page (page << log2 of this is its first word). */
+  WordsPerPage = 1 << (Geometry.PageShift - WordShift),
 }
 /** Page flags. */
 export const enum PageFlag {

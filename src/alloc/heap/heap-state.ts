@@ -75,6 +75,11 @@ export class HeapState {
     return this.words[HeaderWord.PageCount];
   }
 
+  /** Pages whose metadata is cleared (HeaderWord.ClearedPages; other workers may raise it). */
+  protected clearedPages(): number {
+    return this.shared ? Atomics.load(this.words, HeaderWord.ClearedPages) : this.words[HeaderWord.ClearedPages];
+  }
+
   /** Takes the page-layer mutex (re-entrant: settling a span under the lock may release its pages). */
   protected lock(): void {
     if (!this.shared || this.lockDepth++ > 0) return;
@@ -100,7 +105,9 @@ export class HeapState {
     this.arrayViews();
     const fast = this.attached && this.words[HeaderWord.Debug] !== 1 && this.words[HeaderWord.Magic] === HEAP_MAGIC;
     const sizeLimit = fast ? MEDIUM_LIMIT_BYTES : 0;
-    const addressEnd = fast ? this.bytes.length : 0;
+    // Frees below the cleared pages only: a page above them has never held a block, and its
+    // descriptor may be whatever the backing held.
+    const addressEnd = fast ? Math.min(this.bytes.length, this.clearedPages() * Geometry.PageBytes) : 0;
     if (this.fastSizeLimit !== sizeLimit) this.fastSizeLimit = sizeLimit;
     if (this.fastAddressEnd !== addressEnd) this.fastAddressEnd = addressEnd;
   }

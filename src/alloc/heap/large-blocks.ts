@@ -56,8 +56,9 @@ export abstract class LargeBlocks extends RegionCache {
     const next = page + run;
     if (next >= this.pageCount || this.kindOf(next) !== Kind.FreeRun || this.descriptor(next, DescriptorWord.Run) < pages - run) return false;
     const extra = pages - run;
-    this.unbin(next);
     const leftover = this.descriptor(next, DescriptorWord.Run) - extra;
+    this.unbin(next);
+    if (next + extra > this.words[HeaderWord.ClearedPages]) this.extendClearedPages(next + extra);
     if (leftover > 0) this.makeFreeRun(next + extra, leftover);
     this.takeRunPages(page, next, extra, Kind.LargeTail, false);
     this.setDescriptor(page, DescriptorWord.Run, pages);

@@ -3,11 +3,18 @@
  * free neighbours when pages come back), taken whole for a span or a large block, and the
  * store grown when no run fits. All of it under the page-layer mutex (the caller holds it).
  */
-import { DescriptorWord, Geometry, HeaderWord, Kind, PageFlag, PageTable } from "./heap-layout.js";
+import { DEBUG_CHECKS } from "../../util/debug.js";
+import { Bitmap, DescriptorWord, Geometry, HeaderWord, Kind, PageFlag, PageTable } from "./heap-layout.js";
 import { HeapWords } from "./heap-words.js";
 
 /** Tries at a run: as the bins are; after reclaiming (when the region cache holds runs) or growing; after growing. */
 const TAKE_RUN_ATTEMPTS = 3;
+/**
+ * The fewest pages whose metadata is cleared at once (1 MiB of heap: 4 KiB of descriptors,
+ * 16 KiB of bitmap); past that, as many pages as are cleared already, so a growing heap
+ * clears O(log n) times and never more than twice the metadata its pages need.
+ */
+const CLEAR_MIN_PAGES = 64;
 
 /** The third layer of a heap core: the free page runs and their bins. */
 export abstract class PageRuns extends HeapWords {
@@ -36,12 +43,33 @@ export abstract class PageRuns extends HeapWords {
         const start = Math.ceil(run / alignPages) * alignPages;
         if (start + pages > run + length) continue;
         this.unbin(run);
+        // Before the remainders' descriptors are written: clearing may reach the run's end.
+        if (start + pages > this.words[HeaderWord.ClearedPages]) this.extendClearedPages(start + pages);
         if (start > run) this.makeFreeRun(run, start - run);
         if (start + pages < run + length) this.makeFreeRun(start + pages, run + length - start - pages);
         return start;
       }
     }
     return 0;
+  }
+
+  /**
+   * Clears the descriptors and bitmap words of the pages from HeaderWord.ClearedPages to at
+   * least `endPage`, all in the free run that reaches the heap's end (the caller holds the
+   * lock, and has taken that run out of its bin or not yet written it). Zeros are written
+   * even over a fresh buffer's zeros: the backing may have held anything.
+   */
+  protected extendClearedPages(endPage: number): void {
+    const words = this.words;
+    const cleared = words[HeaderWord.ClearedPages];
+    const grown = Math.max(CLEAR_MIN_PAGES, cleared - words[HeaderWord.MetaPages]);
+    const target = Math.min(this.pageCount, Math.max(endPage, cleared + grown));
+    if (DEBUG_CHECKS && (endPage > this.pageCount || target <= cleared)) throw this.corrupt(`clearing metadata of pages ${cleared} to ${endPage} in a heap of ${this.pageCount}`);
+    words.fill(0, this.descriptorBase(cleared), this.descriptorBase(target));
+    words.fill(0, this.bitmapWord + cleared * Bitmap.WordsPerPage, this.bitmapWord + target * Bitmap.WordsPerPage);
+    if (this.shared) Atomics.store(words, HeaderWord.ClearedPages, target);
+    else words[HeaderWord.ClearedPages] = target;
+    this.views(); // this worker's fast free path takes the new pages
   }
 
   /**
