@@ -127,6 +127,20 @@ describe("access runs (what decode workers hand the replay)", () => {
     });
   });
 
+  it("ends a run at a read that straddles the 2^32 line: the next read, in the next 4 GiB, starts its own", () => {
+    withTempDir((folder) => {
+      // fast-check found it: the read after the straddling one joined its run and kept its high half.
+      const { payload, runs } = replayBothWays(join(folder, "straddle.v2"), [
+        [RecordKind.Read, 4, 0xfffffffdn, 0],
+        [RecordKind.Read, 4, 0x100000001n, 0],
+        [RecordKind.Read, 4, 0x100000005n, 0],
+      ]);
+      const expected = [`l4 ${0xfffffffd} 0`, "l4 1 1", "l4 5 1"];
+      assert.deepEqual(payload.calls, expected);
+      assert.deepEqual(runs.calls, expected);
+    });
+  });
+
   it("takes a 4-byte fetch at an odd address across the 2^32 line as its seed pieces: the second parcel in the next 4 GiB", () => {
     withTempDir((folder) => {
       // fast-check found it: the payload kernel gave the second parcel the first one's high half.

@@ -205,8 +205,9 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
         word = (word + 3) | 0;
       }
       runEndLo = (pieceLo + widthBytes) | 0;
-      // A run stops at a 2^32 line: the kernel steps the low half alone.
-      if (runEndLo === 0) {
+      // A run stops at a 2^32 line, or past it when this piece straddles it: the kernel
+      // steps the low half alone.
+      if ((runEndLo >>> 0) < (pieceLo >>> 0)) {
         words[runWord] = runOp | (runCount << RunOp.CountShift);
         runOp = -1;
       }
