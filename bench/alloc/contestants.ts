@@ -1,12 +1,13 @@
 /**
  * The allocator benchmark's contestants: the JS allocators (the memspace Heap, @thi.ng/malloc's
- * MemPool, and the JS replay loop's do-nothing allocator), each driven through JsAllocator,
+ * MemPool, the floor allocator and the JS replay loop's do-nothing allocator), each driven through JsAllocator,
  * and the native ones the C driver runs (glibc, and mimalloc and jemalloc by LD_PRELOAD).
  */
 import { join } from "node:path";
 import type * as ThingMalloc from "@thi.ng/malloc";
 import { Heap } from "../../src/alloc/heap/heap.js";
 import { importOptional } from "../harness/optional-package.js";
+import { floorAllocator } from "./floor-allocator.js";
 
 /** Each JS allocator's buffer. */
 export const HEAP_BYTES = 512 << 20;
@@ -24,9 +25,11 @@ export const NATIVE: Array<{ name: string; preload: string | null }> = [
 export const JS_LOOP = "loop-js";
 export const C_LOOP = "loop-c";
 export const THING = "thi.ng";
+/** The least a JS allocator can do on the same loop (floor-allocator.ts): a yardstick for the JS heaps. */
+export const FLOOR = "floor-js";
 /** THING's package: a devDependency, so an installed memspace runs without it unless it is installed. */
 export const THING_PACKAGE = "@thi.ng/malloc";
-export const JS_ALLOCATORS = ["memspace", THING, JS_LOOP] as const;
+export const JS_ALLOCATORS = ["memspace", THING, FLOOR, JS_LOOP] as const;
 /** The block the loops' do-nothing allocators hand out: past the null address, 8-aligned. */
 const LOOP_BLOCK_ADDRESS = 64;
 export type JsAllocatorName = (typeof JS_ALLOCATORS)[number];
@@ -63,6 +66,10 @@ export function createJsAllocator(name: JsAllocatorName, blockCache: boolean, th
       peakFootprintBytes: () => heap.stats().peakFootprintBytes,
       sampleFootprint: () => heap.footprintBytes(),
     };
+  }
+  if (name === FLOOR) {
+    const floor = floorAllocator(HEAP_BYTES);
+    return { ...floor, peakFootprintBytes: floor.footprintBytes, sampleFootprint: floor.footprintBytes };
   }
   if (name === JS_LOOP) {
     return {
