@@ -62,9 +62,12 @@ class CallLog implements MemoryAccess {
 
 type Draw = [kind: RecordKind, sizeBytes: number, address: bigint, value: number];
 
-/** Writes `draws` as a v2 trace with values and small chunks; for each chunk, the payload kernel's calls and the access runs' calls. */
-function replayBothWays(path: string, draws: readonly Draw[]): { payload: CallLog; runs: CallLog; payloadTally: ReplayTally; runsTally: ReplayTally; chunksAsRuns: number } {
-  const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480 });
+/**
+ * Writes `draws` as a v2 trace with values and small chunks (head runs as `headRuns` says);
+ * for each chunk, the payload kernel's calls and the access runs' calls.
+ */
+function replayBothWays(path: string, draws: readonly Draw[], headRuns = true): { payload: CallLog; runs: CallLog; payloadTally: ReplayTally; runsTally: ReplayTally; chunksAsRuns: number } {
+  const writer = new V2TraceWriter(path, { values: true, chunkSeedBytes: 20_480, runs: headRuns });
   for (const [kind, sizeBytes, address, value] of draws) {
     writer.append(kind, sizeBytes, Number(address & 0xffffffffn), Number(address >> 32n), sizeBytes >= 4 ? value : value & ((1 << (8 * sizeBytes)) - 1), sizeBytes === 8 ? value ^ 0x5a5a5a5a : 0, 0, 0);
   }
@@ -91,8 +94,8 @@ function replayBothWays(path: string, draws: readonly Draw[]): { payload: CallLo
   return { payload, runs, payloadTally, runsTally, chunksAsRuns };
 }
 
-function assertSameReplay(path: string, draws: readonly Draw[]): number {
-  const { payload, runs, payloadTally, runsTally, chunksAsRuns } = replayBothWays(path, draws);
+function assertSameReplay(path: string, draws: readonly Draw[], headRuns = true): number {
+  const { payload, runs, payloadTally, runsTally, chunksAsRuns } = replayBothWays(path, draws, headRuns);
   assert.deepEqual(runs.calls, payload.calls);
   assert.deepEqual([runs.loads, runs.stores], [payload.loads, payload.stores]);
   assert.deepEqual([runsTally.reads, runsTally.writes, runsTally.checksum], [payloadTally.reads, payloadTally.writes, payloadTally.checksum]);
@@ -122,8 +125,10 @@ describe("access runs (what decode workers hand the replay)", () => {
         draws[index][2] = index === 1200 ? 0x10000n : pc;
         pc = draws[index][2] + BigInt(draws[index][1]);
       }
-      const chunks = assertSameReplay(join(folder, "corners.v2"), draws);
-      assert.ok(chunks >= 2, `${chunks} chunks`);
+      for (const headRuns of [true, false]) {
+        const chunks = assertSameReplay(join(folder, "corners.v2"), draws, headRuns);
+        assert.ok(chunks >= 2, `${chunks} chunks`);
+      }
     });
   });
 
@@ -161,7 +166,7 @@ describe("access runs (what decode workers hand the replay)", () => {
       .map(([kind, size, base, offset, value, sequential]) => ({ kind, size, address: base + BigInt(offset), value: value >>> 0, sequential: sequential > 0 }));
     withTempDir((folder) => {
       fc.assert(
-        fc.property(fc.array(drawArb, { maxLength: 3000 }), (picks) => {
+        fc.property(fc.array(drawArb, { maxLength: 3000 }), fc.boolean(), (picks, headRuns) => {
           const ends = new Map<RecordKind, bigint>();
           const draws: Draw[] = picks.map(({ kind, size, address, value, sequential }) => {
             let at = sequential && ends.has(kind) ? ends.get(kind)! : address;
@@ -169,9 +174,35 @@ describe("access runs (what decode workers hand the replay)", () => {
             ends.set(kind, (at + BigInt(size)) % (1n << 64n));
             return [kind, size, at, value];
           });
-          assertSameReplay(join(folder, "r.v2"), draws);
+          assertSameReplay(join(folder, "r.v2"), draws, headRuns);
         }),
         { numRuns: 60 },
+      );
+    });
+  });
+
+  it("random bursts of sequential records (head runs across slices, past a load run's 255, over the 2^32 line and into the top of the space) replay the same calls as the payload kernel (fast-check)", () => {
+    const bases = [0x10000n, 0xfffff000n, (1n << 64n) - 0x1000n];
+    const burstArb = fc
+      .tuple(fc.constantFrom(RecordKind.Fetch, RecordKind.Read, RecordKind.Read, RecordKind.Write), fc.constantFrom(1, 2, 4, 8), fc.constantFrom(...bases), fc.integer({ min: 0, max: 0x800 }), fc.integer({ min: 1, max: 700 }), fc.integer(), fc.boolean())
+      .map(([kind, size, base, offset, count, value, continues]) => ({ kind, size, address: base + BigInt(offset), count, value: value >>> 0, continues }));
+    withTempDir((folder) => {
+      fc.assert(
+        fc.property(fc.array(burstArb, { maxLength: 40 }), (bursts) => {
+          const ends = new Map<RecordKind, bigint>();
+          const draws: Draw[] = [];
+          for (const { kind, size, address, count, value, continues } of bursts) {
+            let at = continues && ends.has(kind) ? ends.get(kind)! : address;
+            for (let record = 0; record < count; record++) {
+              if (at > (1n << 64n) - BigInt(size)) at = 0n;
+              draws.push([kind, size, at, (value + record) >>> 0]);
+              at = (at + BigInt(size)) % (1n << 64n);
+            }
+            ends.set(kind, at);
+          }
+          assertSameReplay(join(folder, "b.v2"), draws);
+        }),
+        { numRuns: 40 },
       );
     });
   });

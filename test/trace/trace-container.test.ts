@@ -178,7 +178,16 @@ describe("v2 trace container: conversions", () => {
     withTempDir((folder) => {
       const path = join(folder, "random.v2");
       fc.assert(
-        fc.property(fc.array(recordArb, { maxLength: 400 }), fc.boolean(), fc.boolean(), (records, values, pcs) => {
+        fc.property(fc.array(fc.tuple(recordArb, fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 60 }))), { maxLength: 150 }), fc.boolean(), fc.boolean(), fc.boolean(), (bursts, values, pcs, runs) => {
+          // Each draw repeated as a burst of records that each start where the one before ended (head runs).
+          const records: Rec[] = bursts.flatMap(([[kind, lo, hi, size, valueLo, valueHi], count]) => {
+            const burst: Rec[] = [];
+            let address = BigInt(lo >>> 0) + (BigInt(hi >>> 0) << 32n);
+            for (let record = 0; record < count && address <= (1n << 64n) - BigInt(size); record++, address += BigInt(size)) {
+              burst.push([kind, Number(address & 0xffffffffn), Number(address >> 32n), size, (valueLo + record) >>> 0, valueHi]);
+            }
+            return burst;
+          });
           // A write or modify carries a value only at 1, 2, 4 or 8 bytes: narrow the others to the widest that fits.
           const written: Rec[] = records.map(([kind, lo, hi, size, valueLo, valueHi]) => {
             if ((kind !== RecordKind.Write && kind !== RecordKind.Modify) || !values) return [kind, lo, hi, size, 0, 0];
@@ -186,7 +195,7 @@ describe("v2 trace container: conversions", () => {
             const low = width >= 4 ? valueLo : valueLo & ((1 << (8 * width)) - 1);
             return [kind, lo, hi, width, low >>> 0, width === 8 ? valueHi : 0];
           });
-          writeV2(path, written, { values, pcs, chunkSeedBytes: 20_480 }, written.map((_, index) => [index * 977, index]));
+          writeV2(path, written, { values, pcs, runs, chunkSeedBytes: 20_480 }, written.map((_, index) => [index * 977, index]));
           const read = recordsOf(path);
           assert.deepEqual(
             read.map(([kind, lo, hi, size, valueLo, valueHi]) => ((kind === RecordKind.Write || kind === RecordKind.Modify) && !values ? [kind, lo, hi, size, 0, 0] : [kind, lo, hi, size, valueLo, valueHi])),
@@ -468,8 +477,9 @@ describe("v2 replay straight from chunk payloads", () => {
       const records: Rec[] = [];
       for (let index = 0; index < 40; index++) records.push([RecordKind.Read, 0x1000 + index * 2, 0, 2, 0, 0]);
       records.push([RecordKind.Write, 0x2000, 0, 4, 0xabcd, 0], [RecordKind.Read, 0xfffffffc, TOP_HI, 4, 0, 0], [RecordKind.Read, 0x1050, 0, 2, 0, 0], [RecordKind.Read, 0x1152, 0, 2, 0, 0]);
-      // Level 0: deflate saves nothing, so the payload is stored and can be edited in place.
-      writeV2(path, records, { deflateLevel: 0 });
+      // Level 0: deflate saves nothing, so the payload is stored and can be edited in place;
+      // without runs, record i's head is byte i of the payload.
+      writeV2(path, records, { deflateLevel: 0, runs: false });
       const good = readFileSync(path);
       const chunkAt = V2Layout.FileHeaderBytes;
       const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
@@ -483,6 +493,7 @@ describe("v2 replay straight from chunk payloads", () => {
       };
       const addressAt = payloadAt + records.length;
       const cases: [Buffer, RegExp][] = [
+        // A run's head in a file without runs.
         [edited((bytes) => (bytes[payloadAt + 5] = 0x20)), /chunk 0: record 5: bad head byte/],
         [edited((bytes) => bytes.fill(0xff, addressAt + 3, addressAt + 14)), /chunk 0: record 2: bad address varint/],
         // The last delta (2 bytes) made to continue past the address column's end.
@@ -490,28 +501,68 @@ describe("v2 replay straight from chunk payloads", () => {
         // The 4-byte read that ends at the top of the space made an 8-byte one.
         [edited((bytes) => (bytes[payloadAt + 41] = RecordKind.Read | (3 << 2))), /chunk 0: record 41: access runs past the top/],
         [edited((bytes) => setChunkField(bytes, chunkAt, V2Layout.ChunkSeedBytesAt, bytes.readUInt32LE(chunkAt + V2Layout.ChunkSeedBytesAt) - 2)), /chunk 0: records come to \d+ seed bytes/],
+        // The address column claims the head column's last byte: the heads run out at the last record.
+        [edited((bytes) => setChunkField(bytes, chunkAt, V2Layout.ChunkAddressBytesAt, bytes.readUInt32LE(chunkAt + V2Layout.ChunkAddressBytesAt) + 1)), /chunk 0: record 43: head column ends early/],
         // A read made a fetch: the header's kind counts no longer match.
         [edited((bytes) => (bytes[payloadAt + 2] = RecordKind.Fetch | (1 << 2))), /chunk 0: record kinds disagree/],
       ];
-      for (const [bytes, message] of cases) {
-        const decoded = formatErrorOf(folder, bytes);
-        assert.match(decoded.message, message);
-        assert.equal(decoded.byteOffset, chunkAt);
-        for (const decodeWorkers of [0, 1]) {
-          assert.throws(
-            () => replayFile(join(folder, "bad.v2"), createBackend("paged"), { decodeWorkers }),
-            (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
-            `${decodeWorkers} workers: ${decoded.message}`,
-          );
-        }
-        for (const [workers, consumerDecodes] of [[0, true], [1, false]] as const) {
-          assert.throws(
-            () => columnsInParallel(join(folder, "bad.v2"), workers, consumerDecodes),
-            (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
-            `decoded by ${consumerDecodes ? "the consumer" : "a worker"}: ${decoded.message}`,
-          );
-        }
-      }
+      for (const [bytes, message] of cases) assertEveryReaderFails(folder, bytes, message, chunkAt);
+    });
+  });
+
+  it("a run of the head column with a length of 0, a length past the chunk's records or an explicit size fails alike on every path", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "good.v2");
+      const records: Rec[] = [];
+      for (let index = 0; index < 40; index++) records.push([RecordKind.Read, 0x1000 + index * 2, 0, 2, 0, 0]);
+      records.push([RecordKind.Write, 0x2000, 0, 4, 0xabcd, 0], [RecordKind.Read, 0x1050, 0, 2, 0, 0], [RecordKind.Read, 0x1052, 0, 2, 0, 0]);
+      writeV2(path, records, { deflateLevel: 0 });
+      const good = readFileSync(path);
+      const chunkAt = V2Layout.FileHeaderBytes;
+      const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
+      // The head column: the 40 reads as one run (head, 39), the write, then the last two reads as a run (head, 1).
+      const read2 = RecordKind.Read | (1 << 2);
+      assert.deepEqual([...good.subarray(payloadAt, payloadAt + 5)], [0x20 | read2, 39, RecordKind.Write | (2 << 2), 0x20 | read2, 1]);
+      assert.deepEqual(recordsOf(path), records);
+      const edited = (edit: (bytes: Buffer) => void): Buffer => {
+        const bytes = Buffer.from(good);
+        edit(bytes);
+        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt))));
+        return bytes;
+      };
+      const cases: [Buffer, RegExp][] = [
+        [edited((bytes) => (bytes[payloadAt + 1] = 0)), /chunk 0: record 0: bad run length/],
+        [edited((bytes) => (bytes[payloadAt + 4] = 2)), /chunk 0: record 41: bad run length/],
+        [edited((bytes) => (bytes[payloadAt] = 0x20 | RecordKind.Read | (4 << 2))), /chunk 0: record 0: bad head byte/],
+        // The first run one record longer: the later records shift by one, and the last run then ends past the chunk.
+        [edited((bytes) => (bytes[payloadAt + 1] = 40)), /chunk 0: record 42: bad run length/],
+      ];
+      for (const [bytes, message] of cases) assertEveryReaderFails(folder, bytes, message, chunkAt);
     });
   });
 });
+
+/**
+ * Writes `bytes` as bad.v2 in `folder` and checks that the analyses' decoder fails on it with
+ * `message` at `chunkAt`, and replay (in this thread and with a decode worker) and parallel
+ * column decoding (by the consumer and by a worker) with the very same message.
+ */
+function assertEveryReaderFails(folder: string, bytes: Buffer, message: RegExp, chunkAt: number): void {
+  const decoded = formatErrorOf(folder, bytes);
+  assert.match(decoded.message, message);
+  assert.equal(decoded.byteOffset, chunkAt);
+  for (const decodeWorkers of [0, 1]) {
+    assert.throws(
+      () => replayFile(join(folder, "bad.v2"), createBackend("paged"), { decodeWorkers }),
+      (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
+      `${decodeWorkers} workers: ${decoded.message}`,
+    );
+  }
+  for (const [workers, consumerDecodes] of [[0, true], [1, false]] as const) {
+    assert.throws(
+      () => columnsInParallel(join(folder, "bad.v2"), workers, consumerDecodes),
+      (error: unknown) => error instanceof TraceFormatError && error.message === decoded.message,
+      `decoded by ${consumerDecodes ? "the consumer" : "a worker"}: ${decoded.message}`,
+    );
+  }
+}

@@ -11,7 +11,7 @@
  *   store64     op, lo, hi, valueLo, valueHi
  * A run never carries past a 2^32 line of the low half, so the kernel steps `lo` alone.
  */
-import { checkChunkEnd, columnBounds, cursor, badRecord, Fault, nextAddressDelta, type ChunkInfo } from "./chunk-decoder.js";
+import { checkChunkEnd, columnBounds, cursor, badRecord, Fault, nextAddressDelta, nextRunLength, type ChunkInfo } from "./chunk-decoder.js";
 import { Head, RecordKind, V2Flag } from "./layout.js";
 import { TraceFormat } from "../format.js";
 import { TWO_POW_32 } from "../../space/address.js";
@@ -60,6 +60,10 @@ export function maxRunWords(records: number): number {
 
 /** What the builder carries from one slice to the next, as int32 words of `state`. */
 const enum At {
+  Head,
+  /** The records still to come of the open run of the head column (Head.Run), and its head. */
+  RepeatLeft,
+  RepeatHead,
   Address,
   Value,
   FetchLo,
@@ -108,19 +112,22 @@ export function buildAccessRuns(raw: Uint8Array, info: ChunkInfo, flags: number,
   state[At.RunOp] = -1;
   for (let start = 0; start < info.records; start += SLICE_RECORDS) {
     const end = Math.min(info.records, start + SLICE_RECORDS);
-    if (!buildSlice(raw, view, words, state, start, end, bounds.addressEnd, bounds.valueEnd)) return -1;
+    if (!buildSlice(raw, view, words, state, start, end, info.records, flags, bounds.headEnd, bounds.addressEnd, bounds.valueEnd)) return -1;
   }
-  const used = { addressAt: state[At.Address], addressEnd: bounds.addressEnd, sizeAt: bounds.sizeEnd, sizeEnd: bounds.sizeEnd, valueAt: state[At.Value], valueEnd: bounds.valueEnd, pcAt: bounds.pcEnd, pcEnd: bounds.pcEnd };
+  const used = { headAt: state[At.Head], headEnd: bounds.headEnd, addressAt: state[At.Address], addressEnd: bounds.addressEnd, sizeAt: bounds.sizeEnd, sizeEnd: bounds.sizeEnd, valueAt: state[At.Value], valueEnd: bounds.valueEnd, pcAt: bounds.pcEnd, pcEnd: bounds.pcEnd };
   const seedBytes = (state[At.Loads] + state[At.Writes]) * TraceFormat.HeaderBytes + state[At.WriteBytes];
   checkChunkEnd(info, bounds, used, state[At.Fetches], state[At.Writes], 0, seedBytes);
   return state[At.Word];
 }
 
 /** Records [start, end) of a chunk into `words`; false at a record this form leaves to the payload kernel. */
-function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: Int32Array, start: number, end: number, addressEndAt: number, valueEndAt: number): boolean {
+function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: Int32Array, start: number, end: number, records: number, flags: number, headEndAt: number, addressEndAt: number, valueEndAt: number): boolean {
+  const headEnd = headEndAt | 0;
   const addressEnd = addressEndAt | 0;
   const valueEnd = valueEndAt | 0;
   const endIndex = end | 0;
+  let headAt = build[At.Head];
+  let repeatLeft = build[At.RepeatLeft];
   let addressAt = build[At.Address];
   let fetchLo = build[At.FetchLo];
   let fetchHi = build[At.FetchHi];
@@ -136,8 +143,22 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
   let runHi = build[At.RunHi];
   let runCount = build[At.RunCount];
   for (let index = start | 0; index < endIndex; index = (index + 1) | 0) {
-    const head = raw[index];
-    if (head > Head.Known) throw badRecord(index, Fault.Head);
+    let head: number;
+    const inRepeat = repeatLeft > 0;
+    if (inRepeat) {
+      head = build[At.RepeatHead];
+      repeatLeft = (repeatLeft - 1) | 0;
+    } else {
+      if (headAt >= headEnd) throw badRecord(index, Fault.HeadEnd);
+      head = raw[headAt];
+      headAt = (headAt + 1) | 0;
+      if (head > Head.Known) {
+        headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
+        repeatLeft = cursor.lo | 0;
+        head = head & Head.Known;
+        build[At.RepeatHead] = head;
+      }
+    }
     const sizeCode = head >>> Head.SizeShift;
     if (sizeCode === Head.ExplicitSize) return false;
     const kind = head & Head.KindMask;
@@ -145,7 +166,11 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
     let deltaLo: number;
     let deltaHi: number;
     const first = addressAt < addressEnd ? raw[addressAt] : 0x80;
-    if (first < 0x80) {
+    if (inRepeat) {
+      // A run's record after its first: a delta of 0, nothing stored.
+      deltaLo = 0;
+      deltaHi = 0;
+    } else if (first < 0x80) {
       deltaHi = 0 - (first & 1);
       deltaLo = (first >>> 1) ^ deltaHi;
       addressAt = (addressAt + 1) | 0;
@@ -222,13 +247,30 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
       readHi = endHi;
     }
     if (runOp < 0) continue;
+    let next = (index + 1) | 0;
+    if (repeatLeft > 0) {
+      // The rest of the head column's run continues the load run just extended, as far as
+      // the slice, the load run's cap and the 2^32 line (8 bytes clear) allow.
+      const byCap = ((Limit.RunLoads - runCount) / pieces) | 0;
+      const byLine = Math.floor((TWO_POW_32 - 8 - (runEndLo >>> 0)) / sizeBytes);
+      const take = Math.max(0, Math.min(repeatLeft, endIndex - next, byCap, byLine)) | 0;
+      repeatLeft = (repeatLeft - take) | 0;
+      runCount = (runCount + take * pieces) | 0;
+      loads = (loads + take * pieces) | 0;
+      runEndLo = (runEndLo + take * sizeBytes) | 0;
+      if (kind === RecordKind.Fetch) {
+        fetches = (fetches + take) | 0;
+        fetchLo = runEndLo;
+      } else readLo = runEndLo;
+      index = (index + take) | 0;
+      continue;
+    }
     // The same kind again with a delta of 0 continues the run just extended (the next
     // parcel, the next element): taken here in a tight loop, the bulk of a guest's records.
-    let next = (index + 1) | 0;
     if (kind === RecordKind.Fetch && op === RunOp.Load16) {
       // Fetches of one and two parcels (compressed and full instructions) mix in one run.
-      while (next < endIndex && addressAt < addressEnd && raw[addressAt] === 0 && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped) {
-        const nextHead = raw[next];
+      while (next < endIndex && headAt < headEnd && addressAt < addressEnd && raw[addressAt] === 0 && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped) {
+        const nextHead = raw[headAt];
         if (nextHead !== Limit.FetchOneParcel && nextHead !== Limit.FetchTwoParcels) break;
         const parcels = nextHead >>> Head.SizeShift;
         if (runCount + parcels > Limit.RunLoads) break;
@@ -236,6 +278,7 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
         loads = (loads + parcels) | 0;
         runEndLo = (runEndLo + 2 * parcels) | 0;
         addressAt = (addressAt + 1) | 0;
+        headAt = (headAt + 1) | 0;
         next = (next + 1) | 0;
       }
       fetches = (fetches + next - index - 1) | 0;
@@ -244,16 +287,18 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
       // Four records a step while heads repeat and deltas are 0, then one a step; the run's
       // end stays 8 bytes a step clear of the 2^32 line (the kernel steps the low half alone).
       const heads4 = Math.imul(head, 0x01010101);
-      while (next + 4 <= endIndex && addressAt + 4 <= addressEnd && view.getInt32(next, true) === heads4 && view.getInt32(addressAt, true) === 0 && runCount <= Limit.RunLoads - 4 && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped - 32) {
+      while (next + 4 <= endIndex && headAt + 4 <= headEnd && addressAt + 4 <= addressEnd && view.getInt32(headAt, true) === heads4 && view.getInt32(addressAt, true) === 0 && runCount <= Limit.RunLoads - 4 && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped - 32) {
         runCount = (runCount + 4) | 0;
         runEndLo = (runEndLo + 4 * sizeBytes) | 0;
         addressAt = (addressAt + 4) | 0;
+        headAt = (headAt + 4) | 0;
         next = (next + 4) | 0;
       }
-      while (next < endIndex && raw[next] === head && addressAt < addressEnd && raw[addressAt] === 0 && runCount < Limit.RunLoads && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped) {
+      while (next < endIndex && headAt < headEnd && raw[headAt] === head && addressAt < addressEnd && raw[addressAt] === 0 && runCount < Limit.RunLoads && (runEndLo ^ 0x80000000) <= Limit.ScanLastEndFlipped) {
         runCount = (runCount + 1) | 0;
         runEndLo = (runEndLo + sizeBytes) | 0;
         addressAt = (addressAt + 1) | 0;
+        headAt = (headAt + 1) | 0;
         next = (next + 1) | 0;
       }
       loads = (loads + next - index - 1) | 0;
@@ -262,6 +307,8 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
     index = (next - 1) | 0;
   }
   if (runOp >= 0) words[runWord] = runOp | (runCount << RunOp.CountShift);
+  build[At.Head] = headAt;
+  build[At.RepeatLeft] = repeatLeft;
   build[At.Address] = addressAt;
   build[At.FetchLo] = fetchLo;
   build[At.FetchHi] = fetchHi;

@@ -15,7 +15,12 @@ export interface ChunkInfo {
   rawBytes: number;
   /** How the payload is stored (V2Codec). */
   codec: number;
-  /** Bytes of the address, size, value and pc columns (the head column has one byte a record). */
+  /**
+   * Bytes of the head column: one a record, or fewer in a file with runs (V2Flag.Runs). The
+   * header does not store it: it is what the raw payload leaves after the other columns.
+   */
+  headBytes: number;
+  /** Bytes of the address, size, value and pc columns. */
   addressBytes: number;
   sizeBytes: number;
   valueBytes: number;
@@ -58,6 +63,7 @@ export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: numbe
     records: field(V2Layout.ChunkRecordsAt),
     storedBytes: field(V2Layout.ChunkStoredBytesAt),
     rawBytes: field(V2Layout.ChunkRawBytesAt),
+    headBytes: 0,
     codec: field(V2Layout.ChunkCodecAt),
     addressBytes: field(V2Layout.ChunkAddressBytesAt),
     sizeBytes: field(V2Layout.ChunkSizeBytesAt),
@@ -76,8 +82,12 @@ export function readChunkHeader(bytes: Uint8Array, at: number, maxRecords: numbe
   if (info.rawBytes > maxRawBytes(info.records) || info.storedBytes > info.rawBytes) {
     throw new ChunkProblem(`${info.storedBytes} stored and ${info.rawBytes} raw bytes are more than ${info.records} records can take`);
   }
-  const columnBytes = info.records + info.addressBytes + info.sizeBytes + info.valueBytes + info.pcBytes;
-  if (columnBytes !== info.rawBytes) throw new ChunkProblem(`column lengths add up to ${columnBytes} bytes, the header says ${info.rawBytes}`);
+  // A head column of one byte a record at most (runs make it shorter) and at least one byte.
+  const otherBytes = info.addressBytes + info.sizeBytes + info.valueBytes + info.pcBytes;
+  info.headBytes = info.rawBytes - otherBytes;
+  if (info.headBytes < 1 || info.headBytes > info.records) {
+    throw new ChunkProblem(`column lengths leave ${info.headBytes} head bytes of ${info.rawBytes} raw bytes for ${info.records} records`);
+  }
   if (info.codec === V2Codec.Stored ? info.storedBytes !== info.rawBytes : info.codec !== V2Codec.Deflate) {
     throw new ChunkProblem(`unknown codec ${info.codec} or stored length ${info.storedBytes} for ${info.rawBytes} raw bytes`);
   }
@@ -112,6 +122,8 @@ for (let head = 0; head <= Head.Known; head++) {
 /** What is wrong with a record; the message is built outside the loop (a template literal there tripled its cost). */
 export const enum Fault {
   Head,
+  HeadEnd,
+  Run,
   Size,
   AddressEnd,
   AddressVarint,
@@ -122,6 +134,8 @@ export const enum Fault {
 
 const FAULT_TEXT = [
   "bad head byte",
+  "head column ends early",
+  "bad run length (a varint from 1 to the chunk's records left)",
   "bad explicit size (expected 1..4096)",
   "address column ends early",
   "bad address varint",
@@ -137,6 +151,8 @@ export function badRecord(index: number, fault: Fault): ChunkProblem {
 
 /** Where each column of a chunk's raw payload starts and ends. */
 export interface ColumnBounds {
+  headAt: number;
+  headEnd: number;
   addressAt: number;
   addressEnd: number;
   sizeAt: number;
@@ -149,11 +165,24 @@ export interface ColumnBounds {
 
 /** The columns' places in the raw payload, from the header's lengths. */
 export function columnBounds(info: ChunkInfo): ColumnBounds {
-  const addressAt = info.records;
+  const addressAt = info.headBytes;
   const addressEnd = addressAt + info.addressBytes;
   const sizeEnd = addressEnd + info.sizeBytes;
   const valueEnd = sizeEnd + info.valueBytes;
-  return { addressAt, addressEnd, sizeAt: addressEnd, sizeEnd, valueAt: sizeEnd, valueEnd, pcAt: valueEnd, pcEnd: valueEnd + info.pcBytes };
+  return { headAt: 0, headEnd: addressAt, addressAt, addressEnd, sizeAt: addressEnd, sizeEnd, valueAt: sizeEnd, valueEnd, pcAt: valueEnd, pcEnd: valueEnd + info.pcBytes };
+}
+
+/**
+ * The length of the run that head byte `head` (above Head.Known) of record `index` starts:
+ * its varint at `raw[at]` (before `end`, the head column's end) into `cursor.lo`, the records
+ * after the first; returns the index after it. A head that is no run, a run in a file without
+ * runs, or a length of 0 or past the chunk's `records` is a ChunkProblem.
+ */
+export function nextRunLength(raw: Uint8Array, at: number, end: number, head: number, index: number, records: number, flags: number): number {
+  if ((flags & V2Flag.Runs) === 0 || head > Head.KnownRun) throw badRecord(index, Fault.Head);
+  const next = cursor.nextUnsigned(raw, at, end);
+  if (next < 0 || cursor.lo < 1 || cursor.lo > records - index - 1) throw badRecord(index, Fault.Run);
+  return next;
 }
 
 /**
@@ -183,7 +212,7 @@ export function nextAddressDelta(raw: Uint8Array, at: number, end: number, index
  * against the records themselves).
  */
 export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: ColumnBounds, fetches: number, writes: number, modifies: number, seedBytes: number): void {
-  if (used.addressAt !== bounds.addressEnd || used.sizeAt !== bounds.sizeEnd || used.valueAt !== bounds.valueEnd || used.pcAt !== bounds.pcEnd) {
+  if (used.headAt !== bounds.headEnd || used.addressAt !== bounds.addressEnd || used.sizeAt !== bounds.sizeEnd || used.valueAt !== bounds.valueEnd || used.pcAt !== bounds.pcEnd) {
     throw new ChunkProblem("columns hold more bytes than the records use");
   }
   if (fetches !== info.fetches || writes !== info.writes || modifies !== info.modifies) throw new ChunkProblem("record kinds disagree with the header's counts");
@@ -200,7 +229,6 @@ export function checkChunkEnd(info: ChunkInfo, bounds: ColumnBounds, used: Colum
 export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, columns: ChunkColumns): void {
   const records = info.records;
   const rawView = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  columns.heads.set(raw.subarray(0, records));
   const bounds = columnBounds(info);
   const state = decodeState;
   state.fill(0);
@@ -209,9 +237,9 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
   state[Decode.Value] = bounds.valueAt;
   state[Decode.Pc] = bounds.pcAt;
   for (let start = 0; start < records; start += DECODE_SLICE_RECORDS) {
-    decodeSlice(raw, rawView, columns, state, start, Math.min(records, start + DECODE_SLICE_RECORDS), bounds, flags);
+    decodeSlice(raw, rawView, columns, state, start, Math.min(records, start + DECODE_SLICE_RECORDS), records, bounds, flags);
   }
-  const used = { ...bounds, addressAt: state[Decode.Address], sizeAt: state[Decode.Size], valueAt: state[Decode.Value], pcAt: state[Decode.Pc] };
+  const used = { ...bounds, headAt: state[Decode.Head], addressAt: state[Decode.Address], sizeAt: state[Decode.Size], valueAt: state[Decode.Value], pcAt: state[Decode.Pc] };
   checkChunkEnd(info, bounds, used, state[Decode.Fetches], state[Decode.Writes], state[Decode.Modifies], state[Decode.SeedBytes]);
   columns.count = records;
   columns.flags = flags;
@@ -225,6 +253,10 @@ const DECODE_SLICE_RECORDS = 4096;
 
 /** What decodeColumns carries from one slice to the next, as int32 words of `decodeState`. */
 const enum Decode {
+  Head,
+  /** The records of the open run still to come, and its head. */
+  RunLeft,
+  RunHead,
   Address,
   Size,
   Value,
@@ -249,14 +281,18 @@ const enum Decode {
 const decodeState = new Int32Array(Decode.Words);
 
 /** Records [start, end) of decodeColumns, with its checks; `state` in and out. */
-function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, state: Int32Array, start: number, end: number, bounds: ColumnBounds, flags: number): void {
-  const { sizes, addressLo, addressHi, valueLo, valueHi, pcLo, pcHi } = columns;
+function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, state: Int32Array, start: number, end: number, records: number, bounds: ColumnBounds, flags: number): void {
+  const { heads, sizes, addressLo, addressHi, valueLo, valueHi, pcLo, pcHi } = columns;
   const hasValues = (flags & V2Flag.Values) !== 0;
   const hasPcs = (flags & V2Flag.Pc) !== 0;
+  const headEnd = bounds.headEnd | 0;
   const addressEnd = bounds.addressEnd | 0;
   const sizeEnd = bounds.sizeEnd | 0;
   const valueEnd = bounds.valueEnd | 0;
   const pcEnd = bounds.pcEnd | 0;
+  let headAt = state[Decode.Head];
+  let runLeft = state[Decode.RunLeft];
+  let runHead = state[Decode.RunHead];
   let addressAt = state[Decode.Address];
   let sizeAt = state[Decode.Size];
   let valueAt = state[Decode.Value];
@@ -270,11 +306,27 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
   const seedBytesOfHead = SEED_BYTES_OF_HEAD; // a local: a module binding is reloaded on every use
   const endIndex = end | 0;
   for (let index = start | 0; index < endIndex; index++) {
-    const head = raw[index];
-    seedBytes += seedBytesOfHead[head & Head.Known];
+    let head: number;
+    // Within a run, a record is its head again with a delta of 0, nothing stored.
+    const inRun = runLeft > 0;
+    if (inRun) {
+      head = runHead;
+      runLeft = (runLeft - 1) | 0;
+    } else {
+      if (headAt >= headEnd) throw badRecord(index, Fault.HeadEnd);
+      head = raw[headAt];
+      headAt = (headAt + 1) | 0;
+      if (head > Head.Known) {
+        headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
+        runLeft = cursor.lo | 0;
+        head = head & Head.Known;
+        runHead = head;
+      }
+    }
+    heads[index] = head;
+    seedBytes += seedBytesOfHead[head];
     const kind = head & Head.KindMask;
     const sizeCode = head >>> Head.SizeShift;
-    if (head > Head.Known) throw badRecord(index, Fault.Head);
     let sizeBytes = 1 << sizeCode;
     if (sizeCode === Head.ExplicitSize) {
       sizeAt = nextExplicitSize(raw, sizeAt, sizeEnd, index);
@@ -287,7 +339,10 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
     const first = addressAt < addressEnd ? raw[addressAt] : 0x80;
     let deltaLo: number;
     let deltaHi: number;
-    if (first < 0x80) {
+    if (inRun) {
+      deltaLo = 0;
+      deltaHi = 0;
+    } else if (first < 0x80) {
       // `0 - x`, not `-x`: `-(0)` is -0, a double, and TurboFan then computes in doubles.
       deltaHi = 0 - (first & 1);
       deltaLo = (first >>> 1) ^ deltaHi;
@@ -345,6 +400,9 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
     addressLo[index] = lo;
     addressHi[index] = hi;
   }
+  state[Decode.Head] = headAt;
+  state[Decode.RunLeft] = runLeft;
+  state[Decode.RunHead] = runHead;
   state[Decode.Address] = addressAt;
   state[Decode.Size] = sizeAt;
   state[Decode.Value] = valueAt;

@@ -25,6 +25,11 @@ export class ChunkEncoder {
   /** The open chunk's size as seed-format records, in bytes. */
   seedBytes = 0;
   private readonly heads: Uint8Array;
+  private headEnd = 0;
+  /** Where the last head byte is, and the records after it that its run holds so far. */
+  private lastHeadAt = -1;
+  private runExtra = 0;
+  private readonly runs: boolean;
   private readonly addresses: Uint8Array;
   private addressEnd = 0;
   private readonly sizes: Uint8Array;
@@ -46,7 +51,9 @@ export class ChunkEncoder {
     readonly flags: number,
     private readonly deflateLevel: number = DEFAULT_DEFLATE_LEVEL,
   ) {
+    // Runs never make the head column longer than a byte a record: 1 + n records take 1 + varint(n) bytes.
     this.heads = new Uint8Array(maxRecords);
+    this.runs = (flags & V2Flag.Runs) !== 0;
     this.addresses = new Uint8Array(maxRecords * MAX_VARINT_BYTES);
     this.sizes = new Uint8Array(maxRecords * 2);
     this.values = new Uint8Array((flags & V2Flag.Values) !== 0 ? maxRecords * 8 : 0);
@@ -61,10 +68,7 @@ export class ChunkEncoder {
   add(kind: RecordKind, sizeBytes: number, lo: number, hi: number, valueLo: number, valueHi: number, pcLo: number, pcHi: number): void {
     const index = this.records;
     const sizeCode = sizeCodeOf(sizeBytes);
-    if (sizeCode < 0) {
-      this.heads[index] = kind | (Head.ExplicitSize << Head.SizeShift);
-      this.sizeEnd = putUnsigned(this.sizes, this.sizeEnd, sizeBytes);
-    } else this.heads[index] = kind | (sizeCode << Head.SizeShift);
+    const head = kind | ((sizeCode < 0 ? Head.ExplicitSize : sizeCode) << Head.SizeShift);
     const slot = kind * 2;
     const expectedLo = this.expected[slot];
     const expectedHi = this.expected[slot + 1];
@@ -72,7 +76,16 @@ export class ChunkEncoder {
     const deltaLo = (lo - expectedLo) | 0;
     const borrow = (lo >>> 0) < (expectedLo >>> 0) ? 1 : 0;
     const deltaHi = (hi - expectedHi - borrow) | 0;
-    this.addressEnd = putZigzag(this.addresses, this.addressEnd, deltaLo, deltaHi);
+    if (this.runs && sizeCode >= 0 && deltaLo === 0 && deltaHi === 0 && this.lastHeadAt >= 0 && this.heads[this.lastHeadAt] === head) {
+      // The same head again, starting where the last record ended: one more record of its run.
+      this.runExtra++;
+    } else {
+      this.closeRun();
+      this.lastHeadAt = this.headEnd;
+      this.heads[this.headEnd++] = head;
+      if (sizeCode < 0) this.sizeEnd = putUnsigned(this.sizes, this.sizeEnd, sizeBytes);
+      this.addressEnd = putZigzag(this.addresses, this.addressEnd, deltaLo, deltaHi);
+    }
     const endLo = (lo >>> 0) + sizeBytes;
     this.expected[slot] = endLo | 0;
     this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
@@ -89,6 +102,14 @@ export class ChunkEncoder {
     this.records = index + 1;
   }
 
+  /** Ends the open run, if the last head has one: its run bit, then its length after it. */
+  private closeRun(): void {
+    if (this.runExtra === 0) return;
+    this.heads[this.lastHeadAt] |= Head.Run;
+    this.headEnd = putUnsigned(this.heads, this.headEnd, this.runExtra);
+    this.runExtra = 0;
+  }
+
   private putValue(sizeBytes: number, valueLo: number, valueHi: number): void {
     const at = this.valueEnd;
     if (sizeBytes === 8) {
@@ -102,10 +123,11 @@ export class ChunkEncoder {
 
   /** Seals the open chunk: returns its header and payload as one array, and starts a new chunk. */
   seal(): Uint8Array {
-    const raw = new Uint8Array(this.records + this.addressEnd + this.sizeEnd + this.valueEnd + this.pcEnd);
+    this.closeRun();
+    const raw = new Uint8Array(this.headEnd + this.addressEnd + this.sizeEnd + this.valueEnd + this.pcEnd);
     let at = 0;
     for (const [column, length] of [
-      [this.heads, this.records],
+      [this.heads, this.headEnd],
       [this.addresses, this.addressEnd],
       [this.sizes, this.sizeEnd],
       [this.values, this.valueEnd],
@@ -149,6 +171,9 @@ export class ChunkEncoder {
   private reset(): void {
     this.records = 0;
     this.seedBytes = 0;
+    this.headEnd = 0;
+    this.lastHeadAt = -1;
+    this.runExtra = 0;
     this.addressEnd = 0;
     this.sizeEnd = 0;
     this.valueEnd = 0;

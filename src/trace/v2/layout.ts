@@ -65,7 +65,9 @@ export const enum V2Flag {
   Values = 1,
   /** Every record carries the pc of the instruction that made it. */
   Pc = 2,
-  Known = Values | Pc,
+  /** Head columns hold runs: a head with Head.Run stands for several records (Head.Run says how). */
+  Runs = 4,
+  Known = Values | Pc | Runs,
 }
 
 /** How a chunk's payload is stored. */
@@ -92,13 +94,23 @@ export const RECORD_KINDS = { fetch: 0, read: 1, write: 2, modify: 3 } as const;
 
 /**
  * A head byte: kind in bits 0-1, size code in bits 2-4 (0-3: 1, 2, 4 or 8 bytes; 4: the size
- * is in the sizes column).
+ * is in the sizes column), and, in a file with V2Flag.Runs, bit 5: a run.
  */
 export const enum Head {
   KindMask = 3,
   SizeShift = 2,
   ExplicitSize = 4,
   Known = 0x1f,
+  /**
+   * A run: the head is followed in the head column by an unsigned varint n >= 1, and stands
+   * for 1 + n records of its kind and size (1, 2, 4 or 8 bytes). The first has its address
+   * delta in the address column; each of the n others starts where the one before it ended
+   * (a delta of 0, not stored): the next instruction parcel, the next element of a sweep.
+   * Values and pcs are per record, as ever.
+   */
+  Run = 0x20,
+  /** The greatest head byte with its run bit: a run of 8-byte modifies. */
+  KnownRun = Run | (3 << SizeShift) | 3,
 }
 
 /** Greatest size of one access, in bytes (lackey's limit: vector accesses, x86 instructions). */

@@ -2,7 +2,7 @@ import { TWO_POW_32 } from "../../space/address.js";
 import { secondParcelHigh, type MemoryAccess } from "../../space/backend.js";
 import { TraceFormat } from "../format.js";
 import type { ReplayTally } from "../replay-tally.js";
-import { badRecord, checkChunkEnd, checkPcColumn, columnBounds, cursor, Fault, nextAddressDelta, nextExplicitSize, type ChunkInfo } from "./chunk-decoder.js";
+import { badRecord, checkChunkEnd, checkPcColumn, columnBounds, cursor, Fault, nextAddressDelta, nextExplicitSize, nextRunLength, type ChunkInfo } from "./chunk-decoder.js";
 import { RecordKind, Head, V2Flag } from "./layout.js";
 import { derivedValueHi, derivedValueLo, forEachPiece } from "./seed-pieces.js";
 
@@ -30,6 +30,10 @@ const SLICE_RECORDS = 1024;
 
 /** What the kernel carries from one slice to the next, as int32 words of `state`. */
 const enum At {
+  Head,
+  /** The records of the open run still to come, and its head. */
+  RunLeft,
+  RunHead,
   Address,
   Size,
   Value,
@@ -71,12 +75,11 @@ export function replayPayload(sink: MemoryAccess, raw: Uint8Array, info: ChunkIn
   state[At.Size] = bounds.sizeAt;
   state[At.Value] = bounds.valueAt;
   tally.sliceSums.fill(0);
-  const hasValues = (flags & V2Flag.Values) !== 0;
   for (let start = 0; start < info.records; start += SLICE_RECORDS) {
     const end = Math.min(info.records, start + SLICE_RECORDS);
-    replaySlice(sink, raw, view, state, start, end, bounds.addressEnd, bounds.sizeEnd, bounds.valueEnd, hasValues, firstRecord, tally);
+    replaySlice(sink, raw, view, state, start, end, info.records, bounds.headEnd, bounds.addressEnd, bounds.sizeEnd, bounds.valueEnd, flags, firstRecord, tally);
   }
-  const used = { ...bounds, addressAt: state[At.Address], sizeAt: state[At.Size], valueAt: state[At.Value], pcAt: bounds.pcEnd };
+  const used = { ...bounds, headAt: state[At.Head], addressAt: state[At.Address], sizeAt: state[At.Size], valueAt: state[At.Value], pcAt: bounds.pcEnd };
   const seedBytes = state[At.Pieces] * TraceFormat.HeaderBytes + state[At.WriteBytes];
   checkChunkEnd(info, bounds, used, state[At.Fetches], state[At.Writes], state[At.Modifies], seedBytes);
 }
@@ -96,14 +99,19 @@ function replaySlice(
   kernel: Int32Array,
   start: number,
   end: number,
+  records: number,
+  headEndAt: number,
   addressEndAt: number,
   sizeEnd: number,
   valueEnd: number,
-  hasValues: boolean,
+  flags: number,
   firstRecord: number,
   tally: ReplayTally,
 ): void {
   const sums = tally.sliceSums;
+  const hasValues = (flags & V2Flag.Values) !== 0;
+  let headAt = kernel[At.Head];
+  let runLeft = kernel[At.RunLeft];
   let addressAt = kernel[At.Address];
   let fetchLo = kernel[At.FetchLo];
   let fetchHi = kernel[At.FetchHi];
@@ -114,11 +122,31 @@ function replaySlice(
   // Sums of the value halves: the low one here, the rest in `sums` (all below 2^53 a slice).
   let sumLo = 0;
   kernel[At.SliceWritePieces] = 0;
+  const headEnd = headEndAt | 0;
   const addressEnd = addressEndAt | 0;
   const endIndex = end | 0;
   for (let index = start | 0; index < endIndex; index = (index + 1) | 0) {
-    const head = raw[index];
-    const first = addressAt < addressEnd ? raw[addressAt] : 0x80;
+    let head: number;
+    let first: number;
+    if (runLeft > 0) {
+      // A record of a run: its head again, and a delta of 0 that takes no byte (the paths
+      // below step past a one-byte delta, so the address offset steps back one first).
+      runLeft = (runLeft - 1) | 0;
+      head = kernel[At.RunHead];
+      first = 0;
+      addressAt = (addressAt - 1) | 0;
+    } else {
+      if (headAt >= headEnd) throw badRecord(index, Fault.HeadEnd);
+      head = raw[headAt];
+      headAt = (headAt + 1) | 0;
+      if (head > Head.Known) {
+        headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
+        runLeft = cursor.lo | 0;
+        head = head & Head.Known;
+        kernel[At.RunHead] = head;
+      }
+      first = addressAt < addressEnd ? raw[addressAt] : 0x80;
+    }
     // The most frequent records first: a 2-byte read or fetch (an instruction parcel) whose
     // delta is one byte, mostly 0 (the next parcel). One branch per kind: a shared one that
     // selected the kind's prediction cost 16 instructions a record more (callgrind).
@@ -133,13 +161,28 @@ function replaySlice(
       addressAt = (addressAt + 1) | 0;
       readLo = (lo + 2) | 0;
       readHi = (readLo >>> 0) < 2 ? (hi + 1) | 0 : hi;
+      if (runLeft > 0) {
+        // The rest of its run, up to the slice's end, in a tight loop. A read in the top
+        // 4 GiB is left to the checks above.
+        const last = Math.min(endIndex - 1, index + runLeft) | 0;
+        while (index < last && readHi !== -1) {
+          sumLo += sink.load16(readLo, readHi);
+          readPieces++;
+          readLo = (readLo + 2) | 0;
+          if ((readLo >>> 0) < 2) readHi = (readHi + 1) | 0;
+          index = (index + 1) | 0;
+          runLeft = (runLeft - 1) | 0;
+        }
+        continue;
+      }
       // Unrolled once, as in the seed kernel: parcels come in runs, most of delta 0 (the
-      // next parcel). A read in the top 4 GiB is left to the checks above.
+      // next parcel), in a file without runs. A read in the top 4 GiB is left to the checks above.
       const next = (index + 1) | 0;
-      if (next < endIndex && addressAt < addressEnd && raw[next] === HeadByte.Read2 && raw[addressAt] === 0 && readHi !== -1) {
+      if (next < endIndex && headAt < headEnd && addressAt < addressEnd && raw[headAt] === HeadByte.Read2 && raw[addressAt] === 0 && readHi !== -1) {
         sumLo += sink.load16(readLo, readHi);
         readPieces++;
         addressAt = (addressAt + 1) | 0;
+        headAt = (headAt + 1) | 0;
         readLo = (readLo + 2) | 0;
         if ((readLo >>> 0) < 2) readHi = (readHi + 1) | 0;
         index = next;
@@ -168,7 +211,6 @@ function replaySlice(
     }
     const kind = head & Head.KindMask;
     const sizeCode = head >>> Head.SizeShift;
-    if (head > Head.Known) throw badRecord(index, Fault.Head);
     let sizeBytes = 1 << sizeCode;
     if (sizeCode === Head.ExplicitSize) {
       // Call results `| 0`: untyped, they made the offsets tagged values (a Smi check and
@@ -287,6 +329,8 @@ function replaySlice(
       readHi = endHi;
     }
   }
+  kernel[At.Head] = headAt;
+  kernel[At.RunLeft] = runLeft;
   kernel[At.Address] = addressAt;
   kernel[At.FetchLo] = fetchLo;
   kernel[At.FetchHi] = fetchHi;

@@ -17,6 +17,11 @@ export interface V2WriterOptions {
   chunkSeedBytes?: number;
   /** zlib level for chunk payloads, 0 (store) to 9; default 1. */
   deflateLevel?: number;
+  /**
+   * Whether head columns fold runs (V2Flag.Runs; default true): a file without runs has one
+   * head byte a record, the layout memspace wrote before runs, which readers still take.
+   */
+  runs?: boolean;
 }
 
 /** Bounds of the chunk limit: room for the largest record, and decode buffers of sane size. */
@@ -49,7 +54,7 @@ export class V2TraceWriter implements TraceOutput {
       throw new RangeError(`v2 trace writer: chunk limit ${this.chunkSeedBytes} outside ${MIN_CHUNK_SEED_BYTES}..${MAX_CHUNK_SEED_BYTES} bytes`);
     }
     this.hasValues = options.values ?? true;
-    const flags = (this.hasValues ? V2Flag.Values : 0) | (options.pcs === true ? V2Flag.Pc : 0);
+    const flags = (this.hasValues ? V2Flag.Values : 0) | (options.pcs === true ? V2Flag.Pc : 0) | (options.runs === false ? 0 : V2Flag.Runs);
     this.encoder = new ChunkEncoder(maxChunkRecords(this.chunkSeedBytes), flags, options.deflateLevel ?? DEFAULT_DEFLATE_LEVEL);
     this.output = OutputFile.create(path, options.inputPaths);
     this.emit(fileHeader(flags, this.chunkSeedBytes));
