@@ -100,11 +100,11 @@ describe("bench command lines", () => {
   });
 
   it("bench alloc-threads --json - prints one JSON document on stdout, its table on stderr", () => {
-    const run = bench("alloc-threads", ["--steps", "2000", "--rounds", "1", "--json", "-"]);
+    const run = bench("alloc-threads", ["--quick", "--workloads", "larson", "--allocators", "memspace,memspace-locked", "--steps", "2000", "--rounds", "1", "--json", "-"]);
     assert.equal(run.status, 0, run.stderr);
-    const records = JSON.parse(run.stdout) as Array<{ heap: string; workers: number; opsPerSec: number }>;
-    assert.deepEqual(records.map((r) => `${r.heap}/${r.workers}`), ["per-worker spans/1", "per-worker spans/2", "one lock/1", "one lock/2"]);
-    assert.match(run.stderr, /^per-worker spans\s+1\s/m);
+    const records = JSON.parse(run.stdout) as Array<{ workload: string; allocator: string; workers: number; opsPerSec: number }>;
+    assert.deepEqual(records.map((r) => `${r.workload}/${r.allocator}/${r.workers}`), ["larson/memspace/1", "larson/memspace/2", "larson/memspace-locked/1", "larson/memspace-locked/2"]);
+    assert.match(run.stderr, /^larson\s+memspace\s+1\s/m);
   });
 
   it("bench parts times each analysis on 0, 1 and 2 workers, with the same figures from each", () => {

@@ -64,14 +64,16 @@ describe("memspace bench smoke tests", () => {
     });
   });
 
-  it("bench alloc-threads runs both heaps on 1 and 2 workers with remote frees (each run ends with an empty, consistent heap) and writes JSON", () => {
+  it("bench alloc-threads runs every workload on both heaps and on glibc through the C driver, on 1 and 2 threads (each JS run ends with an empty, consistent heap), and writes JSON", () => {
     withTempDir((folder) => {
       const json = join(folder, "threads.json");
-      const bench = memspaceBench("alloc-threads", "--steps", "3000", "--rounds", "1", "--remote-percent", "50", "--json", json);
+      const bench = memspaceBench("alloc-threads", "--quick", "--steps", "3000", "--rounds", "1", "--remote-percent", "50", "--allocators", "memspace,memspace-locked,glibc", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
-      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ heap: string; workers: number; opsPerSec: number }>;
-      assert.deepEqual(records.map((r) => `${r.heap}/${r.workers}`), ["per-worker spans/1", "per-worker spans/2", "one lock/1", "one lock/2"]);
-      for (const record of records) assert.ok(record.opsPerSec > 0);
+      const records = JSON.parse(readFileSync(json, "utf8")) as Array<{ workload: string; allocator: string; workers: number; elapsedMs: number; opsPerSec: number }>;
+      const expected = ["larson", "cache-thrash", "cache-scratch", "xmalloc"].flatMap((workload) => ["memspace", "memspace-locked", "glibc"].flatMap((allocator) => [1, 2].map((workers) => `${workload}/${allocator}/${workers}`)));
+      assert.deepEqual(records.map((r) => `${r.workload}/${r.allocator}/${r.workers}`), expected);
+      for (const record of records) assert.ok(record.elapsedMs > 0 && record.opsPerSec > 0, JSON.stringify(record));
+      assert.match(bench.stdout, /^xmalloc +glibc +2 /m);
     });
   });
 
