@@ -13,7 +13,8 @@ import { budgetedRun, failed, footprintPass, loopMemory, replay } from "./replay
 import { buildWorkload } from "./workloads.js";
 
 /** Child mode: one allocator on one workload, printed as JSON. */
-export async function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, blockCache, slowBudgetSeconds }: ChildJob): Promise<void> {
+export async function runOne({ workload, allocator: allocatorName, scale, runs, liveSlots, blockCache, cacheOptions, slowBudgetSeconds }: ChildJob): Promise<void> {
+  const heapOptions = { blockCache, ...cacheOptions };
   const thingMalloc = allocatorName === THING ? await loadThingMalloc() : null;
   const sequence = buildWorkload(workload, scale, liveSlots);
   const rates: number[] = [];
@@ -21,7 +22,7 @@ export async function runOne({ workload, allocator: allocatorName, scale, runs, 
   // everything freed, so a run after the first starts on a warm, empty heap (its pages
   // already faulted in), and the replay's call targets stay the same (new closures per run
   // deoptimised it each time).
-  const allocator = createJsAllocator(allocatorName, blockCache, thingMalloc);
+  const allocator = createJsAllocator(allocatorName, heapOptions, thingMalloc);
   const memory = loopMemory(sequence.ops, new Int32Array(sequence.slots), allocator.bytes);
   let felt: FeltFigures;
   if (allocatorName === THING) {
@@ -59,7 +60,7 @@ export async function runOne({ workload, allocator: allocatorName, scale, runs, 
   // after (groups of) ops, which the timed runs must not pay for, and the buffer's resident
   // bytes at the end (where the kernel can tell; else the allocator's own count stands in).
   const watch = watchNewBuffer(HEAP_BYTES);
-  const accounted = Math.max(footprintPass(createJsAllocator(allocatorName, blockCache, thingMalloc), sequence), 0);
+  const accounted = Math.max(footprintPass(createJsAllocator(allocatorName, heapOptions, thingMalloc), sequence), 0);
   const sample: Sample = { opsPerSec: Math.round(median(rates)), peakFootprintBytes: watch.measure() ?? accounted, accountedFootprintBytes: accounted, ...felt };
   writeChildResult(sample);
 }

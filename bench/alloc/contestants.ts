@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type * as ThingMalloc from "@thi.ng/malloc";
-import { Heap } from "../../src/alloc/heap/heap.js";
+import { Heap, type HeapOptions } from "../../src/alloc/heap/heap.js";
 import { importOptional } from "../harness/optional-package.js";
 import { floorAllocator } from "./floor-allocator.js";
 
@@ -54,10 +54,10 @@ export function loadThingMalloc(): Promise<ThingMallocModule | null> {
 }
 
 /** `thingMalloc`: THING_PACKAGE, loaded by the caller (needed for THING only). */
-export function createJsAllocator(name: JsAllocatorName, blockCache: boolean, thingMalloc: ThingMallocModule | null): JsAllocator {
+export function createJsAllocator(name: JsAllocatorName, heapOptions: HeapOptions, thingMalloc: ThingMallocModule | null): JsAllocator {
   if (name === "memspace") {
     const buffer = new ArrayBuffer(HEAP_BYTES);
-    const heap = new Heap(buffer, { blockCache });
+    const heap = new Heap(buffer, heapOptions);
     return {
       bytes: new Uint8Array(buffer),
       malloc: (size) => heap.malloc(size),

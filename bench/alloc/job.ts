@@ -1,4 +1,5 @@
 /** What bench alloc and its child processes exchange: the job a child runs, and the sample it prints. */
+import type { HeapOptions } from "../../src/alloc/heap/heap.js";
 import type { JsAllocatorName } from "./contestants.js";
 import type { Workload } from "./workloads.js";
 
@@ -18,6 +19,8 @@ export interface ChildJob {
   runs: number;
   liveSlots?: number;
   blockCache: boolean;
+  /** memspace: the region cache's policy and limits (bench alloc-policy sweeps them); the Heap's defaults if absent. */
+  cacheOptions?: Pick<HeapOptions, "cachePolicy" | "cacheSlots" | "cacheAgeOps">;
   slowBudgetSeconds: number;
 }
 

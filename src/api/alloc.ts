@@ -4,7 +4,7 @@ export { FrameAllocatorError, type PageFrameAllocator } from "../alloc/frames/pa
 export { BitmapScanAllocator } from "../alloc/frames/bitmap-scan.js";
 export { LockedBuddyAllocator } from "../alloc/frames/locked-buddy.js";
 export { FRAME_ALLOCATOR_KINDS, createFrameAllocator, attachFrameAllocator, type FrameAllocatorKind } from "../alloc/frames/allocator-kinds.js";
-export { Heap, HeapError, type HeapOptions, type HeapStats, type TypedArrayConstructor } from "../alloc/heap/heap.js";
+export { Heap, HeapError, type CachePolicy, type HeapOptions, type HeapStats, type TypedArrayConstructor } from "../alloc/heap/heap.js";
 export type { FrameLayout } from "../alloc/frames/layout.js";
 /** The hook interleaving tests use to pause a frame allocator between its atomic steps. */
 export type { SyncHook } from "../alloc/frames/sync-hook.js";

@@ -4,6 +4,7 @@ export const BENCHMARKS = [
   { name: "guests", description: "guest execution speed (MIPS) with and without recording a trace" },
   { name: "frames", description: "page-frame allocators: LLFree against a locked buddy and a bitmap scan, 1 and 2 workers" },
   { name: "alloc", description: "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc, jemalloc" },
+  { name: "alloc-policy", description: "the Heap's region-cache policy on the workloads with large blocks: a grid of fixed policies, the default and adaptive" },
   { name: "alloc-threads", description: "larson, cache-thrash, cache-scratch and xmalloc on 1 and 2 threads: one SharedArrayBuffer heap on worker threads, the same heap under one lock, and glibc, mimalloc and jemalloc on POSIX threads" },
   { name: "cache", description: "three-level cache simulation (I1, D1, LL) in accesses per second on a 100M-op trace, beside Cachegrind's own rate" },
   { name: "parts", description: "trace stats, report, reuse and cache on a 200M-op v2 trace: one thread, one pass with a decode worker, and exact parts on 2 workers" },

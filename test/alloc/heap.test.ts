@@ -413,6 +413,55 @@ describe("Heap", () => {
     assert.equal(evictionsWith({ cacheAgeOps: 1 }), 1);
   });
 
+  it("grows a large block in place into a cached run right after it, rather than move it", () => {
+    const heap = new Heap(new ArrayBuffer(64 * MiB), { cachePolicy: "fixed" });
+    const first = heap.mallocOrThrow(MiB);
+    const second = heap.mallocOrThrow(MiB);
+    heap.mallocOrThrow(MiB); // keeps the free pages away from the second block's end
+    assert.equal(second, first + MiB, "adjacent");
+    heap.free(second);
+    assert.equal(heap.stats().regionCache.cachedBytes, MiB);
+    assert.equal(heap.realloc(first, 2 * MiB), first, "grown in place");
+    const { evictions, cachedBytes } = heap.stats().regionCache;
+    assert.deepEqual([evictions, cachedBytes], [1, 0]);
+    heap.check();
+  });
+
+  it("adaptive region cache: closes while growing blocks move (free pages let them grow in place), and opens again when freed sizes come back", () => {
+    const heap = new Heap(new ArrayBuffer(256 * MiB), { cachePolicy: "adaptive" });
+    const fixed = new Heap(new ArrayBuffer(256 * MiB), { cachePolicy: "fixed" });
+    // Growing blocks, as realloc-grow: each grows by half until 4 MiB, then starts again.
+    const grow = (target: Heap): void => {
+      const blocks = Array.from({ length: 8 }, () => target.mallocOrThrow(300 * 1024));
+      for (let step = 0; step < 2000; step++) {
+        const index = step % blocks.length;
+        const size = target.usableSize(blocks[index]);
+        if (size > 4 * MiB) {
+          target.free(blocks[index]);
+          blocks[index] = target.mallocOrThrow(300 * 1024);
+        } else blocks[index] = target.realloc(blocks[index], Math.ceil(size * 1.5));
+      }
+      for (const block of blocks) target.free(block);
+      target.check();
+    };
+    grow(heap);
+    grow(fixed);
+    assert.equal(heap.stats().regionCache.slotLimit, 0, "closed");
+    assert.equal(fixed.stats().regionCache.slotLimit, 16, "a fixed policy keeps its limit");
+    // Now a cycle of the same two sizes, freed and allocated again: misses its ghosts would have served.
+    const hitsBefore = heap.stats().regionCache.hits;
+    for (let cycle = 0; cycle < 200; cycle++) {
+      const a = heap.mallocOrThrow(MiB);
+      const b = heap.mallocOrThrow(2 * MiB);
+      heap.free(a);
+      heap.free(b);
+    }
+    const { slotLimit, hits } = heap.stats().regionCache;
+    assert.ok(slotLimit > 0, `opened again: ${slotLimit} slots`);
+    assert.ok(hits - hitsBefore > 300, `${hits - hitsBefore} hits`);
+    heap.check();
+  });
+
   it("runs over any BlockMemory: pages are mapped when blocks take them and unmapped (then read as zero) when they go back", () => {
     const calls: string[] = [];
     class RecordingMemory extends BufferMemory {

@@ -57,6 +57,7 @@ export class HeapCore extends DebugGuards {
     words[HeaderWord.BitmapWord] = this.bitmapWord;
     words[HeaderWord.Debug] = debug ? 1 : 0;
     words[HeaderWord.BlockCache] = blockCache ? 1 : 0;
+    this.formatRegionCache();
     if (!this.shared) this.openWorkerSlot(0);
     this.floats[HeaderWord.Stats + Stat.UsedPages] = metaPages;
     this.floats[HeaderWord.Stats + Stat.PeakUsedPages] = metaPages;

@@ -32,8 +32,11 @@ export const enum Geometry {
 
 /** The header's first word on a formatted heap: "MSHP". */
 export const HEAP_MAGIC = 0x4d534850;
-/** 4: per-worker span lists, free-block caches and inboxes, 16-word descriptors, metadata cleared up to HeaderWord.ClearedPages. */
-export const HEAP_LAYOUT_VERSION = 4;
+/**
+ * 5: per-worker span lists, free-block caches and inboxes, 16-word descriptors, metadata
+ * cleared up to HeaderWord.ClearedPages, the region cache's policy in the header.
+ */
+export const HEAP_LAYOUT_VERSION = 5;
 
 /** Word indices of the heap's header (and of the areas after it). */
 export const enum HeaderWord {
@@ -65,6 +68,16 @@ export const enum HeaderWord {
    * made it resident (read or written) for a heap that may use a few pages.
    */
   ClearedPages = 14,
+  /** The region cache's policy (CachePolicyCode), fixed when the heap is created. */
+  CachePolicy = 15,
+  /** The region cache's limits now: runs it keeps, and large-block operations a run waits before it is decommitted. */
+  CacheSlotLimit = 16,
+  CacheAgeLimit = 17,
+  /** The adaptive policy's window so far (PolicyWindowWord), from here. */
+  PolicyWindow = 18,
+  /** The adaptive policy's ghosts: runs it let go recently (GhostWord), a ring of PageTable.GhostSlots from here; the next to write at GhostNext. */
+  GhostNext = 26,
+  Ghosts = 32,
   Bins = 64,
   Cache = 96,
   Abandoned = 288,
@@ -85,6 +98,38 @@ export const enum PageTable {
   MaxCacheSlots = 64,
   /** Words of one region cache slot (CacheSlotWord). */
   CacheSlotWords = 3,
+  /** Runs the adaptive policy remembers after letting them go. */
+  GhostSlots = 16,
+}
+
+/** HeaderWord.CachePolicy. */
+export const enum CachePolicyCode {
+  Fixed = 0,
+  Adaptive = 1,
+}
+
+/** Counts of the adaptive policy's current window, from HeaderWord.PolicyWindow. */
+export const enum PolicyWindowWord {
+  /** Large-block operations in the window. */
+  Operations = 0,
+  /** Large mallocs the cache served. */
+  Hits = 1,
+  /** Large mallocs the cache missed that a run it let go would have served, and those of them it let go for age. */
+  GhostHits = 2,
+  AgeGhostHits = 3,
+  /** Cached runs decommitted unused, and those of them for age. */
+  Evictions = 4,
+  AgeEvictions = 5,
+  /** Large mallocs, and large blocks that could not grow in place (realloc moved them). */
+  Requests = 6,
+  Moves = 7,
+  Words = 8,
+}
+
+/** A ghost: the run's length in pages, and GhostWord.ForAge if the cache let it go for its age. */
+export const enum GhostWord {
+  ForAge = 0x40000000,
+  RunMask = 0x3fffffff,
 }
 /** A region cache slot: a cached run of pages and when it was cached. */
 export const enum CacheSlotWord {

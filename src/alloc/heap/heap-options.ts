@@ -8,6 +8,15 @@ export const DEFAULT_CACHE_SLOTS = 16;
 export const DEFAULT_CACHE_BYTES = 64 << 20;
 /** Large-block operations a cached region waits for reuse before it is decommitted, by default. */
 export const DEFAULT_CACHE_AGE_OPS = 100_000;
+/** How the region cache chooses its limits, by default (HeapOptions.cachePolicy). */
+export const DEFAULT_CACHE_POLICY: CachePolicy = "adaptive";
+
+/**
+ * The region cache's policy: "fixed" keeps cacheSlots and cacheAgeOps as given; "adaptive"
+ * (region-cache.ts) treats them as the most slots and the middle age, and moves the limits
+ * within them from what the last large-block operations did.
+ */
+export type CachePolicy = "fixed" | "adaptive";
 
 /** Options of a Heap; the ones fixed when the heap is created are ignored by a worker attaching to it. */
 export interface HeapOptions {
@@ -54,4 +63,6 @@ export interface HeapOptions {
   cacheBytes?: number;
   /** Region cache: large-block operations a cached block waits for reuse before it is decommitted (default 100,000). */
   cacheAgeOps?: number;
+  /** Region cache: "adaptive" (the default) or "fixed" limits (CachePolicy); fixed when the heap is created. */
+  cachePolicy?: CachePolicy;
 }

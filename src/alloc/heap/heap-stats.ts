@@ -25,8 +25,8 @@ export interface HeapStats {
   heapBytes: number;
   /** Per size class in use: its block size, live blocks and spans. */
   classes: Array<{ sizeBytes: number; liveBlocks: number; spans: number }>;
-  /** The region cache of freed large blocks: reuses, misses, evictions and what it holds. */
-  regionCache: { hits: number; misses: number; evictions: number; cachedBytes: number };
+  /** The region cache of freed large blocks: its hits, misses and evictions so far, the bytes it holds, and its limits now (which the adaptive policy moves). */
+  regionCache: { hits: number; misses: number; evictions: number; cachedBytes: number; slotLimit: number; ageLimitOps: number };
   /** Bytes of cached large blocks given back to the free pages (to be zeroed if a calloc gets them). */
   decommittedBytes: number;
   /** Blocks freed by other workers, waiting in their owners' inboxes. */
@@ -80,6 +80,8 @@ export class HeapCensus extends WorkerSlots {
         misses: f[HeaderWord.Stats + Stat.CacheMisses],
         evictions: f[HeaderWord.Stats + Stat.CacheEvictions],
         cachedBytes: f[HeaderWord.Stats + Stat.CachedPages] * Geometry.PageBytes,
+        slotLimit: this.words[HeaderWord.CacheSlotLimit],
+        ageLimitOps: this.words[HeaderWord.CacheAgeLimit],
       },
       decommittedBytes: f[HeaderWord.Stats + Stat.DecommittedBytes],
       pendingRemoteFrees: pending.length,

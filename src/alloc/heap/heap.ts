@@ -19,7 +19,7 @@ import { CLASS_COUNT, CLASS_SIZES, classOf, SizeLimit } from "./size-classes.js"
 
 // The error and the option and statistics types, where the Heap's users have always found them.
 export { HeapError } from "./heap-error.js";
-export type { HeapOptions } from "./heap-options.js";
+export type { CachePolicy, HeapOptions } from "./heap-options.js";
 export type { HeapStats } from "./heap-stats.js";
 
 /** A typed-array class (Float64Array, Int32Array, ...): what mallocAs makes a view with. */

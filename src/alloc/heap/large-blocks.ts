@@ -54,7 +54,14 @@ export abstract class LargeBlocks extends RegionCache {
       return true;
     }
     const next = page + run;
-    if (next >= this.pageCount || this.kindOf(next) !== Kind.FreeRun || this.descriptor(next, DescriptorWord.Run) < pages - run) return false;
+    // A cached run right after the block is memory nobody uses: the block grows into it
+    // rather than move (a cache that held on to it made growing blocks copy, measured in
+    // docs/design/heap.md).
+    if (next < this.pageCount && this.kindOf(next) === Kind.Cached) this.evictCachedAt(next);
+    if (next >= this.pageCount || this.kindOf(next) !== Kind.FreeRun || this.descriptor(next, DescriptorWord.Run) < pages - run) {
+      this.countMove();
+      return false;
+    }
     const extra = pages - run;
     const leftover = this.descriptor(next, DescriptorWord.Run) - extra;
     this.unbin(next);
