@@ -77,6 +77,8 @@ export const enum HeaderWord {
   PolicyWindow = 18,
   /** The adaptive policy's ghosts: runs it let go recently (GhostWord), a ring of PageTable.GhostSlots from here; the next to write at GhostNext. */
   GhostNext = 26,
+  /** Ghosts remembered now (a miss scans them only if there are any). */
+  GhostCount = 27,
   Ghosts = 32,
   Bins = 64,
   Cache = 96,

@@ -131,7 +131,9 @@ export abstract class RegionCache extends PageRuns {
     if (this.adaptive()) {
       this.words[HeaderWord.PolicyWindow + PolicyWindowWord.Evictions]++;
       if (forAge) this.words[HeaderWord.PolicyWindow + PolicyWindowWord.AgeEvictions]++;
-      this.rememberGhost(run, forAge);
+      // A ghost hit can only raise a limit below its ceiling: at the slot ceiling, a run
+      // pushed out by others is not remembered (a miss then scans nothing).
+      if (forAge || this.words[HeaderWord.CacheSlotLimit] < this.cacheSlots) this.rememberGhost(run, forAge);
     }
     this.releasePages(page, run);
   }
@@ -167,16 +169,19 @@ export abstract class RegionCache extends PageRuns {
 
   private rememberGhost(run: number, forAge: boolean): void {
     const next = this.words[HeaderWord.GhostNext];
+    if (this.words[HeaderWord.Ghosts + next] === 0) this.words[HeaderWord.GhostCount]++;
     this.words[HeaderWord.Ghosts + next] = (run & GhostWord.RunMask) | (forAge ? GhostWord.ForAge : 0);
     this.words[HeaderWord.GhostNext] = (next + 1) % PageTable.GhostSlots;
   }
 
   /** A miss of `pages` pages: counted as a ghost hit if a run the cache let go would have served it (that ghost is then forgotten). */
   private countGhostHit(pages: number): void {
+    if (this.words[HeaderWord.GhostCount] === 0) return;
     for (let i = 0; i < PageTable.GhostSlots; i++) {
       const ghost = this.words[HeaderWord.Ghosts + i];
       if (ghost === 0 || !fits(ghost & GhostWord.RunMask, pages)) continue;
       this.words[HeaderWord.Ghosts + i] = 0;
+      this.words[HeaderWord.GhostCount]--;
       this.words[HeaderWord.PolicyWindow + PolicyWindowWord.GhostHits]++;
       if ((ghost & GhostWord.ForAge) !== 0) this.words[HeaderWord.PolicyWindow + PolicyWindowWord.AgeGhostHits]++;
       return;
