@@ -27,9 +27,11 @@ export const C_LOOP = "loop-c";
 export const THING = "thi.ng";
 /** The least a JS allocator can do on the same loop (floor-allocator.ts): a yardstick for the JS heaps. */
 export const FLOOR = "floor-js";
+/** floor-js with the Heap's one misuse check on free (a live bit per granule): what that check alone costs. */
+export const FLOOR_CHECKED = "floor-js-checked";
 /** THING's package: a devDependency, so an installed memspace runs without it unless it is installed. */
 export const THING_PACKAGE = "@thi.ng/malloc";
-export const JS_ALLOCATORS = ["memspace", THING, FLOOR, JS_LOOP] as const;
+export const JS_ALLOCATORS = ["memspace", THING, FLOOR, FLOOR_CHECKED, JS_LOOP] as const;
 /** The block the loops' do-nothing allocators hand out: past the null address, 8-aligned. */
 const LOOP_BLOCK_ADDRESS = 64;
 export type JsAllocatorName = (typeof JS_ALLOCATORS)[number];
@@ -67,8 +69,8 @@ export function createJsAllocator(name: JsAllocatorName, heapOptions: HeapOption
       sampleFootprint: () => heap.footprintBytes(),
     };
   }
-  if (name === FLOOR) {
-    const floor = floorAllocator(HEAP_BYTES);
+  if (name === FLOOR || name === FLOOR_CHECKED) {
+    const floor = floorAllocator(HEAP_BYTES, name === FLOOR_CHECKED);
     return { ...floor, peakFootprintBytes: floor.footprintBytes, sampleFootprint: floor.footprintBytes };
   }
   if (name === JS_LOOP) {

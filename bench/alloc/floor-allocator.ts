@@ -5,6 +5,11 @@
  * needs no header; blocks past the classes are page runs of a power of two pages, kept in free lists by length.
  * No checks, no statistics, no worker, memory never given back. What it costs over the loop
  * bounds what any JS allocator with the same loop can reach (docs/benchmarks.md).
+ *
+ * With `checked` (floor-js-checked), it adds the one misuse check every free in the memspace
+ * Heap makes, and nothing else: a bit per 8-byte granule at each live block's start, set by
+ * malloc, tested and cleared by free, so a double free, an interior or a foreign pointer
+ * throws. What that costs over floor-js is what the check alone costs a JS heap.
  */
 import { CLASS_COUNT, CLASS_SIZES, classOf, MEDIUM_LIMIT_BYTES, SMALL_CLASS_OF, SMALL_LIMIT_BYTES } from "../../src/alloc/heap/size-classes.js";
 
@@ -24,8 +29,10 @@ export interface FloorAllocator {
   footprintBytes(): number;
 }
 
-export function floorAllocator(bufferBytes: number): FloorAllocator {
+export function floorAllocator(bufferBytes: number, checked = false): FloorAllocator {
   const buffer = new ArrayBuffer(bufferBytes);
+  // A bit per 8-byte granule (checked only).
+  const live = new Int32Array(checked ? bufferBytes >>> 8 : 0);
   const bytes = new Uint8Array(buffer);
   const words = new Int32Array(buffer);
   const pageClass = new Uint8Array(bufferBytes >>> PAGE_SHIFT);
@@ -76,13 +83,25 @@ export function floorAllocator(bufferBytes: number): FloorAllocator {
     return address;
   }
 
-  function malloc(sizeBytes: number): number {
+  function mallocUnchecked(sizeBytes: number): number {
     if (sizeBytes <= SMALL_LIMIT_BYTES) return mallocOfClass(SMALL_CLASS_OF[(sizeBytes + 7) >>> 3]);
     return sizeBytes > MEDIUM_LIMIT_BYTES ? mallocLarge(sizeBytes) : mallocOfClass(classOf(sizeBytes));
   }
 
+  function malloc(sizeBytes: number): number {
+    const address = mallocUnchecked(sizeBytes);
+    if (checked) live[address >>> 8] |= 1 << ((address >>> 3) & 31);
+    return address;
+  }
+
   function free(address: number): void {
     if (address === 0) return;
+    if (checked) {
+      const word = address >>> 8;
+      const bit = 1 << ((address >>> 3) & 31);
+      if ((address & 7) !== 0 || address >= bufferBytes || (live[word] & bit) === 0) throw new Error(`free(${address}): not a live block`);
+      live[word] &= ~bit;
+    }
     const sizeClass = pageClass[address >>> PAGE_SHIFT];
     if (sizeClass === LARGE) return freeLarge(address);
     words[address >>> 2] = heads[sizeClass];
