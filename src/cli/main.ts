@@ -136,7 +136,7 @@ program
   .argument("<guest>", "guest ELF file")
   .argument("[args...]", "arguments for the guest (after --, they may start with -)")
   .option("-b, --backend <name>", `memory backend: ${BACKEND_KINDS.join(", ")}`, (value: string) => parseBackends(value)[0], "paged" as BackendKind)
-  .option("--stdin <file>", "file the guest reads as standard input")
+  .option("--stdin <file>", "file the guest reads as standard input (default: memspace's own standard input)")
   .option("--env <KEY=value>", "add to (or change) the guest's small default environment; repeatable", (value: string, previous: string[] = []) => [...previous, value])
   .option("--fs <dir>", "let the guest open files under DIR, its \"/\" (read-only); without it the guest has only stdin, stdout and stderr")
   .option("--fs-write", "with --fs: the guest may also create, write, rename and remove files there")

@@ -6,6 +6,7 @@ import type { BackendKind } from "../space/backend.js";
 import type { TraceFileFormat } from "../trace/output.js";
 import { refuseAliasedOutput } from "../util/output-file.js";
 import { EXIT_GUEST_STOPPED, UsageError } from "./exit-codes.js";
+import { hostStdinReader } from "./host-stdin.js";
 import { JSON_TO_STDOUT, writeJsonReport } from "./report.js";
 import { formatNumber, renderTable } from "./table.js";
 import { formatTraceStats } from "./trace-commands.js";
@@ -14,7 +15,7 @@ import { formatTraceStats } from "./trace-commands.js";
 export interface RunCommandOptions {
   /** --backend: the memory backend. */
   backend: BackendKind;
-  /** --stdin: a file the guest reads as standard input. */
+  /** --stdin: a file the guest reads as standard input (else memspace's own standard input). */
   stdin?: string;
   /** --env: KEY=value entries added to (or replacing) the guest's default environment. */
   env?: string[];
@@ -65,7 +66,7 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
       args,
       environment: guestEnvironment(options.env ?? []),
       fileSystem: options.fs === undefined ? undefined : { root: options.fs, writable: options.fsWrite === true },
-      stdin: options.stdin !== undefined ? readFileSync(options.stdin) : undefined,
+      stdin: options.stdin !== undefined ? readFileSync(options.stdin) : hostStdinReader(),
       tracePath: options.trace,
       traceFormat: options.traceFormat,
       collectStats: wantStats,

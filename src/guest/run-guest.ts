@@ -9,7 +9,7 @@ import { createTraceOutput } from "../trace/open-output.js";
 import type { TraceFileFormat } from "../trace/output.js";
 import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
-import { LinuxSyscalls, type GuestIo, type SyscallOptions } from "./syscalls.js";
+import { LinuxSyscalls, type GuestInput, type GuestIo, type SyscallOptions } from "./syscalls.js";
 
 /** Options of `runGuest`. */
 export interface RunGuestOptions extends SyscallOptions {
@@ -22,8 +22,8 @@ export interface RunGuestOptions extends SyscallOptions {
    * this process's own).
    */
   environment?: string[];
-  /** The guest's standard input (default empty). */
-  stdin?: Uint8Array;
+  /** The guest's standard input: bytes, or a reader (GuestInput; default empty). */
+  stdin?: GuestInput;
   /** Guest output; by default it goes to this process's stdout and stderr. */
   write?: GuestIo["write"];
   /** Record the guest's memory traffic (fetches, loads, stores) to this trace file. */

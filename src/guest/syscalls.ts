@@ -12,10 +12,16 @@ import { Signals } from "./linux/signals.js";
 import { GUEST_PID, SystemInfo } from "./linux/system-info.js";
 import { GuestClock } from "./linux/time.js";
 
+/**
+ * A guest's standard input: bytes read from the start, or a reader that fills `into` with
+ * what it has (waiting for some if need be) and returns the count, 0 at the end.
+ */
+export type GuestInput = Uint8Array | ((into: Uint8Array) => number);
+
 /** Where guest output goes and where its input comes from. */
 export interface GuestIo {
-  /** The guest's standard input, read from the start. */
-  stdin: Uint8Array;
+  /** The guest's standard input. */
+  stdin: GuestInput;
   /** Writes the guest's output on standard output (1) or standard error (2). */
   write(fd: 1 | 2, bytes: Uint8Array): void;
 }

@@ -144,6 +144,42 @@ describe("memspace run's exit status", () => {
   /** `csrr a0, mstatus`: a machine-mode CSR, an illegal instruction for a user program. */
   const illegal = (): Uint8Array => buildElf(new Assembler().emit(iType(0x300, 0, 2, Reg.a0, 0x73)).code());
 
+  it("gives the guest memspace's own standard input, as qemu-user does, unless --stdin names a file", () => {
+    // cat: read(0, sp - 256, 256) until it returns 0 or less, writing each piece to fd 1.
+    const cat = new Assembler()
+      .label("loop")
+      .addi(Reg.a1, Reg.sp, -256)
+      .li(Reg.a0, 0)
+      .li(Reg.a2, 256)
+      .li(Reg.a7, 63)
+      .ecall()
+      .beq(Reg.a0, Reg.zero, "done")
+      .mv(Reg.a2, Reg.a0)
+      .li(Reg.a0, 1)
+      .addi(Reg.a1, Reg.sp, -256)
+      .li(Reg.a7, 64)
+      .ecall()
+      .jal(Reg.zero, "loop")
+      .label("done")
+      .li(Reg.a0, 0)
+      .li(Reg.a7, 93)
+      .ecall();
+    withTempDir((folder) => {
+      const guest = join(folder, "cat.elf");
+      writeFileSync(guest, buildElf(cat.code()));
+      const text = "a line for the guest\n".repeat(100);
+      const piped = memspace(["run", guest, "--max-instructions", "1000000"], text);
+      assert.equal(piped.status, 0, piped.stderr);
+      assert.equal(piped.stdout, text, "every byte, across several reads of 256");
+      const empty = memspace(["run", guest, "--max-instructions", "1000000"], "");
+      assert.deepEqual([empty.status, empty.stdout], [0, ""]);
+      const file = join(folder, "input.txt");
+      writeFileSync(file, "from the file\n");
+      const fromFile = memspace(["run", guest, "--stdin", file, "--max-instructions", "1000000"], "from the pipe\n");
+      assert.deepEqual([fromFile.status, fromFile.stdout], [0, "from the file\n"]);
+    });
+  });
+
   it("is the guest's own status when it exits", () => {
     withTempDir((folder) => {
       const guest = join(folder, "exit3.elf");

@@ -73,20 +73,23 @@ export abstract class OpenFile {
 /** The guest's standard input: the bytes given to the run, read once from the start. */
 export class InputStream extends OpenFile {
   private offset = 0;
-  constructor(private readonly bytes: Uint8Array) {
+  /** Bytes read from the start, or a reader (GuestInput). */
+  constructor(private readonly source: Uint8Array | ((into: Uint8Array) => number)) {
     super(O_RDONLY);
   }
 
   override read(into: Uint8Array, position: bigint | null): number | bigint {
     if (position !== null) return -ESPIPE;
-    const count = Math.min(into.length, this.bytes.length - this.offset);
-    into.set(this.bytes.subarray(this.offset, this.offset + count));
+    if (typeof this.source === "function") return into.length === 0 ? 0 : this.source(into);
+    const count = Math.min(into.length, this.source.length - this.offset);
+    into.set(this.source.subarray(this.offset, this.offset + count));
     this.offset += count;
     return count;
   }
 
+  /** A reader's stream may have more to come: it counts as having data. */
   override hasData(): boolean {
-    return this.offset < this.bytes.length;
+    return typeof this.source === "function" || this.offset < this.source.length;
   }
 
   status(): FileStatus {
