@@ -237,6 +237,11 @@ export class AddressSpace {
     this.regionsChanged();
   }
 
+  /** Whether the backend can back 2 MiB-aligned runs with huge frames (`mapHuge`): the paged one. */
+  get hasHugeFrames(): boolean {
+    return this.backend.mapHuge !== undefined;
+  }
+
   /**
    * Backs each 2 MiB-aligned run of 512 pages inside the range (page aligned) with one huge frame, mapped by one
    * page-table entry, where the backend can: on the paged backend, when its frame source has a free order-9

@@ -386,16 +386,16 @@ export class PagedBackend implements MemoryBackend {
   /** The page's frame, made private first (allocated, or copied if shared). */
   private ownFrame(keyLo: number, keyHi: number): number {
     if (this.dirtyPages !== null) this.dirtyPages.add(keyHi * 2 ** 32 + (keyLo >>> 0));
-    let frame = this.table.get(keyLo, keyHi);
-    if (frame < 0 && this.hugeTable.size > 0) {
+    // The huge table first, as in frameOf.
+    if (this.hugeTable.size > 0) {
       const head = this.hugeTable.get(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER);
       if (head >= 0) {
         if (!this.pool.isShared(head)) return head + (keyLo & HUGE_PAGE_MASK);
         // Shared since a fork: copy-on-write a page at a time, so the leaf becomes 512 private pages.
         this.splitHuge(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER, head);
-        frame = this.table.get(keyLo, keyHi);
       }
     }
+    const frame = this.table.get(keyLo, keyHi);
     if (frame >= 0 && !this.pool.isShared(frame)) return frame;
     const fresh = this.pool.allocate();
     if (frame > ZERO_FRAME) {
@@ -411,12 +411,17 @@ export class PagedBackend implements MemoryBackend {
     return fresh;
   }
 
-  /** The page's frame: its own, or its place in a huge leaf; -1 if it has none. */
+  /**
+   * The page's frame: its own, or its place in a huge leaf; -1 if it has none. A page is in
+   * one table or the other, never both; the huge table, much the smaller, is asked first when
+   * it has leaves, so a miss on a huge page is one lookup, not two.
+   */
   private frameOf(keyLo: number, keyHi: number): number {
-    const frame = this.table.get(keyLo, keyHi);
-    if (frame >= 0 || this.hugeTable.size === 0) return frame;
-    const head = this.hugeTable.get(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER);
-    return head < 0 ? -1 : head + (keyLo & HUGE_PAGE_MASK);
+    if (this.hugeTable.size > 0) {
+      const head = this.hugeTable.get(hugeRunLo(keyLo, keyHi), keyHi >>> HUGE_ORDER);
+      if (head >= 0) return head + (keyLo & HUGE_PAGE_MASK);
+    }
+    return this.table.get(keyLo, keyHi);
   }
 
   /** Whether any of the 512 pages from `firstPage` has a frame of its own. */

@@ -150,17 +150,29 @@ describe("huge frames on the paged backend", () => {
     assert.equal(space.load8(BASE + 0x2fffn), 1);
   });
 
-  it("gives a SpaceHeap's large blocks huge frames", () => {
+  it("gives a SpaceHeap's large blocks huge frames, every whole 2 MiB of them: a block of 2 MiB or more starts 2 MiB aligned", () => {
     const { space, allocator } = backedSpace(8 * HUGE_PAGES);
     const heap = new SpaceHeap(space, BASE, 64 * 1024 * 1024);
     const freeBefore = allocator.freeFrames();
+    heap.malloc(40 * 1024); // a span first, so that the next free page is not 2 MiB aligned
     const block = heap.malloc(6 * 1024 * 1024);
+    assert.equal(block % BigInt(HUGE_BYTES), 0n, "2 MiB aligned");
     const leaves = space.stats().hugeLeaves;
-    assert.ok(leaves >= 2, `huge leaves: ${leaves}`);
+    assert.equal(leaves, 3, "3 leaves for 6 MiB");
     assert.equal(allocator.freeFrames(), freeBefore - leaves * HUGE_PAGES);
     space.store32(block + 0x30_0000n, 0xfeedface);
     assert.equal(space.load32(block + 0x30_0000n), 0xfeedface);
     assert.equal(allocator.freeFrames(), freeBefore - leaves * HUGE_PAGES);
+  });
+
+  it("places large blocks on any page where the space has no huge frames, or the heap's base is not 2 MiB aligned", () => {
+    const unaligned = backedSpace(8 * HUGE_PAGES).space;
+    const heap = new SpaceHeap(unaligned, BASE + 0x4000n, 32 * 1024 * 1024);
+    heap.malloc(40 * 1024);
+    assert.notEqual((heap.malloc(4 * 1024 * 1024) - BASE) % BigInt(HUGE_BYTES), 0n);
+    const mapOnly = new SpaceHeap(new AddressSpace({ backend: "map" }), BASE, 32 * 1024 * 1024);
+    mapOnly.malloc(40 * 1024);
+    assert.notEqual(mapOnly.malloc(4 * 1024 * 1024) % BigInt(HUGE_BYTES), 0n);
   });
 
   it("holds the same contents as a 4 KiB-backed space under any sequence of operations", () => {

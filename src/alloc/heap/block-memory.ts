@@ -69,6 +69,13 @@ export interface BlockMemory {
   unmapPages(firstPage: number, pageCount: number): boolean;
   /** How errors name an address of the heap. */
   formatAddress(address: number): string;
+  /**
+   * Heap pages of a huge frame, where the memory backs whole 2 MiB-aligned runs of a large
+   * block with one (SpaceMemory on a paged space): a large block of at least this many
+   * pages then starts on a multiple of it, so that every whole 2 MiB of it gets one. Absent
+   * or 0: large blocks start on any page.
+   */
+  readonly hugeAlignPages?: number;
 }
 
 /** A fixed ArrayBuffer or SharedArrayBuffer: metadata and blocks in one buffer, never grown. */

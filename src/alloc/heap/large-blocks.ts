@@ -23,7 +23,8 @@ export abstract class LargeBlocks extends RegionCache {
       return cached * Geometry.PageBytes;
     }
     this.floats[HeaderWord.Stats + Stat.CacheMisses]++;
-    const first = this.takeRun(pages, 1);
+    const hugeAlign = this.memory.hugeAlignPages ?? 0;
+    const first = this.takeRun(pages, hugeAlign > 0 && pages >= hugeAlign ? hugeAlign : 1);
     return first === 0 ? Geometry.Null : this.startLarge(first, pages, zero);
   }
 

@@ -24,6 +24,8 @@ export class SpaceMemory extends BufferMemory {
   override readonly blocksInViews = false;
   private readonly baseLo: number;
   private readonly baseHi: number;
+  /** Heap pages of a huge frame, when the space can map them and the base is 2 MiB aligned (BlockMemory.hugeAlignPages). */
+  readonly hugeAlignPages: number;
 
   /** `base` page aligned; the metadata in a fresh local buffer of `sizeBytes`. */
   constructor(
@@ -34,6 +36,7 @@ export class SpaceMemory extends BufferMemory {
     super(new ArrayBuffer(sizeBytes), sizeBytes);
     this.baseLo = Number(base & 0xffffffffn);
     this.baseHi = Number(base >> 32n);
+    this.hugeAlignPages = space.hasHugeFrames && base % BigInt(HUGE_FRAME_BYTES) === 0n ? HUGE_FRAME_BYTES / Geometry.PageBytes : 0;
   }
 
   // Offsets are below 2^31 and the base is page aligned: at most one carry into the high half.
