@@ -542,6 +542,44 @@ describe("v2 replay straight from chunk payloads", () => {
   });
 });
 
+describe("v2 trace container: parcel runs (fetches of 2 and 4 bytes in sequence)", () => {
+  it("fold an instruction stream into one head, a length and a bit a fetch, read back as the fetches they were", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "parcels.v2");
+      const records: Rec[] = [];
+      let pc = 0x10000;
+      for (let index = 0; index < 10; index++) {
+        const size = index % 3 === 1 ? 4 : 2;
+        records.push([RecordKind.Fetch, pc, 0, size, 0, 0]);
+        pc += size;
+      }
+      records.push([RecordKind.Read, 0x2000, 0, 8, 0, 0]);
+      writeV2(path, records, { deflateLevel: 0 });
+      const good = readFileSync(path);
+      const chunkAt = V2Layout.FileHeaderBytes;
+      const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
+      // 0x34 (a parcel run), 9 more fetches, then a bit a fetch (fetches 1, 4 and 7 are 4 bytes), then the read's head.
+      assert.deepEqual([...good.subarray(payloadAt, payloadAt + 5)], [0x34, 9, 0b10010010, 0b00, RecordKind.Read | (3 << 2)]);
+      assert.deepEqual(recordsOf(path), records);
+      const edited = (edit: (bytes: Buffer) => void): Buffer => {
+        const bytes = Buffer.from(good);
+        edit(bytes);
+        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt))));
+        return bytes;
+      };
+      const cases: [Buffer, RegExp][] = [
+        // A bit past the run's 10 fetches.
+        [edited((bytes) => (bytes[payloadAt + 3] = 0b100)), /chunk 0: record 0: bad run length/],
+        // A head of the parcel-run family that is no parcel run.
+        [edited((bytes) => (bytes[payloadAt] = 0x35)), /chunk 0: record 0: bad head byte/],
+        // A 4-byte fetch where a 2-byte one was: the fetches no longer come to the header's seed bytes.
+        [edited((bytes) => (bytes[payloadAt + 2] |= 1)), /chunk 0: records come to \d+ seed bytes/],
+      ];
+      for (const [bytes, message] of cases) assertEveryReaderFails(folder, bytes, message, chunkAt);
+    });
+  });
+});
+
 /**
  * Writes `bytes` as bad.v2 in `folder` and checks that the analyses' decoder fails on it with
  * `message` at `chunkAt`, and replay (in this thread and with a decode worker) and parallel

@@ -11,7 +11,7 @@
  *   store64     op, lo, hi, valueLo, valueHi
  * A run never carries past a 2^32 line of the low half, so the kernel steps `lo` alone.
  */
-import { checkChunkEnd, columnBounds, cursor, badRecord, Fault, nextAddressDelta, nextRunLength, type ChunkInfo } from "./chunk-decoder.js";
+import { checkChunkEnd, columnBounds, cursor, badRecord, Fault, nextAddressDelta, nextRunLength, parcelHead, type ChunkInfo } from "./chunk-decoder.js";
 import { Head, RecordKind, V2Flag } from "./layout.js";
 import { TraceFormat } from "../format.js";
 import { TWO_POW_32 } from "../../space/address.js";
@@ -61,9 +61,11 @@ export function maxRunWords(records: number): number {
 /** What the builder carries from one slice to the next, as int32 words of `state`. */
 const enum At {
   Head,
-  /** The records still to come of the open run of the head column (Head.Run), and its head. */
+  /** The records still to come of the open run of the head column (Head.Run), and its head; a parcel run's bits (-1: none) and the next one. */
   RepeatLeft,
   RepeatHead,
+  ParcelAt,
+  ParcelBit,
   Address,
   Value,
   FetchLo,
@@ -107,6 +109,7 @@ export function buildAccessRuns(raw: Uint8Array, info: ChunkInfo, flags: number,
   const bounds = columnBounds(info);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   state.fill(0);
+  state[At.ParcelAt] = -1;
   state[At.Address] = bounds.addressAt;
   state[At.Value] = bounds.valueAt;
   state[At.RunOp] = -1;
@@ -146,7 +149,8 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
     let head: number;
     const inRepeat = repeatLeft > 0;
     if (inRepeat) {
-      head = build[At.RepeatHead];
+      const parcelAt = build[At.ParcelAt];
+      head = parcelAt < 0 ? build[At.RepeatHead] : parcelHead(raw, parcelAt, build[At.ParcelBit]++);
       repeatLeft = (repeatLeft - 1) | 0;
     } else {
       if (headAt >= headEnd) throw badRecord(index, Fault.HeadEnd);
@@ -155,7 +159,10 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
       if (head > Head.Known) {
         headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
         repeatLeft = cursor.lo | 0;
-        head = head & Head.Known;
+        const parcelAt = cursor.hi | 0;
+        build[At.ParcelAt] = parcelAt;
+        build[At.ParcelBit] = 1;
+        head = parcelAt < 0 ? head & Head.Known : parcelHead(raw, parcelAt, 0);
         build[At.RepeatHead] = head;
       }
     }
@@ -248,6 +255,27 @@ function buildSlice(raw: Uint8Array, view: DataView, words: Int32Array, build: I
     }
     if (runOp < 0) continue;
     let next = (index + 1) | 0;
+    if (repeatLeft > 0 && build[At.ParcelAt] >= 0) {
+      // The rest of a parcel run: one or two 2-byte loads a fetch, by its bit, as far as the
+      // slice, the load run's cap and the 2^32 line (8 bytes clear) allow.
+      const parcelAt = build[At.ParcelAt];
+      let bit = build[At.ParcelBit];
+      while (repeatLeft > 0 && next < endIndex) {
+        const parcels = ((raw[parcelAt + (bit >>> 3)] >>> (bit & 7)) & 1) + 1;
+        if (runCount + parcels > Limit.RunLoads || (runEndLo ^ 0x80000000) > Limit.ScanLastEndFlipped) break;
+        runCount = (runCount + parcels) | 0;
+        loads = (loads + parcels) | 0;
+        runEndLo = (runEndLo + 2 * parcels) | 0;
+        fetches = (fetches + 1) | 0;
+        bit = (bit + 1) | 0;
+        repeatLeft = (repeatLeft - 1) | 0;
+        next = (next + 1) | 0;
+      }
+      build[At.ParcelBit] = bit;
+      fetchLo = runEndLo;
+      index = (next - 1) | 0;
+      continue;
+    }
     if (repeatLeft > 0) {
       // The rest of the head column's run continues the load run just extended, as far as
       // the slice, the load run's cap and the 2^32 line (8 bytes clear) allow.

@@ -173,16 +173,33 @@ export function columnBounds(info: ChunkInfo): ColumnBounds {
 }
 
 /**
- * The length of the run that head byte `head` (above Head.Known) of record `index` starts:
- * its varint at `raw[at]` (before `end`, the head column's end) into `cursor.lo`, the records
- * after the first; returns the index after it. A head that is no run, a run in a file without
- * runs, or a length of 0 or past the chunk's `records` is a ChunkProblem.
+ * The run that head byte `head` (above Head.Known) of record `index` starts: its varint at
+ * `raw[at]` (before `end`, the head column's end) into `cursor.lo`, the records after the
+ * first, and for a parcel run the offset of its bits into `cursor.hi` (else -1); returns
+ * the index after them. A head that is no run, a run in a file without runs, a length of 0
+ * or past the chunk's `records`, or parcel bits past the column or with unused bits set is
+ * a ChunkProblem.
  */
 export function nextRunLength(raw: Uint8Array, at: number, end: number, head: number, index: number, records: number, flags: number): number {
-  if ((flags & V2Flag.Runs) === 0 || head > Head.KnownRun) throw badRecord(index, Fault.Head);
-  const next = cursor.nextUnsigned(raw, at, end);
+  if ((flags & V2Flag.Runs) === 0 || (head > Head.KnownRun && head !== Head.ParcelRun)) throw badRecord(index, Fault.Head);
+  let next = cursor.nextUnsigned(raw, at, end);
   if (next < 0 || cursor.lo < 1 || cursor.lo > records - index - 1) throw badRecord(index, Fault.Run);
+  if (head !== Head.ParcelRun) {
+    cursor.hi = -1;
+    return next;
+  }
+  const fetches = cursor.lo + 1;
+  const bitsEnd = next + ((fetches + 7) >>> 3);
+  if (bitsEnd > end) throw badRecord(index, Fault.HeadEnd);
+  if ((fetches & 7) !== 0 && raw[bitsEnd - 1] >>> (fetches & 7) !== 0) throw badRecord(index, Fault.Run);
+  cursor.hi = next;
+  next = bitsEnd;
   return next;
+}
+
+/** The head of fetch `bit` of the parcel run whose bits start at `raw[bitsAt]`: a 2- or a 4-byte fetch. */
+export function parcelHead(raw: Uint8Array, bitsAt: number, bit: number): number {
+  return ((raw[bitsAt + (bit >>> 3)] >>> (bit & 7)) & 1) === 0 ? Head.Fetch2 : Head.Fetch4;
 }
 
 /**
@@ -232,6 +249,7 @@ export function decodeColumns(raw: Uint8Array, info: ChunkInfo, flags: number, c
   const bounds = columnBounds(info);
   const state = decodeState;
   state.fill(0);
+  state[Decode.ParcelAt] = -1;
   state[Decode.Address] = bounds.addressAt;
   state[Decode.Size] = bounds.sizeAt;
   state[Decode.Value] = bounds.valueAt;
@@ -254,9 +272,11 @@ const DECODE_SLICE_RECORDS = 4096;
 /** What decodeColumns carries from one slice to the next, as int32 words of `decodeState`. */
 const enum Decode {
   Head,
-  /** The records of the open run still to come, and its head. */
+  /** The records of the open run still to come, and its head; a parcel run's bits (-1: none) and the next one. */
   RunLeft,
   RunHead,
+  ParcelAt,
+  ParcelBit,
   Address,
   Size,
   Value,
@@ -293,6 +313,8 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
   let headAt = state[Decode.Head];
   let runLeft = state[Decode.RunLeft];
   let runHead = state[Decode.RunHead];
+  let parcelAt = state[Decode.ParcelAt];
+  let parcelBit = state[Decode.ParcelBit];
   let addressAt = state[Decode.Address];
   let sizeAt = state[Decode.Size];
   let valueAt = state[Decode.Value];
@@ -310,7 +332,7 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
     // Within a run, a record is its head again with a delta of 0, nothing stored.
     const inRun = runLeft > 0;
     if (inRun) {
-      head = runHead;
+      head = parcelAt < 0 ? runHead : parcelHead(raw, parcelAt, parcelBit++);
       runLeft = (runLeft - 1) | 0;
     } else {
       if (headAt >= headEnd) throw badRecord(index, Fault.HeadEnd);
@@ -319,7 +341,9 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
       if (head > Head.Known) {
         headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
         runLeft = cursor.lo | 0;
-        head = head & Head.Known;
+        parcelAt = cursor.hi | 0;
+        parcelBit = 1;
+        head = parcelAt < 0 ? head & Head.Known : parcelHead(raw, parcelAt, 0);
         runHead = head;
       }
     }
@@ -403,6 +427,8 @@ function decodeSlice(raw: Uint8Array, rawView: DataView, columns: ChunkColumns, 
   state[Decode.Head] = headAt;
   state[Decode.RunLeft] = runLeft;
   state[Decode.RunHead] = runHead;
+  state[Decode.ParcelAt] = parcelAt;
+  state[Decode.ParcelBit] = parcelBit;
   state[Decode.Address] = addressAt;
   state[Decode.Size] = sizeAt;
   state[Decode.Value] = valueAt;

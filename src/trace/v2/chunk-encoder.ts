@@ -30,6 +30,9 @@ export class ChunkEncoder {
   private lastHeadAt = -1;
   private runExtra = 0;
   private readonly runs: boolean;
+  /** The open run is a parcel run (Head.ParcelRun): its fetches' bits, set for 4 bytes. */
+  private parcelRun = false;
+  private readonly parcelBits: Uint8Array;
   private readonly addresses: Uint8Array;
   private addressEnd = 0;
   private readonly sizes: Uint8Array;
@@ -54,6 +57,7 @@ export class ChunkEncoder {
     // Runs never make the head column longer than a byte a record: 1 + n records take 1 + varint(n) bytes.
     this.heads = new Uint8Array(maxRecords);
     this.runs = (flags & V2Flag.Runs) !== 0;
+    this.parcelBits = new Uint8Array(this.runs ? (maxRecords >>> 3) + 1 : 0);
     this.addresses = new Uint8Array(maxRecords * MAX_VARINT_BYTES);
     this.sizes = new Uint8Array(maxRecords * 2);
     this.values = new Uint8Array((flags & V2Flag.Values) !== 0 ? maxRecords * 8 : 0);
@@ -76,7 +80,18 @@ export class ChunkEncoder {
     const deltaLo = (lo - expectedLo) | 0;
     const borrow = (lo >>> 0) < (expectedLo >>> 0) ? 1 : 0;
     const deltaHi = (hi - expectedHi - borrow) | 0;
-    if (this.runs && sizeCode >= 0 && deltaLo === 0 && deltaHi === 0 && this.lastHeadAt >= 0 && this.heads[this.lastHeadAt] === head) {
+    const continues = this.runs && deltaLo === 0 && deltaHi === 0 && this.lastHeadAt >= 0;
+    const lastHead = continues ? this.heads[this.lastHeadAt] : -1;
+    if (continues && (head === Head.Fetch2 || head === Head.Fetch4) && (this.parcelRun || lastHead === Head.Fetch2 || lastHead === Head.Fetch4)) {
+      // The next instruction, of 2 or 4 bytes: one more fetch of a parcel run.
+      if (!this.parcelRun) {
+        this.parcelRun = true;
+        this.parcelBits[0] = lastHead === Head.Fetch4 ? 1 : 0;
+      }
+      const bit = ++this.runExtra;
+      if ((bit & 7) === 0) this.parcelBits[bit >>> 3] = 0;
+      if (head === Head.Fetch4) this.parcelBits[bit >>> 3] |= 1 << (bit & 7);
+    } else if (continues && sizeCode >= 0 && lastHead === head) {
       // The same head again, starting where the last record ended: one more record of its run.
       this.runExtra++;
     } else {
@@ -104,10 +119,29 @@ export class ChunkEncoder {
 
   /** Ends the open run, if the last head has one: its run bit, then its length after it. */
   private closeRun(): void {
-    if (this.runExtra === 0) return;
-    this.heads[this.lastHeadAt] |= Head.Run;
-    this.headEnd = putUnsigned(this.heads, this.headEnd, this.runExtra);
+    const extra = this.runExtra;
+    if (extra === 0) return;
     this.runExtra = 0;
+    if (this.parcelRun) {
+      this.parcelRun = false;
+      const bits = this.parcelBits;
+      if (extra > 1) {
+        this.heads[this.lastHeadAt] = Head.ParcelRun;
+        this.headEnd = putUnsigned(this.heads, this.headEnd, extra);
+        const bitBytes = (extra + 8) >>> 3;
+        this.heads.set(bits.subarray(0, bitBytes), this.headEnd);
+        this.headEnd += bitBytes;
+        return;
+      }
+      // Two fetches: bits would take a third byte. Of one size, a run of two; else two heads.
+      if ((bits[0] & 1) !== ((bits[0] >>> 1) & 1)) {
+        this.heads[this.headEnd++] = (bits[0] & 2) !== 0 ? Head.Fetch4 : Head.Fetch2;
+        this.addressEnd = putZigzag(this.addresses, this.addressEnd, 0, 0);
+        return;
+      }
+    }
+    this.heads[this.lastHeadAt] |= Head.Run;
+    this.headEnd = putUnsigned(this.heads, this.headEnd, extra);
   }
 
   private putValue(sizeBytes: number, valueLo: number, valueHi: number): void {
@@ -174,6 +208,7 @@ export class ChunkEncoder {
     this.headEnd = 0;
     this.lastHeadAt = -1;
     this.runExtra = 0;
+    this.parcelRun = false;
     this.addressEnd = 0;
     this.sizeEnd = 0;
     this.valueEnd = 0;

@@ -109,8 +109,18 @@ export const enum Head {
    * Values and pcs are per record, as ever.
    */
   Run = 0x20,
-  /** The greatest head byte with its run bit: a run of 8-byte modifies. */
+  /** The greatest head byte of a run of one size: a run of 8-byte modifies. */
   KnownRun = Run | (3 << SizeShift) | 3,
+  /**
+   * A run of instruction fetches of 2 and 4 bytes mixed (compressed and full instructions):
+   * after its varint n, ceil((1 + n) / 8) bytes of the head column hold a bit per fetch,
+   * least significant first, set for a 4-byte one (unused bits 0). Fetches otherwise run
+   * as any record does.
+   */
+  ParcelRun = Run | (5 << SizeShift) | RecordKind.Fetch,
+  /** Head bytes of a 2- and a 4-byte fetch, which a parcel run's bits stand for. */
+  Fetch2 = RecordKind.Fetch | (1 << SizeShift),
+  Fetch4 = RecordKind.Fetch | (2 << SizeShift),
 }
 
 /** Greatest size of one access, in bytes (lackey's limit: vector accesses, x86 instructions). */

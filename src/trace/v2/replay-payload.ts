@@ -2,7 +2,7 @@ import { TWO_POW_32 } from "../../space/address.js";
 import { secondParcelHigh, type MemoryAccess } from "../../space/backend.js";
 import { TraceFormat } from "../format.js";
 import type { ReplayTally } from "../replay-tally.js";
-import { badRecord, checkChunkEnd, checkPcColumn, columnBounds, cursor, Fault, nextAddressDelta, nextExplicitSize, nextRunLength, type ChunkInfo } from "./chunk-decoder.js";
+import { badRecord, checkChunkEnd, checkPcColumn, columnBounds, cursor, Fault, nextAddressDelta, nextExplicitSize, nextRunLength, parcelHead, type ChunkInfo } from "./chunk-decoder.js";
 import { RecordKind, Head, V2Flag } from "./layout.js";
 import { derivedValueHi, derivedValueLo, forEachPiece } from "./seed-pieces.js";
 
@@ -31,9 +31,11 @@ const SLICE_RECORDS = 1024;
 /** What the kernel carries from one slice to the next, as int32 words of `state`. */
 const enum At {
   Head,
-  /** The records of the open run still to come, and its head. */
+  /** The records of the open run still to come, and its head; a parcel run's bits (-1: none) and the next one. */
   RunLeft,
   RunHead,
+  ParcelAt,
+  ParcelBit,
   Address,
   Size,
   Value,
@@ -71,6 +73,7 @@ export function replayPayload(sink: MemoryAccess, raw: Uint8Array, info: ChunkIn
   if ((flags & V2Flag.Pc) !== 0) checkPcColumn(raw, info, bounds);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   state.fill(0);
+  state[At.ParcelAt] = -1;
   state[At.Address] = bounds.addressAt;
   state[At.Size] = bounds.sizeAt;
   state[At.Value] = bounds.valueAt;
@@ -132,7 +135,8 @@ function replaySlice(
       // A record of a run: its head again, and a delta of 0 that takes no byte (the paths
       // below step past a one-byte delta, so the address offset steps back one first).
       runLeft = (runLeft - 1) | 0;
-      head = kernel[At.RunHead];
+      const parcelAt = kernel[At.ParcelAt];
+      head = parcelAt < 0 ? kernel[At.RunHead] : parcelHead(raw, parcelAt, kernel[At.ParcelBit]++);
       first = 0;
       addressAt = (addressAt - 1) | 0;
     } else {
@@ -142,7 +146,10 @@ function replaySlice(
       if (head > Head.Known) {
         headAt = nextRunLength(raw, headAt, headEnd, head, index, records, flags) | 0;
         runLeft = cursor.lo | 0;
-        head = head & Head.Known;
+        const parcelAt = cursor.hi | 0;
+        kernel[At.ParcelAt] = parcelAt;
+        kernel[At.ParcelBit] = 1;
+        head = parcelAt < 0 ? head & Head.Known : parcelHead(raw, parcelAt, 0);
         kernel[At.RunHead] = head;
       }
       first = addressAt < addressEnd ? raw[addressAt] : 0x80;
