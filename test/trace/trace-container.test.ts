@@ -484,13 +484,7 @@ describe("v2 replay straight from chunk payloads", () => {
       const chunkAt = V2Layout.FileHeaderBytes;
       const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
       assert.equal(good.readUInt32LE(chunkAt + V2Layout.ChunkCodecAt), 0, "stored");
-      const edited = (edit: (bytes: Buffer) => void): Buffer => {
-        const bytes = Buffer.from(good);
-        edit(bytes);
-        const storedBytes = bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt);
-        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + storedBytes)));
-        return bytes;
-      };
+      const edited = (edit: (bytes: Buffer) => void): Buffer => editedFirstChunk(good, edit);
       const addressAt = payloadAt + records.length;
       const cases: [Buffer, RegExp][] = [
         // A run's head in a file without runs.
@@ -524,12 +518,7 @@ describe("v2 replay straight from chunk payloads", () => {
       const read2 = RecordKind.Read | (1 << 2);
       assert.deepEqual([...good.subarray(payloadAt, payloadAt + 5)], [0x20 | read2, 39, RecordKind.Write | (2 << 2), 0x20 | read2, 1]);
       assert.deepEqual(recordsOf(path), records);
-      const edited = (edit: (bytes: Buffer) => void): Buffer => {
-        const bytes = Buffer.from(good);
-        edit(bytes);
-        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt))));
-        return bytes;
-      };
+      const edited = (edit: (bytes: Buffer) => void): Buffer => editedFirstChunk(good, edit);
       const cases: [Buffer, RegExp][] = [
         [edited((bytes) => (bytes[payloadAt + 1] = 0)), /chunk 0: record 0: bad run length/],
         [edited((bytes) => (bytes[payloadAt + 4] = 2)), /chunk 0: record 41: bad run length/],
@@ -561,12 +550,7 @@ describe("v2 trace container: parcel runs (fetches of 2 and 4 bytes in sequence)
       // 0x34 (a parcel run), 9 more fetches, then a bit a fetch (fetches 1, 4 and 7 are 4 bytes), then the read's head.
       assert.deepEqual([...good.subarray(payloadAt, payloadAt + 5)], [0x34, 9, 0b10010010, 0b00, RecordKind.Read | (3 << 2)]);
       assert.deepEqual(recordsOf(path), records);
-      const edited = (edit: (bytes: Buffer) => void): Buffer => {
-        const bytes = Buffer.from(good);
-        edit(bytes);
-        setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt))));
-        return bytes;
-      };
+      const edited = (edit: (bytes: Buffer) => void): Buffer => editedFirstChunk(good, edit);
       const cases: [Buffer, RegExp][] = [
         // A bit past the run's 10 fetches.
         [edited((bytes) => (bytes[payloadAt + 3] = 0b100)), /chunk 0: record 0: bad run length/],
@@ -579,6 +563,16 @@ describe("v2 trace container: parcel runs (fetches of 2 and 4 bytes in sequence)
     });
   });
 });
+
+/** A copy of the v2 file `good` with `edit` made to it, and its first chunk's payload CRC set to match (a stored payload, edited in place). */
+function editedFirstChunk(good: Buffer, edit: (bytes: Buffer) => void): Buffer {
+  const chunkAt = V2Layout.FileHeaderBytes;
+  const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
+  const bytes = Buffer.from(good);
+  edit(bytes);
+  setChunkField(bytes, chunkAt, V2Layout.ChunkPayloadCrcAt, crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt))));
+  return bytes;
+}
 
 /**
  * Writes `bytes` as bad.v2 in `folder` and checks that the analyses' decoder fails on it with
