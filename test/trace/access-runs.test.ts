@@ -6,10 +6,13 @@ import type { MemoryAccess } from "../../src/space/backend.js";
 import { ReplayTally } from "../../src/trace/replay-tally.js";
 import { openTrace } from "../../src/trace/trace-input.js";
 import { buildAccessRuns, maxRunWords } from "../../src/trace/v2/access-runs.js";
-import { readV2Payloads } from "../../src/trace/v2/reader.js";
+import { crc32 } from "node:zlib";
+import { readFileSync, writeFileSync } from "node:fs";
+import { TraceFormatError } from "../../src/trace/format.js";
+import { readV2Payloads, readV2Sequential } from "../../src/trace/v2/reader.js";
 import { replayAccessRuns } from "../../src/trace/v2/replay-runs.js";
 import { replayPayload } from "../../src/trace/v2/replay-payload.js";
-import { RecordKind, V2Flag } from "../../src/trace/v2/layout.js";
+import { RecordKind, V2Flag, V2Layout } from "../../src/trace/v2/layout.js";
 import { V2TraceWriter } from "../../src/trace/v2/writer.js";
 import { withTempDir } from "../helpers.js";
 
@@ -92,6 +95,28 @@ function replayBothWays(path: string, draws: readonly Draw[], headRuns = true): 
     trace.input.close();
   }
   return { payload, runs, payloadTally, runsTally, chunksAsRuns };
+}
+
+/**
+ * The sink calls of replaying the v2 file at `path` with the payload kernel, or (`asRuns`)
+ * with access runs where the builder takes the chunk and the payload kernel where it does
+ * not, as decode workers do; as one string.
+ */
+function replayOneWay(path: string, asRuns: boolean): string {
+  const log = new CallLog();
+  const tally = new ReplayTally(path);
+  const trace = openTrace(path);
+  try {
+    const words = new Int32Array(maxRunWords(trace.v2Header!.maxChunkRecords));
+    readV2Payloads(trace.input, (header) => (raw, info, firstRecord) => {
+      const wordCount = asRuns ? buildAccessRuns(raw, info, header.flags, words) : -1;
+      if (wordCount >= 0) replayAccessRuns(log, words, wordCount, tally);
+      else replayPayload(log, raw, info, header.flags, firstRecord, tally);
+    });
+  } finally {
+    trace.input.close();
+  }
+  return JSON.stringify([log.calls, tally.reads, tally.writes, String(tally.checksum)]);
 }
 
 function assertSameReplay(path: string, draws: readonly Draw[], headRuns = true): number {
@@ -203,6 +228,65 @@ describe("access runs (what decode workers hand the replay)", () => {
           assertSameReplay(join(folder, "b.v2"), draws);
         }),
         { numRuns: 40 },
+      );
+    });
+  });
+
+  it("a payload mutated under valid CRCs (runs, parcel runs, loads and stores): the column decoder, the payload kernel and the access runs all take it, making the same calls, or all refuse it with the same error (fast-check)", () => {
+    withTempDir((folder) => {
+      // Basic blocks of 2- and 4-byte instructions, each with a few loads and a store, branching back.
+      const good = join(folder, "good.v2");
+      const writer = new V2TraceWriter(good, { values: true, deflateLevel: 0 });
+      for (let block = 0; block < 60; block++) {
+        let pc = 0x10000 + (block % 7) * 32;
+        for (let instruction = 0; instruction < 6 + (block % 5); instruction++) {
+          const size = (instruction + block) % 3 === 0 ? 4 : 2;
+          writer.append(RecordKind.Fetch, size, pc, 0, 0, 0, 0, 0);
+          pc += size;
+        }
+        for (let load = 0; load < block % 4; load++) writer.append(RecordKind.Read, 8, 0x8000 + block * 64 + load * 8, 0, 0, 0, 0, 0);
+        if (block % 3 === 0) writer.append(RecordKind.Write, 4, 0x9000 + block * 4, 0, block, 0, 0, 0);
+      }
+      writer.close();
+      const bytes = readFileSync(good);
+      const chunkAt = V2Layout.FileHeaderBytes;
+      const payloadAt = chunkAt + V2Layout.ChunkHeaderBytes;
+      const storedBytes = bytes.readUInt32LE(chunkAt + V2Layout.ChunkStoredBytesAt);
+      assert.equal(bytes.readUInt32LE(chunkAt + V2Layout.ChunkCodecAt), 0, "stored, so it can be edited in place");
+      const path = join(folder, "mutated.v2");
+      /** Runs `read`; its result, or the TraceFormatError's message ("error: ..."). */
+      const attempt = (read: () => string): string => {
+        try {
+          return read();
+        } catch (error) {
+          if (error instanceof TraceFormatError) return `error: ${error.message}`;
+          throw error;
+        }
+      };
+      const decoded = (): string => {
+        const trace = openTrace(path);
+        try {
+          let records = 0;
+          readV2Sequential(trace.input, (columns) => (records += columns.count));
+          return "ok";
+        } finally {
+          trace.input.close();
+        }
+      };
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.nat(storedBytes - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), (mutations) => {
+          const copy = Buffer.from(bytes);
+          for (const [at, xor] of mutations) copy[payloadAt + at] ^= xor;
+          copy.writeUInt32LE(crc32(copy.subarray(payloadAt, payloadAt + storedBytes)), chunkAt + V2Layout.ChunkPayloadCrcAt);
+          writeFileSync(path, copy);
+          const columns = attempt(decoded);
+          const payload = attempt(() => replayOneWay(path, false));
+          const runs = attempt(() => replayOneWay(path, true));
+          assert.equal(payload, runs, "payload kernel and access runs");
+          assert.equal(columns.startsWith("error"), payload.startsWith("error"), `decoder ${columns}, kernels ${payload.slice(0, 200)}`);
+          if (columns.startsWith("error")) assert.equal(columns, payload);
+        }),
+        { numRuns: 300 },
       );
     });
   });
