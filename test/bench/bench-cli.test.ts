@@ -163,7 +163,8 @@ describe("bench command lines", () => {
       assert.equal(row.medianAboveNodeMs === null, isBaseline, JSON.stringify(row));
       if (!isBaseline) assert.equal(row.meetsTarget, row.medianAboveNodeMs! <= result.targetAboveNodeMs);
     }
-    assert.match(run.stderr, /^memspace replay EMPTY\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+(yes|no)$/m);
+    // The difference from node -e 0 can come out below zero on a busy machine.
+    assert.match(run.stderr, /^memspace replay EMPTY\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+-?[\d.,]+\s+(yes|no)$/m);
     assert.match(run.stderr, /target: at most 30 ms above node -e 0/);
   });
 });
