@@ -39,9 +39,10 @@ export abstract class LargeBlocks extends RegionCache {
 
   /** Frees the large block at `page`: into the region cache, or back to the free pages. */
   protected freeLarge(page: number): void {
-    this.tick();
     const run = this.descriptor(page, DescriptorWord.Run);
     if (!this.clearLive(page * Geometry.PageBytes)) throw new HeapError(`free(${this.hex(page * Geometry.PageBytes)}): not allocated (a double free, racing with another)`);
+    // After the check: a free that fails changes nothing, the cache's clock and policy included.
+    this.tick();
     if (!this.cacheRun(page, run)) this.releasePages(page, run);
   }
 
