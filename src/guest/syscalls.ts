@@ -6,17 +6,13 @@ import { FileIo } from "./linux/file-io.js";
 import { FileSystem } from "./linux/file-system.js";
 import { GuestMemory, STOP, type SyscallResult } from "./linux/guest-memory.js";
 import { MemoryMap } from "./linux/memory-map.js";
-import { InputStream, O_NONBLOCK, OutputStream, Pipe, PipeReader, PipeWriter } from "./linux/open-file.js";
+import { InputStream, O_NONBLOCK, OutputStream, Pipe, PipeReader, PipeWriter, type GuestInput } from "./linux/open-file.js";
 import { Sandbox } from "./linux/sandbox.js";
 import { Signals } from "./linux/signals.js";
 import { GUEST_PID, SystemInfo } from "./linux/system-info.js";
 import { GuestClock } from "./linux/time.js";
 
-/**
- * A guest's standard input: bytes read from the start, or a reader that fills `into` with
- * what it has (waiting for some if need be) and returns the count, 0 at the end.
- */
-export type GuestInput = Uint8Array | ((into: Uint8Array) => number);
+export type { GuestInput } from "./linux/open-file.js";
 
 /** Where guest output goes and where its input comes from. */
 export interface GuestIo {

@@ -119,13 +119,12 @@ export const enum PolicyWindowWord {
   /** Large mallocs the cache missed that a run it let go would have served, and those of them it let go for age. */
   GhostHits = 2,
   AgeGhostHits = 3,
-  /** Cached runs decommitted unused, and those of them for age. */
+  /** Cached runs decommitted unused. */
   Evictions = 4,
-  AgeEvictions = 5,
   /** Large mallocs, and large blocks that could not grow in place (realloc moved them). */
-  Requests = 6,
-  Moves = 7,
-  Words = 8,
+  Requests = 5,
+  Moves = 6,
+  Words = 7,
 }
 
 /** A ghost: the run's length in pages, and GhostWord.ForAge if the cache let it go for its age. */

@@ -130,7 +130,6 @@ export abstract class RegionCache extends PageRuns {
     this.floats[HeaderWord.Stats + Stat.DecommittedBytes] += run * Geometry.PageBytes;
     if (this.adaptive()) {
       this.words[HeaderWord.PolicyWindow + PolicyWindowWord.Evictions]++;
-      if (forAge) this.words[HeaderWord.PolicyWindow + PolicyWindowWord.AgeEvictions]++;
       // A ghost hit can only raise a limit below its ceiling: at the slot ceiling, a run
       // pushed out by others is not remembered (a miss then scans nothing).
       if (forAge || this.words[HeaderWord.CacheSlotLimit] < this.cacheSlots) this.rememberGhost(run, forAge);

@@ -70,11 +70,16 @@ export abstract class OpenFile {
   release(): void {}
 }
 
-/** The guest's standard input: the bytes given to the run, read once from the start. */
+/**
+ * A guest's standard input: bytes read from the start, or a reader that fills `into` with
+ * what it has (waiting for some if need be) and returns the count, 0 at the end.
+ */
+export type GuestInput = Uint8Array | ((into: Uint8Array) => number);
+
+/** The guest's standard input (GuestInput), read once from the start. */
 export class InputStream extends OpenFile {
   private offset = 0;
-  /** Bytes read from the start, or a reader (GuestInput). */
-  constructor(private readonly source: Uint8Array | ((into: Uint8Array) => number)) {
+  constructor(private readonly source: GuestInput) {
     super(O_RDONLY);
   }
 
