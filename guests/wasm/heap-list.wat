@@ -6,7 +6,7 @@
 ;; (just below the heap) while it allocates, and checks them after.
 ;;
 ;; Memory layout: data 0x400..0x500 (bytes 0..255), stack from 0x8000 down to 0x1000, heap
-;; from 0x8000 (a multiple of the heap's 16 KiB page). A node: next (i32), id (i32), size in
+;; from 0x8000 (a multiple of the heap's 4 KiB page). A node: next (i32), id (i32), size in
 ;; bytes (i32), then size - 12 payload bytes, byte j = (id * 7 + j) & 255.
 (module
   (import "env" "memory" (memory 1))

@@ -17,6 +17,9 @@ export type ModelStep =
   | { kind: "double-free"; pick: number }
   | { kind: "misuse"; pick: number; offset: number };
 
+/** Misuse offsets up to this many bytes are near a block's start (and may pass its end); larger ones land inside it. */
+const NEAR_OFFSET_BYTES = 64;
+
 /** What the model needs of a heap; `null` is its null address. */
 export interface ModelHeap<A extends number | bigint> {
   null: A;
@@ -75,7 +78,8 @@ export function modelSteps(size: fc.Arbitrary<number>, kinds: ReadonlyArray<Mode
     aligned: fc.record({ kind: fc.constant("aligned" as const), size, shift: fc.integer({ min: 3, max: 18 }) }),
     realloc: fc.record({ kind: fc.constant("realloc" as const), size, pick: fc.nat() }),
     free: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
-    misuse: fc.record({ kind: fc.constant("misuse" as const), pick: fc.nat(), offset: fc.integer({ min: 1, max: 64 }) }),
+    // Near a block's start, or (above NEAR_OFFSET_BYTES) anywhere inside it: deep in a large block.
+    misuse: fc.record({ kind: fc.constant("misuse" as const), pick: fc.nat(), offset: fc.oneof(fc.integer({ min: 1, max: NEAR_OFFSET_BYTES }), fc.integer({ min: NEAR_OFFSET_BYTES + 1, max: 1 << 30 })) }),
     "double-free": fc.record({ kind: fc.constant("double-free" as const), pick: fc.nat() }),
   };
   return fc.array(fc.oneof(...kinds.map((kind) => all[kind])), { maxLength });
@@ -129,7 +133,14 @@ export function replayAgainstModel<A extends number | bigint>(heap: ModelHeap<A>
     } else {
       const address = pick(step.pick);
       if (address === undefined) continue;
-      assert.throws(() => heap.free(heap.offset(address, step.offset)), HeapError);
+      if (step.offset <= NEAR_OFFSET_BYTES) {
+        assert.throws(() => heap.free(heap.offset(address, step.offset)), HeapError);
+      } else {
+        const size = live.get(address)!.size;
+        if (size < 2) continue;
+        const inside = heap.offset(address, 1 + (step.offset % (size - 1)));
+        assert.throws(() => heap.free(inside), (error: unknown) => error instanceof HeapError && /an interior pointer/.test(error.message), `free of ${inside} inside the ${size}-byte block at ${address}`);
+      }
     }
     heap.check();
     const spans = [...live].map(([address, block]) => [address, heap.offset(address, Math.max(block.size, 1))] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));

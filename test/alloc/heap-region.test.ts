@@ -92,9 +92,9 @@ describe("a Heap over a region [start, end) of a buffer", () => {
 
   it("refuses an unaligned region, one past the buffer, and one too small for its metadata, with clear errors", () => {
     const buffer = new ArrayBuffer(4 * MiB);
-    assert.throws(() => new Heap(buffer, { start: 100 }), (error: unknown) => error instanceof HeapError && /start 100 is not a multiple of 16384 bytes/.test(error.message));
-    assert.throws(() => new Heap(buffer, { start: MiB, end: 3 * MiB + 8 }), /end 3145736 is not a multiple of 16384 bytes/);
-    assert.throws(() => new Heap(buffer, { start: -16384 }), /start -16384 is not a multiple/);
+    assert.throws(() => new Heap(buffer, { start: 100 }), (error: unknown) => error instanceof HeapError && /start 100 is not a multiple of 4096 bytes/.test(error.message));
+    assert.throws(() => new Heap(buffer, { start: MiB, end: 3 * MiB + 8 }), /end 3145736 is not a multiple of 4096 bytes/);
+    assert.throws(() => new Heap(buffer, { start: -4096 }), /start -4096 is not a multiple/);
     assert.throws(() => new Heap(buffer, { start: MiB, end: 8 * MiB }), /end 8388608 is past the buffer's 4194304 bytes/);
     assert.throws(() => new Heap(buffer, { start: 4 * MiB }), /start 4194304 is past the buffer's 4194304 bytes/);
     assert.throws(() => new Heap(buffer, { start: 2 * MiB, end: MiB }), /start 2097152 is not below end 1048576/);

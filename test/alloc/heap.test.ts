@@ -6,7 +6,8 @@ import { Worker } from "node:worker_threads";
 import type { HeapWorkerInput } from "../workers/heap-worker.js";
 import { Heap, HeapError } from "../../src/alloc/heap/heap.js";
 import { CLASS_SIZES, classOf } from "../../src/alloc/heap/size-classes.js";
-import { DescriptorWord, Geometry, HeaderWord, WORKER_WORDS } from "../../src/alloc/heap/heap-layout.js";
+import { Bitmap, DESCRIPTOR_WORDS, DescriptorWord, Geometry, HeaderWord, WORKER_WORDS } from "../../src/alloc/heap/heap-layout.js";
+import { metadataLayout } from "../../src/alloc/heap/heap-state.js";
 import { BufferMemory } from "../../src/alloc/heap/block-memory.js";
 import { spawnSync } from "node:child_process";
 import { SpaceHeap } from "../../src/alloc/heap/space-heap.js";
@@ -141,8 +142,9 @@ describe("Heap", () => {
       heap.trim();
       assert.equal(heap.stats().footprintBytes, initial);
     }
-    // 200 blocks of 1000 B fill 13 spans; the cache (16 blocks) pins one, the spare is kept either way.
-    assert.equal(sizes.off, 16 * 1024 + 64 + 256, "off: only the class's spare span stays (a page, its descriptor and its share of the bitmap)");
+    // 200 blocks of 1000 B fill 13 spans of 16 blocks (4 pages); the cache (16 blocks) pins one, the spare is kept either way.
+    const spanPages = 4;
+    assert.equal(sizes.off, spanPages * (Geometry.PageBytes + 64 + Geometry.PageBytes / 64), "off: only the class's spare span stays (its pages, their descriptors and their share of the bitmap)");
     assert.ok(sizes.on > sizes.off, `on: cached blocks keep their span (${sizes.on} > ${sizes.off})`);
   });
 
@@ -226,6 +228,38 @@ describe("Heap", () => {
     }
   });
 
+  it("writes a worker's record when its slot is first claimed: a shared backing full of old bytes works with several workers", () => {
+    const buffer = new SharedArrayBuffer(16 * MiB);
+    new Uint8Array(buffer).fill(0xa5);
+    const first = new Heap(buffer);
+    const words = new Int32Array(buffer);
+    assert.equal(words[HeaderWord.Workers + WORKER_WORDS + 1], 0xa5a5a5a5 | 0, "the second worker's record is untouched until it is claimed");
+    const second = new Heap(buffer);
+    const blocks = [first.malloc(40), second.malloc(40), first.malloc(5000), second.malloc(300_000)];
+    assert.ok(blocks.every((address) => address !== 0));
+    second.free(blocks[0]);
+    first.free(blocks[1]);
+    assert.equal(first.stats().attachedWorkers, 2);
+    first.check();
+    second.detach();
+    const third = new Heap(buffer);
+    third.free(blocks[3]);
+    first.free(blocks[2]);
+    third.check();
+    assert.equal(third.stats().liveBlocks, 0);
+  });
+
+  it("places each metadata table so the first page of blocks has its entries at the start of a page, all within the metadata pages", () => {
+    for (const maxBytes of [64 * 1024, MiB, 24 * MiB + 4096, 512 * MiB, 2 ** 31 - 4096, 2 ** 32]) {
+      const { descriptorsWord, bitmapWord, metaPages } = metadataLayout(maxBytes);
+      const wordsPerPage = Geometry.PageBytes / 4;
+      assert.equal((descriptorsWord + metaPages * DESCRIPTOR_WORDS) % wordsPerPage, 0, `descriptors of ${maxBytes}`);
+      assert.equal((bitmapWord + metaPages * Bitmap.WordsPerPage) % wordsPerPage, 0, `bitmap of ${maxBytes}`);
+      assert.ok(descriptorsWord >= HeaderWord.DescriptorsStart && bitmapWord >= descriptorsWord + (maxBytes / Geometry.PageBytes) * DESCRIPTOR_WORDS, `tables of ${maxBytes} in order`);
+      assert.ok(bitmapWord + Math.ceil(maxBytes / Bitmap.BytesPerWord) <= metaPages * wordsPerPage, `bitmap of ${maxBytes} ends within the metadata`);
+    }
+  });
+
   it("clears a page's metadata when it first takes the page: a backing full of old bytes works, and the metadata of pages never used is never touched", () => {
     const buffer = new ArrayBuffer(64 * MiB);
     new Uint8Array(buffer).fill(0xa5); // what an earlier user of the memory left
@@ -239,8 +273,8 @@ describe("Heap", () => {
     assert.ok(cleared > words[HeaderWord.MetaPages] && cleared < pageCount / 4, `cleared ${cleared} of ${pageCount} pages`);
     // The descriptor of the heap's last page but one, and the bitmap of its last pages: untouched.
     const descriptorsWord = words[HeaderWord.DescriptorsWord];
-    assert.equal(words[descriptorsWord + (pageCount - 2) * 16], 0xa5a5a5a5 | 0);
-    assert.equal(words[words[HeaderWord.BitmapWord] + (pageCount - 1) * 64], 0xa5a5a5a5 | 0);
+    assert.equal(words[descriptorsWord + (pageCount - 2) * DESCRIPTOR_WORDS], 0xa5a5a5a5 | 0);
+    assert.equal(words[words[HeaderWord.BitmapWord] + (pageCount - 1) * Bitmap.WordsPerPage], 0xa5a5a5a5 | 0);
     // A pointer into a never-used page, whatever its old descriptor said, is refused.
     const unused = (pageCount - 2) * Geometry.PageBytes;
     assert.throws(() => heap.free(unused), /not allocated \(a page this heap has never used\)/);
@@ -478,10 +512,11 @@ describe("Heap", () => {
     const heap = new Heap(new RecordingMemory(buffer, buffer.byteLength), { cacheSlots: 0 });
     const block = heap.mallocOrThrow(MiB);
     const page = block >>> Geometry.PageShift;
-    assert.deepEqual(calls, [`map ${page}+64`]);
+    const pages = MiB >>> Geometry.PageShift;
+    assert.deepEqual(calls, [`map ${page}+${pages}`]);
     new Uint8Array(buffer, block, MiB).fill(7);
     heap.free(block);
-    assert.deepEqual(calls, [`map ${page}+64`, `unmap ${page}+64`]);
+    assert.deepEqual(calls, [`map ${page}+${pages}`, `unmap ${page}+${pages}`]);
     const again = heap.calloc(1, MiB);
     assert.equal(again, block);
     assert.ok(new Uint8Array(buffer, again, MiB).every((byte) => byte === 0));
@@ -523,7 +558,8 @@ describe("debug checks (MEMSPACE_DEBUG=1)", () => {
     const address = heap.malloc(64);
     heap.free(address); // into the free-block cache: its span still counts it used
     const page = address >>> ${Geometry.PageShift};
-    new Int32Array(buffer)[${HeaderWord.DescriptorsStart} + (page << ${Geometry.DescriptorShift}) + ${DescriptorWord.Used}] = 0;
+    const words = new Int32Array(buffer);
+    words[words[${HeaderWord.DescriptorsWord}] + (page << ${Geometry.DescriptorShift}) + ${DescriptorWord.Used}] = 0;
     try {
       heap.trim();
       console.log("no error");

@@ -69,8 +69,8 @@ describe("SpaceHeap (a heap in an AddressSpace region)", () => {
     heap.free(block);
     assert.throws(() => heap.free(block), (error: Error) => error.message.includes(name) && /not allocated/.test(error.message));
     heap.check();
-    assert.throws(() => new SpaceHeap(space, BASE + 4096n, 16 * MiB), /multiple of 16384/);
-    assert.throws(() => new SpaceHeap(space, (1n << 64n) - 16384n, 32768), /past the top/);
+    assert.throws(() => new SpaceHeap(space, BASE + 2048n, 16 * MiB), /multiple of 4096/);
+    assert.throws(() => new SpaceHeap(space, (1n << 64n) - 4096n, 8192), /past the top/);
     assert.throws(() => heap.alignedAlloc(1 << 30, 100), /finer than this heap's base/);
     assert.equal(heap.alignedAlloc(1 << 20, 100) % BigInt(1 << 20), 0n);
   });

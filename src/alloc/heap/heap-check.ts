@@ -5,7 +5,7 @@
  * debug-only postconditions). Neither is on a fast path.
  */
 import { HeapError } from "./heap-error.js";
-import { DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, NO_OWNER, PageTable, SpanBits, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, NO_OWNER, PageTable, SpanBits, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import { HeapCensus } from "./heap-stats.js";
 import { binOf } from "./page-runs.js";
 import { CLASS_COUNT, CLASS_SIZES } from "./size-classes.js";
@@ -22,12 +22,14 @@ export class HeapChecks extends HeapCensus {
     if (page >= this.clearedPages()) throw new HeapError(`${what}(${this.hex(address)}): not allocated (a page this heap has never used)`);
     // Another worker cleared more pages since this one's fast paths took their limits.
     if (address >= this.fastAddressEnd) this.views();
+    // A live block's page always has a true descriptor (a span writes all its tails; a large
+    // block's live bit is on its first page). Other pages may hold stale ones (inside free
+    // runs and large blocks), which can only lead to an error below, never to a block.
     const kind = this.kindOf(page);
-    if (kind === Kind.Large || kind === Kind.LargeTail) {
-      const head = kind === Kind.Large ? page : this.descriptor(page, DescriptorWord.Run);
-      if (this.kindOf(head) === Kind.Large && address === head * Geometry.PageBytes && this.isLive(address)) return head;
-      if (this.kindOf(head) === Kind.Large && page < head + this.descriptor(head, DescriptorWord.Run)) throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the large block at ${this.hex(head * Geometry.PageBytes)}`);
-    } else if (kind === Kind.Span || kind === Kind.SpanTail) {
+    if (kind === Kind.Large && address === page * Geometry.PageBytes && this.isLive(address)) return page;
+    const large = this.liveLargeCovering(page);
+    if (large !== 0) throw new HeapError(`${what}(${this.hex(address)}): an interior pointer into the large block at ${this.hex(large * Geometry.PageBytes)}`);
+    if (kind === Kind.Span || kind === Kind.SpanTail) {
       const head = kind === Kind.Span ? page : this.descriptor(page, DescriptorWord.Run);
       if (this.kindOf(head) === Kind.Span && page < head + this.descriptor(head, DescriptorWord.Run)) {
         const size = this.descriptor(head, DescriptorWord.Size);
@@ -40,6 +42,23 @@ export class HeapChecks extends HeapCensus {
       }
     }
     throw new HeapError(`${what}(${this.hex(address)}): not allocated (a double free, or a pointer this heap never returned)`);
+  }
+
+  /**
+   * The first page of the live large block holding `page`, else 0. Its first page, its last
+   * and its tails at multiples of PageTable.LargeTailStride are true, so one of the
+   * LargeTailStride + 1 pages from `page` down names it; a stale one names a block that fails
+   * the test (live and covering `page`), since live blocks never overlap.
+   */
+  private liveLargeCovering(page: number): number {
+    const lowest = Math.max(this.words[HeaderWord.MetaPages], page - PageTable.LargeTailStride);
+    for (let at = page; at >= lowest; at--) {
+      const kind = this.kindOf(at);
+      const head = kind === Kind.Large ? at : kind === Kind.LargeTail ? this.descriptor(at, DescriptorWord.Run) : 0;
+      if (head === 0 || head > at || head < this.words[HeaderWord.MetaPages]) continue;
+      if (this.kindOf(head) === Kind.Large && this.isLive(head * Geometry.PageBytes) && page < head + this.descriptor(head, DescriptorWord.Run)) return head;
+    }
+    return 0;
   }
 
   /**
@@ -81,7 +100,7 @@ export class HeapChecks extends HeapCensus {
       if (empty > 1 || (empty === 1 && (spare === 0 || this.descriptor(spare, DescriptorWord.Used) !== 0))) fail(`worker ${owner}'s class ${CLASS_SIZES[sizeClass]} B has ${empty} empty spans besides its spare`);
     };
     const claimed = new Set<number>();
-    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+    for (let worker = 0; worker < this.words[HeaderWord.WorkerSlotsUsed]; worker++) {
       const record = HeaderWord.Workers + worker * WORKER_WORDS;
       if (this.words[record + WorkerWord.Claimed] !== 0) claimed.add(worker);
       for (let sizeClass = 0; sizeClass < CLASS_COUNT; sizeClass++) checkList(record + WorkerWord.ClassHeads + sizeClass, sizeClass, worker);
@@ -131,7 +150,12 @@ export class HeapChecks extends HeapCensus {
         }
         if (free + live + pending !== (bump - start) / size) fail(`span at page ${page}: ${free} free + ${live} live + ${pending} in inboxes and caches != ${(bump - start) / size} carved blocks`);
         liveBlocks += live;
-        for (let tail = page + 1; tail < page + run; tail++) if (this.kindOf(tail) !== Kind.SpanTail || this.descriptor(tail, DescriptorWord.Run) !== page) fail(`span at page ${page}: page ${tail} is not its tail`);
+        const tailWord = (this.descriptor(page, DescriptorWord.Kind) & ~SpanBits.Linked) | KindWord.TailBit;
+        if (this.descriptor(page, DescriptorWord.SpanHead) !== page) fail(`span at page ${page}: its head is page ${this.descriptor(page, DescriptorWord.SpanHead)}`);
+        for (let tail = page + 1; tail < page + run; tail++) {
+          const tailOk = this.descriptor(tail, DescriptorWord.Kind) === tailWord && this.descriptor(tail, DescriptorWord.Run) === page && this.descriptor(tail, DescriptorWord.SpanHead) === page;
+          if (!tailOk) fail(`span at page ${page}: page ${tail} is not its tail with its owner and class`);
+        }
       } else if (kind === Kind.Large) {
         usedPages += run;
         if (!this.isLive(page * Geometry.PageBytes)) fail(`large block at page ${page} is not marked live`);

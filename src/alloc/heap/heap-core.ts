@@ -6,9 +6,10 @@
  */
 import type { BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
-import { Bitmap, Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import { Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import type { HeapOptions } from "./heap-options.js";
 import { DebugGuards } from "./debug-guard.js";
+import { metadataLayout } from "./heap-state.js";
 
 /**
  * A heap's core over `memory`, attached as one worker (the Heap's base class, not an API).
@@ -36,18 +37,18 @@ export class HeapCore extends DebugGuards {
   protected format(debug: boolean, blockCache: boolean): void {
     const maxBytes = this.memory.maxByteLength;
     const maxPages = maxBytes >>> Geometry.PageShift;
-    const metaBytes = (this.bitmapWord + Math.ceil(maxBytes / Bitmap.BytesPerWord)) * Int32Array.BYTES_PER_ELEMENT;
-    const metaPages = Math.ceil(metaBytes / Geometry.PageBytes);
+    const { metaPages } = metadataLayout(maxBytes);
     const startBytes = (metaPages + 1) * Geometry.PageBytes; // the metadata and one page of blocks
     if (metaPages >= maxPages) throw new HeapError(`a heap needs more than ${metaPages * Geometry.PageBytes} bytes (its metadata alone takes that much); got ${maxBytes}`);
     if (this.bytes.length < startBytes && !this.memory.grow(startBytes)) {
       throw new HeapError(`the backing store holds ${this.bytes.length} bytes; a heap of up to ${maxBytes} bytes needs ${startBytes} to start`);
     }
     this.arrayViews(); // the constructor sets the fast paths' limits when it is done
-    // The header, bins, cache and worker records now; the descriptors and bitmap of a page
-    // when the heap first takes it (clearMetadata). Only words not zero already are written.
+    // The header, bins and cache now; a worker record when its slot is first claimed
+    // (openWorkerSlot); the descriptors and bitmap of a page when the heap first takes it
+    // (extendClearedPages). Only words not zero already are written.
     const words = this.words;
-    for (let word = 0; word < HeaderWord.DescriptorsStart; word++) if (words[word] !== 0) words[word] = 0;
+    for (let word = 0; word < HeaderWord.Workers; word++) if (words[word] !== 0) words[word] = 0;
     const pageCount = this.bytes.length >>> Geometry.PageShift;
     words[HeaderWord.Version] = HEAP_LAYOUT_VERSION;
     words[HeaderWord.PageCount] = pageCount;
@@ -62,6 +63,8 @@ export class HeapCore extends DebugGuards {
     this.floats[HeaderWord.Stats + Stat.UsedPages] = metaPages;
     this.floats[HeaderWord.Stats + Stat.PeakUsedPages] = metaPages;
     words[HeaderWord.ClearedPages] = metaPages;
+    words[HeaderWord.TakenPagesEnd] = metaPages;
+    words[HeaderWord.UnmappedPages] = 0;
     this.extendClearedPages(metaPages + 1); // the first free run's own descriptor
     this.makeFreeRun(metaPages, pageCount - metaPages);
     words[HeaderWord.Magic] = HEAP_MAGIC;

@@ -6,10 +6,11 @@
  *   words 64-95     bins of free page runs (by power of two)
  *   words 96-287    region cache slots
  *   words 288-399   abandoned spans, one list per size class (spans of detached workers)
- *   words 512-543   statistics (float64 index 256 on)
- *   words 1024-9215 worker records: per worker, its span list, spare span and free-block
- *                   cache per size class, and its inbox
- *   words 9216-     page descriptors (16 words each), then the allocation bitmap
+ *   words 400-431   statistics (float64 index 200 on)
+ *   words 512-8703  worker records: per worker, its span list, spare span and free-block
+ *                   cache per size class, and its inbox (the first shares the header's
+ *                   4 KiB, so a heap of one worker starts with one page of state)
+ *   words 8704-     page descriptors (16 words each), then the allocation bitmap
  */
 /**
  * The numbers the fast paths shift and compare by, as a const enum: TypeScript inlines its
@@ -17,8 +18,8 @@
  * every use (in the malloc/free fast paths that was most of their cost).
  */
 export const enum Geometry {
-  /** Heap pages are 16 KiB: a span of small blocks is one page, so a class in use costs at most one partly filled page. */
-  PageShift = 14,
+  /** Heap pages are 4 KiB, the OS page: a span of small blocks (up to 64 B) is one page, so a class in use costs at most one partly filled page. */
+  PageShift = 12,
   /** A page's descriptor starts DescriptorWord words after the previous page's: page << DescriptorShift. */
   DescriptorShift = 4,
   /** Blocks are 8-byte aligned, in 8-byte granules (size classes, the allocation bitmap). */
@@ -33,10 +34,12 @@ export const enum Geometry {
 /** The header's first word on a formatted heap: "MSHP". */
 export const HEAP_MAGIC = 0x4d534850;
 /**
- * 5: per-worker span lists, free-block caches and inboxes, 16-word descriptors, metadata
- * cleared up to HeaderWord.ClearedPages, the region cache's policy in the header.
+ * 6: 4 KiB pages, spans of one to four pages for small classes, span tails tagged with
+ * their span's owner and class; since 5, per-worker span lists, free-block caches and
+ * inboxes, 16-word descriptors, metadata cleared up to HeaderWord.ClearedPages, the region
+ * cache's policy in the header.
  */
-export const HEAP_LAYOUT_VERSION = 5;
+export const HEAP_LAYOUT_VERSION = 6;
 
 /** Word indices of the heap's header (and of the areas after it). */
 export const enum HeaderWord {
@@ -79,14 +82,21 @@ export const enum HeaderWord {
   GhostNext = 26,
   /** Ghosts remembered now (a miss scans them only if there are any). */
   GhostCount = 27,
+  /**
+   * 1 + the highest page ever taken for a span or a large block: pages at or above it were
+   * never written through the heap and read as zero, as do pages flagged PageFlag.Unmapped.
+   */
+  TakenPagesEnd = 28,
+  /** Pages flagged PageFlag.Unmapped now (0 for a memory that never unmaps: no flag to keep). */
+  UnmappedPages = 29,
   Ghosts = 32,
   Bins = 64,
   Cache = 96,
   Abandoned = 288,
-  /** Float64 index of the statistics (word 512). */
-  Stats = 256,
-  Workers = 1024,
-  DescriptorsStart = 9216,
+  /** Float64 index of the statistics (word 400). */
+  Stats = 200,
+  Workers = 512,
+  DescriptorsStart = 8704,
 }
 /**
  * Counts of the page layer's tables. A const enum, as every number the heap's layers share:
@@ -102,6 +112,8 @@ export const enum PageTable {
   CacheSlotWords = 3,
   /** Runs the adaptive policy remembers after letting them go. */
   GhostSlots = 16,
+  /** A large block's tails at multiples of this many pages (and its last page) point back to its first: a power of two. */
+  LargeTailStride = 16,
 }
 
 /** HeaderWord.CachePolicy. */
@@ -214,24 +226,33 @@ export const enum DescriptorWord {
   Flags = 8,
   /** Span: its block size in bytes. */
   Size = 9,
+  /** Every page of a span: the span's first page. */
+  SpanHead = 10,
 }
-/** What a page is (the low byte of its kind word): the first page of a run, or one of its others. */
+/**
+ * What a page is (the low byte of its kind word): the first page of a run, or one of its
+ * others. Span and SpanTail differ in KindWord.TailBit alone: a span's tail pages carry its
+ * owner and class too, so free's fast path takes a block in any page of a span with one
+ * masked compare.
+ */
 export const enum Kind {
   Unset = 0,
   FreeRun = 1,
   FreeLast = 2,
-  Span = 3,
-  SpanTail = 4,
-  Large = 5,
-  LargeTail = 6,
-  Cached = 7,
+  Cached = 3,
+  Span = 4,
+  SpanTail = 5,
+  Large = 6,
+  LargeTail = 7,
 }
 /** The fields of a descriptor's kind word (DescriptorWord.Kind). */
 export const enum KindWord {
   /** The page's Kind. */
   KindMask = 0xff,
-  /** Kind and owner together: what the free fast path compares with the worker's own span tag. */
-  KindOwnerMask = 0xffff,
+  /** The bit that tells SpanTail from Span (and nothing else from Span). */
+  TailBit = 1,
+  /** Kind and owner with TailBit masked off: what the free fast path compares with the worker's own span tag. */
+  SpanOwnerMask = 0xfffe,
   /** A span's owner + 1 (0: no owner, so that a fresh descriptor is owned by nobody). */
   OwnerShift = 8,
   OwnerMask = 0xff00,
@@ -261,6 +282,6 @@ export const enum Bitmap {
 }
 /** Page flags. */
 export const enum PageFlag {
-  /** Written since it was last zeroed (calloc must clear it). */
-  Dirty = 1,
+  /** Unmapped since it was last taken (BlockMemory.unmapPages): it reads as zero, so calloc need not clear it. */
+  Unmapped = 1,
 }

@@ -44,14 +44,14 @@ export interface HeapOptions {
    * The byte offset in the backing where the heap's region starts (default 0): the heap
    * reads and writes only bytes from here to `end`, its header and metadata included, so
    * the bytes below (a WebAssembly module's data and stack) are never touched. A multiple
-   * of 16 KiB (the heap's page). Block addresses stay byte offsets into the whole backing
-   * (a wasm module can use them as pointers); an `alignedAlloc` alignment above 16 KiB
+   * of 4 KiB (the heap's page). Block addresses stay byte offsets into the whole backing
+   * (a wasm module can use them as pointers); an `alignedAlloc` alignment above 4 KiB
    * needs a start that is a multiple of it. Every worker attaching to a heap passes the
    * same region.
    */
   start?: number;
   /**
-   * The byte offset where the heap's region ends (exclusive; a multiple of 16 KiB, within
+   * The byte offset where the heap's region ends (exclusive; a multiple of 4 KiB, within
    * the backing). Omitted: the backing's end, and for a WebAssembly.Memory the region is
    * its tail, which the heap grows the memory for (up to `maxBytes`). Given, the heap never
    * grows the memory: a full region makes malloc return 0.

@@ -9,10 +9,30 @@
 import { lockMutex, unlockMutex } from "../futex-mutex.js";
 import type { BlockMemory } from "./block-memory.js";
 import { HeapError } from "./heap-error.js";
-import { DESCRIPTOR_WORDS, Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC } from "./heap-layout.js";
+import { Bitmap, DESCRIPTOR_WORDS, Geometry, HeaderWord, HEAP_LAYOUT_VERSION, HEAP_MAGIC } from "./heap-layout.js";
 import { MEDIUM_LIMIT_BYTES, SMALL_CLASS_OF } from "./size-classes.js";
 
 /** A heap core's state: fields and views, shared by every layer. */
+/** Int32 words of one heap page (an OS page). */
+const WORDS_PER_PAGE = Geometry.PageBytes / Int32Array.BYTES_PER_ELEMENT;
+
+/**
+ * Where a heap of at most `maxBytes` keeps its descriptors and bitmap, and how many pages its
+ * metadata takes. Each table is placed so that the first page of blocks has its entries at
+ * the start of a page: a heap using its first N pages touches ceil(N / 64) pages of each
+ * table, not one more where the entries straddle a page boundary.
+ */
+export function metadataLayout(maxBytes: number): { descriptorsWord: number; bitmapWord: number; metaPages: number } {
+  const maxPages = Math.floor(maxBytes / Geometry.PageBytes);
+  const bitmapWords = Math.ceil(maxBytes / Bitmap.BytesPerWord);
+  // With both paddings at their most: the blocks start there whatever the padding.
+  const metaPages = Math.ceil((HeaderWord.DescriptorsStart + maxPages * DESCRIPTOR_WORDS + bitmapWords + 2 * WORDS_PER_PAGE) / WORDS_PER_PAGE);
+  const pageAligned = (lowest: number, firstEntry: number) => lowest + ((WORDS_PER_PAGE - ((lowest + firstEntry) % WORDS_PER_PAGE)) % WORDS_PER_PAGE);
+  const descriptorsWord = pageAligned(HeaderWord.DescriptorsStart, metaPages * DESCRIPTOR_WORDS);
+  const bitmapWord = pageAligned(descriptorsWord + maxPages * DESCRIPTOR_WORDS, metaPages * Bitmap.WordsPerPage);
+  return { descriptorsWord, bitmapWord, metaPages };
+}
+
 export class HeapState {
   /** Where the heap lives. */
   protected readonly memory: BlockMemory;
@@ -66,8 +86,9 @@ export class HeapState {
     this.arrayViews();
     const existing = this.words[HeaderWord.Magic] === HEAP_MAGIC;
     if (existing && this.words[HeaderWord.Version] !== HEAP_LAYOUT_VERSION) throw new HeapError(`heap layout version ${this.words[HeaderWord.Version]}, expected ${HEAP_LAYOUT_VERSION}`);
-    this.descriptorsWord = existing ? this.words[HeaderWord.DescriptorsWord] : HeaderWord.DescriptorsStart;
-    this.bitmapWord = existing ? this.words[HeaderWord.BitmapWord] : HeaderWord.DescriptorsStart + (memory.maxByteLength >>> Geometry.PageShift) * DESCRIPTOR_WORDS;
+    const layout = existing ? null : metadataLayout(memory.maxByteLength);
+    this.descriptorsWord = layout === null ? this.words[HeaderWord.DescriptorsWord] : layout.descriptorsWord;
+    this.bitmapWord = layout === null ? this.words[HeaderWord.BitmapWord] : layout.bitmapWord;
   }
 
   /** Pages the heap holds now (it grows with a WebAssembly.Memory). */

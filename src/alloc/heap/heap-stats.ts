@@ -4,7 +4,7 @@
  * walk over the live blocks. Readers of the core's state, off every allocation path (the
  * caller holds the lock).
  */
-import { Bitmap, DESCRIPTOR_WORDS, DescriptorWord, Geometry, HeaderWord, Kind, MAX_HEAP_WORKERS, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
+import { Bitmap, DESCRIPTOR_WORDS, DescriptorWord, Geometry, HeaderWord, Kind, Stat, WORKER_WORDS, WorkerWord } from "./heap-layout.js";
 import { CLASS_COUNT, CLASS_SIZES, SMALL_CLASS_COUNT } from "./size-classes.js";
 import { WorkerSlots } from "./worker-slots.js";
 
@@ -67,7 +67,7 @@ export class HeapCensus extends WorkerSlots {
     }
     const f = this.floats;
     let attachedWorkers = 0;
-    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) if (this.words[HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Claimed] !== 0) attachedWorkers++;
+    for (let worker = 0; worker < this.words[HeaderWord.WorkerSlotsUsed]; worker++) if (this.words[HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Claimed] !== 0) attachedWorkers++;
     return {
       liveBytes,
       liveBlocks,
@@ -118,7 +118,7 @@ export class HeapCensus extends WorkerSlots {
         if (strict && (count < 0 || count > this.cacheBlocks(sizeClass))) throw this.corrupt(`${where} counts ${count} blocks`);
         let address = this.words[record + WorkerWord.CacheHeads + sizeClass];
         for (let held = 0; held < count; held++, address = this.link(address)) {
-          const page = this.isBlockAddress(address) ? address >>> Geometry.PageShift : 0;
+          const page = this.isBlockAddress(address) ? this.blockHead(address) : 0;
           const block = page !== 0 && this.kindOf(page) === Kind.Span && this.classOfSpan(page) === sizeClass && this.ownerOf(page) === worker;
           if (!block || (address - page * Geometry.PageBytes) % CLASS_SIZES[sizeClass] !== 0) {
             if (!strict) break;
@@ -139,7 +139,7 @@ export class HeapCensus extends WorkerSlots {
     const pending: number[] = [];
     if (!this.shared) return pending;
     const lists = [HeaderWord.OrphanInbox];
-    for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) lists.push(HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Inbox);
+    for (let worker = 0; worker < this.words[HeaderWord.WorkerSlotsUsed]; worker++) lists.push(HeaderWord.Workers + worker * WORKER_WORDS + WorkerWord.Inbox);
     for (const listWord of lists) {
       for (let address = Atomics.load(this.words, listWord), steps = 0; address !== Geometry.Null; address = this.link(address), steps++) {
         const kind = this.isBlockAddress(address) ? this.kindOf(address >>> Geometry.PageShift) : Kind.Unset;

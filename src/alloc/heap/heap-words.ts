@@ -45,10 +45,19 @@ export class HeapWords extends HeapState {
     return Kind.Span | ((owner + KindWord.OwnerBias) << KindWord.OwnerShift);
   }
 
-  /** Hands a span to `owner` (under the lock): one atomic store, seen whole by a racing free. */
+  /**
+   * Hands a span to `owner` (under the lock): one atomic store a page, each seen whole by a
+   * racing free. The tails first: only the owner's own fast path trusts a tail's owner, and
+   * the span is handed over by its old owner (detaching) or taken by its new one (adopting),
+   * so no worker sees a tail naming it while the span is another's.
+   */
   protected setOwner(span: number, owner: number): void {
-    const at = this.descriptorBase(span) + DescriptorWord.Kind;
-    Atomics.store(this.words, at, (this.words[at] & ~KindWord.OwnerMask) | ((owner + KindWord.OwnerBias) << KindWord.OwnerShift));
+    const ownerBits = (owner + KindWord.OwnerBias) << KindWord.OwnerShift;
+    const run = this.descriptor(span, DescriptorWord.Run);
+    for (let page = span + run - 1; page >= span; page--) {
+      const at = this.descriptorBase(page) + DescriptorWord.Kind;
+      Atomics.store(this.words, at, (this.words[at] & ~KindWord.OwnerMask) | ownerBits);
+    }
   }
 
   /** Bytes the block starting `page`'s run holds: its class size, or a large block's pages. */

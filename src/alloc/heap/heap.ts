@@ -33,12 +33,12 @@ export type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffse
  * byte offsets into the whole memory (0 is null).
  *
  * - Small and medium blocks (up to 256 KiB): 104 size classes; each class carves spans (one
- *   or more 16 KiB pages) into blocks: an intrusive free list first, then bump allocation.
+ *   to four 4 KiB pages for small blocks, more for medium ones) into blocks: an intrusive free list first, then bump allocation.
  *   No block header: the page descriptor names the class, so free is O(1). A small block a
  *   worker frees first goes to the worker's free-block cache for its class
  *   (WorkerWord.CacheHeads), which its next malloc of the class takes from: most ops touch
  *   no span at all.
- * - Large blocks: runs of 16 KiB pages from free runs kept in power-of-two bins and merged
+ * - Large blocks: runs of 4 KiB pages from free runs kept in power-of-two bins and merged
  *   with their neighbours on free. A freed large run goes to a region cache (kept whole for
  *   reuse by a request of about its size); eviction (by slot count, bytes or age) returns it
  *   to the free runs and counts it decommitted: its pages are zeroed lazily, only if a
@@ -107,11 +107,11 @@ export class Heap extends HeapCore {
         const page = offset >>> Geometry.PageShift;
         const base = (this.descriptorsWord + (page << Geometry.DescriptorShift)) | 0;
         const kindWord = words[base + DescriptorWord.Kind];
-        if ((kindWord & KindWord.KindOwnerMask) === this.ownSpanTag && this.clearLive(offset)) {
+        if ((kindWord & KindWord.SpanOwnerMask) === this.ownSpanTag && this.clearLive(offset)) {
           const headWord = (this.cacheHeadsWord + ((kindWord >>> SpanBits.ClassShift) & SpanBits.ClassMask)) | 0;
           const roomWord = (headWord + (WorkerWord.CacheRoom - WorkerWord.CacheHeads)) | 0;
           const room = words[roomWord];
-          if (room === 0) return this.freeToSpan(offset, page, base, kindWord);
+          if (room === 0) return this.freeToSpan(offset, base);
           words[roomWord] = room - 1;
           this.setLink(offset, words[headWord]);
           words[headWord] = offset;
@@ -134,12 +134,18 @@ export class Heap extends HeapCore {
     return (this.carve(span, false) + this.startAddress) | 0;
   }
 
-  /** Free's next step when the cache of the block's class is full (or the class is not cached): into its span. */
-  private freeToSpan(address: number, page: number, base: number, kindWord: number): void {
+  /**
+   * Free's next step when the cache of the block's class is full (or the class is not
+   * cached): into its span, found through the page's SpanHead (no branch for a tail page:
+   * a branch and a second function here cost malloc its place in callers' inlining budget).
+   */
+  private freeToSpan(address: number, pageBase: number): void {
     const words = this.words;
+    const span = words[pageBase + DescriptorWord.SpanHead];
+    const base = (this.descriptorsWord + (span << Geometry.DescriptorShift)) | 0;
     this.setLink(address, words[base + DescriptorWord.Free]);
     words[base + DescriptorWord.Free] = address;
-    if (--words[base + DescriptorWord.Used] === 0 || (kindWord & SpanBits.Linked) === 0) this.settleOwnSpan(page, base);
+    if (--words[base + DescriptorWord.Used] === 0 || (words[base + DescriptorWord.Kind] & SpanBits.Linked) === 0) this.settleOwnSpan(span, base);
   }
 
   /**

@@ -52,6 +52,7 @@ export abstract class LargeBlocks extends RegionCache {
     if (pages === run) return true;
     if (pages < run) {
       this.setDescriptor(page, DescriptorWord.Run, pages);
+      if (pages > 1) this.markTail(page + pages - 1, page, Kind.LargeTail);
       this.releasePages(page + pages, run - pages);
       return true;
     }

@@ -10,8 +10,8 @@ import { HeapWords } from "./heap-words.js";
 /** Tries at a run: as the bins are; after reclaiming (when the region cache holds runs) or growing; after growing. */
 const TAKE_RUN_ATTEMPTS = 3;
 /**
- * The fewest pages whose metadata is cleared at once (1 MiB of heap: 4 KiB of descriptors,
- * 16 KiB of bitmap); past that, as many pages as are cleared already, so a growing heap
+ * The fewest pages whose metadata is cleared at once (256 KiB of heap: a 4 KiB page each of
+ * descriptors and bitmap); past that, as many pages as are cleared already, so a growing heap
  * clears O(log n) times and never more than twice the metadata its pages need.
  */
 const CLEAR_MIN_PAGES = 64;
@@ -73,37 +73,68 @@ export abstract class PageRuns extends HeapWords {
   }
 
   /**
-   * Pages `[first, first + pages)` join the span or large block starting at `head`: each
-   * (but the head) a tail of `tailKind` pointing back to it, taken (zeroed if `zero`) and
-   * counted in use.
+   * Pages `[first, first + pages)` join the span or large block starting at `head`, taken
+   * (zeroed if `zero`) and counted in use. Tails get kind word `tailKindWord` and point back to
+   * the head: every tail of a span (free's fast path reads any page of one), but of a large
+   * block only its last page (which the free run after it merges by) and those at multiples
+   * of PageTable.LargeTailStride (which validate finds an interior pointer's block by): a
+   * 4 MiB block writes 17 descriptors, not 1,023, each a cache line of its own.
    */
-  protected takeRunPages(head: number, first: number, pages: number, tailKind: Kind, zero: boolean): void {
-    for (let tail = Math.max(first, head + 1); tail < first + pages; tail++) {
-      this.setDescriptor(tail, DescriptorWord.Kind, tailKind);
-      this.setDescriptor(tail, DescriptorWord.Run, head);
+  protected takeRunPages(head: number, first: number, pages: number, tailKindWord: number, zero: boolean): void {
+    const words = this.words;
+    const last = first + pages - 1;
+    const from = Math.max(first, head + 1);
+    const stride = tailKindWord === Kind.LargeTail ? PageTable.LargeTailStride : 1;
+    for (let tail = (from + stride - 1) & -stride; tail < last; tail += stride) {
+      const at = this.descriptorBase(tail);
+      words[at + DescriptorWord.Kind] = tailKindWord;
+      words[at + DescriptorWord.Run] = head;
+      words[at + DescriptorWord.SpanHead] = head;
     }
+    if (last >= from) this.markTail(last, head, tailKindWord);
     this.takePages(first, pages, zero);
     this.usePages(pages);
   }
 
-  /** Pages just taken for a span or a large block (zeroed first if `zero`): the caller will write them. */
+  /**
+   * Pages just taken for a span or a large block (zeroed first if `zero`): the caller will
+   * write them. O(1) unless some pages are flagged unmapped (a memory that unmaps).
+   */
   protected takePages(first: number, pages: number, zero: boolean): void {
     this.memory.mapPages(first, pages);
     if (zero) this.zeroDirty(first, pages);
-    for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, PageFlag.Dirty);
+    const words = this.words;
+    if (first + pages > words[HeaderWord.TakenPagesEnd]) words[HeaderWord.TakenPagesEnd] = first + pages;
+    if (words[HeaderWord.UnmappedPages] === 0) return;
+    for (let page = first; page < first + pages; page++) {
+      if ((this.descriptor(page, DescriptorWord.Flags) & PageFlag.Unmapped) === 0) continue;
+      this.setDescriptor(page, DescriptorWord.Flags, 0);
+      words[HeaderWord.UnmappedPages]--;
+    }
   }
 
-  /** calloc of pages: zero those written since they were last zeroed. */
+  /** calloc of pages: zero those that may have been written since they last read as zero. */
   protected zeroDirty(first: number, pages: number): void {
-    for (let page = first; page < first + pages; page++) {
-      if ((this.descriptor(page, DescriptorWord.Flags) & PageFlag.Dirty) !== 0) this.memory.fill(page * Geometry.PageBytes, Geometry.PageBytes, 0);
+    const end = Math.min(first + pages, this.words[HeaderWord.TakenPagesEnd]);
+    if (this.words[HeaderWord.UnmappedPages] === 0) {
+      if (end > first) this.memory.fill(first * Geometry.PageBytes, (end - first) * Geometry.PageBytes, 0);
+      return;
+    }
+    for (let page = first; page < end; page++) {
+      if ((this.descriptor(page, DescriptorWord.Flags) & PageFlag.Unmapped) === 0) this.memory.fill(page * Geometry.PageBytes, Geometry.PageBytes, 0);
     }
   }
 
   /** Returns pages to the free runs, merged with free neighbours. */
   protected releasePages(first: number, pages: number): void {
     this.usePages(-pages);
-    if (this.memory.unmapPages(first, pages)) for (let page = first; page < first + pages; page++) this.setDescriptor(page, DescriptorWord.Flags, 0);
+    if (this.memory.unmapPages(first, pages)) {
+      for (let page = first; page < first + pages; page++) {
+        if ((this.descriptor(page, DescriptorWord.Flags) & PageFlag.Unmapped) !== 0) continue;
+        this.setDescriptor(page, DescriptorWord.Flags, PageFlag.Unmapped);
+        this.words[HeaderWord.UnmappedPages]++;
+      }
+    }
     let start = first;
     let end = first + pages;
     const before = start - 1;
@@ -120,6 +151,13 @@ export abstract class PageRuns extends HeapWords {
       end += this.descriptor(end, DescriptorWord.Run);
     }
     this.makeFreeRun(start, end - start);
+  }
+
+  /** Page `tail` is a tail of the run starting at `head`, with kind word `kindWord`. */
+  protected markTail(tail: number, head: number, kindWord: number): void {
+    this.setDescriptor(tail, DescriptorWord.Kind, kindWord);
+    this.setDescriptor(tail, DescriptorWord.Run, head);
+    this.setDescriptor(tail, DescriptorWord.SpanHead, head);
   }
 
   /** Marks `[first, first + pages)` a free run and puts it in its bin. */

@@ -21,7 +21,7 @@ export class SpaceHeap {
   private readonly heap: Heap;
 
   /**
-   * `baseAddress` a multiple of 16 KiB; `sizeBytes` a multiple of 16 KiB up to 2 GiB. The
+   * `baseAddress` a multiple of 4 KiB; `sizeBytes` a multiple of 4 KiB up to 2 GiB. The
    * region must not be mapped already (the heap maps its pages as it uses them).
    */
   constructor(space: AddressSpace, baseAddress: Address, sizeBytes: number, options: HeapOptions = {}) {

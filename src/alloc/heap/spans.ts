@@ -7,12 +7,14 @@
  * detached workers only the lock holder.
  */
 import { DEBUG_CHECKS } from "../../util/debug.js";
-import { DescriptorWord, Geometry, HeaderWord, Kind, NO_OWNER, SpanBits, WorkerWord } from "./heap-layout.js";
+import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, NO_OWNER, SpanBits, WorkerWord } from "./heap-layout.js";
 import { LargeBlocks } from "./large-blocks.js";
 import { CLASS_SIZES } from "./size-classes.js";
 
 /** A span holds at least this many blocks (a medium class's span is as many pages as that takes). */
 const SPAN_MIN_BLOCKS = 4;
+const SPAN_TARGET_BLOCKS = 64;
+const SPAN_TARGET_PAGES = 4;
 
 /** The sixth layer of a heap core: spans of small and medium blocks. */
 export abstract class Spans extends LargeBlocks {
@@ -128,7 +130,7 @@ export abstract class Spans extends LargeBlocks {
   /** A fresh span for `sizeClass`, owned by this worker (the caller holds the lock); 0 if the heap is full. */
   protected newSpan(sizeClass: number): number {
     const size = CLASS_SIZES[sizeClass];
-    const pages = Math.max(1, Math.ceil((size * SPAN_MIN_BLOCKS) / Geometry.PageBytes));
+    const pages = Math.max(Math.min(SPAN_TARGET_PAGES, Math.ceil((size * SPAN_TARGET_BLOCKS) / Geometry.PageBytes)), Math.ceil((size * SPAN_MIN_BLOCKS) / Geometry.PageBytes));
     const span = this.takeRun(pages, 1);
     if (span === 0) return 0;
     const start = span * Geometry.PageBytes;
@@ -138,9 +140,11 @@ export abstract class Spans extends LargeBlocks {
     this.setDescriptor(span, DescriptorWord.Limit, start + (Math.floor((pages * Geometry.PageBytes) / size) - 1) * size);
     this.setDescriptor(span, DescriptorWord.Run, pages);
     this.setDescriptor(span, DescriptorWord.Size, size);
-    this.takeRunPages(span, span, pages, Kind.SpanTail, false);
+    this.setDescriptor(span, DescriptorWord.SpanHead, span);
+    const tag = this.ownSpanTag | (sizeClass << SpanBits.ClassShift);
+    this.takeRunPages(span, span, pages, tag | KindWord.TailBit, false);
     // Published last: a racing free of a stale pointer into this page sees a whole span or none.
-    Atomics.store(this.words, this.descriptorBase(span) + DescriptorWord.Kind, this.ownSpanTag | (sizeClass << SpanBits.ClassShift));
+    Atomics.store(this.words, this.descriptorBase(span) + DescriptorWord.Kind, tag);
     this.linkSpan(span, this.workerWord + WorkerWord.ClassHeads + sizeClass);
     return span;
   }

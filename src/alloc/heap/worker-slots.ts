@@ -37,11 +37,13 @@ export class WorkerSlots extends RemoteFrees {
   }
 
   /**
-   * First use of a worker slot: its cache rooms, and the slot counts in the footprint. A
-   * record is written only then, so slots never claimed cost no memory.
+   * First use of a worker slot: its record cleared, its cache rooms, and the slot counts in
+   * the footprint. A record is written only then, so slots never claimed cost no memory, and
+   * no walk over the records reads past HeaderWord.WorkerSlotsUsed.
    */
   protected openWorkerSlot(worker: number): void {
     const record = HeaderWord.Workers + worker * WORKER_WORDS;
+    this.words.fill(0, record, record + WORKER_WORDS);
     for (let sizeClass = 0; sizeClass < SMALL_CLASS_COUNT; sizeClass++) this.words[record + WorkerWord.CacheRoom + sizeClass] = this.cacheBlocks(sizeClass);
     this.words[HeaderWord.WorkerSlotsUsed] = worker + 1;
   }
@@ -52,9 +54,10 @@ export class WorkerSlots extends RemoteFrees {
     try {
       for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
         const record = HeaderWord.Workers + worker * WORKER_WORDS;
-        if (this.words[record + WorkerWord.Claimed] !== 0) continue;
+        const opened = worker < this.words[HeaderWord.WorkerSlotsUsed];
+        if (opened && this.words[record + WorkerWord.Claimed] !== 0) continue;
+        if (!opened) this.openWorkerSlot(worker);
         this.words[record + WorkerWord.Claimed] = 1;
-        if (worker >= this.words[HeaderWord.WorkerSlotsUsed]) this.openWorkerSlot(worker);
         this.drainLocked(record + WorkerWord.Inbox);
         return worker;
       }
@@ -90,7 +93,7 @@ export class WorkerSlots extends RemoteFrees {
     this.evictAllCached();
     if (this.shared) {
       this.drainOrphans();
-      for (let worker = 0; worker < MAX_HEAP_WORKERS; worker++) {
+      for (let worker = 0; worker < this.words[HeaderWord.WorkerSlotsUsed]; worker++) {
         const record = HeaderWord.Workers + worker * WORKER_WORDS;
         if (this.words[record + WorkerWord.Claimed] === 0 && Atomics.load(this.words, record + WorkerWord.Inbox) !== Geometry.Null) this.drainLocked(record + WorkerWord.Inbox);
       }
