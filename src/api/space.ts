@@ -20,6 +20,9 @@ export { FramePool } from "../space/frame-pool.js";
 export { ChunkedFrameStore, AllocatorFrameStore, type FrameStore } from "../space/frame-store.js";
 export type { FrameSource } from "../space/frame-source.js";
 export { AddressSpace, type AddressSpaceOptions, type AddressSpaceStats } from "../space/address-space.js";
+export { HookStop, MemoryHooks, type HookKind, type HookCallback, type HookResult, type MemoryEvent, type MemoryHook, type MmioDevice } from "../space/memory-hooks.js";
+export { HookedAccess } from "../space/hooked-access.js";
+export type { FaultHandler, FaultVerdict } from "../space/guarded-backend.js";
 export {
   PROT_NONE,
   PROT_READ,

@@ -2,6 +2,7 @@
 export const BENCHMARKS = [
   { name: "replay", description: "trace replay on noop, map and paged, and on the native reference replayer where rustc builds it" },
   { name: "guests", description: "guest execution speed (MIPS) with and without recording a trace" },
+  { name: "hooks", description: "what a read hook over 64 bytes costs a running guest, never hit and hit, against no hook" },
   { name: "frames", description: "page-frame allocators: LLFree against a locked buddy and a bitmap scan, 1 and 2 workers" },
   { name: "alloc", description: "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc, jemalloc" },
   { name: "alloc-policy", description: "the Heap's region-cache policy on the workloads with large blocks: a grid of fixed policies, the default and adaptive" },

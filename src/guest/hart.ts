@@ -1,5 +1,6 @@
 import { pageNumberOfHalves } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
+import { HookStop, type MemoryHooks } from "../space/memory-hooks.js";
 import { MemoryFault } from "../space/protection.js";
 import { decode, type Decoded } from "./decoder.js";
 import { executeFloat } from "./float-unit.js";
@@ -26,8 +27,11 @@ export interface SyscallHandler {
   handle(hart: Hart): boolean;
 }
 
-/** Why a run ended: the guest exited, or one of the run's limits stopped it. */
-export type StopReason = "exit" | "instruction-limit" | "timeout";
+/**
+ * Why a run ended: the guest exited, one of the run's limits stopped it, or a hook asked
+ * it to stop (a breakpoint, a watchpoint: `Hart.lastStop` says which).
+ */
+export type StopReason = "exit" | "instruction-limit" | "timeout" | "stop";
 
 /**
  * The decode cache's geometry, as a const enum: TypeScript inlines the members, where a
@@ -122,15 +126,31 @@ export class Hart {
   /** The current run's wall-clock deadline (performance.now() milliseconds). */
   private deadlineMs = Number.POSITIVE_INFINITY;
   private timedOut = false;
+  /** The hook stop that ended the last run (stopReason "stop"), else null. */
+  lastStop: HookStop | null = null;
+  /** The hooks whose stop requests this hart takes (its space's `hooks`), or null. */
+  control: MemoryHooks | null = null;
+  /** Set by setMemory: the running slice ends after the current system call and the next takes the new memory. */
+  private memoryChanged = false;
   private readonly decodedPages = new Map<number, Int32Array>();
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
 
   /** A hart with zeroed registers and pc 0 that fetches, loads and stores through `memory`. */
   constructor(
-    /** Where the guest's fetches, loads and stores go. */
-    readonly memory: MemoryAccess,
+    /** Where the guest's fetches, loads and stores go (setMemory changes it). */
+    public memory: MemoryAccess,
     private readonly syscalls: SyscallHandler,
   ) {}
+
+  /**
+   * Fetches, loads and stores go to `memory` from the next slice of the run on, or right
+   * after the current system call when called from one (a hook installed there sees the
+   * next instruction's accesses).
+   */
+  setMemory(memory: MemoryAccess): void {
+    this.memory = memory;
+    this.memoryChanged = true;
+  }
 
   /** The pc as an unsigned 64-bit bigint; setting it takes the value modulo 2^64. */
   get pc(): bigint {
@@ -163,20 +183,39 @@ export class Hart {
   run(maxInstructions = Number.POSITIVE_INFINITY, timeoutMs = Number.POSITIVE_INFINITY): StopReason {
     this.deadlineMs = performance.now() + timeoutMs;
     this.timedOut = false;
+    this.lastStop = null;
+    const control = this.control;
+    if (control !== null) {
+      // A run resumes: a fetch hook where it starts (the breakpoint it stopped at) does not stop it again.
+      control.pendingStop = null;
+      control.skipNextFetchStop = true;
+    }
     try {
       let left = maxInstructions;
       let sliceLimit = WARM_UP_SLICE;
       while (left > 0 && this.exitCode === null && !this.deadlinePassed()) {
         const slice = Math.min(left, sliceLimit);
         sliceLimit = RUN_SLICE_INSTRUCTIONS;
+        this.memoryChanged = false;
         const done = this.execute(slice);
         left -= done;
-        if (done < slice) break;
+        // A read or write hook's stop during the last instruction a slice ran.
+        if (control !== null && control.pendingStop !== null) {
+          this.lastStop = control.takePendingStop();
+          return "stop";
+        }
+        if (done < slice && !this.memoryChanged) break;
       }
     } catch (error) {
+      if (error instanceof HookStop) {
+        this.lastStop = error;
+        return "stop";
+      }
       // Guest faults get the pc; anything else is an emulator bug and stays what it is.
       if (error instanceof MemoryFault) throw new GuestError(error.message, this.pc, { cause: error });
       throw error;
+    } finally {
+      if (control !== null) control.skipNextFetchStop = false;
     }
     return this.exitCode !== null ? "exit" : this.timedOut ? "timeout" : "instruction-limit";
   }
@@ -525,7 +564,7 @@ export class Hart {
             this.pcLo = pcLo;
             this.pcHi = pcHi;
             this.instructions = start + executed;
-            if (this.syscalls.handle(this)) {
+            if (this.syscalls.handle(this) || this.memoryChanged) {
               pcLo = nextLo;
               pcHi = nextHi;
               return executed;

@@ -14,7 +14,9 @@ import {
 import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
 import { createBackend } from "./create-backend.js";
 import type { FrameSource } from "./frame-source.js";
-import { GuardedBackend } from "./guarded-backend.js";
+import { GuardedBackend, type FaultHandler } from "./guarded-backend.js";
+import { HookedAccess } from "./hooked-access.js";
+import { MemoryHooks, type HookCallback, type HookKind, type MemoryEvent, type MemoryHook, type MmioDevice } from "./memory-hooks.js";
 import { MemoryFault, parseProtection, PROT_NONE, PROT_READ, PROT_WRITE, type AccessKind, type Protection } from "./protection.js";
 import { RegionMap, type RegionInfo } from "./region-map.js";
 import { ImageLog } from "./image-file.js";
@@ -57,11 +59,18 @@ const PAGE_SIZE_BIG = BigInt(PAGE_SIZE_BYTES);
  * addresses as u32 halves (and report what they did there with `access.countAccesses`).
  */
 export class AddressSpace {
-  /** The hot path: the backend itself, or its strict-mode guard. */
-  readonly access: MemoryBackend;
   /** Whether accesses outside a mapping, or against its permissions, throw a MemoryFault. */
   readonly strict: boolean;
+  /**
+   * The space's hooks and MMIO regions, and the stop a hook asked for (runners such as a
+   * hart take it between instructions). Add them with addHook, watch and mapMmio.
+   */
+  readonly hooks = new MemoryHooks();
   private readonly backend: MemoryBackend;
+  /** The backend itself, or its strict-mode guard. */
+  private readonly baseAccess: MemoryBackend;
+  /** `access`: baseAccess, or a HookedAccess over it while a hook or MMIO region exists. */
+  private currentAccess: MemoryBackend;
   private readonly regionMap: RegionMap;
   /** Saves, checkpoints and loads of this space (it does no I/O itself). */
   private readonly imageLog: ImageLog;
@@ -76,8 +85,22 @@ export class AddressSpace {
     this.backend = typeof backend === "string" ? createBackend(backend, { frames: options.frames }) : backend;
     this.strict = options.strict === true;
     this.regionMap = regionMap;
-    this.access = this.strict ? new GuardedBackend(this.backend, regionMap) : this.backend;
+    this.baseAccess = this.strict ? new GuardedBackend(this.backend, regionMap) : this.backend;
+    this.currentAccess = this.baseAccess;
+    const hooked = new HookedAccess(this.baseAccess, this.hooks);
+    this.hooks.onChange(() => {
+      this.currentAccess = this.hooks.active ? hooked : this.baseAccess;
+    });
     this.imageLog = new ImageLog(this.backend, regionMap);
+  }
+
+  /**
+   * The hot path: the backend itself, or its strict-mode guard, and while a hook or MMIO
+   * region exists a HookedAccess over it. It changes when the first hook or region comes
+   * and the last goes: a caller that keeps it re-reads it then (`hooks.onChange`).
+   */
+  get access(): MemoryBackend {
+    return this.currentAccess;
   }
 
   /** Which backend the space runs on. */
@@ -255,7 +278,12 @@ export class AddressSpace {
 
   /** Unmaps the pages of the range; their contents are released and read as zero again. */
   unmap(address: Address, sizeBytes: number | bigint): void {
-    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "unmap");
+    let [firstPage, endPage] = this.pageSpan(address, sizeBytes, "unmap");
+    // A device region goes whole: its pages outside the range are unmapped too.
+    for (const device of this.hooks.removeMmio(BigInt(firstPage) * PAGE_SIZE_BIG, BigInt(endPage) * PAGE_SIZE_BIG - 1n)) {
+      firstPage = Math.min(firstPage, pageNumberOf(device.start));
+      endPage = Math.max(endPage, pageNumberOf(device.start) + device.sizeBytes / PAGE_SIZE_BYTES);
+    }
     this.regionMap.unmap(firstPage, endPage);
     this.backend.discardPages(firstPage, endPage - firstPage);
     this.regionsChanged();
@@ -280,6 +308,60 @@ export class AddressSpace {
   /** The mapped regions in address order. */
   regions(): RegionInfo[] {
     return this.regionMap.list();
+  }
+
+  // Hooks, watchpoints, MMIO and fault handling (memory-hooks.ts). Hooks see the accesses
+  // made through `access` and the scalar methods above; bulk reads and writes, images and
+  // snapshots work on memory and see neither hooks nor devices.
+
+  /**
+   * Calls `callback` for every access of `kinds` that overlaps `lengthBytes` at `address`
+   * (by any byte), after it happened; "stop" from it ends a run (HookResult). Hooks are
+   * called in the order they were added; `remove()` the handle to stop them.
+   */
+  addHook(kinds: HookKind | readonly HookKind[], address: Address, lengthBytes: number | bigint, callback: HookCallback): MemoryHook {
+    const [first, last] = byteSpan(address, lengthBytes, "addHook");
+    return this.hooks.add(kinds, first, last, callback);
+  }
+
+  /**
+   * A watchpoint: a hook on reads, writes or both ("access") of the range that stops the run
+   * after the instruction that made the access; `seen` gets the access first.
+   */
+  watch(kind: "read" | "write" | "access", address: Address, lengthBytes: number | bigint, seen?: (event: MemoryEvent) => void): MemoryHook {
+    const kinds: HookKind[] = kind === "access" ? ["read", "write"] : [kind];
+    return this.addHook(kinds, address, lengthBytes, (event) => {
+      seen?.(event);
+      return "stop";
+    });
+  }
+
+  /**
+   * Maps `sizeBytes` (whole pages, at most 4 GiB) at the page-aligned `address` to `device`:
+   * loads and stores there call it, of any width and across pages, and one only partly
+   * inside faults ("device"). The region is mapped with `protection` (default "rw-"), so
+   * strict mode allows it; `unmap` of any of its pages removes it whole.
+   */
+  mapMmio(address: Address, sizeBytes: number, device: MmioDevice, protection: Protection = "rw-"): void {
+    const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "mapMmio");
+    const start = BigInt(firstPage) * PAGE_SIZE_BIG;
+    this.hooks.addMmio(start, (endPage - firstPage) * PAGE_SIZE_BYTES, device);
+    try {
+      this.map(start, sizeBytes, protection);
+    } catch (error) {
+      this.hooks.removeMmio(start, start);
+      throw error;
+    }
+  }
+
+  /**
+   * Strict mode: `handler` sees each fault before it is thrown, and may map or re-protect
+   * pages and answer "retry" to check the access again (8 times at most), or let it stand.
+   * null removes it. A space that is not strict never faults: it throws an Error.
+   */
+  onFault(handler: FaultHandler | null): void {
+    if (!(this.baseAccess instanceof GuardedBackend)) throw new Error("onFault: only a strict AddressSpace faults (new AddressSpace({ strict: true }))");
+    this.baseAccess.faultHandler = handler;
   }
 
   // Snapshots and statistics.
@@ -383,8 +465,16 @@ export class AddressSpace {
   }
 
   private regionsChanged(): void {
-    if (this.access instanceof GuardedBackend) this.access.forgetRegion();
+    if (this.baseAccess instanceof GuardedBackend) this.baseAccess.forgetRegion();
   }
+}
+
+/** First and last byte of `lengthBytes` at `address` (at least one byte, within the space). */
+function byteSpan(address: Address, lengthBytes: number | bigint, what: string): [bigint, bigint] {
+  const length = BigInt(lengthBytes);
+  if (length <= 0n) throw new AddressError(`${what}: length ${length} must be positive`);
+  const start = checkRange(address, length);
+  return [start, start + length - 1n];
 }
 
 function checkValue(value: number, max: number): number {

@@ -4,6 +4,16 @@ import { MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from "
 import type { RegionMap } from "./region-map.js";
 
 /**
+ * What a fault handler decides: check the access again (it mapped or re-protected the
+ * pages), or let the fault stand.
+ */
+export type FaultVerdict = "retry" | "fail";
+/** A fault handler: called with the fault, before it is thrown. */
+export type FaultHandler = (fault: MemoryFault) => FaultVerdict | void;
+/** Retries of one access before its fault stands, whatever the handler says (a handler that maps nothing cannot loop forever). */
+const MAX_FAULT_RETRIES = 8;
+
+/**
  * Strict mode: a backend wrapper that lets an access through only if every byte lies in a
  * mapped region whose protection allows it, and otherwise throws a MemoryFault carrying the
  * address, width and access kind. The last region that allowed an access is remembered, so
@@ -15,6 +25,8 @@ export class GuardedBackend implements MemoryBackend {
   private allowedFirstPage = 0;
   private allowedEndPage = 0;
   private allowedProtection = 0;
+  /** Called with each fault before it is thrown: "retry" checks the access again (AddressSpace.onFault). */
+  faultHandler: FaultHandler | null = null;
 
   /** Parcel loads that need PROT_EXEC, for fetchByParcels. */
   private readonly executable: ParcelReader = {
@@ -132,10 +144,12 @@ export class GuardedBackend implements MemoryBackend {
     checkAccessEnd(lo, hi, widthBytes);
     const access: AccessKind = needed === PROT_WRITE ? "write" : needed === PROT_EXEC ? "fetch" : "read";
     const address = BigInt(hi >>> 0) * BigInt(TWO_POW_32) + BigInt(lo >>> 0);
-    const denied = this.regions.firstDenied(page, lastPage + 1, needed);
-    if (denied >= 0) {
+    for (let attempt = 0; ; attempt++) {
+      const denied = this.regions.firstDenied(page, lastPage + 1, needed);
+      if (denied < 0) break;
       const reason = this.regions.find(denied) === undefined ? "unmapped" : "protection";
-      throw new MemoryFault(address, widthBytes, access, reason);
+      const fault = new MemoryFault(address, widthBytes, access, reason);
+      if (this.faultHandler === null || attempt >= MAX_FAULT_RETRIES || this.faultHandler(fault) !== "retry") throw fault;
     }
     const region = this.regions.find(page)!;
     this.allowedFirstPage = region.firstPage;

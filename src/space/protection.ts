@@ -55,12 +55,12 @@ export class MemoryFault extends Error {
     readonly widthBytes: number,
     /** What the access was: read, write or fetch. */
     readonly access: AccessKind,
-    /** Why it was denied: no mapping, or a mapping without the needed permission. */
-    readonly reason: "unmapped" | "protection",
+    /** Why it was denied: no mapping, a mapping without the needed permission, or an access partly inside an MMIO region. */
+    readonly reason: "unmapped" | "protection" | "device",
   ) {
     super(
       `memory fault: ${widthBytes}-byte ${access} at 0x${address.toString(16).padStart(16, "0")}: ` +
-        (reason === "unmapped" ? "address is not mapped" : `region does not allow ${access}`),
+        (reason === "unmapped" ? "address is not mapped" : reason === "device" ? "access is partly inside an MMIO region" : `region does not allow ${access}`),
     );
     this.name = "MemoryFault";
   }
