@@ -3,7 +3,8 @@
 # and the Lua 5.4 source package; riscv64-linux-gnu-gcc for the glibc guests and qemu-user to
 # compare them with; valgrind, whose cachegrind and lackey the cache simulator is checked
 # against; Debian's chromium, in which the trace report is checked headless; wabt, whose
-# wat2wasm compiles the WebAssembly guest (guests/wasm/*.wat) the wasm heap test runs. Then
+# wat2wasm compiles the WebAssembly guest (guests/wasm/*.wat) the wasm heap test runs;
+# gdb-multiarch, the debugger the gdb stub is tested with. Then
 # builds the guests into guests/build/ (guests/build.sh, guests/build-linux.sh).
 # Needs root for apt-get on a fresh machine; CI runs it from .ci/run.
 set -euo pipefail
@@ -16,6 +17,7 @@ command -v qemu-riscv64 > /dev/null || need_install=1
 command -v valgrind > /dev/null || need_install=1
 command -v chromium > /dev/null || need_install=1
 command -v wat2wasm > /dev/null || need_install=1
+command -v gdb-multiarch > /dev/null || need_install=1
 OWN_SOURCES=/etc/apt/sources.list.d/memspace-deb-src.sources
 other_deb_src=$(grep -lsE '^[[:space:]]*(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -vxF "$OWN_SOURCES" || true)
 if [ -z "$other_deb_src" ]; then
@@ -43,7 +45,7 @@ retry() {
 if [ "$need_install" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   retry apt-get update -qq
-  retry apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu qemu-user valgrind chromium wabt > /dev/null
+  retry apt-get install -y -qq gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf gcc-riscv64-linux-gnu qemu-user valgrind chromium wabt gdb-multiarch > /dev/null
 fi
 bash guests/build.sh --native
 bash guests/build-linux.sh

@@ -49,6 +49,15 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
+/** The largest TCP port. */
+const MAX_PORT = 65535;
+
+function parsePort(value: string): number {
+  const port = parseDecimalInteger(value);
+  if (port === null || port > MAX_PORT) throw new InvalidArgumentError(`not a TCP port from 0 to ${MAX_PORT}: "${value}"`);
+  return port;
+}
+
 function parseExitCode(value: string): number {
   const code = parseDecimalInteger(value);
   if (code === null || code > 255) throw new InvalidArgumentError(`not an exit status from 0 to 255: "${value}"`);
@@ -149,6 +158,7 @@ program
   .option("--error-exitcode <n>", "exit status when the emulator cannot go on (bad ELF, guest fault, illegal instruction)", parseExitCode, DEFAULT_ERROR_EXIT_CODE)
   .option("--strict-syscalls", "an unknown system call stops the guest (default: it returns -ENOSYS, as Linux does)")
   .option("-v, --verbose", "report each unknown system call number once on stderr")
+  .option("--gdb <port>", "wait for a debugger (gdb-multiarch: target remote :PORT) on localhost:PORT and run the guest under it; 0 picks a free port, printed on stderr", parsePort)
   .option(
     "--strict",
     "fault on any access outside the guest's mappings (segments, stack, brk, mmap) or against their permissions (fetch needs x); " +
@@ -156,7 +166,7 @@ program
   )
   .action(async (guest: string, args: string[], options: import("./run-command.js").RunCommandOptions) => {
     const { runRunCommand } = await import("./run-command.js");
-    runRunCommand(guest, args, options);
+    await runRunCommand(guest, args, options);
   });
 
 const partsHelp = (byDefault: string): string =>

@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { GuestLoadError } from "../guest/elf.js";
 import { GuestError } from "../guest/hart.js";
+import { serveGdb } from "../guest/gdb/gdb-stub.js";
+import { GuestSession, type GuestSessionOptions } from "../guest/guest-session.js";
 import { DEFAULT_GUEST_ENVIRONMENT, runGuest, type RunGuestResult } from "../guest/run-guest.js";
 import type { BackendKind } from "../space/backend.js";
 import type { TraceFileFormat } from "../trace/output.js";
@@ -43,6 +45,8 @@ export interface RunCommandOptions {
   verbose?: boolean;
   /** --strict: run in a strict address space, where accesses outside the guest's mappings fault. */
   strict?: boolean;
+  /** --gdb: serve a debugger on this localhost port (0: any free one) and run the guest under it. */
+  gdb?: number;
 }
 
 /**
@@ -50,31 +54,23 @@ export interface RunCommandOptions {
  * status; with EXIT_GUEST_STOPPED when a limit stopped it, and with `--error-exitcode` when
  * the emulator could not go on (the reason on stderr).
  */
-export function runRunCommand(guest: string, args: string[], options: RunCommandOptions): void {
+export async function runRunCommand(guest: string, args: string[], options: RunCommandOptions): Promise<void> {
+  if (options.gdb !== undefined) return runUnderDebugger(guest, args, options, options.gdb);
   if (options.json === JSON_TO_STDOUT) throw new UsageError("run: --json - would mix the figures into the guest's standard output; give a file");
   const inputs = options.stdin === undefined ? [guest] : [guest, options.stdin];
   for (const output of [options.trace, options.json]) if (output !== undefined) refuseAliasedOutput(output, inputs);
   if (options.trace !== undefined && options.trace === options.json) throw new UsageError("run: --trace and --json name the same file");
   if (options.traceFormat !== undefined && options.trace === undefined) throw new UsageError("run: --trace-format needs --trace FILE");
-  if (options.fsWrite === true && options.fs === undefined) throw new UsageError("run: --fs-write needs --fs DIR");
-  if (options.fs !== undefined && statSync(options.fs, { throwIfNoEntry: false })?.isDirectory() !== true) throw new UsageError(`run: --fs ${options.fs}: not a directory`);
   const wantStats = options.stats === true || options.json !== undefined;
   let result: RunGuestResult;
   try {
     result = runGuest(guest, {
-      backend: options.backend,
-      args,
-      environment: guestEnvironment(options.env ?? []),
-      fileSystem: options.fs === undefined ? undefined : { root: options.fs, writable: options.fsWrite === true },
-      stdin: options.stdin !== undefined ? readFileSync(options.stdin) : hostStdinReader(),
+      ...sessionOptions(guest, args, options),
       tracePath: options.trace,
       traceFormat: options.traceFormat,
       collectStats: wantStats,
       maxInstructions: options.maxInstructions,
       timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-      strictSyscalls: options.strictSyscalls === true,
-      onUnknownSyscall: options.verbose ? (number) => process.stderr.write(`memspace: ${guest}: unknown system call ${number}, returned -ENOSYS\n`) : undefined,
-      strict: options.strict === true,
     });
   } catch (error) {
     if (error instanceof GuestError || error instanceof GuestLoadError) {
@@ -93,6 +89,55 @@ export function runRunCommand(guest: string, args: string[], options: RunCommand
   const limit = result.stopReason === "timeout" ? `--timeout ${options.timeout} s` : `--max-instructions ${options.maxInstructions}`;
   process.stderr.write(`memspace: ${guest}: stopped by ${limit} after ${formatNumber(result.instructions)} instructions (pc 0x${result.pc.toString(16)})\n`);
   process.exitCode = EXIT_GUEST_STOPPED;
+}
+
+/** What a run's guest session is made of, from the command line. */
+function sessionOptions(guest: string, args: string[], options: RunCommandOptions): GuestSessionOptions {
+  if (options.fsWrite === true && options.fs === undefined) throw new UsageError("run: --fs-write needs --fs DIR");
+  if (options.fs !== undefined && statSync(options.fs, { throwIfNoEntry: false })?.isDirectory() !== true) throw new UsageError(`run: --fs ${options.fs}: not a directory`);
+  return {
+    backend: options.backend,
+    args,
+    environment: guestEnvironment(options.env ?? []),
+    fileSystem: options.fs === undefined ? undefined : { root: options.fs, writable: options.fsWrite === true },
+    stdin: options.stdin !== undefined ? readFileSync(options.stdin) : hostStdinReader(),
+    strictSyscalls: options.strictSyscalls === true,
+    onUnknownSyscall: options.verbose ? (number) => process.stderr.write(`memspace: ${guest}: unknown system call ${number}, returned -ENOSYS\n`) : undefined,
+    strict: options.strict === true,
+  };
+}
+
+/**
+ * `run --gdb PORT`: the guest waits, stopped before its first instruction, for one debugger;
+ * memspace exits with the guest's status when it exits, EXIT_GUEST_STOPPED when the
+ * debugger kills it or goes away first.
+ */
+async function runUnderDebugger(guest: string, args: string[], options: RunCommandOptions, port: number): Promise<void> {
+  for (const [flag, set] of [["--trace", options.trace], ["--stats", options.stats], ["--json", options.json], ["--max-instructions", options.maxInstructions], ["--timeout", options.timeout]] as const) {
+    if (set !== undefined) throw new UsageError(`run: ${flag} does not go with --gdb (the debugger runs the guest)`);
+  }
+  let session: GuestSession;
+  try {
+    session = new GuestSession(guest, sessionOptions(guest, args, options));
+  } catch (error) {
+    if (!(error instanceof GuestLoadError)) throw error;
+    process.stderr.write(`memspace: ${guest}: ${error.message}\n`);
+    process.exitCode = options.errorExitcode;
+    return;
+  }
+  const outcome = await serveGdb(session, {
+    port,
+    onListening: (listening) => process.stderr.write(`memspace: ${guest}: waiting for a debugger on localhost:${listening} (gdb-multiarch ${guest} -ex 'target remote :${listening}')\n`),
+  });
+  if (outcome.kind === "exit") {
+    process.exitCode = outcome.exitCode;
+  } else if (outcome.kind === "detached" && outcome.exitCode !== null) {
+    process.exitCode = outcome.exitCode;
+  } else {
+    const why = outcome.kind === "killed" ? "the debugger killed it" : outcome.kind === "disconnected" ? "the debugger went away" : `it stopped after the debugger detached${outcome.error ? `: ${outcome.error.message}` : ""}`;
+    process.stderr.write(`memspace: ${guest}: ${why} (pc 0x${session.hart.pc.toString(16)}, ${formatNumber(session.hart.instructions)} instructions)\n`);
+    process.exitCode = EXIT_GUEST_STOPPED;
+  }
 }
 
 /** The default environment with each --env KEY=value added, or replacing the entry of its KEY. */
