@@ -299,6 +299,15 @@ program
   });
 
 program
+  .command("disasm")
+  .description("disassemble a RISC-V program's code, as riscv64-linux-gnu-objdump -d shows it (the same mnemonics and operands)")
+  .argument("<program>", "RISC-V ELF file")
+  .action(async (file: string) => {
+    const { runDisasmCommand } = await import("./disasm-command.js");
+    runDisasmCommand(file);
+  });
+
+program
   .command("demo")
   .description("the default workload: run our Fibonacci guest, record its trace, replay it on every backend, compare")
   .option("--iterations <n>", "loop iterations of the guest", parseCount, 2_000_000)

@@ -2,6 +2,7 @@
  * ELF64 parsing for statically linked RISC-V executables: the header, and the program
  * headers the loader needs. Anything else is a GuestLoadError naming the file and problem.
  */
+import { readSymbols } from "./elf-sections.js";
 
 const ELF_MAGIC = 0x464c457f; // "\x7fELF" read little-endian
 const ELFCLASS64 = 2;
@@ -67,45 +68,10 @@ export interface ElfImage {
   programHeaders: { fileOffset: bigint; count: number };
 }
 
-const SHT_SYMTAB = 2;
-const SHDR_BYTES = 64;
-const SYM_BYTES = 24;
-const SHN_UNDEF = 0;
-
-/**
- * The values of the named defined symbols in the file's .symtab (a missing or malformed
- * table yields none: symbols are a hint here, never a reason to refuse a file).
- */
-function findSymbols(bytes: Uint8Array, view: DataView, names: string[]): Map<string, bigint> {
-  const found = new Map<string, bigint>();
-  const inFile = (offset: bigint, lengthBytes: bigint): boolean => offset >= 0n && offset + lengthBytes <= BigInt(bytes.length);
-  const shoff = view.getBigUint64(40, true);
-  const shentsize = view.getUint16(58, true);
-  const shnum = view.getUint16(60, true);
-  if (shentsize !== SHDR_BYTES || !inFile(shoff, BigInt(shnum * SHDR_BYTES))) return found;
+/** The values of the named defined symbols in the file's .symtab (none found: an empty map). */
+function findSymbols(bytes: Uint8Array, names: string[]): Map<string, bigint> {
   const wanted = new Set(names);
-  const decoder = new TextDecoder();
-  for (let index = 0; index < shnum; index++) {
-    const at = Number(shoff) + index * SHDR_BYTES;
-    if (view.getUint32(at + 4, true) !== SHT_SYMTAB) continue;
-    const tableOffset = view.getBigUint64(at + 24, true);
-    const tableBytes = view.getBigUint64(at + 32, true);
-    const link = view.getUint32(at + 40, true);
-    if (link >= shnum || !inFile(tableOffset, tableBytes)) continue;
-    const stringsAt = Number(shoff) + link * SHDR_BYTES;
-    const stringsOffset = view.getBigUint64(stringsAt + 24, true);
-    const stringsBytes = view.getBigUint64(stringsAt + 32, true);
-    if (!inFile(stringsOffset, stringsBytes)) continue;
-    const strings = bytes.subarray(Number(stringsOffset), Number(stringsOffset + stringsBytes));
-    for (let symbol = Number(tableOffset); symbol + SYM_BYTES <= Number(tableOffset + tableBytes); symbol += SYM_BYTES) {
-      const nameAt = view.getUint32(symbol, true);
-      if (nameAt >= strings.length || view.getUint16(symbol + 6, true) === SHN_UNDEF) continue;
-      const nameEnd = strings.indexOf(0, nameAt);
-      const name = decoder.decode(strings.subarray(nameAt, nameEnd < 0 ? strings.length : nameEnd));
-      if (wanted.has(name)) found.set(name, view.getBigUint64(symbol + 8, true));
-    }
-  }
-  return found;
+  return new Map(readSymbols(bytes).filter((symbol) => wanted.has(symbol.name)).map((symbol) => [symbol.name, symbol.value]));
 }
 
 /**
@@ -161,7 +127,7 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
   if (entry % 2n !== 0n) fail(`${entryText} is not 2-byte aligned`);
   const executable = segments.some((segment) => segment.flags & PF_X && entry >= segment.virtualAddress && entry < segment.virtualAddress + segment.memoryBytes);
   if (!executable) fail(`${entryText} lies outside every executable (PF_X) loadable segment`);
-  const symbols = findSymbols(bytes, view, ["__heap_start", "__stack"]);
+  const symbols = findSymbols(bytes, ["__heap_start", "__stack"]);
   const heapStart = symbols.get("__heap_start");
   const stackTop = symbols.get("__stack");
   const bareMetalRam = heapStart !== undefined && stackTop !== undefined && heapStart < stackTop ? { start: heapStart, end: stackTop } : undefined;

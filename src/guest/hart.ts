@@ -3,6 +3,7 @@ import type { MemoryAccess } from "../space/backend.js";
 import { HookStop, type MemoryHooks } from "../space/memory-hooks.js";
 import { MemoryFault } from "../space/protection.js";
 import { decode, type Decoded } from "./decoder.js";
+import { disassemble } from "./disassembler.js";
 import { executeFloat } from "./float-unit.js";
 import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
 import { Amo, Op, Packed } from "./ops.js";
@@ -241,7 +242,10 @@ export class Hart {
 
   private illegal(raw: number, lengthBytes: number): never {
     const bits = (raw >>> 0).toString(16).padStart(lengthBytes * 2, "0");
-    throw new GuestError(`illegal or unimplemented instruction 0x${bits}`, this.pc);
+    // What the bits are, where they are an instruction at all (one of an extension this hart lacks, or a CSR it does not have).
+    const { text } = disassemble(lengthBytes === 2 ? raw & 0xffff : raw, this.pc);
+    const named = text.startsWith(".") ? "" : ` (${text.replace("\t", " ")})`;
+    throw new GuestError(`illegal or unimplemented instruction 0x${bits}${named}`, this.pc);
   }
 
   /** Runs at most `budget` (below 2^30) instructions; returns how many ran. */

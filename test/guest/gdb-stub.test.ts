@@ -56,6 +56,8 @@ describe("the gdb stub with gdb-multiarch", { skip }, () => {
       "continue",
       "delete",
       "finish",
+      "monitor disasm",
+      "x/3i $pc",
       "continue",
     ]);
     assert.match(gdb, /Breakpoint 1, add_scaled \(a=1, b=10\) at linux-debug\/debuggee\.c:10/);
@@ -69,6 +71,11 @@ describe("the gdb stub with gdb-multiarch", { skip }, () => {
     assert.match(gdb, /Breakpoint 1, add_scaled \(a=2, b=20\)/);
     assert.match(gdb, /in main \(\) at linux-debug\/debuggee\.c:18\n[\s\S]*Value returned is \$\d+ = 33/, "finish returns to main with add_scaled(2, 20)");
     assert.match(gdb, /exited with code 0142/, "98, in octal");
+    // The stub's disassembler agrees with gdb's own at the pc.
+    const ours = [...gdb.matchAll(/^(?:=> |   )0x([0-9a-f]+):\t(\S+)\t?(\S*)$/gm)].slice(0, 3).map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const gdbs = [...gdb.matchAll(/^(?:=> |   )0x([0-9a-f]+) <main\+\d+>:\t(\S+)\t?(\S*)/gm)].slice(0, 3).map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    assert.equal(ours.length, 3);
+    assert.deepEqual(ours, gdbs);
     assert.equal(guestOutput, "total 98 counter 66\n");
     assert.equal(status, 98);
   });

@@ -233,7 +233,7 @@ describe("compressed instructions", () => {
 describe("programs and errors", () => {
   it("an illegal instruction stops the run naming the pc and the encoding", () => {
     assert.throws(() => execute([0xffffffff], {}), /illegal or unimplemented instruction 0xffffffff \(pc 0x0000000000010000\)/);
-    assert.throws(() => execute([{ c: 0x0000 }], {}), /illegal or unimplemented instruction 0x0000 \(pc 0x0000000000010000\)/);
+    assert.throws(() => execute([{ c: 0x0000 }], {}), /illegal or unimplemented instruction 0x0000 \(unimp\) \(pc 0x0000000000010000\)/);
     assert.throws(() => execute([{ c: 0x8000 }], {}), /0x8000/); // quadrant 0, funct3 4: reserved
   });
 

@@ -9,6 +9,7 @@
  * interrupt stops a running guest.
  */
 import { createServer, type Socket } from "node:net";
+import { disassemble } from "../disassembler.js";
 import { GuestError } from "../hart.js";
 import type { GuestSession } from "../guest-session.js";
 import type { MemoryHook } from "../../space/memory-hooks.js";
@@ -33,6 +34,9 @@ const enum ErrorReply {
   BadArgument = 1,
   Fault = 14,
 }
+/** Instructions `monitor disasm` lists by default, and at most. */
+const MONITOR_DISASM_COUNT = 10;
+const MAX_MONITOR_DISASM_COUNT = 1000;
 const INTEGER_REGISTERS = 32;
 const FLOAT_REGISTERS = 32;
 const WATCH_KINDS = { "2": "write", "3": "read", "4": "access" } as const;
@@ -241,12 +245,43 @@ class GdbConnection {
       const chunk = TARGET_XML.slice(offset, offset + length);
       return (offset + length >= TARGET_XML.length ? "l" : "m") + chunk;
     }
+    if (packet.startsWith("qRcmd,")) return this.monitor(Buffer.from(packet.slice("qRcmd,".length), "hex").toString("latin1").trim());
     if (packet === "qAttached") return "1";
     if (packet === "qC") return "QC1";
     if (packet === "qfThreadInfo") return "m1";
     if (packet === "qsThreadInfo") return "l";
     if (packet.startsWith("qSymbol")) return "OK";
     return "";
+  }
+
+  /**
+   * gdb's `monitor` commands: `disasm [ADDRESS [COUNT]]` lists COUNT (default 10)
+   * instructions from ADDRESS (default the pc) with memspace's disassembler; `help`.
+   * Output goes as console packets before the final OK.
+   */
+  private monitor(command: string): string {
+    const [name, ...args] = command.split(/\s+/);
+    let text: string;
+    if (name === "disasm") {
+      let address = args[0] === undefined ? this.session.hart.pc : parseHex(args[0].replace(/^0x/, ""));
+      const count = args[1] === undefined ? MONITOR_DISASM_COUNT : Number(args[1]);
+      if (!Number.isInteger(count) || count <= 0 || count > MAX_MONITOR_DISASM_COUNT) throw new RangeError(`disasm: a count from 1 to ${MAX_MONITOR_DISASM_COUNT}`);
+      const lines: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const bytes = this.session.space.read(address, 4);
+        const bits = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
+        const { text: instruction, lengthBytes } = disassemble(bits, address);
+        lines.push(`${address === this.session.hart.pc ? "=> " : "   "}0x${address.toString(16)}:\t${instruction}`);
+        address += BigInt(lengthBytes);
+      }
+      text = lines.join("\n") + "\n";
+    } else if (name === "help" || name === "") {
+      text = "monitor disasm [ADDRESS [COUNT]]: COUNT instructions (10) from ADDRESS (the pc), by memspace's disassembler\n";
+    } else {
+      text = `unknown monitor command "${name}" (monitor help)\n`;
+    }
+    this.reply(`O${Buffer.from(text, "latin1").toString("hex")}`);
+    return "OK";
   }
 
   private verbose(packet: string): string | null {
