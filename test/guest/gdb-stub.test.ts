@@ -44,7 +44,7 @@ describe("the gdb stub with gdb-multiarch", { skip }, () => {
       "break add_scaled",
       "continue",
       "info args",
-      "next",
+      "step",
       "next",
       "print local",
       "print scaled",
@@ -61,7 +61,7 @@ describe("the gdb stub with gdb-multiarch", { skip }, () => {
       "continue",
     ]);
     assert.match(gdb, /Breakpoint 1, add_scaled \(a=1, b=10\) at linux-debug\/debuggee\.c:10/);
-    assert.match(gdb, /a = 1\nb = 10/);
+    assert.match(gdb, /a = 1\nb = 10\n11\t  double scaled = local \* scale;\n12\t/, "step, then next, walk the lines");
     assert.match(gdb, /\$1 = 11\n/, "the local after two steps");
     assert.match(gdb, /\$2 = 16\.5\n/, "scaled, a double local");
     assert.match(gdb, /double = 16\.5/, "16.5 is in an FP register too");

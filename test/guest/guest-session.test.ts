@@ -124,6 +124,23 @@ describe("a guest session", () => {
       assert.ok(steps > 5 && steps < 20, `the first ld is a few instructions in (${steps})`);
     }));
 
+  it("a hook that removes itself during a run sees no instruction after that, and one added by it sees the rest", () =>
+    withTempDir((folder) => {
+      const { instructions } = reference(folder);
+      const { session } = fibSession(folder);
+      let early = 0;
+      let late = 0;
+      const hook = session.addCodeHook(0n, 1n << 64n, () => {
+        if (++early === 100) {
+          hook.remove();
+          session.addCodeHook(0n, 1n << 64n, () => void late++);
+        }
+      });
+      assert.equal(session.run(), "exit");
+      assert.equal(early, 100);
+      assert.equal(late, instructions - 100);
+    }));
+
   it("basic-block hooks see each block's first instruction: the loop's once a turn", () =>
     withTempDir((folder) => {
       const { pcs } = reference(folder);
