@@ -1,7 +1,8 @@
 import { checkAccessEnd, PAGE_OFFSET_MASK, PAGE_SIZE_BYTES, pageNumberOfHalves, TWO_POW_32 } from "./address.js";
-import { fetchByParcels, type BackendCounters, type BackendKind, type MemoryBackend, type ParcelReader } from "./backend.js";
+import { fetchByParcels, type MemoryBackend, type ParcelReader } from "./backend.js";
 import { MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE, type AccessKind } from "./protection.js";
 import type { RegionMap } from "./region-map.js";
+import { WrappingBackend } from "./wrapping-backend.js";
 
 /**
  * What a fault handler decides: check the access again (it mapped or re-protected the
@@ -19,9 +20,7 @@ const MAX_FAULT_RETRIES = 8;
  * address, width and access kind. The last region that allowed an access is remembered, so
  * the common case is three comparisons.
  */
-export class GuardedBackend implements MemoryBackend {
-  /** High 32 bits of the value of the last `load64`. */
-  loadHigh = 0;
+export class GuardedBackend extends WrappingBackend implements MemoryBackend {
   private allowedFirstPage = 0;
   private allowedEndPage = 0;
   private allowedProtection = 0;
@@ -38,14 +37,10 @@ export class GuardedBackend implements MemoryBackend {
 
   /** Checks every access against `regions` before it reaches `inner`. */
   constructor(
-    /** The backend the allowed accesses go to. */
-    readonly inner: MemoryBackend,
+    inner: MemoryBackend,
     private readonly regions: RegionMap,
-  ) {}
-
-  /** The kind of the inner backend. */
-  get kind(): BackendKind {
-    return this.inner.kind;
+  ) {
+    super(inner);
   }
 
   /** Call after the region map changes. */
@@ -99,38 +94,9 @@ export class GuardedBackend implements MemoryBackend {
   fetchInstruction(lo: number, hi: number): number {
     return fetchByParcels(this.executable, lo, hi);
   }
-  /** Counts on the inner backend. */
-  countAccesses(loads: number, stores: number): void {
-    this.inner.countAccesses(loads, stores);
-  }
-
-  /** Page-level read, unchecked: AddressSpace checks bulk ranges itself. */
-  readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
-    this.inner.readPage(pageNumber, offset, dst, dstOffset, lengthBytes);
-  }
-  /** Page-level write, unchecked: AddressSpace checks bulk ranges itself. */
-  writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
-    this.inner.writePage(pageNumber, offset, src, srcOffset, lengthBytes);
-  }
-  /** Discards on the inner backend. */
-  discardPages(firstPage: number, pageCount: number): void {
-    this.inner.discardPages(firstPage, pageCount);
-  }
-  /** The inner backend's resident pages. */
-  forEachResidentPage(visit: (pageNumber: number) => void): void {
-    this.inner.forEachResidentPage(visit);
-  }
-  /** The inner backend's dirty pages. */
-  takeDirtyPages(): number[] | null {
-    return this.inner.takeDirtyPages();
-  }
   /** A guarded fork of the inner backend, with a copy of the region map. */
   fork(): GuardedBackend {
     return new GuardedBackend(this.inner.fork(), this.regions.clone());
-  }
-  /** The inner backend's counters. */
-  counters(): BackendCounters {
-    return this.inner.counters();
   }
 
   private check(lo: number, hi: number, widthBytes: number, needed: number): void {

@@ -7,9 +7,10 @@
  * reads memory.
  */
 import { formatBigAddress, TWO_POW_32 } from "./address.js";
-import type { BackendCounters, BackendKind, MemoryBackend } from "./backend.js";
+import type { MemoryBackend } from "./backend.js";
 import { HookKindBit, HookStop, type HookEntry, type HookKind, type MemoryEvent, type MemoryHooks, type MmioEntry } from "./memory-hooks.js";
 import { MemoryFault, type AccessKind } from "./protection.js";
+import { WrappingBackend } from "./wrapping-backend.js";
 
 /** Whether (aLo, aHi) <= (bLo, bHi), unsigned. */
 function notAbove(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
@@ -25,18 +26,13 @@ function kindName(kindBit: number): HookKind {
 }
 
 /** Routes accesses through a space's hooks and MMIO regions (see the file comment). */
-export class HookedAccess implements MemoryBackend {
-  /** High 32 bits of the value of the last `load64`. */
-  loadHigh = 0;
-
+export class HookedAccess extends WrappingBackend implements MemoryBackend {
+  /** `inner`: where accesses outside MMIO regions go (the backend, or its strict-mode guard). */
   constructor(
-    /** Where accesses outside MMIO regions go: the backend, or its strict-mode guard. */
-    readonly inner: MemoryBackend,
+    inner: MemoryBackend,
     private readonly registry: MemoryHooks,
-  ) {}
-
-  get kind(): BackendKind {
-    return this.inner.kind;
+  ) {
+    super(inner);
   }
 
   load8(lo: number, hi: number): number {
@@ -108,29 +104,9 @@ export class HookedAccess implements MemoryBackend {
     return raw;
   }
 
-  countAccesses(loads: number, stores: number): void {
-    this.inner.countAccesses(loads, stores);
-  }
-  readPage(pageNumber: number, offset: number, dst: Uint8Array, dstOffset: number, lengthBytes: number): void {
-    this.inner.readPage(pageNumber, offset, dst, dstOffset, lengthBytes);
-  }
-  writePage(pageNumber: number, offset: number, src: Uint8Array, srcOffset: number, lengthBytes: number): void {
-    this.inner.writePage(pageNumber, offset, src, srcOffset, lengthBytes);
-  }
-  discardPages(firstPage: number, pageCount: number): void {
-    this.inner.discardPages(firstPage, pageCount);
-  }
-  forEachResidentPage(visit: (pageNumber: number) => void): void {
-    this.inner.forEachResidentPage(visit);
-  }
-  takeDirtyPages(): number[] | null {
-    return this.inner.takeDirtyPages();
-  }
+  /** A fork of the memory (a snapshot has no hooks). */
   fork(): MemoryBackend {
     return this.inner.fork();
-  }
-  counters(): BackendCounters {
-    return this.inner.counters();
   }
 
   private afterLoad(lo: number, hi: number, widthBytes: number, value: number): number {
