@@ -5,7 +5,7 @@ import { GuestSession, type GuestSessionOptions, type RunLimits } from "./guest-
 
 export { DEFAULT_GUEST_ENVIRONMENT } from "./guest-session.js";
 
-/** Options of `runGuest`: a session's, its run's limits, and what to attach before it runs. */
+/** Options of `runGuest`: the GuestSession's, its run's limits, and what to attach before it runs. */
 export interface RunGuestOptions extends GuestSessionOptions, RunLimits {
   /** Called once the guest is loaded, before it runs: add breakpoints, hooks, MMIO regions there. */
   setup?: (session: GuestSession) => void;
