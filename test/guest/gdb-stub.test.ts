@@ -156,6 +156,7 @@ describe("the gdb stub's protocol", () => {
       assert.equal(await client.ask("qMadeUpPacket"), "", "an unknown packet: empty reply");
       assert.equal(await client.ask("mzz,4"), "E01");
       assert.equal(await client.ask("m0,"), "E01");
+      assert.equal(await client.ask("mfffffffffffffff8,10"), "E14", "memory past the top of the space");
       assert.equal(await client.ask("Z0,10"), "E01");
       assert.equal(await client.ask("P1=xyz"), "E01");
       assert.equal(await client.ask("?"), "S05");

@@ -12,6 +12,7 @@ import { createServer, type Socket } from "node:net";
 import { disassemble } from "../disassembler.js";
 import { GuestError } from "../hart.js";
 import type { GuestSession } from "../guest-session.js";
+import { AddressError } from "../../space/address.js";
 import type { MemoryHook } from "../../space/memory-hooks.js";
 import { MemoryFault } from "../../space/protection.js";
 import { framePacket, RspReader } from "./rsp-framing.js";
@@ -162,8 +163,9 @@ class GdbConnection {
     try {
       return this.dispatch(packet);
     } catch (error) {
-      if (error instanceof RangeError || error instanceof SyntaxError) return `E${ErrorReply.BadArgument.toString(16).padStart(2, "0")}`;
-      if (error instanceof MemoryFault || (error instanceof Error && error.name === "AddressError")) return `E${ErrorReply.Fault.toString(16).padStart(2, "0")}`;
+      // AddressError is a RangeError: an address outside the space is a fault, not a bad argument.
+      if (error instanceof MemoryFault || error instanceof AddressError) return `E${hexByte(ErrorReply.Fault)}`;
+      if (error instanceof RangeError || error instanceof SyntaxError) return `E${hexByte(ErrorReply.BadArgument)}`;
       throw error;
     }
   }
