@@ -33,7 +33,8 @@ const enum Signal {
 /** errno-style codes of `E` replies. */
 const enum ErrorReply {
   BadArgument = 1,
-  Fault = 14,
+  /** Memory that cannot be read or written: "E14", as QEMU answers. */
+  Fault = 0x14,
 }
 /** Instructions `monitor disasm` lists by default, and at most. */
 const MONITOR_DISASM_COUNT = 10;
