@@ -33,6 +33,7 @@ const HELP: Record<string, { options: string[]; defaults: string[] }> = {
   },
   cache: { options: ["--quick", "--fib-ops <n>", "--cachegrind-rounds <n>", "--rounds <n>", "--json <file>"], defaults: ["(default: 100_000_000; 2_000_000 with --quick)", "(default: 3; 1 with --quick)"] },
   startup: { options: ["--quick", "--rounds <n>", "--json <file>"], defaults: ["(default: 30; 5 with --quick)"] },
+  hooks: { options: ["--quick", "--rounds <n>", "--json <file>"], defaults: ["(default: 5; 1 with --quick)"] },
   parts: { options: ["--quick", "--execblock-ops <n>", "--rounds <n>", "--workers <list>", "--analyses <names>", "--json <file>"], defaults: ["(default: 200_000_000; 2_000_000 with --quick)", "(default: 3; 1 with --quick)"] },
 };
 
