@@ -5,9 +5,10 @@
  * formats (decimal immediates, hex upper immediates, a branch's target address in hex).
  * Shared by the gdb stub's users, error messages and `memspace disasm`.
  */
+import { Csr, FLOAT_REGISTER_NAMES, INTEGER_REGISTER_NAMES } from "./registers.js";
 
-const X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"];
-const F = ["ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11"];
+const X = INTEGER_REGISTER_NAMES;
+const F = FLOAT_REGISTER_NAMES;
 const ROUNDING = ["rne", "rtz", "rdn", "rup", "rmm", "0x5", "0x6", "dyn"];
 const DYNAMIC_ROUNDING = 7;
 /**
@@ -15,12 +16,12 @@ const DYNAMIC_ROUNDING = 7;
  * registers); an instruction on any other CSR number it shows as data, and so does this.
  */
 const CSR_NAMES = new Map<number, string>([
-  [0x001, "fflags"],
-  [0x002, "frm"],
-  [0x003, "fcsr"],
-  [0xc00, "cycle"],
-  [0xc01, "time"],
-  [0xc02, "instret"],
+  [Csr.Fflags, "fflags"],
+  [Csr.Frm, "frm"],
+  [Csr.Fcsr, "fcsr"],
+  [Csr.Cycle, "cycle"],
+  [Csr.Time, "time"],
+  [Csr.Instret, "instret"],
   ...Array.from({ length: 29 }, (_, i) => [0xc03 + i, `hpmcounter${i + 3}`] as [number, string]),
   [0x100, "sstatus"],
   [0x104, "sie"],
@@ -115,10 +116,25 @@ export function disassemble(bits: number, pc: bigint, options: DisassemblyOption
   if ((bits & 3) !== 3 || instructionLength(bits) !== 4) {
     const parcel = bits & 0xffff;
     const text = options.double === false && isCompressedFloat(parcel) ? null : compressed(parcel, pc);
-    return { text: text ?? op(".2byte", `0x${hex(parcel)}`), lengthBytes: 2 };
+    return { text: text ?? dataWord(2, BigInt(parcel)), lengthBytes: 2 };
   }
   const text = hasFloatExtension(bits, options) ? full(bits | 0, pc) : null;
-  return { text: text ?? op(".4byte", `0x${hex(bits >>> 0)}`), lengthBytes: 4 };
+  return { text: text ?? dataWord(4, BigInt(bits >>> 0)), lengthBytes: 4 };
+}
+
+/** objdump's directives for a data word of 2, 4 or 8 bytes. */
+const DATA_DIRECTIVES: Readonly<Record<number, string>> = { 2: ".2byte", 4: ".4byte", 8: ".8byte" };
+
+function dataWord(widthBytes: number, value: bigint): string {
+  return op(DATA_DIRECTIVES[widthBytes], `0x${hex(value)}`);
+}
+
+/** Bytes that are not an instruction, as objdump shows them: one word of 2, 4 or 8 bytes, else a list of bytes. */
+export function dataText(bytes: Uint8Array): string {
+  if (DATA_DIRECTIVES[bytes.length] === undefined) return op(".byte", Array.from(bytes, (byte) => `0x${hex(byte).padStart(2, "0")}`).join(", "));
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]);
+  return dataWord(bytes.length, value);
 }
 
 /**
@@ -350,19 +366,19 @@ function system(bits: number, funct3: number, rd: number, rs1: number): string |
   const kind = funct3 & 3; // 1 write, 2 set, 3 clear
   if (kind === 0) return null;
   if (!immediate) {
-    if (csr === 0x001 && kind === 2 && rs1 === 0) return op("frflags", X[rd]);
-    if (csr === 0x001 && kind === 1) return rd === 0 ? op("fsflags", X[rs1]) : op("fsflags", X[rd], X[rs1]);
-    if (csr === 0x002 && kind === 2 && rs1 === 0) return op("frrm", X[rd]);
-    if (csr === 0x002 && kind === 1) return rd === 0 ? op("fsrm", X[rs1]) : op("fsrm", X[rd], X[rs1]);
-    if (csr === 0x003 && kind === 2 && rs1 === 0) return op("frcsr", X[rd]);
-    if (csr === 0x003 && kind === 1) return rd === 0 ? op("fscsr", X[rs1]) : op("fscsr", X[rd], X[rs1]);
+    if (csr === Csr.Fflags && kind === 2 && rs1 === 0) return op("frflags", X[rd]);
+    if (csr === Csr.Fflags && kind === 1) return rd === 0 ? op("fsflags", X[rs1]) : op("fsflags", X[rd], X[rs1]);
+    if (csr === Csr.Frm && kind === 2 && rs1 === 0) return op("frrm", X[rd]);
+    if (csr === Csr.Frm && kind === 1) return rd === 0 ? op("fsrm", X[rs1]) : op("fsrm", X[rd], X[rs1]);
+    if (csr === Csr.Fcsr && kind === 2 && rs1 === 0) return op("frcsr", X[rd]);
+    if (csr === Csr.Fcsr && kind === 1) return rd === 0 ? op("fscsr", X[rs1]) : op("fscsr", X[rd], X[rs1]);
     if (kind === 2 && rs1 === 0) {
-      const counter = { 0xc00: "rdcycle", 0xc01: "rdtime", 0xc02: "rdinstret" }[csr];
+      const counter = { [Csr.Cycle]: "rdcycle", [Csr.Time]: "rdtime", [Csr.Instret]: "rdinstret" }[csr];
       return counter !== undefined ? op(counter, X[rd]) : op("csrr", X[rd], csrName(csr));
     }
   } else {
-    if (csr === 0x001 && kind === 1) return rd === 0 ? op("fsflagsi", rs1) : op("fsflagsi", X[rd], rs1);
-    if (csr === 0x002 && kind === 1) return rd === 0 ? op("fsrmi", rs1) : op("fsrmi", X[rd], rs1);
+    if (csr === Csr.Fflags && kind === 1) return rd === 0 ? op("fsflagsi", rs1) : op("fsflagsi", X[rd], rs1);
+    if (csr === Csr.Frm && kind === 1) return rd === 0 ? op("fsrmi", rs1) : op("fsrmi", X[rd], rs1);
   }
   const names = ["", "csrrw", "csrrs", "csrrc"];
   // Without a destination objdump names the immediate forms as the register ones: "csrs fflags,16".

@@ -3,7 +3,7 @@
  * function's label, and a line per instruction (address, bits, text). Mapping symbols
  * (`$d`, `$x`) mark data inside code, shown as `.2byte` or `.4byte` rather than decoded.
  */
-import { disassemble, instructionLength, type DisassemblyOptions } from "./disassembler.js";
+import { dataText, disassemble, instructionLength, type DisassemblyOptions } from "./disassembler.js";
 import { parseElf } from "./elf.js";
 import { readSections, readSymbols, SHF_EXECINSTR, SHT_PROGBITS, STT_FUNC, type ElfSection } from "./elf-sections.js";
 
@@ -57,7 +57,7 @@ export function* disassemblyListing(bytes: Uint8Array, file: string): Generator<
       if (data) {
         const size = Math.min(nextBoundary, left) >= 4 ? 4 : 2 <= Math.min(nextBoundary, left) ? 2 : 1;
         const bits = size === 4 ? view.getUint32(offset, true) : size === 2 ? view.getUint16(offset, true) : view.getUint8(offset);
-        yield { kind: "instruction", address, bits, lengthBytes: size, text: `${[".byte", ".2byte", "", ".4byte"][size - 1]}\t0x${bits.toString(16)}`, data: true };
+        yield { kind: "instruction", address, bits, lengthBytes: size, text: dataText(bytes.subarray(section.fileOffset + offset, section.fileOffset + offset + size)), data: true };
         offset += size;
         continue;
       }
@@ -67,8 +67,7 @@ export function* disassemblyListing(bytes: Uint8Array, file: string): Generator<
       if (length > 4) {
         // A 48-bit or longer encoding, which no extension here has: data, as objdump shows it.
         const taken = Math.min(length, left);
-        const piece = bytes.subarray(section.fileOffset + offset, section.fileOffset + offset + taken);
-        const text = taken === 8 ? `.8byte\t0x${new DataView(piece.buffer, piece.byteOffset, 8).getBigUint64(0, true).toString(16)}` : `.byte\t${Array.from(piece, (byte) => `0x${byte.toString(16).padStart(2, "0")}`).join(", ")}`;
+        const text = dataText(bytes.subarray(section.fileOffset + offset, section.fileOffset + offset + taken));
         yield { kind: "instruction", address, bits: parcel, lengthBytes: taken, text, data: true };
         offset += taken;
         continue;

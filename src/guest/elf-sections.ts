@@ -10,6 +10,8 @@ const SHN_UNDEF = 0;
 /** Section types and flags that matter here. */
 export const SHT_PROGBITS = 1;
 export const SHT_SYMTAB = 2;
+/** A section with no bytes in the file (.bss). */
+const SHT_NOBITS = 8;
 export const SHF_EXECINSTR = 4n;
 /** Symbol types (the low nibble of st_info). */
 export const STT_FUNC = 2;
@@ -61,7 +63,7 @@ export function readSections(bytes: Uint8Array): ElfSection[] {
       link: view.getUint32(at + 40, true),
     };
   });
-  if (raw.some((section) => section.type !== 8 /* NOBITS */ && section.fileOffset + section.sizeBytes > bytes.length)) return [];
+  if (raw.some((section) => section.type !== SHT_NOBITS && section.fileOffset + section.sizeBytes > bytes.length)) return [];
   const names = shstrndx < shnum ? bytes.subarray(raw[shstrndx].fileOffset, raw[shstrndx].fileOffset + raw[shstrndx].sizeBytes) : new Uint8Array(0);
   const decoder = new TextDecoder();
   return raw.map(({ nameAt, ...section }) => ({ name: nameAt < names.length ? cString(names, nameAt, decoder) : "", ...section }));

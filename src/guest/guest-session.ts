@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { AddressSpace } from "../space/address-space.js";
 import { toBigAddress, type Address } from "../space/address.js";
 import type { BackendKind, MemoryAccess } from "../space/backend.js";
-import type { MemoryHook } from "../space/memory-hooks.js";
+import type { MemoryEvent, MemoryHook } from "../space/memory-hooks.js";
 import { TeeAccess } from "../space/tee-access.js";
 import { createTraceOutput } from "../trace/open-output.js";
 import type { TraceFileFormat, TraceOutput } from "../trace/output.js";
@@ -78,6 +78,11 @@ export interface CodeEvent {
 
 /** A code hook: "stop" stops the run before the instruction runs. */
 export type CodeHook = (event: CodeEvent) => void | "stop";
+
+/** A fetch, as a code hook sees it. */
+function codeEvent(fetch: MemoryEvent): CodeEvent {
+  return { pc: fetch.address, bits: Number(fetch.value), lengthBytes: fetch.widthBytes === 4 ? 4 : 2 };
+}
 
 /** A static RV64GC Linux ELF loaded into a fresh AddressSpace, ready to run (see the file comment). */
 export class GuestSession {
@@ -161,7 +166,7 @@ export class GuestSession {
     const end = start + BigInt(lengthBytes);
     return this.space.addHook("fetch", start, lengthBytes, (event) => {
       if (event.address < start || event.address >= end) return undefined;
-      return hook({ pc: event.address, bits: Number(event.value), lengthBytes: event.widthBytes === 4 ? 4 : 2 });
+      return hook(codeEvent(event));
     });
   }
 
@@ -177,7 +182,7 @@ export class GuestSession {
       const starts = event.address !== expected;
       expected = next;
       if (!starts) return undefined;
-      const verdict = hook({ pc: event.address, bits: Number(event.value), lengthBytes: event.widthBytes === 4 ? 4 : 2 });
+      const verdict = hook(codeEvent(event));
       // Stopped before it: the resumed run fetches it again, as a block's first instruction.
       if (verdict === "stop") expected = -1n;
       return verdict;

@@ -7,6 +7,7 @@ import { disassemble } from "./disassembler.js";
 import { executeFloat } from "./float-unit.js";
 import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
 import { Amo, Op, Packed } from "./ops.js";
+import { Csr } from "./registers.js";
 
 /** An illegal instruction, a failed system call or a memory fault, with the guest pc. */
 export class GuestError extends Error {
@@ -62,17 +63,10 @@ const RUN_SLICE_INSTRUCTIONS = 1 << 18;
  * at the end of every slice.
  */
 const WARM_UP_SLICE = 1 << 10;
-/** The FP control and status CSRs: the accrued exception flags, the rounding mode, and both as fcsr. */
-const CSR_FFLAGS = 0x001;
-const CSR_FRM = 0x002;
-const CSR_FCSR = 0x003;
+/** fcsr's fields: the accrued exception flags (fflags) below the rounding mode (frm). */
 const FFLAGS_MASK = 0x1f;
 const FRM_MASK = 0x7;
 const FRM_SHIFT = 5;
-/** The user-mode counters (read-only). */
-const CSR_CYCLE = 0xc00;
-const CSR_TIME = 0xc01;
-const CSR_INSTRET = 0xc02;
 
 /**
  * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
@@ -166,6 +160,28 @@ export class Hart {
   /** Register `index` as an unsigned 64-bit bigint. */
   register(index: number): bigint {
     return (BigInt(this.regs[2 * index + 1] >>> 0) << 32n) | BigInt(this.regs[2 * index] >>> 0);
+  }
+
+  /** FP register `index`'s raw bits as an unsigned 64-bit bigint (a single is NaN-boxed). */
+  floatRegister(index: number): bigint {
+    return (BigInt(this.fregs[2 * index + 1] >>> 0) << 32n) | BigInt(this.fregs[2 * index] >>> 0);
+  }
+
+  /** Sets FP register `index`'s raw bits to `bits` modulo 2^64. */
+  setFloatRegister(index: number, bits: bigint): void {
+    const value = BigInt.asUintN(64, bits);
+    this.fregs[2 * index] = Number(value & 0xffffffffn) | 0;
+    this.fregs[2 * index + 1] = Number(value >> 32n) | 0;
+  }
+
+  /** fcsr: the rounding mode above the accrued exception flags; setting it sets both (other bits ignored). */
+  get fcsr(): number {
+    return this.fflags | (this.frm << FRM_SHIFT);
+  }
+
+  set fcsr(value: number) {
+    this.fflags = value & FFLAGS_MASK;
+    this.frm = (value >>> FRM_SHIFT) & FRM_MASK;
   }
 
   /** Sets register `index` to `value` modulo 2^64; writes to x0 are ignored. */
@@ -694,11 +710,11 @@ export class Hart {
    * counters; any other CSR is illegal.
    */
   private csr(op: number, rd: number, rs1: number, csr: number): void {
-    if (csr === CSR_FFLAGS || csr === CSR_FRM || csr === CSR_FCSR) {
+    if (csr === Csr.Fflags || csr === Csr.Frm || csr === Csr.Fcsr) {
       this.floatCsr(op, rd, rs1, csr);
       return;
     }
-    if (csr !== CSR_CYCLE && csr !== CSR_TIME && csr !== CSR_INSTRET) {
+    if (csr !== Csr.Cycle && csr !== Csr.Time && csr !== Csr.Instret) {
       throw new GuestError(`illegal instruction: CSR 0x${csr.toString(16)} is not implemented (only cycle, time and instret are)`, this.pc);
     }
     // Csrrs/csrrc with rs1 (or the immediate) zero only read; every other form writes.
@@ -710,20 +726,16 @@ export class Hart {
   }
 
   private floatCsr(op: number, rd: number, rs1: number, csr: number): void {
-    const fcsr = this.fflags | (this.frm << FRM_SHIFT);
-    const old = csr === CSR_FFLAGS ? this.fflags : csr === CSR_FRM ? this.frm : fcsr;
+    const old = csr === Csr.Fflags ? this.fflags : csr === Csr.Frm ? this.frm : this.fcsr;
     const immediate = op === Op.Csrrwi || op === Op.Csrrsi || op === Op.Csrrci;
     const source = immediate ? rs1 : this.regs[2 * rs1];
     let next = old;
     if (op === Op.Csrrw || op === Op.Csrrwi) next = source;
     else if (op === Op.Csrrs || op === Op.Csrrsi) next = old | source;
     else next = old & ~source;
-    if (csr === CSR_FFLAGS) this.fflags = next & FFLAGS_MASK;
-    else if (csr === CSR_FRM) this.frm = next & FRM_MASK;
-    else {
-      this.fflags = next & FFLAGS_MASK;
-      this.frm = (next >>> FRM_SHIFT) & FRM_MASK;
-    }
+    if (csr === Csr.Fflags) this.fflags = next & FFLAGS_MASK;
+    else if (csr === Csr.Frm) this.frm = next & FRM_MASK;
+    else this.fcsr = next;
     this.regs[2 * rd] = old;
     this.regs[2 * rd + 1] = 0;
   }

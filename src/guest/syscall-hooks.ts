@@ -3,10 +3,9 @@
  * runs, and may let it run or replace it with a result of its own.
  */
 import type { Hart, SyscallHandler } from "./hart.js";
+import { IntegerRegister } from "./registers.js";
 
-/** Registers of a system call: the number in a7, the arguments in a0-a5. */
-const SYSCALL_NUMBER_REGISTER = 17;
-const FIRST_ARGUMENT_REGISTER = 10;
+/** A system call's arguments: a0-a5. */
 const ARGUMENT_COUNT = 6;
 
 /** A system call, as a hook sees it. */
@@ -44,14 +43,14 @@ export class SyscallHooks implements SyscallHandler {
     const hooks = this.hooks;
     if (hooks.length === 0) return this.inner.handle(hart);
     const event: SyscallEvent = {
-      number: Number(hart.register(SYSCALL_NUMBER_REGISTER)),
-      args: Array.from({ length: ARGUMENT_COUNT }, (_, i) => hart.register(FIRST_ARGUMENT_REGISTER + i)),
+      number: Number(hart.register(IntegerRegister.A7)),
+      args: Array.from({ length: ARGUMENT_COUNT }, (_, i) => hart.register(IntegerRegister.A0 + i)),
       pc: hart.pc,
     };
     for (const hook of hooks) {
       const verdict = hook(event, hart);
       if (verdict !== undefined && verdict !== null && typeof verdict === "object" && "result" in verdict) {
-        hart.setRegister(FIRST_ARGUMENT_REGISTER, BigInt(verdict.result));
+        hart.setRegister(IntegerRegister.A0, BigInt(verdict.result));
         return false;
       }
     }

@@ -1,5 +1,6 @@
 import type { AddressSpace } from "../space/address-space.js";
 import { GuestError, type Hart, type SyscallHandler } from "./hart.js";
+import { IntegerRegister } from "./registers.js";
 import { EBADF, EFAULT, EINVAL, ENOSYS } from "./linux/errno.js";
 import { FdTable, O_CLOEXEC } from "./linux/fd-table.js";
 import { FileIo } from "./linux/file-io.js";
@@ -42,8 +43,6 @@ export interface SyscallOptions {
   executablePath?: string;
 }
 
-const A0 = 10;
-const A7 = 17;
 const SYS_EXIT = 93;
 const SYS_EXIT_GROUP = 94;
 const PIPE_FLAGS = BigInt(O_CLOEXEC | O_NONBLOCK);
@@ -93,9 +92,9 @@ export class LinuxSyscalls implements SyscallHandler {
    * the guest exits or its time is up.
    */
   handle(hart: Hart): boolean {
-    const result = this.dispatch(hart, Number(hart.register(A7)));
+    const result = this.dispatch(hart, Number(hart.register(IntegerRegister.A7)));
     if (result === STOP) return true;
-    hart.setRegister(A0, result);
+    hart.setRegister(IntegerRegister.A0, result);
     return false;
   }
 
@@ -106,7 +105,7 @@ export class LinuxSyscalls implements SyscallHandler {
 
   /** The call's result for a0, or STOP. */
   private dispatch(hart: Hart, number: number): SyscallResult {
-    const arg = (index: number): bigint => hart.register(A0 + index);
+    const arg = (index: number): bigint => hart.register(IntegerRegister.A0 + index);
     const signedArg = (index: number): bigint => BigInt.asIntN(64, arg(index));
     // An int argument: Linux looks at the low 32 bits only (AT_FDCWD is -100 whatever the high half).
     const intArg = (index: number): bigint => BigInt.asIntN(32, arg(index));

@@ -16,7 +16,8 @@ import { AddressError } from "../../space/address.js";
 import type { MemoryHook } from "../../space/memory-hooks.js";
 import { MemoryFault } from "../../space/protection.js";
 import { framePacket, RspReader } from "./rsp-framing.js";
-import { COUNTER_CSRS, CSR_FCSR, CSR_FFLAGS, CSR_FRM, GdbRegister, TARGET_XML } from "./target-description.js";
+import { Csr } from "../registers.js";
+import { GdbRegister, TARGET_XML } from "./target-description.js";
 
 /** Instructions a continued guest runs between looks at the socket (an interrupt waits at most this long). */
 const RUN_SLICE_INSTRUCTIONS = 1 << 20;
@@ -416,15 +417,13 @@ class GdbConnection {
     const hart = this.session.hart;
     if (number < INTEGER_REGISTERS) return hexLittleEndian(hart.register(number), 8);
     if (number === GdbRegister.Pc) return hexLittleEndian(hart.pc, 8);
-    if (number >= GdbRegister.FirstFloat && number < GdbRegister.FirstFloat + FLOAT_REGISTERS) {
-      const f = number - GdbRegister.FirstFloat;
-      return hexLittleEndian((BigInt(hart.fregs[2 * f + 1] >>> 0) << 32n) | BigInt(hart.fregs[2 * f] >>> 0), 8);
-    }
+    if (number >= GdbRegister.FirstFloat && number < GdbRegister.FirstFloat + FLOAT_REGISTERS) return hexLittleEndian(hart.floatRegister(number - GdbRegister.FirstFloat), 8);
     const csr = number - GdbRegister.FirstCsr;
-    if (csr === CSR_FFLAGS) return hexLittleEndian(BigInt(hart.fflags), 4);
-    if (csr === CSR_FRM) return hexLittleEndian(BigInt(hart.frm), 4);
-    if (csr === CSR_FCSR) return hexLittleEndian(BigInt(hart.fflags | (hart.frm << 5)), 4);
-    if (Object.values(COUNTER_CSRS).includes(csr as 0xc00)) return hexLittleEndian(BigInt(hart.instructions), 8);
+    if (csr === Csr.Fflags) return hexLittleEndian(BigInt(hart.fflags), 4);
+    if (csr === Csr.Frm) return hexLittleEndian(BigInt(hart.frm), 4);
+    if (csr === Csr.Fcsr) return hexLittleEndian(BigInt(hart.fcsr), 4);
+    // The counters count instructions, as the hart's csr instructions read them.
+    if (csr === Csr.Cycle || csr === Csr.Time || csr === Csr.Instret) return hexLittleEndian(BigInt(hart.instructions), 8);
     throw new RangeError(`register ${number}`);
   }
 
@@ -434,16 +433,11 @@ class GdbConnection {
     const value = parseLittleEndian(hex);
     if (number < INTEGER_REGISTERS) hart.setRegister(number, value);
     else if (number === GdbRegister.Pc) hart.pc = value;
-    else if (number >= GdbRegister.FirstFloat && number < GdbRegister.FirstFloat + FLOAT_REGISTERS) {
-      const f = number - GdbRegister.FirstFloat;
-      hart.fregs[2 * f] = Number(value & 0xffffffffn) | 0;
-      hart.fregs[2 * f + 1] = Number((value >> 32n) & 0xffffffffn) | 0;
-    } else if (number - GdbRegister.FirstCsr === CSR_FFLAGS) hart.fflags = Number(value) & 0x1f;
-    else if (number - GdbRegister.FirstCsr === CSR_FRM) hart.frm = Number(value) & 0x7;
-    else if (number - GdbRegister.FirstCsr === CSR_FCSR) {
-      hart.fflags = Number(value) & 0x1f;
-      hart.frm = (Number(value) >> 5) & 0x7;
-    } else throw new RangeError(`register ${number} is not writable`);
+    else if (number >= GdbRegister.FirstFloat && number < GdbRegister.FirstFloat + FLOAT_REGISTERS) hart.setFloatRegister(number - GdbRegister.FirstFloat, value);
+    else if (number - GdbRegister.FirstCsr === Csr.Fflags) hart.fflags = Number(value & 0x1fn);
+    else if (number - GdbRegister.FirstCsr === Csr.Frm) hart.frm = Number(value & 0x7n);
+    else if (number - GdbRegister.FirstCsr === Csr.Fcsr) hart.fcsr = Number(value & 0xffn);
+    else throw new RangeError(`register ${number} is not writable`);
   }
 }
 
