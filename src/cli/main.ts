@@ -159,6 +159,7 @@ program
   .option("--strict-syscalls", "an unknown system call stops the guest (default: it returns -ENOSYS, as Linux does)")
   .option("-v, --verbose", "report each unknown system call number once on stderr")
   .option("--gdb <port>", "wait for a debugger (gdb-multiarch: target remote :PORT) on localhost:PORT and run the guest under it; 0 picks a free port, printed on stderr", parsePort)
+  .option("--interpreter", "interpret every instruction instead of translating hot blocks to JavaScript (slower; the same run, instruction for instruction)")
   .option(
     "--strict",
     "fault on any access outside the guest's mappings (segments, stack, brk, mmap) or against their permissions (fetch needs x); " +

@@ -47,6 +47,8 @@ export interface RunCommandOptions {
   strict?: boolean;
   /** --gdb: serve a debugger on this localhost port (0: any free one) and run the guest under it. */
   gdb?: number;
+  /** --interpreter: interpret every instruction, translating no block. */
+  interpreter?: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ function sessionOptions(guest: string, args: string[], options: RunCommandOption
     strictSyscalls: options.strictSyscalls === true,
     onUnknownSyscall: options.verbose ? (number) => process.stderr.write(`memspace: ${guest}: unknown system call ${number}, returned -ENOSYS\n`) : undefined,
     strict: options.strict === true,
+    interpreter: options.interpreter === true,
   };
 }
 

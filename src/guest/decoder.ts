@@ -24,6 +24,9 @@ export function decode(raw: number, out: Decoded): void {
   else decode16(raw & 0xffff, out);
 }
 
+/** Op.Fence's immediate for fence.i (0 for fence). */
+export const FENCE_I = 1;
+
 function set(out: Decoded, op: Op, rd: number, rs1: number, rs2: number, imm: number, lengthBytes: number): void {
   out.packed = pack(op, rd, rs1, rs2, lengthBytes);
   out.imm = imm | 0;
@@ -107,7 +110,8 @@ function decode32(raw: number, out: Decoded): void {
       return illegal(out, 4);
     }
     case 0x0f:
-      return funct3 === 0 || funct3 === 1 ? set(out, Op.Fence, 0, 0, 0, 0, 4) : illegal(out, 4);
+      // fence.i (funct3 1) keeps FENCE_I in its immediate: translated code is dropped there.
+      return funct3 === 0 || funct3 === 1 ? set(out, Op.Fence, 0, 0, 0, funct3 === 1 ? FENCE_I : 0, 4) : illegal(out, 4);
     case 0x73: {
       if (funct3 === 0) {
         if (raw === 0x00000073) return set(out, Op.Ecall, 0, 0, 0, 0, 4);

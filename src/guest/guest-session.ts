@@ -18,6 +18,7 @@ import { TraceStats } from "../trace/stats.js";
 import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
 import { SyscallHooks, type SyscallHook } from "./syscall-hooks.js";
+import { BlockTranslator } from "./translator/block-translator.js";
 import { LinuxSyscalls, type GuestInput, type GuestIo, type SyscallOptions } from "./syscalls.js";
 
 /** How a session is set up: the program's arguments, environment, input, output, memory and what watches it. */
@@ -52,6 +53,11 @@ export interface GuestSessionOptions extends SyscallOptions {
    * fault naming the address, width, kind and pc. Off by default (a flat space, as recorded).
    */
   strict?: boolean;
+  /**
+   * Run every instruction in the interpreter, translating nothing (default: hot blocks are
+   * translated to JavaScript, translator/block-translator.ts; both run a guest identically).
+   */
+  interpreter?: boolean;
 }
 
 /** The environment a guest gets unless told otherwise: small, fixed, nothing of the host's. */
@@ -96,6 +102,8 @@ export class GuestSession {
   readonly traceWriter: TraceOutput | undefined;
   private readonly linux: LinuxSyscalls;
   private readonly syscallHooks: SyscallHooks;
+  /** The block translator running the hart's slices; null with `interpreter`. */
+  readonly translator: BlockTranslator | null;
   private closed = false;
 
   /** Loads `file` (a path) with `options`; nothing runs until `run`. */
@@ -124,8 +132,15 @@ export class GuestSession {
     this.hart.control = this.space.hooks;
     this.hart.pc = program.entry;
     this.hart.setRegister(2, program.stackPointer);
+    this.translator = options.interpreter === true ? null : BlockTranslator.attach(this.hart, this.space.plainAccess, { observed: this.observed() });
+    const translator = this.translator;
+    // Code the system calls (or a debugger) write, map, unmap or protect is translated anew.
+    if (translator !== null) this.space.onContentChange((firstPage, endPage) => translator.dropPages(firstPage, endPage));
     // The first hook, or the last one's removal, changes the space's access: the hart follows.
-    this.space.hooks.onChange(() => this.hart.setMemory(this.memoryChain()));
+    this.space.hooks.onChange(() => {
+      this.hart.setMemory(this.memoryChain());
+      translator?.setMode({ observed: this.observed() });
+    });
   }
 
   /** Runs until the guest exits, a limit passes or a hook stops it; the trace and files stay open for the next run. */
@@ -208,6 +223,11 @@ export class GuestSession {
     this.closed = true;
     this.linux.close();
     this.traceWriter?.discard();
+  }
+
+  /** Whether anything watches the hart's memory (hooks, devices, statistics, an observer, a trace): then every fetch is made. */
+  private observed(): boolean {
+    return this.hart.memory !== this.space.plainAccess;
   }
 
   /** The hart's memory: the space's access, then the statistics, the observer and the trace recorder. */

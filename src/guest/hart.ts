@@ -2,10 +2,10 @@ import { pageNumberOfHalves } from "../space/address.js";
 import type { MemoryAccess } from "../space/backend.js";
 import { HookStop, type MemoryHooks } from "../space/memory-hooks.js";
 import { MemoryFault } from "../space/protection.js";
-import { decode, type Decoded } from "./decoder.js";
+import { decode, FENCE_I, type Decoded } from "./decoder.js";
 import { disassemble } from "./disassembler.js";
 import { executeFloat } from "./float-unit.js";
-import { divide64, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, wide } from "./int64.js";
+import { addHigh, divide64, divideWordInto, lessSigned, lessUnsigned, multiplyHighSigned, multiplyHighUnsigned, multiplyLow, shiftLeftInto, shiftRightInto, wide } from "./int64.js";
 import { Amo, Op, Packed } from "./ops.js";
 import { Csr } from "./registers.js";
 
@@ -27,6 +27,12 @@ export class GuestError extends Error {
 export interface SyscallHandler {
   /** Runs the system call in the hart's registers; true when the run must stop. */
   handle(hart: Hart): boolean;
+}
+
+/** What runs the hart's slices in place of its interpreter (the block translator). */
+export interface SliceExecutor {
+  /** Runs at most `budget` instructions, exactly as `Hart.interpret` would; returns how many ran (fewer only when the guest stopped). */
+  execute(budget: number): number;
 }
 
 /**
@@ -67,22 +73,6 @@ const WARM_UP_SLICE = 1 << 10;
 const FFLAGS_MASK = 0x1f;
 const FRM_MASK = 0x7;
 const FRM_SHIFT = 5;
-
-/**
- * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
- * below one of them (a u32 comparison, where a sum above 2^32 would be a float).
- */
-function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
-  return (aHi + bHi + (((aLo + bLo) | 0) >>> 0 < aLo >>> 0 ? 1 : 0)) | 0;
-}
-
-function lessSigned(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
-  return aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
-}
-
-function lessUnsigned(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
-  return aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
-}
 
 /**
  * One RV64IMAFDC hart. Registers are two Int32Arrays of halves (x0 reads as zero; writes to
@@ -128,6 +118,12 @@ export class Hart {
   /** Set by setMemory: the running slice ends after the current system call and the next takes the new memory. */
   private memoryChanged = false;
   private readonly decodedPages = new Map<number, Int32Array>();
+  /** Runs slices instead of the interpreter when set (translator/block-translator.ts). */
+  translator: SliceExecutor | null = null;
+  /** Set when a system call ended a slice early (the translator, which runs the interpreter in pieces, clears and checks it). */
+  sliceEnded = false;
+  /** Called at each fence.i the interpreter runs: the translator drops its code there. */
+  codeFence: (() => void) | null = null;
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
 
   /** A hart with zeroed registers and pc 0 that fetches, loads and stores through `memory`. */
@@ -214,7 +210,7 @@ export class Hart {
         const slice = Math.min(left, sliceLimit);
         sliceLimit = RUN_SLICE_INSTRUCTIONS;
         this.memoryChanged = false;
-        const done = this.execute(slice);
+        const done = this.translator !== null ? this.translator.execute(slice) : this.interpret(slice);
         left -= done;
         // A read or write hook's stop during the last instruction a slice ran.
         if (control !== null && control.pendingStop !== null) {
@@ -256,7 +252,8 @@ export class Hart {
     return page;
   }
 
-  private illegal(raw: number, lengthBytes: number): never {
+  /** Throws the GuestError of an illegal instruction at the pc, naming it where it is one (the translator's too). */
+  illegalInstruction(raw: number, lengthBytes: number): never {
     const bits = (raw >>> 0).toString(16).padStart(lengthBytes * 2, "0");
     // What the bits are, where they are an instruction at all (one of an extension this hart lacks, or a CSR it does not have).
     const { text } = disassemble(lengthBytes === 2 ? raw & 0xffff : raw, this.pc);
@@ -264,8 +261,11 @@ export class Hart {
     throw new GuestError(`illegal or unimplemented instruction 0x${bits}${named}`, this.pc);
   }
 
-  /** Runs at most `budget` (below 2^30) instructions; returns how many ran. */
-  private execute(budget: number): number {
+  /**
+   * The interpreter: runs at most `budget` (below 2^30) instructions, fetching and decoding
+   * each; returns how many ran. The translator runs cold code and the ends of slices here.
+   */
+  interpret(budget: number): number {
     const regs = this.regs;
     const memory = this.memory;
     const scratch = this.scratch;
@@ -451,13 +451,13 @@ export class Hart {
             regs[rd] = regs[rs1] & imm;
             break;
           case Op.Slli:
-            this.shiftLeft(rd, regs[rs1], regs[rs1 + 1], imm);
+            shiftLeftInto(regs, rd, regs[rs1], regs[rs1 + 1], imm);
             break;
           case Op.Srli:
-            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], imm, false);
+            shiftRightInto(regs, rd, regs[rs1], regs[rs1 + 1], imm, false);
             break;
           case Op.Srai:
-            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], imm, true);
+            shiftRightInto(regs, rd, regs[rs1], regs[rs1 + 1], imm, true);
             break;
           case Op.Addiw:
             regs[rd] = (regs[rs1] + imm) | 0;
@@ -489,7 +489,7 @@ export class Hart {
             break;
           }
           case Op.Sll:
-            this.shiftLeft(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63);
+            shiftLeftInto(regs, rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63);
             break;
           case Op.Slt:
             regs[rd] = lessSigned(regs[rs1], regs[rs1 + 1], regs[rs2], regs[rs2 + 1]) ? 1 : 0;
@@ -504,10 +504,10 @@ export class Hart {
             regs[rd] = regs[rs1] ^ regs[rs2];
             break;
           case Op.Srl:
-            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, false);
+            shiftRightInto(regs, rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, false);
             break;
           case Op.Sra:
-            this.shiftRight(rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, true);
+            shiftRightInto(regs, rd, regs[rs1], regs[rs1 + 1], regs[rs2] & 63, true);
             break;
           case Op.Or:
             regs[rd + 1] = regs[rs1 + 1] | regs[rs2 + 1];
@@ -572,19 +572,25 @@ export class Hart {
             regs[rd + 1] = regs[rd] >> 31;
             break;
           case Op.Divw:
-          case Op.Divuw:
-          case Op.Remw:
-          case Op.Remuw: {
-            this.divideWord(packed & 0xff, rd, regs[rs1], regs[rs2]);
+            divideWordInto(regs, rd, regs[rs1], regs[rs2], true, false);
             break;
-          }
+          case Op.Divuw:
+            divideWordInto(regs, rd, regs[rs1], regs[rs2], false, false);
+            break;
+          case Op.Remw:
+            divideWordInto(regs, rd, regs[rs1], regs[rs2], true, true);
+            break;
+          case Op.Remuw:
+            divideWordInto(regs, rd, regs[rs1], regs[rs2], false, true);
+            break;
           case Op.Fence:
+            if (imm === FENCE_I && this.codeFence !== null) this.codeFence();
             break;
           case Op.Ecall:
             this.pcLo = pcLo;
             this.pcHi = pcHi;
             this.instructions = start + executed;
-            if (this.syscalls.handle(this) || this.memoryChanged) {
+            if (this.systemCall()) {
               pcLo = nextLo;
               pcHi = nextHi;
               return executed;
@@ -602,41 +608,16 @@ export class Hart {
           case Op.Csrrci:
             this.pcLo = pcLo;
             this.pcHi = pcHi;
-            this.csr(packed & 0xff, rd >> 1, rs1 >> 1, imm);
+            this.executeCsr(packed & 0xff, rd >> 1, rs1 >> 1, imm);
             break;
           case Op.LrW:
-          case Op.LrD: {
-            const addressLo = regs[rs1];
-            const addressHi = regs[rs1 + 1];
-            if ((packed & 0xff) === Op.LrW) {
-              regs[rd] = memory.load32(addressLo, addressHi) | 0;
-              loads++;
-              regs[rd + 1] = regs[rd] >> 31;
-            } else {
-              regs[rd] = memory.load64(addressLo, addressHi);
-              loads++;
-              regs[rd + 1] = memory.loadHigh;
-            }
-            this.reservationLo = addressLo;
-            this.reservationHi = addressHi;
-            this.reservationValid = true;
+          case Op.LrD:
+            this.loadReserved((packed & 0xff) === Op.LrD, rd, rs1);
             break;
-          }
           case Op.ScW:
-          case Op.ScD: {
-            const addressLo = regs[rs1];
-            const addressHi = regs[rs1 + 1];
-            const success = this.reservationValid && this.reservationLo === addressLo && this.reservationHi === addressHi;
-            this.reservationValid = false;
-            if (success) {
-              if ((packed & 0xff) === Op.ScW) memory.store32(addressLo, addressHi, regs[rs2]);
-              else memory.store64(addressLo, addressHi, regs[rs2], regs[rs2 + 1]);
-              stores++;
-            }
-            regs[rd] = success ? 0 : 1;
-            regs[rd + 1] = 0;
+          case Op.ScD:
+            this.storeConditional((packed & 0xff) === Op.ScD, rd, rs1, rs2);
             break;
-          }
           case Op.AmoW:
             this.atomicWord(rd, rs1, rs2, imm);
             break;
@@ -648,7 +629,7 @@ export class Hart {
             this.pcLo = pcLo;
             this.pcHi = pcHi;
             if (!executeFloat(this, packed, imm, (regs[rs1] + imm) | 0, addHigh(regs[rs1], regs[rs1 + 1], imm, immHi))) {
-              this.illegal(raw, lengthBytes);
+              this.illegalInstruction(raw, lengthBytes);
             }
         }
         pcLo = nextLo;
@@ -663,53 +644,11 @@ export class Hart {
     }
   }
 
-  private shiftLeft(rd: number, valueLo: number, valueHi: number, amount: number): void {
-    if (amount === 0) {
-      this.regs[rd] = valueLo;
-      this.regs[rd + 1] = valueHi;
-    } else if (amount < 32) {
-      this.regs[rd + 1] = (valueHi << amount) | (valueLo >>> (32 - amount));
-      this.regs[rd] = valueLo << amount;
-    } else {
-      this.regs[rd + 1] = valueLo << (amount - 32);
-      this.regs[rd] = 0;
-    }
-  }
-
-  private shiftRight(rd: number, valueLo: number, valueHi: number, amount: number, arithmetic: boolean): void {
-    if (amount === 0) {
-      this.regs[rd] = valueLo;
-      this.regs[rd + 1] = valueHi;
-    } else if (amount < 32) {
-      this.regs[rd] = (valueLo >>> amount) | (valueHi << (32 - amount));
-      this.regs[rd + 1] = arithmetic ? valueHi >> amount : valueHi >>> amount;
-    } else {
-      this.regs[rd] = arithmetic ? valueHi >> (amount - 32) : valueHi >>> (amount - 32);
-      this.regs[rd + 1] = arithmetic ? valueHi >> 31 : 0;
-    }
-  }
-
-  private divideWord(op: number, rd: number, a: number, b: number): void {
-    let result: number;
-    if (op === Op.Divw || op === Op.Remw) {
-      if (b === 0) result = op === Op.Divw ? -1 : a;
-      else if (a === (0x80000000 | 0) && b === -1) result = op === Op.Divw ? a : 0;
-      else result = op === Op.Divw ? Math.trunc(a / b) | 0 : a % b | 0;
-    } else {
-      const ua = a >>> 0;
-      const ub = b >>> 0;
-      if (ub === 0) result = op === Op.Divuw ? -1 : a;
-      else result = op === Op.Divuw ? Math.floor(ua / ub) | 0 : ua % ub | 0;
-    }
-    this.regs[rd] = result;
-    this.regs[rd + 1] = result >> 31;
-  }
-
   /**
    * Csrrw, csrrs, csrrc and their immediate forms on fflags, frm, fcsr and the read-only
    * counters; any other CSR is illegal.
    */
-  private csr(op: number, rd: number, rs1: number, csr: number): void {
+  executeCsr(op: number, rd: number, rs1: number, csr: number): void {
     if (csr === Csr.Fflags || csr === Csr.Frm || csr === Csr.Fcsr) {
       this.floatCsr(op, rd, rs1, csr);
       return;
@@ -740,7 +679,48 @@ export class Hart {
     this.regs[2 * rd + 1] = 0;
   }
 
-  private atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {
+  /** An ecall at the pc, with `instructions` counting it: true when the run's slice must end (the guest exited, time is up, or the memory changed). */
+  systemCall(): boolean {
+    const endSlice = this.syscalls.handle(this) || this.memoryChanged;
+    if (endSlice) this.sliceEnded = true;
+    return endSlice;
+  }
+
+  /** lr.w / lr.d: the load into rd (register-pair indices, as the decoder packs them), and the reservation on its address. */
+  loadReserved(double: boolean, rd: number, rs1: number): void {
+    const regs = this.regs;
+    const addressLo = regs[rs1];
+    const addressHi = regs[rs1 + 1];
+    if (double) {
+      regs[rd] = this.memory.load64(addressLo, addressHi);
+      regs[rd + 1] = this.memory.loadHigh;
+    } else {
+      regs[rd] = this.memory.load32(addressLo, addressHi) | 0;
+      regs[rd + 1] = regs[rd] >> 31;
+    }
+    this.memory.countAccesses(1, 0);
+    this.reservationLo = addressLo;
+    this.reservationHi = addressHi;
+    this.reservationValid = true;
+  }
+
+  /** sc.w / sc.d: the store if the reservation holds for its address; rd gets 0 on success, 1 on failure. */
+  storeConditional(double: boolean, rd: number, rs1: number, rs2: number): void {
+    const regs = this.regs;
+    const addressLo = regs[rs1];
+    const addressHi = regs[rs1 + 1];
+    const success = this.reservationValid && this.reservationLo === addressLo && this.reservationHi === addressHi;
+    this.reservationValid = false;
+    if (success) {
+      if (double) this.memory.store64(addressLo, addressHi, regs[rs2], regs[rs2 + 1]);
+      else this.memory.store32(addressLo, addressHi, regs[rs2]);
+      this.memory.countAccesses(0, 1);
+    }
+    regs[rd] = success ? 0 : 1;
+    regs[rd + 1] = 0;
+  }
+
+  atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {
     const addressLo = this.regs[rs1];
     const addressHi = this.regs[rs1 + 1];
     const old = this.memory.load32(addressLo, addressHi) | 0;
@@ -781,7 +761,7 @@ export class Hart {
     this.regs[rd + 1] = old >> 31;
   }
 
-  private atomicDouble(rd: number, rs1: number, rs2: number, kind: number): void {
+  atomicDouble(rd: number, rs1: number, rs2: number, kind: number): void {
     const addressLo = this.regs[rs1];
     const addressHi = this.regs[rs1 + 1];
     const oldLo = this.memory.load64(addressLo, addressHi) | 0;

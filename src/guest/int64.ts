@@ -143,3 +143,66 @@ export function divide64(al: number, ah: number, bl: number, bh: number, signed:
   const y = toBig(bl, bh, signed);
   setFromBig(remainder ? x % y : x / y);
 }
+
+/**
+ * High half of (aLo, aHi) + (bLo, bHi): the low halves carried if their 32-bit sum wrapped
+ * below one of them (a u32 comparison, where a sum above 2^32 would be a float).
+ */
+export function addHigh(aLo: number, aHi: number, bLo: number, bHi: number): number {
+  return (aHi + bHi + (((aLo + bLo) | 0) >>> 0 < aLo >>> 0 ? 1 : 0)) | 0;
+}
+
+/** Whether (aLo, aHi) < (bLo, bHi) as signed 64-bit values. */
+export function lessSigned(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi < bHi || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+}
+
+/** Whether (aLo, aHi) < (bLo, bHi) as unsigned 64-bit values. */
+export function lessUnsigned(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi >>> 0 < bHi >>> 0 || (aHi === bHi && aLo >>> 0 < bLo >>> 0);
+}
+
+/** regs[rd], regs[rd + 1] = (valueLo, valueHi) << amount (0-63). */
+export function shiftLeftInto(regs: Int32Array, rd: number, valueLo: number, valueHi: number, amount: number): void {
+  if (amount === 0) {
+    regs[rd] = valueLo;
+    regs[rd + 1] = valueHi;
+  } else if (amount < 32) {
+    regs[rd + 1] = (valueHi << amount) | (valueLo >>> (32 - amount));
+    regs[rd] = valueLo << amount;
+  } else {
+    regs[rd + 1] = valueLo << (amount - 32);
+    regs[rd] = 0;
+  }
+}
+
+/** regs[rd], regs[rd + 1] = (valueLo, valueHi) >> amount (0-63), arithmetic or logical. */
+export function shiftRightInto(regs: Int32Array, rd: number, valueLo: number, valueHi: number, amount: number, arithmetic: boolean): void {
+  if (amount === 0) {
+    regs[rd] = valueLo;
+    regs[rd + 1] = valueHi;
+  } else if (amount < 32) {
+    regs[rd] = (valueLo >>> amount) | (valueHi << (32 - amount));
+    regs[rd + 1] = arithmetic ? valueHi >> amount : valueHi >>> amount;
+  } else {
+    regs[rd] = arithmetic ? valueHi >> (amount - 32) : valueHi >>> (amount - 32);
+    regs[rd + 1] = arithmetic ? valueHi >> 31 : 0;
+  }
+}
+
+/** The 32-bit division or remainder (divw, divuw, remw, remuw: `signed`, `remainder`) of a by b, sign-extended into regs[rd], regs[rd + 1]. */
+export function divideWordInto(regs: Int32Array, rd: number, a: number, b: number, signed: boolean, remainder: boolean): void {
+  let result: number;
+  if (signed) {
+    if (b === 0) result = remainder ? a : -1;
+    else if (a === (0x80000000 | 0) && b === -1) result = remainder ? 0 : a;
+    else result = remainder ? a % b | 0 : Math.trunc(a / b) | 0;
+  } else {
+    const ua = a >>> 0;
+    const ub = b >>> 0;
+    if (ub === 0) result = remainder ? a : -1;
+    else result = remainder ? ua % ub | 0 : Math.floor(ua / ub) | 0;
+  }
+  regs[rd] = result;
+  regs[rd + 1] = result >> 31;
+}

@@ -74,6 +74,8 @@ export class AddressSpace {
   private readonly regionMap: RegionMap;
   /** Saves, checkpoints and loads of this space (it does no I/O itself). */
   private readonly imageLog: ImageLog;
+  /** onContentChange's listeners. */
+  private readonly contentListeners: Array<(firstPage: number, endPage: number) => void> = [];
 
   /**
    * A new empty space on the backend that `options` names (default "paged"); throws an Error if
@@ -101,6 +103,39 @@ export class AddressSpace {
    */
   get access(): MemoryBackend {
     return this.currentAccess;
+  }
+
+  /**
+   * The backend itself, or its strict-mode guard, never hooked: what a translator reads code
+   * through without firing hooks or recording, and what `access` is while no hook exists.
+   */
+  get plainAccess(): MemoryBackend {
+    return this.baseAccess;
+  }
+
+  /**
+   * Calls `listener(firstPage, endPage)` after every change this object's own methods make to
+   * the bytes or mappings of pages [firstPage, endPage): scalar and bulk writes, map, unmap,
+   * protect. Stores through `access` (the hot path) are not reported: a translator watches
+   * those itself. Returns a function that removes the listener.
+   */
+  onContentChange(listener: (firstPage: number, endPage: number) => void): () => void {
+    this.contentListeners.push(listener);
+    return () => {
+      const index = this.contentListeners.indexOf(listener);
+      if (index >= 0) this.contentListeners.splice(index, 1);
+    };
+  }
+
+  private contentChanged(start: bigint, lengthBytes: bigint | number): void {
+    if (this.contentListeners.length === 0 || lengthBytes === 0 || lengthBytes === 0n) return;
+    const firstPage = pageNumberOf(start);
+    const endPage = pageNumberOf(start + BigInt(lengthBytes) - 1n) + 1;
+    for (const listener of this.contentListeners) listener(firstPage, endPage);
+  }
+
+  private pagesChanged(firstPage: number, endPage: number): void {
+    for (const listener of this.contentListeners) listener(firstPage, endPage);
   }
 
   /** Which backend the space runs on. */
@@ -149,18 +184,21 @@ export class AddressSpace {
     const at = toBigAddress(address);
     this.access.store8(lowHalf(at), highHalf(at), checkValue(value, 0xff));
     this.access.countAccesses(0, 1);
+    this.contentChanged(at, 1);
   }
   /** Stores `value` (0..0xffff) little-endian at `address`; throws as `store8` and `load16` do. */
   store16(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store16(lowHalf(at), highHalf(at), checkValue(value, 0xffff));
     this.access.countAccesses(0, 1);
+    this.contentChanged(at, 2);
   }
   /** Stores `value` (0..0xffffffff) little-endian at `address`; throws as `store8` and `load16` do. */
   store32(address: Address, value: number): void {
     const at = toBigAddress(address);
     this.access.store32(lowHalf(at), highHalf(at), checkValue(value, 0xffffffff));
     this.access.countAccesses(0, 1);
+    this.contentChanged(at, 4);
   }
   /** Stores `value`, taken modulo 2^64, little-endian at `address`; throws as `load16` does. */
   store64(address: Address, value: bigint | number): void {
@@ -168,6 +206,7 @@ export class AddressSpace {
     const bits = BigInt.asUintN(64, BigInt(value));
     this.access.store64(lowHalf(at), highHalf(at), Number(bits & 0xffffffffn), Number(bits >> 32n));
     this.access.countAccesses(0, 1);
+    this.contentChanged(at, 8);
   }
 
   // Bulk operations.
@@ -193,6 +232,7 @@ export class AddressSpace {
     this.forEachPagePiece(start, bytes.length, (pageNumber, offset, done, pieceBytes) =>
       this.backend.writePage(pageNumber, offset, bytes, done, pieceBytes),
     );
+    this.contentChanged(start, bytes.length);
   }
 
   /** Sets `lengthBytes` bytes to `byte`; whole pages filled with 0 are released instead. */
@@ -218,6 +258,7 @@ export class AddressSpace {
       this.backend.writePage(pageNumber, offset, pattern, 0, pieceBytes);
       at += BigInt(pieceBytes);
     }
+    this.contentChanged(start, length);
   }
 
   /** Copies `lengthBytes` from `source` to `destination`; overlapping ranges are handled. */
@@ -246,6 +287,7 @@ export class AddressSpace {
       );
       done += pieceBytes;
     }
+    this.contentChanged(to, length);
   }
 
   // Regions.
@@ -258,6 +300,7 @@ export class AddressSpace {
     const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "map");
     this.regionMap.map(firstPage, endPage, parseProtection(protection));
     this.regionsChanged();
+    this.pagesChanged(firstPage, endPage);
   }
 
   /** Whether the backend can back 2 MiB-aligned runs with huge frames (`mapHuge`): the paged one. */
@@ -287,6 +330,7 @@ export class AddressSpace {
     this.regionMap.unmap(firstPage, endPage);
     this.backend.discardPages(firstPage, endPage - firstPage);
     this.regionsChanged();
+    this.pagesChanged(firstPage, endPage);
   }
 
   /**
@@ -297,6 +341,7 @@ export class AddressSpace {
     const [firstPage, endPage] = this.pageSpan(address, sizeBytes, "protect");
     this.regionMap.protect(firstPage, endPage, parseProtection(protection));
     this.regionsChanged();
+    this.pagesChanged(firstPage, endPage);
   }
 
   /** Whether every page of the range is mapped (with any protection). */

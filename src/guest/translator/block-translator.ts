@@ -1,0 +1,320 @@
+/**
+ * The block translator: runs a hart's slices as translated blocks of JavaScript, built with
+ * `new Function` once a block start is hot and cached per code page (code-cache.ts). Cold
+ * code, a slice's last few instructions and an instruction that crosses a page run in the
+ * hart's interpreter, so the two agree instruction for instruction: same registers, pc,
+ * count, loads and stores, and the same fetches, loads and stores in the same order for a
+ * trace or a hook (docs/design/block-translation.md).
+ */
+import { pageNumberOfHalves } from "../../space/address.js";
+import type { MemoryAccess } from "../../space/backend.js";
+import { decode, type Decoded } from "../decoder.js";
+import { executeFloat } from "../float-unit.js";
+import { GuestError, type Hart, type SliceExecutor } from "../hart.js";
+import {
+  addHigh,
+  divide64,
+  divideWordInto,
+  lessSigned,
+  lessUnsigned,
+  multiplyHighSigned,
+  multiplyHighUnsigned,
+  multiplyLow,
+  shiftLeftInto,
+  shiftRightInto,
+  wide,
+} from "../int64.js";
+import { Op, Packed } from "../ops.js";
+import { BlockFlag, blockSource, BlockState, endsBlock, parcelsOf, RUNTIME_NAMES, type PlannedInstruction } from "./block-source.js";
+import { CodeCache, CodePage, SLOTS_PER_PAGE, type TranslatedBlock } from "./code-cache.js";
+import { InterpreterAccess } from "./interpreter-access.js";
+
+/** Instructions in one block at most: longer straight-line code continues in the next block. */
+const MAX_BLOCK_INSTRUCTIONS = 64;
+/** Runs of a block start in the interpreter before it is translated: code run once or twice never pays for a translation. */
+const HOT_BLOCK_RUNS = 4;
+const PAGE_SHIFT = 12;
+const PAGE_OFFSET_MASK = 0xfff;
+
+/** How a translator fetches: "plain" counts fetches, "observed" makes each one through the hart's memory. */
+export interface TranslatorMode {
+  /** Whether a trace, statistics, an observer or hooks see the hart's memory: then every fetch is made. */
+  observed: boolean;
+}
+
+/** What a translator has done so far. */
+export interface TranslatorStats {
+  /** Blocks translated. */
+  blocks: number;
+  /** Instructions in them. */
+  instructions: number;
+  /** Code pages whose translations were dropped (stores over code, changes, fence.i). */
+  invalidations: number;
+  /** Milliseconds spent building blocks. */
+  translateMs: number;
+}
+
+/** The runner of translated blocks for one hart; install with `attach`. */
+export class BlockTranslator implements SliceExecutor {
+  private readonly cache = new CodeCache();
+  private readonly state = new Int32Array(BlockState.Length);
+  private readonly scratch: Decoded = { packed: 0, imm: 0 };
+  private readonly runtime: Record<(typeof RUNTIME_NAMES)[number], unknown>;
+  /** The page the running block belongs to (code stores that drop it end the block). */
+  private currentPageNumber = -1;
+  private page: CodePage | null = null;
+  private pageGeneration = -1;
+  private observed: boolean;
+  private translatedMode: boolean;
+  private interpreterAccess: InterpreterAccess | null = null;
+  private interpreterAccessOf: MemoryAccess | null = null;
+  readonly stats: TranslatorStats = { blocks: 0, instructions: 0, invalidations: 0, translateMs: 0 };
+
+  /**
+   * A translator for `hart`, reading code through `code` (the space's plain access: no hook
+   * fires and nothing is recorded when it translates).
+   */
+  constructor(
+    private readonly hart: Hart,
+    private readonly code: MemoryAccess,
+    mode: TranslatorMode,
+  ) {
+    this.observed = mode.observed;
+    this.translatedMode = mode.observed;
+    const cache = this.cache;
+    this.runtime = {
+      addHigh,
+      lessSigned,
+      lessUnsigned,
+      shiftLeftInto,
+      shiftRightInto,
+      divideWordInto,
+      multiplyLow,
+      multiplyHighSigned,
+      multiplyHighUnsigned,
+      divide64,
+      wide,
+      executeFloat,
+      ebreak: (h: Hart) => new GuestError("ebreak", h.pc),
+      codeFilter: cache.filter,
+      codeStored: (lo: number, hi: number, widthBytes: number) => cache.stored(lo, hi, widthBytes, this.currentPageNumber),
+    };
+  }
+
+  /** Runs `hart`'s slices through a new translator from now on; returns it. */
+  static attach(hart: Hart, code: MemoryAccess, mode: TranslatorMode): BlockTranslator {
+    const translator = new BlockTranslator(hart, code, mode);
+    hart.translator = translator;
+    hart.codeFence = () => translator.cache.clear();
+    return translator;
+  }
+
+  /** The hart's memory is watched (or no longer): blocks made for the other mode are dropped at the next slice. */
+  setMode(mode: TranslatorMode): void {
+    this.observed = mode.observed;
+  }
+
+  /** Code in pages [firstPage, endPage) changed outside the hart's stores: their translations go. */
+  dropPages(firstPage: number, endPage: number): void {
+    this.cache.dropRange(firstPage, endPage);
+  }
+
+  /** Translations dropped so far, and the cost of making them. */
+  report(): TranslatorStats {
+    this.stats.invalidations = this.cache.invalidations;
+    return { ...this.stats };
+  }
+
+  execute(budget: number): number {
+    const hart = this.hart;
+    if (this.translatedMode !== this.observed) {
+      this.cache.clear();
+      this.translatedMode = this.observed;
+    }
+    const regs = hart.regs;
+    const memory = hart.memory;
+    const state = this.state;
+    state[BlockState.Loads] = 0;
+    state[BlockState.Stores] = 0;
+    state[BlockState.Flags] = 0;
+    let executed = 0;
+    let block: TranslatedBlock | null = null;
+    try {
+      while (executed < budget) {
+        const pcLo = hart.pcLo;
+        const pcHi = hart.pcHi;
+        const pageNumber = pageNumberOfHalves(pcLo, pcHi);
+        let page = this.page;
+        if (pageNumber !== this.currentPageNumber || page === null || this.pageGeneration !== this.cache.generation) {
+          page = this.cache.page(pageNumber);
+          this.page = page;
+          this.currentPageNumber = pageNumber;
+          this.pageGeneration = this.cache.generation;
+        }
+        const slot = (pcLo & PAGE_OFFSET_MASK) >>> 1;
+        let found = page.blocks[slot];
+        if (found === undefined && page.heat[slot] >= HOT_BLOCK_RUNS) found = this.translate(page, slot, pcLo, pcHi);
+        const left = budget - executed;
+        if (found === undefined || found.run === null || found.length > left) {
+          const wanted = Math.min(found === undefined ? this.coldLength(page, slot, pcLo, pcHi) : found.length, left);
+          hart.sliceEnded = false;
+          const ran = this.interpret(wanted);
+          executed += ran;
+          if (ran < wanted || hart.sliceEnded) break;
+          continue;
+        }
+        block = found;
+        state[BlockState.Position] = -1;
+        executed += found.run(hart, regs, memory, state);
+        block = null;
+        const flags = state[BlockState.Flags];
+        if (flags !== 0) {
+          state[BlockState.Flags] = 0;
+          if ((flags & BlockFlag.FenceI) !== 0) this.cache.clear();
+          if ((flags & BlockFlag.Stop) !== 0) break;
+          if ((flags & BlockFlag.Mismatch) !== 0) {
+            hart.sliceEnded = false;
+            const ran = this.runMismatched(state[BlockState.Fetched]);
+            executed += ran;
+            if (ran < 1 || hart.sliceEnded) break;
+          }
+        }
+      }
+      return executed;
+    } catch (error) {
+      if (block !== null) this.settle(block);
+      throw error;
+    } finally {
+      memory.countAccesses(state[BlockState.Loads], state[BlockState.Stores]);
+    }
+  }
+
+  /** An exception inside `block`: the pc, count, loads and stores as the interpreter would leave them. */
+  private settle(block: TranslatedBlock): void {
+    const position = this.state[BlockState.Position];
+    if (position < 0) return;
+    const index = position >>> 1;
+    const executing = position & 1;
+    const hart = this.hart;
+    hart.pcLo = block.pcLo[index];
+    hart.pcHi = block.pcHi[index];
+    hart.instructions += index + executing;
+    this.state[BlockState.Loads] += block.loadsBefore[index] + (executing === 1 ? block.parcels[index] : 0);
+    this.state[BlockState.Stores] += block.storesBefore[index];
+  }
+
+  /** A cold block start's length in instructions (counted on its first run); it has run once more. */
+  private coldLength(page: CodePage, slot: number, pcLo: number, pcHi: number): number {
+    page.heat[slot]++;
+    let length = page.coldLength[slot];
+    if (length === 0) {
+      length = Math.max(1, this.plan(pcLo, pcHi).length);
+      page.coldLength[slot] = length;
+    }
+    return length;
+  }
+
+  /**
+   * Runs `budget` instructions in the interpreter, its memory wrapped so that its stores
+   * over translated code drop that code, as a block's do.
+   */
+  private interpret(budget: number, prefetched?: number): number {
+    const hart = this.hart;
+    const memory = hart.memory;
+    if (this.interpreterAccessOf !== memory) {
+      this.interpreterAccess = new InterpreterAccess(memory, this.cache);
+      this.interpreterAccessOf = memory;
+    }
+    const access = this.interpreterAccess as InterpreterAccess;
+    access.prefetched = prefetched ?? null;
+    hart.memory = access;
+    try {
+      return hart.interpret(budget);
+    } finally {
+      access.prefetched = null;
+      // A system call that replaced the memory (hooks came or went) keeps its choice.
+      if (hart.memory === access) hart.memory = memory;
+    }
+  }
+
+  /** Observed mode: a fetch returned other bits than were translated; they run in the interpreter, fetched once. */
+  private runMismatched(fetched: number): number {
+    this.cache.dropRange(this.currentPageNumber, this.currentPageNumber + 1);
+    return this.interpret(1, fetched);
+  }
+
+  /** The instructions of the block starting at (pcLo, pcHi): to its end, the page's end or the limit. */
+  private plan(pcLo: number, pcHi: number): PlannedInstruction[] {
+    const planned: PlannedInstruction[] = [];
+    let lo = pcLo;
+    let hi = pcHi;
+    const scratch = this.scratch;
+    while (planned.length < MAX_BLOCK_INSTRUCTIONS) {
+      const offset = lo & PAGE_OFFSET_MASK;
+      const raw = this.code.fetchInstruction(lo, hi);
+      // An instruction crossing into the next page is the interpreter's.
+      if (offset + 2 * parcelsOf(raw) > PAGE_OFFSET_MASK + 1) break;
+      decode(raw, scratch);
+      planned.push({ pcLo: lo, pcHi: hi, raw, packed: scratch.packed, imm: scratch.imm });
+      if (endsBlock(scratch.packed, scratch.imm)) break;
+      const lengthBytes = scratch.packed >>> Packed.LengthShift;
+      lo = (lo + lengthBytes) | 0;
+      if ((lo & PAGE_OFFSET_MASK) === 0) break;
+    }
+    return planned;
+  }
+
+  /** Translates the block at (pcLo, pcHi) and caches it on its page. */
+  private translate(page: CodePage, slot: number, pcLo: number, pcHi: number): TranslatedBlock {
+    const started = performance.now();
+    const planned = this.plan(pcLo, pcHi);
+    let block: TranslatedBlock;
+    if (planned.length === 0) {
+      block = { run: null, length: 1, pcLo: new Int32Array(0), pcHi: new Int32Array(0), loadsBefore: new Int32Array(0), storesBefore: new Int32Array(0), parcels: new Uint8Array(0) };
+      page.blocks[slot] = block;
+      return block;
+    }
+    const body = blockSource(planned, this.observed);
+    // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
+    const factory = new Function(...RUNTIME_NAMES, `"use strict"; return function block(h, regs, mem, s) {\n${body}\n};`);
+    const run = factory(...RUNTIME_NAMES.map((name) => this.runtime[name]));
+    block = { run, length: planned.length, ...this.counts(planned) };
+    const last = planned[planned.length - 1];
+    const endOffset = (last.pcLo & PAGE_OFFSET_MASK) + 2 * parcelsOf(last.raw);
+    this.cache.add(page, slot, block, slot, Math.min(SLOTS_PER_PAGE, endOffset >>> 1));
+    this.stats.blocks++;
+    this.stats.instructions += planned.length;
+    this.stats.translateMs += performance.now() - started;
+    return block;
+  }
+
+  private counts(planned: readonly PlannedInstruction[]): Pick<TranslatedBlock, "pcLo" | "pcHi" | "loadsBefore" | "storesBefore" | "parcels"> {
+    const count = planned.length;
+    const counts = { pcLo: new Int32Array(count), pcHi: new Int32Array(count), loadsBefore: new Int32Array(count), storesBefore: new Int32Array(count), parcels: new Uint8Array(count) };
+    let loads = 0;
+    let stores = 0;
+    for (let index = 0; index < count; index++) {
+      const { pcLo, pcHi, raw, packed } = planned[index];
+      counts.pcLo[index] = pcLo;
+      counts.pcHi[index] = pcHi;
+      counts.loadsBefore[index] = loads;
+      counts.storesBefore[index] = stores;
+      counts.parcels[index] = parcelsOf(raw);
+      loads += parcelsOf(raw) + (isIntegerLoad(packed) ? 1 : 0);
+      stores += isIntegerStore(packed) ? 1 : 0;
+    }
+    return counts;
+  }
+}
+
+/** lb .. lwu: the loads the interpreter's loop counts itself (others count through their helpers). */
+function isIntegerLoad(packed: number): boolean {
+  const op = packed & 0xff;
+  return op >= Op.Lb && op <= Op.Lwu;
+}
+
+/** sb .. sd: likewise for stores. */
+function isIntegerStore(packed: number): boolean {
+  const op = packed & 0xff;
+  return op >= Op.Sb && op <= Op.Sd;
+}

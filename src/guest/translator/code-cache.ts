@@ -1,0 +1,126 @@
+/**
+ * Translated blocks, cached per 4 KiB code page, and what drops them: a store over bytes
+ * of translated code, a change through the AddressSpace's own methods (system calls,
+ * debuggers, map/unmap/protect), fence.i. A page's blocks go together, never one by one:
+ * blocks never cross a page, so a page's code is all its blocks depend on.
+ */
+import { PAGE_SIZE_BYTES } from "../../space/address.js";
+import { CODE_FILTER_BITS } from "./block-source.js";
+
+/** Half-word slots in a page: where an instruction may start. */
+export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
+
+/** One translated block: its function and what the runner needs to settle an exception inside it. */
+export interface TranslatedBlock {
+  /** The block; null for an instruction the interpreter runs (one crossing the page's end). */
+  readonly run: ((hart: unknown, regs: Int32Array, memory: unknown, state: Int32Array) => number) | null;
+  /** Instructions in the block. */
+  readonly length: number;
+  /** Each instruction's pc (low and high halves). */
+  readonly pcLo: Int32Array;
+  readonly pcHi: Int32Array;
+  /** Loads (fetch parcels included) and stores the interpreter would have counted before each instruction. */
+  readonly loadsBefore: Int32Array;
+  readonly storesBefore: Int32Array;
+  /** Each instruction's fetch parcels. */
+  readonly parcels: Uint8Array;
+}
+
+/** The translations of one code page, and how often each cold block start has run. */
+export class CodePage {
+  /** Blocks by the half-word slot they start at. */
+  readonly blocks: Array<TranslatedBlock | undefined> = new Array(SLOTS_PER_PAGE);
+  /** Runs of each block start so far, interpreted, until it is hot enough to translate. */
+  readonly heat = new Uint8Array(SLOTS_PER_PAGE);
+  /** Instructions of each cold block start (0: not yet scanned), for the interpreter's run of it. */
+  readonly coldLength = new Uint8Array(SLOTS_PER_PAGE);
+  /** Half-words covered by translated instructions: only a store over one of these drops the page. */
+  readonly code = new Uint8Array(SLOTS_PER_PAGE);
+  /** Whether the page counts in the code filter (it holds a translated block). */
+  translated = false;
+
+  constructor(readonly pageNumber: number) {}
+}
+
+/** The cache: pages by number, and a filter a store checks before it looks any further. */
+export class CodeCache {
+  /**
+   * Translated pages by the low CODE_FILTER_BITS of their page number: a store whose pages
+   * count 0 here cannot touch translated code.
+   */
+  readonly filter = new Int32Array(1 << CODE_FILTER_BITS);
+  private readonly pages = new Map<number, CodePage>();
+  /** Pages dropped so far (the runner reports it). */
+  invalidations = 0;
+  /** Bumped on every drop: a runner holding a page re-finds it when this moved. */
+  generation = 0;
+
+  /** The page's translations, made empty on first use. */
+  page(pageNumber: number): CodePage {
+    let page = this.pages.get(pageNumber);
+    if (page === undefined) {
+      page = new CodePage(pageNumber);
+      this.pages.set(pageNumber, page);
+    }
+    return page;
+  }
+
+  /** Records a translated block on its page, over the half-words [firstSlot, endSlot). */
+  add(page: CodePage, slot: number, block: TranslatedBlock, firstSlot: number, endSlot: number): void {
+    page.blocks[slot] = block;
+    page.code.fill(1, firstSlot, endSlot);
+    if (!page.translated) {
+      page.translated = true;
+      this.filter[page.pageNumber & ((1 << CODE_FILTER_BITS) - 1)]++;
+    }
+  }
+
+  /**
+   * After a store of `widthBytes` at (lo, hi): drops the pages whose translated code it
+   * overwrote; returns whether it dropped `currentPage`.
+   */
+  stored(lo: number, hi: number, widthBytes: number, currentPage: number): boolean {
+    const firstPage = (hi >>> 0) * 2 ** 20 + (lo >>> 12);
+    const offset = lo & (PAGE_SIZE_BYTES - 1);
+    let hit = this.storedInPage(firstPage, offset, Math.min(widthBytes, PAGE_SIZE_BYTES - offset), currentPage);
+    if (offset + widthBytes > PAGE_SIZE_BYTES) hit = this.storedInPage(firstPage + 1, 0, offset + widthBytes - PAGE_SIZE_BYTES, currentPage) || hit;
+    return hit;
+  }
+
+  private storedInPage(pageNumber: number, offset: number, lengthBytes: number, currentPage: number): boolean {
+    const page = this.pages.get(pageNumber);
+    if (page === undefined || !page.translated) return false;
+    for (let slot = offset >>> 1; slot <= (offset + lengthBytes - 1) >>> 1; slot++) {
+      if (page.code[slot] !== 0) {
+        this.drop(pageNumber);
+        return pageNumber === currentPage;
+      }
+    }
+    return false;
+  }
+
+  /** Drops the translations of pages [firstPage, endPage). */
+  dropRange(firstPage: number, endPage: number): void {
+    if (endPage - firstPage > this.pages.size) {
+      for (const pageNumber of [...this.pages.keys()]) if (pageNumber >= firstPage && pageNumber < endPage) this.drop(pageNumber);
+    } else {
+      for (let pageNumber = firstPage; pageNumber < endPage; pageNumber++) if (this.pages.has(pageNumber)) this.drop(pageNumber);
+    }
+  }
+
+  /** Drops every translation (fence.i, a change of mode). */
+  clear(): void {
+    for (const pageNumber of [...this.pages.keys()]) this.drop(pageNumber);
+  }
+
+  private drop(pageNumber: number): void {
+    const page = this.pages.get(pageNumber);
+    if (page === undefined) return;
+    this.pages.delete(pageNumber);
+    this.generation++;
+    if (page.translated) {
+      this.filter[pageNumber & ((1 << CODE_FILTER_BITS) - 1)]--;
+      this.invalidations++;
+    }
+  }
+}
