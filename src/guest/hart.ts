@@ -720,6 +720,7 @@ export class Hart {
     regs[rd + 1] = 0;
   }
 
+  /** amo*.w: the read-modify-write of the word at rs1 with rs2 (register-pair indices); rd gets the old value. */
   atomicWord(rd: number, rs1: number, rs2: number, kind: number): void {
     const addressLo = this.regs[rs1];
     const addressHi = this.regs[rs1 + 1];
@@ -761,6 +762,7 @@ export class Hart {
     this.regs[rd + 1] = old >> 31;
   }
 
+  /** amo*.d: as atomicWord, on the doubleword at rs1. */
   atomicDouble(rd: number, rs1: number, rs2: number, kind: number): void {
     const addressLo = this.regs[rs1];
     const addressHi = this.regs[rs1 + 1];

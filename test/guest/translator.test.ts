@@ -1,0 +1,239 @@
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { Assembler, bType, iType, Reg, rType, sType, uType } from "../../src/guest/assembler.js";
+import { GuestError, Hart, type SyscallHandler } from "../../src/guest/hart.js";
+import { BlockTranslator } from "../../src/guest/translator/block-translator.js";
+import { AddressSpace } from "../../src/space/address-space.js";
+import type { MemoryAccess } from "../../src/space/backend.js";
+import { TeeAccess } from "../../src/space/tee-access.js";
+
+const CODE = 0x10000n;
+const DATA = 0x40000;
+const DATA_BYTES = 256;
+
+/** a0's low byte is the exit code; every ecall exits. */
+const exitOnEcall: SyscallHandler = {
+  handle(hart) {
+    hart.exitCode = Number(hart.register(10) & 0xffn);
+    return true;
+  },
+};
+
+/** Logs every access it sees, in order, as text. */
+class AccessLog implements MemoryAccess {
+  loadHigh = 0;
+  readonly entries: string[] = [];
+  counted = [0, 0];
+  load8(lo: number, hi: number): number {
+    this.entries.push(`r1 ${hi}:${lo}`);
+    return 0;
+  }
+  load16(lo: number, hi: number): number {
+    this.entries.push(`r2 ${hi}:${lo}`);
+    return 0;
+  }
+  load32(lo: number, hi: number): number {
+    this.entries.push(`r4 ${hi}:${lo}`);
+    return 0;
+  }
+  load64(lo: number, hi: number): number {
+    this.entries.push(`r8 ${hi}:${lo}`);
+    return 0;
+  }
+  store8(lo: number, hi: number, value: number): void {
+    this.entries.push(`w1 ${hi}:${lo}=${value}`);
+  }
+  store16(lo: number, hi: number, value: number): void {
+    this.entries.push(`w2 ${hi}:${lo}=${value}`);
+  }
+  store32(lo: number, hi: number, value: number): void {
+    this.entries.push(`w4 ${hi}:${lo}=${value}`);
+  }
+  store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.entries.push(`w8 ${hi}:${lo}=${valueLo},${valueHi}`);
+  }
+  fetchInstruction(lo: number, hi: number): number {
+    this.entries.push(`f ${hi}:${lo}`);
+    return 0;
+  }
+  countAccesses(loads: number, stores: number): void {
+    this.counted[0] += loads;
+    this.counted[1] += stores;
+  }
+}
+
+type Mode = "interpreter" | "plain" | "observed";
+
+interface Outcome {
+  error: string | null;
+  stop: string | null;
+  pc: bigint;
+  instructions: number;
+  registers: bigint[];
+  data: number[];
+  loads: number;
+  stores: number;
+  log: string[];
+}
+
+interface Setup {
+  registers?: Record<number, bigint>;
+  data?: Uint8Array;
+  strict?: boolean;
+  /** Instruction limits of successive runs (default: one run to the end). */
+  limits?: number[];
+}
+
+/** Runs `code` at CODE in a fresh space: in the interpreter, or translated with fetches counted (plain) or made (observed). */
+function runIn(mode: Mode, code: Uint8Array, setup: Setup = {}): Outcome {
+  const space = new AddressSpace({ strict: setup.strict === true });
+  if (setup.strict) {
+    space.map(CODE, 0x4000, "rwx");
+    space.map(BigInt(DATA), 0x8000, "rw-");
+  }
+  space.write(CODE, code);
+  if (setup.strict) space.protect(CODE, 0x4000, "r-x");
+  if (setup.data) space.write(BigInt(DATA), setup.data);
+  const log = new AccessLog();
+  // Observed runs and their interpreter twin see every access; plain ones see none.
+  const watched = mode !== "plain";
+  const memory = watched ? new TeeAccess(space.access, log) : space.access;
+  const hart = new Hart(memory, exitOnEcall);
+  if (mode !== "interpreter") BlockTranslator.attach(hart, space.plainAccess, { observed: mode === "observed" });
+  hart.pc = CODE;
+  for (const [index, value] of Object.entries(setup.registers ?? {})) hart.setRegister(Number(index), value);
+  let error: string | null = null;
+  const stops: string[] = [];
+  try {
+    for (const limit of setup.limits ?? [Number.POSITIVE_INFINITY]) stops.push(hart.run(limit));
+  } catch (caught) {
+    if (!(caught instanceof GuestError)) throw caught;
+    error = caught.message;
+  }
+  const stats = space.stats();
+  return {
+    error,
+    stop: stops.join(","),
+    pc: hart.pc,
+    instructions: hart.instructions,
+    registers: Array.from({ length: 32 }, (_, index) => hart.register(index)),
+    data: Array.from(space.read(BigInt(DATA), DATA_BYTES)),
+    loads: stats.loads,
+    stores: stats.stores,
+    log: log.entries,
+  };
+}
+
+/** The interpreter's outcome, and the translator's in both modes, which must equal it (the log only where it is kept). */
+function assertSameEverywhere(code: Uint8Array, setup: Setup = {}): Outcome {
+  const reference = runIn("interpreter", code, setup);
+  for (const mode of ["plain", "observed"] as const) {
+    const translated = runIn(mode, code, setup);
+    assert.deepEqual({ ...translated, log: mode === "observed" ? translated.log : reference.log }, reference, `${mode} translation differs from the interpreter`);
+  }
+  return reference;
+}
+
+const ADDI = (rd: number, rs1: number, imm: number) => iType(imm, rs1, 0, rd, 0x13);
+
+describe("the block translator runs guests exactly as the interpreter does", () => {
+  it("random loops of integer, M, load and store instructions: registers, memory, counts and every access in order", () => {
+    // Registers the body may write (s0 holds the data address, s1 counts the loop down).
+    const writable = [5, 6, 7, 10, 11, 12, 13, 14, 15];
+    const any = [0, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15];
+    const reg = fc.constantFrom(...writable);
+    const src = fc.constantFrom(...any);
+    const rOps: [number, number, number][] = [
+      [0, 0, 0x33], [0x20, 0, 0x33], [0, 1, 0x33], [0, 2, 0x33], [0, 3, 0x33], [0, 4, 0x33], [0, 5, 0x33], [0x20, 5, 0x33], [0, 6, 0x33], [0, 7, 0x33],
+      [1, 0, 0x33], [1, 1, 0x33], [1, 2, 0x33], [1, 3, 0x33], [1, 4, 0x33], [1, 5, 0x33], [1, 6, 0x33], [1, 7, 0x33],
+      [0, 0, 0x3b], [0x20, 0, 0x3b], [0, 1, 0x3b], [0, 5, 0x3b], [0x20, 5, 0x3b], [1, 0, 0x3b], [1, 4, 0x3b], [1, 5, 0x3b], [1, 6, 0x3b], [1, 7, 0x3b],
+    ];
+    const instruction = fc.oneof(
+      fc.tuple(fc.constantFrom(...rOps), reg, src, src).map(([[funct7, funct3, opcode], rd, rs1, rs2]) => rType(funct7, rs2, rs1, funct3, rd, opcode)),
+      fc.tuple(fc.constantFrom(0, 2, 3, 4, 6, 7), reg, src, fc.integer({ min: -2048, max: 2047 })).map(([funct3, rd, rs1, imm]) => iType(imm, rs1, funct3, rd, 0x13)),
+      fc.tuple(fc.constantFrom(0, 0x400), fc.constantFrom(1, 5), reg, src, fc.integer({ min: 0, max: 63 })).map(([high, funct3, rd, rs1, shamt]) =>
+        iType((funct3 === 1 ? 0 : high) | shamt, rs1, funct3, rd, 0x13),
+      ),
+      fc.tuple(reg, src, fc.integer({ min: -2048, max: 2047 })).map(([rd, rs1, imm]) => iType(imm, rs1, 0, rd, 0x1b)),
+      fc.tuple(fc.constantFrom(0, 0x400), fc.constantFrom(1, 5), reg, src, fc.integer({ min: 0, max: 31 })).map(([high, funct3, rd, rs1, shamt]) =>
+        iType((funct3 === 1 ? 0 : high) | shamt, rs1, funct3, rd, 0x1b),
+      ),
+      fc.tuple(reg, fc.integer({ min: 0, max: 0xfffff }), fc.boolean()).map(([rd, upper, auipc]) => uType(upper << 12, rd, auipc ? 0x17 : 0x37)),
+      fc.tuple(fc.constantFrom(0, 1, 2, 3, 4, 5, 6), reg, fc.integer({ min: 0, max: DATA_BYTES - 8 })).map(([funct3, rd, offset]) => iType(offset, Reg.s0, funct3, rd, 0x03)),
+      fc.tuple(fc.constantFrom(0, 1, 2, 3), src, fc.integer({ min: 0, max: DATA_BYTES - 8 })).map(([funct3, rs2, offset]) => sType(offset, rs2, Reg.s0, funct3)),
+      // A forward branch over the next instruction, taken or not.
+      fc.tuple(fc.constantFrom(0, 1, 4, 5, 6, 7), src, src).map(([funct3, rs1, rs2]) => bType(8, rs2, rs1, funct3)),
+    );
+    const value = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    fc.assert(
+      fc.property(fc.array(instruction, { minLength: 1, maxLength: 80 }), fc.array(value, { minLength: 9, maxLength: 9 }), fc.uint8Array({ minLength: DATA_BYTES, maxLength: DATA_BYTES }), fc.integer({ min: 1, max: 12 }), (body, values, data, iterations) => {
+        const program = new Assembler().li(Reg.s1, iterations).li(Reg.s0, DATA).label("loop");
+        for (const word of body) program.emit(word);
+        // A branch at the body's end skips the addi: pad it.
+        program.emit(ADDI(0, 0, 0)).addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").ecall();
+        const registers = Object.fromEntries(writable.map((index, i) => [index, values[i]]));
+        assertSameEverywhere(program.code(), { registers, data });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("stops at every instruction limit where the interpreter stops", () => {
+    const program = new Assembler().li(Reg.s1, 30).li(Reg.s0, DATA).label("loop").addi(Reg.a0, Reg.a0, 3).sd(Reg.a0, 8, Reg.s0).ld(Reg.a1, 8, Reg.s0).add(Reg.a2, Reg.a2, Reg.a1);
+    program.addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").ecall();
+    const code = program.code();
+    for (const limits of [[1], [7], [13, 1, 1, 50], [40, 41, 42], [97, 3, 5, 7, 11, 200]]) {
+      const outcome = assertSameEverywhere(code, { limits });
+      assert.equal(outcome.error, null);
+    }
+  });
+
+  it("code rewritten in a hot loop, with fence.i, runs its new bits", () => {
+    // Every 8th pass rewrites `target` (addi a1, a1, pass) and runs fence.i; the loop is translated in between.
+    const base = ADDI(Reg.a1, Reg.a1, 0);
+    const program = new Assembler().li(Reg.s1, 0).li(Reg.t2, base).label("loop");
+    program.emit(uType(0, Reg.s0, 0x17)); // auipc s0, 0: s0 = this instruction's address
+    program.emit(iType(7, Reg.s1, 7, Reg.t0, 0x13)); // andi t0, s1, 7
+    program.bne(Reg.t0, Reg.zero, "run");
+    program.emit(iType(20, Reg.s1, 1, Reg.t1, 0x13)); // slli t1, s1, 20
+    program.emit(rType(0, Reg.t2, Reg.t1, 6, Reg.t1, 0x33)); // or t1, t1, t2
+    program.emit(sType(28, Reg.t1, Reg.s0, 2)); // sw t1, 28(s0): `target`
+    program.emit(0x0000100f); // fence.i
+    program.label("run");
+    program.emit(base); // target: s0 + 28
+    program.addi(Reg.s1, Reg.s1, 1);
+    program.emit(iType(100, Reg.zero, 0, Reg.t0, 0x13)); // li t0, 100
+    program.bne(Reg.s1, Reg.t0, "loop").mv(Reg.a0, Reg.a1).ecall();
+    const outcome = assertSameEverywhere(program.code());
+    // Passes 8k..8k+7 add 8k each: 8 * 8 * (0 + 1 + ... + 11) + 4 * 96.
+    assert.equal(outcome.registers[Reg.a1], BigInt(8 * 8 * 66 + 4 * 96));
+  });
+
+  it("a store over the next instruction of the same block runs the new bits at once, as the interpreter does", () => {
+    // No fence.i: the interpreter fetches every instruction, so it sees the store; so must a block.
+    const base = ADDI(Reg.a1, Reg.a1, 0);
+    const program = new Assembler().li(Reg.s1, 0).li(Reg.t2, base).label("loop");
+    program.emit(uType(0, Reg.s0, 0x17)); // auipc s0, 0
+    program.emit(iType(20, Reg.s1, 1, Reg.t1, 0x13)); // slli t1, s1, 20
+    program.emit(rType(0, Reg.t2, Reg.t1, 6, Reg.t1, 0x33)); // or t1, t1, t2
+    program.emit(sType(20, Reg.t1, Reg.s0, 2)); // sw t1, 20(s0)
+    program.emit(ADDI(0, 0, 0)); // nop
+    program.emit(base); // s0 + 20: addi a1, a1, s1
+    program.addi(Reg.s1, Reg.s1, 1);
+    program.emit(iType(50, Reg.zero, 0, Reg.t0, 0x13));
+    program.bne(Reg.s1, Reg.t0, "loop").ecall();
+    const outcome = assertSameEverywhere(program.code());
+    assert.equal(outcome.registers[Reg.a1], BigInt((49 * 50) / 2));
+  });
+
+  it("a fault inside a hot block names the instruction's pc, with the interpreter's count", () => {
+    // The loop walks s0 up a page at a time; the 9th pass loads from the first unmapped page.
+    const program = new Assembler().li(Reg.s0, DATA).li(Reg.t1, 4096).label("loop");
+    program.addi(Reg.a0, Reg.a0, 1).ld(Reg.a1, 0, Reg.s0).add(Reg.s0, Reg.s0, Reg.t1).addi(Reg.a2, Reg.a2, 1).jal(Reg.zero, "loop");
+    const code = program.code();
+    const outcome = assertSameEverywhere(code, { strict: true });
+    assert.match(outcome.error ?? "", /read at 0x0+48000: address is not mapped \(pc 0x0+10014\)/);
+    assert.equal(outcome.registers[Reg.a0], 9n);
+  });
+});
