@@ -1,16 +1,19 @@
 /**
- * JavaScript source for one translated block: the straight-line instructions from a block's
- * start to its end (a jump, branch, system call, CSR access, fence.i, illegal instruction,
- * the end of its code page or the length limit), each specialised on its registers and
- * immediates. V8 compiles the block like any hot function; the block's exits write the pc,
- * the instruction count and the loads and stores made, as the interpreter's loop would.
+ * JavaScript source for a region: translated blocks of one code page in one function that
+ * loops over a `switch` on the block's start, so a jump or branch to another block of the
+ * region goes on inside the function instead of returning to the runner. A block is the
+ * straight-line instructions from its start to its end (a jump, branch, system call, CSR
+ * access, fence.i, illegal instruction, the page's end or the length limit), each
+ * specialised on its registers and immediates; V8 compiles the region like any hot loop.
  *
- * Registers stay in the hart's Int32Array (exceptions then find them exact); memory goes
- * through the hart's MemoryAccess. In observed mode (a trace, statistics or hooks watch the
- * memory) every instruction is fetched through it as the interpreter fetches, and a fetch
- * that returns other bits than were translated ends the block before that instruction. In
- * plain mode fetches are counted, not made, and a store that lands on a page with
- * translated code is checked at once, ending the block if it changed the block's page.
+ * Registers stay in the hart's Int32Array (an exception then finds them exact); memory goes
+ * through the hart's MemoryAccess. Each block adds its instructions, loads and stores at its
+ * exit, as the interpreter's loop counts them. In observed mode (a trace, statistics or
+ * hooks watch the memory) every instruction is fetched through the memory as the
+ * interpreter fetches it, and a fetch that returns other bits than were translated leaves
+ * the region before that instruction. In plain mode fetches are counted, not made, and a
+ * store that lands on translated code is checked at once: the region is left if the store
+ * changed code of its own page.
  */
 import { FENCE_I } from "../decoder.js";
 import { addHigh } from "../int64.js";
@@ -37,7 +40,9 @@ export const enum BlockState {
   Flags = 3,
   /** The bits a mismatched fetch returned (BlockFlag.Mismatch). */
   Fetched = 4,
-  Length = 5,
+  /** The running block's index in its region (an exception's settling needs it). */
+  Block = 5,
+  Length = 6,
 }
 
 export const enum BlockFlag {
@@ -84,9 +89,6 @@ export function endsBlock(packed: number, imm: number): boolean {
 
 /** Names the source uses for the runtime's helpers (block-translator.ts binds them). */
 export const RUNTIME_NAMES = [
-  "addHigh",
-  "lessSigned",
-  "lessUnsigned",
   "shiftLeftInto",
   "shiftRightInto",
   "divideWordInto",
@@ -101,19 +103,117 @@ export const RUNTIME_NAMES = [
   "codeStored",
 ] as const;
 
+/** The name a region's source gives its table (regionTable's). */
+export const REGION_TABLE_NAME = "table";
+
+/**
+ * A region's table, an Int32Array its function's closure holds: each slot's block index
+ * (-1: not in the region), then each block's instruction count, then each block's slot.
+ */
+export function regionTable(blocks: readonly PlannedBlock[]): Int32Array {
+  const table = new Int32Array(SLOTS_IN_PAGE + 2 * blocks.length).fill(-1, 0, SLOTS_IN_PAGE);
+  blocks.forEach((block, index) => {
+    table[block.slot] = index;
+    table[SLOTS_IN_PAGE + index] = block.instructions.length;
+    table[SLOTS_IN_PAGE + blocks.length + index] = block.slot;
+  });
+  return table;
+}
+
+const SLOTS_IN_PAGE = 2048;
+
 /** Low bits of a page number that index the code filter (a superset test: collisions only cost a check). */
 export const CODE_FILTER_BITS = 16;
 
-/** The function body of a block: `(h, regs, mem, s) => instructions run`. */
-export function blockSource(instructions: readonly PlannedInstruction[], observed: boolean): string {
-  const out: string[] = [];
+/** A block to translate: its start's half-word slot in the page, and its instructions. */
+export interface PlannedBlock {
+  slot: number;
+  instructions: readonly PlannedInstruction[];
+}
+
+/**
+ * The body of a region's function `(h, regs, mem, s, slot, left) => instructions run`: it
+ * runs from the block at `slot` on while the blocks it reaches are in the region and `left`
+ * instructions allow a whole block, and leaves the pc at the next instruction to run. The
+ * function's closure holds `lengths` (REGION_LENGTHS_NAME): each of its blocks' instructions
+ * by slot, 0 elsewhere.
+ */
+export function regionSource(blocks: readonly PlannedBlock[], observed: boolean, pageNumber: number): string {
+  const pageLo = pageNumber % 2 ** 20;
+  const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
+  // A lone block that never jumps to its own start needs no loop: it runs straight through.
+  if (blocks.length === 1 && !jumpsTo(blocks[0], pageNumber, blocks[0].slot)) {
+    const block = blocks[0];
+    const out = ["let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = 0;"];
+    out.push(`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`);
+    out.push("s[5] = 0;", "do {");
+    blockSource(out, block.instructions, observed, { inRegion: new Map(), loops: false, pageLo, pageHi });
+    out.push("} while (false);", "h.instructions += d; s[1] += dl; s[2] += ds;", "h.pcLo = pl; h.pcHi = ph; return d;");
+    return out.join("\n");
+  }
+  // Blocks are numbered in the region (a dense switch is a jump table). Exits set the next
+  // block (-1: leave, with the pc in pl, ph) and their counts, then break to one shared
+  // tail, and the budget's test and the region's exit are one place each: code with type
+  // feedback from every exit, so a path first taken after V8 optimized the region (the
+  // slice's end, a rare branch) does not deoptimize it.
+  const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [block.slot, index])), loops: true, pageLo, pageHi };
+  const t = REGION_TABLE_NAME;
+  const out = [`let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = ${t}[slot];`, "for (;;) {"];
+  out.push(`if (left - n < ${t}[${SLOTS_IN_PAGE} + b]) { pl = ${(pageLo << 12) | 0} | (${t}[${SLOTS_IN_PAGE + blocks.length} + b] << 1); ph = ${pageHi}; break; }`);
+  out.push("switch (b) {");
+  blocks.forEach((block, index) => {
+    out.push(`case ${index}: {`);
+    out.push(`s[5] = ${index};`);
+    blockSource(out, block.instructions, observed, shape);
+    out.push("}");
+  });
+  out.push("}", "h.instructions += d; s[1] += dl; s[2] += ds; n += d;", "if (b < 0) break;", "}", "h.pcLo = pl; h.pcHi = ph; return n;");
+  return out.join("\n");
+}
+
+/** Whether the block's last instruction jumps or branches to `slot` of page `pageNumber` (a constant target). */
+function jumpsTo(block: PlannedBlock, pageNumber: number, slot: number): boolean {
+  const last = block.instructions[block.instructions.length - 1];
+  const op = last.packed & 0xff;
+  if (op === Op.Jalr) return true;
+  if (op !== Op.Jal && (op < Op.Beq || op > Op.Bgeu)) return false;
+  const targetLo = (last.pcLo + last.imm) | 0;
+  const targetHi = addHigh(last.pcLo, last.pcHi, last.imm, last.imm >> 31);
+  return (targetHi >>> 0) * 2 ** 20 + (targetLo >>> 12) === pageNumber && (targetLo & 0xfff) >>> 1 === slot;
+}
+
+interface RegionShape {
+  /** The region's blocks' indices by slot. */
+  inRegion: ReadonlyMap<number, number>;
+  /** Whether the region loops (else every exit leaves it). */
+  loops: boolean;
+  /** The page number's low 20 bits (a pc's bits 12-31) and its high half. */
+  pageLo: number;
+  pageHi: number;
+}
+
+/** Appends one block's source to `out`. */
+function blockSource(out: string[], instructions: readonly PlannedInstruction[], observed: boolean, region: RegionShape): void {
   let loads = 0;
   let stores = 0;
   const count = instructions.length;
-
-  /** An exit after `done` instructions to the pc (lo, hi) given as expressions. */
-  const exit = (done: number, lo: string, hi: string, doneLoads: number, doneStores: number, extra = ""): string =>
-    `h.pcLo = ${lo}; h.pcHi = ${hi}; h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores};${extra} return ${done};`;
+  const counts = (done: number, doneLoads: number, doneStores: number) => `d = ${done}; dl = ${doneLoads}; ds = ${doneStores}; break;`;
+  /** An exit after `done` instructions to a constant pc: on inside the region if the page holds it, else back to the runner. */
+  const exitTo = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number): string => {
+    const index = hi === region.pageHi && lo >>> 12 === region.pageLo ? region.inRegion.get((lo & 0xfff) >>> 1) : undefined;
+    if (index !== undefined) return `b = ${index}; ${counts(done, doneLoads, doneStores)}`;
+    return `pl = ${lo}; ph = ${hi}; b = -1; ${counts(done, doneLoads, doneStores)}`;
+  };
+  /** An exit to the pc held in the locals tl, th. */
+  const exitToTarget = (done: number, doneLoads: number, doneStores: number): string =>
+    !region.loops
+      ? `pl = tl; ph = th; b = -1; ${counts(done, doneLoads, doneStores)}`
+      : `b = th === ${region.pageHi} && (tl >>> 12) === ${region.pageLo} ? ${REGION_TABLE_NAME}[(tl & 0xfff) >>> 1] : -1; if (b < 0) { pl = tl; ph = th; } ${counts(done, doneLoads, doneStores)}`;
+  /** Leaves the region with the pc at (lo, hi), raising `flags` for the runner. */
+  const leave = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number, flags = 0): string =>
+    `pl = ${lo}; ph = ${hi};${flags === 0 ? "" : ` s[3] |= ${flags};`} b = -1; ${counts(done, doneLoads, doneStores)}`;
+  /** The counts of an instruction that calls out (a system call, a CSR), settled before the call. */
+  const settle = (done: number, doneLoads: number, doneStores: number) => `h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores}; n += ${done};`;
 
   for (let k = 0; k < count; k++) {
     const { pcLo, pcHi, raw, packed, imm } = instructions[k];
@@ -137,18 +237,20 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
     const done = k + 1;
     const line = (text: string) => out.push(text);
     const setPosition = () => line(`s[0] = ${2 * k + 1};`);
-    const address = () => `const al = ${imm === 0 ? a : `(${a} + ${imm}) | 0`}, ah = ${imm === 0 ? ah : `addHigh(${a}, ${ah}, ${imm}, ${immHi})`};`;
-    const exitHere = (to: string, toHi: string, extra = "") => exit(done, to, toHi, loads, stores, extra);
+    // The address rs1 + imm as (al, ah): the carry out of the low half is a u32 comparison,
+    // written out here (a call would spend V8's inlining budget on every access).
+    const address = () =>
+      imm === 0 ? `const al = ${a}, ah = ${ah};` : `const x = ${a}, al = (x + ${imm}) | 0, ah = (${ah} + ${immHi} + (al >>> 0 < x >>> 0 ? 1 : 0)) | 0;`;
     const codeCheck = (widthBytes: number) => {
       if (observed) return;
       const lastByte = widthBytes === 1 ? "" : ` | codeFilter[((al + ${widthBytes - 1}) >>> 12) & ${(1 << CODE_FILTER_BITS) - 1}]`;
-      line(`if ((codeFilter[(al >>> 12) & ${(1 << CODE_FILTER_BITS) - 1}]${lastByte}) !== 0 && codeStored(al, ah, ${widthBytes})) { ${exitHere(String(nextLo), String(nextHi))} }`);
+      line(`if ((codeFilter[(al >>> 12) & ${(1 << CODE_FILTER_BITS) - 1}]${lastByte}) !== 0 && codeStored(al, ah, ${widthBytes})) { ${leave(done, nextLo, nextHi, loads, stores)} }`);
     };
 
     line(`// ${k}: 0x${(pcLo >>> 0).toString(16)}`);
     if (observed) {
       line(`s[0] = ${2 * k};`);
-      line(`{ const f = mem.fetchInstruction(${pcLo}, ${pcHi}); if (f !== ${raw | 0}) { s[4] = f; ${exit(k, String(pcLo), String(pcHi), loadsBefore, storesBefore, " s[3] |= 4;")} } }`);
+      line(`{ const f = mem.fetchInstruction(${pcLo}, ${pcHi}); if (f !== ${raw | 0}) { s[4] = f; ${leave(k, pcLo, pcHi, loadsBefore, storesBefore, BlockFlag.Mismatch)} } }`);
     }
     switch (op) {
       case Op.Lui:
@@ -159,13 +261,13 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
         break;
       case Op.Jal: {
         if (!discard) line(`regs[${d}] = ${nextLo}; regs[${d + 1}] = ${nextHi};`);
-        line(exitHere(String((pcLo + imm) | 0), String(addHigh(pcLo, pcHi, imm, immHi))));
+        line(exitTo(done, (pcLo + imm) | 0, addHigh(pcLo, pcHi, imm, immHi), loads, stores));
         break;
       }
       case Op.Jalr:
-        line(`{ const tl = (${a} + ${imm}) & ~1, th = addHigh(${a}, ${ah}, ${imm}, ${immHi});`);
+        line(`{ const x = ${a}, sum = (x + ${imm}) | 0, tl = sum & ~1, th = (${ah} + ${immHi} + (sum >>> 0 < x >>> 0 ? 1 : 0)) | 0;`);
         if (!discard) line(`regs[${d}] = ${nextLo}; regs[${d + 1}] = ${nextHi};`);
-        line(`${exitHere("tl", "th")} }`);
+        line(`${exitToTarget(done, loads, stores)} }`);
         break;
       case Op.Beq:
       case Op.Bne:
@@ -178,9 +280,9 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
             ? `${a} === ${b} && ${ah} === ${bh}`
             : op === Op.Bne
               ? `${a} !== ${b} || ${ah} !== ${bh}`
-              : `${op === Op.Bge || op === Op.Bgeu ? "!" : ""}${op === Op.Blt || op === Op.Bge ? "lessSigned" : "lessUnsigned"}(${a}, ${ah}, ${b}, ${bh})`;
-        line(`if (${condition}) { ${exitHere(String((pcLo + imm) | 0), String(addHigh(pcLo, pcHi, imm, immHi)))} }`);
-        line(exitHere(String(nextLo), String(nextHi)));
+              : `${op === Op.Bge || op === Op.Bgeu ? "!" : ""}${less(op === Op.Blt || op === Op.Bge, a, ah, b, bh)}`;
+        line(`if (${condition}) { ${exitTo(done, (pcLo + imm) | 0, addHigh(pcLo, pcHi, imm, immHi), loads, stores)} }`);
+        line(exitTo(done, nextLo, nextHi, loads, stores));
         break;
       }
       case Op.Lb:
@@ -216,11 +318,11 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
         break;
       }
       case Op.Addi:
-        if (!discard) line(`{ const x = ${a}, xh = ${ah}; regs[${d + 1}] = addHigh(x, xh, ${imm}, ${immHi}); regs[${d}] = (x + ${imm}) | 0; }`);
+        if (!discard) line(`{ const x = ${a}, sum = (x + ${imm}) | 0; regs[${d + 1}] = (${ah} + ${immHi} + (sum >>> 0 < x >>> 0 ? 1 : 0)) | 0; regs[${d}] = sum; }`);
         break;
       case Op.Slti:
       case Op.Sltiu:
-        if (!discard) line(`regs[${d}] = ${op === Op.Slti ? "lessSigned" : "lessUnsigned"}(${a}, ${ah}, ${imm}, ${immHi}) ? 1 : 0; regs[${d + 1}] = 0;`);
+        if (!discard) line(`regs[${d}] = ${less(op === Op.Slti, a, ah, String(imm), String(immHi))} ? 1 : 0; regs[${d + 1}] = 0;`);
         break;
       case Op.Xori:
       case Op.Ori:
@@ -245,7 +347,7 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
         break;
       }
       case Op.Add:
-        if (!discard) line(`{ const x = ${a}, y = ${b}; regs[${d + 1}] = addHigh(x, ${ah}, y, ${bh}); regs[${d}] = (x + y) | 0; }`);
+        if (!discard) line(`{ const x = ${a}, sum = (x + ${b}) | 0; regs[${d + 1}] = (${ah} + ${bh} + (sum >>> 0 < x >>> 0 ? 1 : 0)) | 0; regs[${d}] = sum; }`);
         break;
       case Op.Sub:
         if (!discard) line(`{ const x = ${a}, y = ${b}; regs[${d + 1}] = (${ah} - ${bh} - (x >>> 0 < y >>> 0 ? 1 : 0)) | 0; regs[${d}] = (x - y) | 0; }`);
@@ -259,7 +361,7 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
         break;
       case Op.Slt:
       case Op.Sltu:
-        if (!discard) line(`regs[${d}] = ${op === Op.Slt ? "lessSigned" : "lessUnsigned"}(${a}, ${ah}, ${b}, ${bh}) ? 1 : 0; regs[${d + 1}] = 0;`);
+        if (!discard) line(`regs[${d}] = ${less(op === Op.Slt, a, ah, b, bh)} ? 1 : 0; regs[${d + 1}] = 0;`);
         break;
       case Op.Xor:
       case Op.Or:
@@ -307,13 +409,13 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
         if (!discard) line(`divideWordInto(regs, ${d}, ${a}, ${b}, ${op === Op.Divw || op === Op.Remw}, ${op === Op.Remw || op === Op.Remuw});`);
         break;
       case Op.Fence:
-        if (imm === FENCE_I) line(exitHere(String(nextLo), String(nextHi), " s[3] |= 2;"));
+        if (imm === FENCE_I) line(leave(done, nextLo, nextHi, loads, stores, BlockFlag.FenceI));
         break;
       case Op.Ecall:
         // The handler sees the pc at the ecall and the count including it, as in the interpreter.
-        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; h.instructions += ${done}; s[1] += ${loads}; s[2] += ${stores}; s[0] = -1;`);
-        line(`if (h.systemCall()) s[3] |= 1;`);
-        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return ${done};`);
+        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
+        line(`if (h.systemCall()) s[3] |= ${BlockFlag.Stop};`);
+        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
         break;
       case Op.Ebreak:
         setPosition();
@@ -326,9 +428,9 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
       case Op.Csrrsi:
       case Op.Csrrci:
         // cycle and instret read the count: it includes this instruction, as in the interpreter.
-        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; h.instructions += ${done}; s[1] += ${loads}; s[2] += ${stores}; s[0] = -1;`);
+        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
         line(`h.executeCsr(${op}, ${rdField}, ${rs1Field}, ${imm});`);
-        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return ${done};`);
+        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
         break;
       case Op.LrW:
       case Op.LrD:
@@ -369,9 +471,14 @@ export function blockSource(instructions: readonly PlannedInstruction[], observe
     const lengthBytes = last.packed >>> Packed.LengthShift;
     const nextLo = (last.pcLo + lengthBytes) | 0;
     const nextHi = nextLo >>> 0 < lengthBytes ? (last.pcHi + 1) | 0 : last.pcHi;
-    out.push(exit(count, String(nextLo), String(nextHi), loads, stores));
+    out.push(exitTo(count, nextLo, nextHi, loads, stores));
   }
-  return out.join("\n");
+}
+
+/** (aLo, aHi) < (bLo, bHi), signed or unsigned, as an expression (each operand a register, local or constant). */
+function less(signed: boolean, aLo: string, aHi: string, bLo: string, bHi: string): string {
+  const high = signed ? `${aHi} < ${bHi}` : `${aHi} >>> 0 < ${bHi} >>> 0`;
+  return `(${high} || (${aHi} === ${bHi} && ${aLo} >>> 0 < ${bLo} >>> 0))`;
 }
 
 /** slli, srli, srai by a constant: the amount's case chosen here, not at run time. */

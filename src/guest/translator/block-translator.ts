@@ -1,6 +1,8 @@
 /**
  * The block translator: runs a hart's slices as translated blocks of JavaScript, built with
- * `new Function` once a block start is hot and cached per code page (code-cache.ts). Cold
+ * `new Function` once a block start is hot and cached per code page (code-cache.ts). A new
+ * hot block gets a region (function) of its own; as a page's hot blocks grow, they are
+ * rebuilt into shared regions, where jumps between them stay inside one function. Cold
  * code, a slice's last few instructions and an instruction that crosses a page run in the
  * hart's interpreter, so the two agree instruction for instruction: same registers, pc,
  * count, loads and stores, and the same fetches, loads and stores in the same order for a
@@ -12,11 +14,8 @@ import { decode, type Decoded } from "../decoder.js";
 import { executeFloat } from "../float-unit.js";
 import { GuestError, type Hart, type SliceExecutor } from "../hart.js";
 import {
-  addHigh,
   divide64,
   divideWordInto,
-  lessSigned,
-  lessUnsigned,
   multiplyHighSigned,
   multiplyHighUnsigned,
   multiplyLow,
@@ -25,14 +24,20 @@ import {
   wide,
 } from "../int64.js";
 import { Op, Packed } from "../ops.js";
-import { BlockFlag, blockSource, BlockState, endsBlock, parcelsOf, RUNTIME_NAMES, type PlannedInstruction } from "./block-source.js";
-import { CodeCache, CodePage, SLOTS_PER_PAGE, type TranslatedBlock } from "./code-cache.js";
+import { BlockFlag, BlockState, endsBlock, parcelsOf, REGION_TABLE_NAME, regionSource, regionTable, RUNTIME_NAMES, type PlannedBlock, type PlannedInstruction } from "./block-source.js";
+import { CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
 import { InterpreterAccess } from "./interpreter-access.js";
 
 /** Instructions in one block at most: longer straight-line code continues in the next block. */
 const MAX_BLOCK_INSTRUCTIONS = 64;
 /** Runs of a block start in the interpreter before it is translated: code run once or twice never pays for a translation. */
 const HOT_BLOCK_RUNS = 4;
+/** Instructions in a shared region at most: a big function takes V8 long to optimize, and longer each time a cold path deoptimizes it. */
+const MAX_REGION_INSTRUCTIONS = Number(process.env.MAXR ?? 400);
+/** Runner entries into a page's regions after which its hottest blocks are merged into one shared region. */
+const DISPATCHES_BEFORE_MERGE = Number(process.env.MERGE ?? 1 << 14);
+/** A block joins the shared region when it took at least this share of the page's entries (as 1/share). */
+const MERGE_SHARE_DIVISOR = Number(process.env.SHARE ?? 256);
 const PAGE_SHIFT = 12;
 const PAGE_OFFSET_MASK = 0xfff;
 
@@ -48,6 +53,8 @@ export interface TranslatorStats {
   blocks: number;
   /** Instructions in them. */
   instructions: number;
+  /** Region functions built (a block's own, and each rebuild of a page's shared ones). */
+  regions: number;
   /** Code pages whose translations were dropped (stores over code, changes, fence.i). */
   invalidations: number;
   /** Milliseconds spent building blocks. */
@@ -68,7 +75,7 @@ export class BlockTranslator implements SliceExecutor {
   private translatedMode: boolean;
   private interpreterAccess: InterpreterAccess | null = null;
   private interpreterAccessOf: MemoryAccess | null = null;
-  readonly stats: TranslatorStats = { blocks: 0, instructions: 0, invalidations: 0, translateMs: 0 };
+  readonly stats: TranslatorStats = { blocks: 0, instructions: 0, regions: 0, invalidations: 0, translateMs: 0 };
 
   /**
    * A translator for `hart`, reading code through `code` (the space's plain access: no hook
@@ -83,9 +90,6 @@ export class BlockTranslator implements SliceExecutor {
     this.translatedMode = mode.observed;
     const cache = this.cache;
     this.runtime = {
-      addHigh,
-      lessSigned,
-      lessUnsigned,
       shiftLeftInto,
       shiftRightInto,
       divideWordInto,
@@ -138,7 +142,7 @@ export class BlockTranslator implements SliceExecutor {
     state[BlockState.Stores] = 0;
     state[BlockState.Flags] = 0;
     let executed = 0;
-    let block: TranslatedBlock | null = null;
+    let region: Region | null = null;
     try {
       while (executed < budget) {
         const pcLo = hart.pcLo;
@@ -152,21 +156,26 @@ export class BlockTranslator implements SliceExecutor {
           this.pageGeneration = this.cache.generation;
         }
         const slot = (pcLo & PAGE_OFFSET_MASK) >>> 1;
-        let found = page.blocks[slot];
-        if (found === undefined && page.heat[slot] >= HOT_BLOCK_RUNS) found = this.translate(page, slot, pcLo, pcHi);
         const left = budget - executed;
-        if (found === undefined || found.run === null || found.length > left) {
-          const wanted = Math.min(found === undefined ? this.coldLength(page, slot, pcLo, pcHi) : found.length, left);
+        const index = page.regionOf[slot];
+        if (index < 0) {
+          const heat = page.heat[slot] + 1;
+          if (heat <= 0xff) page.heat[slot] = heat;
+          if (heat === HOT_BLOCK_RUNS && this.translate(page, slot, pcLo, pcHi)) continue;
+          const wanted = Math.min(this.coldLength(page, slot, pcLo, pcHi), left);
           hart.sliceEnded = false;
           const ran = this.interpret(wanted);
           executed += ran;
           if (ran < wanted || hart.sliceEnded) break;
           continue;
         }
-        block = found;
+        region = page.regions[index];
+        page.entries[slot]++;
+        if (++page.dispatches >= DISPATCHES_BEFORE_MERGE) this.merge(page);
         state[BlockState.Position] = -1;
-        executed += found.run(hart, regs, memory, state);
-        block = null;
+        const ran = region.run(hart, regs, memory, state, slot, left);
+        region = null;
+        executed += ran;
         const flags = state[BlockState.Flags];
         if (flags !== 0) {
           state[BlockState.Flags] = 0;
@@ -174,15 +183,22 @@ export class BlockTranslator implements SliceExecutor {
           if ((flags & BlockFlag.Stop) !== 0) break;
           if ((flags & BlockFlag.Mismatch) !== 0) {
             hart.sliceEnded = false;
-            const ran = this.runMismatched(state[BlockState.Fetched]);
-            executed += ran;
-            if (ran < 1 || hart.sliceEnded) break;
+            const mismatched = this.runMismatched(state[BlockState.Fetched]);
+            executed += mismatched;
+            if (mismatched < 1 || hart.sliceEnded) break;
           }
+        } else if (ran === 0) {
+          // Fewer instructions left in the slice than the block holds: the interpreter runs them.
+          hart.sliceEnded = false;
+          const wanted = budget - executed;
+          const interpreted = this.interpret(wanted);
+          executed += interpreted;
+          if (interpreted < wanted || hart.sliceEnded) break;
         }
       }
       return executed;
     } catch (error) {
-      if (block !== null) this.settle(block);
+      if (region !== null) this.settle(region.blocks[state[BlockState.Block]]);
       throw error;
     } finally {
       memory.countAccesses(state[BlockState.Loads], state[BlockState.Stores]);
@@ -203,9 +219,8 @@ export class BlockTranslator implements SliceExecutor {
     this.state[BlockState.Stores] += block.storesBefore[index];
   }
 
-  /** A cold block start's length in instructions (counted on its first run); it has run once more. */
+  /** A cold block start's length in instructions, scanned on its first run. */
   private coldLength(page: CodePage, slot: number, pcLo: number, pcHi: number): number {
-    page.heat[slot]++;
     let length = page.coldLength[slot];
     if (length === 0) {
       length = Math.max(1, this.plan(pcLo, pcHi).length);
@@ -264,33 +279,68 @@ export class BlockTranslator implements SliceExecutor {
     return planned;
   }
 
-  /** Translates the block at (pcLo, pcHi) and caches it on its page. */
-  private translate(page: CodePage, slot: number, pcLo: number, pcHi: number): TranslatedBlock {
+  /**
+   * Translates the hot block at (pcLo, pcHi) into a region of its own; false if it has no
+   * instruction to translate (one crossing the page's end starts it).
+   */
+  private translate(page: CodePage, slot: number, pcLo: number, pcHi: number): boolean {
     const started = performance.now();
-    const planned = this.plan(pcLo, pcHi);
-    let block: TranslatedBlock;
-    if (planned.length === 0) {
-      block = { run: null, length: 1, pcLo: new Int32Array(0), pcHi: new Int32Array(0), loadsBefore: new Int32Array(0), storesBefore: new Int32Array(0), parcels: new Uint8Array(0) };
-      page.blocks[slot] = block;
-      return block;
-    }
-    const body = blockSource(planned, this.observed);
-    // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
-    const factory = new Function(...RUNTIME_NAMES, `"use strict"; return function block(h, regs, mem, s) {\n${body}\n};`);
-    const run = factory(...RUNTIME_NAMES.map((name) => this.runtime[name]));
-    block = { run, length: planned.length, ...this.counts(planned) };
-    const last = planned[planned.length - 1];
-    const endOffset = (last.pcLo & PAGE_OFFSET_MASK) + 2 * parcelsOf(last.raw);
-    this.cache.add(page, slot, block, slot, Math.min(SLOTS_PER_PAGE, endOffset >>> 1));
+    const instructions = this.plan(pcLo, pcHi);
+    if (instructions.length === 0) return false;
+    const block: PlannedBlock = { slot, instructions };
+    page.hot.set(slot, block);
+    const last = instructions[instructions.length - 1];
+    this.cache.markCode(page, slot, Math.min(SLOTS_PER_PAGE, ((last.pcLo & PAGE_OFFSET_MASK) + 2 * parcelsOf(last.raw)) >>> 1));
     this.stats.blocks++;
-    this.stats.instructions += planned.length;
+    this.stats.instructions += instructions.length;
+    this.addRegion(page, [block]);
     this.stats.translateMs += performance.now() - started;
-    return block;
+    return true;
   }
 
-  private counts(planned: readonly PlannedInstruction[]): Pick<TranslatedBlock, "pcLo" | "pcHi" | "loadsBefore" | "storesBefore" | "parcels"> {
+  /**
+   * The page's regions were entered DISPATCHES_BEFORE_MERGE times: its blocks that took a
+   * fair share of those entries (and those merged before) go into one shared region, where
+   * jumps among them stay inside the function, unless that set has not grown.
+   */
+  private merge(page: CodePage): void {
+    const threshold = page.dispatches / MERGE_SHARE_DIVISOR;
+    const merged = page.merged;
+    const chosen = [...page.hot.values()].filter((block) => merged.has(block.slot) || page.entries[block.slot] >= threshold);
+    page.entries.fill(0);
+    page.dispatches = 0;
+    if (chosen.length <= merged.size) return;
+    const started = performance.now();
+    // Blocks merged before first, so a full region keeps them; then by address.
+    chosen.sort((a, b) => (merged.has(a.slot) === merged.has(b.slot) ? a.slot - b.slot : merged.has(a.slot) ? -1 : 1));
+    const group: PlannedBlock[] = [];
+    let instructions = 0;
+    for (const block of chosen) {
+      if (instructions + block.instructions.length > MAX_REGION_INSTRUCTIONS) break;
+      group.push(block);
+      instructions += block.instructions.length;
+    }
+    if (group.length <= merged.size) return;
+    page.merged = new Set(group.map((block) => block.slot));
+    this.addRegion(page, group);
+    this.stats.translateMs += performance.now() - started;
+  }
+
+  /** Builds one region function of `blocks` and points their slots at it. */
+  private addRegion(page: CodePage, blocks: readonly PlannedBlock[]): void {
+    const body = regionSource(blocks, this.observed, page.pageNumber);
+    // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
+    const factory = new Function(...RUNTIME_NAMES, REGION_TABLE_NAME, `"use strict"; return function region_${page.pageNumber.toString(16)}_${blocks.length}(h, regs, mem, s, slot, left) {\n${body}\n};`);
+    const region: Region = { run: factory(...RUNTIME_NAMES.map((name) => this.runtime[name]), regionTable(blocks)), blocks: blocks.map((block) => this.counts(block.instructions)) };
+    const index = page.regions.length;
+    page.regions.push(region);
+    for (const block of blocks) page.regionOf[block.slot] = index;
+    this.stats.regions++;
+  }
+
+  private counts(planned: readonly PlannedInstruction[]): TranslatedBlock {
     const count = planned.length;
-    const counts = { pcLo: new Int32Array(count), pcHi: new Int32Array(count), loadsBefore: new Int32Array(count), storesBefore: new Int32Array(count), parcels: new Uint8Array(count) };
+    const counts = { length: count, pcLo: new Int32Array(count), pcHi: new Int32Array(count), loadsBefore: new Int32Array(count), storesBefore: new Int32Array(count), parcels: new Uint8Array(count) };
     let loads = 0;
     let stores = 0;
     for (let index = 0; index < count; index++) {

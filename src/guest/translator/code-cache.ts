@@ -1,19 +1,17 @@
 /**
- * Translated blocks, cached per 4 KiB code page, and what drops them: a store over bytes
+ * Translated regions, cached per 4 KiB code page, and what drops them: a store over bytes
  * of translated code, a change through the AddressSpace's own methods (system calls,
- * debuggers, map/unmap/protect), fence.i. A page's blocks go together, never one by one:
- * blocks never cross a page, so a page's code is all its blocks depend on.
+ * debuggers, map/unmap/protect), fence.i. A page's regions go together, never one by one:
+ * blocks never cross a page, so a page's code is all its regions depend on.
  */
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
-import { CODE_FILTER_BITS } from "./block-source.js";
+import { CODE_FILTER_BITS, type PlannedBlock } from "./block-source.js";
 
 /** Half-word slots in a page: where an instruction may start. */
 export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
 
-/** One translated block: its function and what the runner needs to settle an exception inside it. */
+/** What the runner needs to settle an exception inside one translated block. */
 export interface TranslatedBlock {
-  /** The block; null for an instruction the interpreter runs (one crossing the page's end). */
-  readonly run: ((hart: unknown, regs: Int32Array, memory: unknown, state: Int32Array) => number) | null;
   /** Instructions in the block. */
   readonly length: number;
   /** Each instruction's pc (low and high halves). */
@@ -26,11 +24,30 @@ export interface TranslatedBlock {
   readonly parcels: Uint8Array;
 }
 
+/** A region's function: runs from the block at `slot`, at most `left` instructions; returns how many ran. */
+export type RegionFunction = (hart: unknown, regs: Int32Array, memory: unknown, state: Int32Array, slot: number, left: number) => number;
+
+/** Translated blocks of one page in one function (block-source.ts's regionSource). */
+export interface Region {
+  readonly run: RegionFunction;
+  /** Its blocks, by the index a running block leaves in BlockState.Block. */
+  readonly blocks: readonly TranslatedBlock[];
+}
+
 /** The translations of one code page, and how often each cold block start has run. */
 export class CodePage {
-  /** Blocks by the half-word slot they start at. */
-  readonly blocks: Array<TranslatedBlock | undefined> = new Array(SLOTS_PER_PAGE);
-  /** Runs of each block start so far, interpreted, until it is hot enough to translate. */
+  /** The region holding the block at each half-word slot (-1: none). */
+  readonly regionOf = new Int16Array(SLOTS_PER_PAGE).fill(-1);
+  readonly regions: Region[] = [];
+  /** The hot blocks by slot. */
+  readonly hot = new Map<number, PlannedBlock>();
+  /** Entries from the runner into each translated block since the last merge. */
+  readonly entries = new Uint32Array(SLOTS_PER_PAGE);
+  /** Entries from the runner into the page's regions since the last merge. */
+  dispatches = 0;
+  /** The slots of the blocks in the page's shared region. */
+  merged = new Set<number>();
+  /** Runs of each block start in the interpreter (at most 255). */
   readonly heat = new Uint8Array(SLOTS_PER_PAGE);
   /** Instructions of each cold block start (0: not yet scanned), for the interpreter's run of it. */
   readonly coldLength = new Uint8Array(SLOTS_PER_PAGE);
@@ -65,9 +82,8 @@ export class CodeCache {
     return page;
   }
 
-  /** Records a translated block on its page, over the half-words [firstSlot, endSlot). */
-  add(page: CodePage, slot: number, block: TranslatedBlock, firstSlot: number, endSlot: number): void {
-    page.blocks[slot] = block;
+  /** Records translated code on its page: the half-words [firstSlot, endSlot). */
+  markCode(page: CodePage, firstSlot: number, endSlot: number): void {
     page.code.fill(1, firstSlot, endSlot);
     if (!page.translated) {
       page.translated = true;
