@@ -54,6 +54,11 @@ export class MemoryMap {
     if (mappedEnd > this.mappedBreakEnd) {
       this.space.map(this.mappedBreakEnd, mappedEnd - this.mappedBreakEnd, "rw-");
       this.mappedBreakEnd = mappedEnd;
+    } else if (mappedEnd < this.mappedBreakEnd) {
+      // Linux unmaps the whole pages a shrinking break gives up: grown again, they read as zero
+      // (glibc's calloc counts on it and clears nothing there).
+      this.space.unmap(mappedEnd, this.mappedBreakEnd - mappedEnd);
+      this.mappedBreakEnd = mappedEnd;
     }
     this.breakEnd = requested;
     return requested;

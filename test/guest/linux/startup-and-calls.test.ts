@@ -45,7 +45,7 @@ describe("the start-up stack", () => {
 });
 
 describe("Linux system calls for glibc", () => {
-  const SYS = { dup: 23, dup3: 24, fcntl: 25, pipe2: 59, read: 63, write: 64, close: 57, mmap: 222, mremap: 216, munmap: 215, prlimit64: 261, uname: 160, ioctl: 29, rseq: 293, setRobustList: 99, futex: 98, rtSigaction: 134, clockGettime: 113, nanosleep: 101 };
+  const SYS = { brk: 214, dup: 23, dup3: 24, fcntl: 25, pipe2: 59, read: 63, write: 64, close: 57, mmap: 222, mremap: 216, munmap: 215, prlimit64: 261, uname: 160, ioctl: 29, rseq: 293, setRobustList: 99, futex: 98, rtSigaction: 134, clockGettime: 113, nanosleep: 101 };
   const BUFFER = 0x10000n;
 
   it("prlimit64, uname, ioctl and the -ENOSYS of rseq", () => {
@@ -89,6 +89,18 @@ describe("Linux system calls for glibc", () => {
     assert.equal(call(SYS.fcntl, 10n, 1n, 0n), 1n, "FD_CLOEXEC set");
     assert.equal(call(SYS.dup3, 7n, 7n, 0n), -22n);
     assert.equal(call(SYS.close, 99n), -9n);
+  });
+
+  it("brk: pages a shrinking break gives up read as zero when it grows again, as on Linux", () => {
+    const { space, call } = syscallHarness();
+    const start = call(SYS.brk, 0n);
+    assert.equal(call(SYS.brk, start + 0x3000n), start + 0x3000n);
+    space.store64(start + 0x10n, 0x1111n);
+    space.store64(start + 0x2010n, 0x2222n);
+    assert.equal(call(SYS.brk, start + 0x20n), start + 0x20n);
+    assert.equal(call(SYS.brk, start + 0x3000n), start + 0x3000n);
+    assert.equal(space.load64(start + 0x2010n), 0n, "a page given up and taken again is zero");
+    assert.equal(space.load64(start + 0x10n), 0x1111n, "the page the break still reaches keeps its bytes");
   });
 
   it("mremap moves a mapping with its contents; time moves on by a sleep", () => {
