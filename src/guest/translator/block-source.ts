@@ -135,20 +135,19 @@ export interface PlannedBlock {
  * The body of a region's function `(h, regs, mem, s, slot, left) => instructions run`: it
  * runs from the block at `slot` on while the blocks it reaches are in the region and `left`
  * instructions allow a whole block, and leaves the pc at the next instruction to run. The
- * function's closure holds `lengths` (REGION_LENGTHS_NAME): each of its blocks' instructions
- * by slot, 0 elsewhere.
+ * function's closure holds the region's table (REGION_TABLE_NAME, regionTable).
  */
 export function regionSource(blocks: readonly PlannedBlock[], observed: boolean, pageNumber: number): string {
   const pageLo = pageNumber % 2 ** 20;
   const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
-  // A lone block that never jumps to its own start needs no loop: it runs straight through.
+  // A lone block that never jumps to its own start needs no loop: it runs straight through
+  // and each exit returns (a few exits, each taken early or never).
   if (blocks.length === 1 && !jumpsTo(blocks[0], pageNumber, blocks[0].slot)) {
     const block = blocks[0];
-    const out = ["let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = 0;"];
+    const out = ["let n = 0;"];
     out.push(`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`);
-    out.push("s[5] = 0;", "do {");
+    out.push("s[5] = 0;");
     blockSource(out, block.instructions, observed, { inRegion: new Map(), loops: false, pageLo, pageHi });
-    out.push("} while (false);", "h.instructions += d; s[1] += dl; s[2] += ds;", "h.pcLo = pl; h.pcHi = ph; return d;");
     return out.join("\n");
   }
   // Blocks are numbered in the region (a dense switch is a jump table). Exits set the next
@@ -198,8 +197,12 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
   let stores = 0;
   const count = instructions.length;
   const counts = (done: number, doneLoads: number, doneStores: number) => `d = ${done}; dl = ${doneLoads}; ds = ${doneStores}; break;`;
+  /** A lone block's exit: straight back to the runner. */
+  const returnTo = (done: number, lo: string, hi: string, doneLoads: number, doneStores: number, flags = 0) =>
+    `h.pcLo = ${lo}; h.pcHi = ${hi}; h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores};${flags === 0 ? "" : ` s[3] |= ${flags};`} return ${done};`;
   /** An exit after `done` instructions to a constant pc: on inside the region if the page holds it, else back to the runner. */
   const exitTo = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number): string => {
+    if (!region.loops) return returnTo(done, String(lo), String(hi), doneLoads, doneStores);
     const index = hi === region.pageHi && lo >>> 12 === region.pageLo ? region.inRegion.get((lo & 0xfff) >>> 1) : undefined;
     if (index !== undefined) return `b = ${index}; ${counts(done, doneLoads, doneStores)}`;
     return `pl = ${lo}; ph = ${hi}; b = -1; ${counts(done, doneLoads, doneStores)}`;
@@ -207,11 +210,13 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
   /** An exit to the pc held in the locals tl, th. */
   const exitToTarget = (done: number, doneLoads: number, doneStores: number): string =>
     !region.loops
-      ? `pl = tl; ph = th; b = -1; ${counts(done, doneLoads, doneStores)}`
+      ? returnTo(done, "tl", "th", doneLoads, doneStores)
       : `b = th === ${region.pageHi} && (tl >>> 12) === ${region.pageLo} ? ${REGION_TABLE_NAME}[(tl & 0xfff) >>> 1] : -1; if (b < 0) { pl = tl; ph = th; } ${counts(done, doneLoads, doneStores)}`;
   /** Leaves the region with the pc at (lo, hi), raising `flags` for the runner. */
   const leave = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number, flags = 0): string =>
-    `pl = ${lo}; ph = ${hi};${flags === 0 ? "" : ` s[3] |= ${flags};`} b = -1; ${counts(done, doneLoads, doneStores)}`;
+    !region.loops
+      ? returnTo(done, String(lo), String(hi), doneLoads, doneStores, flags)
+      : `pl = ${lo}; ph = ${hi};${flags === 0 ? "" : ` s[3] |= ${flags};`} b = -1; ${counts(done, doneLoads, doneStores)}`;
   /** The counts of an instruction that calls out (a system call, a CSR), settled before the call. */
   const settle = (done: number, doneLoads: number, doneStores: number) => `h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores}; n += ${done};`;
 

@@ -31,14 +31,17 @@ import { InterpreterAccess } from "./interpreter-access.js";
 /** Instructions in one block at most: longer straight-line code continues in the next block. */
 const MAX_BLOCK_INSTRUCTIONS = 64;
 /** Runs of a block start in the interpreter before it is translated: code run once or twice never pays for a translation. */
-const HOT_BLOCK_RUNS = 4;
+const HOT_BLOCK_RUNS = 16;
 /** Instructions in a shared region at most: a big function takes V8 long to optimize, and longer each time a cold path deoptimizes it. */
-const MAX_REGION_INSTRUCTIONS = Number(process.env.MAXR ?? 400);
-/** Runner entries into a page's regions after which its hottest blocks are merged into one shared region. */
-const DISPATCHES_BEFORE_MERGE = Number(process.env.MERGE ?? 1 << 14);
+const MAX_REGION_INSTRUCTIONS = 64;
+/** Entries into a page's regions from regions of the same page after which its hottest blocks are merged into one shared region. */
+const DISPATCHES_BEFORE_MERGE = 1 << 16;
 /** A block joins the shared region when it took at least this share of the page's entries (as 1/share). */
-const MERGE_SHARE_DIVISOR = Number(process.env.SHARE ?? 256);
-const PAGE_SHIFT = 12;
+const MERGE_SHARE_DIVISOR = 256;
+/** Blocks a page's shared region must gain at least before it is rebuilt. */
+const MIN_MERGE_GROWTH = 2;
+/** Code pages the runner keeps at hand (a power of two). */
+const RECENT_PAGES = 64;
 const PAGE_OFFSET_MASK = 0xfff;
 
 /** How a translator fetches: "plain" counts fetches, "observed" makes each one through the hart's memory. */
@@ -69,8 +72,11 @@ export class BlockTranslator implements SliceExecutor {
   private readonly runtime: Record<(typeof RUNTIME_NAMES)[number], unknown>;
   /** The page the running block belongs to (code stores that drop it end the block). */
   private currentPageNumber = -1;
-  private page: CodePage | null = null;
-  private pageGeneration = -1;
+  private readonly recentPages: Array<CodePage | null> = new Array(RECENT_PAGES).fill(null);
+  /** Set by the slow paths when the running slice must end (the guest stopped, a system call said so). */
+  private sliceStop = false;
+  /** The page of the region the runner ran last. */
+  private lastRegionPage: CodePage | null = null;
   private observed: boolean;
   private translatedMode: boolean;
   private interpreterAccess: InterpreterAccess | null = null;
@@ -129,6 +135,12 @@ export class BlockTranslator implements SliceExecutor {
     return { ...this.stats };
   }
 
+  /**
+   * Runs regions while the pc lands on translated blocks; everything else (cold code, the
+   * slice's last instructions, flags a region raised, a due merge) goes through one slow
+   * call each way. Its hot loop has few paths, all taken early: a path first taken after
+   * TurboFan compiled the loop would deoptimize it (docs/design/block-translation.md).
+   */
   execute(budget: number): number {
     const hart = this.hart;
     if (this.translatedMode !== this.observed) {
@@ -138,63 +150,41 @@ export class BlockTranslator implements SliceExecutor {
     const regs = hart.regs;
     const memory = hart.memory;
     const state = this.state;
+    const recent = this.recentPages;
     state[BlockState.Loads] = 0;
     state[BlockState.Stores] = 0;
     state[BlockState.Flags] = 0;
+    this.sliceStop = false;
     let executed = 0;
     let region: Region | null = null;
     try {
       while (executed < budget) {
         const pcLo = hart.pcLo;
-        const pcHi = hart.pcHi;
-        const pageNumber = pageNumberOfHalves(pcLo, pcHi);
-        let page = this.page;
-        if (pageNumber !== this.currentPageNumber || page === null || this.pageGeneration !== this.cache.generation) {
-          page = this.cache.page(pageNumber);
-          this.page = page;
-          this.currentPageNumber = pageNumber;
-          this.pageGeneration = this.cache.generation;
-        }
+        // Recent pages by the pc's bits 12-17: a call to another page and back finds both here.
+        let page = recent[(pcLo >>> 12) & (RECENT_PAGES - 1)];
+        if (page === null || page.pageLo !== pcLo >>> 12 || page.pageHi !== hart.pcHi || page.dropped) page = this.findPage(pcLo, hart.pcHi);
+        this.currentPageNumber = page.pageNumber;
         const slot = (pcLo & PAGE_OFFSET_MASK) >>> 1;
-        const left = budget - executed;
         const index = page.regionOf[slot];
-        if (index < 0) {
-          const heat = page.heat[slot] + 1;
-          if (heat <= 0xff) page.heat[slot] = heat;
-          if (heat === HOT_BLOCK_RUNS && this.translate(page, slot, pcLo, pcHi)) continue;
-          const wanted = Math.min(this.coldLength(page, slot, pcLo, pcHi), left);
-          hart.sliceEnded = false;
-          const ran = this.interpret(wanted);
-          executed += ran;
-          if (ran < wanted || hart.sliceEnded) break;
-          continue;
-        }
-        region = page.regions[index];
-        page.entries[slot]++;
-        if (++page.dispatches >= DISPATCHES_BEFORE_MERGE) this.merge(page);
-        state[BlockState.Position] = -1;
-        const ran = region.run(hart, regs, memory, state, slot, left);
-        region = null;
-        executed += ran;
-        const flags = state[BlockState.Flags];
-        if (flags !== 0) {
-          state[BlockState.Flags] = 0;
-          if ((flags & BlockFlag.FenceI) !== 0) this.cache.clear();
-          if ((flags & BlockFlag.Stop) !== 0) break;
-          if ((flags & BlockFlag.Mismatch) !== 0) {
-            hart.sliceEnded = false;
-            const mismatched = this.runMismatched(state[BlockState.Fetched]);
-            executed += mismatched;
-            if (mismatched < 1 || hart.sliceEnded) break;
+        let ran: number;
+        if (index >= 0) {
+          if (page === this.lastRegionPage) {
+            // A region left for a block of its own page: what merging the page's blocks saves.
+            page.entries[slot]++;
+            page.dispatches++;
           }
-        } else if (ran === 0) {
-          // Fewer instructions left in the slice than the block holds: the interpreter runs them.
-          hart.sliceEnded = false;
-          const wanted = budget - executed;
-          const interpreted = this.interpret(wanted);
-          executed += interpreted;
-          if (interpreted < wanted || hart.sliceEnded) break;
+          this.lastRegionPage = page;
+          region = page.regions[index];
+          state[BlockState.Position] = -1;
+          ran = region.run(hart, regs, memory, state, slot, budget - executed);
+          region = null;
+          executed += ran;
+          if (state[BlockState.Flags] === 0 && ran !== 0 && page.dispatches < DISPATCHES_BEFORE_MERGE) continue;
+          executed += this.afterRegion(page, ran, budget - executed);
+        } else {
+          executed += this.coldStep(page, slot, pcLo, budget - executed);
         }
+        if (this.sliceStop) break;
       }
       return executed;
     } catch (error) {
@@ -203,6 +193,57 @@ export class BlockTranslator implements SliceExecutor {
     } finally {
       memory.countAccesses(state[BlockState.Loads], state[BlockState.Stores]);
     }
+  }
+
+  /** The page's translations, entered among the recent ones. */
+  private findPage(pcLo: number, pcHi: number): CodePage {
+    const page = this.cache.page(pageNumberOfHalves(pcLo, pcHi));
+    this.recentPages[(pcLo >>> 12) & (RECENT_PAGES - 1)] = page;
+    return page;
+  }
+
+  /**
+   * A block start with no region: counted, translated once hot, else run in the
+   * interpreter. Returns the instructions run; sets sliceStop when the slice must end.
+   */
+  private coldStep(page: CodePage, slot: number, pcLo: number, left: number): number {
+    const pcHi = this.hart.pcHi;
+    const heat = page.heat[slot] + 1;
+    if (heat <= 0xffff) page.heat[slot] = heat;
+    if (heat === HOT_BLOCK_RUNS && this.translate(page, slot, pcLo, pcHi)) return 0;
+    return this.interpretUpTo(Math.min(this.coldLength(page, slot, pcLo, pcHi), left));
+  }
+
+  /**
+   * After a region that raised flags, ran nothing (the slice has fewer instructions left
+   * than the block holds) or made its page's merge due. Returns the instructions run here.
+   */
+  private afterRegion(page: CodePage, ran: number, left: number): number {
+    if (page.dispatches >= DISPATCHES_BEFORE_MERGE) this.merge(page);
+    const state = this.state;
+    const flags = state[BlockState.Flags];
+    if (flags === 0) return ran === 0 ? this.interpretUpTo(left) : 0;
+    state[BlockState.Flags] = 0;
+    if ((flags & BlockFlag.FenceI) !== 0) this.cache.clear();
+    if ((flags & BlockFlag.Stop) !== 0) {
+      this.sliceStop = true;
+      return 0;
+    }
+    if ((flags & BlockFlag.Mismatch) !== 0) {
+      // The bits were fetched already: the interpreter runs them without fetching again.
+      this.cache.dropRange(this.currentPageNumber, this.currentPageNumber + 1);
+      return this.interpretUpTo(1, state[BlockState.Fetched]);
+    }
+    return 0;
+  }
+
+  /** The interpreter runs `wanted` instructions; sliceStop is set if it stopped short (the guest exited, a system call ended the slice). */
+  private interpretUpTo(wanted: number, prefetched?: number): number {
+    const hart = this.hart;
+    hart.sliceEnded = false;
+    const ran = this.interpret(wanted, prefetched);
+    if (ran < wanted || hart.sliceEnded) this.sliceStop = true;
+    return ran;
   }
 
   /** An exception inside `block`: the pc, count, loads and stores as the interpreter would leave them. */
@@ -250,12 +291,6 @@ export class BlockTranslator implements SliceExecutor {
       // A system call that replaced the memory (hooks came or went) keeps its choice.
       if (hart.memory === access) hart.memory = memory;
     }
-  }
-
-  /** Observed mode: a fetch returned other bits than were translated; they run in the interpreter, fetched once. */
-  private runMismatched(fetched: number): number {
-    this.cache.dropRange(this.currentPageNumber, this.currentPageNumber + 1);
-    return this.interpret(1, fetched);
   }
 
   /** The instructions of the block starting at (pcLo, pcHi): to its end, the page's end or the limit. */
@@ -309,7 +344,8 @@ export class BlockTranslator implements SliceExecutor {
     const chosen = [...page.hot.values()].filter((block) => merged.has(block.slot) || page.entries[block.slot] >= threshold);
     page.entries.fill(0);
     page.dispatches = 0;
-    if (chosen.length <= merged.size) return;
+    // A rebuild compiles the region anew: only for a set grown by a quarter (or two blocks).
+    if (chosen.length < Math.max(merged.size + MIN_MERGE_GROWTH, merged.size + (merged.size >>> 2))) return;
     const started = performance.now();
     // Blocks merged before first, so a full region keeps them; then by address.
     chosen.sort((a, b) => (merged.has(a.slot) === merged.has(b.slot) ? a.slot - b.slot : merged.has(a.slot) ? -1 : 1));
@@ -330,7 +366,7 @@ export class BlockTranslator implements SliceExecutor {
   private addRegion(page: CodePage, blocks: readonly PlannedBlock[]): void {
     const body = regionSource(blocks, this.observed, page.pageNumber);
     // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
-    const factory = new Function(...RUNTIME_NAMES, REGION_TABLE_NAME, `"use strict"; return function region_${page.pageNumber.toString(16)}_${blocks.length}(h, regs, mem, s, slot, left) {\n${body}\n};`);
+    const factory = new Function(...RUNTIME_NAMES, REGION_TABLE_NAME, `"use strict"; return function region(h, regs, mem, s, slot, left) {\n${body}\n};`);
     const region: Region = { run: factory(...RUNTIME_NAMES.map((name) => this.runtime[name]), regionTable(blocks)), blocks: blocks.map((block) => this.counts(block.instructions)) };
     const index = page.regions.length;
     page.regions.push(region);

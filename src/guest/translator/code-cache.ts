@@ -48,15 +48,24 @@ export class CodePage {
   /** The slots of the blocks in the page's shared region. */
   merged = new Set<number>();
   /** Runs of each block start in the interpreter (at most 255). */
-  readonly heat = new Uint8Array(SLOTS_PER_PAGE);
+  readonly heat = new Uint16Array(SLOTS_PER_PAGE);
   /** Instructions of each cold block start (0: not yet scanned), for the interpreter's run of it. */
   readonly coldLength = new Uint8Array(SLOTS_PER_PAGE);
   /** Half-words covered by translated instructions: only a store over one of these drops the page. */
   readonly code = new Uint8Array(SLOTS_PER_PAGE);
   /** Whether the page counts in the code filter (it holds a translated block). */
   translated = false;
+  /** Set when the cache drops the page: whoever still holds it looks it up again. */
+  dropped = false;
 
-  constructor(readonly pageNumber: number) {}
+  /** The page number's low 20 bits (a pc's bits 12-31) and its high half, as the runner compares them. */
+  readonly pageLo: number;
+  readonly pageHi: number;
+
+  constructor(readonly pageNumber: number) {
+    this.pageLo = pageNumber % 2 ** 20;
+    this.pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
+  }
 }
 
 /** The cache: pages by number, and a filter a store checks before it looks any further. */
@@ -69,8 +78,6 @@ export class CodeCache {
   private readonly pages = new Map<number, CodePage>();
   /** Pages dropped so far (the runner reports it). */
   invalidations = 0;
-  /** Bumped on every drop: a runner holding a page re-finds it when this moved. */
-  generation = 0;
 
   /** The page's translations, made empty on first use. */
   page(pageNumber: number): CodePage {
@@ -133,7 +140,7 @@ export class CodeCache {
     const page = this.pages.get(pageNumber);
     if (page === undefined) return;
     this.pages.delete(pageNumber);
-    this.generation++;
+    page.dropped = true;
     if (page.translated) {
       this.filter[pageNumber & ((1 << CODE_FILTER_BITS) - 1)]--;
       this.invalidations++;
