@@ -166,8 +166,21 @@ function runFigures(guest: string, result: RunGuestResult, options: RunCommandOp
     touchedPages: memory.touchedPages,
     residentPages: memory.residentPages,
     memoryOps: result.stats,
+    translation: result.translation ?? null,
     trace: options.trace === undefined ? null : { path: options.trace, format: options.traceFormat ?? "seed", ops: result.traceOps, bytes: result.traceBytes },
   };
+}
+
+/** The translator's cost, for the statistics table (nothing under --interpreter). */
+function translationRows(result: RunGuestResult): [string, string | number][] {
+  const translation = result.translation;
+  if (translation === undefined) return [["executor", "interpreter"]];
+  return [
+    ["blocks translated", translation.blocks],
+    ["regions built", translation.regions],
+    ["code pages dropped", translation.invalidations],
+    ["translation ms", translation.translateMs],
+  ];
 }
 
 function formatRunStats(guest: string, result: RunGuestResult, tracePath: string | undefined): string {
@@ -182,6 +195,7 @@ function formatRunStats(guest: string, result: RunGuestResult, tracePath: string
         ["pages touched", memory.touchedPages],
         ["resident pages", memory.residentPages],
         ["exit code", result.stopReason === "exit" ? String(result.exitCode) : `(stopped: ${result.stopReason})`],
+        ...translationRows(result),
       ],
     ),
   ];

@@ -1,6 +1,7 @@
 import type { AddressSpace } from "../space/address-space.js";
 import type { TraceStatsReport } from "../trace/stats.js";
 import type { StopReason } from "./hart.js";
+import type { TranslatorStats } from "./translator/block-translator.js";
 import { GuestSession, type GuestSessionOptions, type RunLimits } from "./guest-session.js";
 
 export { DEFAULT_GUEST_ENVIRONMENT } from "./guest-session.js";
@@ -29,6 +30,8 @@ export interface RunGuestResult {
   traceBytes?: number;
   /** Trace statistics, when `collectStats` was set. */
   stats?: TraceStatsReport;
+  /** What the block translator did and what it cost; absent under `interpreter`. */
+  translation?: TranslatorStats;
   /** The guest's address space after the run. */
   space: AddressSpace;
   /** The stack pointer the guest started with (argc, argv, envp and auxv lie above it). */
@@ -58,6 +61,7 @@ export function runGuest(file: string, options: RunGuestOptions = {}): RunGuestR
     traceOps: session.traceWriter?.opsWritten,
     traceBytes: session.traceWriter?.byteLength,
     stats: session.stats?.report(),
+    translation: session.translator?.report(),
     space: session.space,
     initialStackPointer: session.initialStackPointer,
   };
