@@ -1,12 +1,17 @@
 import { strict as assert } from "node:assert";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { Assembler, bType, ECALL, iType, Reg, rType, sType, uType } from "../../src/guest/assembler.js";
 import { GuestError, Hart, type SyscallHandler } from "../../src/guest/hart.js";
+import { runGuest } from "../../src/guest/run-guest.js";
 import { BlockTranslator } from "../../src/guest/translator/block-translator.js";
 import { AddressSpace } from "../../src/space/address-space.js";
 import type { MemoryAccess } from "../../src/space/backend.js";
 import { TeeAccess } from "../../src/space/tee-access.js";
+import { withTempDir } from "../helpers.js";
 
 const CODE = 0x10000n;
 const DATA = 0x40000;
@@ -241,5 +246,92 @@ describe("the block translator runs guests exactly as the interpreter does", () 
     const outcome = assertSameEverywhere(code, { strict: true });
     assert.match(outcome.error ?? "", /read at 0x0+48000: address is not mapped \(pc 0x0+10014\)/);
     assert.equal(outcome.registers[Reg.a0], 9n);
+  });
+});
+
+// Every built guest, translated and interpreted: output, exit status, instruction count and
+// the recorded trace, byte for byte. fib-imac's trace (117,000,007 records) is compared by
+// its length and a hash, streamed through an observer rather than written twice.
+const GUESTS = fileURLToPath(new URL("../../../guests/build/", import.meta.url));
+const FIB_IMAC = fileURLToPath(new URL("../../../../shared/guests/fib-imac", import.meta.url));
+const guestsBuilt = existsSync(join(GUESTS, "linux", "hello")) && existsSync(join(GUESTS, "lua.elf"));
+const skipGuests = !guestsBuilt && process.env.CI !== "true" ? "the guests are not built (bash scripts/setup-guests.sh)" : false;
+
+/** Hashes every access it sees (FNV-1a over kind, width, address and value), and counts them. */
+class AccessHash extends AccessLog {
+  hash = 0x811c9dc5;
+  count = 0;
+  private mix(word: number): void {
+    this.hash = Math.imul(this.hash ^ word, 0x01000193);
+  }
+  private note(kind: number, lo: number, hi: number, value: number): void {
+    this.count++;
+    this.mix(kind);
+    this.mix(lo);
+    this.mix(hi);
+    this.mix(value);
+  }
+  override load8(lo: number, hi: number): number {
+    this.note(1, lo, hi, 0);
+    return 0;
+  }
+  override load16(lo: number, hi: number): number {
+    this.note(2, lo, hi, 0);
+    return 0;
+  }
+  override load32(lo: number, hi: number): number {
+    this.note(4, lo, hi, 0);
+    return 0;
+  }
+  override load64(lo: number, hi: number): number {
+    this.note(8, lo, hi, 0);
+    return 0;
+  }
+  override store8(lo: number, hi: number, value: number): void {
+    this.note(17, lo, hi, value);
+  }
+  override store16(lo: number, hi: number, value: number): void {
+    this.note(18, lo, hi, value);
+  }
+  override store32(lo: number, hi: number, value: number): void {
+    this.note(20, lo, hi, value);
+  }
+  override store64(lo: number, hi: number, valueLo: number, valueHi: number): void {
+    this.note(24, lo, hi, valueLo ^ valueHi);
+  }
+  override fetchInstruction(lo: number, hi: number): number {
+    this.note(32, lo, hi, 0);
+    return 0;
+  }
+}
+
+describe("every built guest runs the same translated and interpreted", { skip: skipGuests }, () => {
+  it("output, exit status, instruction count and the trace file", () => {
+    withTempDir((dir) => {
+      const guests = [...readdirSync(join(GUESTS, "linux")).map((name) => join(GUESTS, "linux", name)), join(GUESTS, "lua.elf")];
+      for (const file of guests) {
+        const outcomes = [true, false].map((interpreter) => {
+          const output: string[] = [];
+          // heap's trace runs to 1.5 GB: its run is compared without one.
+          const tracePath = file.endsWith("heap") ? undefined : join(dir, `${interpreter}.trace`);
+          const result = runGuest(file, { interpreter, tracePath, args: ["an", "argument"], stdin: new TextEncoder().encode("some input\n"), write: (fd, bytes) => output.push(`${fd}:${Buffer.from(bytes).toString("latin1")}`) });
+          return { exitCode: result.exitCode, instructions: result.instructions, output: output.join(""), trace: tracePath === undefined ? Buffer.alloc(0) : readFileSync(tracePath) };
+        });
+        assert.equal(outcomes[1].exitCode, outcomes[0].exitCode, file);
+        assert.equal(outcomes[1].instructions, outcomes[0].instructions, file);
+        assert.equal(outcomes[1].output, outcomes[0].output, file);
+        assert.ok(outcomes[1].trace.equals(outcomes[0].trace), `${file}: the traces differ`);
+      }
+    });
+  });
+
+  it("fib-imac: 117,000,007 accesses, the same in the same order", { skip: existsSync(FIB_IMAC) ? false : "../shared/guests/fib-imac not found" }, () => {
+    const [interpreted, translated] = [true, false].map((interpreter) => {
+      const observer = new AccessHash();
+      const result = runGuest(FIB_IMAC, { interpreter, observer, write: () => {} });
+      return { exitCode: result.exitCode, instructions: result.instructions, count: observer.count, hash: observer.hash };
+    });
+    assert.equal(interpreted.count, 117_000_007);
+    assert.deepEqual(translated, interpreted);
   });
 });
