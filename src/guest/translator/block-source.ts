@@ -327,13 +327,23 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         break;
       case Op.Slti:
       case Op.Sltiu:
-        if (!discard) line(`regs[${d}] = ${less(op === Op.Slti, a, ah, String(imm), String(immHi))} ? 1 : 0; regs[${d + 1}] = 0;`);
+      case Op.Slt:
+      case Op.Sltu: {
+        // The immediate forms compare with the immediate where the others take rs2.
+        const immediate = op === Op.Slti || op === Op.Sltiu;
+        const signed = op === Op.Slti || op === Op.Slt;
+        if (!discard) line(`regs[${d}] = ${less(signed, a, ah, immediate ? String(imm) : b, immediate ? String(immHi) : bh)} ? 1 : 0; regs[${d + 1}] = 0;`);
         break;
+      }
       case Op.Xori:
       case Op.Ori:
-      case Op.Andi: {
-        const operator = op === Op.Xori ? "^" : op === Op.Ori ? "|" : "&";
-        if (!discard) line(`regs[${d + 1}] = ${ah} ${operator} ${immHi}; regs[${d}] = ${a} ${operator} ${imm};`);
+      case Op.Andi:
+      case Op.Xor:
+      case Op.Or:
+      case Op.And: {
+        const immediate = op === Op.Xori || op === Op.Ori || op === Op.Andi;
+        const operator = op === Op.Xori || op === Op.Xor ? "^" : op === Op.Ori || op === Op.Or ? "|" : "&";
+        if (!discard) line(`regs[${d + 1}] = ${ah} ${operator} ${immediate ? immHi : bh}; regs[${d}] = ${a} ${operator} ${immediate ? imm : b};`);
         break;
       }
       case Op.Slli:
@@ -364,17 +374,6 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Sra:
         if (!discard) line(`shiftRightInto(regs, ${d}, ${a}, ${ah}, ${b} & 63, ${op === Op.Sra});`);
         break;
-      case Op.Slt:
-      case Op.Sltu:
-        if (!discard) line(`regs[${d}] = ${less(op === Op.Slt, a, ah, b, bh)} ? 1 : 0; regs[${d + 1}] = 0;`);
-        break;
-      case Op.Xor:
-      case Op.Or:
-      case Op.And: {
-        const operator = op === Op.Xor ? "^" : op === Op.Or ? "|" : "&";
-        if (!discard) line(`regs[${d + 1}] = ${ah} ${operator} ${bh}; regs[${d}] = ${a} ${operator} ${b};`);
-        break;
-      }
       case Op.Addw:
       case Op.Subw:
         if (!discard) line(`regs[${d}] = (${a} ${op === Op.Addw ? "+" : "-"} ${b}) | 0; regs[${d + 1}] = regs[${d}] >> 31;`);
