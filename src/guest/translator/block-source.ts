@@ -59,6 +59,21 @@ export function parcelsOf(raw: number): number {
   return (raw & 3) === 3 ? 2 : 1;
 }
 
+/**
+ * Loads an instruction counts as the interpreter's loop counts them: its fetch parcels, and
+ * lb .. lwu's load (the others count theirs through their helpers).
+ */
+export function loadsOf(raw: number, packed: number): number {
+  const op = packed & 0xff;
+  return parcelsOf(raw) + (op >= Op.Lb && op <= Op.Lwu ? 1 : 0);
+}
+
+/** Stores an instruction counts as the interpreter's loop counts them: sb .. sd's. */
+export function storesOf(packed: number): number {
+  const op = packed & 0xff;
+  return op >= Op.Sb && op <= Op.Sd ? 1 : 0;
+}
+
 /** Whether an instruction ends its block. */
 export function endsBlock(packed: number, imm: number): boolean {
   switch (packed & 0xff) {
@@ -238,7 +253,9 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     const bh = rs2Field === 0 ? "0" : `regs[${(rs2Field << 1) + 1}]`;
     const loadsBefore = loads;
     const storesBefore = stores;
-    loads += parcelsOf(raw);
+    // Counted before its code: its exits all come after its own load or store.
+    loads += loadsOf(raw, packed);
+    stores += storesOf(packed);
     const done = k + 1;
     const line = (text: string) => out.push(text);
     const setPosition = () => line(`s[0] = ${2 * k + 1};`);
@@ -306,7 +323,6 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         else if (op === Op.Lw) line(`regs[${target}] = v | 0; regs[${target + 1}] = (v | 0) >> 31; }`);
         else if (op === Op.Ld) line(`regs[${target}] = v; regs[${target + 1}] = mem.loadHigh; }`);
         else line(`regs[${target}] = v; regs[${target + 1}] = 0; }`);
-        loads++;
         break;
       }
       case Op.Sb:
@@ -317,7 +333,6 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         const widthBytes = op === Op.Sb ? 1 : op === Op.Sh ? 2 : op === Op.Sw ? 4 : 8;
         const value = op === Op.Sb ? `${b} & 0xff` : op === Op.Sh ? `${b} & 0xffff` : b;
         line(`{ ${address()} mem.store${widthBytes * 8}(al, ah, ${value}${op === Op.Sd ? `, ${bh}` : ""});`);
-        stores++;
         codeCheck(widthBytes);
         line("}");
         break;

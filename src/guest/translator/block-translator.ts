@@ -23,8 +23,8 @@ import {
   shiftRightInto,
   wide,
 } from "../int64.js";
-import { Op, Packed } from "../ops.js";
-import { BlockFlag, BlockState, endsBlock, parcelsOf, REGION_TABLE_NAME, regionSource, regionTable, RUNTIME_NAMES, type PlannedBlock, type PlannedInstruction } from "./block-source.js";
+import { Packed } from "../ops.js";
+import { BlockFlag, BlockState, endsBlock, loadsOf, parcelsOf, REGION_TABLE_NAME, regionSource, regionTable, RUNTIME_NAMES, storesOf, type PlannedBlock, type PlannedInstruction } from "./block-source.js";
 import { CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
 import { InterpreterAccess } from "./interpreter-access.js";
 
@@ -80,8 +80,7 @@ export class BlockTranslator implements SliceExecutor {
   private observed: boolean;
   private translatedMode: boolean;
   private interpreterAccess: InterpreterAccess | null = null;
-  private interpreterAccessOf: MemoryAccess | null = null;
-  readonly stats: TranslatorStats = { blocks: 0, instructions: 0, regions: 0, invalidations: 0, translateMs: 0 };
+  private readonly stats: Omit<TranslatorStats, "invalidations"> = { blocks: 0, instructions: 0, regions: 0, translateMs: 0 };
 
   /**
    * A translator for `hart`, reading code through `code` (the space's plain access: no hook
@@ -131,8 +130,7 @@ export class BlockTranslator implements SliceExecutor {
 
   /** Translations dropped so far, and the cost of making them. */
   report(): TranslatorStats {
-    this.stats.invalidations = this.cache.invalidations;
-    return { ...this.stats };
+    return { ...this.stats, invalidations: this.cache.invalidations };
   }
 
   /**
@@ -277,11 +275,11 @@ export class BlockTranslator implements SliceExecutor {
   private interpret(budget: number, prefetched?: number): number {
     const hart = this.hart;
     const memory = hart.memory;
-    if (this.interpreterAccessOf !== memory) {
-      this.interpreterAccess = new InterpreterAccess(memory, this.cache);
-      this.interpreterAccessOf = memory;
+    let access = this.interpreterAccess;
+    if (access === null || access.memory !== memory) {
+      access = new InterpreterAccess(memory, this.cache);
+      this.interpreterAccess = access;
     }
-    const access = this.interpreterAccess as InterpreterAccess;
     access.prefetched = prefetched ?? null;
     hart.memory = access;
     try {
@@ -386,21 +384,9 @@ export class BlockTranslator implements SliceExecutor {
       counts.loadsBefore[index] = loads;
       counts.storesBefore[index] = stores;
       counts.parcels[index] = parcelsOf(raw);
-      loads += parcelsOf(raw) + (isIntegerLoad(packed) ? 1 : 0);
-      stores += isIntegerStore(packed) ? 1 : 0;
+      loads += loadsOf(raw, packed);
+      stores += storesOf(packed);
     }
     return counts;
   }
-}
-
-/** lb .. lwu: the loads the interpreter's loop counts itself (others count through their helpers). */
-function isIntegerLoad(packed: number): boolean {
-  const op = packed & 0xff;
-  return op >= Op.Lb && op <= Op.Lwu;
-}
-
-/** sb .. sd: likewise for stores. */
-function isIntegerStore(packed: number): boolean {
-  const op = packed & 0xff;
-  return op >= Op.Sb && op <= Op.Sd;
 }

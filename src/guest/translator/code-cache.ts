@@ -99,6 +99,15 @@ export class CodeCache {
   }
 
   /**
+   * Whether a store of `widthBytes` at low half `lo` may touch a page with translated code:
+   * the filter test translated stores make inline (block-source.ts's codeCheck).
+   */
+  mayHoldCode(lo: number, widthBytes: number): boolean {
+    const mask = (1 << CODE_FILTER_BITS) - 1;
+    return (this.filter[(lo >>> 12) & mask] | this.filter[((lo + widthBytes - 1) >>> 12) & mask]) !== 0;
+  }
+
+  /**
    * After a store of `widthBytes` at (lo, hi): drops the pages whose translated code it
    * overwrote; returns whether it dropped `currentPage`.
    */

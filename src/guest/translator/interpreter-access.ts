@@ -4,10 +4,7 @@
  * a fetch the translated code already made is answered once from its bits, not made again.
  */
 import type { MemoryAccess } from "../../space/backend.js";
-import { CODE_FILTER_BITS } from "./block-source.js";
 import type { CodeCache } from "./code-cache.js";
-
-const FILTER_MASK = (1 << CODE_FILTER_BITS) - 1;
 
 export class InterpreterAccess implements MemoryAccess {
   loadHigh = 0;
@@ -15,7 +12,8 @@ export class InterpreterAccess implements MemoryAccess {
   prefetched: number | null = null;
 
   constructor(
-    private readonly memory: MemoryAccess,
+    /** The hart's memory it stands for. */
+    readonly memory: MemoryAccess,
     private readonly cache: CodeCache,
   ) {}
 
@@ -60,7 +58,6 @@ export class InterpreterAccess implements MemoryAccess {
   }
 
   private stored(lo: number, hi: number, widthBytes: number): void {
-    const filter = this.cache.filter;
-    if ((filter[(lo >>> 12) & FILTER_MASK] | filter[((lo + widthBytes - 1) >>> 12) & FILTER_MASK]) !== 0) this.cache.stored(lo, hi, widthBytes, -1);
+    if (this.cache.mayHoldCode(lo, widthBytes)) this.cache.stored(lo, hi, widthBytes, -1);
   }
 }
