@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { replayInFreshProcess } from "../src/cli/replay-command.js";
+import { replayInFreshProcess, type ReplayCommandOptions } from "../src/cli/replay-command.js";
 import { BACKEND_KINDS, type BackendKind } from "../src/space/backend.js";
 import { runGuest } from "../src/guest/run-guest.js";
 import { generateTrace } from "../src/trace/generators.js";
@@ -59,19 +59,27 @@ export interface ReplayBenchRow {
   trace: string;
   replayer: string;
   ops: number;
+  /** The replay as the replayer times itself (start-up and exit left out), median over rounds. */
   medianMs: number;
+  /** The whole process, start to exit, as a user waits for it: median over rounds. */
+  wallMedianMs: number;
   mopsPerSec: number;
   /** The replayer's time over noop's, per round; null for the native ones. */
   timeOverNoop: RoundRatioFigures | null;
   /** native paged's time over the replayer's (its throughput over native paged's), per round; null without the native reference. */
   throughputOverNativePaged: RoundRatioFigures | null;
+  /** The same by whole-process wall time: native paged's over the replayer's, per round; null without the native reference. */
+  wallThroughputOverNativePaged: RoundRatioFigures | null;
   /** The replayer's time over paged's from the seed file (cold over cold), per round; null for the native ones. */
   timeOverSeedPaged: RoundRatioFigures | null;
 }
 
 interface Measurement {
   contestant: string;
+  /** The replay as the replayer times itself, start-up and exit left out. */
   milliseconds: number;
+  /** The whole process as a user waits for it, start to exit, timed from here. */
+  wallMilliseconds: number;
   ops: number;
   checksum: string;
 }
@@ -84,12 +92,18 @@ interface TraceFiles {
 
 type Contestant = { name: string; run: (files: TraceFiles) => Measurement };
 
+/** `memspace replay` in a process of its own, as a user runs it: the replay as it timed itself, and the process whole. */
+function measureFreshReplay(contestant: string, trace: string, backend: BackendKind, options?: ReplayCommandOptions): Measurement {
+  const started = performance.now();
+  const row = replayInFreshProcess(trace, backend, options);
+  return { contestant, milliseconds: row.milliseconds, wallMilliseconds: performance.now() - started, ops: row.ops, checksum: row.checksum };
+}
+
 function jsContestant(backend: BackendKind): Contestant {
   return {
     name: backend,
     run(files) {
-      const row = replayInFreshProcess(files.seed, backend);
-      return { contestant: backend, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+      return measureFreshReplay(backend, files.seed, backend);
     },
   };
 }
@@ -101,8 +115,7 @@ function v2Contestant(workers: number, cold: boolean): Contestant {
     name,
     run(files) {
       if (cold) dropFromPageCache(files.v2);
-      const row = replayInFreshProcess(files.v2, "paged", { decodeWorkers: workers });
-      return { contestant: name, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+      return measureFreshReplay(name, files.v2, "paged", { decodeWorkers: workers });
     },
   };
 }
@@ -114,8 +127,7 @@ function coldSeedContestant(): Contestant {
     name,
     run(files) {
       dropFromPageCache(files.seed);
-      const row = replayInFreshProcess(files.seed, "paged");
-      return { contestant: name, milliseconds: row.milliseconds, ops: row.ops, checksum: row.checksum };
+      return measureFreshReplay(name, files.seed, "paged");
     },
   };
 }
@@ -133,10 +145,12 @@ function nativeContestant(binary: string, mode: "noop" | "paged"): Contestant {
     run(files) {
       const trace = files.seed;
       // Prints "<mode> <ms> ms <Mops/s> Mops/s ops=<n> pages=<p> checksum=<c>".
+      const started = performance.now();
       const output = runProcess(binary, [trace, mode]);
+      const wallMilliseconds = performance.now() - started;
       const match = /^\S+ (\d+(?:\.\d+)?) ms .* ops=(\d+) pages=\d+ checksum=(\d+)/.exec(output.trim());
       if (match === null) throw new Error(`unexpected output from ${binary}: ${output}`);
-      return { contestant: name, milliseconds: Number(match[1]), ops: Number(match[2]), checksum: match[3] };
+      return { contestant: name, milliseconds: Number(match[1]), wallMilliseconds, ops: Number(match[2]), checksum: match[3] };
     },
   };
 }
@@ -190,6 +204,7 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
         if (timed) samples.add(contestant.name, measurement);
       }
       const milliseconds = (name: string): number[] => samples.get(name).map((m) => m.milliseconds);
+      const wallMilliseconds = (name: string): number[] => samples.get(name).map((m) => m.wallMilliseconds);
       const checksumOf = (name: string): string | undefined => samples.get(name)[0]?.checksum;
       if (anchor !== null && checksumOf("paged") !== checksumOf("native paged")) {
         throw new Error(`paged checksum ${checksumOf("paged")} differs from the native reference's ${checksumOf("native paged")}`);
@@ -205,27 +220,32 @@ export function runReplayBench(options: ReplayBenchOptions): ReplayBenchRow[] {
         const ms = median(milliseconds(contestant.name));
         const overNoop = contestant.name.startsWith("native") ? null : roundRatios(milliseconds(contestant.name), milliseconds("noop"));
         const overNative = hasNative ? roundRatios(milliseconds("native paged"), milliseconds(contestant.name)) : null;
+        const wallOverNative = hasNative ? roundRatios(wallMilliseconds("native paged"), wallMilliseconds(contestant.name)) : null;
+        const wallMs = median(wallMilliseconds(contestant.name));
         const seedPaged = contestant.name.endsWith(", cold") ? "paged, cold" : "paged";
         const overSeed = contestant.name.startsWith("paged") && contestant.name !== seedPaged ? roundRatios(milliseconds(contestant.name), milliseconds(seedPaged)) : null;
         const shown = (ratios: number[] | null): string => (ratios === null ? "-" : formatRoundRatios(ratios));
-        tableRows.push([source.name, contestant.name, Math.round(ms), ops / ms / 1e3, shown(overNoop), shown(overNative), shown(overSeed)]);
+        tableRows.push([source.name, contestant.name, Math.round(ms), Math.round(wallMs), ops / ms / 1e3, shown(overNoop), shown(overNative), shown(wallOverNative), shown(overSeed)]);
         rows.push({
           trace: source.name,
           replayer: contestant.name,
           ops,
           medianMs: ms,
+          wallMedianMs: wallMs,
           mopsPerSec: ops / ms / 1e3,
           timeOverNoop: ratioFigures(overNoop),
           throughputOverNativePaged: ratioFigures(overNative),
+          wallThroughputOverNativePaged: ratioFigures(wallOverNative),
           timeOverSeedPaged: ratioFigures(overSeed),
         });
       }
     }
     report.write("\n");
     reportTable(
-      ["trace", "replayer", "median ms", "Mops/s", "time / noop", "throughput / native paged", "time / paged from seed"],
+      ["trace", "replayer", "replay ms", "wall ms", "Mops/s", "time / noop", "throughput / native paged", "by wall / native paged", "time / paged from seed"],
       tableRows,
-      "\n(ratios: the median over rounds of each round's ratio, their range in brackets; a cold run is compared with the cold seed run)\n",
+      "\n(replay ms: as each replayer times its replay; wall ms: the whole process, start-up and exit included, timed by this bench;" +
+        " ratios: the median over rounds of each round's ratio, their range in brackets; a cold run is compared with the cold seed run)\n",
     );
     if (options.json !== undefined) writeJsonDocument(options.json, { rounds: options.rounds, rows });
     return rows;

@@ -34,9 +34,7 @@ if [ ! -f "$LUA_DIR/src/lapi.c" ]; then
   mkdir -p "$LUA_DIR"
   tar -xzf "$OUT"/lua-download/lua5.4_*.orig.tar.gz -C "$LUA_DIR" --strip-components=1
 fi
-LUA_CORE=(lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring ltable ltm lundump lvm lzio lauxlib lbaselib lcorolib lmathlib lstrlib ltablib lutf8lib)
-LUA_SOURCES=()
-for unit in "${LUA_CORE[@]}"; do LUA_SOURCES+=("$LUA_DIR/src/$unit.c"); done
+source ./lua-sources.sh
 "$CC" "${CFLAGS[@]}" -DLUA_USE_C89 -I"$LUA_DIR/src" -o "$OUT/lua.elf" lua/main.c "${LUA_SOURCES[@]}" runtime/memspace_os.c -lm
 [ "$NATIVE" = 1 ] && gcc -O2 -I"$LUA_DIR/src" -o "$OUT/lua.native" lua/main.c "${LUA_SOURCES[@]}" -lm
 echo "guests built in $(pwd)/$OUT"
