@@ -35,6 +35,7 @@ await build({
 /** Workers and children started by a path relative to their parent module. */
 const RELATIVE_ENTRIES = {
   "read-ahead-worker.js": "../trace/read-ahead-worker.js",
+  "write-behind-worker.js": "../util/write-behind-worker.js",
   "decode-worker.js": "../trace/v2/decode-worker.js",
   "stats-worker.js": "../trace/stats-worker.js",
   "report-worker.js": "../trace/report/report-worker.js",

@@ -1,5 +1,6 @@
 import { secondParcelHigh } from "../space/backend.js";
 import { OutputFile } from "../util/output-file.js";
+import { WriteBehind } from "../util/write-behind.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
 import type { TraceOutput } from "./output.js";
 import { isValidAccessSize } from "./v2/chunk-encoder.js";
@@ -8,14 +9,24 @@ import { forEachPiece } from "./v2/seed-pieces.js";
 
 /** Options of the TraceWriter constructor. */
 export interface TraceWriterOptions {
-  /** Size of the write buffer in bytes (default 8 MiB, at least one record). */
+  /** Size of each write buffer in bytes (default 8 MiB, at least one record); there are WRITE_BEHIND_SLOTS of them. */
   bufferBytes?: number;
   /** The command's input files: writing over one of them is refused before anything is written. */
   inputPaths?: readonly string[];
+  /** Bytes written on this thread before a writer thread takes over (default WRITE_BEHIND_FROM_BYTES). */
+  writeBehindFromBytes?: number;
 }
 
+/** Buffers of a writer: one fills while the writer thread writes the others. */
+const WRITE_BEHIND_SLOTS = 3;
+/** A trace this big is worth a thread's start (tens of ms); a smaller one is written as it goes, on this thread. */
+const WRITE_BEHIND_FROM_BYTES = 32 << 20;
+
 /**
- * Writes the interchange (seed) format through one multi-MiB buffer (few syscalls). Records
+ * Writes the interchange (seed) format through multi-MiB buffers (few syscalls). Past its
+ * first WRITE_BEHIND_FROM_BYTES, a trace's full buffers go to a writer thread
+ * (util/write-behind.ts), which writes each while the records go on into the next, so
+ * writing overlaps the work that makes the records. Records
  * are appended with `fetch`, `read` and `write`, which take any size and split what the
  * format cannot hold as seed-pieces.ts says, or, on hot paths whose widths are constants,
  * `appendRead` and `appendWrite`. The file appears at `path` only on
@@ -25,7 +36,15 @@ export interface TraceWriterOptions {
 export class TraceWriter implements TraceOutput {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
+  /** Where the next record goes, in `bytes`. */
   private used = 0;
+  /** The buffer being filled: its index, where it starts and where it ends in `bytes`. */
+  private slot = 0;
+  private slotStart = 0;
+  private limit: number;
+  private readonly slotBytes: number;
+  private writeBehind: WriteBehind | null = null;
+  private readonly writeBehindFromBytes: number;
   private readonly output: OutputFile;
   private bytesFlushed = 0;
   /** Seed records written so far. */
@@ -41,14 +60,19 @@ export class TraceWriter implements TraceOutput {
     /** Where the finished trace goes. */ readonly path: string,
     options: TraceWriterOptions = {},
   ) {
-    this.bytes = new Uint8Array(Math.max(options.bufferBytes ?? STREAM_CHUNK_BYTES, TraceFormat.MaxRecordBytes));
-    this.view = new DataView(this.bytes.buffer);
+    this.slotBytes = Math.max(options.bufferBytes ?? STREAM_CHUNK_BYTES, TraceFormat.MaxRecordBytes);
+    // Shared, for the writer thread; the pages of the buffers not yet used are never touched.
+    const buffers = new SharedArrayBuffer(WRITE_BEHIND_SLOTS * this.slotBytes);
+    this.bytes = new Uint8Array(buffers);
+    this.view = new DataView(buffers);
+    this.limit = this.slotBytes;
+    this.writeBehindFromBytes = options.writeBehindFromBytes ?? WRITE_BEHIND_FROM_BYTES;
     this.output = OutputFile.create(path, options.inputPaths);
   }
 
   /** Total bytes of the trace so far (flushed and buffered). */
   get byteLength(): number {
-    return this.bytesFlushed + this.used;
+    return this.bytesFlushed + this.used - this.slotStart;
   }
 
   /** Appends an instruction fetch as 2-byte reads (its parcels); throws a RangeError for a size outside 1..4096. */
@@ -103,7 +127,7 @@ export class TraceWriter implements TraceOutput {
 
   /** `read` without the width check: small enough to inline into a recorder's hot path. */
   appendRead(lo: number, hi: number, widthBytes: number): void {
-    if (this.used + TraceFormat.HeaderBytes > this.bytes.length) this.flush();
+    if (this.used + TraceFormat.HeaderBytes > this.limit) this.flush();
     const at = this.used;
     this.view.setUint16(at, TraceFormat.OpRead | (widthBytes << 8), true);
     this.view.setInt32(at + 2, lo, true);
@@ -114,7 +138,7 @@ export class TraceWriter implements TraceOutput {
 
   /** `write` without the width check (an unknown width writes a bad record). */
   appendWrite(lo: number, hi: number, widthBytes: number, valueLo: number, valueHi: number): void {
-    if (this.used + TraceFormat.MaxRecordBytes > this.bytes.length) this.flush();
+    if (this.used + TraceFormat.MaxRecordBytes > this.limit) this.flush();
     const at = this.used;
     const valueAt = at + TraceFormat.HeaderBytes;
     this.view.setUint16(at, TraceFormat.OpWrite | (widthBytes << 8), true);
@@ -130,21 +154,45 @@ export class TraceWriter implements TraceOutput {
     this.opsWritten++;
   }
 
-  /** Writes the buffered records to the temporary file. */
-  flush(): void {
-    this.output.write(this.bytes, 0, this.used);
-    this.bytesFlushed += this.used;
-    this.used = 0;
+  /**
+   * Writes the full buffer, or past WRITE_BEHIND_FROM_BYTES hands it to the writer thread
+   * (started then) and goes on in the next buffer once that one is written.
+   */
+  private flush(): void {
+    const length = this.used - this.slotStart;
+    if (this.writeBehind === null && this.bytesFlushed < this.writeBehindFromBytes) {
+      this.output.write(this.bytes, this.slotStart, this.used);
+      this.bytesFlushed += length;
+      this.used = this.slotStart;
+      return;
+    }
+    if (this.writeBehind === null) this.writeBehind = new WriteBehind(this.output.fd, this.bytes.buffer as SharedArrayBuffer, WRITE_BEHIND_SLOTS, this.slotBytes, this.path);
+    this.writeBehind.submit(this.slot, length);
+    this.bytesFlushed += length;
+    this.slot = (this.slot + 1) % WRITE_BEHIND_SLOTS;
+    this.writeBehind.waitFree(this.slot);
+    this.slotStart = this.slot * this.slotBytes;
+    this.used = this.slotStart;
+    this.limit = this.slotStart + this.slotBytes;
   }
 
-  /** Writes what is buffered and moves the finished trace to `path`. */
+  /** Writes what is buffered (after the writer thread's buffers) and moves the finished trace to `path`. */
   close(): void {
-    this.output.finish(() => this.flush());
+    this.output.finish(() => {
+      this.writeBehind?.finish();
+      this.output.write(this.bytes, this.slotStart, this.used);
+      this.bytesFlushed += this.used - this.slotStart;
+      this.used = this.slotStart;
+    });
   }
 
   /** Drops the trace written so far; `path` keeps what it had. */
   discard(): void {
-    this.output.discard();
+    try {
+      this.writeBehind?.abandon();
+    } finally {
+      this.output.discard();
+    }
   }
 }
 

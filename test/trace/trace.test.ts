@@ -28,8 +28,8 @@ const opArb: fc.Arbitrary<TestOp> = fc
   )
   .map((op) => ({ ...op, value: op.write ? BigInt.asUintN(8 * op.width, op.value) : 0n }));
 
-function writeOps(path: string, ops: TestOp[], bufferBytes?: number): void {
-  const writer = new TraceWriter(path, { bufferBytes });
+function writeOps(path: string, ops: TestOp[], bufferBytes?: number, writeBehindFromBytes?: number): void {
+  const writer = new TraceWriter(path, { bufferBytes, writeBehindFromBytes });
   for (const op of ops) {
     if (op.write) writer.write(lowOf(op.address), highOf(op.address), op.width, lowOf(op.value), highOf(op.value));
     else writer.read(lowOf(op.address), highOf(op.address), op.width);
@@ -67,6 +67,21 @@ describe("trace format", () => {
           assert.deepEqual(readOps(path, chunkBytes, false), ops);
         }),
         { numRuns: 200 },
+      );
+    });
+  });
+
+  it("round trip through the writer thread: buffers handed over from the first byte or later, written in order", () => {
+    withTempDir((folder) => {
+      const path = join(folder, "behind.trace");
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 400 }), fc.integer({ min: 18, max: 300 }), fc.integer({ min: 0, max: 2000 }), (ops, bufferBytes, fromBytes) => {
+          writeOps(path, ops, bufferBytes, fromBytes);
+          const expectedBytes = ops.reduce((sum, op) => sum + 10 + (op.write ? op.width : 0), 0);
+          assert.equal(statSync(path).size, expectedBytes);
+          assert.deepEqual(readOps(path, 4096, false), ops);
+        }),
+        { numRuns: 25 },
       );
     });
   });
