@@ -18,7 +18,7 @@ import { TraceStats } from "../trace/stats.js";
 import { Hart, type StopReason } from "./hart.js";
 import { loadProgram } from "./loader.js";
 import { SyscallHooks, type SyscallHook } from "./syscall-hooks.js";
-import { BlockTranslator } from "./translator/block-translator.js";
+import { BlockTranslator, type TranslatorMode } from "./translator/block-translator.js";
 import { LinuxSyscalls, type GuestInput, type GuestIo, type SyscallOptions } from "./syscalls.js";
 
 /** How a session is set up: the program's arguments, environment, input, output, memory and what watches it. */
@@ -132,14 +132,14 @@ export class GuestSession {
     this.hart.control = this.space.hooks;
     this.hart.pc = program.entry;
     this.hart.setRegister(2, program.stackPointer);
-    this.translator = options.interpreter === true ? null : BlockTranslator.attach(this.hart, this.space.plainAccess, { observed: this.observed() });
+    this.translator = options.interpreter === true ? null : BlockTranslator.attach(this.hart, this.space.plainAccess, this.translatorMode());
     const translator = this.translator;
     // Code the system calls (or a debugger) write, map, unmap or protect is translated anew.
     if (translator !== null) this.space.onContentChange((firstPage, endPage) => translator.dropPages(firstPage, endPage));
     // The first hook, or the last one's removal, changes the space's access: the hart follows.
     this.space.hooks.onChange(() => {
       this.hart.setMemory(this.memoryChain());
-      translator?.setMode({ observed: this.observed() });
+      translator?.setMode(this.translatorMode());
     });
   }
 
@@ -225,9 +225,16 @@ export class GuestSession {
     this.traceWriter?.discard();
   }
 
-  /** Whether anything watches the hart's memory (hooks, devices, statistics, an observer, a trace): then every fetch is made. */
-  private observed(): boolean {
-    return this.hart.memory !== this.space.plainAccess;
+  /**
+   * How translated code fetches: through the memory when anything but a trace recorder
+   * watches it (hooks, devices, statistics, an observer); a recorder alone gets its fetch
+   * records written by the translated code.
+   */
+  private translatorMode(): TranslatorMode {
+    const memory = this.hart.memory;
+    if (memory === this.space.plainAccess) return { observed: false };
+    if (memory instanceof TraceRecorder && memory.inner === this.space.plainAccess) return { observed: false, fetchTrace: memory.writer };
+    return { observed: true };
   }
 
   /** The hart's memory: the space's access, then the statistics, the observer and the trace recorder. */

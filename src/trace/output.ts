@@ -29,8 +29,18 @@ export interface RecordSink {
   modify(lo: number, hi: number, sizeBytes: number, valueLo: number, valueHi: number): void;
 }
 
+/** Instructions one `fetchRun` takes at most: a bit each in its mask. */
+export const FETCH_RUN_MAX = 31;
+
 /** A trace being written; it appears at its path only on `close` (see OutputFile). */
 export interface TraceOutput extends RecordSink {
+  /**
+   * Appends the fetches of `count` (at most FETCH_RUN_MAX) instructions laid end to end from
+   * (lo, hi), instruction k 4 bytes long if bit k of `wideMask` is set, else 2 (bits from
+   * `count` up are ignored): as `count` calls of `fetch`, in one (translated code records a
+   * straight run of instructions so).
+   */
+  fetchRun(lo: number, hi: number, count: number, wideMask: number): void;
   /** Records appended so far (fetches, reads and writes, each one record). */
   readonly recordsWritten: number;
   /** Records as the file holds them: for a seed trace its seed records (a 4-byte fetch is two), for v2 `recordsWritten`. */

@@ -12,7 +12,8 @@ export class TraceRecorder implements MemoryAccess {
 
   /** Records every access to `inner` through `writer`. */
   constructor(
-    private readonly inner: MemoryAccess,
+    /** The access recorded. */
+    readonly inner: MemoryAccess,
     /** Where the records go (a seed or v2 trace); the caller closes it. */
     readonly writer: TraceOutput,
   ) {}

@@ -17,6 +17,16 @@ export interface TraceWriterOptions {
   writeBehindFromBytes?: number;
 }
 
+/** The head of a 2-byte read: op in the low byte, width in the high byte. */
+const READ2_HEAD = TraceFormat.OpRead | (2 << 8);
+
+/** Set bits of a 32-bit word. */
+function bitCount(word: number): number {
+  let bits = word - ((word >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return (Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
 /** Buffers of a writer: one fills while the writer thread writes the others. */
 const WRITE_BEHIND_SLOTS = 3;
 /** A trace this big is worth a thread's start (tens of ms); a smaller one is written as it goes, on this thread. */
@@ -84,6 +94,54 @@ export class TraceWriter implements TraceOutput {
       this.appendRead((lo + 2) | 0, secondParcelHigh(lo, hi), 2);
     } else this.appendPieces(RecordKind.Fetch, lo, hi, sizeBytes, 0, 0);
     this.recordsWritten++;
+  }
+
+  /**
+   * Appends the fetches of a run of instructions (TraceOutput.fetchRun) as their 2-byte
+   * parcels: room checked once, the buffer's fields read and written once (the run of a
+   * translated block, one call for up to FETCH_RUN_MAX instructions).
+   */
+  fetchRun(lo: number, hi: number, count: number, wideMask: number): void {
+    const parcels = count + bitCount(wideMask & ~(-1 << count));
+    const runBytes = parcels * TraceFormat.HeaderBytes;
+    if (this.used + runBytes > this.limit) {
+      this.flush();
+      // Buffers smaller than a run (only tests make them): record by record.
+      if (runBytes > this.slotBytes) return this.fetchRunByRecord(lo, hi, count, wideMask);
+    }
+    const view = this.view;
+    let at = this.used;
+    for (let index = 0; index < count; index++) {
+      view.setUint16(at, READ2_HEAD, true);
+      view.setInt32(at + 2, lo, true);
+      view.setInt32(at + 6, hi, true);
+      at += TraceFormat.HeaderBytes;
+      const next = (lo + 2) | 0;
+      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+      lo = next;
+      if (((wideMask >>> index) & 1) === 0) continue;
+      // The second parcel of a 4-byte instruction.
+      view.setUint16(at, READ2_HEAD, true);
+      view.setInt32(at + 2, lo, true);
+      view.setInt32(at + 6, hi, true);
+      at += TraceFormat.HeaderBytes;
+      const after = (lo + 2) | 0;
+      if (after >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+      lo = after;
+    }
+    this.used = at;
+    this.opsWritten += parcels;
+    this.recordsWritten += count;
+  }
+
+  private fetchRunByRecord(lo: number, hi: number, count: number, wideMask: number): void {
+    for (let index = 0; index < count; index++) {
+      const sizeBytes = 2 + 2 * ((wideMask >>> index) & 1);
+      this.fetch(lo, hi, sizeBytes);
+      const next = (lo + sizeBytes) | 0;
+      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+      lo = next;
+    }
   }
 
   /** Appends a read, as one record of 1, 2, 4 or 8 bytes or as pieces; throws a RangeError for a size outside 1..4096. */

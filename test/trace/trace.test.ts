@@ -13,6 +13,8 @@ import { streamTrace, type ChunkConsumer } from "../../src/trace/reader.js";
 import { replayChunk, replayFile, ReplayTally } from "../../src/trace/replay.js";
 import { TraceStats } from "../../src/trace/stats.js";
 import { TraceWriter } from "../../src/trace/writer.js";
+import { createTraceOutput } from "../../src/trace/open-output.js";
+import { FETCH_RUN_MAX } from "../../src/trace/output.js";
 import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "../helpers.js";
 
 /** Any valid op: its last byte at or below 2^64 - 1. */
@@ -67,6 +69,39 @@ describe("trace format", () => {
           assert.deepEqual(readOps(path, chunkBytes, false), ops);
         }),
         { numRuns: 200 },
+      );
+    });
+  });
+
+  it("fetchRun writes what a fetch per instruction writes, seed and v2, across the 2^32 line and any buffer size", () => {
+    withTempDir((folder) => {
+      const run = fc.record({
+        address: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 256n }), fc.bigInt({ min: (1n << 32n) - 130n, max: (1n << 32n) + 2n })),
+        count: fc.integer({ min: 1, max: FETCH_RUN_MAX }),
+        wideMask: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      });
+      fc.assert(
+        fc.property(fc.array(run, { minLength: 1, maxLength: 8 }), fc.constantFrom<"seed" | "v2">("seed", "v2"), fc.integer({ min: 18, max: 700 }), (runs, format, bufferBytes) => {
+          const byRun = join(folder, `run.${format}`);
+          const byFetch = join(folder, `fetch.${format}`);
+          const runWriter = format === "seed" ? new TraceWriter(byRun, { bufferBytes }) : createTraceOutput(byRun, "v2");
+          const fetchWriter = createTraceOutput(byFetch, format);
+          for (const { address, count, wideMask } of runs) {
+            runWriter.fetchRun(lowOf(address), highOf(address), count, wideMask);
+            let at = address;
+            for (let index = 0; index < count; index++) {
+              const sizeBytes = (wideMask >>> index) & 1 ? 4 : 2;
+              fetchWriter.fetch(lowOf(at), highOf(at), sizeBytes);
+              at += BigInt(sizeBytes);
+            }
+          }
+          assert.equal(runWriter.recordsWritten, fetchWriter.recordsWritten);
+          assert.equal(runWriter.opsWritten, fetchWriter.opsWritten);
+          runWriter.close();
+          fetchWriter.close();
+          assert.ok(readFileSync(byRun).equals(readFileSync(byFetch)));
+        }),
+        { numRuns: 60 },
       );
     });
   });

@@ -8,16 +8,25 @@
  *
  * Registers stay in the hart's Int32Array (an exception then finds them exact); memory goes
  * through the hart's MemoryAccess. Each block adds its instructions, loads and stores at its
- * exit, as the interpreter's loop counts them. In observed mode (a trace, statistics or
+ * exit, as the interpreter's loop counts them. In recorded mode (a trace recorder and nothing
+ * else watches the memory) fetches go as in plain mode, and each is written to the trace
+ * where the recorder would have written it. In observed mode (a trace, statistics or
  * hooks watch the memory) every instruction is fetched through the memory as the
  * interpreter fetches it, and a fetch that returns other bits than were translated leaves
  * the region before that instruction. In plain mode fetches are counted, not made, and a
  * store that lands on translated code is checked at once: the region is left if the store
  * changed code of its own page.
  */
+import { FETCH_RUN_MAX } from "../../trace/output.js";
 import { FENCE_I } from "../decoder.js";
 import { addHigh } from "../int64.js";
 import { Op, Packed } from "../ops.js";
+
+/**
+ * How translated code fetches: "plain" counts fetches, "recorded" also writes each to the
+ * trace (the runtime's `trace`), "observed" makes each through the hart's memory.
+ */
+export type FetchMode = "plain" | "recorded" | "observed";
 
 /** One decoded instruction of a block. */
 export interface PlannedInstruction {
@@ -116,6 +125,7 @@ export const RUNTIME_NAMES = [
   "ebreak",
   "codeFilter",
   "codeStored",
+  "trace",
 ] as const;
 
 /** The name a region's source gives its table (regionTable's). */
@@ -152,7 +162,7 @@ export interface PlannedBlock {
  * instructions allow a whole block, and leaves the pc at the next instruction to run. The
  * function's closure holds the region's table (REGION_TABLE_NAME, regionTable).
  */
-export function regionSource(blocks: readonly PlannedBlock[], observed: boolean, pageNumber: number): string {
+export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageNumber: number): string {
   const pageLo = pageNumber % 2 ** 20;
   const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
   // A lone block that never jumps to its own start needs no loop: it runs straight through
@@ -162,7 +172,7 @@ export function regionSource(blocks: readonly PlannedBlock[], observed: boolean,
     const out = ["let n = 0;"];
     out.push(`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`);
     out.push("s[5] = 0;");
-    blockSource(out, block.instructions, observed, { inRegion: new Map(), loops: false, pageLo, pageHi });
+    blockSource(out, block.instructions, fetchMode, { inRegion: new Map(), loops: false, pageLo, pageHi });
     return out.join("\n");
   }
   // Blocks are numbered in the region (a dense switch is a jump table). Exits set the next
@@ -178,7 +188,7 @@ export function regionSource(blocks: readonly PlannedBlock[], observed: boolean,
   blocks.forEach((block, index) => {
     out.push(`case ${index}: {`);
     out.push(`s[5] = ${index};`);
-    blockSource(out, block.instructions, observed, shape);
+    blockSource(out, block.instructions, fetchMode, shape);
     out.push("}");
   });
   out.push("}", "h.instructions += d; s[1] += dl; s[2] += ds; n += d;", "if (b < 0) break;", "}", "h.pcLo = pl; h.pcHi = ph; return n;");
@@ -207,7 +217,10 @@ interface RegionShape {
 }
 
 /** Appends one block's source to `out`. */
-function blockSource(out: string[], instructions: readonly PlannedInstruction[], observed: boolean, region: RegionShape): void {
+function blockSource(out: string[], instructions: readonly PlannedInstruction[], fetchMode: FetchMode, region: RegionShape): void {
+  const observed = fetchMode === "observed";
+  /** Recorded mode: the first instruction whose fetch is not yet written. */
+  let runEnd = 0;
   let loads = 0;
   let stores = 0;
   const count = instructions.length;
@@ -270,6 +283,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     };
 
     line(`// ${k}: 0x${(pcLo >>> 0).toString(16)}`);
+    if (fetchMode === "recorded" && k === runEnd) runEnd = recordFetchRun(line, instructions, k);
     if (observed) {
       line(`s[0] = ${2 * k};`);
       line(`{ const f = mem.fetchInstruction(${pcLo}, ${pcHi}); if (f !== ${raw | 0}) { s[4] = f; ${leave(k, pcLo, pcHi, loadsBefore, storesBefore, BlockFlag.Mismatch)} } }`);
@@ -492,6 +506,31 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     const nextHi = nextLo >>> 0 < lengthBytes ? (last.pcHi + 1) | 0 : last.pcHi;
     out.push(exitTo(count, nextLo, nextHi, loads, stores));
   }
+}
+
+/** Whether an instruction only reads and writes registers: it cannot touch memory, throw or call out. */
+function registersOnly(op: Op): boolean {
+  return (op >= Op.Lui && op <= Op.Bgeu) || (op >= Op.Addi && op <= Op.Remuw);
+}
+
+/**
+ * Recorded mode: writes the fetches of instructions `first` on as one run, the records
+ * TraceRecorder.fetchInstruction would write each just before its instruction. A run
+ * reaches up to and including the first instruction that is not registers-only, whose fetch
+ * must precede its own loads and stores (and any fault): the trace keeps the interpreter's
+ * order. Returns the index after the run.
+ */
+function recordFetchRun(line: (text: string) => void, instructions: readonly PlannedInstruction[], first: number): number {
+  let end = first;
+  let wideMask = 0;
+  while (end < instructions.length && end - first < FETCH_RUN_MAX) {
+    const { raw, packed } = instructions[end];
+    if (parcelsOf(raw) === 2) wideMask |= 1 << (end - first);
+    end++;
+    if (!registersOnly(packed & 0xff)) break;
+  }
+  line(`trace.fetchRun(${instructions[first].pcLo}, ${instructions[first].pcHi}, ${end - first}, ${wideMask});`);
+  return end;
 }
 
 /** (aLo, aHi) < (bLo, bHi), signed or unsigned, as an expression (each operand a register, local or constant). */

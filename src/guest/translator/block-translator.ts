@@ -27,6 +27,7 @@ import { Packed } from "../ops.js";
 import { BlockFlag, BlockState, endsBlock, loadsOf, parcelsOf, REGION_TABLE_NAME, regionSource, regionTable, RUNTIME_NAMES, storesOf, type PlannedBlock, type PlannedInstruction } from "./block-source.js";
 import { CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
 import { InterpreterAccess } from "./interpreter-access.js";
+import type { TraceOutput } from "../../trace/output.js";
 
 /** Instructions in one block at most: longer straight-line code continues in the next block. */
 const MAX_BLOCK_INSTRUCTIONS = 64;
@@ -44,10 +45,12 @@ const MIN_MERGE_GROWTH = 2;
 const RECENT_PAGES = 64;
 const PAGE_OFFSET_MASK = 0xfff;
 
-/** How a translator fetches: "plain" counts fetches, "observed" makes each one through the hart's memory. */
+/** How a translator fetches (block-source.ts's FetchMode). */
 export interface TranslatorMode {
-  /** Whether a trace, statistics, an observer or hooks see the hart's memory: then every fetch is made. */
+  /** Whether statistics, an observer or hooks see the hart's memory: then every fetch is made through it. */
   observed: boolean;
+  /** Not observed, but recorded: the trace the hart's recorder writes to, which translated code writes its fetches to. */
+  fetchTrace?: TraceOutput;
 }
 
 /** What a translator has done so far. */
@@ -69,7 +72,8 @@ export class BlockTranslator implements SliceExecutor {
   private readonly cache = new CodeCache();
   private readonly state = new Int32Array(BlockState.Length);
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
-  private readonly runtime: Record<(typeof RUNTIME_NAMES)[number], unknown>;
+  /** The helpers regions call, by the names their source uses; `trace` is bound per region, from the mode. */
+  private readonly runtime: Record<Exclude<(typeof RUNTIME_NAMES)[number], "trace">, unknown>;
   /** The page the running block belongs to (code stores that drop it end the block). */
   private currentPageNumber = -1;
   private readonly recentPages: Array<CodePage | null> = new Array(RECENT_PAGES).fill(null);
@@ -77,8 +81,9 @@ export class BlockTranslator implements SliceExecutor {
   private sliceStop = false;
   /** The page of the region the runner ran last. */
   private lastRegionPage: CodePage | null = null;
-  private observed: boolean;
-  private translatedMode: boolean;
+  private mode: TranslatorMode;
+  /** The mode the cached translations were made for. */
+  private translatedMode: TranslatorMode;
   private interpreterAccess: InterpreterAccess | null = null;
   private readonly stats: Omit<TranslatorStats, "invalidations"> = { blocks: 0, instructions: 0, regions: 0, translateMs: 0 };
 
@@ -91,8 +96,8 @@ export class BlockTranslator implements SliceExecutor {
     private readonly code: MemoryAccess,
     mode: TranslatorMode,
   ) {
-    this.observed = mode.observed;
-    this.translatedMode = mode.observed;
+    this.mode = mode;
+    this.translatedMode = mode;
     const cache = this.cache;
     this.runtime = {
       shiftLeftInto,
@@ -120,7 +125,7 @@ export class BlockTranslator implements SliceExecutor {
 
   /** The hart's memory is watched (or no longer): blocks made for the other mode are dropped at the next slice. */
   setMode(mode: TranslatorMode): void {
-    this.observed = mode.observed;
+    this.mode = mode;
   }
 
   /** Code in pages [firstPage, endPage) changed outside the hart's stores: their translations go. */
@@ -141,9 +146,9 @@ export class BlockTranslator implements SliceExecutor {
    */
   execute(budget: number): number {
     const hart = this.hart;
-    if (this.translatedMode !== this.observed) {
+    if (this.translatedMode.observed !== this.mode.observed || this.translatedMode.fetchTrace !== this.mode.fetchTrace) {
       this.cache.clear();
-      this.translatedMode = this.observed;
+      this.translatedMode = this.mode;
     }
     const regs = hart.regs;
     const memory = hart.memory;
@@ -362,10 +367,12 @@ export class BlockTranslator implements SliceExecutor {
 
   /** Builds one region function of `blocks` and points their slots at it. */
   private addRegion(page: CodePage, blocks: readonly PlannedBlock[]): void {
-    const body = regionSource(blocks, this.observed, page.pageNumber);
+    const fetchMode = this.mode.observed ? "observed" : this.mode.fetchTrace !== undefined ? "recorded" : "plain";
+    const body = regionSource(blocks, fetchMode, page.pageNumber);
     // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
     const factory = new Function(...RUNTIME_NAMES, REGION_TABLE_NAME, `"use strict"; return function region(h, regs, mem, s, slot, left) {\n${body}\n};`);
-    const region: Region = { run: factory(...RUNTIME_NAMES.map((name) => this.runtime[name]), regionTable(blocks)), blocks: blocks.map((block) => this.counts(block.instructions)) };
+    const runtime = { ...this.runtime, trace: this.mode.fetchTrace ?? null };
+    const region: Region = { run: factory(...RUNTIME_NAMES.map((name) => runtime[name]), regionTable(blocks)), blocks: blocks.map((block) => this.counts(block.instructions)) };
     const index = page.regions.length;
     page.regions.push(region);
     for (const block of blocks) page.regionOf[block.slot] = index;

@@ -75,6 +75,17 @@ export class V2TraceWriter implements TraceOutput {
     this.append(RecordKind.Fetch, sizeBytes, lo, hi, 0, 0, 0, 0);
   }
 
+  /** Appends the fetches of a run of instructions (TraceOutput.fetchRun), a record each. */
+  fetchRun(lo: number, hi: number, count: number, wideMask: number): void {
+    for (let index = 0; index < count; index++) {
+      const sizeBytes = 2 + 2 * ((wideMask >>> index) & 1);
+      this.fetch(lo, hi, sizeBytes);
+      const next = (lo + sizeBytes) | 0;
+      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+      lo = next;
+    }
+  }
+
   /** Appends a data read. */
   read(lo: number, hi: number, sizeBytes: number): void {
     this.append(RecordKind.Read, sizeBytes, lo, hi, 0, 0, 0, 0);
