@@ -32,6 +32,17 @@ export interface RecordSink {
 /** Instructions one `fetchRun` takes at most: a bit each in its mask. */
 export const FETCH_RUN_MAX = 31;
 
+/** `fetchRun` as the `fetch` calls it stands for, one per instruction. */
+export function fetchRunByRecord(sink: RecordSink, lo: number, hi: number, count: number, wideMask: number): void {
+  for (let index = 0; index < count; index++) {
+    const sizeBytes = 2 + 2 * ((wideMask >>> index) & 1);
+    sink.fetch(lo, hi, sizeBytes);
+    const next = (lo + sizeBytes) | 0;
+    if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+    lo = next;
+  }
+}
+
 /** A trace being written; it appears at its path only on `close` (see OutputFile). */
 export interface TraceOutput extends RecordSink {
   /**

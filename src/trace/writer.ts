@@ -2,7 +2,7 @@ import { secondParcelHigh } from "../space/backend.js";
 import { OutputFile } from "../util/output-file.js";
 import { WriteBehind } from "../util/write-behind.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
-import type { TraceOutput } from "./output.js";
+import { fetchRunByRecord, type TraceOutput } from "./output.js";
 import { isValidAccessSize } from "./v2/chunk-encoder.js";
 import { RecordKind } from "./v2/layout.js";
 import { forEachPiece } from "./v2/seed-pieces.js";
@@ -107,41 +107,25 @@ export class TraceWriter implements TraceOutput {
     if (this.used + runBytes > this.limit) {
       this.flush();
       // Buffers smaller than a run (only tests make them): record by record.
-      if (runBytes > this.slotBytes) return this.fetchRunByRecord(lo, hi, count, wideMask);
+      if (runBytes > this.slotBytes) return fetchRunByRecord(this, lo, hi, count, wideMask);
     }
     const view = this.view;
     let at = this.used;
     for (let index = 0; index < count; index++) {
-      view.setUint16(at, READ2_HEAD, true);
-      view.setInt32(at + 2, lo, true);
-      view.setInt32(at + 6, hi, true);
-      at += TraceFormat.HeaderBytes;
-      const next = (lo + 2) | 0;
-      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
-      lo = next;
-      if (((wideMask >>> index) & 1) === 0) continue;
-      // The second parcel of a 4-byte instruction.
-      view.setUint16(at, READ2_HEAD, true);
-      view.setInt32(at + 2, lo, true);
-      view.setInt32(at + 6, hi, true);
-      at += TraceFormat.HeaderBytes;
-      const after = (lo + 2) | 0;
-      if (after >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
-      lo = after;
+      // One record a parcel: two for a 4-byte instruction.
+      for (let parcel = ((wideMask >>> index) & 1) + 1; parcel > 0; parcel--) {
+        view.setUint16(at, READ2_HEAD, true);
+        view.setInt32(at + 2, lo, true);
+        view.setInt32(at + 6, hi, true);
+        at += TraceFormat.HeaderBytes;
+        const next = (lo + 2) | 0;
+        if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
+        lo = next;
+      }
     }
     this.used = at;
     this.opsWritten += parcels;
     this.recordsWritten += count;
-  }
-
-  private fetchRunByRecord(lo: number, hi: number, count: number, wideMask: number): void {
-    for (let index = 0; index < count; index++) {
-      const sizeBytes = 2 + 2 * ((wideMask >>> index) & 1);
-      this.fetch(lo, hi, sizeBytes);
-      const next = (lo + sizeBytes) | 0;
-      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
-      lo = next;
-    }
   }
 
   /** Appends a read, as one record of 1, 2, 4 or 8 bytes or as pieces; throws a RangeError for a size outside 1..4096. */

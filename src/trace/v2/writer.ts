@@ -1,6 +1,6 @@
 import { crc32 } from "node:zlib";
 import { OutputFile } from "../../util/output-file.js";
-import type { TraceOutput } from "../output.js";
+import { fetchRunByRecord, type TraceOutput } from "../output.js";
 import { ChunkEncoder, DEFAULT_DEFLATE_LEVEL, isValidAccessSize } from "./chunk-encoder.js";
 import { RecordKind, type RecordKindCode, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout, MAX_CHUNK_SEED_BYTES, maxChunkRecords, setUint64 } from "./layout.js";
 import { seedBytesOf } from "./seed-pieces.js";
@@ -77,13 +77,7 @@ export class V2TraceWriter implements TraceOutput {
 
   /** Appends the fetches of a run of instructions (TraceOutput.fetchRun), a record each. */
   fetchRun(lo: number, hi: number, count: number, wideMask: number): void {
-    for (let index = 0; index < count; index++) {
-      const sizeBytes = 2 + 2 * ((wideMask >>> index) & 1);
-      this.fetch(lo, hi, sizeBytes);
-      const next = (lo + sizeBytes) | 0;
-      if (next >>> 0 < lo >>> 0) hi = (hi + 1) | 0;
-      lo = next;
-    }
+    fetchRunByRecord(this, lo, hi, count, wideMask);
   }
 
   /** Appends a data read. */
