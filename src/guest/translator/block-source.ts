@@ -6,8 +6,8 @@
  * access, fence.i, illegal instruction, the page's end or the length limit), each
  * specialised on its registers and immediates; V8 compiles the region like any hot loop.
  *
- * Registers stay in the hart's Int32Array (an exception then finds them exact); memory goes
- * through the hart's MemoryAccess. Each block adds its instructions, loads and stores at its
+ * Registers are locals of the region, written back to the hart's Int32Array at every exit
+ * (observed mode keeps them in the array); memory goes through the hart's MemoryAccess. Each block adds its instructions, loads and stores at its
  * exit, as the interpreter's loop counts them. In recorded mode (a trace recorder and nothing
  * else watches the memory) fetches go as in plain mode, and each is written to the trace
  * where the recorder would have written it. In observed mode (a trace, statistics or
@@ -163,6 +163,41 @@ export interface PlannedBlock {
  * function's closure holds the region's table (REGION_TABLE_NAME, regionTable).
  */
 export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageNumber: number): string {
+  const body = regionBody(blocks, fetchMode, pageNumber);
+  return fetchMode === "observed" ? body.replaceAll(SPILL, "").replaceAll(RELOAD, "") : withRegisterLocals(body);
+}
+
+/** Marks a statement that calls out to code reading or writing the hart's registers (regionSource spills the locals around it). */
+const SPILL = "@spill;";
+const RELOAD = "@reload;";
+
+function callOut(statement: string): string {
+  return `${SPILL} ${statement} ${RELOAD}`;
+}
+
+/**
+ * The region's registers in locals (`r_N` for the Int32Array's `regs[N]`), loaded on entry
+ * and written back in a `finally`, so every return and every exception (a fault in a load
+ * or store) leaves the hart's registers exact; around a call out (a helper, a system call,
+ * a CSR) they are written back before and read again after. Only where hooks cannot look
+ * at the registers in the middle of an access: observed mode keeps them in `regs`.
+ */
+function withRegisterLocals(body: string): string {
+  // An Int32Array element stores ToInt32 of what it is given (a load's u32, `loadHigh`); a
+  // local keeps the number as it is, so each assignment to one is made an int32 here.
+  const local = body.replace(/regs\[(\d+)\]/g, "r_$1").replace(/\b(r_\d+) = ([^;]+);/g, "$1 = ($2) | 0;");
+  const used = [...new Set([...local.matchAll(/\br_(\d+)\b/g)].map((match) => Number(match[1])))].sort((x, y) => x - y);
+  if (used.length === 0) return local.replaceAll(SPILL, "").replaceAll(RELOAD, "");
+  // Only the registers the region assigns go back; a call out writes the array itself.
+  const written = new Set([...local.matchAll(/\br_(\d+) = /g)].map((match) => Number(match[1])));
+  const spill = used.filter((index) => written.has(index)).map((index) => `regs[${index}] = r_${index};`).join(" ");
+  const reload = used.map((index) => `r_${index} = regs[${index}];`).join(" ");
+  // While a call out runs, `regs` is the truth (sp = 1): an exception from it must not overwrite what it wrote.
+  const marked = local.replaceAll(SPILL, `${spill} sp = 1;`).replaceAll(RELOAD, `${reload} sp = 0;`);
+  return `let sp = 0, ${used.map((index) => `r_${index} = regs[${index}]`).join(", ")};\ntry {\n${marked}\n} finally {\nif (sp === 0) { ${spill} }\n}`;
+}
+
+function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageNumber: number): string {
   const pageLo = pageNumber % 2 ** 20;
   const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
   // A lone block that never jumps to its own start needs no loop: it runs straight through
@@ -397,11 +432,11 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         if (!discard) line(`{ const x = ${a}, y = ${b}; regs[${d + 1}] = (${ah} - ${bh} - (x >>> 0 < y >>> 0 ? 1 : 0)) | 0; regs[${d}] = (x - y) | 0; }`);
         break;
       case Op.Sll:
-        if (!discard) line(`shiftLeftInto(regs, ${d}, ${a}, ${ah}, ${b} & 63);`);
+        if (!discard) line(callOut(`shiftLeftInto(regs, ${d}, ${a}, ${ah}, ${b} & 63);`));
         break;
       case Op.Srl:
       case Op.Sra:
-        if (!discard) line(`shiftRightInto(regs, ${d}, ${a}, ${ah}, ${b} & 63, ${op === Op.Sra});`);
+        if (!discard) line(callOut(`shiftRightInto(regs, ${d}, ${a}, ${ah}, ${b} & 63, ${op === Op.Sra});`));
         break;
       case Op.Addw:
       case Op.Subw:
@@ -439,7 +474,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Divuw:
       case Op.Remw:
       case Op.Remuw:
-        if (!discard) line(`divideWordInto(regs, ${d}, ${a}, ${b}, ${op === Op.Divw || op === Op.Remw}, ${op === Op.Remw || op === Op.Remuw});`);
+        if (!discard) line(callOut(`divideWordInto(regs, ${d}, ${a}, ${b}, ${op === Op.Divw || op === Op.Remw}, ${op === Op.Remw || op === Op.Remuw});`));
         break;
       case Op.Fence:
         if (imm === FENCE_I) line(leave(done, nextLo, nextHi, loads, stores, BlockFlag.FenceI));
@@ -447,7 +482,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Ecall:
         // The handler sees the pc at the ecall and the count including it, as in the interpreter.
         line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
-        line(`if (h.systemCall()) s[3] |= ${BlockFlag.Stop};`);
+        line(callOut(`if (h.systemCall()) s[3] |= ${BlockFlag.Stop};`));
         line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
         break;
       case Op.Ebreak:
@@ -462,25 +497,25 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Csrrci:
         // cycle and instret read the count: it includes this instruction, as in the interpreter.
         line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
-        line(`h.executeCsr(${op}, ${rdField}, ${rs1Field}, ${imm});`);
+        line(callOut(`h.executeCsr(${op}, ${rdField}, ${rs1Field}, ${imm});`));
         line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
         break;
       case Op.LrW:
       case Op.LrD:
         setPosition();
-        line(`h.loadReserved(${op === Op.LrD}, ${d}, ${rs1Field << 1});`);
+        line(callOut(`h.loadReserved(${op === Op.LrD}, ${d}, ${rs1Field << 1});`));
         break;
       case Op.ScW:
       case Op.ScD:
         setPosition();
-        line(`{ const al = ${a}, ah = ${ah}; h.storeConditional(${op === Op.ScD}, ${d}, ${rs1Field << 1}, ${rs2Field << 1});`);
+        line(`{ const al = ${a}, ah = ${ah}; ${callOut(`h.storeConditional(${op === Op.ScD}, ${d}, ${rs1Field << 1}, ${rs2Field << 1});`)}`);
         codeCheck(op === Op.ScD ? 8 : 4);
         line("}");
         break;
       case Op.AmoW:
       case Op.AmoD:
         setPosition();
-        line(`{ const al = ${a}, ah = ${ah}; h.${op === Op.AmoW ? "atomicWord" : "atomicDouble"}(${d}, ${rs1Field << 1}, ${rs2Field << 1}, ${imm});`);
+        line(`{ const al = ${a}, ah = ${ah}; ${callOut(`h.${op === Op.AmoW ? "atomicWord" : "atomicDouble"}(${d}, ${rs1Field << 1}, ${rs2Field << 1}, ${imm});`)}`);
         codeCheck(op === Op.AmoD ? 8 : 4);
         line("}");
         break;
@@ -492,7 +527,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         // F and D: the float unit, as the interpreter calls it (pc set for its errors).
         setPosition();
         line(`{ ${address()} h.pcLo = ${pcLo}; h.pcHi = ${pcHi};`);
-        line(`if (!executeFloat(h, ${packed}, ${imm}, al, ah)) h.illegalInstruction(${raw | 0}, ${lengthBytes});`);
+        line(callOut(`if (!executeFloat(h, ${packed}, ${imm}, al, ah)) h.illegalInstruction(${raw | 0}, ${lengthBytes});`));
         if (op === Op.Fsw || op === Op.Fsd) codeCheck(op === Op.Fsd ? 8 : 4);
         line("}");
       }
