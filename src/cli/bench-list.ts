@@ -1,7 +1,7 @@
 /** The benchmarks `memspace bench NAME` runs (bench/NAME.ts), with a line each for --help. */
 export const BENCHMARKS = [
   { name: "replay", description: "trace replay on noop, map and paged, and on the native reference replayer where rustc builds it" },
-  { name: "guests", description: "guest execution speed (MIPS) with and without recording a trace" },
+  { name: "guests", description: "guest execution speed (MIPS): translated, interpreted and recording a trace, beside qemu-riscv64" },
   { name: "hooks", description: "what a read hook over 64 bytes costs a running guest, never hit and hit, against no hook" },
   { name: "frames", description: "page-frame allocators: LLFree against a locked buddy and a bitmap scan, 1 and 2 workers" },
   { name: "alloc", description: "heap allocators on seeded workloads: memspace Heap, @thi.ng/malloc, glibc, mimalloc, jemalloc" },
