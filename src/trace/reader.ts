@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { STDIN_PATH } from "../util/output-file.js";
+import { waitWhileWord } from "../util/worker-wait.js";
 import { headerProblem, MAX_RECORD_BYTES, OP_WRITE, READ_CHUNK_BYTES, RECORD_HEADER_BYTES, recordProblem, TraceFormatError } from "./format.js";
 import { cancelWord, ChunkState, controlWords, nextChunkWord, type ReadAheadSetup } from "./read-ahead-layout.js";
 
@@ -142,10 +143,6 @@ function readRetrying(input: InputFile, bytes: Uint8Array, start: number, length
 const PREFIX_BYTES = 24;
 const READ_AHEAD_SLOTS = 3;
 const SYNC_SLOTS = 2;
-/** A read-ahead worker that delivers nothing for this long is reported, not waited on forever. */
-const STALL_LIMIT_MS = 120_000;
-/** How often a wait for a read-ahead slot wakes to check STALL_LIMIT_MS. */
-const STALL_CHECK_INTERVAL_MS = 1000;
 
 /** Where chunks come from: filled slots of one SharedArrayBuffer, in order. */
 interface ChunkSource {
@@ -320,11 +317,8 @@ class ReadAheadSource implements ChunkSource {
       Atomics.store(this.control, slot, ChunkState.Full);
       return this.input.readFully(this.bytes, this.dataStart(slot), this.chunkBytes, chunk * this.chunkBytes);
     }
-    const started = Date.now();
-    while (Atomics.load(this.control, slot) !== ChunkState.Full) {
-      Atomics.wait(this.control, slot, ChunkState.Empty, STALL_CHECK_INTERVAL_MS);
-      if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.input.name}: read-ahead worker stalled`);
-    }
+    // A slot is Empty or Full: waiting while it is Empty is waiting for it to fill.
+    waitWhileWord(this.control, slot, ChunkState.Empty, `${this.input.name}: read-ahead worker`);
     const length = Atomics.load(this.control, this.slotCount + slot);
     if (length < 0) {
       const message = receiveMessageOnPort(this.errors.port1)?.message;

@@ -6,12 +6,9 @@
  * reach the file in the order their slots were handed over.
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { waitWhileWord } from "./worker-wait.js";
 import { controlWords, doneWord, errorWord, SlotState, startedWord, StopRequest, stopWord, type WriteBehindSetup } from "./write-behind-layout.js";
 
-/** A writer thread that frees no slot for this long is reported, not waited on forever. */
-const STALL_LIMIT_MS = 120_000;
-/** How often a wait for a slot wakes to check STALL_LIMIT_MS and the writer's error. */
-const STALL_CHECK_INTERVAL_MS = 1000;
 
 /** The writer thread of one output and the ring it drains. */
 export class WriteBehind {
@@ -50,7 +47,7 @@ export class WriteBehind {
 
   /** Waits until the writer thread has written slot `slot`; throws its error (naming the output) if a write failed. */
   waitFree(slot: number): void {
-    this.waitWhile(slot, SlotState.Full);
+    waitWhileWord(this.control, slot, SlotState.Full, `${this.name}: writer thread`);
     if (Atomics.load(this.control, errorWord(this.slotCount)) !== 0) {
       const message = receiveMessageOnPort(this.errors.port1)?.message;
       throw new Error(`${this.name}: ${typeof message === "string" ? message : "write failed"}`);
@@ -81,19 +78,10 @@ export class WriteBehind {
     for (let slot = 0; slot < this.slotCount; slot++) Atomics.notify(this.control, slot);
     try {
       // A thread not started yet sees the stop word before any write: no need to wait for it.
-      if (Atomics.load(this.control, startedWord(this.slotCount)) !== 0) this.waitWhile(doneWord(this.slotCount), 0);
+      if (Atomics.load(this.control, startedWord(this.slotCount)) !== 0) waitWhileWord(this.control, doneWord(this.slotCount), 0, `${this.name}: writer thread`);
     } finally {
       this.errors.port1.close();
       void this.worker.terminate();
-    }
-  }
-
-  /** Waits while control word `index` holds `value`, at most STALL_LIMIT_MS. */
-  private waitWhile(index: number, value: number): void {
-    const started = Date.now();
-    while (Atomics.load(this.control, index) === value) {
-      Atomics.wait(this.control, index, value, STALL_CHECK_INTERVAL_MS);
-      if (Date.now() - started > STALL_LIMIT_MS) throw new Error(`${this.name}: writer thread stalled (no write finished in ${STALL_LIMIT_MS / 1000} s)`);
     }
   }
 }
