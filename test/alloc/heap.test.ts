@@ -447,6 +447,25 @@ describe("Heap", () => {
     assert.equal(evictionsWith({ cacheAgeOps: 1 }), 1);
   });
 
+  it("takes runs of 64 KiB or more in whole 64 KiB granules, granule-aligned, and from the lowest free run that fits", () => {
+    const granuleBytes = 16 * Geometry.PageBytes;
+    const heap = new Heap(new ArrayBuffer(64 * MiB), { cacheSlots: 0 });
+    const large = [300 << 10, 260 << 10, 300 << 10, 270 << 10, 300 << 10].map((size) => heap.mallocOrThrow(size));
+    // A medium class's span (four 70 KiB blocks) is a run of granules too: its first block starts one.
+    const medium = heap.mallocOrThrow(70 << 10);
+    for (const block of [...large, medium]) assert.equal(block % granuleBytes, 0, `block ${block} starts a granule`);
+    for (const block of large) assert.equal(heap.usableSize(block) % granuleBytes, 0, `block ${block} is whole granules`);
+    assert.equal(heap.usableSize(large[0]), 320 << 10);
+    // Freed lower-first (a last-in-first-out bin would give the higher hole): a request
+    // that fits either hole takes the lower one, then the other.
+    heap.free(large[0]);
+    heap.free(large[2]);
+    heap.free(large[4]);
+    assert.equal(heap.mallocOrThrow(290 << 10), large[0]);
+    assert.equal(heap.mallocOrThrow(290 << 10), large[2]);
+    heap.check(); // which also checks the bins' address order (as in every fuzz step below)
+  });
+
   it("grows a large block in place into a cached run right after it, rather than move it", () => {
     const heap = new Heap(new ArrayBuffer(64 * MiB), { cachePolicy: "fixed" });
     const first = heap.mallocOrThrow(MiB);

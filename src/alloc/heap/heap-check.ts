@@ -72,10 +72,13 @@ export class HeapChecks extends HeapCensus {
     };
     const binned = new Set<number>();
     for (let bin = 0; bin < PageTable.BinCount; bin++) {
+      const marked = (this.words[HeaderWord.BinMask] & (1 << bin)) !== 0;
+      if (marked !== (this.words[HeaderWord.Bins + bin] !== 0)) fail(`bin ${bin} is ${marked ? "" : "not "}marked as holding runs, and holds ${marked ? "none" : "some"}`);
       for (let page = this.words[HeaderWord.Bins + bin], previous = 0; page !== 0; previous = page, page = this.descriptor(page, DescriptorWord.Next)) {
         if (this.kindOf(page) !== Kind.FreeRun) fail(`bin ${bin} holds page ${page}, which is not a free run`);
         if (binOf(this.descriptor(page, DescriptorWord.Run)) !== bin) fail(`free run at page ${page} (${this.descriptor(page, DescriptorWord.Run)} pages) is in bin ${bin}`);
         if (this.descriptor(page, DescriptorWord.Prev) !== previous) fail(`free run at page ${page}: back link ${this.descriptor(page, DescriptorWord.Prev)}, expected ${previous}`);
+        if (bin >= PageTable.OrderedFromBin && previous !== 0 && page < previous) fail(`free run at page ${page} follows page ${previous} in bin ${bin}, which is kept in address order`);
         if (binned.has(page)) fail(`free run at page ${page} is binned twice`);
         binned.add(page);
       }

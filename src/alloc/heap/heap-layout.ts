@@ -34,12 +34,13 @@ export const enum Geometry {
 /** The header's first word on a formatted heap: "MSHP". */
 export const HEAP_MAGIC = 0x4d534850;
 /**
- * 6: 4 KiB pages, spans of one to four pages for small classes, span tails tagged with
+ * 7: runs of 16 pages or more taken in 16-page granules, granule-aligned, and bins of such
+ * runs kept in address order; since 6, 4 KiB pages, spans of one to four pages for small classes, span tails tagged with
  * their span's owner and class; since 5, per-worker span lists, free-block caches and
  * inboxes, 16-word descriptors, metadata cleared up to HeaderWord.ClearedPages, the region
  * cache's policy in the header.
  */
-export const HEAP_LAYOUT_VERSION = 6;
+export const HEAP_LAYOUT_VERSION = 7;
 
 /** Word indices of the heap's header (and of the areas after it). */
 export const enum HeaderWord {
@@ -89,6 +90,8 @@ export const enum HeaderWord {
   TakenPagesEnd = 28,
   /** Pages flagged PageFlag.Unmapped now (0 for a memory that never unmaps: no flag to keep). */
   UnmappedPages = 29,
+  /** Bit k set: bin k holds a free run (a run search visits only those bins). */
+  BinMask = 30,
   Ghosts = 32,
   Bins = 64,
   Cache = 96,
@@ -114,6 +117,14 @@ export const enum PageTable {
   GhostSlots = 16,
   /** A large block's tails at multiples of this many pages (and its last page) point back to its first: a power of two. */
   LargeTailStride = 16,
+  /**
+   * Runs of this many pages (64 KiB) or more are taken in whole granules of it, granule
+   * aligned (mimalloc's slices): a freed run fits later requests of about its size, and blocks
+   * start on pages that earlier blocks used (docs/design/heap.md). A power of two.
+   */
+  RunGranulePages = 16,
+  /** Bins from this one on (runs of RunGranulePages or more) keep their runs in address order: lowest fit first. */
+  OrderedFromBin = 4,
 }
 
 /** HeaderWord.CachePolicy. */

@@ -24,33 +24,64 @@ export abstract class PageRuns extends HeapWords {
   /** Cached large runs (region-cache.ts): reclaiming them is worth a try before growing. */
   protected abstract cachedCount(): number;
 
-  /** Takes a run of `pages` pages starting at a multiple of `alignPages`; 0 if none (after growing the store). */
+  /**
+   * Takes a run of `pages` pages (runPages: whole granules from a granule up) starting at a
+   * multiple of `alignPages`, and of the granule from a granule up; 0 if none (after growing
+   * the store).
+   */
   protected takeRun(pages: number, alignPages: number): number {
+    if (DEBUG_CHECKS && runPages(pages) !== pages) throw this.corrupt(`a run of ${pages} pages, not whole granules`);
+    const align = pages >= PageTable.RunGranulePages ? Math.max(alignPages, PageTable.RunGranulePages) : alignPages;
     for (let attempt = 0; attempt < TAKE_RUN_ATTEMPTS; attempt++) {
-      const found = this.findRun(pages, alignPages);
+      const found = this.findRun(pages, align);
       if (found !== 0) return found;
       if (attempt === 0 && this.cachedCount() > 0) this.reclaimLocked();
-      else if (!this.growPages(pages + alignPages)) break; // room for the run at any offset its alignment needs
+      else if (!this.growPages(pages + align)) break; // room for the run at any offset its alignment needs
     }
     return 0;
   }
 
-  /** The first fitting run of the smallest bin that may hold one, split around the taken pages. */
+  /**
+   * A run of `pages` pages from a multiple of `alignPages`: the first fit of the smallest
+   * unordered bin that holds one (the run freed last: warm), else the lowest-addressed fit of
+   * the ordered bins, split around the taken pages. Lowest fit keeps the heap's pages compact,
+   * so blocks land on pages touched before (docs/design/heap.md).
+   */
   protected findRun(pages: number, alignPages: number): number {
-    for (let bin = binOf(pages); bin < PageTable.BinCount; bin++) {
-      for (let run = this.words[HeaderWord.Bins + bin]; run !== 0; run = this.descriptor(run, DescriptorWord.Next)) {
-        const length = this.descriptor(run, DescriptorWord.Run);
-        const start = Math.ceil(run / alignPages) * alignPages;
-        if (start + pages > run + length) continue;
-        this.unbin(run);
-        // Before the remainders' descriptors are written: clearing may reach the run's end.
-        if (start + pages > this.words[HeaderWord.ClearedPages]) this.extendClearedPages(start + pages);
-        if (start > run) this.makeFreeRun(run, start - run);
-        if (start + pages < run + length) this.makeFreeRun(start + pages, run + length - start - pages);
-        return start;
+    // The bins that hold runs, from the request's own up.
+    let bins = this.words[HeaderWord.BinMask] & (-1 << binOf(pages));
+    for (; bins !== 0 && lowestBit(bins) < PageTable.OrderedFromBin; bins &= bins - 1) {
+      for (let run = this.words[HeaderWord.Bins + lowestBit(bins)]; run !== 0; run = this.descriptor(run, DescriptorWord.Next)) {
+        if (this.runFits(run, pages, alignPages)) return this.splitRun(run, pages, alignPages);
       }
     }
-    return 0;
+    let lowest = 0;
+    for (; bins !== 0; bins &= bins - 1) {
+      // In address order: the first fit is the bin's lowest, and a run past the lowest found so far ends the walk.
+      for (let run = this.words[HeaderWord.Bins + lowestBit(bins)]; run !== 0 && (lowest === 0 || run < lowest); run = this.descriptor(run, DescriptorWord.Next)) {
+        if (!this.runFits(run, pages, alignPages)) continue;
+        lowest = run;
+        break;
+      }
+    }
+    return lowest === 0 ? 0 : this.splitRun(lowest, pages, alignPages);
+  }
+
+  /** Whether the free run at `run` holds `pages` pages from a multiple of `alignPages`. */
+  private runFits(run: number, pages: number, alignPages: number): boolean {
+    return Math.ceil(run / alignPages) * alignPages + pages <= run + this.descriptor(run, DescriptorWord.Run);
+  }
+
+  /** Takes `pages` pages from the first multiple of `alignPages` in the free run at `run` (which holds them); the rest stays free. */
+  private splitRun(run: number, pages: number, alignPages: number): number {
+    const length = this.descriptor(run, DescriptorWord.Run);
+    const start = Math.ceil(run / alignPages) * alignPages;
+    this.unbin(run);
+    // Before the remainders' descriptors are written: clearing may reach the run's end.
+    if (start + pages > this.words[HeaderWord.ClearedPages]) this.extendClearedPages(start + pages);
+    if (start > run) this.makeFreeRun(run, start - run);
+    if (start + pages < run + length) this.makeFreeRun(start + pages, run + length - start - pages);
+    return start;
   }
 
   /**
@@ -160,7 +191,7 @@ export abstract class PageRuns extends HeapWords {
     this.setDescriptor(tail, DescriptorWord.SpanHead, head);
   }
 
-  /** Marks `[first, first + pages)` a free run and puts it in its bin. */
+  /** Marks `[first, first + pages)` a free run and puts it in its bin: first in an unordered bin, in address order in an ordered one. */
   protected makeFreeRun(first: number, pages: number): void {
     this.setDescriptor(first, DescriptorWord.Kind, Kind.FreeRun);
     this.setDescriptor(first, DescriptorWord.Run, pages);
@@ -168,20 +199,34 @@ export abstract class PageRuns extends HeapWords {
       this.setDescriptor(first + pages - 1, DescriptorWord.Kind, Kind.FreeLast);
       this.setDescriptor(first + pages - 1, DescriptorWord.Run, first);
     }
-    const bin = HeaderWord.Bins + binOf(pages);
-    const head = this.words[bin];
-    this.setDescriptor(first, DescriptorWord.Next, head);
-    this.setDescriptor(first, DescriptorWord.Prev, 0);
-    if (head !== 0) this.setDescriptor(head, DescriptorWord.Prev, first);
-    this.words[bin] = first;
+    const bin = binOf(pages);
+    let previous = 0;
+    let next = this.words[HeaderWord.Bins + bin];
+    if (bin >= PageTable.OrderedFromBin) {
+      while (next !== 0 && next < first) {
+        previous = next;
+        next = this.descriptor(next, DescriptorWord.Next);
+      }
+    }
+    this.setDescriptor(first, DescriptorWord.Next, next);
+    this.setDescriptor(first, DescriptorWord.Prev, previous);
+    if (next !== 0) this.setDescriptor(next, DescriptorWord.Prev, first);
+    if (previous === 0) this.words[HeaderWord.Bins + bin] = first;
+    else this.setDescriptor(previous, DescriptorWord.Next, first);
+    this.words[HeaderWord.BinMask] |= 1 << bin;
   }
 
   /** Takes the free run at `first` out of its bin. */
   protected unbin(first: number): void {
     const next = this.descriptor(first, DescriptorWord.Next);
     const previous = this.descriptor(first, DescriptorWord.Prev);
-    if (previous === 0) this.words[HeaderWord.Bins + binOf(this.descriptor(first, DescriptorWord.Run))] = next;
-    else this.setDescriptor(previous, DescriptorWord.Next, next);
+    if (previous === 0) {
+      const bin = binOf(this.descriptor(first, DescriptorWord.Run));
+      this.words[HeaderWord.Bins + bin] = next;
+      if (next === 0) this.words[HeaderWord.BinMask] &= ~(1 << bin);
+    } else {
+      this.setDescriptor(previous, DescriptorWord.Next, next);
+    }
     if (next !== 0) this.setDescriptor(next, DescriptorWord.Prev, previous);
     this.setDescriptor(first, DescriptorWord.Kind, Kind.Unset);
   }
@@ -205,7 +250,17 @@ export function binOf(pages: number): number {
   return Math.min(PageTable.BinCount - 1, 31 - Math.clz32(pages));
 }
 
-/** Pages a block of `sizeBytes` takes. */
+/** The index of the lowest set bit of `mask` (not 0). */
+function lowestBit(mask: number): number {
+  return 31 - Math.clz32(mask & -mask);
+}
+
+/** Pages a large block of `sizeBytes` takes (whole granules from a granule up). */
 export function pagesFor(sizeBytes: number): number {
-  return Math.ceil(sizeBytes / Geometry.PageBytes);
+  return runPages(Math.ceil(sizeBytes / Geometry.PageBytes));
+}
+
+/** Pages a run of at least `pages` takes: whole granules from a granule up (PageTable.RunGranulePages). */
+export function runPages(pages: number): number {
+  return pages >= PageTable.RunGranulePages ? (pages + PageTable.RunGranulePages - 1) & -PageTable.RunGranulePages : pages;
 }

@@ -9,6 +9,7 @@
 import { DEBUG_CHECKS } from "../../util/debug.js";
 import { DescriptorWord, Geometry, HeaderWord, Kind, KindWord, NO_OWNER, SpanBits, WorkerWord } from "./heap-layout.js";
 import { LargeBlocks } from "./large-blocks.js";
+import { runPages } from "./page-runs.js";
 import { CLASS_SIZES } from "./size-classes.js";
 
 /** A span holds at least this many blocks (a medium class's span is as many pages as that takes). */
@@ -130,7 +131,7 @@ export abstract class Spans extends LargeBlocks {
   /** A fresh span for `sizeClass`, owned by this worker (the caller holds the lock); 0 if the heap is full. */
   protected newSpan(sizeClass: number): number {
     const size = CLASS_SIZES[sizeClass];
-    const pages = Math.max(Math.min(SPAN_TARGET_PAGES, Math.ceil((size * SPAN_TARGET_BLOCKS) / Geometry.PageBytes)), Math.ceil((size * SPAN_MIN_BLOCKS) / Geometry.PageBytes));
+    const pages = runPages(Math.max(Math.min(SPAN_TARGET_PAGES, Math.ceil((size * SPAN_TARGET_BLOCKS) / Geometry.PageBytes)), Math.ceil((size * SPAN_MIN_BLOCKS) / Geometry.PageBytes)));
     const span = this.takeRun(pages, 1);
     if (span === 0) return 0;
     const start = span * Geometry.PageBytes;
