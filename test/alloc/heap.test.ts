@@ -515,6 +515,30 @@ describe("Heap", () => {
     heap.check();
   });
 
+  it("adaptive region cache: closes when it only evicts (every size used once), not when it also has hits", () => {
+    const useEachSizeOnce = (target: Heap): void => {
+      // Each request is larger than every cached run, so none is a hit.
+      for (let i = 0; i < 200; i++) target.free(target.mallocOrThrow((260 << 10) + i * (64 << 10)));
+      target.check();
+    };
+    const heap = new Heap(new ArrayBuffer(256 * MiB), { cachePolicy: "adaptive" });
+    const fixed = new Heap(new ArrayBuffer(256 * MiB), { cachePolicy: "fixed" });
+    useEachSizeOnce(heap);
+    useEachSizeOnce(fixed);
+    assert.equal(heap.stats().regionCache.hits, 0);
+    assert.ok(heap.stats().regionCache.slotLimit < 16, `closed down to ${heap.stats().regionCache.slotLimit} slots`);
+    assert.equal(fixed.stats().regionCache.slotLimit, 16);
+    // The same evictions beside one size used over and over: windows with hits keep the limit.
+    const reused = new Heap(new ArrayBuffer(256 * MiB), { cachePolicy: "adaptive" });
+    for (let i = 0; i < 200; i++) {
+      reused.free(reused.mallocOrThrow(MiB));
+      reused.free(reused.mallocOrThrow((260 << 10) + i * (64 << 10)));
+    }
+    const { slotLimit, hits, evictions } = reused.stats().regionCache;
+    assert.ok(evictions > 100 && hits > 100, `${evictions} evictions, ${hits} hits`);
+    assert.equal(slotLimit, 16);
+  });
+
   it("runs over any BlockMemory: pages are mapped when blocks take them and unmapped (then read as zero) when they go back", () => {
     const calls: string[] = [];
     class RecordingMemory extends BufferMemory {

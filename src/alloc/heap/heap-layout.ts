@@ -133,19 +133,23 @@ export const enum CachePolicyCode {
   Adaptive = 1,
 }
 
-/** Counts of the adaptive policy's current window, from HeaderWord.PolicyWindow. */
+/**
+ * The adaptive policy's current window, from HeaderWord.PolicyWindow: where the heap's own
+ * counts stood when it began (so the large-block paths count nothing twice), and counts of
+ * what only the policy reads.
+ */
 export const enum PolicyWindowWord {
-  /** Large-block operations in the window. */
-  Operations = 0,
-  /** Large mallocs the cache served. */
-  Hits = 1,
+  /** HeaderWord.Operations when the window began. */
+  StartOperations = 0,
+  /** Stat.CacheHits, and Stat.CacheHits + Stat.CacheMisses (large mallocs), when it began, as int32 (the window's differences fit). */
+  StartHits = 1,
+  StartRequests = 5,
   /** Large mallocs the cache missed that a run it let go would have served, and those of them it let go for age. */
   GhostHits = 2,
   AgeGhostHits = 3,
   /** Cached runs decommitted unused. */
   Evictions = 4,
-  /** Large mallocs, and large blocks that could not grow in place (realloc moved them). */
-  Requests = 5,
+  /** Large blocks that could not grow in place (realloc moved them). */
   Moves = 6,
   Words = 7,
 }

@@ -73,8 +73,8 @@ export abstract class RegionCache extends PageRuns {
 
   /** One more large-block operation: the clock of the cache's age limit, and of the adaptive policy's window. */
   protected tick(): void {
-    this.words[HeaderWord.Operations]++;
-    if (this.adaptive() && ++this.words[HeaderWord.PolicyWindow + PolicyWindowWord.Operations] >= POLICY_WINDOW_OPS) this.chooseLimits();
+    const operations = ++this.words[HeaderWord.Operations];
+    if (this.adaptive() && ((operations - this.words[HeaderWord.PolicyWindow + PolicyWindowWord.StartOperations]) | 0) >= POLICY_WINDOW_OPS) this.chooseLimits();
   }
 
   /** Caches the freed large run at `page` if it fits the limits (evicting older runs); false if it does not. */
@@ -98,7 +98,6 @@ export abstract class RegionCache extends PageRuns {
 
   /** Best fit among cached runs of n to 1.25 n pages (out of the cache); evicts runs past their age first. 0 if none. */
   protected takeCached(pages: number): number {
-    if (this.adaptive()) this.words[HeaderWord.PolicyWindow + PolicyWindowWord.Requests]++;
     const now = this.words[HeaderWord.Operations];
     const ageLimit = this.words[HeaderWord.CacheAgeLimit];
     for (let i = 0; i < this.cachedCount(); ) {
@@ -114,7 +113,6 @@ export abstract class RegionCache extends PageRuns {
       if (this.adaptive()) this.countGhostHit(pages);
       return 0;
     }
-    if (this.adaptive()) this.words[HeaderWord.PolicyWindow + PolicyWindowWord.Hits]++;
     const page = this.words[this.slotWord(best) + CacheSlotWord.Page];
     this.removeCacheSlot(best);
     return page;
@@ -192,21 +190,28 @@ export abstract class RegionCache extends PageRuns {
     const window = HeaderWord.PolicyWindow;
     const slotLimit = this.words[HeaderWord.CacheSlotLimit];
     const ageLimit = this.words[HeaderWord.CacheAgeLimit];
+    const hitsNow = this.floats[HeaderWord.Stats + Stat.CacheHits] | 0;
+    const requestsNow = (this.floats[HeaderWord.Stats + Stat.CacheHits] + this.floats[HeaderWord.Stats + Stat.CacheMisses]) | 0;
+    const hits = (hitsNow - this.words[window + PolicyWindowWord.StartHits]) | 0;
+    const requests = (requestsNow - this.words[window + PolicyWindowWord.StartRequests]) | 0;
     const moves = this.words[window + PolicyWindowWord.Moves];
-    if (moves > 0 && moves * 2 >= this.words[window + PolicyWindowWord.Requests]) {
+    if (moves > 0 && moves * 2 >= requests) {
       // Most large mallocs move a growing block: a cached run that fits one exactly makes
       // it move again at its next growth, where free pages would let it grow in place.
       this.words[HeaderWord.CacheSlotLimit] = slotLimit >>> 1;
     } else if (this.words[window + PolicyWindowWord.GhostHits] > 0) {
       this.words[HeaderWord.CacheSlotLimit] = Math.min(this.cacheSlots, Math.max(1, slotLimit * 2));
       if (this.words[window + PolicyWindowWord.AgeGhostHits] > 0) this.words[HeaderWord.CacheAgeLimit] = Math.min(this.cacheAgeOps * AGE_RANGE, ageLimit * 2);
-    } else if (this.words[window + PolicyWindowWord.Hits] === 0 && this.words[window + PolicyWindowWord.Evictions] > 0) {
+    } else if (hits === 0 && this.words[window + PolicyWindowWord.Evictions] > 0) {
       this.words[HeaderWord.CacheSlotLimit] = slotLimit >>> 1;
       this.words[HeaderWord.CacheAgeLimit] = Math.max(Math.ceil(this.cacheAgeOps / AGE_RANGE), ageLimit >>> 1);
     }
     // A lower slot limit takes effect now, the oldest runs first (counted in the window just closed).
     while (this.cachedCount() > this.words[HeaderWord.CacheSlotLimit]) this.evictCached(0);
     for (let w = 0; w < PolicyWindowWord.Words; w++) this.words[window + w] = 0;
+    this.words[window + PolicyWindowWord.StartOperations] = this.words[HeaderWord.Operations];
+    this.words[window + PolicyWindowWord.StartHits] = hitsNow;
+    this.words[window + PolicyWindowWord.StartRequests] = requestsNow;
   }
 }
 
