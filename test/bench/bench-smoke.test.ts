@@ -77,19 +77,26 @@ describe("memspace bench smoke tests", () => {
     });
   });
 
-  it("bench alloc-policy runs fixed policies and adaptive on the large-block workloads and names the best fixed one", () => {
+  it("bench alloc-policy runs fixed policies and adaptive on the large-block workloads, names the best fixed one and runs it against adaptive head to head", () => {
     withTempDir((folder) => {
       const json = join(folder, "policy.json");
       const bench = memspaceBench("alloc-policy", "--quick", "--workloads", "realloc-grow,cycle-1m", "--json", json);
       assert.equal(bench.status, 0, bench.stderr);
-      const document = JSON.parse(readFileSync(json, "utf8")) as { records: Array<{ workload: string; policy: string; nsPerOp: number }>; summaries: Array<{ workload: string; bestFixed: string; adaptiveNsPerOp: number }> };
+      type Ratio = { median: number; min: number; max: number };
+      const document = JSON.parse(readFileSync(json, "utf8")) as { records: Array<{ workload: string; policy: string; nsPerOp: number }>; summaries: Array<{ workload: string; bestFixed: string; adaptiveNsPerOp: number; adaptiveOverBest: Ratio; adaptiveOverDefault: Ratio }> };
       assert.deepEqual(
         document.records.map((record) => `${record.workload}/${record.policy}`),
         ["realloc-grow", "cycle-1m"].flatMap((workload) => ["fixed 0/100000", "fixed 16/100000", "adaptive"].map((policy) => `${workload}/${policy}`)),
       );
       for (const record of document.records) assert.ok(record.nsPerOp > 0, JSON.stringify(record));
       assert.deepEqual(document.summaries.map((summary) => summary.workload), ["realloc-grow", "cycle-1m"]);
-      for (const summary of document.summaries) assert.match(summary.bestFixed, /^fixed (0|16)\/100000$/);
+      for (const summary of document.summaries) {
+        assert.match(summary.bestFixed, /^fixed (0|16)\/100000$/);
+        // The head-to-head rounds' ratio: one round with --quick, so its range is the point.
+        const { median, min, max } = summary.adaptiveOverBest;
+        assert.ok(median > 0 && min === median && max === median, JSON.stringify(summary));
+        assert.ok(summary.adaptiveOverDefault.median > 0, JSON.stringify(summary));
+      }
     });
   });
 
