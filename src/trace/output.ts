@@ -32,6 +32,14 @@ export interface RecordSink {
 /** Instructions one `fetchRun` takes at most: a bit each in its mask. */
 export const FETCH_RUN_MAX = 31;
 
+/** The 2-byte parcels (seed-format fetch records) of a fetch run (TraceOutput.fetchRun): a 4-byte instruction is two. */
+export function fetchRunParcels(count: number, wideMask: number): number {
+  let bits = wideMask & ~(-1 << count);
+  bits = bits - ((bits >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return count + (Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
 /** `fetchRun` as the `fetch` calls it stands for, one per instruction. */
 export function fetchRunByRecord(sink: RecordSink, lo: number, hi: number, count: number, wideMask: number): void {
   for (let index = 0; index < count; index++) {

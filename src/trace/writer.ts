@@ -2,7 +2,7 @@ import { secondParcelHigh } from "../space/backend.js";
 import { OutputFile } from "../util/output-file.js";
 import { WriteBehind } from "../util/write-behind.js";
 import { isValidWidth, STREAM_CHUNK_BYTES, TraceFormat } from "./format.js";
-import { fetchRunByRecord, type TraceOutput } from "./output.js";
+import { fetchRunByRecord, fetchRunParcels, type TraceOutput } from "./output.js";
 import { isValidAccessSize } from "./v2/chunk-encoder.js";
 import { RecordKind } from "./v2/layout.js";
 import { forEachPiece } from "./v2/seed-pieces.js";
@@ -19,13 +19,6 @@ export interface TraceWriterOptions {
 
 /** The head of a 2-byte read: op in the low byte, width in the high byte. */
 const READ2_HEAD = TraceFormat.OpRead | (2 << 8);
-
-/** Set bits of a 32-bit word. */
-function bitCount(word: number): number {
-  let bits = word - ((word >>> 1) & 0x55555555);
-  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
-  return (Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
 
 /** Buffers of a writer: one fills while the writer thread writes the others. */
 const WRITE_BEHIND_SLOTS = 3;
@@ -102,7 +95,7 @@ export class TraceWriter implements TraceOutput {
    * translated block, one call for up to FETCH_RUN_MAX instructions).
    */
   fetchRun(lo: number, hi: number, count: number, wideMask: number): void {
-    const parcels = count + bitCount(wideMask & ~(-1 << count));
+    const parcels = fetchRunParcels(count, wideMask);
     const runBytes = parcels * TraceFormat.HeaderBytes;
     if (this.used + runBytes > this.limit) {
       this.flush();

@@ -15,6 +15,8 @@ import { TraceStats } from "../../src/trace/stats.js";
 import { TraceWriter } from "../../src/trace/writer.js";
 import { createTraceOutput } from "../../src/trace/open-output.js";
 import { FETCH_RUN_MAX } from "../../src/trace/output.js";
+import { V2TraceWriter } from "../../src/trace/v2/writer.js";
+import { MAX_RECORD_SEED_BYTES } from "../../src/trace/v2/layout.js";
 import { highOf, lowOf, RecordingSink, withTempDir, type TestOp } from "../helpers.js";
 
 /** Any valid op: its last byte at or below 2^64 - 1. */
@@ -73,27 +75,34 @@ describe("trace format", () => {
     });
   });
 
-  it("fetchRun writes what a fetch per instruction writes, seed and v2, across the 2^32 line and any buffer size", () => {
+  it("fetchRun writes what a fetch per instruction writes, seed and v2, across the 2^32 line, runs that go on where the last ended, any buffer or chunk size", () => {
     withTempDir((folder) => {
       const run = fc.record({
         address: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 256n }), fc.bigInt({ min: (1n << 32n) - 130n, max: (1n << 32n) + 2n })),
+        // Going on from the last run's end: v2 writes it as one parcel run with the last.
+        continues: fc.boolean(),
         count: fc.integer({ min: 1, max: FETCH_RUN_MAX }),
         wideMask: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       });
       fc.assert(
-        fc.property(fc.array(run, { minLength: 1, maxLength: 8 }), fc.constantFrom<"seed" | "v2">("seed", "v2"), fc.integer({ min: 18, max: 700 }), (runs, format, bufferBytes) => {
+        fc.property(fc.array(run, { minLength: 1, maxLength: 160 }), fc.constantFrom<"seed" | "v2">("seed", "v2"), fc.integer({ min: 18, max: 700 }), fc.boolean(), (runs, format, bufferBytes, pcs) => {
           const byRun = join(folder, `run.${format}`);
           const byFetch = join(folder, `fetch.${format}`);
-          const runWriter = format === "seed" ? new TraceWriter(byRun, { bufferBytes }) : createTraceOutput(byRun, "v2");
-          const fetchWriter = createTraceOutput(byFetch, format);
-          for (const { address, count, wideMask } of runs) {
+          // v2: chunks from the least a writer takes, so runs straddle chunk ends; with or without a pc column.
+          const v2Options = { chunkSeedBytes: MAX_RECORD_SEED_BYTES + bufferBytes * 10, pcs };
+          const runWriter = format === "seed" ? new TraceWriter(byRun, { bufferBytes }) : new V2TraceWriter(byRun, v2Options);
+          const fetchWriter = format === "seed" ? createTraceOutput(byFetch, format) : new V2TraceWriter(byFetch, v2Options);
+          let end: bigint | null = null;
+          for (const { address: random, continues, count, wideMask } of runs) {
+            const address: bigint = continues && end !== null && end < (1n << 64n) - 256n ? end : random;
             runWriter.fetchRun(lowOf(address), highOf(address), count, wideMask);
-            let at = address;
+            let at: bigint = address;
             for (let index = 0; index < count; index++) {
               const sizeBytes = (wideMask >>> index) & 1 ? 4 : 2;
               fetchWriter.fetch(lowOf(at), highOf(at), sizeBytes);
               at += BigInt(sizeBytes);
             }
+            end = at;
           }
           assert.equal(runWriter.recordsWritten, fetchWriter.recordsWritten);
           assert.equal(runWriter.opsWritten, fetchWriter.opsWritten);

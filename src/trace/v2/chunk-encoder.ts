@@ -117,6 +117,46 @@ export class ChunkEncoder {
     this.records = index + 1;
   }
 
+  /** Whether `addFetchRun` may take runs of fetches: runs are kept and there is no pc column. */
+  get takesFetchRuns(): boolean {
+    return this.runs && this.pcs.length === 0;
+  }
+
+  /**
+   * Adds the fetches of `count` (2 to 31) instructions laid end to end from (lo, hi),
+   * instruction k 4 bytes if bit k of `wideMask` is set, else 2, not reaching the top of the
+   * 64-bit space: the same bytes as `count` calls of `add`, in one call (the caller has checked
+   * `takesFetchRuns` and the chunk's room for them all, `seedBytes` as seed records).
+   */
+  addFetchRun(lo: number, hi: number, count: number, wideMask: number, seedBytes: number): void {
+    const firstBytes = 2 + 2 * (wideMask & 1);
+    this.add(RecordKind.Fetch, firstBytes, lo, hi, 0, 0, 0, 0);
+    // The first fetch left a fetch head or a parcel run open (add's own rules), so each of the
+    // others, starting where the one before ended, is one more fetch of a parcel run.
+    if (!this.parcelRun) {
+      this.parcelRun = true;
+      this.parcelBits[0] = this.heads[this.lastHeadAt] === Head.Fetch4 ? 1 : 0;
+    }
+    const bits = this.parcelBits;
+    let bit = this.runExtra;
+    let runBytes = firstBytes;
+    for (let k = 1; k < count; k++) {
+      bit++;
+      if ((bit & 7) === 0) bits[bit >>> 3] = 0;
+      const wide = (wideMask >>> k) & 1;
+      if (wide !== 0) bits[bit >>> 3] |= 1 << (bit & 7);
+      runBytes += 2 + 2 * wide;
+    }
+    this.runExtra = bit;
+    const slot = RecordKind.Fetch * 2;
+    const endLo = (lo >>> 0) + runBytes;
+    this.expected[slot] = endLo | 0;
+    this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
+    this.kindCounts[RecordKind.Fetch] += count - 1;
+    this.seedBytes += seedBytes - seedBytesOf(RecordKind.Fetch, firstBytes);
+    this.records += count - 1;
+  }
+
   /** Ends the open run, if the last head has one: its run bit, then its length after it. */
   private closeRun(): void {
     const extra = this.runExtra;
@@ -128,9 +168,12 @@ export class ChunkEncoder {
       if (extra > 1) {
         this.heads[this.lastHeadAt] = Head.ParcelRun;
         this.headEnd = putUnsigned(this.heads, this.headEnd, extra);
+        // A few bytes: copied by hand, as a subarray a run cost an allocation a run.
         const bitBytes = (extra + 8) >>> 3;
-        this.heads.set(bits.subarray(0, bitBytes), this.headEnd);
-        this.headEnd += bitBytes;
+        const heads = this.heads;
+        let at = this.headEnd;
+        for (let i = 0; i < bitBytes; i++) heads[at++] = bits[i];
+        this.headEnd = at;
         return;
       }
       // Two fetches: bits would take a third byte. Of one size, a run of two; else two heads.

@@ -1,6 +1,7 @@
 import { crc32 } from "node:zlib";
 import { OutputFile } from "../../util/output-file.js";
-import { fetchRunByRecord, type TraceOutput } from "../output.js";
+import { TraceFormat } from "../format.js";
+import { fetchRunByRecord, fetchRunParcels, type TraceOutput } from "../output.js";
 import { ChunkEncoder, DEFAULT_DEFLATE_LEVEL, isValidAccessSize } from "./chunk-encoder.js";
 import { RecordKind, type RecordKindCode, DEFAULT_CHUNK_SEED_BYTES, MAX_RECORD_SEED_BYTES, V2_MAGIC, V2_VERSION, V2Flag, V2Layout, MAX_CHUNK_SEED_BYTES, maxChunkRecords, setUint64 } from "./layout.js";
 import { seedBytesOf } from "./seed-pieces.js";
@@ -75,8 +76,18 @@ export class V2TraceWriter implements TraceOutput {
     this.append(RecordKind.Fetch, sizeBytes, lo, hi, 0, 0, 0, 0);
   }
 
-  /** Appends the fetches of a run of instructions (TraceOutput.fetchRun), a record each. */
+  /**
+   * Appends the fetches of a run of instructions (TraceOutput.fetchRun): in one encoder call
+   * when the chunk holds them all, else a record each (the same bytes either way).
+   */
   fetchRun(lo: number, hi: number, count: number, wideMask: number): void {
+    const encoder = this.encoder;
+    const seedBytes = fetchRunParcels(count, wideMask) * TraceFormat.HeaderBytes;
+    if (count > 1 && encoder.takesFetchRuns && (hi | 0) !== -1 && encoder.records + count <= encoder.maxRecords && encoder.seedBytes + seedBytes <= this.chunkSeedBytes) {
+      encoder.addFetchRun(lo, hi, count, wideMask, seedBytes);
+      this.recordsWritten += count;
+      return;
+    }
     fetchRunByRecord(this, lo, hi, count, wideMask);
   }
 
