@@ -101,18 +101,23 @@ export async function runAllocPolicyBench(options: AllocPolicyBenchOptions): Pro
     progress.step();
   }
   progress.done();
+  const summaryRows: string[][] = [];
   const summaries = options.workloads.map((workload): AllocPolicySummary => {
     const best = finalists.find((finalist) => finalist.workload === workload)!.best;
     const nsPerOp = (name: string): number[] => headToHead.get(`${workload}/${name}`).map((sample) => 1e9 / sample.opsPerSec);
-    return {
+    const overBest = roundRatios(nsPerOp("adaptive"), nsPerOp(best));
+    const overDefault = roundRatios(nsPerOp("adaptive"), nsPerOp(DEFAULT_POLICY_NAME));
+    const summary = {
       workload,
       bestFixed: best,
       defaultNsPerOp: median(nsPerOp(DEFAULT_POLICY_NAME)),
       bestFixedNsPerOp: median(nsPerOp(best)),
       adaptiveNsPerOp: median(nsPerOp("adaptive")),
-      adaptiveOverBest: ratioFigures(roundRatios(nsPerOp("adaptive"), nsPerOp(best)))!,
-      adaptiveOverDefault: ratioFigures(roundRatios(nsPerOp("adaptive"), nsPerOp(DEFAULT_POLICY_NAME)))!,
+      adaptiveOverBest: ratioFigures(overBest)!,
+      adaptiveOverDefault: ratioFigures(overDefault)!,
     };
+    summaryRows.push([workload, summary.defaultNsPerOp.toFixed(1), best, summary.bestFixedNsPerOp.toFixed(1), summary.adaptiveNsPerOp.toFixed(1), formatRoundRatios(overBest), formatRoundRatios(overDefault)]);
+    return summary;
   });
   const mib = (bytes: number | null): string => (bytes === null ? "-" : (bytes / 2 ** 20).toFixed(1));
   report.write(`fixed policies: slots/age (large-block operations); ns an op (loop included) and peak footprint, median of ${options.rounds} rounds\n`);
@@ -123,15 +128,10 @@ export async function runAllocPolicyBench(options: AllocPolicyBenchOptions): Pro
   report.write(`head to head: the sweep's best fixed policy, the default and adaptive, ${options.headToHeadRounds} rounds; ns an op, median; time ratios, median of each round's (range)\n`);
   reportTable(
     ["workload", "default fixed ns/op", "best fixed", "ns/op", "adaptive ns/op", "adaptive / best fixed", "adaptive / default"],
-    summaries.map((s) => [s.workload, s.defaultNsPerOp.toFixed(1), s.bestFixed, s.bestFixedNsPerOp.toFixed(1), s.adaptiveNsPerOp.toFixed(1), formatFigures(s.adaptiveOverBest), formatFigures(s.adaptiveOverDefault)]),
+    summaryRows,
   );
   if (options.json !== undefined) writeJsonDocument(options.json, { records, summaries });
   return { records, summaries };
-}
-
-/** "1.02 (0.97-1.08)", as formatRoundRatios writes per-round ratios. */
-function formatFigures(figures: RoundRatioFigures): string {
-  return formatRoundRatios([figures.min, figures.median, figures.max]);
 }
 
 const command = benchCommand("alloc-policy")

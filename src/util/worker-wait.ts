@@ -4,7 +4,7 @@
  */
 
 /** A worker that changes nothing for this long is reported as stalled. */
-export const WORKER_STALL_LIMIT_MS = 120_000;
+const WORKER_STALL_LIMIT_MS = 120_000;
 /** How often a wait wakes to check WORKER_STALL_LIMIT_MS. */
 const STALL_CHECK_INTERVAL_MS = 1000;
 

@@ -9,7 +9,6 @@ import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_thread
 import { waitWhileWord } from "./worker-wait.js";
 import { controlWords, doneWord, errorWord, SlotState, startedWord, StopRequest, stopWord, type WriteBehindSetup } from "./write-behind-layout.js";
 
-
 /** The writer thread of one output and the ring it drains. */
 export class WriteBehind {
   private readonly control: Int32Array;
@@ -47,7 +46,7 @@ export class WriteBehind {
 
   /** Waits until the writer thread has written slot `slot`; throws its error (naming the output) if a write failed. */
   waitFree(slot: number): void {
-    waitWhileWord(this.control, slot, SlotState.Full, `${this.name}: writer thread`);
+    this.waitWhile(slot, SlotState.Full);
     if (Atomics.load(this.control, errorWord(this.slotCount)) !== 0) {
       const message = receiveMessageOnPort(this.errors.port1)?.message;
       throw new Error(`${this.name}: ${typeof message === "string" ? message : "write failed"}`);
@@ -78,10 +77,15 @@ export class WriteBehind {
     for (let slot = 0; slot < this.slotCount; slot++) Atomics.notify(this.control, slot);
     try {
       // A thread not started yet sees the stop word before any write: no need to wait for it.
-      if (Atomics.load(this.control, startedWord(this.slotCount)) !== 0) waitWhileWord(this.control, doneWord(this.slotCount), 0, `${this.name}: writer thread`);
+      if (Atomics.load(this.control, startedWord(this.slotCount)) !== 0) this.waitWhile(doneWord(this.slotCount), 0);
     } finally {
       this.errors.port1.close();
       void this.worker.terminate();
     }
+  }
+
+  /** Waits while control word `index` holds `value` (util/worker-wait.ts). */
+  private waitWhile(index: number, value: number): void {
+    waitWhileWord(this.control, index, value, `${this.name}: writer thread`);
   }
 }

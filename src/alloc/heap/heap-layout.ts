@@ -35,8 +35,8 @@ export const enum Geometry {
 export const HEAP_MAGIC = 0x4d534850;
 /**
  * 7: runs of 16 pages or more taken in 16-page granules, granule-aligned, and bins of such
- * runs kept in address order; since 6, 4 KiB pages, spans of one to four pages for small classes, span tails tagged with
- * their span's owner and class; since 5, per-worker span lists, free-block caches and
+ * runs kept in address order; since 6, 4 KiB pages, spans of one to four pages for small
+ * classes, span tails tagged with their span's owner and class; since 5, per-worker span lists, free-block caches and
  * inboxes, 16-word descriptors, metadata cleared up to HeaderWord.ClearedPages, the region
  * cache's policy in the header.
  */
@@ -141,14 +141,15 @@ export const enum CachePolicyCode {
 export const enum PolicyWindowWord {
   /** HeaderWord.Operations when the window began. */
   StartOperations = 0,
-  /** Stat.CacheHits, and Stat.CacheHits + Stat.CacheMisses (large mallocs), when it began, as int32 (the window's differences fit). */
+  /** Stat.CacheHits when it began, as int32 (the window's differences fit). */
   StartHits = 1,
-  StartRequests = 5,
   /** Large mallocs the cache missed that a run it let go would have served, and those of them it let go for age. */
   GhostHits = 2,
   AgeGhostHits = 3,
   /** Cached runs decommitted unused. */
   Evictions = 4,
+  /** Stat.CacheHits + Stat.CacheMisses (large mallocs) when it began, as int32. */
+  StartRequests = 5,
   /** Large blocks that could not grow in place (realloc moved them). */
   Moves = 6,
   Words = 7,

@@ -7,8 +7,9 @@
  * specialised on its registers and immediates; V8 compiles the region like any hot loop.
  *
  * Registers are locals of the region, written back to the hart's Int32Array at every exit
- * (observed mode keeps them in the array); memory goes through the hart's MemoryAccess. Each block adds its instructions, loads and stores at its
- * exit, as the interpreter's loop counts them. In recorded mode (a trace recorder and nothing
+ * (observed mode keeps them in the array); memory goes through the hart's MemoryAccess.
+ * Each block adds its instructions, loads and stores at its exit, as the interpreter's loop
+ * counts them. In recorded mode (a trace recorder and nothing
  * else watches the memory) fetches go as in plain mode, and each is written to the trace
  * where the recorder would have written it. In observed mode (a trace, statistics or
  * hooks watch the memory) every instruction is fetched through the memory as the

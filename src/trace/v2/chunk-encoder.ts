@@ -84,13 +84,8 @@ export class ChunkEncoder {
     const lastHead = continues ? this.heads[this.lastHeadAt] : -1;
     if (continues && (head === Head.Fetch2 || head === Head.Fetch4) && (this.parcelRun || lastHead === Head.Fetch2 || lastHead === Head.Fetch4)) {
       // The next instruction, of 2 or 4 bytes: one more fetch of a parcel run.
-      if (!this.parcelRun) {
-        this.parcelRun = true;
-        this.parcelBits[0] = lastHead === Head.Fetch4 ? 1 : 0;
-      }
-      const bit = ++this.runExtra;
-      if ((bit & 7) === 0) this.parcelBits[bit >>> 3] = 0;
-      if (head === Head.Fetch4) this.parcelBits[bit >>> 3] |= 1 << (bit & 7);
+      if (!this.parcelRun) this.openParcelRun(lastHead);
+      this.addParcel(head === Head.Fetch4 ? 1 : 0);
     } else if (continues && sizeCode >= 0 && lastHead === head) {
       // The same head again, starting where the last record ended: one more record of its run.
       this.runExtra++;
@@ -101,9 +96,7 @@ export class ChunkEncoder {
       if (sizeCode < 0) this.sizeEnd = putUnsigned(this.sizes, this.sizeEnd, sizeBytes);
       this.addressEnd = putZigzag(this.addresses, this.addressEnd, deltaLo, deltaHi);
     }
-    const endLo = (lo >>> 0) + sizeBytes;
-    this.expected[slot] = endLo | 0;
-    this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
+    this.expectAfter(slot, lo, hi, sizeBytes);
     if ((kind === RecordKind.Write || kind === RecordKind.Modify) && this.values.length !== 0) this.putValue(sizeBytes, valueLo, valueHi);
     if (this.pcs.length !== 0) {
       const pcDeltaLo = (pcLo - this.lastPcLo) | 0;
@@ -133,28 +126,37 @@ export class ChunkEncoder {
     this.add(RecordKind.Fetch, firstBytes, lo, hi, 0, 0, 0, 0);
     // The first fetch left a fetch head or a parcel run open (add's own rules), so each of the
     // others, starting where the one before ended, is one more fetch of a parcel run.
-    if (!this.parcelRun) {
-      this.parcelRun = true;
-      this.parcelBits[0] = this.heads[this.lastHeadAt] === Head.Fetch4 ? 1 : 0;
-    }
-    const bits = this.parcelBits;
-    let bit = this.runExtra;
+    if (!this.parcelRun) this.openParcelRun(this.heads[this.lastHeadAt]);
     let runBytes = firstBytes;
     for (let k = 1; k < count; k++) {
-      bit++;
-      if ((bit & 7) === 0) bits[bit >>> 3] = 0;
       const wide = (wideMask >>> k) & 1;
-      if (wide !== 0) bits[bit >>> 3] |= 1 << (bit & 7);
+      this.addParcel(wide);
       runBytes += 2 + 2 * wide;
     }
-    this.runExtra = bit;
-    const slot = RecordKind.Fetch * 2;
-    const endLo = (lo >>> 0) + runBytes;
-    this.expected[slot] = endLo | 0;
-    this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
+    this.expectAfter(RecordKind.Fetch * 2, lo, hi, runBytes);
     this.kindCounts[RecordKind.Fetch] += count - 1;
     this.seedBytes += seedBytes - seedBytesOf(RecordKind.Fetch, firstBytes);
     this.records += count - 1;
+  }
+
+  /** The fetch head `lastHead` (2 or 4 bytes) becomes the first fetch of a parcel run. */
+  private openParcelRun(lastHead: number): void {
+    this.parcelRun = true;
+    this.parcelBits[0] = lastHead === Head.Fetch4 ? 1 : 0;
+  }
+
+  /** One more fetch of the open parcel run: its bit, 1 (`wide`) for 4 bytes. */
+  private addParcel(wide: number): void {
+    const bit = ++this.runExtra;
+    if ((bit & 7) === 0) this.parcelBits[bit >>> 3] = 0;
+    if (wide !== 0) this.parcelBits[bit >>> 3] |= 1 << (bit & 7);
+  }
+
+  /** The next access of kind slot `slot` is expected where `sizeBytes` from (lo, hi) ends. */
+  private expectAfter(slot: number, lo: number, hi: number, sizeBytes: number): void {
+    const endLo = (lo >>> 0) + sizeBytes;
+    this.expected[slot] = endLo | 0;
+    this.expected[slot + 1] = endLo > 0xffffffff ? (hi + 1) | 0 : hi | 0;
   }
 
   /** Ends the open run, if the last head has one: its run bit, then its length after it. */
