@@ -178,6 +178,7 @@ function translationRows(result: RunGuestResult): [string, string | number][] {
   return [
     ["blocks translated", translation.blocks],
     ["regions built", translation.regions],
+    ["regions spanning pages", translation.spanningRegions],
     ["code pages dropped", translation.invalidations],
     ["translation ms", translation.translateMs],
   ];

@@ -98,6 +98,11 @@ export class Assembler {
     return this;
   }
 
+  /** Bytes emitted so far: the offset of the next instruction. */
+  get sizeBytes(): number {
+    return this.words.length * 4;
+  }
+
   /** Appends a 32-bit instruction word. */
   emit(word: number): this {
     this.words.push(word >>> 0);

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { Assembler, bType, ECALL, iType, Reg, rType, sType, uType } from "../../src/guest/assembler.js";
 import { GuestError, Hart, type SyscallHandler } from "../../src/guest/hart.js";
 import { runGuest } from "../../src/guest/run-guest.js";
-import { BlockTranslator } from "../../src/guest/translator/block-translator.js";
+import { BlockTranslator, type TranslatorStats } from "../../src/guest/translator/block-translator.js";
 import { AddressSpace } from "../../src/space/address-space.js";
 import type { MemoryAccess } from "../../src/space/backend.js";
 import { TeeAccess } from "../../src/space/tee-access.js";
@@ -94,6 +94,9 @@ interface Setup {
   limits?: number[];
 }
 
+/** The report of the translator runIn used last (null after an interpreter run). */
+let lastReport: TranslatorStats | null = null;
+
 /** Runs `code` at CODE in a fresh space: in the interpreter, or translated with fetches counted (plain) or made (observed). */
 function runIn(mode: Mode, code: Uint8Array, setup: Setup = {}): Outcome {
   const space = new AddressSpace({ strict: setup.strict === true });
@@ -109,7 +112,7 @@ function runIn(mode: Mode, code: Uint8Array, setup: Setup = {}): Outcome {
   const watched = mode !== "plain";
   const memory = watched ? new TeeAccess(space.access, log) : space.access;
   const hart = new Hart(memory, exitOnEcall);
-  if (mode !== "interpreter") BlockTranslator.attach(hart, space.plainAccess, { observed: mode === "observed" });
+  const translator = mode === "interpreter" ? null : BlockTranslator.attach(hart, space.plainAccess, { observed: mode === "observed" });
   hart.pc = CODE;
   for (const [index, value] of Object.entries(setup.registers ?? {})) hart.setRegister(Number(index), value);
   let error: string | null = null;
@@ -121,6 +124,7 @@ function runIn(mode: Mode, code: Uint8Array, setup: Setup = {}): Outcome {
     error = caught.message;
   }
   const stats = space.stats();
+  lastReport = translator === null ? null : translator.report();
   return {
     error,
     stop: stops.join(","),
@@ -275,6 +279,39 @@ describe("the block translator runs guests exactly as the interpreter does", () 
     program.bne(Reg.s1, Reg.t0, "loop").li(Reg.a7, 93).ecall();
     const outcome = assertSameEverywhere(program.code());
     assert.equal(outcome.registers[Reg.a1], BigInt((49 * 50) / 2));
+  });
+
+  it("a hot call into another page runs inside one region, and a store over the callee drops both pages", () => {
+    // The loop on the first page calls `callee` on the next; each pass stores t2 (an addi a1,
+    // a1, 3) to DATA, except pass REWRITE_PASS, which stores it over the callee's addi (no
+    // fence.i). The address is chosen without a branch, so the store runs in the same hot
+    // region every pass. The interpreter fetches every instruction, so the new immediate
+    // counts from the next call on; the region holding both pages must be left at the store
+    // and dropped.
+    const PASSES = 120_000;
+    const REWRITE_PASS = 100_000;
+    const [T3, T4, T5, S4] = [28, 29, 30, 20];
+    const program = new Assembler().li(Reg.s1, 0).li(Reg.a2, PASSES).li(Reg.a3, REWRITE_PASS).li(Reg.t2, ADDI(Reg.a1, Reg.a1, 3)).li(S4, DATA);
+    const auipc = uType(4096, Reg.s0, 0x17);
+    const placeholder = ADDI(Reg.s0, Reg.s0, 0);
+    program.emit(auipc).emit(placeholder); // s0 = the callee's addi (its offset is set below)
+    program.sub(T5, Reg.s0, S4);
+    program.label("loop").jal(Reg.ra, "callee").addi(Reg.s1, Reg.s1, 1);
+    program.sub(T4, Reg.s1, Reg.a3).emit(iType(1, T4, 3, T4, 0x13)).sub(T4, Reg.zero, T4); // t4 = pass == REWRITE_PASS ? -1 : 0
+    program.emit(rType(0, T5, T4, 7, T4, 0x33)).add(T3, S4, T4); // t3 = t4 ? s0 : DATA
+    program.emit(sType(0, Reg.t2, T3, 2)); // sw t2, 0(t3)
+    program.bne(Reg.s1, Reg.a2, "loop").mv(Reg.a0, Reg.a1).li(Reg.a7, 93).ecall();
+    while (program.sizeBytes < 4096 + 0x20) program.emit(ADDI(0, 0, 0));
+    program.label("callee").emit(ADDI(Reg.a1, Reg.a1, 1)).emit(iType(0, Reg.ra, 0, 0, 0x67)); // addi a1, a1, 1; ret
+    const code = program.code();
+    const view = new DataView(code.buffer, code.byteOffset);
+    const wordAt = (word: number) => Array.from({ length: code.length / 4 }, (_, index) => view.getUint32(4 * index, true)).indexOf(word >>> 0) * 4;
+    view.setUint32(wordAt(placeholder), ADDI(Reg.s0, Reg.s0, code.length - 8 - wordAt(auipc)), true);
+    const outcome = assertSameEverywhere(code);
+    assert.equal(outcome.registers[Reg.a1], BigInt(REWRITE_PASS + 3 * (PASSES - REWRITE_PASS)));
+    // The last run (observed) made a region of both pages, and the store dropped both.
+    assert.ok(lastReport !== null && lastReport.spanningRegions > 0, `no region spans pages: ${JSON.stringify(lastReport)}`);
+    assert.ok(lastReport.invalidations >= 2, `the store dropped ${lastReport.invalidations} pages`);
   });
 
   it("a fault inside a hot block names the instruction's pc, with the interpreter's count", () => {

@@ -18,6 +18,7 @@
  * store that lands on translated code is checked at once: the region is left if the store
  * changed code of its own page.
  */
+import { PAGE_SIZE_BYTES, pageNumberOfHalves } from "../../space/address.js";
 import { FETCH_RUN_MAX } from "../../trace/output.js";
 import { FENCE_I } from "../decoder.js";
 import { addHigh } from "../int64.js";
@@ -132,39 +133,53 @@ export const RUNTIME_NAMES = [
 /** The name a region's source gives its table (regionTable's). */
 export const REGION_TABLE_NAME = "table";
 
+/** The code pages a region's blocks come from, in the order of its table: its first block's page first. */
+export function regionPages(blocks: readonly PlannedBlock[]): number[] {
+  return [...new Set(blocks.map((block) => block.pageNumber))];
+}
+
 /**
- * A region's table, an Int32Array its function's closure holds: each slot's block index
- * (-1: not in the region), then each block's instruction count, then each block's slot.
+ * A region's table, an Int32Array its function's closure holds: for each of its pages
+ * (regionPages' order), each slot's block index (-1: not in the region); then each block's
+ * instruction count, then each block's start pc (low halves, then high halves). The runner
+ * enters it from the first page, at a slot of that page's part.
  */
 export function regionTable(blocks: readonly PlannedBlock[]): Int32Array {
-  const table = new Int32Array(SLOTS_IN_PAGE + 2 * blocks.length).fill(-1, 0, SLOTS_IN_PAGE);
+  const pages = regionPages(blocks);
+  const slotsEnd = pages.length * SLOTS_PER_PAGE;
+  const table = new Int32Array(slotsEnd + 3 * blocks.length).fill(-1, 0, slotsEnd);
   blocks.forEach((block, index) => {
-    table[block.slot] = index;
-    table[SLOTS_IN_PAGE + index] = block.instructions.length;
-    table[SLOTS_IN_PAGE + blocks.length + index] = block.slot;
+    table[pages.indexOf(block.pageNumber) * SLOTS_PER_PAGE + block.slot] = index;
+    table[slotsEnd + index] = block.instructions.length;
+    table[slotsEnd + blocks.length + index] = block.instructions[0].pcLo;
+    table[slotsEnd + 2 * blocks.length + index] = block.instructions[0].pcHi;
   });
   return table;
 }
 
-const SLOTS_IN_PAGE = 2048;
+/** Half-word slots in a page: where an instruction may start. */
+export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
 
 /** Low bits of a page number that index the code filter (a superset test: collisions only cost a check). */
 export const CODE_FILTER_BITS = 16;
 
-/** A block to translate: its start's half-word slot in the page, and its instructions. */
+/** A block to translate: its code page, its start's half-word slot in the page, and its instructions. */
 export interface PlannedBlock {
+  pageNumber: number;
   slot: number;
   instructions: readonly PlannedInstruction[];
 }
 
 /**
  * The body of a region's function `(h, regs, mem, s, slot, left) => instructions run`: it
- * runs from the block at `slot` on while the blocks it reaches are in the region and `left`
- * instructions allow a whole block, and leaves the pc at the next instruction to run. The
- * function's closure holds the region's table (REGION_TABLE_NAME, regionTable).
+ * runs from the block at `slot` of its first page on while the blocks it reaches
+ * are in the region and `left` instructions allow a whole block, and leaves the pc at the
+ * next instruction to run. The function's closure holds the region's table
+ * (REGION_TABLE_NAME). Its blocks may come from several pages: a call into another page
+ * and its return then stay inside the function.
  */
-export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageNumber: number): string {
-  const body = regionBody(blocks, fetchMode, pageNumber);
+export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode): string {
+  const body = regionBody(blocks, fetchMode);
   return fetchMode === "observed" ? body.replaceAll(SPILL, "").replaceAll(RELOAD, "") : withRegisterLocals(body);
 }
 
@@ -198,17 +213,16 @@ function withRegisterLocals(body: string): string {
   return `let sp = 0, ${used.map((index) => `r_${index} = regs[${index}]`).join(", ")};\ntry {\n${marked}\n} finally {\nif (sp === 0) { ${spill} }\n}`;
 }
 
-function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageNumber: number): string {
-  const pageLo = pageNumber % 2 ** 20;
-  const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
+function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode): string {
+  const pages = regionPages(blocks);
   // A lone block that never jumps to its own start needs no loop: it runs straight through
   // and each exit returns (a few exits, each taken early or never).
-  if (blocks.length === 1 && !jumpsTo(blocks[0], pageNumber, blocks[0].slot)) {
+  if (blocks.length === 1 && !jumpsTo(blocks[0], blocks[0].pageNumber, blocks[0].slot)) {
     const block = blocks[0];
     const out = ["let n = 0;"];
     out.push(`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`);
     out.push("s[5] = 0;");
-    blockSource(out, block.instructions, fetchMode, { inRegion: new Map(), loops: false, pageLo, pageHi });
+    blockSource(out, block.instructions, fetchMode, { inRegion: new Map(), loops: false, pages });
     return out.join("\n");
   }
   // Blocks are numbered in the region (a dense switch is a jump table). Exits set the next
@@ -216,10 +230,11 @@ function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode, pageN
   // tail, and the budget's test and the region's exit are one place each: code with type
   // feedback from every exit, so a path first taken after V8 optimized the region (the
   // slice's end, a rare branch) does not deoptimize it.
-  const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [block.slot, index])), loops: true, pageLo, pageHi };
+  const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [block.pageNumber * SLOTS_PER_PAGE + block.slot, index])), loops: true, pages };
   const t = REGION_TABLE_NAME;
+  const counts = pages.length * SLOTS_PER_PAGE;
   const out = [`let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = ${t}[slot];`, "for (;;) {"];
-  out.push(`if (left - n < ${t}[${SLOTS_IN_PAGE} + b]) { pl = ${(pageLo << 12) | 0} | (${t}[${SLOTS_IN_PAGE + blocks.length} + b] << 1); ph = ${pageHi}; break; }`);
+  out.push(`if (left - n < ${t}[${counts} + b]) { pl = ${t}[${counts + blocks.length} + b]; ph = ${t}[${counts + 2 * blocks.length} + b]; break; }`);
   out.push("switch (b) {");
   blocks.forEach((block, index) => {
     out.push(`case ${index}: {`);
@@ -243,13 +258,12 @@ function jumpsTo(block: PlannedBlock, pageNumber: number, slot: number): boolean
 }
 
 interface RegionShape {
-  /** The region's blocks' indices by slot. */
+  /** The region's blocks' indices by page number * SLOTS_PER_PAGE + slot. */
   inRegion: ReadonlyMap<number, number>;
   /** Whether the region loops (else every exit leaves it). */
   loops: boolean;
-  /** The page number's low 20 bits (a pc's bits 12-31) and its high half. */
-  pageLo: number;
-  pageHi: number;
+  /** The page numbers of its blocks, in its table's order (regionPages). */
+  pages: readonly number[];
 }
 
 /** Appends one block's source to `out`. */
@@ -267,15 +281,21 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
   /** An exit after `done` instructions to a constant pc: on inside the region if the page holds it, else back to the runner. */
   const exitTo = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number): string => {
     if (!region.loops) return returnTo(done, String(lo), String(hi), doneLoads, doneStores);
-    const index = hi === region.pageHi && lo >>> 12 === region.pageLo ? region.inRegion.get((lo & 0xfff) >>> 1) : undefined;
+    const index = region.inRegion.get(pageNumberOfHalves(lo, hi) * SLOTS_PER_PAGE + ((lo & 0xfff) >>> 1));
     if (index !== undefined) return `b = ${index}; ${counts(done, doneLoads, doneStores)}`;
     return `pl = ${lo}; ph = ${hi}; b = -1; ${counts(done, doneLoads, doneStores)}`;
   };
-  /** An exit to the pc held in the locals tl, th. */
-  const exitToTarget = (done: number, doneLoads: number, doneStores: number): string =>
-    !region.loops
-      ? returnTo(done, "tl", "th", doneLoads, doneStores)
-      : `b = th === ${region.pageHi} && (tl >>> 12) === ${region.pageLo} ? ${REGION_TABLE_NAME}[(tl & 0xfff) >>> 1] : -1; if (b < 0) { pl = tl; ph = th; } ${counts(done, doneLoads, doneStores)}`;
+  /** An exit to the pc held in the locals tl, th: the region's block there if it has one (a test per page), else back to the runner. */
+  const exitToTarget = (done: number, doneLoads: number, doneStores: number): string => {
+    if (!region.loops) return returnTo(done, "tl", "th", doneLoads, doneStores);
+    const lookup = region.pages
+      .map((pageNumber, index) => {
+        const pageHi = Math.floor(pageNumber / 2 ** 20) | 0;
+        return `th === ${pageHi} && (tl >>> 12) === ${pageNumber % 2 ** 20} ? ${REGION_TABLE_NAME}[${index * SLOTS_PER_PAGE} + ((tl & 0xfff) >>> 1)] : `;
+      })
+      .join("");
+    return `b = ${lookup}-1; if (b < 0) { pl = tl; ph = th; } ${counts(done, doneLoads, doneStores)}`;
+  };
   /** Leaves the region with the pc at (lo, hi), raising `flags` for the runner. */
   const leave = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number, flags = 0): string =>
     !region.loops

@@ -24,8 +24,22 @@ import {
   wide,
 } from "../int64.js";
 import { Packed } from "../ops.js";
-import { BlockFlag, BlockState, endsBlock, loadsOf, parcelsOf, REGION_TABLE_NAME, regionSource, regionTable, RUNTIME_NAMES, storesOf, type PlannedBlock, type PlannedInstruction } from "./block-source.js";
-import { CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
+import {
+  BlockFlag,
+  BlockState,
+  endsBlock,
+  loadsOf,
+  parcelsOf,
+  REGION_TABLE_NAME,
+  regionPages,
+  regionSource,
+  regionTable,
+  RUNTIME_NAMES,
+  storesOf,
+  type PlannedBlock,
+  type PlannedInstruction,
+} from "./block-source.js";
+import { CALLER_SLOTS, CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
 import { InterpreterAccess } from "./interpreter-access.js";
 import type { TraceOutput } from "../../trace/output.js";
 
@@ -37,7 +51,11 @@ const HOT_BLOCK_RUNS = 16;
 const MAX_REGION_INSTRUCTIONS = 64;
 /** Entries into a page's regions from regions of the same page after which its hottest blocks are merged into one shared region. */
 const DISPATCHES_BEFORE_MERGE = 1 << 16;
-/** A block joins the shared region when it took at least this share of the page's entries (as 1/share). */
+/**
+ * A block joins the shared region when it took at least this share of the page's entries
+ * (as 1/share); so does another page's block when the runner went between the two pages
+ * that often.
+ */
 const MERGE_SHARE_DIVISOR = 256;
 /** Blocks a page's shared region must gain at least before it is rebuilt. */
 const MIN_MERGE_GROWTH = 2;
@@ -61,6 +79,8 @@ export interface TranslatorStats {
   instructions: number;
   /** Region functions built (a block's own, and each rebuild of a page's shared ones). */
   regions: number;
+  /** Those of them whose blocks come from more than one page (a call into another page and its return inside one function). */
+  spanningRegions: number;
   /** Code pages whose translations were dropped (stores over code, changes, fence.i). */
   invalidations: number;
   /** Milliseconds spent building blocks. */
@@ -74,8 +94,8 @@ export class BlockTranslator implements SliceExecutor {
   private readonly scratch: Decoded = { packed: 0, imm: 0 };
   /** The helpers regions call, by the names their source uses; `trace` is bound per region, from the mode. */
   private readonly runtime: Record<Exclude<(typeof RUNTIME_NAMES)[number], "trace">, unknown>;
-  /** The page the running block belongs to (code stores that drop it end the block). */
-  private currentPageNumber = -1;
+  /** The pages of the running region (code stores that drop one of them end it). */
+  private runningPages: readonly number[] = [];
   private readonly recentPages: Array<CodePage | null> = new Array(RECENT_PAGES).fill(null);
   /** Set by the slow paths when the running slice must end (the guest stopped, a system call said so). */
   private sliceStop = false;
@@ -85,7 +105,7 @@ export class BlockTranslator implements SliceExecutor {
   /** The mode the cached translations were made for. */
   private translatedMode: TranslatorMode;
   private interpreterAccess: InterpreterAccess | null = null;
-  private readonly stats: Omit<TranslatorStats, "invalidations"> = { blocks: 0, instructions: 0, regions: 0, translateMs: 0 };
+  private readonly stats: Omit<TranslatorStats, "invalidations"> = { blocks: 0, instructions: 0, regions: 0, spanningRegions: 0, translateMs: 0 };
 
   /**
    * A translator for `hart`, reading code through `code` (the space's plain access: no hook
@@ -111,7 +131,7 @@ export class BlockTranslator implements SliceExecutor {
       executeFloat,
       ebreak: (h: Hart) => new GuestError("ebreak", h.pc),
       codeFilter: cache.filter,
-      codeStored: (lo: number, hi: number, widthBytes: number) => cache.stored(lo, hi, widthBytes, this.currentPageNumber),
+      codeStored: (lo: number, hi: number, widthBytes: number) => cache.stored(lo, hi, widthBytes, this.runningPages),
     };
   }
 
@@ -166,18 +186,21 @@ export class BlockTranslator implements SliceExecutor {
         // Recent pages by the pc's bits 12-17: a call to another page and back finds both here.
         let page = recent[(pcLo >>> 12) & (RECENT_PAGES - 1)];
         if (page === null || page.pageLo !== pcLo >>> 12 || page.pageHi !== hart.pcHi || page.dropped) page = this.findPage(pcLo, hart.pcHi);
-        this.currentPageNumber = page.pageNumber;
         const slot = (pcLo & PAGE_OFFSET_MASK) >>> 1;
         const index = page.regionOf[slot];
         let ran: number;
         if (index >= 0) {
-          if (page === this.lastRegionPage) {
-            // A region left for a block of its own page: what merging the page's blocks saves.
+          // An entry out of a region is what a shared region saves: of this page's, or of
+          // another page's (a call and its return), which then counts as a caller.
+          const last = this.lastRegionPage;
+          if (last !== null) {
             page.entries[slot]++;
             page.dispatches++;
+            if (last !== page) this.countCaller(page, last);
           }
           this.lastRegionPage = page;
           region = page.regions[index];
+          this.runningPages = region.pageNumbers;
           state[BlockState.Position] = -1;
           ran = region.run(hart, regs, memory, state, slot, budget - executed);
           region = null;
@@ -196,6 +219,16 @@ export class BlockTranslator implements SliceExecutor {
     } finally {
       memory.countAccesses(state[BlockState.Loads], state[BlockState.Stores]);
     }
+  }
+
+  /** Counts an entry into `page` out of a region of `caller`'s. */
+  private countCaller(page: CodePage, caller: CodePage): void {
+    const index = caller.pageLo & (CALLER_SLOTS - 1);
+    if (page.callerPage[index] !== caller.pageNumber) {
+      page.callerPage[index] = caller.pageNumber;
+      page.callerEntries[index] = 0;
+    }
+    page.callerEntries[index]++;
   }
 
   /** The page's translations, entered among the recent ones. */
@@ -234,7 +267,8 @@ export class BlockTranslator implements SliceExecutor {
     }
     if ((flags & BlockFlag.Mismatch) !== 0) {
       // The bits were fetched already: the interpreter runs them without fetching again.
-      this.cache.dropRange(this.currentPageNumber, this.currentPageNumber + 1);
+      const pageNumber = pageNumberOfHalves(this.hart.pcLo, this.hart.pcHi);
+      this.cache.dropRange(pageNumber, pageNumber + 1);
       return this.interpretUpTo(1, state[BlockState.Fetched]);
     }
     return 0;
@@ -325,13 +359,13 @@ export class BlockTranslator implements SliceExecutor {
     const started = performance.now();
     const instructions = this.plan(pcLo, pcHi);
     if (instructions.length === 0) return false;
-    const block: PlannedBlock = { slot, instructions };
+    const block: PlannedBlock = { pageNumber: page.pageNumber, slot, instructions };
     page.hot.set(slot, block);
     const last = instructions[instructions.length - 1];
     this.cache.markCode(page, slot, Math.min(SLOTS_PER_PAGE, ((last.pcLo & PAGE_OFFSET_MASK) + 2 * parcelsOf(last.raw)) >>> 1));
     this.stats.blocks++;
     this.stats.instructions += instructions.length;
-    this.addRegion(page, [block]);
+    this.addRegion([block]);
     this.stats.translateMs += performance.now() - started;
     return true;
   }
@@ -339,43 +373,70 @@ export class BlockTranslator implements SliceExecutor {
   /**
    * The page's regions were entered DISPATCHES_BEFORE_MERGE times: its blocks that took a
    * fair share of those entries (and those merged before) go into one shared region, where
-   * jumps among them stay inside the function, unless that set has not grown.
+   * jumps among them stay inside the function, unless that set has not grown. So do the hot
+   * blocks of pages the runner came from that often: a function called from this page, or
+   * the caller a function here returns to.
    */
   private merge(page: CodePage): void {
     const threshold = page.dispatches / MERGE_SHARE_DIVISOR;
     const merged = page.merged;
-    const chosen = [...page.hot.values()].filter((block) => merged.has(block.slot) || page.entries[block.slot] >= threshold);
+    const key = (block: PlannedBlock) => block.pageNumber * SLOTS_PER_PAGE + block.slot;
+    const candidates = new Set([...merged.values(), ...page.hot.values()]);
+    for (let index = 0; index < CALLER_SLOTS; index++) {
+      const caller = page.callerPage[index];
+      if (caller >= 0 && page.callerEntries[index] >= threshold) for (const block of this.cache.page(caller).hot.values()) candidates.add(block);
+    }
+    // Entries as they stand now: this page's counts start again below.
+    const entryCounts = new Map([...candidates].map((block) => [block, this.cache.page(block.pageNumber).entries[block.slot]]));
+    const entries = (block: PlannedBlock) => entryCounts.get(block)!;
+    page.callerEntries.fill(0);
+    const chosen = [...candidates].filter((block) => merged.has(key(block)) || entries(block) >= threshold);
     page.entries.fill(0);
     page.dispatches = 0;
     // A rebuild compiles the region anew: only for a set grown by a quarter (or two blocks).
     if (chosen.length < Math.max(merged.size + MIN_MERGE_GROWTH, merged.size + (merged.size >>> 2))) return;
     const started = performance.now();
-    // Blocks merged before first, so a full region keeps them; then by address.
-    chosen.sort((a, b) => (merged.has(a.slot) === merged.has(b.slot) ? a.slot - b.slot : merged.has(a.slot) ? -1 : 1));
+    // Blocks merged before first, so a full region keeps them; then the most entered; this
+    // page's first block leads (the region's table starts with its page).
+    chosen.sort((a, b) => (merged.has(key(a)) === merged.has(key(b)) ? entries(b) - entries(a) : merged.has(key(a)) ? -1 : 1));
+    const own = chosen.findIndex((block) => block.pageNumber === page.pageNumber);
+    if (own < 0) return;
+    chosen.unshift(...chosen.splice(own, 1));
     const group: PlannedBlock[] = [];
     let instructions = 0;
     for (const block of chosen) {
-      if (instructions + block.instructions.length > MAX_REGION_INSTRUCTIONS) break;
+      if (instructions + block.instructions.length > MAX_REGION_INSTRUCTIONS) continue;
       group.push(block);
       instructions += block.instructions.length;
     }
     if (group.length <= merged.size) return;
-    page.merged = new Set(group.map((block) => block.slot));
-    this.addRegion(page, group);
+    page.merged = new Map(group.map((block) => [key(block), block]));
+    this.addRegion(group);
     this.stats.translateMs += performance.now() - started;
   }
 
-  /** Builds one region function of `blocks` and points their slots at it. */
-  private addRegion(page: CodePage, blocks: readonly PlannedBlock[]): void {
+  /**
+   * Builds one region function of `blocks` and points the slots of the first one's page at
+   * it. Blocks of other pages are reached only from inside: the runner enters those pages
+   * through their own regions, so a page's merge never takes another page's entries.
+   */
+  private addRegion(blocks: readonly PlannedBlock[]): void {
     const fetchMode = this.mode.observed ? "observed" : this.mode.fetchTrace !== undefined ? "recorded" : "plain";
-    const body = regionSource(blocks, fetchMode, page.pageNumber);
+    const body = regionSource(blocks, fetchMode);
     // The runtime's helpers become constants of the factory's closure, which TurboFan inlines.
     const factory = new Function(...RUNTIME_NAMES, REGION_TABLE_NAME, `"use strict"; return function region(h, regs, mem, s, slot, left) {\n${body}\n};`);
     const runtime = { ...this.runtime, trace: this.mode.fetchTrace ?? null };
-    const region: Region = { run: factory(...RUNTIME_NAMES.map((name) => runtime[name]), regionTable(blocks)), blocks: blocks.map((block) => this.counts(block.instructions)) };
+    const run = factory(...RUNTIME_NAMES.map((name) => runtime[name]), regionTable(blocks));
+    const translated = blocks.map((block) => this.counts(block.instructions));
+    const pageNumbers = regionPages(blocks);
+    const page = this.cache.page(pageNumbers[0]);
     const index = page.regions.length;
-    page.regions.push(region);
-    for (const block of blocks) page.regionOf[block.slot] = index;
+    page.regions.push({ run, blocks: translated, pageNumbers });
+    for (const block of blocks) if (block.pageNumber === page.pageNumber) page.regionOf[block.slot] = index;
+    if (pageNumbers.length > 1) {
+      this.cache.link(pageNumbers);
+      this.stats.spanningRegions++;
+    }
     this.stats.regions++;
   }
 

@@ -2,13 +2,13 @@
  * Translated regions, cached per 4 KiB code page, and what drops them: a store over bytes
  * of translated code, a change through the AddressSpace's own methods (system calls,
  * debuggers, map/unmap/protect), fence.i. A page's regions go together, never one by one:
- * blocks never cross a page, so a page's code is all its regions depend on.
+ * blocks never cross a page, so a page's code is all its regions depend on, and the pages
+ * a region spans are linked: dropping one drops the others.
  */
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
-import { CODE_FILTER_BITS, type PlannedBlock } from "./block-source.js";
+import { CODE_FILTER_BITS, SLOTS_PER_PAGE, type PlannedBlock } from "./block-source.js";
 
-/** Half-word slots in a page: where an instruction may start. */
-export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
+export { SLOTS_PER_PAGE };
 
 /** What the runner needs to settle an exception inside one translated block. */
 export interface TranslatedBlock {
@@ -27,12 +27,17 @@ export interface TranslatedBlock {
 /** A region's function: runs from the block at `slot`, at most `left` instructions; returns how many ran. */
 export type RegionFunction = (hart: unknown, regs: Int32Array, memory: unknown, state: Int32Array, slot: number, left: number) => number;
 
-/** Translated blocks of one page in one function (block-source.ts's regionSource). */
+/** Translated blocks in one function (block-source.ts's regionSource), entered from its first page. */
 export interface Region {
   readonly run: RegionFunction;
   /** Its blocks, by the index a running block leaves in BlockState.Block. */
   readonly blocks: readonly TranslatedBlock[];
+  /** The pages its blocks come from, the page that enters it first: a store that drops one of them ends the region. */
+  readonly pageNumbers: readonly number[];
 }
+
+/** Pages whose entries into a page are counted, by the low bits of their page number (a direct-mapped set). */
+export const CALLER_SLOTS = 8;
 
 /** The translations of one code page, and how often each cold block start has run. */
 export class CodePage {
@@ -43,10 +48,15 @@ export class CodePage {
   readonly hot = new Map<number, PlannedBlock>();
   /** Entries from the runner into each translated block since the last merge. */
   readonly entries = new Uint32Array(SLOTS_PER_PAGE);
-  /** Entries from the runner into the page's regions since the last merge. */
+  /** Entries from the runner into the page's regions, out of regions of this or other pages, since the last merge. */
   dispatches = 0;
-  /** The slots of the blocks in the page's shared region. */
-  merged = new Set<number>();
+  /** The pages whose regions the runner left for this page's, and how often since the last merge (CALLER_SLOTS of them). */
+  readonly callerPage = new Float64Array(CALLER_SLOTS).fill(-1);
+  readonly callerEntries = new Uint32Array(CALLER_SLOTS);
+  /** The blocks in the page's shared region, by page number * SLOTS_PER_PAGE + slot (they may come from other pages). */
+  merged = new Map<number, PlannedBlock>();
+  /** Pages whose blocks share a region with this page's: they are dropped with it. */
+  readonly linked = new Set<number>();
   /** Runs of each block start in the interpreter (at most 255). */
   readonly heat = new Uint16Array(SLOTS_PER_PAGE);
   /** Instructions of each cold block start (0: not yet scanned), for the interpreter's run of it. */
@@ -107,28 +117,36 @@ export class CodeCache {
     return (this.filter[(lo >>> 12) & mask] | this.filter[((lo + widthBytes - 1) >>> 12) & mask]) !== 0;
   }
 
-  /**
-   * After a store of `widthBytes` at (lo, hi): drops the pages whose translated code it
-   * overwrote; returns whether it dropped `currentPage`.
-   */
-  stored(lo: number, hi: number, widthBytes: number, currentPage: number): boolean {
-    const firstPage = (hi >>> 0) * 2 ** 20 + (lo >>> 12);
-    const offset = lo & (PAGE_SIZE_BYTES - 1);
-    let hit = this.storedInPage(firstPage, offset, Math.min(widthBytes, PAGE_SIZE_BYTES - offset), currentPage);
-    if (offset + widthBytes > PAGE_SIZE_BYTES) hit = this.storedInPage(firstPage + 1, 0, offset + widthBytes - PAGE_SIZE_BYTES, currentPage) || hit;
-    return hit;
+  /** Makes each of `pageNumbers` drop with the others. */
+  link(pageNumbers: readonly number[]): void {
+    for (const pageNumber of pageNumbers) {
+      const page = this.pages.get(pageNumber)!;
+      for (const other of pageNumbers) if (other !== pageNumber) page.linked.add(other);
+    }
   }
 
-  private storedInPage(pageNumber: number, offset: number, lengthBytes: number, currentPage: number): boolean {
+  /**
+   * After a store of `widthBytes` at (lo, hi): drops the pages whose translated code it
+   * overwrote; returns whether it dropped one of `running` (the running region's pages).
+   */
+  stored(lo: number, hi: number, widthBytes: number, running: readonly number[]): boolean {
+    const firstPage = (hi >>> 0) * 2 ** 20 + (lo >>> 12);
+    const offset = lo & (PAGE_SIZE_BYTES - 1);
+    this.storedInPage(firstPage, offset, Math.min(widthBytes, PAGE_SIZE_BYTES - offset));
+    if (offset + widthBytes > PAGE_SIZE_BYTES) this.storedInPage(firstPage + 1, 0, offset + widthBytes - PAGE_SIZE_BYTES);
+    // Linked pages go too: any of the running region's pages dropped ends it.
+    return running.some((pageNumber) => !this.pages.has(pageNumber));
+  }
+
+  private storedInPage(pageNumber: number, offset: number, lengthBytes: number): void {
     const page = this.pages.get(pageNumber);
-    if (page === undefined || !page.translated) return false;
+    if (page === undefined || !page.translated) return;
     for (let slot = offset >>> 1; slot <= (offset + lengthBytes - 1) >>> 1; slot++) {
       if (page.code[slot] !== 0) {
         this.drop(pageNumber);
-        return pageNumber === currentPage;
+        return;
       }
     }
-    return false;
   }
 
   /** Drops the translations of pages [firstPage, endPage). */
@@ -154,5 +172,6 @@ export class CodeCache {
       this.filter[pageNumber & ((1 << CODE_FILTER_BITS) - 1)]--;
       this.invalidations++;
     }
+    for (const other of page.linked) this.drop(other);
   }
 }

@@ -6,6 +6,9 @@
 import type { MemoryAccess } from "../../space/backend.js";
 import type { CodeCache } from "./code-cache.js";
 
+/** The interpreter runs no region: its stores drop code but end nothing. */
+const NO_REGION_RUNNING: readonly number[] = [];
+
 export class InterpreterAccess implements MemoryAccess {
   loadHigh = 0;
   /** Bits of a fetch already made, which the next fetch returns instead of fetching; null for none. */
@@ -58,6 +61,6 @@ export class InterpreterAccess implements MemoryAccess {
   }
 
   private stored(lo: number, hi: number, widthBytes: number): void {
-    if (this.cache.mayHoldCode(lo, widthBytes)) this.cache.stored(lo, hi, widthBytes, -1);
+    if (this.cache.mayHoldCode(lo, widthBytes)) this.cache.stored(lo, hi, widthBytes, NO_REGION_RUNNING);
   }
 }
