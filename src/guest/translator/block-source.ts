@@ -133,6 +133,14 @@ export const RUNTIME_NAMES = [
 /** The name a region's source gives its table (regionTable's). */
 export const REGION_TABLE_NAME = "table";
 
+/** Half-word slots in a page: where an instruction may start. */
+export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
+
+/** A block start's key among the blocks of all pages: its page number and its half-word slot in the page. */
+export function blockKey(pageNumber: number, slot: number): number {
+  return pageNumber * SLOTS_PER_PAGE + slot;
+}
+
 /** The code pages a region's blocks come from, in the order of its table: its first block's page first. */
 export function regionPages(blocks: readonly PlannedBlock[]): number[] {
   return [...new Set(blocks.map((block) => block.pageNumber))];
@@ -157,8 +165,6 @@ export function regionTable(blocks: readonly PlannedBlock[]): Int32Array {
   return table;
 }
 
-/** Half-word slots in a page: where an instruction may start. */
-export const SLOTS_PER_PAGE = PAGE_SIZE_BYTES / 2;
 
 /** Low bits of a page number that index the code filter (a superset test: collisions only cost a check). */
 export const CODE_FILTER_BITS = 16;
@@ -230,7 +236,7 @@ function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode): stri
   // tail, and the budget's test and the region's exit are one place each: code with type
   // feedback from every exit, so a path first taken after V8 optimized the region (the
   // slice's end, a rare branch) does not deoptimize it.
-  const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [block.pageNumber * SLOTS_PER_PAGE + block.slot, index])), loops: true, pages };
+  const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [blockKey(block.pageNumber, block.slot), index])), loops: true, pages };
   const t = REGION_TABLE_NAME;
   const counts = pages.length * SLOTS_PER_PAGE;
   const out = [`let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = ${t}[slot];`, "for (;;) {"];
@@ -258,7 +264,7 @@ function jumpsTo(block: PlannedBlock, pageNumber: number, slot: number): boolean
 }
 
 interface RegionShape {
-  /** The region's blocks' indices by page number * SLOTS_PER_PAGE + slot. */
+  /** The region's blocks' indices by blockKey. */
   inRegion: ReadonlyMap<number, number>;
   /** Whether the region loops (else every exit leaves it). */
   loops: boolean;
@@ -281,7 +287,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
   /** An exit after `done` instructions to a constant pc: on inside the region if the page holds it, else back to the runner. */
   const exitTo = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number): string => {
     if (!region.loops) return returnTo(done, String(lo), String(hi), doneLoads, doneStores);
-    const index = region.inRegion.get(pageNumberOfHalves(lo, hi) * SLOTS_PER_PAGE + ((lo & 0xfff) >>> 1));
+    const index = region.inRegion.get(blockKey(pageNumberOfHalves(lo, hi), (lo & 0xfff) >>> 1));
     if (index !== undefined) return `b = ${index}; ${counts(done, doneLoads, doneStores)}`;
     return `pl = ${lo}; ph = ${hi}; b = -1; ${counts(done, doneLoads, doneStores)}`;
   };

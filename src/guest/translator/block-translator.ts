@@ -26,6 +26,7 @@ import {
 import { Packed } from "../ops.js";
 import {
   BlockFlag,
+  blockKey,
   BlockState,
   endsBlock,
   loadsOf,
@@ -35,11 +36,12 @@ import {
   regionSource,
   regionTable,
   RUNTIME_NAMES,
+  SLOTS_PER_PAGE,
   storesOf,
   type PlannedBlock,
   type PlannedInstruction,
 } from "./block-source.js";
-import { CALLER_SLOTS, CodeCache, CodePage, SLOTS_PER_PAGE, type Region, type TranslatedBlock } from "./code-cache.js";
+import { CALLER_SLOTS, CodeCache, CodePage, type Region, type TranslatedBlock } from "./code-cache.js";
 import { InterpreterAccess } from "./interpreter-access.js";
 import type { TraceOutput } from "../../trace/output.js";
 
@@ -380,7 +382,7 @@ export class BlockTranslator implements SliceExecutor {
   private merge(page: CodePage): void {
     const threshold = page.dispatches / MERGE_SHARE_DIVISOR;
     const merged = page.merged;
-    const key = (block: PlannedBlock) => block.pageNumber * SLOTS_PER_PAGE + block.slot;
+    const key = (block: PlannedBlock) => blockKey(block.pageNumber, block.slot);
     const candidates = new Set([...merged.values(), ...page.hot.values()]);
     for (let index = 0; index < CALLER_SLOTS; index++) {
       const caller = page.callerPage[index];

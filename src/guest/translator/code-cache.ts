@@ -8,8 +8,6 @@
 import { PAGE_SIZE_BYTES } from "../../space/address.js";
 import { CODE_FILTER_BITS, SLOTS_PER_PAGE, type PlannedBlock } from "./block-source.js";
 
-export { SLOTS_PER_PAGE };
-
 /** What the runner needs to settle an exception inside one translated block. */
 export interface TranslatedBlock {
   /** Instructions in the block. */
@@ -53,7 +51,7 @@ export class CodePage {
   /** The pages whose regions the runner left for this page's, and how often since the last merge (CALLER_SLOTS of them). */
   readonly callerPage = new Float64Array(CALLER_SLOTS).fill(-1);
   readonly callerEntries = new Uint32Array(CALLER_SLOTS);
-  /** The blocks in the page's shared region, by page number * SLOTS_PER_PAGE + slot (they may come from other pages). */
+  /** The blocks in the page's shared region, by blockKey (they may come from other pages). */
   merged = new Map<number, PlannedBlock>();
   /** Pages whose blocks share a region with this page's: they are dropped with it. */
   readonly linked = new Set<number>();
