@@ -233,6 +233,33 @@ describe("the block translator runs guests exactly as the interpreter does", () 
     assert.deepEqual([outcome.registers[Reg.a0], outcome.registers[Reg.a1], outcome.registers[14]], [100n, 100n, 0n]);
   });
 
+  it("shifts by a register at every amount, and 64-bit products, as the interpreter and BigInt give them", () => {
+    // Translated code writes these out on int32 halves; amounts 0, 31, 32 and 63 are where
+    // JavaScript's shift counts (taken mod 32) would go wrong.
+    const [T1, T2, T3, A3, A4] = [6, 7, 28, 13, 14];
+    const program = new Assembler().li(Reg.s1, 64).label("loop").addi(Reg.s0, Reg.s1, -1); // s0: the amount, 63 down to 0
+    program.emit(rType(0, Reg.s0, Reg.t0, 1, T1, 0x33)); // sll t1, t0, s0
+    program.emit(rType(0, Reg.s0, Reg.t0, 5, T2, 0x33)); // srl t2, t0, s0
+    program.emit(rType(0x20, Reg.s0, Reg.t0, 5, T3, 0x33)); // sra t3, t0, s0
+    program.emit(rType(0, T1, Reg.a0, 4, Reg.a0, 0x33)).emit(rType(0, T2, Reg.a1, 4, Reg.a1, 0x33)).emit(rType(0, T3, Reg.a2, 4, Reg.a2, 0x33)); // a0..a2 ^= t1..t3
+    program.emit(rType(1, T2, T1, 0, A4, 0x33)).add(A3, A3, A4); // a3 += t1 * t2
+    program.addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").li(Reg.a7, 93).ecall();
+    const value = 0x9e37_79b9_7f4a_7c15n;
+    const outcome = assertSameEverywhere(program.code(), { registers: { [Reg.t0]: value } });
+    const mask = (1n << 64n) - 1n;
+    const expected = [0n, 0n, 0n, 0n];
+    for (let amount = 63n; amount >= 0n; amount--) {
+      const left = (value << amount) & mask;
+      const right = value >> amount;
+      expected[0] ^= left;
+      expected[1] ^= right;
+      expected[2] ^= BigInt.asUintN(64, BigInt.asIntN(64, value) >> amount);
+      expected[3] = (expected[3] + left * right) & mask;
+    }
+    // a0 is the exit status's register: its low byte was taken, its value is as computed.
+    assert.deepEqual([Reg.a0, Reg.a1, Reg.a2, A3].map((index) => outcome.registers[index]), expected);
+  });
+
   it("stops at every instruction limit where the interpreter stops", () => {
     const program = new Assembler().li(Reg.s1, 30).li(Reg.s0, DATA).label("loop").addi(Reg.a0, Reg.a0, 3).sd(Reg.a0, 8, Reg.s0).ld(Reg.a1, 8, Reg.s0).add(Reg.a2, Reg.a2, Reg.a1);
     program.addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").li(Reg.a7, 93).ecall();

@@ -42,7 +42,11 @@ export interface PlannedInstruction {
 
 /** The block state array a translated block and its runner share (an Int32Array). */
 export const enum BlockState {
-  /** 2k before instruction k's fetch, 2k + 1 while it executes; -1 once an exit has settled the counts. */
+  /**
+   * Where the running block is, for an exception's settling: its index in the region
+   * shifted left by POSITION_BLOCK_SHIFT, or'd with 2k before instruction k's fetch and
+   * 2k + 1 while it executes; -1 once an exit has settled the counts.
+   */
   Position = 0,
   /** Loads made (fetch parcels included) by blocks that exited, for `countAccesses`. */
   Loads = 1,
@@ -51,10 +55,11 @@ export const enum BlockState {
   Flags = 3,
   /** The bits a mismatched fetch returned (BlockFlag.Mismatch). */
   Fetched = 4,
-  /** The running block's index in its region (an exception's settling needs it). */
-  Block = 5,
-  Length = 6,
+  Length = 5,
 }
+
+/** Bits of BlockState.Position below the block's index: 2k + 1 for the last instruction of the longest block fits. */
+export const POSITION_BLOCK_SHIFT = 7;
 
 export const enum BlockFlag {
   /** An ecall asked the run's slice to end. */
@@ -115,10 +120,7 @@ export function endsBlock(packed: number, imm: number): boolean {
 
 /** Names the source uses for the runtime's helpers (block-translator.ts binds them). */
 export const RUNTIME_NAMES = [
-  "shiftLeftInto",
-  "shiftRightInto",
   "divideWordInto",
-  "multiplyLow",
   "multiplyHighSigned",
   "multiplyHighUnsigned",
   "divide64",
@@ -186,7 +188,17 @@ export interface PlannedBlock {
  */
 export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode): string {
   const body = regionBody(blocks, fetchMode);
-  return fetchMode === "observed" ? body.replaceAll(SPILL, "").replaceAll(RELOAD, "") : withRegisterLocals(body);
+  return fetchMode === "observed" ? withCounts(body.replaceAll(SPILL, "").replaceAll(RELOAD, ""), "", "") : withRegisterLocals(body);
+}
+
+/**
+ * The region's counts in locals: instructions `n`, loads `nl` and stores `ns` of the blocks
+ * that exited, added to the hart and the block state once, in a `finally` (so an exception
+ * settles them too; the runner adds the faulting block's part from its Position). `declared`
+ * adds locals; `settled` runs after the counts.
+ */
+function withCounts(body: string, declared: string, settled: string): string {
+  return `let n = 0, nl = 0, ns = 0${declared};\ntry {\n${body}\n} finally {\nh.instructions += n; s[1] += nl; s[2] += ns;${settled}\n}`;
 }
 
 /** Marks a statement that calls out to code reading or writing the hart's registers (regionSource spills the locals around it). */
@@ -209,14 +221,14 @@ function withRegisterLocals(body: string): string {
   // local keeps the number as it is, so each assignment to one is made an int32 here.
   const local = body.replace(/regs\[(\d+)\]/g, "r_$1").replace(/\b(r_\d+) = ([^;]+);/g, "$1 = ($2) | 0;");
   const used = [...new Set([...local.matchAll(/\br_(\d+)\b/g)].map((match) => Number(match[1])))].sort((x, y) => x - y);
-  if (used.length === 0) return local.replaceAll(SPILL, "").replaceAll(RELOAD, "");
+  if (used.length === 0) return withCounts(local.replaceAll(SPILL, "").replaceAll(RELOAD, ""), "", "");
   // Only the registers the region assigns go back; a call out writes the array itself.
   const written = new Set([...local.matchAll(/\br_(\d+) = /g)].map((match) => Number(match[1])));
   const spill = used.filter((index) => written.has(index)).map((index) => `regs[${index}] = r_${index};`).join(" ");
   const reload = used.map((index) => `r_${index} = regs[${index}];`).join(" ");
   // While a call out runs, `regs` is the truth (sp = 1): an exception from it must not overwrite what it wrote.
   const marked = local.replaceAll(SPILL, `${spill} sp = 1;`).replaceAll(RELOAD, `${reload} sp = 0;`);
-  return `let sp = 0, ${used.map((index) => `r_${index} = regs[${index}]`).join(", ")};\ntry {\n${marked}\n} finally {\nif (sp === 0) { ${spill} }\n}`;
+  return withCounts(marked, `, sp = 0, ${used.map((index) => `r_${index} = regs[${index}]`).join(", ")}`, `\nif (sp === 0) { ${spill} }`);
 }
 
 function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode): string {
@@ -225,30 +237,27 @@ function regionBody(blocks: readonly PlannedBlock[], fetchMode: FetchMode): stri
   // and each exit returns (a few exits, each taken early or never).
   if (blocks.length === 1 && !jumpsTo(blocks[0], blocks[0].pageNumber, blocks[0].slot)) {
     const block = blocks[0];
-    const out = ["let n = 0;"];
-    out.push(`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`);
-    out.push("s[5] = 0;");
-    blockSource(out, block.instructions, fetchMode, { inRegion: new Map(), loops: false, pages });
+    const out = [`if (left < ${block.instructions.length}) { h.pcLo = ${block.instructions[0].pcLo}; h.pcHi = ${block.instructions[0].pcHi}; return 0; }`];
+    blockSource(out, block.instructions, 0, fetchMode, { inRegion: new Map(), loops: false, pages });
     return out.join("\n");
   }
   // Blocks are numbered in the region (a dense switch is a jump table). Exits set the next
-  // block (-1: leave, with the pc in pl, ph) and their counts, then break to one shared
+  // block (-1: leave, with the pc in pl, ph) and add their counts, then break to one shared
   // tail, and the budget's test and the region's exit are one place each: code with type
   // feedback from every exit, so a path first taken after V8 optimized the region (the
   // slice's end, a rare branch) does not deoptimize it.
   const shape: RegionShape = { inRegion: new Map(blocks.map((block, index) => [blockKey(block.pageNumber, block.slot), index])), loops: true, pages };
   const t = REGION_TABLE_NAME;
   const counts = pages.length * SLOTS_PER_PAGE;
-  const out = [`let n = 0, d = 0, dl = 0, ds = 0, pl = 0, ph = 0, b = ${t}[slot];`, "for (;;) {"];
+  const out = [`let pl = 0, ph = 0, b = ${t}[slot];`, "for (;;) {"];
   out.push(`if (left - n < ${t}[${counts} + b]) { pl = ${t}[${counts + blocks.length} + b]; ph = ${t}[${counts + 2 * blocks.length} + b]; break; }`);
   out.push("switch (b) {");
   blocks.forEach((block, index) => {
     out.push(`case ${index}: {`);
-    out.push(`s[5] = ${index};`);
-    blockSource(out, block.instructions, fetchMode, shape);
+    blockSource(out, block.instructions, index, fetchMode, shape);
     out.push("}");
   });
-  out.push("}", "h.instructions += d; s[1] += dl; s[2] += ds; n += d;", "if (b < 0) break;", "}", "h.pcLo = pl; h.pcHi = ph; return n;");
+  out.push("}", "if (b < 0) break;", "}", "h.pcLo = pl; h.pcHi = ph; return n;");
   return out.join("\n");
 }
 
@@ -272,18 +281,21 @@ interface RegionShape {
   pages: readonly number[];
 }
 
-/** Appends one block's source to `out`. */
-function blockSource(out: string[], instructions: readonly PlannedInstruction[], fetchMode: FetchMode, region: RegionShape): void {
+/** Appends the source of the region's block `blockIndex` to `out`. */
+function blockSource(out: string[], instructions: readonly PlannedInstruction[], blockIndex: number, fetchMode: FetchMode, region: RegionShape): void {
   const observed = fetchMode === "observed";
   /** Recorded mode: the first instruction whose fetch is not yet written. */
   let runEnd = 0;
   let loads = 0;
   let stores = 0;
   const count = instructions.length;
-  const counts = (done: number, doneLoads: number, doneStores: number) => `d = ${done}; dl = ${doneLoads}; ds = ${doneStores}; break;`;
+  /** Adds an exit's counts to the region's (withCounts). */
+  const tally = (done: number, doneLoads: number, doneStores: number) =>
+    [done === 0 ? "" : `n += ${done};`, doneLoads === 0 ? "" : `nl += ${doneLoads};`, doneStores === 0 ? "" : `ns += ${doneStores};`].filter(Boolean).join(" ");
+  const counts = (done: number, doneLoads: number, doneStores: number) => `${tally(done, doneLoads, doneStores)} break;`;
   /** A lone block's exit: straight back to the runner. */
   const returnTo = (done: number, lo: string, hi: string, doneLoads: number, doneStores: number, flags = 0) =>
-    `h.pcLo = ${lo}; h.pcHi = ${hi}; h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores};${flags === 0 ? "" : ` s[3] |= ${flags};`} return ${done};`;
+    `h.pcLo = ${lo}; h.pcHi = ${hi}; ${tally(done, doneLoads, doneStores)}${flags === 0 ? "" : ` s[3] |= ${flags};`} return ${done};`;
   /** An exit after `done` instructions to a constant pc: on inside the region if the page holds it, else back to the runner. */
   const exitTo = (done: number, lo: number, hi: number, doneLoads: number, doneStores: number): string => {
     if (!region.loops) return returnTo(done, String(lo), String(hi), doneLoads, doneStores);
@@ -307,8 +319,14 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     !region.loops
       ? returnTo(done, String(lo), String(hi), doneLoads, doneStores, flags)
       : `pl = ${lo}; ph = ${hi};${flags === 0 ? "" : ` s[3] |= ${flags};`} b = -1; ${counts(done, doneLoads, doneStores)}`;
-  /** The counts of an instruction that calls out (a system call, a CSR), settled before the call. */
-  const settle = (done: number, doneLoads: number, doneStores: number) => `h.instructions += ${done}; s[1] += ${doneLoads}; s[2] += ${doneStores}; n += ${done};`;
+  /**
+   * An instruction that calls out (a system call, a CSR) and then returns: the region's
+   * counts, this instruction's included, are settled before the call (the `finally` then
+   * adds nothing), and `ran` keeps the total to return.
+   */
+  const settle = (done: number, doneLoads: number, doneStores: number) =>
+    `${tally(done, doneLoads, doneStores)} h.instructions += n; s[1] += nl; s[2] += ns; const ran = n; n = 0; nl = 0; ns = 0;`;
+  const position = (value: number) => `s[0] = ${(blockIndex << POSITION_BLOCK_SHIFT) | value};`;
 
   for (let k = 0; k < count; k++) {
     const { pcLo, pcHi, raw, packed, imm } = instructions[k];
@@ -333,7 +351,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     stores += storesOf(packed);
     const done = k + 1;
     const line = (text: string) => out.push(text);
-    const setPosition = () => line(`s[0] = ${2 * k + 1};`);
+    const setPosition = () => line(position(2 * k + 1));
     // The address rs1 + imm as (al, ah): the carry out of the low half is a u32 comparison,
     // written out here (a call would spend V8's inlining budget on every access).
     const address = () =>
@@ -347,7 +365,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
     line(`// ${k}: 0x${(pcLo >>> 0).toString(16)}`);
     if (fetchMode === "recorded" && k === runEnd) runEnd = recordFetchRun(line, instructions, k);
     if (observed) {
-      line(`s[0] = ${2 * k};`);
+      line(position(2 * k));
       line(`{ const f = mem.fetchInstruction(${pcLo}, ${pcHi}); if (f !== ${raw | 0}) { s[4] = f; ${leave(k, pcLo, pcHi, loadsBefore, storesBefore, BlockFlag.Mismatch)} } }`);
     }
     switch (op) {
@@ -459,11 +477,9 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         if (!discard) line(`{ const x = ${a}, y = ${b}; regs[${d + 1}] = (${ah} - ${bh} - (x >>> 0 < y >>> 0 ? 1 : 0)) | 0; regs[${d}] = (x - y) | 0; }`);
         break;
       case Op.Sll:
-        if (!discard) line(callOut(`shiftLeftInto(regs, ${d}, ${a}, ${ah}, ${b} & 63);`));
-        break;
       case Op.Srl:
       case Op.Sra:
-        if (!discard) line(callOut(`shiftRightInto(regs, ${d}, ${a}, ${ah}, ${b} & 63, ${op === Op.Sra});`));
+        if (!discard) line(shiftByRegister(op, d, a, ah, b));
         break;
       case Op.Addw:
       case Op.Subw:
@@ -477,7 +493,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         break;
       }
       case Op.Mul:
-        if (!discard) line(`multiplyLow(${a}, ${ah}, ${b}, ${bh}); regs[${d}] = wide.lo; regs[${d + 1}] = wide.hi;`);
+        if (!discard) line(multiplyLowInline(d, a, ah, b, bh));
         break;
       case Op.Mulh:
       case Op.Mulhsu:
@@ -508,9 +524,9 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
         break;
       case Op.Ecall:
         // The handler sees the pc at the ecall and the count including it, as in the interpreter.
-        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
+        line(`{ h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
         line(callOut(`if (h.systemCall()) s[3] |= ${BlockFlag.Stop};`));
-        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
+        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return ran; }`);
         break;
       case Op.Ebreak:
         setPosition();
@@ -523,9 +539,9 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Csrrsi:
       case Op.Csrrci:
         // cycle and instret read the count: it includes this instruction, as in the interpreter.
-        line(`h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
+        line(`{ h.pcLo = ${pcLo}; h.pcHi = ${pcHi}; ${settle(done, loads, stores)} s[0] = -1;`);
         line(callOut(`h.executeCsr(${op}, ${rdField}, ${rs1Field}, ${imm});`));
-        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return n;`);
+        line(`h.pcLo = ${nextLo}; h.pcHi = ${nextHi}; return ran; }`);
         break;
       case Op.LrW:
       case Op.LrD:
@@ -613,4 +629,32 @@ function shiftByConstant(op: Op, d: number, a: string, ah: string, amount: numbe
     return `{ const xh = ${ah}; regs[${d}] = (${a} >>> ${amount}) | (xh << ${32 - amount}); regs[${d + 1}] = xh ${arithmetic ? ">>" : ">>>"} ${amount}; }`;
   }
   return `{ const xh = ${ah}; regs[${d}] = xh ${arithmetic ? ">>" : ">>>"} ${amount - 32}; regs[${d + 1}] = ${arithmetic ? "xh >> 31" : "0"}; }`;
+}
+
+/**
+ * sll, srl, sra by a register's low six bits, written out (a helper call would spill the
+ * region's register locals). For amounts below 32 the bits crossing halves are
+ * `(x << 1) << (31 - c)`: JavaScript takes shift counts mod 32, so `x << (32 - c)` would
+ * keep all of x at c = 0; at 32 and above, `x >>> c` shifts by c - 32.
+ */
+function shiftByRegister(op: Op, d: number, a: string, ah: string, b: string): string {
+  const head = `{ const c = ${b} & 63, xl = ${a}, xh = ${ah};`;
+  if (op === Op.Sll) {
+    return `${head} if (c < 32) { regs[${d + 1}] = (xh << c) | ((xl >>> 1) >>> (31 - c)); regs[${d}] = xl << c; } else { regs[${d + 1}] = xl << c; regs[${d}] = 0; } }`;
+  }
+  const shift = op === Op.Sra ? ">>" : ">>>";
+  return `${head} if (c < 32) { regs[${d}] = (xl >>> c) | ((xh << 1) << (31 - c)); regs[${d + 1}] = xh ${shift} c; } else { regs[${d}] = xh ${shift} c; regs[${d + 1}] = ${op === Op.Sra ? "xh >> 31" : "0"}; } }`;
+}
+
+/**
+ * mul: the low 64 bits of a 64 x 64 product, written out. The low half is Math.imul; the
+ * high half is the high word of the low halves' u32 product (from 16-bit limbs, each
+ * partial sum below 2^32) plus the two cross products' low words.
+ */
+function multiplyLowInline(d: number, a: string, ah: string, b: string, bh: string): string {
+  return (
+    `{ const xl = ${a}, yl = ${b}, x0 = xl & 0xffff, x1 = xl >>> 16, y0 = yl & 0xffff, y1 = yl >>> 16;` +
+    ` const m1 = (Math.imul(x1, y0) >>> 0) + ((x0 * y0) >>> 16), m2 = (Math.imul(x0, y1) >>> 0) + (m1 & 0xffff);` +
+    ` regs[${d + 1}] = ((Math.imul(x1, y1) >>> 0) + (m1 >>> 16) + (m2 >>> 16) + Math.imul(xl, ${bh}) + Math.imul(${ah}, yl)) | 0; regs[${d}] = Math.imul(xl, yl); }`
+  );
 }

@@ -18,9 +18,6 @@ import {
   divideWordInto,
   multiplyHighSigned,
   multiplyHighUnsigned,
-  multiplyLow,
-  shiftLeftInto,
-  shiftRightInto,
   wide,
 } from "../int64.js";
 import { Packed } from "../ops.js";
@@ -31,6 +28,7 @@ import {
   endsBlock,
   loadsOf,
   parcelsOf,
+  POSITION_BLOCK_SHIFT,
   REGION_TABLE_NAME,
   regionPages,
   regionSource,
@@ -47,6 +45,8 @@ import type { TraceOutput } from "../../trace/output.js";
 
 /** Instructions in one block at most: longer straight-line code continues in the next block. */
 const MAX_BLOCK_INSTRUCTIONS = 64;
+// A block's position (2k + 1 for its last instruction) fits below its index in BlockState.Position.
+if (2 * MAX_BLOCK_INSTRUCTIONS > 1 << POSITION_BLOCK_SHIFT) throw new Error("translator invariant: a block's positions overflow POSITION_BLOCK_SHIFT");
 /** Runs of a block start in the interpreter before it is translated: code run once or twice never pays for a translation. */
 const HOT_BLOCK_RUNS = 16;
 /** Instructions in a shared region at most: a big function takes V8 long to optimize, and longer each time a cold path deoptimizes it. */
@@ -122,10 +122,7 @@ export class BlockTranslator implements SliceExecutor {
     this.translatedMode = mode;
     const cache = this.cache;
     this.runtime = {
-      shiftLeftInto,
-      shiftRightInto,
       divideWordInto,
-      multiplyLow,
       multiplyHighSigned,
       multiplyHighUnsigned,
       divide64,
@@ -216,7 +213,7 @@ export class BlockTranslator implements SliceExecutor {
       }
       return executed;
     } catch (error) {
-      if (region !== null) this.settle(region.blocks[state[BlockState.Block]]);
+      if (region !== null) this.settle(region);
       throw error;
     } finally {
       memory.countAccesses(state[BlockState.Loads], state[BlockState.Stores]);
@@ -285,11 +282,12 @@ export class BlockTranslator implements SliceExecutor {
     return ran;
   }
 
-  /** An exception inside `block`: the pc, count, loads and stores as the interpreter would leave them. */
-  private settle(block: TranslatedBlock): void {
+  /** An exception inside `region`: the pc, count, loads and stores as the interpreter would leave them. */
+  private settle(region: Region): void {
     const position = this.state[BlockState.Position];
     if (position < 0) return;
-    const index = position >>> 1;
+    const block = region.blocks[position >>> POSITION_BLOCK_SHIFT];
+    const index = (position & ((1 << POSITION_BLOCK_SHIFT) - 1)) >>> 1;
     const executing = position & 1;
     const hart = this.hart;
     hart.pcLo = block.pcLo[index];
