@@ -8,10 +8,10 @@
  *
  * Registers are locals of the region, written back to the hart's Int32Array at every exit
  * (observed mode keeps them in the array); memory goes through the hart's MemoryAccess.
- * Each block adds its instructions, loads and stores at its exit, as the interpreter's loop
- * counts them. In recorded mode (a trace recorder and nothing
- * else watches the memory) fetches go as in plain mode, and each is written to the trace
- * where the recorder would have written it. In observed mode (a trace, statistics or
+ * Each exit adds its block's instructions, loads and stores (as the interpreter's loop
+ * counts them) to the region's locals, which the region settles once as it returns. In
+ * recorded mode (a trace recorder and nothing else watches the memory) fetches go as in
+ * plain mode, and each is written to the trace where the recorder would have written it. In observed mode (a trace, statistics or
  * hooks watch the memory) every instruction is fetched through the memory as the
  * interpreter fetches it, and a fetch that returns other bits than were translated leaves
  * the region before that instruction. In plain mode fetches are counted, not made, and a
@@ -188,7 +188,7 @@ export interface PlannedBlock {
  */
 export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMode): string {
   const body = regionBody(blocks, fetchMode);
-  return fetchMode === "observed" ? withCounts(body.replaceAll(SPILL, "").replaceAll(RELOAD, ""), "", "") : withRegisterLocals(body);
+  return fetchMode === "observed" ? withCounts(body.replaceAll(SPILL, "").replaceAll(RELOAD, "")) : withRegisterLocals(body);
 }
 
 /**
@@ -197,7 +197,7 @@ export function regionSource(blocks: readonly PlannedBlock[], fetchMode: FetchMo
  * settles them too; the runner adds the faulting block's part from its Position). `declared`
  * adds locals; `settled` runs after the counts.
  */
-function withCounts(body: string, declared: string, settled: string): string {
+function withCounts(body: string, declared = "", settled = ""): string {
   return `let n = 0, nl = 0, ns = 0${declared};\ntry {\n${body}\n} finally {\nh.instructions += n; s[1] += nl; s[2] += ns;${settled}\n}`;
 }
 
@@ -221,7 +221,7 @@ function withRegisterLocals(body: string): string {
   // local keeps the number as it is, so each assignment to one is made an int32 here.
   const local = body.replace(/regs\[(\d+)\]/g, "r_$1").replace(/\b(r_\d+) = ([^;]+);/g, "$1 = ($2) | 0;");
   const used = [...new Set([...local.matchAll(/\br_(\d+)\b/g)].map((match) => Number(match[1])))].sort((x, y) => x - y);
-  if (used.length === 0) return withCounts(local.replaceAll(SPILL, "").replaceAll(RELOAD, ""), "", "");
+  if (used.length === 0) return withCounts(local.replaceAll(SPILL, "").replaceAll(RELOAD, ""));
   // Only the registers the region assigns go back; a call out writes the array itself.
   const written = new Set([...local.matchAll(/\br_(\d+) = /g)].map((match) => Number(match[1])));
   const spill = used.filter((index) => written.has(index)).map((index) => `regs[${index}] = r_${index};`).join(" ");

@@ -28,7 +28,7 @@ export type RegionFunction = (hart: unknown, regs: Int32Array, memory: unknown, 
 /** Translated blocks in one function (block-source.ts's regionSource), entered from its first page. */
 export interface Region {
   readonly run: RegionFunction;
-  /** Its blocks, by the index a running block leaves in BlockState.Block. */
+  /** Its blocks, by the index a running block leaves in BlockState.Position (above POSITION_BLOCK_SHIFT). */
   readonly blocks: readonly TranslatedBlock[];
   /** The pages its blocks come from, the page that enters it first: a store that drops one of them ends the region. */
   readonly pageNumbers: readonly number[];
