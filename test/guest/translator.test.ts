@@ -260,6 +260,33 @@ describe("the block translator runs guests exactly as the interpreter does", () 
     assert.deepEqual([Reg.a0, Reg.a1, Reg.a2, A3].map((index) => outcome.registers[index]), expected);
   });
 
+  it("word division and remainder at their edges (a zero divisor, -2^31 / -1), as the interpreter and the ISA give them", () => {
+    const [T1, T3, T4, A3] = [6, 28, 29, 13];
+    const pairs: [number, number][] = [[Reg.t0, T1], [Reg.t0, Reg.zero], [T3, T4], [T4, T3]];
+    // funct3 of divw, divuw, remw, remuw (funct7 1, opcode 0x3b); each result is added into a0..a3.
+    const kinds = [4, 5, 6, 7];
+    const program = new Assembler().li(Reg.s1, 40).label("loop");
+    for (const [rs1, rs2] of pairs) {
+      kinds.forEach((funct3, index) => program.emit(rType(1, rs2, rs1, funct3, Reg.t2, 0x3b)).add(Reg.a0 + index, Reg.a0 + index, Reg.t2));
+    }
+    program.addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").li(Reg.a7, 93).ecall();
+    const registers = { [Reg.t0]: 0xffff_ffff_8000_0000n, [T1]: (1n << 64n) - 1n, [T3]: BigInt.asUintN(64, -7n), [T4]: 2n };
+    const outcome = assertSameEverywhere(program.code(), { registers });
+    // The ISA's results: on the low words, sign-extended; x / 0 is all ones, x % 0 is x; -2^31 / -1 is -2^31, its remainder 0.
+    const word = (value: bigint, signed: boolean) => (signed ? BigInt.asIntN(32, value) : BigInt.asUintN(32, value));
+    const expected = [0n, 0n, 0n, 0n];
+    for (const [rs1, rs2] of pairs) {
+      for (const [index, signed] of [true, false, true, false].entries()) {
+        const x = word(registers[rs1 as keyof typeof registers] ?? 0n, signed);
+        const y = word(registers[rs2 as keyof typeof registers] ?? 0n, signed);
+        const quotient = y === 0n ? -1n : x / y;
+        const result = index < 2 ? quotient : y === 0n ? x : x % y;
+        expected[index] = BigInt.asUintN(64, expected[index] + 40n * BigInt.asIntN(32, result));
+      }
+    }
+    assert.deepEqual([Reg.a0, Reg.a0 + 1, Reg.a0 + 2, A3].map((index) => outcome.registers[index]), expected);
+  });
+
   it("stops at every instruction limit where the interpreter stops", () => {
     const program = new Assembler().li(Reg.s1, 30).li(Reg.s0, DATA).label("loop").addi(Reg.a0, Reg.a0, 3).sd(Reg.a0, 8, Reg.s0).ld(Reg.a1, 8, Reg.s0).add(Reg.a2, Reg.a2, Reg.a1);
     program.addi(Reg.s1, Reg.s1, -1).bne(Reg.s1, Reg.zero, "loop").li(Reg.a7, 93).ecall();

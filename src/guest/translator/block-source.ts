@@ -120,7 +120,6 @@ export function endsBlock(packed: number, imm: number): boolean {
 
 /** Names the source uses for the runtime's helpers (block-translator.ts binds them). */
 export const RUNTIME_NAMES = [
-  "divideWordInto",
   "multiplyHighSigned",
   "multiplyHighUnsigned",
   "divide64",
@@ -517,7 +516,7 @@ function blockSource(out: string[], instructions: readonly PlannedInstruction[],
       case Op.Divuw:
       case Op.Remw:
       case Op.Remuw:
-        if (!discard) line(callOut(`divideWordInto(regs, ${d}, ${a}, ${b}, ${op === Op.Divw || op === Op.Remw}, ${op === Op.Remw || op === Op.Remuw});`));
+        if (!discard) line(divideWord(op, d, a, b));
         break;
       case Op.Fence:
         if (imm === FENCE_I) line(leave(done, nextLo, nextHi, loads, stores, BlockFlag.FenceI));
@@ -657,4 +656,16 @@ function multiplyLowInline(d: number, a: string, ah: string, b: string, bh: stri
     ` const m1 = (Math.imul(x1, y0) >>> 0) + ((x0 * y0) >>> 16), m2 = (Math.imul(x0, y1) >>> 0) + (m1 & 0xffff);` +
     ` regs[${d + 1}] = ((Math.imul(x1, y1) >>> 0) + (m1 >>> 16) + (m2 >>> 16) + Math.imul(xl, ${bh}) + Math.imul(${ah}, yl)) | 0; regs[${d}] = Math.imul(xl, yl); }`
   );
+}
+
+/**
+ * divw, divuw, remw, remuw, written out (a helper call would spill the register locals).
+ * `| 0` truncates toward zero, as RISC-V divides, and wraps the one overflow, -2^31 / -1,
+ * to -2^31 (its remainder, -0, to 0); a zero divisor gives all ones or the dividend.
+ */
+function divideWord(op: Op, d: number, a: string, b: string): string {
+  const signed = op === Op.Divw || op === Op.Remw;
+  const [x, y] = signed ? ["x", "y"] : ["(x >>> 0)", "(y >>> 0)"];
+  const result = op === Op.Divw || op === Op.Divuw ? `y === 0 ? -1 : (${x} / ${y}) | 0` : `y === 0 ? x : (${x} % ${y}) | 0`;
+  return `{ const x = ${a}, y = ${b}; regs[${d}] = ${result}; regs[${d + 1}] = regs[${d}] >> 31; }`;
 }

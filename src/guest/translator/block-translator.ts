@@ -15,7 +15,6 @@ import { executeFloat } from "../float-unit.js";
 import { GuestError, type Hart, type SliceExecutor } from "../hart.js";
 import {
   divide64,
-  divideWordInto,
   multiplyHighSigned,
   multiplyHighUnsigned,
   wide,
@@ -122,7 +121,6 @@ export class BlockTranslator implements SliceExecutor {
     this.translatedMode = mode;
     const cache = this.cache;
     this.runtime = {
-      divideWordInto,
       multiplyHighSigned,
       multiplyHighUnsigned,
       divide64,
