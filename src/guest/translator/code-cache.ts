@@ -55,7 +55,7 @@ export class CodePage {
   merged = new Map<number, PlannedBlock>();
   /** Pages whose blocks share a region with this page's: they are dropped with it. */
   readonly linked = new Set<number>();
-  /** Runs of each block start in the interpreter (at most 255). */
+  /** Runs of each block start in the interpreter (at most 65,535). */
   readonly heat = new Uint16Array(SLOTS_PER_PAGE);
   /** Instructions of each cold block start (0: not yet scanned), for the interpreter's run of it. */
   readonly coldLength = new Uint8Array(SLOTS_PER_PAGE);
